@@ -1,0 +1,26 @@
+// Lint rules. The one that matters most: the pure core never imports `vscode`,
+// so tests, the CLI and workers can load it in plain Node.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const hostLayer = ['src/extension.ts', 'src/host/**/*.ts'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'out/**', '.tools/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'Only the host layer (src/extension.ts, src/host/) may import vscode; keep the core pure.' }],
+      }],
+    },
+  },
+  { files: hostLayer, rules: { 'no-restricted-imports': 'off' } },
+  {
+    files: ['scripts/**/*.mjs', 'eslint.config.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+);

@@ -1,0 +1,48 @@
+// One esbuild run emits every entry point: the extension, the CLI, the tests and the benchmarks.
+// Type checking is separate (`tsc --noEmit`); esbuild only strips types.
+import * as esbuild from 'esbuild';
+import { readdirSync, statSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const watch = process.argv.includes('--watch');
+
+function filesUnder(dir, suffix) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...filesUnder(p, suffix));
+    else if (p.endsWith(suffix)) out.push(p);
+  }
+  return out;
+}
+
+rmSync('dist', { recursive: true, force: true });
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  // Native or host-provided modules are loaded at run time, never bundled.
+  external: ['vscode', 'onnxruntime-node'],
+};
+
+const builds = [
+  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  { ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' },
+  {
+    ...common,
+    entryPoints: Object.fromEntries(
+      [...filesUnder('test', '.test.ts'), ...filesUnder('bench', '.ts')].map((f) => [f.replace(/\.ts$/, ''), f]),
+    ),
+    outdir: 'dist',
+  },
+];
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}
