@@ -1,0 +1,141 @@
+/**
+ * Getting at a tensor's values, only when asked: its bytes in raw_data layout (a view when they
+ * are stored that way, decoded from typed fields or read from a side file otherwise), and
+ * chunked Float32 views for analysis that never hold more than one chunk of a big tensor.
+ */
+import { OnnxError } from '../errors';
+import { WireReader } from '../protobuf/wire';
+import { DataType, dataTypeInfo, dataTypeName, rawByteLength } from './dataTypes';
+import { readExternalBytes } from './externalData';
+import type { TensorInfo } from './tensor';
+import { widenToFloat32 } from './widen';
+
+/** The tensor's data in raw_data layout (little-endian, sub-byte types packed). */
+export async function readRawBytes(t: TensorInfo): Promise<Uint8Array> {
+  const s = t.storage;
+  switch (s.kind) {
+    case 'raw':
+      return s.bytes;
+    case 'external':
+      return readExternalBytes(s.external.file, s.external.offset, t.bytes);
+    case 'empty':
+      return new Uint8Array(0);
+    case 'typed':
+      return typedToRaw(t.dataType, t.elements, s.field, s.runs);
+    case 'values':
+      return valuesToRaw(t.dataType, s.values);
+    case 'strings':
+      throw new OnnxError('unsupported', 'STRING tensors have no raw byte layout');
+    case 'sparse':
+      throw new OnnxError('unsupported', 'sparse tensors are read through readDenseFloat32');
+  }
+}
+
+function concat(runs: readonly Uint8Array[]): Uint8Array {
+  if (runs.length === 1) return runs[0];
+  const total = runs.reduce((n, r) => n + r.length, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const r of runs) {
+    out.set(r, at);
+    at += r.length;
+  }
+  return out;
+}
+
+function* varints(runs: readonly Uint8Array[]): Generator<number | bigint> {
+  for (const r of runs) {
+    const reader = new WireReader(r, 0, r.length, () => 'typed tensor data');
+    while (!reader.done) yield reader.varint();
+  }
+}
+
+function typedToRaw(dataType: number, elements: number, field: string, runs: readonly Uint8Array[]): Uint8Array {
+  if (field === 'floatData' || field === 'doubleData') return concat(runs);
+  const out = new Uint8Array(rawByteLength(dataType, elements));
+  const view = new DataView(out.buffer);
+  const width = (dataTypeInfo(dataType)?.bits ?? 8) / 8;
+  let i = 0;
+  for (const v of varints(runs)) {
+    if (field === 'int64Data' || (field === 'uint64Data' && width === 8)) {
+      view.setBigUint64(i * 8, BigInt.asUintN(64, BigInt(v)), true);
+    } else {
+      // int32_data and uint64_data for UINT32: keep the low bits the element's width holds.
+      const low = typeof v === 'bigint' ? Number(BigInt.asUintN(32, v)) : v >>> 0;
+      if (width >= 4) view.setUint32(i * 4, low, true);
+      else if (width === 2) view.setUint16(i * 2, low & 0xffff, true);
+      else out[i] = low & 0xff; // one byte per entry; sub-byte types pack a whole byte per entry
+    }
+    i++;
+  }
+  return out;
+}
+
+function valuesToRaw(dataType: number, values: readonly (number | bigint)[]): Uint8Array {
+  if (dataType === DataType.Float) return new Uint8Array(Float32Array.from(values as number[]).buffer);
+  if (dataType === DataType.Int64) return new Uint8Array(BigInt64Array.from(values, (v) => BigInt(v)).buffer);
+  throw new OnnxError('unsupported', `attribute values of ${dataTypeName(dataType)}`);
+}
+
+/**
+ * Calls `each` with consecutive Float32 chunks of at most `chunkElements` values, reading side
+ * files chunk by chunk, so a huge tensor is never held widened in full.
+ */
+export async function forEachFloat32Chunk(
+  t: TensorInfo,
+  chunkElements: number,
+  each: (values: Float32Array, firstElement: number) => void | Promise<void>,
+): Promise<void> {
+  const bits = dataTypeInfo(t.dataType)?.bits ?? 0;
+  // Keep chunks on byte boundaries for sub-byte types.
+  const step = Math.max(8, Math.floor(chunkElements / 8) * 8);
+  if (t.storage.kind === 'sparse') {
+    await each(await readDenseFloat32(t), 0);
+    return;
+  }
+  if (t.storage.kind === 'external') {
+    const { file, offset } = t.storage.external;
+    for (let first = 0; first < t.elements; first += step) {
+      const count = Math.min(step, t.elements - first);
+      const byteStart = (first * bits) / 8;
+      const bytes = await readExternalBytes(file, offset + byteStart, rawByteLength(t.dataType, count));
+      await each(widenToFloat32(t.dataType, bytes, 0, count), first);
+    }
+    return;
+  }
+  const raw = await readRawBytes(t);
+  const buffer = new Float32Array(Math.min(step, t.elements));
+  for (let first = 0; first < t.elements; first += step) {
+    const count = Math.min(step, t.elements - first);
+    await each(widenToFloat32(t.dataType, raw, first, count, buffer.subarray(0, count)), first);
+  }
+}
+
+const MAX_DENSE_ELEMENTS = 2 ** 30;
+
+/** A whole tensor widened to Float32 (sparse tensors densified). For small tensors and tests. */
+export async function readDenseFloat32(t: TensorInfo): Promise<Float32Array> {
+  if (t.storage.kind !== 'sparse') {
+    const out = new Float32Array(t.elements);
+    await forEachFloat32Chunk(t, 1 << 20, (v, first) => out.set(v, first));
+    return out;
+  }
+  const { values, indices } = t.storage;
+  const denseElements = t.dims.reduce((a, b) => a * b, 1);
+  if (denseElements > MAX_DENSE_ELEMENTS) {
+    throw new OnnxError('limit', `densifying dims [${t.dims.join(', ')}] would need ${denseElements} elements`);
+  }
+  const dense = new Float32Array(denseElements);
+  const vals = await readDenseFloat32(values);
+  const idx = widenToFloat32(DataType.Int64, await readRawBytes(indices), 0, indices.elements);
+  const rank = t.dims.length;
+  const coordinate = indices.dims.length === 2;
+  for (let k = 0; k < values.elements; k++) {
+    let flat = 0;
+    if (coordinate) for (let d = 0; d < rank; d++) flat = flat * t.dims[d] + idx[k * rank + d];
+    else flat = idx[k];
+    if (!(flat >= 0 && flat < dense.length)) throw new OnnxError('shape-mismatch', `sparse index ${flat} is outside dims [${t.dims.join(', ')}]`);
+    dense[flat] = vals[k];
+  }
+  return dense;
+}

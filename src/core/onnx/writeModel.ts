@@ -1,0 +1,194 @@
+/**
+ * Saving a model. An unedited model is written back byte for byte; an edited one re-encodes only
+ * the messages on the path to each edit. External data is kept where it is when saving beside
+ * it, copied into a new side file when saving elsewhere, and used for big tensors when the model
+ * would pass the 2 GiB protobuf limit. Everything is written to temp files that are renamed into
+ * place only once complete, so a failed save never harms the existing files.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OnnxError, formatCount } from '../errors';
+import { encodeMessage } from '../protobuf/encode';
+import { ModelSchema } from './schema';
+import { mapTensors } from './mapTensors';
+import { parseExternalData, resolveInside } from './externalData';
+import { describeTensor } from './tensor';
+import { readRawBytes } from './tensorData';
+import { DataType } from './dataTypes';
+import { MAX_PROTOBUF_BYTES } from './model';
+import type { ModelProto, TensorProto } from './proto';
+
+export interface SaveOptions {
+  /** 'auto': inline unless the model would pass the protobuf limit. Default 'auto'. */
+  readonly externalData?: 'auto' | 'always' | 'never';
+  /** Side file for external data, relative to the destination folder. Default `<model file>.data`. */
+  readonly dataFile?: string;
+  /** Inline tensors of at least this many bytes move to the side file when externalizing. Default 1024. */
+  readonly threshold?: number;
+  /** The protobuf size limit (a parameter so tests can exercise it without writing 2 GiB). */
+  readonly maxProtobufBytes?: number;
+  /** Offsets of tensors of at least this size in the side file are multiples of it (mmap-friendly). Default 4096. */
+  readonly alignment?: number;
+}
+
+export interface SaveResult {
+  readonly file: string;
+  readonly bytes: number;
+  /** The side file written, if any (absolute path). */
+  readonly dataFile?: string;
+  readonly dataBytes: number;
+  /** Tensors written to the side file. */
+  readonly externalTensors: number;
+}
+
+interface Source {
+  readonly proto: ModelProto;
+  /** Folder external-data locations in `proto` are relative to. */
+  readonly dir?: string;
+}
+
+interface PendingData {
+  readonly offset: number;
+  readonly length: number;
+  readonly read: () => Promise<Uint8Array>;
+}
+
+const EXTERNAL = 1;
+
+export async function saveModel(source: Source, destination: string, options: SaveOptions = {}): Promise<SaveResult> {
+  const file = path.resolve(destination);
+  const destDir = path.dirname(file);
+  const location = options.dataFile ?? `${path.basename(file)}.data`;
+  const dataPath = resolveInside(destDir, location, 'save');
+  const maxBytes = options.maxProtobufBytes ?? MAX_PROTOBUF_BYTES;
+  const threshold = options.threshold ?? 1024;
+  const alignment = options.alignment ?? 4096;
+  const sameDir = source.dir !== undefined && path.resolve(source.dir) === destDir;
+
+  const pending: PendingData[] = [];
+  let dataEnd = 0;
+  const place = (length: number, read: () => Promise<Uint8Array>): { offset: number } => {
+    if (length >= alignment) dataEnd = Math.ceil(dataEnd / alignment) * alignment;
+    const offset = dataEnd;
+    pending.push({ offset, length, read });
+    dataEnd += length;
+    return { offset };
+  };
+  const externalized = (t: TensorProto, length: number, read: () => Promise<Uint8Array>): TensorProto => {
+    const { offset } = place(length, read);
+    return {
+      ...t,
+      rawData: undefined,
+      floatData: [],
+      int32Data: [],
+      int64Data: [],
+      doubleData: [],
+      uint64Data: [],
+      dataLocation: EXTERNAL,
+      externalData: [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(length) },
+      ],
+    };
+  };
+
+  // Existing external tensors stay put when saving beside them; saving elsewhere copies their
+  // bytes into the new side file.
+  const relocate = (t: TensorProto): TensorProto => {
+    const info = describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: source.dir });
+    return externalized(t, info.bytes, () => readRawBytes(info));
+  };
+  let proto = source.proto;
+  if (!sameDir) proto = mapTensors(proto, (t) => (t.dataLocation === EXTERNAL ? relocate(t) : t));
+
+  let sink = encodeMessage(ModelSchema, proto);
+  const mode = options.externalData ?? 'auto';
+  if (mode === 'always' || (mode === 'auto' && sink.length > maxBytes)) {
+    // Tensors already in the side file this save rewrites are copied into the new one.
+    const inRewrittenFile = (t: TensorProto): boolean =>
+      sameDir && parseExternalData(t.externalData, source.dir, t.name ?? 'tensor').file === dataPath;
+    proto = mapTensors(proto, (t) => {
+      if (t.dataLocation === EXTERNAL) return inRewrittenFile(t) ? relocate(t) : t;
+      if ((t.dataType ?? 0) === DataType.String) return t;
+      const info = describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: source.dir });
+      if (info.bytes < threshold || info.storage.kind === 'empty') return t;
+      return externalized(t, info.bytes, () => readRawBytes(info));
+    });
+    sink = encodeMessage(ModelSchema, proto);
+  }
+  if (sink.length > maxBytes) {
+    throw new OnnxError('limit', `the model would be ${formatCount(sink.length)} bytes, over the ${formatCount(maxBytes)}-byte protobuf limit${mode === 'never' ? '; allow external data to save it' : ''}`, file);
+  }
+
+  const temps: { temp: string; final: string }[] = [];
+  try {
+    if (pending.length > 0) {
+      const temp = tempName(dataPath);
+      temps.push({ temp, final: dataPath });
+      await writeParts(temp, dataParts(pending));
+    }
+    const temp = tempName(file);
+    temps.push({ temp, final: file });
+    await writeParts(temp, sink.finish());
+    for (const t of temps) await fs.promises.rename(t.temp, t.final);
+  } catch (e) {
+    await Promise.all(temps.map((t) => fs.promises.rm(t.temp, { force: true })));
+    if (e instanceof OnnxError) throw e;
+    throw new OnnxError('io', `saving failed (${(e as NodeJS.ErrnoException).code ?? String(e)}); the existing file is unchanged`, file);
+  }
+  return {
+    file,
+    bytes: sink.length,
+    dataFile: pending.length > 0 ? dataPath : undefined,
+    dataBytes: pending.length > 0 ? dataEnd : 0,
+    externalTensors: pending.length,
+  };
+}
+
+function tempName(final: string): string {
+  return path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+}
+
+async function* dataParts(pending: readonly PendingData[]): AsyncGenerator<Uint8Array> {
+  let at = 0;
+  for (const p of pending) {
+    if (p.offset > at) yield new Uint8Array(p.offset - at);
+    const bytes = await p.read();
+    if (bytes.length !== p.length) throw new OnnxError('shape-mismatch', `tensor data is ${bytes.length} bytes, expected ${p.length}`);
+    yield bytes;
+    at = p.offset + p.length;
+  }
+}
+
+/** Writes parts to a new file and flushes it to disk. */
+async function writeParts(file: string, parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+  const handle = await fs.promises.open(file, 'wx');
+  try {
+    let batch: Uint8Array[] = [];
+    for await (const p of parts) {
+      batch.push(p);
+      if (batch.length >= 512) {
+        await writeAll(handle, batch);
+        batch = [];
+      }
+    }
+    if (batch.length) await writeAll(handle, batch);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeAll(handle: fs.promises.FileHandle, parts: Uint8Array[]): Promise<void> {
+  let rest = parts.filter((p) => p.length > 0);
+  while (rest.length > 0) {
+    const { bytesWritten } = await handle.writev(rest);
+    // writev may write partially: drop what was written and go on.
+    let left = bytesWritten;
+    let i = 0;
+    while (i < rest.length && left >= rest[i].length) left -= rest[i++].length;
+    rest = rest.slice(i);
+    if (left > 0) rest[0] = rest[0].subarray(left);
+  }
+}
