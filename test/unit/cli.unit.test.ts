@@ -1,0 +1,52 @@
+/** The CLI as a user runs it: `node dist/cli.js analyze`, its JSON contract and its exit codes. */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fixtureModels, repoRoot, tempDir, thirdPartyModels } from '../helpers/paths';
+
+const cli = path.join(repoRoot, 'dist/cli.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+test('analyze --json follows the published shape', () => {
+  const r = run('analyze', path.join(thirdPartyModels, 'silero_vad_v5.onnx'), '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  for (const key of ['file', 'fileBytes', 'irVersion', 'opsets', 'producer', 'nodeCount', 'parameterCount', 'weightBytes']) {
+    assert.ok(key in out.model, `model.${key}`);
+  }
+  assert.equal(out.model.file, 'silero_vad_v5.onnx');
+  for (const layer of out.layers) {
+    assert.deepEqual(Object.keys(layer).filter((k) => ['name', 'opType', 'params', 'bytes', 'weights'].includes(k)).length, 5);
+    for (const w of layer.weights) for (const key of ['name', 'dataType', 'shape', 'elements', 'bytes']) assert.ok(key in w);
+    assert.equal(layer.params, layer.weights.reduce((n: number, w: { elements: number }) => n + w.elements, 0));
+  }
+  const total = out.layers.reduce((n: number, l: { params: number }) => n + l.params, 0) + out.unattributed.reduce((n: number, w: { elements: number }) => n + w.elements, 0);
+  assert.equal(total, out.model.parameterCount);
+});
+
+test('analyze prints a table and writes a Markdown report', () => {
+  const report = path.join(tempDir(), 'report.md');
+  const r = run('analyze', path.join(fixtureModels, 'mlp_everything.onnx'), '--report', report);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /fc1\s+MatMul\s+FLOAT\[8x16\]\s+128\s+512 B\s+62\.6%/);
+  assert.match(fs.readFileSync(report, 'utf8'), /\| fc1 \| MatMul \| FLOAT\[8x16\] \| 128 \| 512 B \| 62\.6% \|/);
+});
+
+test('bad input exits 2 with one line and no stack trace', () => {
+  const dir = tempDir();
+  const bad = path.join(dir, 'bad.onnx');
+  fs.writeFileSync(bad, Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  const r = run('analyze', bad);
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /^error: bad\.onnx: not an ONNX model: it starts like a PNG image/);
+  const debug = run('analyze', bad, '--debug');
+  assert.equal(debug.status, 2);
+  assert.match(debug.stderr, /at /, 'stack trace with --debug');
+  assert.equal(run('analyze').status, 2);
+  assert.equal(run('frobnicate', bad).status, 2);
+  assert.equal(run('analyze', path.join(dir, 'missing.onnx')).status, 2);
+});
