@@ -11,5 +11,7 @@ function testFiles(dir) {
 }
 
 const files = testFiles('dist/test').sort();
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// Decoded messages are frozen under test, so any code that mutates one fails loudly.
+const env = { ...process.env, ONNX_COMPRESS_FREEZE: '1' };
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
 process.exit(result.status ?? 1);

@@ -70,8 +70,32 @@ export function indexModel(model: ModelProto, ctx: TensorContext, limits: IndexL
   const nodes: NodeInfo[] = [];
   const tensors: StoredTensor[] = [];
 
-  const addTensor = (t: Omit<StoredTensor, 'id'>): void => {
-    tensors.push({ ...t, id: tensors.length });
+  // Built field by field: object spread is remarkably slow in V8 for this many objects.
+  const addTensor = (
+    info: TensorInfo,
+    name: string,
+    origin: TensorOrigin,
+    graph: GraphInfo,
+    node: NodeInfo | undefined,
+    isValue: boolean,
+    where: string,
+    proto: StoredTensor['proto'],
+  ): void => {
+    tensors.push({
+      id: tensors.length,
+      dataType: info.dataType,
+      dims: info.dims,
+      elements: info.elements,
+      bytes: info.bytes,
+      storage: info.storage,
+      name,
+      origin,
+      graph,
+      node,
+      isValue,
+      where,
+      proto,
+    });
   };
 
   const newGraph = (g: Omit<MutableGraph, 'nodes'>): MutableGraph => {
@@ -102,40 +126,47 @@ export function indexModel(model: ModelProto, ctx: TensorContext, limits: IndexL
     const graph = newGraph({ path, kind, parent, owner, inputs: g.input.map((v) => v.name ?? '') });
     g.initializer.forEach((t, i) => {
       const w = `${where}.initializer[${i}]${t.name ? ` '${t.name}'` : ''}`;
-      addTensor({ ...describeTensor(t, w, ctx), name: t.name ?? '', origin: 'initializer', graph, isValue: true, where: w, proto: t });
+      addTensor(describeTensor(t, w, ctx), t.name ?? '', 'initializer', graph, undefined, true, w, t);
     });
     g.sparseInitializer.forEach((s, i) => {
       const name = s.values?.name ?? '';
       const w = `${where}.sparse_initializer[${i}]${name ? ` '${name}'` : ''}`;
-      addTensor({ ...describeSparseTensor(s, w, ctx), name, origin: 'sparse-initializer', graph, isValue: true, where: w, proto: s });
+      addTensor(describeSparseTensor(s, w, ctx), name, 'sparse-initializer', graph, undefined, true, w, s);
     });
     walkNodes(g.node, graph, where);
   };
 
   const walkAttributes = (info: NodeInfo): void => {
     const { node } = info;
+    const attributes = node.attribute;
+    if (attributes.length === 0) return;
     const isConstant = node.opType === 'Constant' && (node.domain ?? '') === '';
-    node.attribute.forEach((a, ai) => {
+    for (let ai = 0; ai < attributes.length; ai++) {
+      const a = attributes[ai];
+      // Most attributes are small ints and floats: look for tensors and graphs before building names.
+      const holdsData = a.t || a.g || a.sparseTensor || a.tensors.length || a.graphs.length || a.sparseTensors.length;
+      if (!isConstant && !holdsData) continue;
       const aw = `${info.where}.attribute[${ai}] '${a.name ?? ''}'`;
       if (isConstant) {
         const value = constantValue(a, aw);
         if (value) {
-          addTensor({ ...value, name: node.output[0] ?? info.label, origin: 'constant', graph: info.graph, node: info, isValue: true, where: aw, proto: a });
+          addTensor(value, node.output[0] ?? info.label, 'constant', info.graph, info, true, aw, a);
         }
-        return;
+        continue;
       }
+      const attrName = `${info.label}.${a.name}`;
       const attrTensor = (t: TensorProto, w: string): void =>
-        addTensor({ ...describeTensor(t, w, ctx), name: t.name || `${info.label}.${a.name}`, origin: 'attribute', graph: info.graph, node: info, isValue: false, where: w, proto: t });
-      const attrSparse = (s: SparseTensorProto, w: string): void =>
-        addTensor({ ...describeSparseTensor(s, w, ctx), name: `${info.label}.${a.name}`, origin: 'attribute', graph: info.graph, node: info, isValue: false, where: w, proto: s });
+        addTensor(describeTensor(t, w, ctx), t.name || attrName, 'attribute', info.graph, info, false, w, t);
+      const attrSparse = (sp: SparseTensorProto, w: string): void =>
+        addTensor(describeSparseTensor(sp, w, ctx), attrName, 'attribute', info.graph, info, false, w, sp);
       if (a.t) attrTensor(a.t, `${aw}.t`);
       a.tensors.forEach((t, i) => attrTensor(t, `${aw}.tensors[${i}]`));
       if (a.sparseTensor) attrSparse(a.sparseTensor, `${aw}.sparse_tensor`);
-      a.sparseTensors.forEach((s, i) => attrSparse(s, `${aw}.sparse_tensors[${i}]`));
-      const sub = `${info.graph.path === 'main' ? '' : info.graph.path + '/'}${info.label}.${a.name}`;
+      a.sparseTensors.forEach((sp, i) => attrSparse(sp, `${aw}.sparse_tensors[${i}]`));
+      const sub = `${info.graph.path === 'main' ? '' : info.graph.path + '/'}${attrName}`;
       if (a.g) walkGraph(a.g, sub, 'subgraph', `${aw}.g`, info.graph, info);
       a.graphs.forEach((g, i) => walkGraph(g, `${sub}[${i}]`, 'subgraph', `${aw}.graphs[${i}]`, info.graph, info));
-    });
+    }
   };
 
   const constantValue = (a: AttributeProto, where: string): TensorInfo | undefined => {

@@ -8,14 +8,32 @@
  */
 import { OnnxError } from '../errors';
 import { WireReader, WireType, toSigned32, toSigned64, type Int64 } from './wire';
-import { compile, isRepeated, type CompiledSchema, type FieldSpec, type MessageSchema, type UnknownField } from './schema';
+import { compile, isRepeated, type FieldSpec, type MessageSchema, type UnknownField } from './schema';
 
-/** The bytes (content only, no tag or length) each decoded message came from. */
-const sources = new WeakMap<object, Uint8Array>();
+/**
+ * Decoded messages are instances of this class: the private field remembers the bytes (content
+ * only, no tag or length) the message came from. A spread copy (`{ ...message }`) does not carry
+ * private fields, so an edited copy is re-encoded while the untouched original is not.
+ */
+class Decoded {
+  readonly #bytes: Uint8Array;
+  readonly #start: number;
+  readonly #end: number;
+  constructor(bytes: Uint8Array, start: number, end: number) {
+    this.#bytes = bytes;
+    this.#start = start;
+    this.#end = end;
+  }
+  static sourceOf(message: object): Uint8Array | undefined {
+    if (!(#bytes in message)) return undefined;
+    const m = message as Decoded;
+    return m.#bytes.subarray(m.#start, m.#end);
+  }
+}
 
 /** The original encoding of a message object, or undefined when it was built or edited in memory. */
 export function sourceOf(message: object): Uint8Array | undefined {
-  return sources.get(message);
+  return Decoded.sourceOf(message);
 }
 
 export interface DecodeLimits {
@@ -26,23 +44,52 @@ export interface DecodeLimits {
 export const defaultDecodeLimits: DecodeLimits = { maxDepth: 100 };
 
 const EMPTY: readonly never[] = Object.freeze([]);
-const utf8 = new TextDecoder('utf-8');
 
-interface Context {
-  limits: DecodeLimits;
-  /** Path pieces from the root, for error messages; labels are attached lazily. */
-  path: string[];
+// ------------------------------------------------------------ decoding plans
+
+const enum Kind {
+  Int32,
+  Int64,
+  Uint64,
+  Bool,
+  Float,
+  Double,
+  String,
+  Bytes,
+  Message,
+  Payload,
 }
 
-export function decodeMessage<T>(
-  schema: MessageSchema,
-  bytes: Uint8Array,
-  rootPath: string,
-  limits: DecodeLimits = defaultDecodeLimits,
-): T {
-  const ctx: Context = { limits, path: [rootPath] };
-  return decodeInto(compile(schema), bytes, ctx, 0) as T;
+/** Everything the hot loop needs about a field, worked out once per schema. */
+interface FieldPlan {
+  readonly name: string;
+  readonly no: number;
+  readonly kind: Kind;
+  readonly wire: WireType;
+  readonly repeated: boolean;
+  /** Repeated numeric field that may arrive packed. */
+  readonly packable: boolean;
+  /** Index among the message's repeated fields. */
+  readonly slot: number;
+  readonly message?: () => Plan;
 }
+
+interface Plan {
+  readonly schema: MessageSchema;
+  /** Creates an empty message with every field present, so field stores never change its shape. */
+  readonly create: new (bytes: Uint8Array, start: number, end: number) => Record<string, unknown>;
+  /** Dense table by field number (ONNX field numbers are small). */
+  readonly byNumber: readonly (FieldPlan | undefined)[];
+  readonly fieldNames: readonly string[];
+  readonly repeated: readonly FieldPlan[];
+}
+
+const plans = new WeakMap<MessageSchema, Plan>();
+
+const KIND: Record<string, Kind> = {
+  int32: Kind.Int32, int64: Kind.Int64, uint64: Kind.Uint64, bool: Kind.Bool, float: Kind.Float,
+  double: Kind.Double, string: Kind.String, bytes: Kind.Bytes, message: Kind.Message, payload: Kind.Payload,
+};
 
 function wireTypeOf(f: FieldSpec): WireType {
   switch (f.kind) {
@@ -62,69 +109,157 @@ function wireTypeOf(f: FieldSpec): WireType {
   }
 }
 
-function decodeInto(c: CompiledSchema, bytes: Uint8Array, ctx: Context, depth: number): object {
-  if (depth > ctx.limits.maxDepth) {
-    throw new OnnxError('limit', `messages nest deeper than ${ctx.limits.maxDepth} levels`, ctx.path.join('.'));
+function planOf(schema: MessageSchema): Plan {
+  let plan = plans.get(schema);
+  if (plan) return plan;
+  const c = compile(schema);
+  const byNumber: (FieldPlan | undefined)[] = [];
+  const repeated: FieldPlan[] = [];
+  for (const spec of c.schema.fields) {
+    const wire = wireTypeOf(spec);
+    const rep = isRepeated(spec);
+    const child = spec.kind === 'message' ? spec.message : undefined;
+    const fp: FieldPlan = {
+      name: spec.name,
+      no: spec.no,
+      kind: KIND[spec.kind],
+      wire,
+      repeated: rep,
+      packable: rep && wire !== WireType.LengthDelimited,
+      slot: rep ? repeated.length : -1,
+      message: child && (() => planOf(child())),
+    };
+    if (rep) repeated.push(fp);
+    byNumber[spec.no] = fp;
   }
-  const out: Record<string, unknown> = {};
-  const repeated = new Map<string, unknown[]>();
-  let unknown: UnknownField[] | undefined;
-  const reader = new WireReader(bytes, 0, bytes.length, () => describe(c, out, ctx));
+  plan = { schema, create: messageClass(c.schema), byNumber, fieldNames: c.schema.fields.map((f) => f.name), repeated };
+  plans.set(schema, plan);
+  return plan;
+}
 
-  while (!reader.done) {
+/**
+ * A class per message type whose constructor sets every field: objects of one type then share a
+ * hidden class, and the decoder's stores update fields instead of adding them (adding properties
+ * through one generic store site is what made decoding slow). Built from our own schema table's
+ * field names, never from input.
+ */
+function messageClass(schema: MessageSchema): Plan['create'] {
+  const names = [...schema.fields.map((f) => f.name), '$unknown'];
+  for (const n of names) if (!/^[A-Za-z_$][\w$]*$/.test(n)) throw new Error(`bad field name ${n}`);
+  const body = names.map((n) => `this.${n} = undefined;`).join(' ');
+  return new Function('Base', `return class ${schema.name.replace(/\W/g, '_')} extends Base { constructor(b, s, e) { super(b, s, e); ${body} } };`)(Decoded);
+}
+
+// ------------------------------------------------------------ decoding
+
+/**
+ * Frozen messages make accidental mutation throw; freezing costs about a quarter of decoding
+ * time, so it is on where correctness is checked (tests set ONNX_COMPRESS_FREEZE=1) and the
+ * readonly types guard the rest.
+ */
+const FREEZE = typeof process !== 'undefined' && process.env.ONNX_COMPRESS_FREEZE === '1';
+
+interface Context {
+  readonly limits: DecodeLimits;
+  /** The whole input, and the same memory as a Buffer for fast native string decoding. */
+  readonly bytes: Uint8Array;
+  readonly text: Buffer & { utf8Slice(start: number, end: number): string };
+  /** One reader for the whole input; nested messages narrow its end and restore it. */
+  readonly reader: WireReader;
+  /** The messages being decoded, outermost first, for error messages. */
+  readonly stack: { plan: Plan; out: Record<string, unknown>; field: string; index: number }[];
+  readonly rootPath: string;
+}
+
+export function decodeMessage<T>(
+  schema: MessageSchema,
+  bytes: Uint8Array,
+  rootPath: string,
+  limits: DecodeLimits = defaultDecodeLimits,
+): T {
+  // A plain Uint8Array view: Buffer's own subarray is several times slower.
+  const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // utf8Slice is Buffer's native decoder without toString's argument handling.
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Context['text'];
+  const stack: Context['stack'] = [];
+  const reader = new WireReader(plain, 0, plain.length, () => describe(ctx));
+  const ctx: Context = { limits, bytes: plain, text, reader, stack, rootPath };
+  return decodeInto(planOf(schema), plain.length, ctx, '', -1) as T;
+}
+
+/**
+ * Decodes the message from the reader's position up to `end`. `field` and `index` say where it
+ * sits in its parent (index -1 for a singular field), kept apart so no name is built unless an
+ * error needs one.
+ */
+function decodeInto(plan: Plan, end: number, ctx: Context, field: string, index: number): object {
+  const { reader, bytes, stack } = ctx;
+  const start = reader.pos;
+  const out = new plan.create(bytes, start, end);
+  stack.push({ plan, out, field, index });
+  if (stack.length > ctx.limits.maxDepth) {
+    throw new OnnxError('limit', `messages nest deeper than ${ctx.limits.maxDepth} levels`, describe(ctx));
+  }
+  const outerEnd = reader.end;
+  reader.end = end;
+  const lists: (unknown[] | undefined)[] = plan.repeated.length ? new Array(plan.repeated.length) : (EMPTY as never[]);
+  let unknown: UnknownField[] | undefined;
+
+  while (reader.pos < end) {
     const fieldStart = reader.pos;
     const tag = reader.smallVarint('field tag');
     const no = Math.floor(tag / 8);
     const wire = tag & 7;
     if (no === 0) reader.fail('corrupt', 'field number 0 is invalid');
-    const spec = c.byNumber.get(no);
-    if (!spec) {
+    const f = plan.byNumber[no];
+    if (f === undefined) {
       reader.skip(wire);
       (unknown ??= []).push({ no, bytes: bytes.subarray(fieldStart, reader.pos) });
       continue;
     }
-    const expected = wireTypeOf(spec);
-    const packable = isRepeated(spec) && expected !== WireType.LengthDelimited;
-    if (wire !== expected && !(packable && wire === WireType.LengthDelimited)) {
-      reader.fail('corrupt', `field ${spec.name} (${no}) has wire type ${wire}, expected ${expected}`);
-    }
-
-    if (spec.kind === 'payload') {
-      // Keep the encoded values as they are: a packed run or a single value.
-      const run = wire === WireType.LengthDelimited ? reader.lengthDelimited(spec.name) : takeOne(reader, wire);
-      pushTo(repeated, spec.name, run);
-      continue;
-    }
-    if (isRepeated(spec) && wire === WireType.LengthDelimited && expected !== WireType.LengthDelimited) {
-      const run = reader.lengthDelimited(spec.name);
-      const sub = new WireReader(run, 0, run.length, reader.where);
-      while (!sub.done) pushTo(repeated, spec.name, readScalar(sub, spec));
-      continue;
+    if (wire !== f.wire && !(f.packable && wire === WireType.LengthDelimited)) {
+      reader.fail('corrupt', `field ${f.name} (${no}) has wire type ${wire}, expected ${f.wire}`);
     }
     let value: unknown;
-    if (spec.kind === 'message') {
-      const content = reader.lengthDelimited(spec.name);
-      const index = spec.repeated ? (repeated.get(spec.name)?.length ?? 0) : -1;
-      ctx.path.push(index >= 0 ? `${spec.name}[${index}]` : spec.name);
-      value = decodeInto(compile(spec.message()), content, ctx, depth + 1);
-      ctx.path.pop();
+    if (f.kind === Kind.Payload) {
+      // Keep the encoded values as they are: a packed run or a single value.
+      value = wire === WireType.LengthDelimited ? reader.lengthDelimited(f.name) : takeOne(reader, wire);
+    } else if (f.packable && wire === WireType.LengthDelimited) {
+      const runStart = reader.delimitedStart(f.name);
+      const runEnd = reader.pos;
+      const list = (lists[f.slot] ??= []);
+      reader.pos = runStart;
+      reader.end = runEnd;
+      while (reader.pos < runEnd) list.push(readScalar(reader, f, ctx));
+      reader.end = end;
+      continue;
+    } else if (f.kind === Kind.Message) {
+      const at = reader.delimitedStart(f.name);
+      const childEnd = reader.pos;
+      reader.pos = at;
+      value = decodeInto(f.message!(), childEnd, ctx, f.name, f.repeated ? (lists[f.slot]?.length ?? 0) : -1);
+      reader.pos = childEnd;
     } else {
-      value = readScalar(reader, spec);
+      value = readScalar(reader, f, ctx);
     }
-    if (isRepeated(spec)) pushTo(repeated, spec.name, value);
-    else out[spec.name] = value;
+    if (f.repeated) {
+      const list = lists[f.slot];
+      if (list) list.push(value);
+      else lists[f.slot] = [value];
+    } else {
+      out[f.name] = value;
+    }
   }
 
-  for (const f of c.schema.fields) {
-    if (isRepeated(f)) {
-      const list = repeated.get(f.name);
-      out[f.name] = list ? Object.freeze(list) : EMPTY;
-    }
+  const repeated = plan.repeated;
+  for (let i = 0; i < repeated.length; i++) {
+    const list = lists[i];
+    out[repeated[i].name] = list ? (FREEZE ? Object.freeze(list) : list) : EMPTY;
   }
-  if (unknown) out.$unknown = Object.freeze(unknown);
-  Object.freeze(out);
-  sources.set(out, bytes);
-  return out;
+  if (unknown) out.$unknown = unknown;
+  reader.end = outerEnd;
+  stack.pop();
+  return FREEZE ? Object.freeze(out) : out;
 }
 
 function takeOne(reader: WireReader, wire: number): Uint8Array {
@@ -133,43 +268,44 @@ function takeOne(reader: WireReader, wire: number): Uint8Array {
   return reader.bytes.subarray(start, reader.pos);
 }
 
-function pushTo(map: Map<string, unknown[]>, name: string, value: unknown): void {
-  const list = map.get(name);
-  if (list) list.push(value);
-  else map.set(name, [value]);
-}
-
-function readScalar(reader: WireReader, spec: FieldSpec): unknown {
-  switch (spec.kind) {
-    case 'int64':
+function readScalar(reader: WireReader, f: FieldPlan, ctx: Context): unknown {
+  switch (f.kind) {
+    case Kind.Int64:
       return toSigned64(reader.varint());
-    case 'uint64':
+    case Kind.Uint64:
       return reader.varint();
-    case 'int32':
+    case Kind.Int32:
       return toSigned32(reader.varint());
-    case 'bool':
+    case Kind.Bool:
       return reader.varint() !== 0;
-    case 'float': {
+    case Kind.Float: {
       const b = reader.fixed32();
       return new DataView(b.buffer, b.byteOffset, 4).getFloat32(0, true);
     }
-    case 'double': {
+    case Kind.Double: {
       const b = reader.fixed64();
       return new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true);
     }
-    case 'string':
-      return utf8.decode(reader.lengthDelimited(spec.name));
-    case 'bytes':
-      return reader.lengthDelimited(spec.name);
+    case Kind.String: {
+      const at = reader.delimitedStart(f.name);
+      return ctx.text.utf8Slice(at, reader.pos);
+    }
+    case Kind.Bytes:
+      return reader.lengthDelimited(f.name);
     default:
-      throw new Error(`unreachable kind ${spec.kind}`);
+      throw new Error(`unreachable kind ${f.kind}`);
   }
 }
 
-function describe(c: CompiledSchema, partial: Record<string, unknown>, ctx: Context): string {
-  const label = c.schema.label?.(partial);
-  const path = ctx.path.join('.');
-  return label ? `${path} ${label}` : path;
+/** `model.graph.node[3] 'conv1'.attribute[0]`: the path to the message being decoded. */
+function describe(ctx: Context): string {
+  let path = ctx.rootPath;
+  for (const frame of ctx.stack) {
+    if (frame.field) path += frame.index >= 0 ? `.${frame.field}[${frame.index}]` : `.${frame.field}`;
+    const label = frame.plan.schema.label?.(frame.out);
+    if (label) path += ` ${label}`;
+  }
+  return path;
 }
 
 export type { Int64 };

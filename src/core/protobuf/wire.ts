@@ -24,7 +24,8 @@ export class WireReader {
   constructor(
     readonly bytes: Uint8Array,
     start: number,
-    readonly end: number,
+    /** Where the current message ends; the decoder narrows it for nested messages. */
+    public end: number,
     /** Names the message being read, for error messages; filled in lazily. */
     readonly where: () => string,
   ) {
@@ -91,6 +92,20 @@ export class WireReader {
   lengthDelimited(what: string): Uint8Array {
     const length = this.smallVarint(`length of ${what}`);
     return this.take(length, what);
+  }
+
+  /**
+   * Skips a length-delimited value without making a view of it (views cost more than the
+   * bytes they show for small values); returns where it starts and ends.
+   */
+  delimitedStart(what: string): number {
+    const length = this.smallVarint(`length of ${what}`);
+    if (length > this.end - this.pos) {
+      this.fail('truncated', `${what} is ${formatCount(length)} bytes but only ${formatCount(this.end - this.pos)} remain`);
+    }
+    const start = this.pos;
+    this.pos += length;
+    return start;
   }
 
   take(length: number, what: string): Uint8Array {
