@@ -35,30 +35,32 @@ export function sniffModel(bytes: Uint8Array, where: string): void {
   }
   const byNumber = compile(ModelSchema).byNumber;
   const reader = new WireReader(bytes, 0, Math.min(bytes.length, 1 << 20), () => where);
-  // Check the first few top-level fields: known fields with the right wire type.
+  const notOnnx = (why: string): never => {
+    throw new OnnxError('not-onnx', `not an ONNX model: ${why} (first bytes ${hex(bytes)})`, where);
+  };
+  // The first few top-level fields must be well-formed: known fields with their wire type, or
+  // fields from a newer ONNX (kept as unknown) with a wire type protobuf still uses.
   for (let i = 0; i < 4 && !reader.done; i++) {
     let tag: number;
     try {
       tag = reader.smallVarint('tag');
     } catch {
-      throw new OnnxError('not-onnx', `not an ONNX model: bytes ${hex(bytes)} are not a protobuf message`, where);
+      return notOnnx('the bytes are not a protobuf message');
     }
     const no = Math.floor(tag / 8);
     const wire = tag & 7;
     const spec = byNumber.get(no);
     const expected = spec ? (spec.kind === 'message' || spec.kind === 'string' ? WireType.LengthDelimited : WireType.Varint) : undefined;
-    if (!spec || wire !== expected) {
-      throw new OnnxError('not-onnx', `not an ONNX model: field ${no} with wire type ${wire} at the start is not part of a ModelProto (bytes ${hex(bytes)})`, where);
+    if (no === 0 || (expected !== undefined && wire !== expected) || ![0, 1, 2, 5].includes(wire)) {
+      notOnnx(`field ${no} with wire type ${wire} cannot start a ModelProto`);
     }
     if (wire === WireType.LengthDelimited) {
       const length = reader.smallVarint('length');
-      if (length > bytes.length - reader.pos) {
-        // Truncated files are reported by the decoder with the exact field; only stop here.
-        return;
-      }
+      // A truncated file is reported by the decoder, naming the field; stop looking here.
+      if (length > bytes.length - reader.pos) return;
       reader.pos += length;
     } else {
-      reader.varint();
+      reader.skip(wire);
     }
   }
 }
