@@ -3,6 +3,7 @@
  * Python-built fixtures cannot express: hostile sizes, unknown fields, new data types.
  */
 import { encodeMessage } from '../../src/core/protobuf/encode';
+import { concatBytes } from '../../src/core/bytes';
 import { ModelSchema } from '../../src/core/onnx/schema';
 import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from '../../src/core/onnx/proto';
 
@@ -52,13 +53,5 @@ export function model(g: GraphProto, opset = 13, extra: Partial<ModelProto> = {}
 }
 
 export function encodeModel(m: ModelProto): Uint8Array {
-  const parts = encodeMessage(ModelSchema, m).finish();
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(encodeMessage(ModelSchema, m).finish());
 }

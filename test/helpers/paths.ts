@@ -27,3 +27,4 @@ export interface Reference {
 export function readJson<T>(file: string): T {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 }
+

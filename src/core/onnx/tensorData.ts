@@ -4,6 +4,7 @@
  * chunked Float32 views for analysis that never hold more than one chunk of a big tensor.
  */
 import { OnnxError } from '../errors';
+import { concatBytes } from '../bytes';
 import { WireReader } from '../protobuf/wire';
 import { DataType, dataTypeInfo, dataTypeName, rawByteLength } from './dataTypes';
 import { readExternalBytes } from './externalData';
@@ -31,18 +32,6 @@ export async function readRawBytes(t: TensorInfo): Promise<Uint8Array> {
   }
 }
 
-function concat(runs: readonly Uint8Array[]): Uint8Array {
-  if (runs.length === 1) return runs[0];
-  const total = runs.reduce((n, r) => n + r.length, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const r of runs) {
-    out.set(r, at);
-    at += r.length;
-  }
-  return out;
-}
-
 function* varints(runs: readonly Uint8Array[]): Generator<number | bigint> {
   for (const r of runs) {
     const reader = new WireReader(r, 0, r.length, () => 'typed tensor data');
@@ -51,7 +40,7 @@ function* varints(runs: readonly Uint8Array[]): Generator<number | bigint> {
 }
 
 function typedToRaw(dataType: number, elements: number, field: string, runs: readonly Uint8Array[]): Uint8Array {
-  if (field === 'floatData' || field === 'doubleData') return concat(runs);
+  if (field === 'floatData' || field === 'doubleData') return concatBytes(runs);
   const out = new Uint8Array(rawByteLength(dataType, elements));
   const view = new DataView(out.buffer);
   const width = (dataTypeInfo(dataType)?.bits ?? 8) / 8;
