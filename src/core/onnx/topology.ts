@@ -3,6 +3,7 @@
  * (If/Loop/Scan) also depends on every outer value its subgraphs use: its implicit inputs.
  */
 import type { GraphInfo, ModelIndex, NodeInfo } from './modelIndex';
+import { MinHeap } from '../minHeap';
 
 export interface Topology {
   /** Nodes of a graph in dependency order (ties keep file order; cycles fall back to file order). */
@@ -82,42 +83,4 @@ export function buildTopology(index: ModelIndex): Topology {
   };
 
   return { order, subgraphs: (node) => subgraphsOf.get(node) ?? [] };
-}
-
-class MinHeap {
-  private readonly items: number[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  push(v: number): void {
-    const a = this.items;
-    a.push(v);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p] <= a[i]) break;
-      [a[p], a[i]] = [a[i], a[p]];
-      i = p;
-    }
-  }
-  pop(): number {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && a[l] < a[m]) m = l;
-        if (r < a.length && a[r] < a[m]) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i], a[m]];
-        i = m;
-      }
-    }
-    return top;
-  }
 }

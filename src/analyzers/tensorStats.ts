@@ -1,0 +1,239 @@
+/**
+ * Statistics of one stored tensor, over its values widened to float32, in two streaming passes
+ * over chunks (a big tensor is never held widened in full):
+ *   pass 1: min, max, sum, exact zeros, NaN/Inf, and max |w| per channel;
+ *   pass 2: the histogram, near-zeros, squared deviations (for an exact std), and what INT8/INT4
+ *           quantization would do (error, INT8 code counts for entropy), plus the fine
+ *           histogram that 1-D k-means runs on.
+ */
+import type { TensorInfo } from '../core/onnx/tensor';
+import { forEachFloat32Chunk } from '../core/onnx/tensorData';
+import { Histogram } from './histogram';
+import { MomentHistogram, groupsFromSorted, kmeans1d, type MomentGroups } from './kmeans1d';
+import { INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
+import { huffmanBits, shannonEntropyBits } from './entropy';
+
+export interface StatsOptions {
+  /** Histogram bins over [min, max]. Default 256. */
+  readonly bins?: number;
+  /** |w| ≤ epsilon · max|w| counts as near zero. Default 1e-3. */
+  readonly nearZeroEpsilon?: number;
+  /** Values widened per chunk. Default 4M (16 MB of float32). */
+  readonly chunkElements?: number;
+  /** Axis whose slices are the channels for per-channel quantization (undefined: per-tensor only). */
+  readonly channelAxis?: number;
+  /** Also estimate quantization, clustering and entropy-coding savings. Default true. */
+  readonly redundancy?: boolean;
+  /**
+   * Up to this many weights, k-means works on the sorted values (exact groups); above it, on a
+   * streamed equal-width histogram of 65,536 bins. Default 4M (16 MB of float32).
+   */
+  readonly exactClusteringElements?: number;
+}
+
+export interface HistogramResult {
+  min: number;
+  max: number;
+  counts: number[];
+}
+
+export interface QuantEstimate {
+  sqnrDb: number;
+  maxAbsError: number;
+}
+
+export interface TensorRedundancy {
+  int8PerTensor: QuantEstimate;
+  int4PerTensor: QuantEstimate;
+  int8PerChannel: QuantEstimate | null;
+  int4PerChannel: QuantEstimate | null;
+  /** Entropy of the INT8 codes (per-channel when there are channels), bits per weight. */
+  entropyBitsInt8: number;
+  /** Size in bytes of those codes Huffman-coded (code table not counted). */
+  huffmanBytesInt8: number;
+  /** k-means clustering with k centroids: SQNR in dB. */
+  clusterSqnrDb: Record<'4' | '16' | '256', number>;
+}
+
+export interface TensorStats {
+  elements: number;
+  /** Finite values only. */
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  zeroFraction: number;
+  nearZeroFraction: number;
+  nanFraction: number;
+  infFraction: number;
+  histogram: HistogramResult;
+  /** A symmetric log-scale view for long tails: counts of |w| per power-of-two bucket, by sign. */
+  logHistogram: { exponents: number[]; positive: number[]; negative: number[]; zeros: number };
+  redundancy: TensorRedundancy | null;
+}
+
+/** Channel index of each element along `axis`: (flat / inner) % size. */
+function channelGeometry(dims: readonly number[], axis: number | undefined): { inner: number; size: number } | null {
+  if (axis === undefined || axis < 0 || axis >= dims.length || dims.length < 2) return null;
+  let inner = 1;
+  for (let d = axis + 1; d < dims.length; d++) inner *= dims[d];
+  return { inner, size: dims[axis] };
+}
+
+const LOG_MIN_EXPONENT = -40; // |w| < 2^-40 lands in the lowest bucket
+const LOG_MAX_EXPONENT = 40;
+
+export async function computeTensorStats(t: TensorInfo, options: StatsOptions = {}): Promise<TensorStats> {
+  const bins = options.bins ?? 256;
+  const epsilon = options.nearZeroEpsilon ?? 1e-3;
+  const chunk = options.chunkElements ?? 4 * 1024 * 1024;
+  const wantRedundancy = options.redundancy ?? true;
+  const channels = channelGeometry(t.dims, options.channelAxis);
+
+  // ---- pass 1
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let zeros = 0;
+  let nans = 0;
+  let infs = 0;
+  let absMax = 0;
+  const channelAbsMax = channels ? new Float64Array(channels.size) : null;
+  await forEachFloat32Chunk(t, chunk, (v, first) => {
+    let lo = min;
+    let hi = max;
+    let s = 0;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (x !== x) {
+        nans++;
+        continue;
+      }
+      if (x === Infinity || x === -Infinity) {
+        infs++;
+        continue;
+      }
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+      s += x;
+      if (x === 0) zeros++;
+    }
+    min = lo;
+    max = hi;
+    sum += s;
+    if (channelAbsMax && channels) {
+      for (let i = 0; i < v.length; i++) {
+        const a = Math.abs(v[i]);
+        if (!Number.isFinite(a)) continue;
+        const c = Math.floor((first + i) / channels.inner) % channels.size;
+        if (a > channelAbsMax[c]) channelAbsMax[c] = a;
+      }
+    }
+  });
+  const finite = t.elements - nans - infs;
+  if (finite === 0) {
+    min = 0;
+    max = 0;
+  }
+  absMax = Math.max(Math.abs(min), Math.abs(max));
+  const mean = finite > 0 ? sum / finite : 0;
+
+  // ---- pass 2
+  const histogram = new Histogram({ min, max, bins });
+  const nearLimit = epsilon * absMax;
+  let nearZeros = 0;
+  let squaredDeviation = 0;
+  let signalEnergy = 0;
+  const logSize = LOG_MAX_EXPONENT - LOG_MIN_EXPONENT + 1;
+  const logPositive = new Float64Array(logSize);
+  const logNegative = new Float64Array(logSize);
+
+  const perTensor = wantRedundancy ? quantMeters() : null;
+  const perChannel = wantRedundancy && channels ? quantMeters() : null;
+  const tensorScale8 = scaleFor(absMax, INT8);
+  const tensorScale4 = scaleFor(absMax, INT4);
+  const channelScale8 = channelAbsMax ? Float64Array.from(channelAbsMax, (m) => scaleFor(m, INT8)) : null;
+  const channelScale4 = channelAbsMax ? Float64Array.from(channelAbsMax, (m) => scaleFor(m, INT4)) : null;
+  const int8Codes = new Float64Array(256);
+  const exactClustering = t.elements <= (options.exactClusteringElements ?? 4 * 1024 * 1024);
+  const moments = wantRedundancy && !exactClustering ? new MomentHistogram(min, max) : null;
+  const kept = wantRedundancy && exactClustering ? new Float32Array(finite) : null;
+  let keptCount = 0;
+
+  await forEachFloat32Chunk(t, chunk, (v, first) => {
+    histogram.add(v);
+    moments?.add(v);
+    if (kept) for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) kept[keptCount++] = v[i];
+    let dev = 0;
+    let energy = 0;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (!Number.isFinite(x)) continue;
+      const d = x - mean;
+      dev += d * d;
+      energy += x * x;
+      const a = Math.abs(x);
+      if (a <= nearLimit) nearZeros++;
+      if (x !== 0) {
+        let e = Math.floor(Math.log2(a));
+        if (e < LOG_MIN_EXPONENT) e = LOG_MIN_EXPONENT;
+        else if (e > LOG_MAX_EXPONENT) e = LOG_MAX_EXPONENT;
+        (x > 0 ? logPositive : logNegative)[e - LOG_MIN_EXPONENT]++;
+      }
+      if (perTensor) {
+        const q8 = perTensor.int8.add(x, tensorScale8);
+        perTensor.int4.add(x, tensorScale4);
+        if (perChannel && channels && channelScale8 && channelScale4) {
+          const c = Math.floor((first + i) / channels.inner) % channels.size;
+          int8Codes[perChannel.int8.add(x, channelScale8[c]) + 128]++;
+          perChannel.int4.add(x, channelScale4[c]);
+        } else {
+          int8Codes[q8 + 128]++;
+        }
+      }
+    }
+    squaredDeviation += dev;
+    signalEnergy += energy;
+  });
+
+  const estimate = (m: QuantErrorMeter): QuantEstimate => ({ sqnrDb: sqnrDb(signalEnergy, m.noiseEnergy), maxAbsError: m.maxAbsError });
+  let redundancy: TensorRedundancy | null = null;
+  if (perTensor) {
+    const groups: MomentGroups = kept ? groupsFromSorted(kept.sort()) : moments!.groups();
+    const cluster = (k: number): number => sqnrDb(signalEnergy, kmeans1d(groups, k).sse);
+    redundancy = {
+      int8PerTensor: estimate(perTensor.int8),
+      int4PerTensor: estimate(perTensor.int4),
+      int8PerChannel: perChannel ? estimate(perChannel.int8) : null,
+      int4PerChannel: perChannel ? estimate(perChannel.int4) : null,
+      entropyBitsInt8: shannonEntropyBits(int8Codes),
+      huffmanBytesInt8: Math.ceil(huffmanBits(int8Codes) / 8),
+      clusterSqnrDb: { '4': cluster(4), '16': cluster(16), '256': cluster(256) },
+    };
+  }
+
+  const used = (a: Float64Array): number[] => Array.from(a);
+  return {
+    elements: t.elements,
+    min,
+    max,
+    mean,
+    std: finite > 0 ? Math.sqrt(squaredDeviation / finite) : 0,
+    zeroFraction: t.elements ? zeros / t.elements : 0,
+    nearZeroFraction: t.elements ? nearZeros / t.elements : 0,
+    nanFraction: t.elements ? nans / t.elements : 0,
+    infFraction: t.elements ? infs / t.elements : 0,
+    histogram: { min: histogram.edges[0], max: histogram.edges[bins], counts: Array.from(histogram.counts) },
+    logHistogram: {
+      exponents: Array.from({ length: logSize }, (_, i) => i + LOG_MIN_EXPONENT),
+      positive: used(logPositive),
+      negative: used(logNegative),
+      zeros,
+    },
+    redundancy,
+  };
+}
+
+function quantMeters(): { int8: QuantErrorMeter; int4: QuantErrorMeter } {
+  return { int8: new QuantErrorMeter(INT8 as QuantScheme), int4: new QuantErrorMeter(INT4 as QuantScheme) };
+}

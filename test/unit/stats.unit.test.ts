@@ -1,0 +1,115 @@
+/**
+ * Tensor statistics and redundancy estimates against numpy / scikit-learn (computed once by
+ * test/fixtures/make_stats_fixture.py and stored in stats_expected.json).
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { openModel } from '../../src/core/onnx/model';
+import { readDenseFloat32 } from '../../src/core/onnx/tensorData';
+import { computeTensorStats } from '../../src/analyzers/tensorStats';
+import { rankForEnergy, singularEnergies } from '../../src/analyzers/lowRank';
+import { huffmanBits, shannonEntropyBits } from '../../src/analyzers/entropy';
+import { roundHalfEven } from '../../src/analyzers/quantize';
+import { fixtureModels, readJson } from '../helpers/paths';
+
+interface Quant {
+  sqnrDb: number | 'Infinity';
+  maxAbsError: number;
+}
+interface Expected {
+  axis: number | null;
+  elements: number;
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  zeroFraction: number;
+  nearZeroFraction: number;
+  nanFraction: number;
+  infFraction: number;
+  histogram: { min: number; max: number; counts: number[] };
+  redundancy: {
+    int8PerTensor: Quant;
+    int4PerTensor: Quant;
+    int8PerChannel?: Quant;
+    int4PerChannel?: Quant;
+    entropyBitsInt8: number;
+    huffmanBytesInt8: number;
+    sklearnClusterSqnrDb: Record<string, number | 'Infinity'>;
+  };
+  lowRank?: { rows: number; cols: number; energies: number[]; rank90: number; rank95: number; rank99: number };
+}
+
+const expected = readJson<Record<string, Expected>>(path.join(fixtureModels, 'stats_expected.json'));
+const model = openModel(path.join(fixtureModels, 'stats.onnx'));
+const num = (v: number | 'Infinity'): number => (v === 'Infinity' ? Infinity : v);
+
+function close(actual: number, wanted: number, rel: number, what: string): void {
+  if (wanted === Infinity || actual === Infinity) return assert.equal(actual, wanted, what);
+  const tol = rel * Math.max(1, Math.abs(wanted));
+  assert.ok(Math.abs(actual - wanted) <= tol, `${what}: ${actual} vs ${wanted}`);
+}
+
+for (const [name, want] of Object.entries(expected)) {
+  test(`${name}: statistics match numpy`, async () => {
+    const t = model.index.tensors.find((x) => x.name === name)!;
+    // Small chunks so the streaming passes are exercised across chunk boundaries.
+    const s = await computeTensorStats(t, { channelAxis: want.axis ?? undefined, chunkElements: 1000 });
+    assert.equal(s.elements, want.elements);
+    assert.equal(s.min, want.min);
+    assert.equal(s.max, want.max);
+    close(s.mean, want.mean, 1e-9, 'mean');
+    close(s.std, want.std, 1e-9, 'std');
+    assert.equal(s.zeroFraction, want.zeroFraction);
+    assert.equal(s.nearZeroFraction, want.nearZeroFraction);
+    assert.equal(s.nanFraction, want.nanFraction);
+    assert.equal(s.infFraction, want.infFraction);
+    assert.equal(s.histogram.min, want.histogram.min);
+    assert.equal(s.histogram.max, want.histogram.max);
+    assert.deepEqual(s.histogram.counts, want.histogram.counts, 'histogram counts identical');
+    const r = s.redundancy!;
+    const q = (got: { sqnrDb: number; maxAbsError: number } | null, exp: Quant | undefined, what: string): void => {
+      if (!exp) return assert.equal(got, null, what);
+      close(got!.sqnrDb, num(exp.sqnrDb), 1e-9, `${what} SQNR`);
+      close(got!.maxAbsError, exp.maxAbsError, 1e-12, `${what} max error`);
+    };
+    q(r.int8PerTensor, want.redundancy.int8PerTensor, 'INT8 per-tensor');
+    q(r.int4PerTensor, want.redundancy.int4PerTensor, 'INT4 per-tensor');
+    q(r.int8PerChannel, want.redundancy.int8PerChannel, 'INT8 per-channel');
+    q(r.int4PerChannel, want.redundancy.int4PerChannel, 'INT4 per-channel');
+    close(r.entropyBitsInt8, want.redundancy.entropyBitsInt8, 1e-9, 'entropy');
+    assert.equal(r.huffmanBytesInt8, want.redundancy.huffmanBytesInt8, 'Huffman size');
+    for (const k of ['4', '16', '256'] as const) {
+      const ours = r.clusterSqnrDb[k];
+      const theirs = num(want.redundancy.sklearnClusterSqnrDb[k]);
+      // Never worse than scikit-learn's KMeans (10 k-means++ restarts) on the same data.
+      assert.ok(ours >= theirs - 0.05 || ours === Infinity, `k=${k}: ours ${ours.toFixed(3)} dB vs scikit-learn ${theirs.toFixed(3)} dB`);
+    }
+  });
+
+  if (want.lowRank) {
+    const lr = want.lowRank;
+    test(`${name}: singular-value energies match numpy's SVD`, async () => {
+      const t = model.index.tensors.find((x) => x.name === name)!;
+      const e = singularEnergies(await readDenseFloat32(t), lr.rows, lr.cols);
+      assert.equal(e.energies.length, lr.energies.length);
+      e.energies.forEach((v, i) => close(v, lr.energies[i], 1e-9 * lr.energies[0], `energy ${i}`));
+      assert.equal(rankForEnergy(e, 0.9), lr.rank90);
+      assert.equal(rankForEnergy(e, 0.95), lr.rank95);
+      assert.equal(rankForEnergy(e, 0.99), lr.rank99);
+    });
+  }
+}
+
+test('round half to even, as QuantizeLinear', () => {
+  assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 2.5001].map(roundHalfEven), [0, 2, 2, -0, -2, -2, 2, 3]);
+});
+
+test('entropy and Huffman size on crafted counts', () => {
+  assert.equal(shannonEntropyBits([1, 1, 1, 1]), 2);
+  assert.equal(shannonEntropyBits([5, 0, 0]), 0);
+  // Counts 1,1,2,4: code lengths 3,3,2,1 -> 3+3+4+4 = 14 bits.
+  assert.equal(huffmanBits([1, 1, 2, 4]), 14);
+  assert.equal(huffmanBits([0, 7, 0]), 7);
+});
