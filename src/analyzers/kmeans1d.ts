@@ -3,14 +3,16 @@
  * the weights are summarised as value-ordered groups, each with its count, sum and sum of
  * squares, so a group's clustering error is exact for any centroid and the cost of a run of
  * groups is O(1) from prefix sums. An optimal clustering of the groups by dynamic programming
- * (divide and conquer over the monotone split points; on equal-count coarse groups when there
- * are too many for the time budget) seeds Lloyd's iterations over the fine groups.
+ * (divide and conquer over the monotone split points) of at most 1,024 groups, coarsened by
+ * Ward's criterion when there are more, seeds Lloyd's iterations over all the groups.
  *
  * Groups come from sorting the values (exact for tensors up to a few million weights: runs of
  * equal values, or equal-count quantile groups when there are too many distinct values) or, for
  * bigger tensors, from an equal-width histogram streamed chunk by chunk. The only approximation
  * is that a group is assigned as a whole, by its mean.
  */
+
+import { MinHeap } from '../core/minHeap';
 
 export interface MomentGroups {
   readonly count: Float64Array;
@@ -72,7 +74,7 @@ function compact(count: Float64Array, sum: Float64Array, sumSq: Float64Array): M
 }
 
 /** Groups from sorted finite values: equal values together, at most `maxGroups` equal-count groups. */
-export function groupsFromSorted(sorted: Float32Array, maxGroups = 65536): MomentGroups {
+export function groupsFromSorted(sorted: Float32Array, maxGroups = 16384): MomentGroups {
   const n = sorted.length;
   let distinct = n > 0 ? 1 : 0;
   for (let i = 1; i < n; i++) if (sorted[i] !== sorted[i - 1]) distinct++;
@@ -109,30 +111,74 @@ export interface KMeansResult {
   readonly sse: number;
 }
 
-/** Merges consecutive groups into at most `target` groups of about equal count. */
-function coarsen(g: MomentGroups, target: number): MomentGroups {
+/**
+ * Merges neighbouring groups, cheapest merge first (Ward's criterion: the increase in squared
+ * error), until `target` groups remain. Dense runs merge; isolated outliers stay apart, which is
+ * what the clustering that follows needs.
+ */
+export function coarsen(g: MomentGroups, target: number): MomentGroups {
   const n = g.count.length;
   if (n <= target) return g;
-  let total = 0;
-  for (let i = 0; i < n; i++) total += g.count[i];
-  const count = new Float64Array(target);
-  const sum = new Float64Array(target);
-  const sumSq = new Float64Array(target);
-  let acc = 0;
-  for (let i = 0; i < n; i++) {
-    const j = Math.min(target - 1, Math.floor((acc / total) * target));
-    acc += g.count[i];
-    count[j] += g.count[i];
-    sum[j] += g.sum[i];
-    sumSq[j] += g.sumSq[i];
+  const count = Float64Array.from(g.count);
+  const sum = Float64Array.from(g.sum);
+  const sumSq = Float64Array.from(g.sumSq);
+  const next = Int32Array.from({ length: n }, (_, i) => (i + 1 < n ? i + 1 : -1));
+  const prev = Int32Array.from({ length: n }, (_, i) => i - 1);
+  const alive = new Uint8Array(n).fill(1);
+  const version = new Int32Array(n);
+  const mergeCost = (i: number, j: number): number => {
+    const d = sum[i] / count[i] - sum[j] / count[j];
+    return ((count[i] * count[j]) / (count[i] + count[j])) * d * d;
+  };
+  // Heap entries: the pair (i, next[i]) with its cost, valid while i's version is unchanged.
+  const costs: number[] = [];
+  const lefts: number[] = [];
+  const versions: number[] = [];
+  const heap = new MinHeap((a, b) => costs[a] - costs[b] || lefts[a] - lefts[b]);
+  const offer = (i: number): void => {
+    if (next[i] < 0) return;
+    costs.push(mergeCost(i, next[i]));
+    lefts.push(i);
+    versions.push(version[i]);
+    heap.push(costs.length - 1);
+  };
+  for (let i = 0; i < n - 1; i++) offer(i);
+  let groups = n;
+  while (groups > target && heap.size > 0) {
+    const e = heap.pop();
+    const i = lefts[e];
+    if (!alive[i] || versions[e] !== version[i] || next[i] < 0) continue;
+    const j = next[i];
+    count[i] += count[j];
+    sum[i] += sum[j];
+    sumSq[i] += sumSq[j];
+    alive[j] = 0;
+    next[i] = next[j];
+    if (next[j] >= 0) prev[next[j]] = i;
+    groups--;
+    version[i]++;
+    offer(i);
+    const p = prev[i];
+    if (p >= 0) {
+      version[p]++;
+      offer(p);
+    }
   }
-  return compact(count, sum, sumSq);
+  const out = { count: new Float64Array(groups), sum: new Float64Array(groups), sumSq: new Float64Array(groups) };
+  for (let i = 0, k = 0; i < n; i++) {
+    if (!alive[i]) continue;
+    out.count[k] = count[i];
+    out.sum[k] = sum[i];
+    out.sumSq[k] = sumSq[i];
+    k++;
+  }
+  return out;
 }
 
 /** Prefix sums kept as unevaluated pairs hi + lo (Knuth's two-sum), for exact range differences. */
 class DoubleDoublePrefix {
-  private readonly hi: Float64Array;
-  private readonly lo: Float64Array;
+  readonly hi: Float64Array;
+  readonly lo: Float64Array;
 
   constructor(values: Float64Array) {
     const n = values.length;
@@ -164,27 +210,39 @@ function optimalCentroids(g: MomentGroups, k: number): Float64Array {
   const ps = new DoubleDoublePrefix(g.sum);
   const pq = new DoubleDoublePrefix(g.sumSq);
   for (let i = 0; i < n; i++) pc[i + 1] = pc[i] + g.count[i];
-  // Error of one cluster made of groups [i, j).
-  const cost = (i: number, j: number): number => {
-    const c = pc[j] - pc[i];
-    if (c === 0) return 0;
-    const sum = ps.range(i, j);
-    return Math.max(0, pq.range(i, j) - (sum * sum) / c);
-  };
+  const { hi: sHi, lo: sLo } = ps;
+  const { hi: qHi, lo: qLo } = pq;
   let prev = new Float64Array(n + 1).fill(Infinity);
   prev[0] = 0;
   const split: Int32Array[] = [];
   for (let m = 1; m <= k; m++) {
     const cur = new Float64Array(n + 1).fill(Infinity);
     const arg = new Int32Array(n + 1);
-    // cur[j] = min_{i < j} prev[i] + cost(i, j); the best i is monotone in j.
-    const solve = (lo: number, hi: number, optLo: number, optHi: number): void => {
-      if (lo > hi) return;
+    // cur[j] = min over i < j of prev[i] + cost(i, j); the best i never decreases as j grows,
+    // so each row is solved by divide and conquer in O(n log n) cost evaluations.
+    const stack: number[] = [m, n, m - 1, n - 1];
+    while (stack.length > 0) {
+      const optHi = stack.pop()!;
+      const optLo = stack.pop()!;
+      const hi = stack.pop()!;
+      const lo = stack.pop()!;
+      if (lo > hi) continue;
       const mid = (lo + hi) >> 1;
       let best = Infinity;
       let bestI = optLo;
-      for (let i = optLo; i <= Math.min(mid - 1, optHi); i++) {
-        const v = prev[i] + cost(i, mid);
+      const last = Math.min(mid - 1, optHi);
+      const cj = pc[mid];
+      const sjHi = sHi[mid];
+      const sjLo = sLo[mid];
+      const qjHi = qHi[mid];
+      const qjLo = qLo[mid];
+      for (let i = optLo; i <= last; i++) {
+        const base = prev[i];
+        if (base === Infinity) continue;
+        const c = cj - pc[i];
+        const sum = sjHi - sHi[i] + (sjLo - sLo[i]);
+        const err = qjHi - qHi[i] + (qjLo - qLo[i]) - (sum * sum) / c;
+        const v = base + (err > 0 ? err : 0);
         if (v < best) {
           best = v;
           bestI = i;
@@ -192,10 +250,8 @@ function optimalCentroids(g: MomentGroups, k: number): Float64Array {
       }
       cur[mid] = best;
       arg[mid] = bestI;
-      solve(lo, mid - 1, optLo, bestI);
-      solve(mid + 1, hi, bestI, optHi);
-    };
-    solve(m, n, m - 1, n - 1);
+      stack.push(lo, mid - 1, optLo, bestI, mid + 1, hi, bestI, optHi);
+    }
     split.push(arg);
     prev = cur;
   }
@@ -209,8 +265,12 @@ function optimalCentroids(g: MomentGroups, k: number): Float64Array {
   return centroids;
 }
 
-/** k-means of the groups: DP (on coarse groups when there are too many), then Lloyd on all groups. */
-export function kmeans1d(g: MomentGroups, k: number, options: { coarseGroups?: number; maxIterations?: number } = {}): KMeansResult {
+/**
+ * k-means of the groups: the optimal clustering of `coarse` (by default the groups themselves,
+ * or at most 1,024 groups coarsened from them) seeds Lloyd's iterations over all groups. Pass
+ * the same `coarse` for several k to coarsen once.
+ */
+export function kmeans1d(g: MomentGroups, k: number, options: { coarse?: MomentGroups; maxIterations?: number } = {}): KMeansResult {
   const n = g.count.length;
   const sseOf = (assign: Int32Array, centroids: Float64Array): number => {
     let sse = 0;
@@ -225,11 +285,28 @@ export function kmeans1d(g: MomentGroups, k: number, options: { coarseGroups?: n
     const centroids = Float64Array.from(g.sum, (s, i) => s / g.count[i]);
     return { centroids, sse: sseOf(Int32Array.from({ length: n }, (_, i) => i), centroids) };
   }
-  // The DP costs about k·n·log2(n) steps: run it on every group when that is affordable,
-  // otherwise on equal-count coarse groups, and let Lloyd refine on the fine groups.
-  const affordable = k * n * Math.log2(n) <= 5e7;
-  const coarse = options.coarseGroups ?? (affordable ? n : Math.max(4096, Math.floor(5e7 / (k * 16))));
-  const centroids = optimalCentroids(coarsen(g, coarse), k);
+  const coarse = options.coarse ?? coarsen(g, COARSE_GROUPS);
+  const centroids = coarse.count.length > k ? optimalCentroids(coarse, k) : Float64Array.from(coarse.sum, (s, i) => s / coarse.count[i]);
+  if (centroids.length < k) {
+    // As many clusters as coarse groups: Lloyd below only needs k sorted starting points.
+    const padded = new Float64Array(k).fill(centroids[centroids.length - 1]);
+    padded.set(centroids);
+    return lloyd(g, padded, options.maxIterations ?? 100, sseOf);
+  }
+  return lloyd(g, centroids, options.maxIterations ?? 100, sseOf);
+}
+
+/** The DP costs about k · groups · log2(groups) steps: 1,024 groups keep k = 256 under 3 M. */
+export const COARSE_GROUPS = 1024;
+
+function lloyd(
+  g: MomentGroups,
+  centroids: Float64Array,
+  maxIterations: number,
+  sseOf: (assign: Int32Array, centroids: Float64Array) => number,
+): KMeansResult {
+  const n = g.count.length;
+  const k = centroids.length;
   const assign = new Int32Array(n);
   const assignAll = (): void => {
     // Groups and centroids are both in value order: one sweep.
@@ -240,7 +317,6 @@ export function kmeans1d(g: MomentGroups, k: number, options: { coarseGroups?: n
       assign[i] = c;
     }
   };
-  const maxIterations = options.maxIterations ?? 100;
   for (let it = 0; it < maxIterations; it++) {
     assignAll();
     const cs = new Float64Array(k);

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { dataTypeName } from '../core/onnx/dataTypes';
 import type { OnnxModel } from '../core/onnx/model';
 import type { StoredTensor } from '../core/onnx/modelIndex';
-import { attributeLayers } from './layers';
+import { attributeLayers, type LayerAttribution } from './layers';
 
 export interface WeightSummary {
   name: string;
@@ -60,9 +60,9 @@ function weightSummary(t: StoredTensor): WeightSummary {
   };
 }
 
-export function summarizeModel(model: OnnxModel): ModelSummary {
+export function summarizeModel(model: OnnxModel, attribution: LayerAttribution = attributeLayers(model.index)): ModelSummary {
   const { proto, index } = model;
-  const { layers, unattributed } = attributeLayers(index);
+  const { layers, unattributed } = attribution;
   const opsets: Record<string, number> = {};
   for (const o of proto.opsetImport) opsets[o.domain || 'ai.onnx'] = Number(o.version ?? 0);
   let parameterCount = 0;

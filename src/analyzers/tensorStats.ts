@@ -9,7 +9,7 @@
 import type { TensorInfo } from '../core/onnx/tensor';
 import { forEachFloat32Chunk } from '../core/onnx/tensorData';
 import { Histogram } from './histogram';
-import { MomentHistogram, groupsFromSorted, kmeans1d, type MomentGroups } from './kmeans1d';
+import { COARSE_GROUPS, MomentHistogram, coarsen, groupsFromSorted, kmeans1d, type MomentGroups } from './kmeans1d';
 import { INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
 import { huffmanBits, shannonEntropyBits } from './entropy';
 
@@ -200,7 +200,8 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   let redundancy: TensorRedundancy | null = null;
   if (perTensor) {
     const groups: MomentGroups = kept ? groupsFromSorted(kept.sort()) : moments!.groups();
-    const cluster = (k: number): number => sqnrDb(signalEnergy, kmeans1d(groups, k).sse);
+    const coarse = coarsen(groups, COARSE_GROUPS);
+    const cluster = (k: number): number => sqnrDb(signalEnergy, kmeans1d(groups, k, { coarse }).sse);
     redundancy = {
       int8PerTensor: estimate(perTensor.int8),
       int4PerTensor: estimate(perTensor.int4),

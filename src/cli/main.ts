@@ -4,30 +4,32 @@
  * Exit codes: 0 success, 2 bad input or usage (one line on stderr; `--debug` adds the stack).
  */
 import { OnnxError } from '../core/errors';
-import { runAnalyze } from './analyzeCommand';
+import { runAnalyze, type AnalyzeOptions } from './analyzeCommand';
 
-const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--debug]`;
+const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--debug]`;
 
 class UsageError extends Error {}
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     const [command, ...rest] = argv.filter((a) => a !== '--debug');
     switch (command) {
       case 'analyze': {
         const positional: string[] = [];
-        let json = false;
-        let report: string | undefined;
+        const options: AnalyzeOptions = { json: false, redundancy: true };
         for (let i = 0; i < rest.length; i++) {
           const a = rest[i];
-          if (a === '--json') json = true;
-          else if (a === '--report') report = rest[++i] ?? usage('--report needs a file');
+          if (a === '--json') options.json = true;
+          else if (a === '--no-redundancy') options.redundancy = false;
+          else if (a === '--report') options.report = rest[++i] ?? usage('--report needs a file');
+          else if (a === '--bins') options.bins = positiveNumber(rest[++i], '--bins', true);
+          else if (a === '--epsilon') options.nearZeroEpsilon = positiveNumber(rest[++i], '--epsilon', false);
           else if (a.startsWith('--')) usage(`unknown option ${a}`);
           else positional.push(a);
         }
         if (positional.length !== 1) usage('analyze takes exactly one MODEL');
-        runAnalyze(positional[0], { json, report }, (t) => process.stdout.write(t + '\n'));
+        await runAnalyze(positional[0], options, (t) => process.stdout.write(t + '\n'));
         return 0;
       }
       case undefined:
@@ -51,4 +53,14 @@ function usage(message: string): never {
   throw new UsageError(message);
 }
 
-process.exitCode = main(process.argv.slice(2));
+function positiveNumber(value: string | undefined, option: string, integer: boolean): number {
+  const n = Number(value);
+  if (value === undefined || !(n > 0) || (integer && !Number.isInteger(n)) || (integer && n > 1_000_000)) {
+    usage(`${option} needs a positive ${integer ? 'whole number up to 1,000,000' : 'number'}`);
+  }
+  return n;
+}
+
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -24,6 +24,28 @@ test('analyze --json follows the published shape', () => {
   }
   const total = out.layers.reduce((n: number, l: { params: number }) => n + l.params, 0) + out.unattributed.reduce((n: number, w: { elements: number }) => n + w.elements, 0);
   assert.equal(total, out.model.parameterCount);
+  // Statistics on every weight, redundancy on every layer with a float weight.
+  for (const layer of out.layers) {
+    for (const w of layer.weights) {
+      for (const key of ['min', 'max', 'mean', 'std', 'zeroFraction', 'nearZeroFraction']) assert.equal(typeof w.stats[key], 'number', key);
+      assert.equal(w.stats.histogram.counts.length, 256);
+      assert.equal(w.stats.histogram.counts.reduce((a: number, b: number) => a + b, 0), w.elements);
+    }
+    for (const key of ['rank90', 'rank99', 'int8SqnrDb', 'int4SqnrDb', 'cluster16SqnrDb', 'entropyBitsInt8']) assert.ok(key in layer.redundancy, key);
+    assert.ok(layer.redundancy.int8SqnrDb > layer.redundancy.int4SqnrDb, 'INT8 beats INT4');
+  }
+  assert.ok(out.estimates.int8PerChannelBytes < out.estimates.float16Bytes);
+});
+
+test('analyze --no-redundancy skips the costly estimates but keeps the statistics', () => {
+  const r = run('analyze', path.join(fixtureModels, 'mlp_everything.onnx'), '--json', '--no-redundancy', '--bins', '16');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  for (const layer of out.layers) {
+    assert.equal(layer.redundancy, null);
+    for (const w of layer.weights) assert.equal(w.stats.histogram.counts.length, 16);
+  }
+  assert.equal(run('analyze', path.join(fixtureModels, 'mlp_everything.onnx'), '--bins', '0').status, 2);
 });
 
 test('analyze prints a table and writes a Markdown report', () => {

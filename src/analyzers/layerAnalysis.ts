@@ -1,0 +1,132 @@
+/**
+ * Per-layer analysis: statistics of every weight, and for the layer's main weight the
+ * redundancy a person can act on (how INT8/INT4 quantization, 16-way clustering, entropy coding
+ * and a low-rank factorization would do).
+ */
+import { DataType, dataTypeInfo } from '../core/onnx/dataTypes';
+import type { StoredTensor } from '../core/onnx/modelIndex';
+import { readDenseFloat32 } from '../core/onnx/tensorData';
+import type { Layer } from './layers';
+import { factorizedParams, rankForEnergy, singularEnergies } from './lowRank';
+import { computeTensorStats, type StatsOptions, type TensorStats } from './tensorStats';
+
+export interface LayerRedundancy {
+  /** Which weight these figures describe (the layer's largest matrix-shaped weight). */
+  weight: string;
+  /** Smallest rank keeping 90/95/99% of the singular-value energy; null when not computed. */
+  rank90: number | null;
+  rank95: number | null;
+  rank99: number | null;
+  /** Parameters of a rank-rank90 factorization; null when not computed. */
+  rank90Params: number | null;
+  /** Why the low-rank figures are null, if they are. */
+  lowRankSkipped?: string;
+  /** Per-channel where the weight has channels, per-tensor otherwise. */
+  int8SqnrDb: number;
+  int4SqnrDb: number;
+  int8MaxAbsError: number;
+  int4MaxAbsError: number;
+  cluster4SqnrDb: number;
+  cluster16SqnrDb: number;
+  cluster256SqnrDb: number;
+  entropyBitsInt8: number;
+  huffmanBytesInt8: number;
+}
+
+export interface LayerAnalysis {
+  stats: Map<StoredTensor, TensorStats>;
+  redundancy: LayerRedundancy | null;
+}
+
+export interface LayerAnalysisOptions extends StatsOptions {
+  /** Largest min(rows, cols) for which the exact singular values are computed. Default 2048. */
+  readonly maxLowRankDim?: number;
+}
+
+/** The axis of a weight that holds output channels, by how the op uses it. */
+export function channelAxisFor(opType: string, t: StoredTensor, attributes: ReadonlyMap<string, number>): number | undefined {
+  const rank = t.dims.length;
+  if (rank < 2) return undefined;
+  switch (opType) {
+    case 'ConvTranspose':
+      return 1;
+    case 'Gemm':
+      return rank === 2 ? (attributes.get('transB') ? 0 : 1) : undefined;
+    case 'MatMul':
+    case 'MatMulInteger':
+    case 'QLinearMatMul':
+    case 'FusedMatMul':
+      return rank - 1;
+    case 'LSTM':
+    case 'GRU':
+    case 'RNN':
+      return rank === 3 ? 1 : undefined;
+    default:
+      return 0; // Conv, Gather (embedding rows), and the rest: the leading axis
+  }
+}
+
+function isAnalyzable(t: StoredTensor): boolean {
+  return (dataTypeInfo(t.dataType)?.numeric ?? false) && t.dataType !== DataType.Bool && t.elements > 0;
+}
+
+/** The layer's main weight: the largest numeric tensor of rank ≥ 2, else the largest numeric one. */
+export function mainWeight(layer: Layer): StoredTensor | undefined {
+  const numeric = layer.weights.filter(isAnalyzable);
+  const byElements = (a: StoredTensor, b: StoredTensor): number => b.elements - a.elements;
+  return numeric.filter((t) => t.dims.length >= 2).sort(byElements)[0] ?? numeric.sort(byElements)[0];
+}
+
+export function intAttributes(layer: Layer): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const a of layer.node.node.attribute) if (a.name && a.i !== undefined) out.set(a.name, Number(a.i));
+  return out;
+}
+
+export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions = {}): Promise<LayerAnalysis> {
+  const op = layer.node.node.opType ?? '';
+  const attrs = intAttributes(layer);
+  const main = mainWeight(layer);
+  const wantRedundancy = options.redundancy ?? true;
+  const stats = new Map<StoredTensor, TensorStats>();
+  for (const t of layer.weights) {
+    if (!isAnalyzable(t)) continue;
+    stats.set(t, await computeTensorStats(t, { ...options, channelAxis: channelAxisFor(op, t, attrs), redundancy: wantRedundancy && t === main }));
+  }
+  const mainStats = main && stats.get(main);
+  if (!main || !mainStats?.redundancy) return { stats, redundancy: null };
+
+  const r = mainStats.redundancy;
+  const int8 = r.int8PerChannel ?? r.int8PerTensor;
+  const int4 = r.int4PerChannel ?? r.int4PerTensor;
+  const redundancy: LayerRedundancy = {
+    weight: main.name,
+    rank90: null,
+    rank95: null,
+    rank99: null,
+    rank90Params: null,
+    int8SqnrDb: int8.sqnrDb,
+    int4SqnrDb: int4.sqnrDb,
+    int8MaxAbsError: int8.maxAbsError,
+    int4MaxAbsError: int4.maxAbsError,
+    cluster4SqnrDb: r.clusterSqnrDb['4'],
+    cluster16SqnrDb: r.clusterSqnrDb['16'],
+    cluster256SqnrDb: r.clusterSqnrDb['256'],
+    entropyBitsInt8: r.entropyBitsInt8,
+    huffmanBytesInt8: r.huffmanBytesInt8,
+  };
+  const rows = main.dims[0];
+  const cols = main.elements / Math.max(1, rows);
+  const maxDim = options.maxLowRankDim ?? 2048;
+  if (main.dims.length < 2) redundancy.lowRankSkipped = 'not a matrix';
+  else if (mainStats.nanFraction > 0 || mainStats.infFraction > 0) redundancy.lowRankSkipped = 'has NaN or Inf values';
+  else if (Math.min(rows, cols) > maxDim) redundancy.lowRankSkipped = `min(rows, cols) = ${Math.min(rows, cols)} is over ${maxDim}`;
+  else {
+    const e = singularEnergies(await readDenseFloat32(main), rows, cols);
+    redundancy.rank90 = rankForEnergy(e, 0.9);
+    redundancy.rank95 = rankForEnergy(e, 0.95);
+    redundancy.rank99 = rankForEnergy(e, 0.99);
+    redundancy.rank90Params = factorizedParams(e, redundancy.rank90);
+  }
+  return { stats, redundancy };
+}

@@ -1,0 +1,111 @@
+/**
+ * The full analysis of a model: the size summary plus, per layer, weight statistics and
+ * redundancy estimates. Runs layer by layer, reports progress and stops when aborted, so a
+ * worker (or the CLI) can drive it.
+ */
+import type { OnnxModel } from '../core/onnx/model';
+import { attributeLayers } from './layers';
+import { analyzeLayer, type LayerAnalysisOptions, type LayerRedundancy } from './layerAnalysis';
+import { summarizeModel, type LayerSummary, type ModelSummary, type WeightSummary } from './modelSummary';
+import type { TensorStats } from './tensorStats';
+
+export interface AnalysisProgress {
+  layersDone: number;
+  layersTotal: number;
+  elementsDone: number;
+  elementsTotal: number;
+}
+
+export interface AnalyzedWeight extends WeightSummary {
+  stats?: Pick<TensorStats, 'min' | 'max' | 'mean' | 'std' | 'zeroFraction' | 'nearZeroFraction' | 'nanFraction' | 'infFraction' | 'histogram'>;
+}
+
+export interface AnalyzedLayer extends Omit<LayerSummary, 'weights'> {
+  weights: AnalyzedWeight[];
+  /** Redundancy of the layer's main weight; null when it has none that can be analyzed. */
+  redundancy?: LayerRedundancy | null;
+}
+
+export interface ModelAnalysis extends Omit<ModelSummary, 'layers'> {
+  layers: AnalyzedLayer[];
+  estimates: SizeEstimates;
+}
+
+/** What the weights would take on disk with each method at its default setting. */
+export interface SizeEstimates {
+  storedBytes: number;
+  float16Bytes: number;
+  int8PerChannelBytes: number;
+  int4PerChannelBytes: number;
+  cluster16Bytes: number;
+  huffmanInt8Bytes: number | null;
+}
+
+export async function analyzeModel(
+  model: OnnxModel,
+  options: LayerAnalysisOptions & { signal?: AbortSignal; onProgress?: (p: AnalysisProgress) => void } = {},
+): Promise<ModelAnalysis> {
+  const attribution = attributeLayers(model.index);
+  const summary = summarizeModel(model, attribution) as ModelSummary & ModelAnalysis;
+  const { layers } = attribution;
+  const elementsTotal = layers.reduce((n, l) => n + l.params, 0);
+  let elementsDone = 0;
+  let huffman = 0;
+  let huffmanKnown = true;
+  for (let i = 0; i < layers.length; i++) {
+    options.signal?.throwIfAborted();
+    const analysis = await analyzeLayer(layers[i], options);
+    const out = summary.layers[i];
+    layers[i].weights.forEach((t, w) => {
+      const s = analysis.stats.get(t);
+      if (s) {
+        const { min, max, mean, std, zeroFraction, nearZeroFraction, nanFraction, infFraction, histogram } = s;
+        out.weights[w].stats = { min, max, mean, std, zeroFraction, nearZeroFraction, nanFraction, infFraction, histogram };
+      }
+    });
+    out.redundancy = analysis.redundancy;
+    if (analysis.redundancy) huffman += analysis.redundancy.huffmanBytesInt8 + (layers[i].bytes - bytesOf(layers[i], analysis.redundancy.weight));
+    else huffmanKnown = false;
+    elementsDone += layers[i].params;
+    options.onProgress?.({ layersDone: i + 1, layersTotal: layers.length, elementsDone, elementsTotal });
+  }
+  summary.estimates = estimateSizes(summary, options.redundancy === false ? null : huffmanKnown ? huffman : null);
+  return summary;
+}
+
+function bytesOf(layer: { weights: readonly { name: string; bytes: number }[] }, name: string): number {
+  return layer.weights.find((w) => w.name === name)?.bytes ?? 0;
+}
+
+function estimateSizes(s: ModelAnalysis, huffmanInt8Bytes: number | null): SizeEstimates {
+  let float16 = 0;
+  let int8 = 0;
+  let int4 = 0;
+  let cluster16 = 0;
+  for (const l of s.layers) {
+    for (const w of l.weights) {
+      const isFloat = ['FLOAT', 'DOUBLE', 'FLOAT16', 'BFLOAT16'].includes(w.dataType);
+      if (!isFloat || w.shape.length < 2) {
+        float16 += w.bytes;
+        int8 += w.bytes;
+        int4 += w.bytes;
+        cluster16 += w.bytes;
+        continue;
+      }
+      const channels = w.shape[0];
+      float16 += Math.min(w.bytes, w.elements * 2);
+      int8 += w.elements + channels * 4; // codes + one float scale per channel
+      int4 += Math.ceil(w.elements / 2) + channels * 4;
+      cluster16 += Math.ceil(w.elements / 2) + 16 * 4; // 4-bit indices + codebook
+    }
+  }
+  const rest = s.unattributed.reduce((n, w) => n + w.bytes, 0);
+  return {
+    storedBytes: s.model.weightBytes,
+    float16Bytes: float16 + rest,
+    int8PerChannelBytes: int8 + rest,
+    int4PerChannelBytes: int4 + rest,
+    cluster16Bytes: cluster16 + rest,
+    huffmanInt8Bytes: huffmanInt8Bytes === null ? null : huffmanInt8Bytes + rest,
+  };
+}
