@@ -53,6 +53,8 @@ export async function analyzeModel(
   let huffman = 0;
   let huffmanKnown = true;
   for (let i = 0; i < layers.length; i++) {
+    // Let the event loop run between layers: a worker must see its cancel message.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     options.signal?.throwIfAborted();
     const analysis = await analyzeLayer(layers[i], options);
     const out = summary.layers[i];

@@ -1,32 +1,51 @@
 /**
- * "ONNX Compress: Analyze ONNX Model": the size report for a model file, in an output channel.
- * The custom editor (a later issue) replaces this as the main way in; the command stays for
- * quick looks from the explorer.
+ * "ONNX Compress: Analyze ONNX Model": the size and redundancy report for a model file, computed
+ * in the analysis worker (the extension host stays responsive), with progress and Cancel, shown
+ * in the ONNX Compress output channel. The custom editor (a later issue) becomes the main way in;
+ * this command stays for quick looks from the explorer.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { OnnxError } from '../core/errors';
-import { openModel } from '../core/onnx/model';
-import { summarizeModel } from '../analyzers/modelSummary';
+import { AnalysisCancelled, AnalysisClient } from '../analyzers/worker/analysisClient';
+import { textReport } from '../report/analysisText';
 
 export function registerAnalyzeCommand(context: vscode.ExtensionContext): void {
   const channel = vscode.window.createOutputChannel('ONNX Compress');
+  let client: AnalysisClient | undefined;
   context.subscriptions.push(
     channel,
+    { dispose: () => void client?.dispose() },
     vscode.commands.registerCommand('onnxCompress.analyzeModel', async (uri?: vscode.Uri) => {
       const target = uri ?? (await pickModel());
       if (!target) return;
-      try {
-        const s = summarizeModel(openModel(target.fsPath));
-        channel.clear();
-        channel.appendLine(`${s.model.file}: ${s.model.parameterCount.toLocaleString('en-US')} parameters, ${s.model.weightBytes.toLocaleString('en-US')} weight bytes, ${s.layers.length} layers`);
-        for (const l of [...s.layers].sort((a, b) => b.bytes - a.bytes)) {
-          channel.appendLine(`  ${l.name.padEnd(40)} ${l.opType.padEnd(14)} ${String(l.params).padStart(12)} params ${String(l.bytes).padStart(12)} bytes`);
-        }
-        channel.show(true);
-      } catch (e) {
-        const message = e instanceof OnnxError ? e.message : String(e);
-        void vscode.window.showErrorMessage(`ONNX Compress: ${message}`);
-      }
+      client ??= new AnalysisClient(path.join(context.extensionPath, 'dist', 'analysisWorker.js'));
+      const worker = client;
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Analyzing ${path.basename(target.fsPath)}`, cancellable: true },
+        async (progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          let reported = 0;
+          try {
+            const analysis = await worker.analyze(target.fsPath, {}, {
+              signal: abort.signal,
+              onProgress: (p) => {
+                const percent = (100 * p.elementsDone) / Math.max(1, p.elementsTotal);
+                progress.report({ message: `layer ${p.layersDone} of ${p.layersTotal}`, increment: percent - reported });
+                reported = percent;
+              },
+            });
+            channel.clear();
+            channel.appendLine(textReport(analysis));
+            channel.show(true);
+          } catch (e) {
+            if (e instanceof AnalysisCancelled) return;
+            const message = e instanceof OnnxError ? e.message : String(e);
+            void vscode.window.showErrorMessage(`ONNX Compress: ${message}`);
+          }
+        },
+      );
     }),
   );
 }

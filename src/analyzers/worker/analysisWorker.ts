@@ -1,0 +1,38 @@
+/**
+ * The analysis worker (a worker_threads entry point): heavy per-layer math off the caller's
+ * thread. It opens the model itself from the file, so no tensor bytes cross the thread boundary.
+ */
+import { parentPort } from 'node:worker_threads';
+import { OnnxError } from '../../core/errors';
+import { openModel } from '../../core/onnx/model';
+import { analyzeModel } from '../modelAnalysis';
+import type { FromAnalysisWorker, ToAnalysisWorker } from './protocol';
+
+const port = parentPort;
+if (!port) throw new Error('analysisWorker must run in a worker thread');
+const jobs = new Map<number, AbortController>();
+const send = (m: FromAnalysisWorker): void => port.postMessage(m);
+
+port.on('message', (m: ToAnalysisWorker) => {
+  if (m.type === 'cancel') {
+    jobs.get(m.id)?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  jobs.set(m.id, controller);
+  void (async () => {
+    try {
+      const analysis = await analyzeModel(openModel(m.file), {
+        ...m.options,
+        signal: controller.signal,
+        onProgress: (progress) => send({ type: 'progress', id: m.id, progress }),
+      });
+      send({ type: 'result', id: m.id, analysis });
+    } catch (e) {
+      if (controller.signal.aborted) send({ type: 'cancelled', id: m.id });
+      else send({ type: 'error', id: m.id, code: e instanceof OnnxError ? e.code : 'internal', message: (e as Error).message ?? String(e) });
+    } finally {
+      jobs.delete(m.id);
+    }
+  })();
+});

@@ -1,0 +1,18 @@
+/**
+ * Messages between the analysis worker and whoever runs it (the CLI, the editor host).
+ * One discriminated union each way; both sides import this file.
+ */
+import type { AnalysisProgress, ModelAnalysis } from '../modelAnalysis';
+import type { LayerAnalysisOptions } from '../layerAnalysis';
+
+export type AnalysisOptions = Omit<LayerAnalysisOptions, never>;
+
+export type ToAnalysisWorker =
+  | { type: 'analyze'; id: number; file: string; options: AnalysisOptions }
+  | { type: 'cancel'; id: number };
+
+export type FromAnalysisWorker =
+  | { type: 'progress'; id: number; progress: AnalysisProgress }
+  | { type: 'result'; id: number; analysis: ModelAnalysis }
+  | { type: 'error'; id: number; code: string; message: string }
+  | { type: 'cancelled'; id: number };

@@ -1,0 +1,52 @@
+/** The analysis worker: same result as in-process, progress per layer, cancel, typed errors. */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AnalysisCancelled, AnalysisClient } from '../../src/analyzers/worker/analysisClient';
+import { analyzeModel, type AnalysisProgress } from '../../src/analyzers/modelAnalysis';
+import { openModel } from '../../src/core/onnx/model';
+import { OnnxError } from '../../src/core/errors';
+import { repoRoot, tempDir, thirdPartyModels } from '../helpers/paths';
+
+const workerFile = path.join(repoRoot, 'dist/analysisWorker.js');
+const model = path.join(thirdPartyModels, 'hello_deepa.onnx');
+
+test('the worker computes what the in-process analysis computes, with progress per layer', async () => {
+  const client = new AnalysisClient(workerFile);
+  try {
+    const progress: AnalysisProgress[] = [];
+    const fromWorker = await client.analyze(model, { bins: 64 }, { onProgress: (p) => progress.push(p) });
+    const inProcess = await analyzeModel(openModel(model), { bins: 64 });
+    assert.deepEqual(fromWorker, inProcess);
+    assert.equal(progress.length, inProcess.layers.length);
+    assert.deepEqual(progress.at(-1), { layersDone: progress.length, layersTotal: progress.length, elementsDone: progress.at(-1)!.elementsTotal, elementsTotal: progress.at(-1)!.elementsTotal });
+  } finally {
+    await client.dispose();
+  }
+});
+
+test('cancelling stops a running analysis, and the worker takes the next job', async () => {
+  const client = new AnalysisClient(workerFile);
+  try {
+    const abort = new AbortController();
+    const big = path.join(thirdPartyModels, 'ch_PP-OCRv4_rec_infer.onnx');
+    const running = client.analyze(big, {}, { signal: abort.signal, onProgress: () => abort.abort() });
+    await assert.rejects(running, AnalysisCancelled);
+    const next = await client.analyze(model, { redundancy: false });
+    assert.ok(next.layers.length > 0);
+  } finally {
+    await client.dispose();
+  }
+});
+
+test('bad input comes back as an OnnxError with its code', async () => {
+  const client = new AnalysisClient(workerFile);
+  try {
+    const bad = path.join(tempDir(), 'bad.onnx');
+    fs.writeFileSync(bad, 'not a model');
+    await assert.rejects(client.analyze(bad), (e: unknown) => e instanceof OnnxError && e.code === 'not-onnx');
+  } finally {
+    await client.dispose();
+  }
+});
