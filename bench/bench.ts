@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { saveModel } from '../src/core/onnx/writeModel';
 import type { ModelProto, NodeProto, TensorProto } from '../src/core/onnx/proto';
+import { benchKMeans, benchStats } from './analysisBench';
 
 const MB = 1024 * 1024;
 
@@ -72,6 +73,11 @@ async function main(): Promise<void> {
   console.log('\nread = fs.readFileSync of the file; index = openModel (read + sniff + decode + index, tensors as views).');
   console.log('Times: medians over repeated runs in a fresh process after one cold run; "cold" compares the first runs.');
   console.log('Peak RSS: a fresh process that opens the model once.');
+
+  console.log('');
+  await benchStats(real[0]);
+  console.log('');
+  await benchKMeans();
 }
 
 void main();

@@ -24,6 +24,8 @@ export interface StatsOptions {
   readonly channelAxis?: number;
   /** Also estimate quantization, clustering and entropy-coding savings. Default true. */
   readonly redundancy?: boolean;
+  /** Also count |w| per power of two (the log-scale view of long tails). Default false. */
+  readonly logHistogram?: boolean;
   /**
    * Up to this many weights, k-means works on the sorted values (exact groups); above it, on a
    * streamed equal-width histogram of 65,536 bins. Default 4M (16 MB of float32).
@@ -67,8 +69,11 @@ export interface TensorStats {
   nanFraction: number;
   infFraction: number;
   histogram: HistogramResult;
-  /** A symmetric log-scale view for long tails: counts of |w| per power-of-two bucket, by sign. */
-  logHistogram: { exponents: number[]; positive: number[]; negative: number[]; zeros: number };
+  /**
+   * A symmetric log-scale view for long tails: counts of |w| per power-of-two bucket, by sign
+   * (only when asked for: it costs as much as the rest of the pass).
+   */
+  logHistogram: { exponents: number[]; positive: number[]; negative: number[]; zeros: number } | null;
   redundancy: TensorRedundancy | null;
 }
 
@@ -91,70 +96,47 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   const channels = channelGeometry(t.dims, options.channelAxis);
 
   // ---- pass 1
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  let zeros = 0;
-  let nans = 0;
-  let infs = 0;
-  let absMax = 0;
+  const p1 = new Float64Array(PASS1_SLOTS);
+  p1[P1_MIN] = Infinity;
+  p1[P1_MAX] = -Infinity;
   const channelAbsMax = channels ? new Float64Array(channels.size) : null;
   await forEachFloat32Chunk(t, chunk, (v, first) => {
-    let lo = min;
-    let hi = max;
-    let s = 0;
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i];
-      if (x !== x) {
-        nans++;
-        continue;
-      }
-      if (x === Infinity || x === -Infinity) {
-        infs++;
-        continue;
-      }
-      if (x < lo) lo = x;
-      if (x > hi) hi = x;
-      s += x;
-      if (x === 0) zeros++;
-    }
-    min = lo;
-    max = hi;
-    sum += s;
-    if (channelAbsMax && channels) {
-      for (let i = 0; i < v.length; i++) {
-        const a = Math.abs(v[i]);
-        if (!Number.isFinite(a)) continue;
-        const c = Math.floor((first + i) / channels.inner) % channels.size;
-        if (a > channelAbsMax[c]) channelAbsMax[c] = a;
-      }
-    }
+    firstPassChunk(v, p1);
+    if (channelAbsMax && channels) channelMaxChunk(v, first, channels, channelAbsMax);
   });
+  let min = p1[P1_MIN];
+  let max = p1[P1_MAX];
+  const sum = p1[P1_SUM];
+  const zeros = p1[P1_ZEROS];
+  const nans = p1[P1_NANS];
+  const infs = p1[P1_INFS];
   const finite = t.elements - nans - infs;
   if (finite === 0) {
     min = 0;
     max = 0;
   }
-  absMax = Math.max(Math.abs(min), Math.abs(max));
+  const absMax = Math.max(Math.abs(min), Math.abs(max));
   const mean = finite > 0 ? sum / finite : 0;
 
   // ---- pass 2
   const histogram = new Histogram({ min, max, bins });
   const nearLimit = epsilon * absMax;
-  let nearZeros = 0;
-  let squaredDeviation = 0;
-  let signalEnergy = 0;
+  const p2 = new Float64Array(PASS2_SLOTS);
   const logSize = LOG_MAX_EXPONENT - LOG_MIN_EXPONENT + 1;
   const logPositive = new Float64Array(logSize);
   const logNegative = new Float64Array(logSize);
 
-  const perTensor = wantRedundancy ? quantMeters() : null;
-  const perChannel = wantRedundancy && channels ? quantMeters() : null;
-  const tensorScale8 = scaleFor(absMax, INT8);
-  const tensorScale4 = scaleFor(absMax, INT4);
-  const channelScale8 = channelAbsMax ? Float64Array.from(channelAbsMax, (m) => scaleFor(m, INT8)) : null;
-  const channelScale4 = channelAbsMax ? Float64Array.from(channelAbsMax, (m) => scaleFor(m, INT4)) : null;
-  const int8Codes = new Float64Array(256);
+  const quant = wantRedundancy
+    ? {
+        perTensor: quantMeters(),
+        perChannel: channels ? quantMeters() : null,
+        tensorScale8: scaleFor(absMax, INT8),
+        tensorScale4: scaleFor(absMax, INT4),
+        channelScale8: channelAbsMax ? Float64Array.from(channelAbsMax, (m) => scaleFor(m, INT8)) : null,
+        channelScale4: channelAbsMax ? Float64Array.from(channelAbsMax, (m) => scaleFor(m, INT4)) : null,
+        int8Codes: new Float64Array(256),
+      }
+    : null;
   const exactClustering = t.elements <= (options.exactClusteringElements ?? 4 * 1024 * 1024);
   const moments = wantRedundancy && !exactClustering ? new MomentHistogram(min, max) : null;
   const kept = wantRedundancy && exactClustering ? new Float32Array(finite) : null;
@@ -162,39 +144,20 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
 
   await forEachFloat32Chunk(t, chunk, (v, first) => {
     histogram.add(v);
+    secondPassChunk(v, mean, nearLimit, p2);
+    if (options.logHistogram) logHistogramChunk(v, logPositive, logNegative);
     moments?.add(v);
-    if (kept) for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) kept[keptCount++] = v[i];
-    let dev = 0;
-    let energy = 0;
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i];
-      if (!Number.isFinite(x)) continue;
-      const d = x - mean;
-      dev += d * d;
-      energy += x * x;
-      const a = Math.abs(x);
-      if (a <= nearLimit) nearZeros++;
-      if (x !== 0) {
-        let e = Math.floor(Math.log2(a));
-        if (e < LOG_MIN_EXPONENT) e = LOG_MIN_EXPONENT;
-        else if (e > LOG_MAX_EXPONENT) e = LOG_MAX_EXPONENT;
-        (x > 0 ? logPositive : logNegative)[e - LOG_MIN_EXPONENT]++;
-      }
-      if (perTensor) {
-        const q8 = perTensor.int8.add(x, tensorScale8);
-        perTensor.int4.add(x, tensorScale4);
-        if (perChannel && channels && channelScale8 && channelScale4) {
-          const c = Math.floor((first + i) / channels.inner) % channels.size;
-          int8Codes[perChannel.int8.add(x, channelScale8[c]) + 128]++;
-          perChannel.int4.add(x, channelScale4[c]);
-        } else {
-          int8Codes[q8 + 128]++;
-        }
-      }
+    if (kept) {
+      for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) kept[keptCount++] = v[i];
     }
-    squaredDeviation += dev;
-    signalEnergy += energy;
+    if (quant) quantizeChunk(v, first, channels, quant);
   });
+  const squaredDeviation = p2[P2_DEVIATION];
+  const signalEnergy = p2[P2_ENERGY];
+  const nearZeros = p2[P2_NEAR_ZEROS];
+  const perTensor = quant?.perTensor ?? null;
+  const perChannel = quant?.perChannel ?? null;
+  const int8Codes = quant?.int8Codes ?? new Float64Array(256);
 
   const estimate = (m: QuantErrorMeter): QuantEstimate => ({ sqnrDb: sqnrDb(signalEnergy, m.noiseEnergy), maxAbsError: m.maxAbsError });
   let redundancy: TensorRedundancy | null = null;
@@ -225,16 +188,127 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
     nanFraction: t.elements ? nans / t.elements : 0,
     infFraction: t.elements ? infs / t.elements : 0,
     histogram: { min: histogram.edges[0], max: histogram.edges[bins], counts: Array.from(histogram.counts) },
-    logHistogram: {
-      exponents: Array.from({ length: logSize }, (_, i) => i + LOG_MIN_EXPONENT),
-      positive: used(logPositive),
-      negative: used(logNegative),
-      zeros,
-    },
+    logHistogram: options.logHistogram
+      ? {
+          exponents: Array.from({ length: logSize }, (_, i) => i + LOG_MIN_EXPONENT),
+          positive: used(logPositive),
+          negative: used(logNegative),
+          zeros,
+        }
+      : null,
     redundancy,
   };
 }
 
 function quantMeters(): { int8: QuantErrorMeter; int4: QuantErrorMeter } {
   return { int8: new QuantErrorMeter(INT8 as QuantScheme), int4: new QuantErrorMeter(INT4 as QuantScheme) };
+}
+
+// Accumulator slots, so the per-element loops below keep everything in locals.
+const P1_MIN = 0;
+const P1_MAX = 1;
+const P1_SUM = 2;
+const P1_ZEROS = 3;
+const P1_NANS = 4;
+const P1_INFS = 5;
+const PASS1_SLOTS = 6;
+const P2_DEVIATION = 0;
+const P2_ENERGY = 1;
+const P2_NEAR_ZEROS = 2;
+const PASS2_SLOTS = 3;
+
+function firstPassChunk(v: Float32Array, acc: Float64Array): void {
+  let lo = acc[P1_MIN];
+  let hi = acc[P1_MAX];
+  let sum = 0;
+  let zeros = 0;
+  let nans = 0;
+  let infs = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x - x !== 0) {
+      if (x !== x) nans++;
+      else infs++;
+      continue;
+    }
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+    sum += x;
+    if (x === 0) zeros++;
+  }
+  acc[P1_MIN] = lo;
+  acc[P1_MAX] = hi;
+  acc[P1_SUM] += sum;
+  acc[P1_ZEROS] += zeros;
+  acc[P1_NANS] += nans;
+  acc[P1_INFS] += infs;
+}
+
+function channelMaxChunk(v: Float32Array, first: number, channels: { inner: number; size: number }, out: Float64Array): void {
+  const { inner, size } = channels;
+  for (let i = 0; i < v.length; i++) {
+    const a = Math.abs(v[i]);
+    if (!(a <= Infinity) || a === Infinity) continue;
+    const c = Math.floor((first + i) / inner) % size;
+    if (a > out[c]) out[c] = a;
+  }
+}
+
+function secondPassChunk(v: Float32Array, mean: number, nearLimit: number, acc: Float64Array): void {
+  let dev = 0;
+  let energy = 0;
+  let near = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x - x !== 0) continue; // NaN or ±Inf
+    const d = x - mean;
+    dev += d * d;
+    energy += x * x;
+    if (Math.abs(x) <= nearLimit) near++; // Math.abs compiles without a branch on the sign
+  }
+  acc[P2_DEVIATION] += dev;
+  acc[P2_ENERGY] += energy;
+  acc[P2_NEAR_ZEROS] += near;
+}
+
+/** Counts |x| per binary exponent, read straight from the float32 bits (floor(log2 |x|)). */
+function logHistogramChunk(v: Float32Array, logPositive: Float64Array, logNegative: Float64Array): void {
+  const bits = new Uint32Array(v.buffer, v.byteOffset, v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x - x !== 0 || x === 0) continue;
+    let e = ((bits[i] >>> 23) & 0xff) - 127;
+    if (e < LOG_MIN_EXPONENT) e = LOG_MIN_EXPONENT;
+    else if (e > LOG_MAX_EXPONENT) e = LOG_MAX_EXPONENT;
+    if (x > 0) logPositive[e - LOG_MIN_EXPONENT]++;
+    else logNegative[e - LOG_MIN_EXPONENT]++;
+  }
+}
+
+interface QuantState {
+  perTensor: { int8: QuantErrorMeter; int4: QuantErrorMeter };
+  perChannel: { int8: QuantErrorMeter; int4: QuantErrorMeter } | null;
+  tensorScale8: number;
+  tensorScale4: number;
+  channelScale8: Float64Array | null;
+  channelScale4: Float64Array | null;
+  int8Codes: Float64Array;
+}
+
+/** Quantizes a chunk as INT8/INT4, per tensor and per channel, counting the INT8 codes. */
+function quantizeChunk(v: Float32Array, first: number, channels: { inner: number; size: number } | null, q: QuantState): void {
+  const { perTensor, perChannel, tensorScale8, tensorScale4, channelScale8, channelScale4, int8Codes } = q;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x - x !== 0) continue;
+    const q8 = perTensor.int8.add(x, tensorScale8);
+    perTensor.int4.add(x, tensorScale4);
+    if (perChannel && channels && channelScale8 && channelScale4) {
+      const c = Math.floor((first + i) / channels.inner) % channels.size;
+      int8Codes[perChannel.int8.add(x, channelScale8[c]) + 128]++;
+      perChannel.int4.add(x, channelScale4[c]);
+    } else {
+      int8Codes[q8 + 128]++;
+    }
+  }
 }

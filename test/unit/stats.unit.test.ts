@@ -113,3 +113,16 @@ test('entropy and Huffman size on crafted counts', () => {
   assert.equal(huffmanBits([1, 1, 2, 4]), 14);
   assert.equal(huffmanBits([0, 7, 0]), 7);
 });
+
+test('the log-scale view counts |w| per power of two, by sign', async () => {
+  const { parseModel } = await import('../../src/core/onnx/model');
+  const { encodeModel, floatTensor, graph, model: makeModel } = await import('../helpers/modelBuilder');
+  const m = parseModel(encodeModel(makeModel(graph([], [floatTensor('w', [6], [1, 1.5, -0.25, 3, 0, -0.3])]))));
+  const s = await computeTensorStats(m.index.tensors[0], { logHistogram: true, redundancy: false });
+  const at = (list: number[], e: number): number => list[s.logHistogram!.exponents.indexOf(e)];
+  assert.equal(at(s.logHistogram!.positive, 0), 2); // 1 and 1.5
+  assert.equal(at(s.logHistogram!.positive, 1), 1); // 3
+  assert.equal(at(s.logHistogram!.negative, -2), 2); // -0.25 and -0.3
+  assert.equal(s.logHistogram!.zeros, 1);
+  assert.equal((await computeTensorStats(m.index.tensors[0], { redundancy: false })).logHistogram, null);
+});

@@ -1,0 +1,90 @@
+/**
+ * `npm run bench` (analysis part): our statistics pass against numpy, and our 16-cluster k-means
+ * against scikit-learn's KMeans, on the same data in the same run. Needs /usr/bin/python3 with
+ * onnx, numpy and scikit-learn (Debian: python3-onnx python3-numpy python3-sklearn); without
+ * them only our side is measured.
+ * Goals (issue 3): <= 2 ns/weight and >= 5x faster than numpy; k-means >= 20x faster than sklearn.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openModel } from '../src/core/onnx/model';
+import { DataType } from '../src/core/onnx/dataTypes';
+import { computeTensorStats } from '../src/analyzers/tensorStats';
+import { MomentHistogram, kmeans1d } from '../src/analyzers/kmeans1d';
+import { sqnrDb } from '../src/analyzers/quantize';
+
+const PYTHON = '/usr/bin/python3';
+
+function python(args: string[]): { seconds: number; weights: number; sqnrDb?: number } | undefined {
+  if (!fs.existsSync(PYTHON)) return undefined;
+  const r = spawnSync(PYTHON, [path.resolve('bench/stats_numpy.py'), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    console.log(`  (numpy side skipped: ${r.stderr.trim().split('\n').at(-1)})`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout);
+}
+
+export async function benchStats(file: string): Promise<void> {
+  const model = openModel(file);
+  const tensors = model.index.tensors.filter((t) => (t.dataType === DataType.Float || t.dataType === DataType.Float16) && t.elements > 1);
+  const weights = tensors.reduce((n, t) => n + t.elements, 0);
+  const once = async (): Promise<number> => {
+    const t0 = process.hrtime.bigint();
+    for (const t of tensors) await computeTensorStats(t, { redundancy: false });
+    return Number(process.hrtime.bigint() - t0) / 1e9;
+  };
+  await once(); // warm-up
+  const runs: number[] = [];
+  for (let i = 0; i < 5; i++) runs.push(await once());
+  runs.sort((a, b) => a - b);
+  const ours = runs[2];
+  const numpy = python(['stats', file]);
+  console.log(`statistics pass (min/max/mean/std/zeros/near-zeros/256-bin histogram) on ${path.basename(file)}: ${tensors.length} tensors, ${weights.toLocaleString('en-US')} weights`);
+  console.log(`  ours   ${((ours * 1e9) / weights).toFixed(2)} ns/weight (median of 5)`);
+  if (numpy) {
+    console.log(`  numpy  ${((numpy.seconds * 1e9) / numpy.weights).toFixed(2)} ns/weight (${numpy.weights.toLocaleString('en-US')} weights)`);
+    console.log(`  ratio  ${((numpy.seconds / numpy.weights) / (ours / weights)).toFixed(2)}x faster than numpy`);
+  }
+}
+
+export async function benchKMeans(count = 10_000_000): Promise<void> {
+  // Gaussian weights from a fixed generator, written for the Python side to read.
+  const values = new Float32Array(count);
+  let s = 12345;
+  const uniform = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 2 ** 32;
+  };
+  for (let i = 0; i < count; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(uniform()));
+    const a = 2 * Math.PI * uniform();
+    values[i] = r * Math.cos(a) * 0.05;
+    if (i + 1 < count) values[i + 1] = r * Math.sin(a) * 0.05;
+  }
+  let min = Infinity;
+  let max = -Infinity;
+  let energy = 0;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+    energy += v * v;
+  }
+  const t0 = process.hrtime.bigint();
+  const h = new MomentHistogram(min, max);
+  h.add(values);
+  const result = kmeans1d(h.groups(), 16);
+  const ours = Number(process.hrtime.bigint() - t0) / 1e9;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-bench-')), 'values.f32');
+  fs.writeFileSync(file, new Uint8Array(values.buffer));
+  console.log(`16-cluster k-means on ${count.toLocaleString('en-US')} weights`);
+  console.log(`  ours     ${ours.toFixed(3)} s, SQNR ${sqnrDb(energy, result.sse).toFixed(3)} dB`);
+  const sk = python(['kmeans', file]);
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  if (sk) {
+    console.log(`  sklearn  ${sk.seconds.toFixed(3)} s, SQNR ${sk.sqnrDb!.toFixed(3)} dB (KMeans, n_init=1)`);
+    console.log(`  ratio    ${(sk.seconds / ours).toFixed(1)}x faster than scikit-learn`);
+  }
+}
