@@ -6,6 +6,8 @@
 import type { OnnxModel } from '../core/onnx/model';
 import { attributeLayers } from './layers';
 import { analyzeLayer, type LayerAnalysisOptions, type LayerRedundancy } from './layerAnalysis';
+import { countMacs } from './macs';
+import { inferShapes } from './shapes';
 import { summarizeModel, type LayerSummary, type ModelSummary, type WeightSummary } from './modelSummary';
 import type { TensorStats } from './tensorStats';
 
@@ -22,6 +24,8 @@ export interface AnalyzedWeight extends WeightSummary {
 
 export interface AnalyzedLayer extends Omit<LayerSummary, 'weights'> {
   weights: AnalyzedWeight[];
+  /** Multiply-accumulates per inference; null when the shapes are unknown or the op is not one MACs are counted for. */
+  macs: number | null;
   /** Redundancy of the layer's main weight; null when it has none that can be analyzed. */
   redundancy?: LayerRedundancy | null;
 }
@@ -29,6 +33,8 @@ export interface AnalyzedLayer extends Omit<LayerSummary, 'weights'> {
 export interface ModelAnalysis extends Omit<ModelSummary, 'layers'> {
   layers: AnalyzedLayer[];
   estimates: SizeEstimates;
+  /** MACs of every Conv/ConvTranspose/Gemm/MatMul/RNN node, layers or not (attention MatMuls too). */
+  macs: { total: number; resolvedNodes: number; unresolved: { name: string; opType: string; graph: string }[] };
 }
 
 /** What the weights would take on disk with each method at its default setting. */
@@ -43,11 +49,23 @@ export interface SizeEstimates {
 
 export async function analyzeModel(
   model: OnnxModel,
-  options: LayerAnalysisOptions & { signal?: AbortSignal; onProgress?: (p: AnalysisProgress) => void } = {},
+  options: LayerAnalysisOptions & {
+    signal?: AbortSignal;
+    onProgress?: (p: AnalysisProgress) => void;
+    /** Values for symbolic dims (e.g. batch=1, seq=128); others stay unknown. */
+    dims?: Record<string, number>;
+  } = {},
 ): Promise<ModelAnalysis> {
   const attribution = attributeLayers(model.index);
   const summary = summarizeModel(model, attribution) as ModelSummary & ModelAnalysis;
   const { layers } = attribution;
+  const macs = countMacs(model.index, inferShapes(model.index, new Map(Object.entries(options.dims ?? {}))));
+  summary.macs = {
+    total: macs.total,
+    resolvedNodes: macs.perNode.size - macs.unresolved.length,
+    unresolved: macs.unresolved.map((n) => ({ name: n.label, opType: n.node.opType ?? '', graph: n.graph.path })),
+  };
+  layers.forEach((l, i) => (summary.layers[i].macs = macs.perNode.get(l.node) ?? null));
   const elementsTotal = layers.reduce((n, l) => n + l.params, 0);
   let elementsDone = 0;
   let huffman = 0;

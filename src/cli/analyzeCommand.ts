@@ -11,6 +11,8 @@ export interface AnalyzeOptions {
   redundancy: boolean;
   bins?: number;
   nearZeroEpsilon?: number;
+  /** Values for symbolic dims: --dim batch=1 --dim seq=128. */
+  dims: Record<string, number>;
 }
 
 export async function runAnalyze(file: string, options: AnalyzeOptions, out: (text: string) => void): Promise<void> {
@@ -18,6 +20,7 @@ export async function runAnalyze(file: string, options: AnalyzeOptions, out: (te
     redundancy: options.redundancy,
     bins: options.bins,
     nearZeroEpsilon: options.nearZeroEpsilon,
+    dims: options.dims,
   });
   if (options.report) {
     fs.mkdirSync(path.dirname(path.resolve(options.report)), { recursive: true });

@@ -6,7 +6,7 @@
 import { OnnxError } from '../core/errors';
 import { runAnalyze, type AnalyzeOptions } from './analyzeCommand';
 
-const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--debug]`;
+const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--dim NAME=VALUE]... [--debug]`;
 
 class UsageError extends Error {}
 
@@ -17,7 +17,7 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'analyze': {
         const positional: string[] = [];
-        const options: AnalyzeOptions = { json: false, redundancy: true };
+        const options: AnalyzeOptions = { json: false, redundancy: true, dims: {} };
         for (let i = 0; i < rest.length; i++) {
           const a = rest[i];
           if (a === '--json') options.json = true;
@@ -25,6 +25,11 @@ async function main(argv: string[]): Promise<number> {
           else if (a === '--report') options.report = rest[++i] ?? usage('--report needs a file');
           else if (a === '--bins') options.bins = positiveNumber(rest[++i], '--bins', true);
           else if (a === '--epsilon') options.nearZeroEpsilon = positiveNumber(rest[++i], '--epsilon', false);
+          else if (a === '--dim') {
+            const m = /^([^=]+)=(\d+)$/.exec(rest[++i] ?? '');
+            if (!m) usage('--dim needs NAME=VALUE, e.g. --dim batch=1');
+            options.dims[m[1]] = positiveNumber(m[2], '--dim', true);
+          }
           else if (a.startsWith('--')) usage(`unknown option ${a}`);
           else positional.push(a);
         }

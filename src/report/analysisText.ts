@@ -14,6 +14,8 @@ function header(s: ModelAnalysis): string[] {
     `Format      IR ${m.irVersion ?? '?'}, opsets ${opsets || 'none'}${m.producer ? `, produced by ${m.producer}` : ''}`,
     `Graph       ${m.nodeCount} nodes in ${m.graphCount} graph${m.graphCount === 1 ? '' : 's'}`,
     `Weights     ${humanCount(m.parameterCount)} parameters, ${humanBytes(m.weightBytes)}; ${s.layers.length} layers`,
+    `Compute     ${humanCount(s.macs.total)} MACs per inference` +
+      (s.macs.unresolved.length ? ` (${s.macs.unresolved.length} of ${s.macs.resolvedNodes + s.macs.unresolved.length} Conv/Gemm/MatMul/RNN nodes unresolved: symbolic dims; pass --dim NAME=VALUE)` : ''),
     `Estimated   FP16 ${humanBytes(e.float16Bytes)}, INT8 ${humanBytes(e.int8PerChannelBytes)}, INT4 ${humanBytes(e.int4PerChannelBytes)}, 16 clusters ${humanBytes(e.cluster16Bytes)}` +
       (e.huffmanInt8Bytes !== null ? `, INT8+Huffman ${humanBytes(e.huffmanInt8Bytes)}` : ''),
   ];
@@ -36,6 +38,7 @@ function layerRows(s: ModelAnalysis): string[][] {
         humanCount(l.params),
         humanBytes(l.bytes),
         `${((100 * l.bytes) / total).toFixed(1)}%`,
+        l.macs === null ? '-' : humanCount(l.macs),
         main?.stats ? `${(100 * main.stats.zeroFraction).toFixed(1)}%` : '-',
         db(r?.int8SqnrDb),
         db(r?.int4SqnrDb),
@@ -46,8 +49,8 @@ function layerRows(s: ModelAnalysis): string[][] {
     });
 }
 
-const COLUMNS = ['layer', 'op', 'weights', 'params', 'bytes', 'share', 'zeros', 'int8 dB', 'int4 dB', 'k16 dB', 'rank90', 'H bits'];
-const NUMERIC = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+const COLUMNS = ['layer', 'op', 'weights', 'params', 'bytes', 'share', 'MACs', 'zeros', 'int8 dB', 'int4 dB', 'k16 dB', 'rank90', 'H bits'];
+const NUMERIC = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
 
 export function textReport(s: ModelAnalysis): string {
   const unattributedBytes = s.unattributed.reduce((n, w) => n + w.bytes, 0);

@@ -48,6 +48,20 @@ test('analyze --no-redundancy skips the costly estimates but keeps the statistic
   assert.equal(run('analyze', path.join(fixtureModels, 'mlp_everything.onnx'), '--bins', '0').status, 2);
 });
 
+test('analyze --dim resolves symbolic dims for MACs; without it the unresolved layers are named', () => {
+  const model = path.join(fixtureModels, 'macs_mix.onnx');
+  const resolved = JSON.parse(run('analyze', model, '--json', '--no-redundancy', '--dim', 'batch=2').stdout);
+  assert.equal(resolved.macs.total, 52416 + 46592 + 14560 + 100 + 1200);
+  assert.deepEqual(resolved.macs.unresolved, []);
+  assert.equal(resolved.layers.find((l: { name: string }) => l.name === 'conv').macs, 52416);
+  const open = JSON.parse(run('analyze', model, '--json', '--no-redundancy').stdout);
+  assert.equal(open.layers.find((l: { name: string }) => l.name === 'conv').macs, null);
+  assert.equal(open.macs.unresolved.length, 5);
+  const text = run('analyze', model, '--no-redundancy').stdout;
+  assert.match(text, /5 of 5 Conv\/Gemm\/MatMul\/RNN nodes unresolved/);
+  assert.equal(run('analyze', model, '--dim', 'batch').status, 2);
+});
+
 test('analyze prints a table and writes a Markdown report', () => {
   const report = path.join(tempDir(), 'report.md');
   const r = run('analyze', path.join(fixtureModels, 'mlp_everything.onnx'), '--report', report);

@@ -6,7 +6,7 @@
 import { OnnxError } from '../errors';
 import { DataType } from './dataTypes';
 import { describeSparseTensor, describeTensor, type TensorContext, type TensorInfo } from './tensor';
-import type { AttributeProto, GraphProto, ModelProto, NodeProto, SparseTensorProto, TensorProto } from './proto';
+import type { AttributeProto, GraphProto, ModelProto, NodeProto, SparseTensorProto, TensorProto, ValueInfoProto } from './proto';
 
 export type GraphKind = 'main' | 'subgraph' | 'function' | 'training';
 
@@ -20,6 +20,8 @@ export interface GraphInfo {
   readonly nodes: readonly NodeInfo[];
   /** Names this graph receives from outside (graph inputs, function inputs). */
   readonly inputs: readonly string[];
+  /** Declared types and shapes: graph inputs, outputs and value_info (none for functions). */
+  readonly declared: readonly ValueInfoProto[];
 }
 
 export interface NodeInfo {
@@ -123,7 +125,7 @@ export function indexModel(model: ModelProto, ctx: TensorContext, limits: IndexL
   };
 
   const walkGraph = (g: GraphProto, path: string, kind: GraphKind, where: string, parent?: GraphInfo, owner?: NodeInfo): void => {
-    const graph = newGraph({ path, kind, parent, owner, inputs: g.input.map((v) => v.name ?? '') });
+    const graph = newGraph({ path, kind, parent, owner, inputs: g.input.map((v) => v.name ?? ''), declared: [...g.input, ...g.output, ...g.valueInfo] });
     g.initializer.forEach((t, i) => {
       const w = `${where}.initializer[${i}]${t.name ? ` '${t.name}'` : ''}`;
       addTensor(describeTensor(t, w, ctx), t.name ?? '', 'initializer', graph, undefined, true, w, t);
@@ -204,7 +206,7 @@ export function indexModel(model: ModelProto, ctx: TensorContext, limits: IndexL
   walkGraph(model.graph, 'main', 'main', 'graph');
   model.functions.forEach((f, i) => {
     const path = `function:${f.domain ? f.domain + '.' : ''}${f.name ?? i}`;
-    const graph = newGraph({ path, kind: 'function', inputs: f.input });
+    const graph = newGraph({ path, kind: 'function', inputs: f.input, declared: f.valueInfo });
     walkNodes(f.node, graph, `functions[${i}]`);
   });
   model.trainingInfo.forEach((t, i) => {

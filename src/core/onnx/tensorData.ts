@@ -14,11 +14,18 @@ import { widenToFloat32 } from './widen';
 /** The tensor's data in raw_data layout (little-endian, sub-byte types packed). */
 export async function readRawBytes(t: TensorInfo): Promise<Uint8Array> {
   const s = t.storage;
+  if (s.kind === 'external') return readExternalBytes(s.external.file, s.external.offset, t.bytes);
+  return readRawBytesSync(t)!;
+}
+
+/** Like readRawBytes for data inside the model file; undefined for external data. */
+export function readRawBytesSync(t: TensorInfo): Uint8Array | undefined {
+  const s = t.storage;
   switch (s.kind) {
     case 'raw':
       return s.bytes;
     case 'external':
-      return readExternalBytes(s.external.file, s.external.offset, t.bytes);
+      return undefined;
     case 'empty':
       return new Uint8Array(0);
     case 'typed':
