@@ -9,6 +9,7 @@ import { readDenseFloat32 } from '../core/onnx/tensorData';
 import type { Layer } from './layers';
 import { factorizedParams, rankForEnergy, singularEnergies } from './lowRank';
 import { computeTensorStats, type StatsOptions, type TensorStats } from './tensorStats';
+import type { StatsCache } from './statsCache';
 
 export interface LayerRedundancy {
   /** Which weight these figures describe (the layer's largest matrix-shaped weight). */
@@ -41,6 +42,8 @@ export interface LayerAnalysis {
 export interface LayerAnalysisOptions extends StatsOptions {
   /** Largest min(rows, cols) for which the exact singular values are computed. Default 2048. */
   readonly maxLowRankDim?: number;
+  /** Where to remember statistics between runs, and the version of the file the tensors come from. */
+  readonly cache?: { readonly stats: StatsCache; readonly fileVersion: string | undefined };
 }
 
 /** The axis of a weight that holds output channels, by how the op uses it. */
@@ -91,7 +94,19 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
   const stats = new Map<StoredTensor, TensorStats>();
   for (const t of layer.weights) {
     if (!isAnalyzable(t)) continue;
-    stats.set(t, await computeTensorStats(t, { ...options, channelAxis: channelAxisFor(op, t, attrs), redundancy: wantRedundancy && t === main }));
+    const tensorOptions: StatsOptions = {
+      bins: options.bins,
+      nearZeroEpsilon: options.nearZeroEpsilon,
+      chunkElements: options.chunkElements,
+      exactClusteringElements: options.exactClusteringElements,
+      logHistogram: options.logHistogram,
+      channelAxis: channelAxisFor(op, t, attrs),
+      redundancy: wantRedundancy && t === main,
+    };
+    const cached = options.cache?.stats.get(t, tensorOptions, options.cache.fileVersion);
+    const computed = cached ?? (await computeTensorStats(t, tensorOptions));
+    if (!cached) options.cache?.stats.set(t, tensorOptions, options.cache.fileVersion, computed);
+    stats.set(t, computed);
   }
   const mainStats = main && stats.get(main);
   if (!main || !mainStats?.redundancy) return { stats, redundancy: null };
@@ -115,18 +130,31 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
     entropyBitsInt8: r.entropyBitsInt8,
     huffmanBytesInt8: r.huffmanBytesInt8,
   };
-  const rows = main.dims[0];
-  const cols = main.elements / Math.max(1, rows);
-  const maxDim = options.maxLowRankDim ?? 2048;
-  if (main.dims.length < 2) redundancy.lowRankSkipped = 'not a matrix';
-  else if (mainStats.nanFraction > 0 || mainStats.infFraction > 0) redundancy.lowRankSkipped = 'has NaN or Inf values';
-  else if (Math.min(rows, cols) > maxDim) redundancy.lowRankSkipped = `min(rows, cols) = ${Math.min(rows, cols)} is over ${maxDim}`;
-  else {
-    const e = singularEnergies(await readDenseFloat32(main), rows, cols);
-    redundancy.rank90 = rankForEnergy(e, 0.9);
-    redundancy.rank95 = rankForEnergy(e, 0.95);
-    redundancy.rank99 = rankForEnergy(e, 0.99);
-    redundancy.rank90Params = factorizedParams(e, redundancy.rank90);
-  }
+  Object.assign(redundancy, await lowRankOf(main, mainStats, options.maxLowRankDim ?? 2048));
   return { stats, redundancy };
+}
+
+type LowRankFigures = Pick<LayerRedundancy, 'rank90' | 'rank95' | 'rank99' | 'rank90Params' | 'lowRankSkipped'>;
+
+/** Low-rank figures ride along with the (cached) statistics of the same tensor. */
+const lowRankByStats = new WeakMap<TensorStats, LowRankFigures>();
+
+async function lowRankOf(t: StoredTensor, stats: TensorStats, maxDim: number): Promise<LowRankFigures> {
+  const known = lowRankByStats.get(stats);
+  if (known) return known;
+  const rows = t.dims[0];
+  const cols = t.elements / Math.max(1, rows);
+  const figures: LowRankFigures = { rank90: null, rank95: null, rank99: null, rank90Params: null };
+  if (t.dims.length < 2) figures.lowRankSkipped = 'not a matrix';
+  else if (stats.nanFraction > 0 || stats.infFraction > 0) figures.lowRankSkipped = 'has NaN or Inf values';
+  else if (Math.min(rows, cols) > maxDim) figures.lowRankSkipped = `min(rows, cols) = ${Math.min(rows, cols)} is over ${maxDim}`;
+  else {
+    const e = singularEnergies(await readDenseFloat32(t), rows, cols);
+    figures.rank90 = rankForEnergy(e, 0.9);
+    figures.rank95 = rankForEnergy(e, 0.95);
+    figures.rank99 = rankForEnergy(e, 0.99);
+    figures.rank90Params = factorizedParams(e, figures.rank90);
+  }
+  lowRankByStats.set(stats, figures);
+  return figures;
 }

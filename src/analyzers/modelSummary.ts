@@ -46,6 +46,14 @@ export interface ModelSummary {
   };
   layers: LayerSummary[];
   unattributed: WeightSummary[];
+  /** Parameters and bytes by the op type of the layer holding them ('(unattributed)' for the rest), and by data type. */
+  breakdown: { byOpType: Record<string, Totals>; byDataType: Record<string, Totals> };
+}
+
+export interface Totals {
+  params: number;
+  bytes: number;
+  tensors: number;
 }
 
 function weightSummary(t: StoredTensor): WeightSummary {
@@ -73,7 +81,19 @@ export function summarizeModel(model: OnnxModel, attribution: LayerAttribution =
     weightBytes += t.bytes;
     if (t.storage.kind === 'external') externalDataBytes += t.bytes;
   }
+  const byOpType: Record<string, Totals> = {};
+  const byDataType: Record<string, Totals> = {};
+  const add = (table: Record<string, Totals>, key: string, t: StoredTensor): void => {
+    const row = (table[key] ??= { params: 0, bytes: 0, tensors: 0 });
+    row.params += t.elements;
+    row.bytes += t.bytes;
+    row.tensors++;
+  };
+  for (const l of layers) for (const t of l.weights) add(byOpType, l.node.node.opType ?? '', t);
+  for (const t of unattributed) add(byOpType, '(unattributed)', t);
+  for (const t of index.tensors) add(byDataType, dataTypeName(t.dataType), t);
   return {
+    breakdown: { byOpType, byDataType },
     model: {
       file: model.file ? path.basename(model.file) : '',
       fileBytes: model.bytes.length,

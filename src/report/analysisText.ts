@@ -9,11 +9,19 @@ function header(s: ModelAnalysis): string[] {
   const m = s.model;
   const e = s.estimates;
   const opsets = Object.entries(m.opsets).map(([d, v]) => `${d} ${v}`).join(', ');
+  const top = (table: Record<string, { bytes: number }>): string =>
+    Object.entries(table)
+      .sort((a, b) => b[1].bytes - a[1].bytes)
+      .slice(0, 6)
+      .map(([k, v]) => `${k} ${humanBytes(v.bytes)}`)
+      .join(', ');
   const lines = [
     `Model       ${m.file} (${humanBytes(m.fileBytes)}${m.externalDataBytes ? ` + ${humanBytes(m.externalDataBytes)} external data` : ''})`,
     `Format      IR ${m.irVersion ?? '?'}, opsets ${opsets || 'none'}${m.producer ? `, produced by ${m.producer}` : ''}`,
     `Graph       ${m.nodeCount} nodes in ${m.graphCount} graph${m.graphCount === 1 ? '' : 's'}`,
     `Weights     ${humanCount(m.parameterCount)} parameters, ${humanBytes(m.weightBytes)}; ${s.layers.length} layers`,
+    `By op       ${top(s.breakdown.byOpType)}`,
+    `By type     ${top(s.breakdown.byDataType)}`,
     `Compute     ${humanCount(s.macs.total)} MACs per inference` +
       (s.macs.unresolved.length ? ` (${s.macs.unresolved.length} of ${s.macs.resolvedNodes + s.macs.unresolved.length} Conv/Gemm/MatMul/RNN nodes unresolved: symbolic dims; pass --dim NAME=VALUE)` : ''),
     `Estimated   FP16 ${humanBytes(e.float16Bytes)}, INT8 ${humanBytes(e.int8PerChannelBytes)}, INT4 ${humanBytes(e.int4PerChannelBytes)}, 16 clusters ${humanBytes(e.cluster16Bytes)}` +

@@ -6,11 +6,14 @@ import { parentPort } from 'node:worker_threads';
 import { OnnxError } from '../../core/errors';
 import { openModel } from '../../core/onnx/model';
 import { analyzeModel } from '../modelAnalysis';
+import { StatsCache } from '../statsCache';
 import type { FromAnalysisWorker, ToAnalysisWorker } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('analysisWorker must run in a worker thread');
 const jobs = new Map<number, AbortController>();
+// Lives as long as the worker: re-analysing an unchanged file reuses every tensor's statistics.
+const cache = new StatsCache();
 const send = (m: FromAnalysisWorker): void => port.postMessage(m);
 
 port.on('message', (m: ToAnalysisWorker) => {
@@ -24,6 +27,7 @@ port.on('message', (m: ToAnalysisWorker) => {
     try {
       const analysis = await analyzeModel(openModel(m.file), {
         ...m.options,
+        cache: { stats: cache, fileVersion: StatsCache.fileVersion(m.file) },
         signal: controller.signal,
         onProgress: (progress) => send({ type: 'progress', id: m.id, progress }),
       });
