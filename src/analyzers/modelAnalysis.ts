@@ -26,6 +26,10 @@ export interface AnalyzedLayer extends Omit<LayerSummary, 'weights'> {
   weights: AnalyzedWeight[];
   /** Multiply-accumulates per inference; null when the shapes are unknown or the op is not one MACs are counted for. */
   macs: number | null;
+  /** This layer's share of the model's weight bytes, 0..1. */
+  share: number;
+  /** Its bytes with each method at its default setting. */
+  sizeAt: SizeAt;
   /** Redundancy of the layer's main weight; null when it has none that can be analyzed. */
   redundancy?: LayerRedundancy | null;
 }
@@ -65,7 +69,12 @@ export async function analyzeModel(
     resolvedNodes: macs.perNode.size - macs.unresolved.length,
     unresolved: macs.unresolved.map((n) => ({ name: n.label, opType: n.node.opType ?? '', graph: n.graph.path })),
   };
-  layers.forEach((l, i) => (summary.layers[i].macs = macs.perNode.get(l.node) ?? null));
+  layers.forEach((l, i) => {
+    const out = summary.layers[i];
+    out.macs = macs.perNode.get(l.node) ?? null;
+    out.share = summary.model.weightBytes ? out.bytes / summary.model.weightBytes : 0;
+    out.sizeAt = sumSizes(out.weights.map(weightSizeAt));
+  });
   const elementsTotal = layers.reduce((n, l) => n + l.params, 0);
   let elementsDone = 0;
   let huffman = 0;
@@ -97,35 +106,46 @@ function bytesOf(layer: { weights: readonly { name: string; bytes: number }[] },
   return layer.weights.find((w) => w.name === name)?.bytes ?? 0;
 }
 
-function estimateSizes(s: ModelAnalysis, huffmanInt8Bytes: number | null): SizeEstimates {
-  let float16 = 0;
-  let int8 = 0;
-  let int4 = 0;
-  let cluster16 = 0;
-  for (const l of s.layers) {
-    for (const w of l.weights) {
-      const isFloat = ['FLOAT', 'DOUBLE', 'FLOAT16', 'BFLOAT16'].includes(w.dataType);
-      if (!isFloat || w.shape.length < 2) {
-        float16 += w.bytes;
-        int8 += w.bytes;
-        int4 += w.bytes;
-        cluster16 += w.bytes;
-        continue;
-      }
-      const channels = w.shape[0];
-      float16 += Math.min(w.bytes, w.elements * 2);
-      int8 += w.elements + channels * 4; // codes + one float scale per channel
-      int4 += Math.ceil(w.elements / 2) + channels * 4;
-      cluster16 += Math.ceil(w.elements / 2) + 16 * 4; // 4-bit indices + codebook
-    }
+/** Bytes a weight would take with each method at its default setting. */
+export interface SizeAt {
+  float16: number;
+  int8: number;
+  int4: number;
+  cluster16: number;
+}
+
+function weightSizeAt(w: WeightSummary): SizeAt {
+  const isFloat = ['FLOAT', 'DOUBLE', 'FLOAT16', 'BFLOAT16'].includes(w.dataType);
+  if (!isFloat || w.shape.length < 2) return { float16: w.bytes, int8: w.bytes, int4: w.bytes, cluster16: w.bytes };
+  const scales = w.shape[0] * 4; // one float scale per output channel (leading axis)
+  return {
+    float16: Math.min(w.bytes, w.elements * 2),
+    int8: w.elements + scales,
+    int4: Math.ceil(w.elements / 2) + scales,
+    cluster16: Math.ceil(w.elements / 2) + 16 * 4, // 4-bit indices + a 16-entry float codebook
+  };
+}
+
+function sumSizes(sizes: SizeAt[]): SizeAt {
+  const total: SizeAt = { float16: 0, int8: 0, int4: 0, cluster16: 0 };
+  for (const s of sizes) {
+    total.float16 += s.float16;
+    total.int8 += s.int8;
+    total.int4 += s.int4;
+    total.cluster16 += s.cluster16;
   }
+  return total;
+}
+
+function estimateSizes(s: ModelAnalysis, huffmanInt8Bytes: number | null): SizeEstimates {
+  const layers = sumSizes(s.layers.map((l) => l.sizeAt));
   const rest = s.unattributed.reduce((n, w) => n + w.bytes, 0);
   return {
     storedBytes: s.model.weightBytes,
-    float16Bytes: float16 + rest,
-    int8PerChannelBytes: int8 + rest,
-    int4PerChannelBytes: int4 + rest,
-    cluster16Bytes: cluster16 + rest,
+    float16Bytes: layers.float16 + rest,
+    int8PerChannelBytes: layers.int8 + rest,
+    int4PerChannelBytes: layers.int4 + rest,
+    cluster16Bytes: layers.cluster16 + rest,
     huffmanInt8Bytes: huffmanInt8Bytes === null ? null : huffmanInt8Bytes + rest,
   };
 }

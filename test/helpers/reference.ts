@@ -19,4 +19,9 @@ export function assertMatchesReference(file: string, ref: Reference): void {
   const unattributed = s.unattributed.reduce((n, w) => n + w.elements, 0);
   assert.equal(layerParams + unattributed, s.model.parameterCount, 'every element is counted exactly once');
   assert.ok(s.layers.length > 0, 'some layer holds weights');
+  for (const table of [s.breakdown.byOpType, s.breakdown.byDataType]) {
+    const rows = Object.values(table);
+    assert.equal(rows.reduce((n, r) => n + r.params, 0), s.model.parameterCount, 'breakdown covers every parameter');
+    assert.equal(rows.reduce((n, r) => n + r.bytes, 0), s.model.weightBytes, 'breakdown covers every byte');
+  }
 }

@@ -41,6 +41,10 @@ test('analyze --no-redundancy skips the costly estimates but keeps the statistic
   const r = run('analyze', path.join(fixtureModels, 'mlp_everything.onnx'), '--json', '--no-redundancy', '--bins', '16');
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
+  const fc1 = out.layers.find((l: { name: string }) => l.name === 'fc1');
+  // FLOAT[8x16]: 256 bytes at FP16; 128 INT8 codes + 8 float scales; 64 bytes of INT4 + scales; 4-bit indices + codebook.
+  assert.deepEqual(fc1.sizeAt, { float16: 256, int8: 128 + 32, int4: 64 + 32, cluster16: 64 + 64 });
+  assert.equal(fc1.share, 512 / out.model.weightBytes);
   for (const layer of out.layers) {
     assert.equal(layer.redundancy, null);
     for (const w of layer.weights) assert.equal(w.stats.histogram.counts.length, 16);
