@@ -167,7 +167,12 @@ interface Context {
   /** One reader for the whole input; nested messages narrow its end and restore it. */
   readonly reader: WireReader;
   /** The messages being decoded, outermost first, for error messages. */
-  readonly stack: { plan: Plan; out: Record<string, unknown>; field: string; index: number }[];
+  /** Frames of the messages being decoded, outermost first; only read to describe an error. */
+  readonly plans: Plan[];
+  readonly outs: Record<string, unknown>[];
+  readonly fields: string[];
+  readonly indices: number[];
+  depth: number;
   readonly rootPath: string;
 }
 
@@ -181,9 +186,9 @@ export function decodeMessage<T>(
   const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // utf8Slice is Buffer's native decoder without toString's argument handling.
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Context['text'];
-  const stack: Context['stack'] = [];
+
   const reader = new WireReader(plain, 0, plain.length, () => describe(ctx));
-  const ctx: Context = { limits, bytes: plain, text, reader, stack, rootPath };
+  const ctx: Context = { limits, bytes: plain, text, reader, plans: [], outs: [], fields: [], indices: [], depth: 0, rootPath };
   return decodeInto(planOf(schema), plain.length, ctx, '', -1) as T;
 }
 
@@ -193,11 +198,15 @@ export function decodeMessage<T>(
  * error needs one.
  */
 function decodeInto(plan: Plan, end: number, ctx: Context, field: string, index: number): object {
-  const { reader, bytes, stack } = ctx;
+  const { reader, bytes } = ctx;
   const start = reader.pos;
   const out = new plan.create(bytes, start, end);
-  stack.push({ plan, out, field, index });
-  if (stack.length > ctx.limits.maxDepth) {
+  const depth = ctx.depth++;
+  ctx.plans[depth] = plan;
+  ctx.outs[depth] = out;
+  ctx.fields[depth] = field;
+  ctx.indices[depth] = index;
+  if (ctx.depth > ctx.limits.maxDepth) {
     throw new OnnxError('limit', `messages nest deeper than ${ctx.limits.maxDepth} levels`, describe(ctx));
   }
   const outerEnd = reader.end;
@@ -207,8 +216,16 @@ function decodeInto(plan: Plan, end: number, ctx: Context, field: string, index:
 
   while (reader.pos < end) {
     const fieldStart = reader.pos;
-    const tag = reader.smallVarint('field tag');
-    const no = Math.floor(tag / 8);
+    // Tags of ONNX fields fit one or two bytes; the general varint reader handles the rest.
+    const b0 = bytes[fieldStart];
+    let tag: number;
+    if (b0 < 0x80) {
+      tag = b0;
+      reader.pos = fieldStart + 1;
+    } else {
+      tag = reader.smallVarint('field tag');
+    }
+    const no = tag > 0x7fffffff ? Math.floor(tag / 8) : tag >>> 3;
     const wire = tag & 7;
     if (no === 0) reader.fail('corrupt', 'field number 0 is invalid');
     const f = plan.byNumber[no];
@@ -258,7 +275,7 @@ function decodeInto(plan: Plan, end: number, ctx: Context, field: string, index:
   }
   if (unknown) out.$unknown = unknown;
   reader.end = outerEnd;
-  stack.pop();
+  ctx.depth--;
   return FREEZE ? Object.freeze(out) : out;
 }
 
@@ -300,9 +317,10 @@ function readScalar(reader: WireReader, f: FieldPlan, ctx: Context): unknown {
 /** `model.graph.node[3] 'conv1'.attribute[0]`: the path to the message being decoded. */
 function describe(ctx: Context): string {
   let path = ctx.rootPath;
-  for (const frame of ctx.stack) {
-    if (frame.field) path += frame.index >= 0 ? `.${frame.field}[${frame.index}]` : `.${frame.field}`;
-    const label = frame.plan.schema.label?.(frame.out);
+  for (let d = 0; d < ctx.depth; d++) {
+    const field = ctx.fields[d];
+    if (field) path += ctx.indices[d] >= 0 ? `.${field}[${ctx.indices[d]}]` : `.${field}`;
+    const label = ctx.plans[d].schema.label?.(ctx.outs[d]);
     if (label) path += ` ${label}`;
   }
   return path;
