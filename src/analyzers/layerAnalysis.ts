@@ -10,6 +10,7 @@ import type { Layer } from './layers';
 import { factorizedParams, rankForEnergy, singularEnergies } from './lowRank';
 import { computeTensorStats, type StatsOptions, type TensorStats } from './tensorStats';
 import type { StatsCache } from './statsCache';
+import { checkpointFor } from './checkpoint';
 
 export interface LayerRedundancy {
   /** Which weight these figures describe (the layer's largest matrix-shaped weight). */
@@ -40,7 +41,7 @@ export interface LayerAnalysis {
 }
 
 export interface LayerAnalysisOptions extends StatsOptions {
-  /** Largest min(rows, cols) for which the exact singular values are computed. Default 2048. */
+  /** Largest min(rows, cols) for which the exact singular values are computed (cost grows as its square times the other side). Default 1024. */
   readonly maxLowRankDim?: number;
   /** Where to remember statistics between runs, and the version of the file the tensors come from. */
   readonly cache?: { readonly stats: StatsCache; readonly fileVersion: string | undefined };
@@ -100,6 +101,7 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
       chunkElements: options.chunkElements,
       exactClusteringElements: options.exactClusteringElements,
       logHistogram: options.logHistogram,
+      signal: options.signal,
       channelAxis: channelAxisFor(op, t, attrs),
       redundancy: wantRedundancy && t === main,
     };
@@ -130,7 +132,7 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
     entropyBitsInt8: r.entropyBitsInt8,
     huffmanBytesInt8: r.huffmanBytesInt8,
   };
-  Object.assign(redundancy, await lowRankOf(main, mainStats, options.maxLowRankDim ?? 2048));
+  Object.assign(redundancy, await lowRankOf(main, mainStats, options.maxLowRankDim ?? 1024, options.signal));
   return { stats, redundancy };
 }
 
@@ -139,7 +141,7 @@ type LowRankFigures = Pick<LayerRedundancy, 'rank90' | 'rank95' | 'rank99' | 'ra
 /** Low-rank figures ride along with the (cached) statistics of the same tensor. */
 const lowRankByStats = new WeakMap<TensorStats, LowRankFigures>();
 
-async function lowRankOf(t: StoredTensor, stats: TensorStats, maxDim: number): Promise<LowRankFigures> {
+async function lowRankOf(t: StoredTensor, stats: TensorStats, maxDim: number, signal?: AbortSignal): Promise<LowRankFigures> {
   const known = lowRankByStats.get(stats);
   if (known) return known;
   const rows = t.dims[0];
@@ -149,7 +151,7 @@ async function lowRankOf(t: StoredTensor, stats: TensorStats, maxDim: number): P
   else if (stats.nanFraction > 0 || stats.infFraction > 0) figures.lowRankSkipped = 'has NaN or Inf values';
   else if (Math.min(rows, cols) > maxDim) figures.lowRankSkipped = `min(rows, cols) = ${Math.min(rows, cols)} is over ${maxDim}`;
   else {
-    const e = singularEnergies(await readDenseFloat32(t), rows, cols);
+    const e = await singularEnergies(await readDenseFloat32(t), rows, cols, checkpointFor(signal));
     figures.rank90 = rankForEnergy(e, 0.9);
     figures.rank95 = rankForEnergy(e, 0.95);
     figures.rank99 = rankForEnergy(e, 0.99);

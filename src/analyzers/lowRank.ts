@@ -12,13 +12,22 @@ export interface LowRankEnergy {
   readonly cols: number;
 }
 
-/** Squared singular values of the rows × cols matrix stored row-major in `w`. */
-export function singularEnergies(w: Float32Array, rows: number, cols: number): LowRankEnergy {
+/**
+ * Squared singular values of the rows × cols matrix stored row-major in `w`. `checkpoint` is
+ * awaited every few rows of work, so a caller can yield to its event loop and cancel.
+ */
+export async function singularEnergies(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  checkpoint: () => Promise<void> = async () => {},
+): Promise<LowRankEnergy> {
   const n = Math.min(rows, cols);
   const g = new Float64Array(n * n);
   if (rows <= cols) {
     // G = W Wᵀ (rows × rows)
     for (let i = 0; i < rows; i++) {
+      if (i % 64 === 0) await checkpoint();
       const ri = i * cols;
       for (let j = 0; j <= i; j++) {
         const rj = j * cols;
@@ -31,6 +40,7 @@ export function singularEnergies(w: Float32Array, rows: number, cols: number): L
   } else {
     // G = Wᵀ W (cols × cols), accumulated row by row for cache-friendly access.
     for (let r = 0; r < rows; r++) {
+      if (r % 64 === 0) await checkpoint();
       const base = r * cols;
       for (let i = 0; i < cols; i++) {
         const wi = w[base + i];
@@ -41,7 +51,7 @@ export function singularEnergies(w: Float32Array, rows: number, cols: number): L
     }
     for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[j * n + i] = g[i * n + j];
   }
-  const eig = symmetricEigenvalues(g, n);
+  const eig = await symmetricEigenvalues(g, n, checkpoint);
   for (let i = 0; i < n; i++) if (eig[i] < 0) eig[i] = 0; // rounding below zero
   eig.sort().reverse();
   return { energies: eig, rows, cols };
@@ -66,17 +76,18 @@ export function factorizedParams(e: LowRankEnergy, rank: number): number {
 }
 
 /** Eigenvalues of a symmetric n × n matrix (row-major, overwritten). */
-export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
+export async function symmetricEigenvalues(a: Float64Array, n: number, checkpoint: () => Promise<void> = async () => {}): Promise<Float64Array> {
   const d = new Float64Array(n);
   const e = new Float64Array(n);
-  tridiagonalize(a, n, d, e);
+  await tridiagonalize(a, n, d, e, checkpoint);
   tqlEigenvalues(d, e, n);
   return d;
 }
 
 /** Householder reduction to tridiagonal form: diagonal in d, sub-diagonal in e[1..n-1]. */
-function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array): void {
+async function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, checkpoint: () => Promise<void>): Promise<void> {
   for (let i = n - 1; i > 0; i--) {
+    if (i % 64 === 0) await checkpoint();
     const l = i - 1;
     let h = 0;
     if (l > 0) {

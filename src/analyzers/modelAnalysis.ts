@@ -7,6 +7,7 @@ import type { OnnxModel } from '../core/onnx/model';
 import { attributeLayers } from './layers';
 import { analyzeLayer, type LayerAnalysisOptions, type LayerRedundancy } from './layerAnalysis';
 import { countMacs } from './macs';
+import { checkpointFor } from './checkpoint';
 import { inferShapes } from './shapes';
 import { summarizeModel, type LayerSummary, type ModelSummary, type WeightSummary } from './modelSummary';
 import type { TensorStats } from './tensorStats';
@@ -79,10 +80,10 @@ export async function analyzeModel(
   let elementsDone = 0;
   let huffman = 0;
   let huffmanKnown = true;
+  const checkpoint = checkpointFor(options.signal);
   for (let i = 0; i < layers.length; i++) {
-    // Let the event loop run between layers: a worker must see its cancel message.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    options.signal?.throwIfAborted();
+    // Let the event loop run between layers too: a worker must see its cancel message.
+    await checkpoint();
     const analysis = await analyzeLayer(layers[i], options);
     const out = summary.layers[i];
     layers[i].weights.forEach((t, w) => {

@@ -12,6 +12,7 @@ import { Histogram } from './histogram';
 import { COARSE_GROUPS, MomentHistogram, coarsen, groupsFromSorted, kmeans1d, type MomentGroups } from './kmeans1d';
 import { INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
 import { huffmanBits, shannonEntropyBits } from './entropy';
+import { checkpointFor } from './checkpoint';
 
 export interface StatsOptions {
   /** Histogram bins over [min, max]. Default 256. */
@@ -26,6 +27,8 @@ export interface StatsOptions {
   readonly redundancy?: boolean;
   /** Also count |w| per power of two (the log-scale view of long tails). Default false. */
   readonly logHistogram?: boolean;
+  /** Stops between chunks when aborted (the event loop runs between chunks so the abort can arrive). */
+  readonly signal?: AbortSignal;
   /**
    * Up to this many weights, k-means works on the sorted values (exact groups); above it, on a
    * streamed equal-width histogram of 65,536 bins. Default 4M (16 MB of float32).
@@ -100,7 +103,9 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   p1[P1_MIN] = Infinity;
   p1[P1_MAX] = -Infinity;
   const channelAbsMax = channels ? new Float64Array(channels.size) : null;
-  await forEachFloat32Chunk(t, chunk, (v, first) => {
+  const checkpoint = checkpointFor(options.signal);
+  await forEachFloat32Chunk(t, chunk, async (v, first) => {
+    await checkpoint();
     firstPassChunk(v, p1);
     if (channelAbsMax && channels) channelMaxChunk(v, first, channels, channelAbsMax);
   });
@@ -142,7 +147,8 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   const kept = wantRedundancy && exactClustering ? new Float32Array(finite) : null;
   let keptCount = 0;
 
-  await forEachFloat32Chunk(t, chunk, (v, first) => {
+  await forEachFloat32Chunk(t, chunk, async (v, first) => {
+    await checkpoint();
     histogram.add(v);
     secondPassChunk(v, mean, nearLimit, p2);
     if (options.logHistogram) logHistogramChunk(v, logPositive, logNegative);

@@ -50,3 +50,25 @@ test('bad input comes back as an OnnxError with its code', async () => {
     await client.dispose();
   }
 });
+
+test('cancel reaches inside a single big layer', async () => {
+  // One MatMul with an 8M-weight matrix: if cancel were only checked between layers, this job
+  // would finish with a result instead of stopping.
+  const { saveModel } = await import('../../src/core/onnx/writeModel');
+  const { floatTensor, graph, model, node } = await import('../helpers/modelBuilder');
+  const values = Array.from({ length: 2048 * 4096 }, (_, i) => Math.sin(i));
+  const file = path.join(tempDir(), 'big.onnx');
+  await saveModel({ proto: model(graph([node('MatMul', ['x', 'w'], ['y'], 'big')], [floatTensor('w', [2048, 4096], values)])) }, file);
+  const client = new AnalysisClient(workerFile);
+  try {
+    const abort = new AbortController();
+    const progress: AnalysisProgress[] = [];
+    // An exact SVD of the 2048 × 4096 matrix takes many seconds: the abort lands inside this layer.
+    const running = client.analyze(file, { maxLowRankDim: 4096 }, { signal: abort.signal, onProgress: (p) => progress.push(p) });
+    setTimeout(() => abort.abort(), 200);
+    await assert.rejects(running, AnalysisCancelled);
+    assert.equal(progress.length, 0, 'the layer never completed');
+  } finally {
+    await client.dispose();
+  }
+});

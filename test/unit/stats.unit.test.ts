@@ -92,7 +92,7 @@ for (const [name, want] of Object.entries(expected)) {
     const lr = want.lowRank;
     test(`${name}: singular-value energies match numpy's SVD`, async () => {
       const t = model.index.tensors.find((x) => x.name === name)!;
-      const e = singularEnergies(await readDenseFloat32(t), lr.rows, lr.cols);
+      const e = await singularEnergies(await readDenseFloat32(t), lr.rows, lr.cols);
       assert.equal(e.energies.length, lr.energies.length);
       e.energies.forEach((v, i) => close(v, lr.energies[i], 1e-9 * lr.energies[0], `energy ${i}`));
       assert.equal(rankForEnergy(e, 0.9), lr.rank90);
