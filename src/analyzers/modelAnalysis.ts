@@ -59,12 +59,17 @@ export async function analyzeModel(
     onProgress?: (p: AnalysisProgress) => void;
     /** Values for symbolic dims (e.g. batch=1, seq=128); others stay unknown. */
     dims?: Record<string, number>;
+    /** Whole shapes of named inputs (for inputs whose dims have no names). */
+    inputShapes?: Record<string, number[]>;
   } = {},
 ): Promise<ModelAnalysis> {
   const attribution = attributeLayers(model.index);
   const summary = summarizeModel(model, attribution) as ModelSummary & ModelAnalysis;
   const { layers } = attribution;
-  const macs = countMacs(model.index, inferShapes(model.index, new Map(Object.entries(options.dims ?? {}))));
+  const macs = countMacs(
+    model.index,
+    inferShapes(model.index, { dims: new Map(Object.entries(options.dims ?? {})), inputs: new Map(Object.entries(options.inputShapes ?? {})) }),
+  );
   summary.macs = {
     total: macs.total,
     resolvedNodes: macs.perNode.size - macs.unresolved.length,

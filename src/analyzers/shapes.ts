@@ -85,7 +85,15 @@ function windowOut(input: Dim, kernel: number, stride: number, dilation: number,
   return (ceilMode ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
 }
 
-export function inferShapes(index: ModelIndex, userDims: ReadonlyMap<string, number> = new Map()): ShapeInference {
+/** What the user says about the inputs: values of symbolic dims, and whole shapes of named inputs. */
+export interface UserShapes {
+  readonly dims?: ReadonlyMap<string, number>;
+  /** Shapes of main-graph inputs by name; they win over the declared shape (anonymous dims included). */
+  readonly inputs?: ReadonlyMap<string, readonly number[]>;
+}
+
+export function inferShapes(index: ModelIndex, user: UserShapes = {}): ShapeInference {
+  const userDims = user.dims ?? new Map<string, number>();
   const topology = buildTopology(index);
   const shapes = new Map<GraphInfo, Map<string, Shape>>();
   const values = new Map<GraphInfo, Map<string, readonly number[]>>();
@@ -116,6 +124,7 @@ export function inferShapes(index: ModelIndex, userDims: ReadonlyMap<string, num
       const s = v.name ? typeShape(v, userDims) : undefined;
       if (s && v.name) local.set(v.name, s);
     }
+    if (graph.kind === 'main') for (const [name, shape] of user.inputs ?? []) local.set(name, shape);
     for (const t of tensorsByGraph.get(graph) ?? []) {
       local.set(t.name, t.dims);
       if ((t.dataType === DataType.Int64 || t.dataType === DataType.Int32) && t.elements <= 64 && t.storage.kind !== 'external' && t.storage.kind !== 'sparse') {

@@ -13,6 +13,8 @@ export interface AnalyzeOptions {
   nearZeroEpsilon?: number;
   /** Values for symbolic dims: --dim batch=1 --dim seq=128. */
   dims: Record<string, number>;
+  /** Whole input shapes: --shape input=1x512. */
+  inputShapes: Record<string, number[]>;
 }
 
 export async function runAnalyze(file: string, options: AnalyzeOptions, out: (text: string) => void): Promise<void> {
@@ -21,6 +23,7 @@ export async function runAnalyze(file: string, options: AnalyzeOptions, out: (te
     bins: options.bins,
     nearZeroEpsilon: options.nearZeroEpsilon,
     dims: options.dims,
+    inputShapes: options.inputShapes,
   });
   if (options.report) {
     fs.mkdirSync(path.dirname(path.resolve(options.report)), { recursive: true });

@@ -6,7 +6,7 @@
 import { OnnxError } from '../core/errors';
 import { runAnalyze, type AnalyzeOptions } from './analyzeCommand';
 
-const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--dim NAME=VALUE]... [--debug]`;
+const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--dim NAME=VALUE]... [--shape INPUT=DxDx...]... [--debug]`;
 
 class UsageError extends Error {}
 
@@ -17,7 +17,7 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'analyze': {
         const positional: string[] = [];
-        const options: AnalyzeOptions = { json: false, redundancy: true, dims: {} };
+        const options: AnalyzeOptions = { json: false, redundancy: true, dims: {}, inputShapes: {} };
         for (let i = 0; i < rest.length; i++) {
           const a = rest[i];
           if (a === '--json') options.json = true;
@@ -29,6 +29,10 @@ async function main(argv: string[]): Promise<number> {
             const m = /^([^=]+)=(\d+)$/.exec(rest[++i] ?? '');
             if (!m) usage('--dim needs NAME=VALUE, e.g. --dim batch=1');
             options.dims[m[1]] = positiveNumber(m[2], '--dim', true);
+          } else if (a === '--shape') {
+            const m = /^(.+)=(\d+(?:x\d+)*)$/.exec(rest[++i] ?? '');
+            if (!m) usage('--shape needs INPUT=DIMS, e.g. --shape input=1x3x224x224');
+            options.inputShapes[m[1]] = m[2].split('x').map((d) => positiveNumber(d, '--shape', true));
           }
           else if (a.startsWith('--')) usage(`unknown option ${a}`);
           else positional.push(a);

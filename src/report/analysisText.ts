@@ -23,7 +23,7 @@ function header(s: ModelAnalysis): string[] {
     `By op       ${top(s.breakdown.byOpType)}`,
     `By type     ${top(s.breakdown.byDataType)}`,
     `Compute     ${humanCount(s.macs.total)} MACs per inference` +
-      (s.macs.unresolved.length ? ` (${s.macs.unresolved.length} of ${s.macs.resolvedNodes + s.macs.unresolved.length} Conv/Gemm/MatMul/RNN nodes unresolved: symbolic dims; pass --dim NAME=VALUE)` : ''),
+      (s.macs.unresolved.length ? ` (${s.macs.unresolved.length} of ${s.macs.resolvedNodes + s.macs.unresolved.length} Conv/Gemm/MatMul/RNN nodes unresolved: unknown dims; pass --dim NAME=VALUE or --shape INPUT=DxD...)` : ''),
     `Estimated   FP16 ${humanBytes(e.float16Bytes)}, INT8 ${humanBytes(e.int8PerChannelBytes)}, INT4 ${humanBytes(e.int4PerChannelBytes)}, 16 clusters ${humanBytes(e.cluster16Bytes)}` +
       (e.huffmanInt8Bytes !== null ? `, INT8+Huffman ${humanBytes(e.huffmanInt8Bytes)}` : ''),
   ];

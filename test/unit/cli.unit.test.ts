@@ -62,8 +62,12 @@ test('analyze --dim resolves symbolic dims for MACs; without it the unresolved l
   assert.equal(open.layers.find((l: { name: string }) => l.name === 'conv').macs, null);
   assert.equal(open.macs.unresolved.length, 5);
   const text = run('analyze', model, '--no-redundancy').stdout;
-  assert.match(text, /5 of 5 Conv\/Gemm\/MatMul\/RNN nodes unresolved/);
+  assert.match(text, /5 of 5 Conv\/Gemm\/MatMul\/RNN nodes unresolved: unknown dims/);
   assert.equal(run('analyze', model, '--dim', 'batch').status, 2);
+  // A whole input shape, for inputs whose dims have no names.
+  const shaped = JSON.parse(run('analyze', model, '--json', '--no-redundancy', '--shape', 'x=2x4x27x27').stdout);
+  assert.equal(shaped.macs.total, resolved.macs.total);
+  assert.equal(run('analyze', model, '--shape', 'x=2x').status, 2);
 });
 
 test('analyze prints a table and writes a Markdown report', () => {

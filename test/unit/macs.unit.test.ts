@@ -17,7 +17,7 @@ interface MacsReference {
 
 function ours(file: string, dims: Record<string, number>): Map<string, number | null> {
   const model = openModel(file);
-  const report = countMacs(model.index, inferShapes(model.index, new Map(Object.entries(dims))));
+  const report = countMacs(model.index, inferShapes(model.index, { dims: new Map(Object.entries(dims)) }));
   return new Map([...report.perNode].map(([n, m]) => [n.label, m]));
 }
 

@@ -5,7 +5,7 @@
 import type { AnalysisProgress, ModelAnalysis } from '../modelAnalysis';
 import type { LayerAnalysisOptions } from '../layerAnalysis';
 
-export type AnalysisOptions = LayerAnalysisOptions & { dims?: Record<string, number> };
+export type AnalysisOptions = LayerAnalysisOptions & { dims?: Record<string, number>; inputShapes?: Record<string, number[]> };
 
 export type ToAnalysisWorker =
   | { type: 'analyze'; id: number; file: string; options: AnalysisOptions }
