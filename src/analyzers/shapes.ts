@@ -75,6 +75,73 @@ export function broadcastShapes(shapes: (Shape | undefined)[]): Shape | undefine
   return out;
 }
 
+/**
+ * Constant folding of the small integer computations exporters use to build shapes at run time
+ * (Shape → Gather → Unsqueeze → Concat → Reshape, with some arithmetic): values of 1-D or scalar
+ * INT tensors, by name.
+ */
+function propagateValue(
+  op: string,
+  n: NodeInfo,
+  value: (i: number) => readonly number[] | undefined,
+  setValue: (name: string, v: readonly number[]) => void,
+): void {
+  const out = n.node.output[0];
+  if (!out) return;
+  switch (op) {
+    case 'Identity':
+    case 'Cast':
+    case 'Unsqueeze':
+    case 'Squeeze':
+    case 'Flatten': {
+      const v = value(0);
+      if (v) setValue(out, v);
+      return;
+    }
+    case 'Concat': {
+      const parts = n.node.input.map((_, i) => value(i));
+      if (parts.length > 0 && parts.every(Boolean)) setValue(out, parts.flatMap((p) => [...p!]));
+      return;
+    }
+    case 'Add':
+    case 'Sub':
+    case 'Mul':
+    case 'Div': {
+      const a = value(0);
+      const b = value(1);
+      if (!a || !b || (a.length !== b.length && a.length !== 1 && b.length !== 1)) return;
+      const len = Math.max(a.length, b.length);
+      const at = (v: readonly number[], i: number): number => (v.length === 1 ? v[0] : v[i]);
+      const f = { Add: (p: number, q: number) => p + q, Sub: (p: number, q: number) => p - q, Mul: (p: number, q: number) => p * q, Div: (p: number, q: number) => Math.trunc(p / q) }[op];
+      const result = Array.from({ length: len }, (_, i) => f(at(a, i), at(b, i)));
+      if (result.every(Number.isFinite)) setValue(out, result);
+      return;
+    }
+    case 'Slice': {
+      // Opset < 10 gives starts/ends/axes as attributes, later opsets as inputs.
+      const fromAttribute = (name: string): number[] | undefined => {
+        const a = n.node.attribute.find((x) => x.name === name);
+        return a ? a.ints.map(Number) : undefined;
+      };
+      const legacy = fromAttribute('starts') !== undefined;
+      const data = value(0);
+      const starts = legacy ? fromAttribute('starts') : value(1);
+      const ends = legacy ? fromAttribute('ends') : value(2);
+      const axes = legacy ? (fromAttribute('axes') ?? [0]) : n.node.input[3] ? value(3) : [0];
+      const steps = legacy ? [1] : n.node.input[4] ? value(4) : [1];
+      if (!data || !starts || !ends || !axes || !steps || starts.length !== 1 || axes[0] !== 0) return;
+      const len = data.length;
+      const clamp = (i: number, lo: number, hi: number): number => Math.min(Math.max(i < 0 ? i + len : i, lo), hi);
+      const step = steps[0];
+      const result: number[] = [];
+      if (step > 0) for (let i = clamp(starts[0], 0, len); i < clamp(ends[0], 0, len); i += step) result.push(data[i]);
+      else if (step < 0) for (let i = clamp(starts[0], -1, len - 1); i > clamp(ends[0], -1, len - 1); i += step) result.push(data[i]);
+      setValue(out, result);
+      return;
+    }
+  }
+}
+
 /** Output spatial size of a convolution or pooling window along one axis. */
 function windowOut(input: Dim, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number, autoPad: string | undefined, ceilMode: boolean): Dim {
   if (input === undefined) return undefined;
@@ -150,6 +217,10 @@ export function inferShapes(index: ModelIndex, user: UserShapes = {}): ShapeInfe
       if (name && s && !local.has(name)) local.set(name, s);
     };
     const x = input(0);
+    const setValue = (name: string, v: readonly number[]): void => {
+      if (name && !localValues.has(name)) localValues.set(name, v);
+    };
+    propagateValue(op, n, value, setValue);
 
     if (ELEMENTWISE.has(op) && !BROADCAST.has(op)) return set(0, x);
     if (BROADCAST.has(op)) return set(0, broadcastShapes(node.input.filter(Boolean).map((_, i) => input(i))));
@@ -272,11 +343,48 @@ export function inferShapes(index: ModelIndex, user: UserShapes = {}): ShapeInfe
         for (let i = 0; i < rank; i++) out.push(axes.includes(i) ? 1 : x[j++]);
         return set(0, out);
       }
-      case 'Gather': {
-        const idx = input(1);
-        if (!x || !idx) return;
+      case 'Slice': {
+        if (!x) return;
+        const attrList = (name: string): number[] | undefined => {
+          const a = node.attribute.find((v) => v.name === name);
+          return a ? a.ints.map(Number) : undefined;
+        };
+        const legacy = attrList('starts') !== undefined;
+        const starts = legacy ? attrList('starts') : value(1);
+        const ends = legacy ? attrList('ends') : value(2);
+        if (!starts || !ends) return;
+        const axes = (legacy ? attrList('axes') : node.input[3] ? value(3) : undefined) ?? starts.map((_, j) => j);
+        const steps = (legacy ? undefined : node.input[4] ? value(4) : undefined) ?? starts.map(() => 1);
+        const out: Dim[] = [...x];
+        axes.forEach((axisIn, j) => {
+          const axis = axisIn < 0 ? axisIn + x.length : axisIn;
+          const d = x[axis];
+          if (d === undefined) return void (out[axis] = undefined);
+          const step = steps[j];
+          const clamp = (v: number, lo: number, hi: number): number => Math.min(Math.max(v < 0 ? v + d : v, lo), hi);
+          out[axis] =
+            step > 0
+              ? Math.max(0, Math.ceil((clamp(ends[j], 0, d) - clamp(starts[j], 0, d)) / step))
+              : Math.max(0, Math.ceil((clamp(starts[j], -1, d - 1) - clamp(ends[j], -1, d - 1)) / -step));
+        });
+        return set(0, out);
+      }
+      case 'Pad': {
+        if (!x) return;
+        const padsAttr = node.attribute.find((v) => v.name === 'pads');
+        const pads = padsAttr ? padsAttr.ints.map(Number) : value(1);
+        if (!pads || pads.length !== 2 * x.length) return;
+        return set(0, x.map((d, i) => (d === undefined ? undefined : d + pads[i] + pads[i + x.length])));
+      }
+      case 'Split': {
+        if (!x) return;
         const axis = (attrInt(n, 'axis', 0) + x.length) % x.length;
-        return set(0, [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)]);
+        const splitAttr = node.attribute.find((v) => v.name === 'split');
+        const sizes = splitAttr ? splitAttr.ints.map(Number) : node.input[1] ? value(1) : undefined;
+        const d = x[axis];
+        const parts = sizes ?? (d === undefined ? undefined : new Array(node.output.length).fill(d / node.output.length));
+        parts?.forEach((size, i) => set(i, x.map((dim, k) => (k === axis ? (Number.isInteger(size) ? size : undefined) : dim))));
+        return;
       }
       case 'LSTM':
       case 'GRU':
@@ -291,12 +399,30 @@ export function inferShapes(index: ModelIndex, user: UserShapes = {}): ShapeInfe
         if (op === 'LSTM') set(2, batchFirst ? [batch, dirs, hidden] : [dirs, batch, hidden]);
         return;
       }
-      case 'Shape':
-        if (x) {
-          set(0, [x.length]);
-          if (known(x)) localValues.set(node.output[0], x);
-        }
+      case 'Shape': {
+        if (!x) return;
+        // Shape(start, end) (opset 15) takes a slice of the dims.
+        const rank = x.length;
+        const clampAxis = (a: number): number => Math.min(Math.max(a < 0 ? a + rank : a, 0), rank);
+        const start = clampAxis(attrInt(n, 'start', 0));
+        const end = clampAxis(attrInt(n, 'end', rank));
+        const dims = x.slice(start, Math.max(start, end));
+        set(0, [dims.length]);
+        if (known(dims)) setValue(node.output[0], dims);
         return;
+      }
+      case 'Gather': {
+        const idx = input(1);
+        const data = value(0);
+        const indices = value(1);
+        if (data && indices && x?.length === 1 && attrInt(n, 'axis', 0) === 0) {
+          const picked = indices.map((i) => data[i < 0 ? i + data.length : i]);
+          if (picked.every((v) => v !== undefined)) setValue(node.output[0], picked);
+        }
+        if (!x || !idx) return;
+        const axis = (attrInt(n, 'axis', 0) + x.length) % x.length;
+        return set(0, [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)]);
+      }
       case 'Resize':
       case 'Upsample': {
         if (!x) return;
