@@ -7,7 +7,7 @@ import { DataType, dataTypeInfo } from '../core/onnx/dataTypes';
 import type { StoredTensor } from '../core/onnx/modelIndex';
 import { readDenseFloat32 } from '../core/onnx/tensorData';
 import type { Layer } from './layers';
-import { factorizedParams, rankForEnergy, singularEnergies } from './lowRank';
+import { factorizedParams, randomizedEnergies, rankForEnergy, singularEnergies, type LowRankEnergy, type RandomizedEnergy } from './lowRank';
 import { computeTensorStats, type StatsOptions, type TensorStats } from './tensorStats';
 import type { StatsCache } from './statsCache';
 import { checkpointFor } from './checkpoint';
@@ -23,6 +23,13 @@ export interface LayerRedundancy {
   rank90Params: number | null;
   /** Why the low-rank figures are null, if they are. */
   lowRankSkipped?: string;
+  /**
+   * 'exact' (all singular values), or 'randomized' for matrices whose smaller side is over
+   * maxLowRankDim: then the ranks are upper bounds and null when the top 64 values do not reach them.
+   */
+  lowRankMethod?: 'exact' | 'randomized';
+  /** Randomized only: the energy fraction the top singular values found keep (a lower bound). */
+  topEnergyFraction?: number;
   /** Per-channel where the weight has channels, per-tensor otherwise. */
   int8SqnrDb: number;
   int4SqnrDb: number;
@@ -136,10 +143,13 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
   return { stats, redundancy };
 }
 
-type LowRankFigures = Pick<LayerRedundancy, 'rank90' | 'rank95' | 'rank99' | 'rank90Params' | 'lowRankSkipped'>;
+type LowRankFigures = Pick<LayerRedundancy, 'rank90' | 'rank95' | 'rank99' | 'rank90Params' | 'lowRankSkipped' | 'lowRankMethod' | 'topEnergyFraction'>;
 
 /** Low-rank figures ride along with the (cached) statistics of the same tensor. */
 const lowRankByStats = new WeakMap<TensorStats, LowRankFigures>();
+
+/** How many singular values a randomized estimate looks for on matrices too big for the exact one. */
+const RANDOMIZED_RANK = 64;
 
 async function lowRankOf(t: StoredTensor, stats: TensorStats, maxDim: number, signal?: AbortSignal): Promise<LowRankFigures> {
   const known = lowRankByStats.get(stats);
@@ -149,13 +159,26 @@ async function lowRankOf(t: StoredTensor, stats: TensorStats, maxDim: number, si
   const figures: LowRankFigures = { rank90: null, rank95: null, rank99: null, rank90Params: null };
   if (t.dims.length < 2) figures.lowRankSkipped = 'not a matrix';
   else if (stats.nanFraction > 0 || stats.infFraction > 0) figures.lowRankSkipped = 'has NaN or Inf values';
-  else if (Math.min(rows, cols) > maxDim) figures.lowRankSkipped = `min(rows, cols) = ${Math.min(rows, cols)} is over ${maxDim}`;
   else {
-    const e = await singularEnergies(await readDenseFloat32(t), rows, cols, checkpointFor(signal));
+    const w = await readDenseFloat32(t);
+    const checkpoint = checkpointFor(signal);
+    const exact = Math.min(rows, cols) <= maxDim;
+    const e: LowRankEnergy | RandomizedEnergy = exact
+      ? await singularEnergies(w, rows, cols, checkpoint)
+      : await randomizedEnergies(w, rows, cols, RANDOMIZED_RANK, { checkpoint });
+    figures.lowRankMethod = exact ? 'exact' : 'randomized';
     figures.rank90 = rankForEnergy(e, 0.9);
     figures.rank95 = rankForEnergy(e, 0.95);
     figures.rank99 = rankForEnergy(e, 0.99);
-    figures.rank90Params = factorizedParams(e, figures.rank90);
+    figures.rank90Params = figures.rank90 === null ? null : factorizedParams(e, figures.rank90);
+    if (!exact) {
+      const r = e as RandomizedEnergy;
+      const top = e.energies.reduce((a, b) => a + b, 0);
+      figures.topEnergyFraction = r.total > 0 ? top / r.total : 1;
+      if (figures.rank99 === null) {
+        figures.lowRankSkipped = `randomized estimate: the top ${r.energies.length} singular values keep ${(100 * figures.topEnergyFraction).toFixed(1)}% of the energy; ranks not reached are null`;
+      }
+    }
   }
   lowRankByStats.set(stats, figures);
   return figures;

@@ -57,17 +57,21 @@ export async function singularEnergies(
   return { energies: eig, rows, cols };
 }
 
-/** The smallest rank whose singular values keep `fraction` of the total energy. */
-export function rankForEnergy(e: LowRankEnergy, fraction: number): number {
+/**
+ * The smallest rank whose singular values keep `fraction` of the total energy; null when the
+ * energies known (the top ones of a randomized estimate) do not reach it.
+ */
+export function rankForEnergy(e: LowRankEnergy | RandomizedEnergy, fraction: number): number | null {
   let total = 0;
-  for (const v of e.energies) total += v;
+  if ('total' in e) total = e.total;
+  else for (const v of e.energies) total += v;
   if (total === 0) return 0;
   let acc = 0;
   for (let r = 0; r < e.energies.length; r++) {
     acc += e.energies[r];
     if (acc >= fraction * total * (1 - 1e-12)) return r + 1;
   }
-  return e.energies.length;
+  return 'total' in e ? null : e.energies.length;
 }
 
 /** Parameters of a rank-r factorization W ≈ U·V (U: rows × r, V: r × cols). */
@@ -174,4 +178,109 @@ function tqlEigenvalues(d: Float64Array, e: Float64Array, n: number): void {
       e[m] = 0;
     }
   }
+}
+
+export interface RandomizedEnergy extends LowRankEnergy {
+  /** Σ of all squared singular values (the squared Frobenius norm), exact. */
+  readonly total: number;
+}
+
+/**
+ * The largest `rank` squared singular values of a big matrix by randomized range finding
+ * (Halko, Martinsson & Tropp 2011): Y = (W·Wᵀ)^q·W·Ω with a seeded Gaussian Ω of rank + 10
+ * columns, Q = orth(Y), then the exact spectrum of Qᵀ·W. Each estimate is a lower bound of the
+ * true value (σᵢ(QᵀW) ≤ σᵢ(W)), so energy fractions read from it are lower bounds and the ranks
+ * derived from them upper bounds; with power iterations the bound is tight when the spectrum
+ * decays. Cost: about (2q + 2) · rows · cols · (rank + 10) multiply-adds.
+ */
+export async function randomizedEnergies(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  rank: number,
+  options: { powerIterations?: number; seed?: number; checkpoint?: () => Promise<void> } = {},
+): Promise<RandomizedEnergy> {
+  const checkpoint = options.checkpoint ?? (async () => {});
+  const l = Math.min(rank + 10, rows, cols);
+  let total = 0;
+  for (let i = 0; i < w.length; i++) total += w[i] * w[i];
+  // Ω: cols × l, column-major so each column is contiguous.
+  let seed = options.seed ?? 1;
+  const uniform = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return (seed + 0.5) / 4294967296;
+  };
+  const omega = new Float64Array(cols * l);
+  for (let i = 0; i < omega.length; i++) omega[i] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+
+  // Y = W·X for X (cols × l, column-major) → rows × l, column-major.
+  const times = async (x: Float64Array): Promise<Float64Array> => {
+    const y = new Float64Array(rows * l);
+    for (let r = 0; r < rows; r++) {
+      if (r % 64 === 0) await checkpoint();
+      const base = r * cols;
+      for (let j = 0; j < l; j++) {
+        const col = j * cols;
+        let s = 0;
+        for (let k = 0; k < cols; k++) s += w[base + k] * x[col + k];
+        y[j * rows + r] = s;
+      }
+    }
+    return y;
+  };
+  // Z = Wᵀ·Y for Y (rows × l, column-major) → cols × l, column-major.
+  const transposeTimes = async (y: Float64Array): Promise<Float64Array> => {
+    const z = new Float64Array(cols * l);
+    for (let r = 0; r < rows; r++) {
+      if (r % 64 === 0) await checkpoint();
+      const base = r * cols;
+      for (let j = 0; j < l; j++) {
+        const yr = y[j * rows + r];
+        if (yr === 0) continue;
+        const col = j * cols;
+        for (let k = 0; k < cols; k++) z[col + k] += w[base + k] * yr;
+      }
+    }
+    return z;
+  };
+
+  let y = orthonormalize(await times(omega), rows, l);
+  for (let q = 0; q < (options.powerIterations ?? 2); q++) {
+    y = orthonormalize(await times(orthonormalize(await transposeTimes(y), cols, l)), rows, l);
+  }
+  // B = Qᵀ·W (l × cols); its Gram matrix B·Bᵀ = Qᵀ·W·Wᵀ·Q is l × l.
+  const bt = await transposeTimes(y); // cols × l = Bᵀ, column-major
+  const g = new Float64Array(l * l);
+  for (let i = 0; i < l; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let k = 0; k < cols; k++) s += bt[i * cols + k] * bt[j * cols + k];
+      g[i * l + j] = s;
+      g[j * l + i] = s;
+    }
+  }
+  const eig = await symmetricEigenvalues(g, l, checkpoint);
+  for (let i = 0; i < l; i++) if (eig[i] < 0) eig[i] = 0;
+  eig.sort().reverse();
+  return { energies: eig.subarray(0, Math.min(rank, l)), rows, cols, total };
+}
+
+/** Modified Gram–Schmidt on the l columns (each n long, contiguous) of a column-major matrix. */
+function orthonormalize(a: Float64Array, n: number, l: number): Float64Array {
+  for (let j = 0; j < l; j++) {
+    const cj = j * n;
+    for (let i = 0; i < j; i++) {
+      const ci = i * n;
+      let dot = 0;
+      for (let k = 0; k < n; k++) dot += a[ci + k] * a[cj + k];
+      for (let k = 0; k < n; k++) a[cj + k] -= dot * a[ci + k];
+    }
+    let norm = 0;
+    for (let k = 0; k < n; k++) norm += a[cj + k] * a[cj + k];
+    norm = Math.sqrt(norm);
+    // A column with nothing left (rank-deficient W) stays zero and contributes no energy.
+    if (norm > 1e-300) for (let k = 0; k < n; k++) a[cj + k] /= norm;
+    else for (let k = 0; k < n; k++) a[cj + k] = 0;
+  }
+  return a;
 }

@@ -118,3 +118,48 @@ test('the log-scale view counts |w| per power of two, by sign', async () => {
   assert.equal(s.logHistogram!.zeros, 1);
   assert.equal((await computeTensorStats(m.index.tensors[0], { redundancy: false })).logHistogram, null);
 });
+
+test('randomized singular values: lower bounds of the exact ones, tight on a decaying spectrum', async () => {
+  const { randomizedEnergies } = await import('../../src/analyzers/lowRank');
+  const rows = 300;
+  const cols = 200;
+  let seed = 11;
+  const rand = (): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32 - 0.5;
+  };
+  // W = Σ 0.7^i · u_i v_iᵀ over 40 random directions, plus a little noise.
+  const w = new Float32Array(rows * cols);
+  for (let i = 0; i < 40; i++) {
+    const u = Array.from({ length: rows }, rand);
+    const v = Array.from({ length: cols }, rand);
+    const s = 0.7 ** i;
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) w[r * cols + c] += s * u[r] * v[c];
+  }
+  for (let i = 0; i < w.length; i++) w[i] += 1e-4 * rand();
+  const exact = await singularEnergies(w, rows, cols);
+  const approx = await randomizedEnergies(w, rows, cols, 30);
+  assert.equal(approx.energies.length, 30);
+  approx.energies.forEach((v, i) => {
+    assert.ok(v <= exact.energies[i] * (1 + 1e-9), `estimate ${i} is a lower bound`);
+    if (i < 10) close(v, exact.energies[i], 1e-6 * exact.energies[0], `energy ${i}`);
+  });
+  close(approx.total, exact.energies.reduce((a, b) => a + b, 0), 1e-9, 'total energy');
+  assert.equal(rankForEnergy(approx, 0.9), rankForEnergy(exact, 0.9));
+  assert.equal(rankForEnergy(approx, 0.99), rankForEnergy(exact, 0.99));
+  assert.equal(rankForEnergy({ ...approx, total: approx.total * 100 }, 0.99), null, 'not reached within the top values');
+});
+
+test('layers over maxLowRankDim get randomized low-rank figures, the same ranks when the spectrum is found', async () => {
+  const { attributeLayers } = await import('../../src/analyzers/layers');
+  const { analyzeLayer } = await import('../../src/analyzers/layerAnalysis');
+  const mlp = openModel(path.join(fixtureModels, 'mlp_everything.onnx'));
+  const fc1 = attributeLayers(mlp.index).layers.find((l) => l.node.label === 'fc1')!;
+  const exact = (await analyzeLayer(fc1)).redundancy!;
+  const randomized = (await analyzeLayer(fc1, { maxLowRankDim: 4 })).redundancy!;
+  assert.equal(exact.lowRankMethod, 'exact');
+  assert.equal(randomized.lowRankMethod, 'randomized');
+  assert.equal(randomized.rank90, exact.rank90);
+  assert.equal(randomized.rank99, exact.rank99);
+  close(randomized.topEnergyFraction!, 1, 1e-9, 'an 8 x 16 matrix is found whole');
+});
