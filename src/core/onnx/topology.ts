@@ -12,7 +12,16 @@ export interface Topology {
   subgraphs(node: NodeInfo): readonly GraphInfo[];
 }
 
+/** One topology per index (an index never changes), shared by layer attribution and shape inference. */
+const built = new WeakMap<ModelIndex, Topology>();
+
 export function buildTopology(index: ModelIndex): Topology {
+  let topology = built.get(index);
+  if (!topology) built.set(index, (topology = computeTopology(index)));
+  return topology;
+}
+
+function computeTopology(index: ModelIndex): Topology {
   const subgraphsOf = new Map<NodeInfo, GraphInfo[]>();
   for (const g of index.graphs) {
     if (g.owner) {

@@ -4,6 +4,9 @@
  * it, copied into a new side file when saving elsewhere, and used for big tensors when the model
  * would pass the 2 GiB protobuf limit. Everything is written to temp files that are renamed into
  * place only once complete, so a failed save never harms the existing files.
+ *
+ * After a save that rewrote a side file the source model's external references may point at
+ * moved bytes: reopen the saved file rather than keep using the old index.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
