@@ -272,14 +272,7 @@ function optimalCentroids(g: MomentGroups, k: number): Float64Array {
  */
 export function kmeans1d(g: MomentGroups, k: number, options: { coarse?: MomentGroups; maxIterations?: number } = {}): KMeansResult {
   const n = g.count.length;
-  const sseOf = (assign: Int32Array, centroids: Float64Array): number => {
-    let sse = 0;
-    for (let i = 0; i < n; i++) {
-      const c = centroids[assign[i]];
-      sse += Math.max(0, g.sumSq[i] - 2 * c * g.sum[i] + g.count[i] * c * c);
-    }
-    return sse;
-  };
+  const sseOf = (assign: Int32Array, centroids: Float64Array): number => groupSse(g, assign, centroids);
   if (n === 0) return { centroids: new Float64Array(0), sse: 0 };
   if (n <= k) {
     const centroids = Float64Array.from(g.sum, (s, i) => s / g.count[i]);
@@ -294,6 +287,21 @@ export function kmeans1d(g: MomentGroups, k: number, options: { coarse?: MomentG
     return lloyd(g, padded, options.maxIterations ?? 100, sseOf);
   }
   return lloyd(g, centroids, options.maxIterations ?? 100, sseOf);
+}
+
+/** Squared error of clustering the groups with the given assignment. */
+function groupSse(g: MomentGroups, assign: Int32Array, centroids: Float64Array): number {
+  let sse = 0;
+  for (let i = 0; i < g.count.length; i++) {
+    const c = centroids[assign[i]];
+    sse += Math.max(0, g.sumSq[i] - 2 * c * g.sum[i] + g.count[i] * c * c);
+  }
+  return sse;
+}
+
+/** Lloyd's iterations over the groups from the given starting centroids (any order). */
+export function lloydFrom(g: MomentGroups, start: Float64Array, maxIterations = 100): KMeansResult {
+  return lloyd(g, Float64Array.from(start).sort(), maxIterations, (assign, centroids) => groupSse(g, assign, centroids));
 }
 
 /** The DP costs about k · groups · log2(groups) steps: 1,024 groups keep k = 256 under 3 M. */

@@ -5,8 +5,10 @@
  */
 import { OnnxError } from '../core/errors';
 import { runAnalyze, type AnalyzeOptions } from './analyzeCommand';
+import { runApply, type ApplyOptions } from './applyCommand';
 
-const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--dim NAME=VALUE]... [--shape INPUT=DxDx...]... [--debug]`;
+const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--dim NAME=VALUE]... [--shape INPUT=DxDx...]... [--debug]
+       onnx-compress apply MODEL --recipe RECIPE.json --output OUT.onnx [--json] [--external-data auto|always|never] [--debug]`;
 
 class UsageError extends Error {}
 
@@ -39,6 +41,27 @@ async function main(argv: string[]): Promise<number> {
         }
         if (positional.length !== 1) usage('analyze takes exactly one MODEL');
         await runAnalyze(positional[0], options, (t) => process.stdout.write(t + '\n'));
+        return 0;
+      }
+      case 'apply': {
+        const positional: string[] = [];
+        const options: Partial<ApplyOptions> = { json: false };
+        for (let i = 0; i < rest.length; i++) {
+          const a = rest[i];
+          if (a === '--json') options.json = true;
+          else if (a === '--recipe') options.recipe = rest[++i] ?? usage('--recipe needs a file');
+          else if (a === '--output' || a === '-o') options.output = rest[++i] ?? usage('--output needs a file');
+          else if (a === '--external-data') {
+            const mode = rest[++i];
+            if (mode !== 'auto' && mode !== 'always' && mode !== 'never') usage('--external-data takes auto, always or never');
+            options.externalData = mode;
+          } else if (a.startsWith('--')) usage(`unknown option ${a}`);
+          else positional.push(a);
+        }
+        if (positional.length !== 1) usage('apply takes exactly one MODEL');
+        if (!options.recipe) usage('apply needs --recipe RECIPE.json');
+        if (!options.output) usage('apply needs --output OUT.onnx');
+        await runApply(positional[0], options as ApplyOptions, (t) => process.stdout.write(t + '\n'));
         return 0;
       }
       case undefined:

@@ -10,7 +10,8 @@ export type OnnxErrorCode =
   | 'shape-mismatch' // a tensor's data disagrees with its dims and data type
   | 'external-data' // an external-data reference is unsafe, missing or out of range
   | 'unsupported' // a valid construct we cannot handle here
-  | 'io'; // the file system failed
+  | 'io' // the file system failed
+  | 'recipe'; // a recipe that does not say something we can do
 
 export class OnnxError extends Error {
   constructor(

@@ -22,6 +22,8 @@ export interface GraphInfo {
   readonly inputs: readonly string[];
   /** Declared types and shapes: graph inputs, outputs and value_info (none for functions). */
   readonly declared: readonly ValueInfoProto[];
+  /** The graph message itself (none for functions), the key transforms patch it by. */
+  readonly proto?: GraphProto;
 }
 
 export interface NodeInfo {
@@ -125,7 +127,7 @@ export function indexModel(model: ModelProto, ctx: TensorContext, limits: IndexL
   };
 
   const walkGraph = (g: GraphProto, path: string, kind: GraphKind, where: string, parent?: GraphInfo, owner?: NodeInfo): void => {
-    const graph = newGraph({ path, kind, parent, owner, inputs: g.input.map((v) => v.name ?? ''), declared: [...g.input, ...g.output, ...g.valueInfo] });
+    const graph = newGraph({ path, kind, parent, owner, proto: g, inputs: g.input.map((v) => v.name ?? ''), declared: [...g.input, ...g.output, ...g.valueInfo] });
     g.initializer.forEach((t, i) => {
       const w = `${where}.initializer[${i}]${t.name ? ` '${t.name}'` : ''}`;
       addTensor(describeTensor(t, w, ctx), t.name ?? '', 'initializer', graph, undefined, true, w, t);

@@ -1,0 +1,118 @@
+/**
+ * Applying recipe steps to a model state. A step computes a patch against the current model
+ * and applies it by path copying, so the state before the step is untouched: an edit is the
+ * pair (before, after), and undo is going back to `before`, byte for byte.
+ */
+import { indexModel } from '../core/onnx/modelIndex';
+import { defaultTensorLimits } from '../core/onnx/tensor';
+import type { ModelProto } from '../core/onnx/proto';
+import { attributeLayers } from '../analyzers/layers';
+import { ModelPatch, applyPatch } from './patch';
+import { NameAllocator } from './names';
+import { selectLayers } from './targets';
+import { stepToJson, type RecipeStep } from './recipe';
+import type { LayerChange, LayerSkip, ModelState, TransformContext, TransformOutcome } from './transform';
+import { quantizeLayers } from './quantize';
+import { pruneLayers } from './prune';
+import { clusterLayers } from './cluster';
+import { factorizeLayers } from './factorize';
+
+export interface StepResult {
+  readonly transform: RecipeStep['transform'];
+  /** The step with every parameter spelled out, as a recipe would record it. */
+  readonly step: Record<string, unknown>;
+  readonly changed: readonly LayerChange[];
+  readonly skipped: readonly LayerSkip[];
+  /** Bytes of all stored tensors in the model before and after the step. */
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+}
+
+export interface Edit {
+  readonly label: string;
+  readonly before: ModelState;
+  readonly after: ModelState;
+  readonly result: StepResult;
+}
+
+export function stateOf(proto: ModelProto, dir: string | undefined): ModelState {
+  return { proto, dir, index: indexModel(proto, { modelDir: dir, limits: defaultTensorLimits }) };
+}
+
+export function storedBytes(state: ModelState): number {
+  return state.index.tensors.reduce((n, t) => n + t.bytes, 0);
+}
+
+function run(ctx: TransformContext, step: RecipeStep): Promise<TransformOutcome> {
+  switch (step.transform) {
+    case 'quantize':
+      return quantizeLayers(ctx, step);
+    case 'prune':
+      return pruneLayers(ctx, step);
+    case 'cluster':
+      return clusterLayers(ctx, step);
+    case 'factorize':
+      return factorizeLayers(ctx, step);
+  }
+}
+
+export function describeStep(step: RecipeStep): string {
+  const what = step.layers === '*' ? 'all layers' : step.layers.length === 1 ? step.layers[0] : `${step.layers.length} layers`;
+  switch (step.transform) {
+    case 'quantize':
+      return `Quantize ${what} to ${step.dtype}${step.dtype === 'float16' ? '' : ` ${step.granularity}`}`;
+    case 'prune':
+      return `Prune ${what} ${step.pattern === 'unstructured' || step.pattern === 'channel' ? `${Math.round(step.sparsity * 100)}% ${step.pattern}` : step.pattern}`;
+    case 'cluster':
+      return `Cluster ${what} into ${step.clusters}`;
+    case 'factorize':
+      return `Factorize ${what} at ${step.rank !== undefined ? `rank ${step.rank}` : `${Math.round((step.energy ?? 1) * 1000) / 10}% energy`}`;
+  }
+}
+
+export async function applyStep(before: ModelState, step: RecipeStep, signal?: AbortSignal): Promise<Edit> {
+  const attribution = attributeLayers(before.index);
+  const patch = new ModelPatch();
+  let last = Date.now();
+  const ctx: TransformContext = {
+    state: before,
+    layers: selectLayers(attribution, step.layers, step.exclude),
+    patch,
+    names: new NameAllocator(before.index),
+    checkpoint: async () => {
+      signal?.throwIfAborted();
+      if (Date.now() - last > 50) {
+        await new Promise((resolve) => setImmediate(resolve));
+        last = Date.now();
+        signal?.throwIfAborted();
+      }
+    },
+  };
+  const outcome = await run(ctx, step);
+  const proto = applyPatch(before.proto, patch);
+  const after = proto === before.proto ? before : stateOf(proto, before.dir);
+  return {
+    label: describeStep(step),
+    before,
+    after,
+    result: {
+      transform: step.transform,
+      step: stepToJson(step),
+      changed: outcome.changed,
+      skipped: outcome.skipped,
+      bytesBefore: storedBytes(before),
+      bytesAfter: storedBytes(after),
+    },
+  };
+}
+
+/** Applies steps in order; each sees the model the previous one produced. */
+export async function applyRecipe(state: ModelState, steps: readonly RecipeStep[], signal?: AbortSignal): Promise<Edit[]> {
+  const edits: Edit[] = [];
+  for (const step of steps) {
+    const edit = await applyStep(state, step, signal);
+    edits.push(edit);
+    state = edit.after;
+  }
+  return edits;
+}

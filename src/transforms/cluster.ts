@@ -1,0 +1,154 @@
+/**
+ * Weight clustering (parameter sharing, as in Deep Compression): the weights of a tensor are
+ * replaced by the nearest of k shared values. Stored as a FLOAT codebook [k] plus one index per
+ * weight (UINT4 when k ≤ 16 and opset 21 is available, else UINT8), rebuilt at load time by
+ * Cast(indices → INT32) and Gather(codebook, indices), which gives the weight's shape directly.
+ * Centroids: 1-D k-means (Lloyd) from a seeded k-means++ start, or from the optimal clustering
+ * of the value-ordered groups (init "optimal"). With keepZero, exact zeros (pruned weights)
+ * keep a cluster of their own at exactly 0.
+ */
+import { DataType } from '../core/onnx/dataTypes';
+import { readDenseFloat32 } from '../core/onnx/tensorData';
+import { groupsFromSorted, kmeans1d, lloydFrom, type MomentGroups } from '../analyzers/kmeans1d';
+import type { ClusterStep } from './recipe';
+import { floatTensor, int4Tensor, uint8Tensor } from './tensorBuild';
+import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
+import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
+import { defaultOpset, irVersionFor, opsetRaiseBlocker } from './opset';
+import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
+
+/** A small seeded generator (mulberry32): the same seed gives the same clustering everywhere. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** k-means++ seeding over value groups (each group weighted by its count). */
+export function kmeansPlusPlus(g: MomentGroups, k: number, random: () => number): Float64Array {
+  const n = g.count.length;
+  const mean = Float64Array.from(g.sum, (s, i) => s / g.count[i]);
+  const nearest = new Float64Array(n).fill(Infinity);
+  const centroids = new Float64Array(k);
+  const pick = (weights: (i: number) => number): number => {
+    let total = 0;
+    for (let i = 0; i < n; i++) total += weights(i);
+    if (total <= 0) return mean[Math.floor(random() * n)];
+    let r = random() * total;
+    for (let i = 0; i < n; i++) {
+      r -= weights(i);
+      if (r < 0) return mean[i];
+    }
+    return mean[n - 1];
+  };
+  for (let c = 0; c < k; c++) {
+    const chosen = c === 0 ? pick((i) => g.count[i]) : pick((i) => g.count[i] * nearest[i]);
+    centroids[c] = chosen;
+    for (let i = 0; i < n; i++) {
+      const d = (mean[i] - chosen) ** 2;
+      if (d < nearest[i]) nearest[i] = d;
+    }
+  }
+  return centroids;
+}
+
+/** Sorted centroids for the values (zeros excluded when keepZero, which adds an exact 0). */
+export function clusterCentroids(values: Float32Array, step: Pick<ClusterStep, 'clusters' | 'keepZero' | 'init' | 'seed'>): Float64Array {
+  const sorted = Float32Array.from(step.keepZero ? values.filter((v) => v !== 0) : values).sort();
+  const k = step.keepZero ? step.clusters - 1 : step.clusters;
+  let centroids: Float64Array;
+  if (sorted.length === 0 || k === 0) centroids = new Float64Array(0);
+  else {
+    const groups = groupsFromSorted(sorted);
+    centroids =
+      step.init === 'optimal' || groups.count.length <= k
+        ? kmeans1d(groups, k).centroids
+        : lloydFrom(groups, kmeansPlusPlus(groups, k, seededRandom(step.seed))).centroids;
+  }
+  const all = step.keepZero ? [0, ...centroids] : [...centroids];
+  return Float64Array.from(new Set(all.map(Math.fround))).sort();
+}
+
+/** Index of the nearest centroid for each value (centroids sorted). */
+export function assignNearest(values: Float32Array, centroids: Float64Array): Int32Array {
+  const k = centroids.length;
+  const bounds = Float64Array.from({ length: Math.max(0, k - 1) }, (_, i) => (centroids[i] + centroids[i + 1]) / 2);
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === 0 && centroids[0] <= 0 && centroids[k - 1] >= 0) {
+      const zero = centroids.indexOf(0);
+      if (zero >= 0) {
+        out[i] = zero;
+        continue;
+      }
+    }
+    let lo = 0;
+    let hi = k - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (v > bounds[mid]) lo = mid + 1;
+      else hi = mid;
+    }
+    out[i] = lo;
+  }
+  return out;
+}
+
+export async function clusterLayers(ctx: TransformContext, step: ClusterStep): Promise<TransformOutcome> {
+  const outcome: TransformOutcome = { changed: [], skipped: [] };
+  const opset = defaultOpset(ctx.state.proto.opsetImport);
+  const nibbles = step.clusters <= 16 && (opset >= 21 || !opsetRaiseBlocker(ctx.state.index, opset, 21));
+  for (const layer of ctx.layers) {
+    const weights = layerWeights(layer);
+    if (weights.length === 0) {
+      outcome.skipped.push(skip(layer, 'it has no weights of rank 2 or more'));
+      continue;
+    }
+    const reasons: string[] = [];
+    const changes: TensorChange[] = [];
+    for (const w of weights) {
+      await ctx.checkpoint();
+      const why = floatWeightBlocker(w.tensor) ?? (w.tensor.elements <= step.clusters ? `it has only ${w.tensor.elements} weights` : undefined);
+      if (why) reasons.push(`'${w.tensor.name}': ${why}`);
+      else changes.push(await clusterWeight(ctx, w, step, nibbles));
+    }
+    if (changes.length) outcome.changed.push(change(layer, changes));
+    else outcome.skipped.push(skip(layer, reasons.join('; ')));
+  }
+  if (nibbles && outcome.changed.length && opset < 21) {
+    ctx.patch.requireOpset('', 21);
+    ctx.patch.irVersion = Math.max(ctx.patch.irVersion, irVersionFor(21));
+  }
+  return outcome;
+}
+
+async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: ClusterStep, nibbles: boolean): Promise<TensorChange> {
+  const t = w.tensor;
+  const values = await readDenseFloat32(t);
+  const centroids = clusterCentroids(values, step);
+  const assignment = assignNearest(values, centroids);
+  const codebook = floatTensor(ctx.names.fresh(`${t.name}_codebook`), [centroids.length], Float32Array.from(centroids));
+  const indices = nibbles
+    ? int4Tensor(ctx.names.fresh(`${t.name}_indices`), t.dims, assignment, true)
+    : uint8Tensor(ctx.names.fresh(`${t.name}_indices`), t.dims, Uint8Array.from(assignment));
+  const wide = ctx.names.fresh(`${t.name}_indices_int32`);
+  const nodes = [
+    makeNode('Cast', [indices.name ?? ''], [wide], ctx.names.fresh(`${t.name}_Cast`), [intAttr('to', DataType.Int32)]),
+    makeNode('Gather', [codebook.name ?? '', wide], [t.name], ctx.names.fresh(`${t.name}_Gather`), [intAttr('axis', 0)]),
+  ];
+  replaceTensorWithNodes(ctx.patch, t, [codebook, indices], nodes);
+  const restored = Float32Array.from(assignment, (a) => centroids[a]);
+  return {
+    tensor: t.name,
+    bytesBefore: t.bytes,
+    bytesAfter: (codebook.rawData?.length ?? 0) + (indices.rawData?.length ?? 0),
+    ...errorOf(values, restored),
+    detail: { clusters: centroids.length, indexType: nibbles ? 'uint4' : 'uint8', init: step.init, keepZero: step.keepZero },
+  };
+}

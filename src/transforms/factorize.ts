@@ -1,0 +1,192 @@
+/**
+ * Low-rank factorization: a weight W is replaced by two smaller factors, W ≈ A·B, and its layer
+ * by two layers. MatMul(X, W) → MatMul(MatMul(X, A), B); Gemm(X, W, C) → Gemm(MatMul(X, A), B, C)
+ * with alpha, beta and transB carried over; Conv with W [O, I, k…] → a Conv with rank filters of
+ * the original kernel (B) followed by a 1×1 Conv with O filters (A) that adds the bias. Applied
+ * only where it lowers the parameter count and where the weight has no other consumer.
+ */
+import { readDenseFloat32 } from '../core/onnx/tensorData';
+import type { NodeProto } from '../core/onnx/proto';
+import { rankForEnergy } from '../analyzers/lowRank';
+import type { Layer } from '../analyzers/layers';
+import type { FactorizeStep } from './recipe';
+import { floatTensor } from './tensorBuild';
+import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
+import { floatAttr, intAttr, makeNode } from './weightEdit';
+import { truncatedSvd } from './truncatedSvd';
+import { defaultOpset } from './opset';
+import { change, errorOf, skip, type LayerSkip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
+
+/** Largest min(rows, cols) factorized exactly (the eigen-decomposition costs its cube). */
+export const MAX_FACTOR_DIM = 2048;
+
+interface Plan {
+  readonly w: WeightTarget;
+  /** W as the rows × cols matrix being factorized. */
+  readonly rows: number;
+  readonly cols: number;
+  /** Reads W in that layout. */
+  readonly matrix: (values: Float32Array) => Float32Array;
+  readonly build: (a: Float32Array, b: Float32Array, rank: number) => NodeProto[];
+}
+
+function intAttribute(node: NodeProto, name: string, fallback: number): number {
+  const a = node.attribute.find((x) => x.name === name);
+  return a?.i !== undefined ? Number(a.i) : fallback;
+}
+
+function transpose(v: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = v[i * cols + j];
+  return out;
+}
+
+export async function factorizeLayers(ctx: TransformContext, step: FactorizeStep): Promise<TransformOutcome> {
+  const outcome: TransformOutcome = { changed: [], skipped: [] };
+  const consumers = new Map<string, number>();
+  for (const n of ctx.state.index.nodes) for (const i of n.node.input) consumers.set(i, (consumers.get(i) ?? 0) + 1);
+  for (const layer of ctx.layers) {
+    await ctx.checkpoint();
+    const plan = planFor(ctx, layer, consumers);
+    if ('reason' in plan) {
+      outcome.skipped.push(plan);
+      continue;
+    }
+    const { w, rows, cols } = plan;
+    const values = await readDenseFloat32(w.tensor);
+    const matrix = plan.matrix(values);
+    const f = await truncatedSvd(
+      matrix,
+      rows,
+      cols,
+      (energies) => step.rank ?? rankForEnergy({ energies, rows, cols }, step.energy ?? 1) ?? Math.min(rows, cols),
+      ctx.checkpoint,
+    );
+    const paramsBefore = rows * cols;
+    const paramsAfter = f.rank * (rows + cols);
+    if (paramsAfter >= paramsBefore) {
+      outcome.skipped.push(skip(layer, `rank ${f.rank} needs ${paramsAfter} parameters, not fewer than the ${paramsBefore} of '${w.tensor.name}'`));
+      continue;
+    }
+    const nodes = plan.build(f.a, f.b, f.rank);
+    const p = ctx.patch.forGraph(w.tensor.graph.proto!);
+    p.replaceNodes.set(layer.node.node, nodes);
+    p.removeInitializers.add(w.tensor.name);
+    if (w.tensor.graph.inputs.includes(w.tensor.name)) p.removeInputs.add(w.tensor.name);
+    let total = 0;
+    for (let i = 0; i < f.energies.length; i++) total += f.energies[i];
+    let kept = 0;
+    for (let i = 0; i < f.rank; i++) kept += f.energies[i];
+    const approx = multiply(f.a, f.b, rows, f.rank, cols);
+    const result: TensorChange = {
+      tensor: w.tensor.name,
+      bytesBefore: w.tensor.bytes,
+      bytesAfter: paramsAfter * 4,
+      ...errorOf(matrix, approx),
+      detail: { rank: f.rank, fullRank: Math.min(rows, cols), energyKept: total > 0 ? kept / total : 1, rows, cols },
+    };
+    outcome.changed.push(change(layer, [result]));
+  }
+  return outcome;
+}
+
+function multiply(a: Float32Array, b: Float32Array, rows: number, rank: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let r = 0; r < rank; r++) {
+      const x = a[i * rank + r];
+      if (x === 0) continue;
+      for (let j = 0; j < cols; j++) out[i * cols + j] += x * b[r * cols + j];
+    }
+  }
+  return out;
+}
+
+function planFor(ctx: TransformContext, layer: Layer, consumers: ReadonlyMap<string, number>): Plan | LayerSkip {
+  const node = layer.node.node;
+  const op = node.opType ?? '';
+  const domain = node.domain ?? '';
+  if (domain !== '' && domain !== 'ai.onnx') return skip(layer, `${domain}.${op} is not factorized`);
+  if (op !== 'MatMul' && op !== 'Gemm' && op !== 'Conv') return skip(layer, `${op} is not factorized (MatMul, Gemm and Conv are)`);
+  const w = layerWeights(layer).find((x) => x.operand === 1);
+  if (!w) return skip(layer, `its weight input is not a stored tensor of rank 2 or more`);
+  const why = floatWeightBlocker(w.tensor);
+  if (why) return skip(layer, `'${w.tensor.name}': ${why}`);
+  if (w.tensor.origin !== 'initializer') return skip(layer, `'${w.tensor.name}' is a Constant node's value; only initializers are factorized`);
+  if ((consumers.get(w.tensor.name) ?? 0) > 1) return skip(layer, `'${w.tensor.name}' is shared with other nodes`);
+  const dims = w.tensor.dims;
+  const names = ctx.names;
+  const out = node.output[0];
+  const base = layer.node.label;
+  const factorNames = (): [string, string, string] => [names.fresh(`${w.tensor.name}_lowrank_a`), names.fresh(`${w.tensor.name}_lowrank_b`), names.fresh(`${out}_lowrank`)];
+  const tooBig = (rows: number, cols: number): LayerSkip | undefined =>
+    Math.min(rows, cols) > MAX_FACTOR_DIM ? skip(layer, `its ${rows}×${cols} weight is over the ${MAX_FACTOR_DIM} limit of exact factorization`) : undefined;
+
+  if (op === 'MatMul') {
+    if (dims.length !== 2) return skip(layer, `its weight has rank ${dims.length}; only 2-D MatMul weights are factorized`);
+    const [rows, cols] = dims;
+    const big = tooBig(rows, cols);
+    if (big) return big;
+    return {
+      w, rows, cols,
+      matrix: (v) => v,
+      build: (a, b, rank) => {
+        const [an, bn, mid] = factorNames();
+        ctx.patch.forGraph(w.tensor.graph.proto!).addInitializers.push(floatTensor(an, [rows, rank], a), floatTensor(bn, [rank, cols], b));
+        return [
+          makeNode('MatMul', [node.input[0], an], [mid], names.fresh(`${base}_lowrank_a`)),
+          makeNode('MatMul', [mid, bn], [out], node.name || names.fresh(`${base}_lowrank_b`)),
+        ];
+      },
+    };
+  }
+  if (op === 'Gemm') {
+    const transA = intAttribute(node, 'transA', 0);
+    const transB = intAttribute(node, 'transB', 0);
+    if (transA) return skip(layer, 'Gemm with transA is not factorized');
+    // The effective weight is K × N whatever the storage.
+    const [rows, cols] = transB ? [dims[1], dims[0]] : [dims[0], dims[1]];
+    const big = tooBig(rows, cols);
+    if (big) return big;
+    const alpha = node.attribute.find((a) => a.name === 'alpha')?.f ?? 1;
+    const beta = node.attribute.find((a) => a.name === 'beta')?.f ?? 1;
+    const hasBias = node.input.length > 2 && node.input[2] !== '';
+    if (!hasBias && alpha !== 1 && defaultOpset(ctx.state.proto.opsetImport) < 11) return skip(layer, 'Gemm without C and with alpha ≠ 1 below opset 11');
+    return {
+      w, rows, cols,
+      matrix: (v) => (transB ? transpose(v, dims[0], dims[1]) : v),
+      build: (a, b, rank) => {
+        const [an, bn, mid] = factorNames();
+        ctx.patch.forGraph(w.tensor.graph.proto!).addInitializers.push(floatTensor(an, [rows, rank], a), floatTensor(bn, [rank, cols], b));
+        const second = hasBias || alpha !== 1
+          ? makeNode('Gemm', [mid, bn, ...node.input.slice(2)], [out], node.name || names.fresh(`${base}_lowrank_b`), [floatAttr('alpha', alpha), floatAttr('beta', beta)])
+          : makeNode('MatMul', [mid, bn], [out], node.name || names.fresh(`${base}_lowrank_b`));
+        return [makeNode('MatMul', [node.input[0], an], [mid], names.fresh(`${base}_lowrank_a`)), second];
+      },
+    };
+  }
+  // Conv
+  if (intAttribute(node, 'group', 1) !== 1) return skip(layer, 'grouped and depthwise Convs are not factorized');
+  const outChannels = dims[0];
+  const kernel = dims.slice(1).reduce((x, y) => x * y, 1);
+  const big = tooBig(outChannels, kernel);
+  if (big) return big;
+  return {
+    w, rows: outChannels, cols: kernel,
+    matrix: (v) => v,
+    build: (a, b, rank) => {
+      const [an, bn, mid] = factorNames();
+      const spatial = dims.length - 2;
+      ctx.patch.forGraph(w.tensor.graph.proto!).addInitializers.push(
+        floatTensor(bn, [rank, ...dims.slice(1)], b),
+        floatTensor(an, [outChannels, rank, ...new Array<number>(spatial).fill(1)], a),
+      );
+      const first = makeNode('Conv', [node.input[0], bn], [mid], names.fresh(`${base}_lowrank_a`));
+      const second = makeNode('Conv', [mid, an, ...node.input.slice(2)], [out], node.name || names.fresh(`${base}_lowrank_b`), [
+        intAttr('group', 1),
+      ]);
+      // The first Conv keeps the original geometry (kernel, strides, pads, dilations).
+      return [{ ...first, attribute: node.attribute }, second];
+    },
+  };
+}

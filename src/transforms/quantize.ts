@@ -1,0 +1,119 @@
+/**
+ * Weight-only quantization. Each weight becomes integer codes plus scales (and zero points when
+ * not symmetric around zero) and a DequantizeLinear that outputs the original value name, so
+ * every consumer is unchanged. FLOAT16 weights get a Cast back to FLOAT instead.
+ * Opsets: per-tensor INT8/UINT8 needs 10, per-channel 13, blocks and 4-bit types 21; the
+ * model's opset is raised when that is safe, otherwise the layer is skipped with the reason.
+ */
+import { DataType } from '../core/onnx/dataTypes';
+import { readDenseFloat32 } from '../core/onnx/tensorData';
+import { widenToFloat32 } from '../core/onnx/widen';
+import type { TensorProto } from '../core/onnx/proto';
+import type { QuantizeStep } from './recipe';
+import { quantizeValues, rangeOf, scaleLayout } from './quantizeMath';
+import { float16Tensor, floatTensor, int4Tensor, int8Tensor, uint8Tensor } from './tensorBuild';
+import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
+import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
+import { defaultOpset, irVersionFor, opsetRaiseBlocker } from './opset';
+import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
+
+function opsetNeeded(step: QuantizeStep): number {
+  if (step.dtype === 'float16') return 1;
+  if (step.dtype === 'int4' || step.dtype === 'uint4' || step.granularity === 'block') return 21;
+  return step.granularity === 'per-channel' ? 13 : 10;
+}
+
+function codesTensor(name: string, dims: readonly number[], dtype: QuantizeStep['dtype'], codes: Int32Array): TensorProto {
+  switch (dtype) {
+    case 'int8':
+      return int8Tensor(name, dims, Int8Array.from(codes));
+    case 'uint8':
+      return uint8Tensor(name, dims, Uint8Array.from(codes));
+    default:
+      return int4Tensor(name, dims, codes, dtype === 'uint4');
+  }
+}
+
+export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep): Promise<TransformOutcome> {
+  const outcome: TransformOutcome = { changed: [], skipped: [] };
+  const opset = defaultOpset(ctx.state.proto.opsetImport);
+  const needed = opsetNeeded(step);
+  const blocker = opsetRaiseBlocker(ctx.state.index, opset, needed);
+  for (const layer of ctx.layers) {
+    await ctx.checkpoint();
+    const weights = layerWeights(layer);
+    if (weights.length === 0) {
+      outcome.skipped.push(skip(layer, 'it has no weights of rank 2 or more'));
+      continue;
+    }
+    if (blocker) {
+      outcome.skipped.push(skip(layer, `${step.dtype} ${step.granularity} needs opset ${needed}; ${blocker}`));
+      continue;
+    }
+    const reasons: string[] = [];
+    const changes: TensorChange[] = [];
+    for (const w of weights) {
+      const why = floatWeightBlocker(w.tensor) ?? (step.granularity !== 'per-tensor' && step.dtype !== 'float16' && !w.role ? roleBlocker(w) : undefined);
+      if (why) {
+        reasons.push(`'${w.tensor.name}': ${why}`);
+        continue;
+      }
+      changes.push(step.dtype === 'float16' ? await toFloat16(ctx, w) : await toIntegers(ctx, w, step));
+    }
+    if (changes.length === 0) {
+      outcome.skipped.push(skip(layer, reasons.join('; ')));
+      continue;
+    }
+    outcome.changed.push(change(layer, changes));
+  }
+  if (outcome.changed.length && needed > opset) {
+    ctx.patch.requireOpset('', needed);
+    ctx.patch.irVersion = Math.max(ctx.patch.irVersion, irVersionFor(needed));
+  }
+  return outcome;
+}
+
+function roleBlocker(w: WeightTarget): string {
+  return w.operand === undefined
+    ? 'it reaches the layer through other nodes, so its channel axis is unknown (use per-tensor)'
+    : `${w.layer.node.node.opType} input ${w.operand} has no known channel axis (use per-tensor)`;
+}
+
+async function toIntegers(ctx: TransformContext, w: WeightTarget, step: QuantizeStep): Promise<TensorChange> {
+  const t = w.tensor;
+  const values = await readDenseFloat32(t);
+  const axis = step.granularity === 'block' ? w.role?.reductionAxis : w.role?.channelAxis;
+  const layout = scaleLayout(t.dims, step.granularity, axis, step.blockSize);
+  const q = quantizeValues(values, layout, rangeOf(step.dtype as Exclude<QuantizeStep['dtype'], 'float16'>), step.symmetric);
+  const base = t.name;
+  const stored: TensorProto[] = [
+    codesTensor(ctx.names.fresh(`${base}_quantized`), t.dims, step.dtype, q.codes),
+    floatTensor(ctx.names.fresh(`${base}_scale`), layout.scaleDims, q.scales),
+  ];
+  // Signed symmetric codes are centred on 0, DequantizeLinear's default zero point.
+  const needsZero = !(step.symmetric && (step.dtype === 'int8' || step.dtype === 'int4'));
+  if (needsZero) stored.push(codesTensor(ctx.names.fresh(`${base}_zero_point`), layout.scaleDims, step.dtype, q.zeroPoints));
+  const attributes = [];
+  if (layout.axis !== undefined) attributes.push(intAttr('axis', layout.axis));
+  if (layout.blockSize !== undefined) attributes.push(intAttr('block_size', layout.blockSize));
+  const dq = makeNode('DequantizeLinear', stored.map((s) => s.name ?? ''), [t.name], ctx.names.fresh(`${base}_DequantizeLinear`), attributes);
+  replaceTensorWithNodes(ctx.patch, t, stored, [dq]);
+  const bytesAfter = stored.reduce((n, s) => n + (s.rawData?.length ?? 0), 0);
+  return {
+    tensor: t.name,
+    bytesBefore: t.bytes,
+    bytesAfter,
+    ...errorOf(values, q.restored),
+    detail: { dtype: step.dtype, granularity: layout.axis === undefined ? 'per-tensor' : step.granularity, axis: layout.axis ?? null, scales: layout.groups },
+  };
+}
+
+async function toFloat16(ctx: TransformContext, w: WeightTarget): Promise<TensorChange> {
+  const t = w.tensor;
+  const values = await readDenseFloat32(t);
+  const half = float16Tensor(ctx.names.fresh(`${t.name}_fp16`), t.dims, values);
+  const cast = makeNode('Cast', [half.name ?? ''], [t.name], ctx.names.fresh(`${t.name}_Cast`), [intAttr('to', DataType.Float)]);
+  replaceTensorWithNodes(ctx.patch, t, [half], [cast]);
+  const restored = widenToFloat32(DataType.Float16, half.rawData as Uint8Array, 0, values.length);
+  return { tensor: t.name, bytesBefore: t.bytes, bytesAfter: half.rawData?.length ?? 0, ...errorOf(values, restored), detail: { dtype: 'float16' } };
+}

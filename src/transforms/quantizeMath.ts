@@ -1,0 +1,113 @@
+/**
+ * Weight quantization arithmetic, as ONNX's QuantizeLinear and DequantizeLinear define it:
+ * q = saturate(round_half_to_even(x / S) + Z), x' = S · (q − Z), with one (S, Z) per tensor,
+ * per output channel, or per block of the reduction axis.
+ */
+import { roundHalfEven } from '../analyzers/quantize';
+import type { Granularity, QuantDType } from './recipe';
+
+export interface QuantRange {
+  readonly qmin: number;
+  readonly qmax: number;
+  /** Zero point of a symmetric scheme (0 for signed, the midpoint for unsigned). */
+  readonly symmetricZero: number;
+  /** Largest code magnitude a symmetric scheme uses around its zero point. */
+  readonly symmetricMax: number;
+}
+
+export function rangeOf(dtype: Exclude<QuantDType, 'float16'>): QuantRange {
+  switch (dtype) {
+    case 'int8':
+      return { qmin: -128, qmax: 127, symmetricZero: 0, symmetricMax: 127 };
+    case 'uint8':
+      return { qmin: 0, qmax: 255, symmetricZero: 128, symmetricMax: 127 };
+    case 'int4':
+      return { qmin: -8, qmax: 7, symmetricZero: 0, symmetricMax: 7 };
+    case 'uint4':
+      return { qmin: 0, qmax: 15, symmetricZero: 8, symmetricMax: 7 };
+  }
+}
+
+/** How weights map to scales: the scale tensor's dims and, for each weight, its scale's index. */
+export interface ScaleLayout {
+  readonly scaleDims: readonly number[];
+  readonly groups: number;
+  /** DequantizeLinear's axis attribute (absent for per-tensor). */
+  readonly axis?: number;
+  readonly blockSize?: number;
+  groupOf(flat: number): number;
+}
+
+export function scaleLayout(dims: readonly number[], granularity: Granularity, axis: number | undefined, blockSize: number): ScaleLayout {
+  if (granularity === 'per-tensor' || axis === undefined) {
+    return { scaleDims: [], groups: 1, groupOf: () => 0 };
+  }
+  const size = dims[axis];
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  if (granularity === 'per-channel') {
+    return { scaleDims: [size], groups: size, axis, groupOf: (flat) => Math.floor(flat / inner) % size };
+  }
+  const blocks = Math.ceil(size / blockSize);
+  const scaleDims = dims.map((d, i) => (i === axis ? blocks : d));
+  const outerStride = size * inner;
+  return {
+    scaleDims,
+    groups: scaleDims.reduce((a, b) => a * b, 1),
+    axis,
+    blockSize,
+    groupOf: (flat) => {
+      const o = Math.floor(flat / outerStride);
+      const rest = flat - o * outerStride;
+      const d = Math.floor(rest / inner);
+      const j = rest - d * inner;
+      return (o * blocks + Math.floor(d / blockSize)) * inner + j;
+    },
+  };
+}
+
+export interface Quantized {
+  /** Codes, one per weight, in the range of the data type. */
+  readonly codes: Int32Array;
+  readonly scales: Float32Array;
+  readonly zeroPoints: Int32Array;
+  /** The weights as DequantizeLinear will give them back. */
+  readonly restored: Float32Array;
+}
+
+export function quantizeValues(values: Float32Array, layout: ScaleLayout, range: QuantRange, symmetric: boolean): Quantized {
+  const groupIndex = new Int32Array(values.length);
+  const lo = new Float64Array(layout.groups);
+  const hi = new Float64Array(layout.groups);
+  for (let i = 0; i < values.length; i++) {
+    const g = (groupIndex[i] = layout.groupOf(i));
+    const v = values[i];
+    if (v < lo[g]) lo[g] = v; // lo ≤ 0 ≤ hi: zero must be exactly representable
+    if (v > hi[g]) hi[g] = v;
+  }
+  const scales = new Float32Array(layout.groups);
+  const zeroPoints = new Int32Array(layout.groups);
+  for (let g = 0; g < layout.groups; g++) {
+    if (symmetric) {
+      const absMax = Math.max(-lo[g], hi[g]);
+      scales[g] = absMax > 0 ? absMax / range.symmetricMax : 1;
+      zeroPoints[g] = range.symmetricZero;
+    } else {
+      const span = hi[g] - lo[g];
+      scales[g] = span > 0 ? span / (range.qmax - range.qmin) : 1;
+      const z = roundHalfEven(range.qmin - lo[g] / scales[g]);
+      zeroPoints[g] = Math.min(range.qmax, Math.max(range.qmin, z));
+    }
+  }
+  const codes = new Int32Array(values.length);
+  const restored = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const g = groupIndex[i];
+    const s = scales[g];
+    const z = zeroPoints[g];
+    let q = roundHalfEven(Math.fround(values[i] / s)) + z;
+    q = q < range.qmin ? range.qmin : q > range.qmax ? range.qmax : q;
+    codes[i] = q;
+    restored[i] = Math.fround((q - z) * s);
+  }
+  return { codes, scales, zeroPoints, restored };
+}

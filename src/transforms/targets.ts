@@ -1,0 +1,119 @@
+/**
+ * Which layers a recipe step names, and how each layer uses its weights: the axis that holds
+ * output channels (per-channel scales, channel pruning) and the axis the op sums over (blocks,
+ * N:M groups), known only when the stored tensor feeds the layer directly.
+ */
+import { OnnxError } from '../core/errors';
+import { DataType, dataTypeName } from '../core/onnx/dataTypes';
+import type { StoredTensor } from '../core/onnx/modelIndex';
+import type { AttributeProto, NodeProto } from '../core/onnx/proto';
+import type { Layer, LayerAttribution } from '../analyzers/layers';
+
+export type LayerSelector = '*' | readonly string[];
+
+/** The name a recipe uses for a layer: its label, prefixed by its graph for layers in subgraphs. */
+export function layerName(layer: Layer): string {
+  const g = layer.node.graph.path;
+  return g === 'main' ? layer.node.label : `${g}/${layer.node.label}`;
+}
+
+function globToRegExp(glob: string): RegExp {
+  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`);
+}
+
+/**
+ * The layers a selector names, in graph order. Entries match a layer's name or label exactly or
+ * as a glob (`*`, `?`); an entry that matches nothing is an error, not a silent no-op.
+ */
+export function selectLayers(attribution: LayerAttribution, selector: LayerSelector, exclude: readonly string[] = []): Layer[] {
+  const matchesAny = (layer: Layer, patterns: readonly RegExp[]): boolean =>
+    patterns.some((p) => p.test(layerName(layer)) || p.test(layer.node.label));
+  const excluded = exclude.map(globToRegExp);
+  const candidates = attribution.layers.filter((l) => !matchesAny(l, excluded));
+  if (selector === '*') return candidates;
+  const patterns = selector.map(globToRegExp);
+  patterns.forEach((p, i) => {
+    if (!attribution.layers.some((l) => matchesAny(l, [p]))) {
+      throw new OnnxError('unsupported', `no layer is named '${selector[i]}'`, 'recipe');
+    }
+  });
+  return candidates.filter((l) => matchesAny(l, patterns));
+}
+
+export interface WeightRole {
+  /** Axis of output channels (one scale per entry of it). */
+  readonly channelAxis: number;
+  /** Axis the op sums over (blocks and N:M groups run along it). */
+  readonly reductionAxis: number;
+}
+
+function intAttribute(node: NodeProto, name: string, fallback: number): number {
+  const a = node.attribute.find((x) => x.name === name);
+  return a?.i !== undefined ? Number(a.i) : fallback;
+}
+
+/** How `node` uses the tensor at input `operand` of rank `rank`, when that is known. */
+export function weightRole(node: NodeProto, operand: number, rank: number): WeightRole | undefined {
+  if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') return undefined;
+  switch (node.opType) {
+    case 'Conv':
+      return operand === 1 && rank >= 3 ? { channelAxis: 0, reductionAxis: 1 } : undefined;
+    case 'ConvTranspose':
+      return operand === 1 && rank >= 3 ? { channelAxis: 1, reductionAxis: 0 } : undefined;
+    case 'Gemm': {
+      if (rank !== 2) return undefined;
+      if (operand === 1) return intAttribute(node, 'transB', 0) ? { channelAxis: 0, reductionAxis: 1 } : { channelAxis: 1, reductionAxis: 0 };
+      if (operand === 0) return intAttribute(node, 'transA', 0) ? { channelAxis: 1, reductionAxis: 0 } : { channelAxis: 0, reductionAxis: 1 };
+      return undefined;
+    }
+    case 'MatMul':
+      if (rank < 2) return undefined;
+      if (operand === 1) return { channelAxis: rank - 1, reductionAxis: rank - 2 };
+      if (operand === 0) return { channelAxis: rank - 2, reductionAxis: rank - 1 };
+      return undefined;
+    case 'Gather':
+      return operand === 0 && rank === 2 && intAttribute(node, 'axis', 0) === 0 ? { channelAxis: 0, reductionAxis: 1 } : undefined;
+    case 'LSTM':
+    case 'GRU':
+    case 'RNN':
+      return (operand === 1 || operand === 2) && rank === 3 ? { channelAxis: 1, reductionAxis: 2 } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export interface WeightTarget {
+  readonly layer: Layer;
+  readonly tensor: StoredTensor;
+  /** Undefined when the tensor reaches the layer through other nodes (Transpose, Cast...). */
+  readonly role: WeightRole | undefined;
+  /** Input position of the tensor in the layer node, when it feeds it directly. */
+  readonly operand: number | undefined;
+}
+
+/** The layer's weights of rank ≥ 2 (biases and norms are left alone), with their roles. */
+export function layerWeights(layer: Layer): WeightTarget[] {
+  const node = layer.node.node;
+  return layer.weights
+    .filter((t) => t.dims.length >= 2 && t.elements > 0)
+    .map((tensor) => {
+      const operand = tensor.isValue ? node.input.indexOf(tensor.name) : -1;
+      return {
+        layer,
+        tensor,
+        operand: operand >= 0 ? operand : undefined,
+        role: operand >= 0 ? weightRole(node, operand, tensor.dims.length) : undefined,
+      };
+    });
+}
+
+/** Why a stored tensor cannot be rewritten as a float weight, or undefined when it can. */
+export function floatWeightBlocker(t: StoredTensor): string | undefined {
+  if (t.graph.kind === 'function') return 'it lives inside a model-local function';
+  if (t.origin === 'sparse-initializer') return 'it is a sparse initializer';
+  if (t.origin === 'attribute') return `it is an attribute of ${t.node?.label ?? 'a node'}`;
+  if (t.origin === 'constant' && (t.proto as AttributeProto).name !== 'value') return 'it is a Constant given as a list';
+  if (t.dataType !== DataType.Float) return `it is ${dataTypeName(t.dataType)}, not FLOAT`;
+  return undefined;
+}

@@ -1,0 +1,77 @@
+/** What every transform receives and reports. */
+import type { ModelIndex } from '../core/onnx/modelIndex';
+import type { ModelProto } from '../core/onnx/proto';
+import type { Layer } from '../analyzers/layers';
+import { sqnrDb } from '../analyzers/quantize';
+import type { ModelPatch } from './patch';
+import type { NameAllocator } from './names';
+import { layerName } from './targets';
+
+/** A model as transforms see it: the message tree, its index, and where external data lives. */
+export interface ModelState {
+  readonly proto: ModelProto;
+  readonly index: ModelIndex;
+  readonly dir?: string;
+}
+
+export interface TensorChange {
+  readonly tensor: string;
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+  /** Signal-to-noise ratio of the new weight against the old, in dB (null when exact). */
+  readonly sqnrDb?: number | null;
+  /** Largest absolute change of any weight. */
+  readonly maxError?: number;
+  /** Transform-specific facts (granularity, rank, sparsity...). */
+  readonly detail?: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface LayerChange {
+  readonly layer: string;
+  readonly opType: string;
+  readonly tensors: readonly TensorChange[];
+}
+
+export interface LayerSkip {
+  readonly layer: string;
+  readonly opType: string;
+  readonly reason: string;
+}
+
+export interface TransformOutcome {
+  readonly changed: LayerChange[];
+  readonly skipped: LayerSkip[];
+}
+
+export interface TransformContext {
+  readonly state: ModelState;
+  readonly layers: readonly Layer[];
+  readonly patch: ModelPatch;
+  readonly names: NameAllocator;
+  /** Awaited between layers and inside long loops: yields to the event loop, throws when cancelled. */
+  readonly checkpoint: () => Promise<void>;
+}
+
+export function skip(layer: Layer, reason: string): LayerSkip {
+  return { layer: layerName(layer), opType: layer.node.node.opType ?? '', reason };
+}
+
+export function change(layer: Layer, tensors: TensorChange[]): LayerChange {
+  return { layer: layerName(layer), opType: layer.node.node.opType ?? '', tensors };
+}
+
+/** Error of `approx` against `exact`: SQNR (null when exact) and the largest absolute difference. */
+export function errorOf(exact: Float32Array, approx: ArrayLike<number>): { sqnrDb: number | null; maxError: number } {
+  let signal = 0;
+  let noise = 0;
+  let maxError = 0;
+  for (let i = 0; i < exact.length; i++) {
+    const d = exact[i] - approx[i];
+    signal += exact[i] * exact[i];
+    noise += d * d;
+    const a = Math.abs(d);
+    if (a > maxError) maxError = a;
+  }
+  const db = sqnrDb(signal, noise);
+  return { sqnrDb: Number.isFinite(db) ? db : null, maxError };
+}

@@ -1,0 +1,255 @@
+/**
+ * Rank-r factorizations W ≈ A·B from the eigen-decomposition of the smaller Gram matrix
+ * (Householder tridiagonalization and implicit QL with accumulated vectors, EISPACK's tred2 and
+ * tql2). At full rank A·B reproduces W to float64 rounding whatever the spectrum, because the
+ * eigenvectors form an orthonormal basis. The factors are balanced (each side carries √σ) so
+ * neither holds all the magnitude, which keeps later quantization of either one well scaled.
+ */
+
+export interface SymmetricEigen {
+  /** Eigenvalues, largest first. */
+  readonly values: Float64Array;
+  /** Eigenvectors as rows (row i belongs to values[i]), n × n row-major. */
+  readonly vectors: Float64Array;
+}
+
+/** Eigen-decomposition of a symmetric n × n matrix (row-major; not modified). */
+export async function symmetricEigen(a: Float64Array, n: number, checkpoint: () => Promise<void> = async () => {}): Promise<SymmetricEigen> {
+  const v = Float64Array.from(a);
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  if (n === 0) return { values: d, vectors: v };
+  await tred2(v, n, d, e, checkpoint);
+  // tql2 rotates pairs of eigenvector columns: hold them as rows for contiguous access.
+  const rows = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) rows[j * n + i] = v[i * n + j];
+  await tql2(rows, n, d, e, checkpoint);
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[y] - d[x]);
+  const values = Float64Array.from(order, (i) => d[i]);
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, dst) => vectors.set(rows.subarray(src * n, src * n + n), dst * n));
+  return { values, vectors };
+}
+
+async function tred2(v: Float64Array, n: number, d: Float64Array, e: Float64Array, checkpoint: () => Promise<void>): Promise<void> {
+  for (let j = 0; j < n; j++) d[j] = v[(n - 1) * n + j];
+  for (let i = n - 1; i > 0; i--) {
+    if (i % 32 === 0) await checkpoint();
+    let scale = 0;
+    let h = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
+    if (scale === 0) {
+      e[i] = d[i - 1];
+      for (let j = 0; j < i; j++) {
+        d[j] = v[(i - 1) * n + j];
+        v[i * n + j] = 0;
+        v[j * n + i] = 0;
+      }
+    } else {
+      for (let k = 0; k < i; k++) {
+        d[k] /= scale;
+        h += d[k] * d[k];
+      }
+      let f = d[i - 1];
+      let g = Math.sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (let j = 0; j < i; j++) e[j] = 0;
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        v[j * n + i] = f;
+        g = e[j] + v[j * n + j] * f;
+        for (let k = j + 1; k <= i - 1; k++) {
+          g += v[k * n + j] * d[k];
+          e[k] += v[k * n + j] * f;
+        }
+        e[j] = g;
+      }
+      f = 0;
+      for (let j = 0; j < i; j++) {
+        e[j] /= h;
+        f += e[j] * d[j];
+      }
+      const hh = f / (h + h);
+      for (let j = 0; j < i; j++) e[j] -= hh * d[j];
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        g = e[j];
+        for (let k = j; k <= i - 1; k++) v[k * n + j] -= f * e[k] + g * d[k];
+        d[j] = v[(i - 1) * n + j];
+        v[i * n + j] = 0;
+      }
+    }
+    d[i] = h;
+  }
+  // Accumulate the transformations.
+  for (let i = 0; i < n - 1; i++) {
+    if (i % 32 === 0) await checkpoint();
+    v[(n - 1) * n + i] = v[i * n + i];
+    v[i * n + i] = 1;
+    const h = d[i + 1];
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = v[k * n + i + 1] / h;
+      for (let j = 0; j <= i; j++) {
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += v[k * n + i + 1] * v[k * n + j];
+        for (let k = 0; k <= i; k++) v[k * n + j] -= g * d[k];
+      }
+    }
+    for (let k = 0; k <= i; k++) v[k * n + i + 1] = 0;
+  }
+  for (let j = 0; j < n; j++) {
+    d[j] = v[(n - 1) * n + j];
+    v[(n - 1) * n + j] = 0;
+  }
+  v[(n - 1) * n + n - 1] = 1;
+  e[0] = 0;
+}
+
+/** Implicit QL on the tridiagonal (d, e); `rows` holds eigenvector i as row i. */
+async function tql2(rows: Float64Array, n: number, d: Float64Array, e: Float64Array, checkpoint: () => Promise<void>): Promise<void> {
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  const eps = 2 ** -52;
+  for (let l = 0; l < n; l++) {
+    if (l % 32 === 0) await checkpoint();
+    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    let m = l;
+    while (m < n - 1 && Math.abs(e[m]) > eps * tst1) m++;
+    if (m > l) {
+      let iter = 0;
+      do {
+        if (++iter > 100) break; // converges in a few; never loop forever on odd input
+        let g = d[l];
+        let p = (d[l + 1] - g) / (2 * e[l]);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const dl1 = d[l + 1];
+        let h = g - d[l];
+        for (let i = l + 2; i < n; i++) d[i] -= h;
+        f += h;
+        p = d[m];
+        let c = 1;
+        let c2 = c;
+        let c3 = c;
+        const el1 = e[l + 1];
+        let s = 0;
+        let s2 = 0;
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = Math.hypot(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+          const a = i * n;
+          const b = (i + 1) * n;
+          for (let k = 0; k < n; k++) {
+            const hk = rows[b + k];
+            rows[b + k] = s * rows[a + k] + c * hk;
+            rows[a + k] = c * rows[a + k] - s * hk;
+          }
+        }
+        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      } while (Math.abs(e[l]) > eps * tst1);
+    }
+    d[l] += f;
+    e[l] = 0;
+  }
+}
+
+export interface Factorization {
+  /** rows × rank, row-major. */
+  readonly a: Float32Array;
+  /** rank × cols, row-major. */
+  readonly b: Float32Array;
+  readonly rank: number;
+  /** Squared singular values of W, largest first. */
+  readonly energies: Float64Array;
+}
+
+/** The Gram matrix of the smaller side: W·Wᵀ when rows ≤ cols, else Wᵀ·W. */
+async function gram(w: Float32Array, rows: number, cols: number, checkpoint: () => Promise<void>): Promise<Float64Array> {
+  const n = Math.min(rows, cols);
+  const g = new Float64Array(n * n);
+  if (rows <= cols) {
+    for (let i = 0; i < rows; i++) {
+      if (i % 32 === 0) await checkpoint();
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let k = 0; k < cols; k++) s += w[i * cols + k] * w[j * cols + k];
+        g[i * n + j] = g[j * n + i] = s;
+      }
+    }
+  } else {
+    for (let r = 0; r < rows; r++) {
+      if (r % 64 === 0) await checkpoint();
+      const base = r * cols;
+      for (let i = 0; i < cols; i++) {
+        const wi = w[base + i];
+        if (wi === 0) continue;
+        for (let j = 0; j <= i; j++) g[i * n + j] += wi * w[base + j];
+      }
+    }
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[j * n + i] = g[i * n + j];
+  }
+  return g;
+}
+
+/**
+ * W (rows × cols, row-major) ≈ A·B at the given rank, or at the smallest rank keeping `energy`
+ * of Σσ² when `rank` is a function of the energies.
+ */
+export async function truncatedSvd(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  chooseRank: (energies: Float64Array) => number,
+  checkpoint: () => Promise<void> = async () => {},
+): Promise<Factorization> {
+  const n = Math.min(rows, cols);
+  const eig = await symmetricEigen(await gram(w, rows, cols, checkpoint), n, checkpoint);
+  const energies = eig.values.map((x) => Math.max(0, x));
+  const rank = Math.max(1, Math.min(n, chooseRank(energies)));
+  const a = new Float32Array(rows * rank);
+  const b = new Float32Array(rank * cols);
+  for (let r = 0; r < rank; r++) {
+    await checkpoint();
+    const u = eig.vectors.subarray(r * n, r * n + n);
+    const sigma = Math.sqrt(energies[r]);
+    // Projection of W on the unit vector u has norm σ: split it as √σ on each side.
+    const toA = sigma > 0 ? 1 / Math.sqrt(sigma) : 0;
+    const toB = sigma > 0 ? Math.sqrt(sigma) : 0;
+    if (rows <= cols) {
+      // u is a left singular vector: W ≈ Σ u (uᵀW).
+      for (let i = 0; i < rows; i++) a[i * rank + r] = u[i] * toB;
+      for (let j = 0; j < cols; j++) {
+        let s = 0;
+        for (let i = 0; i < rows; i++) s += u[i] * w[i * cols + j];
+        b[r * cols + j] = s * toA;
+      }
+    } else {
+      // u is a right singular vector: W ≈ Σ (W u) uᵀ.
+      for (let i = 0; i < rows; i++) {
+        let s = 0;
+        for (let j = 0; j < cols; j++) s += w[i * cols + j] * u[j];
+        a[i * rank + r] = s * toA;
+      }
+      for (let j = 0; j < cols; j++) b[r * cols + j] = u[j] * toB;
+    }
+  }
+  return { a, b, rank, energies };
+}
