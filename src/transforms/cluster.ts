@@ -14,7 +14,7 @@ import type { ClusterStep } from './recipe';
 import { floatTensor, int4Tensor, uint8Tensor } from './tensorBuild';
 import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
 import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
-import { defaultOpset, irVersionFor, opsetRaiseBlocker } from './opset';
+import { defaultOpset, planOpsetRaise } from './opset';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 
 /** A small seeded generator (mulberry32): the same seed gives the same clustering everywhere. */
@@ -103,7 +103,9 @@ export function assignNearest(values: Float32Array, centroids: Float64Array): In
 export async function clusterLayers(ctx: TransformContext, step: ClusterStep): Promise<TransformOutcome> {
   const outcome: TransformOutcome = { changed: [], skipped: [] };
   const opset = defaultOpset(ctx.state.proto.opsetImport);
-  const nibbles = step.clusters <= 16 && (opset >= 21 || !opsetRaiseBlocker(ctx.state.index, opset, 21));
+  // 4-bit indices need opset 21 (Cast from UINT4); UINT8 indices work at any opset.
+  const raise = step.clusters <= 16 ? planOpsetRaise(ctx.state.index, opset, 21, ctx.names) : undefined;
+  const nibbles = raise !== undefined && !raise.blocker;
   for (const layer of ctx.layers) {
     const weights = layerWeights(layer);
     if (weights.length === 0) {
@@ -121,10 +123,7 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
     if (changes.length) outcome.changed.push(change(layer, changes));
     else outcome.skipped.push(skip(layer, reasons.join('; ')));
   }
-  if (nibbles && outcome.changed.length && opset < 21) {
-    ctx.patch.requireOpset('', 21);
-    ctx.patch.irVersion = Math.max(ctx.patch.irVersion, irVersionFor(21));
-  }
+  if (nibbles && outcome.changed.length) raise.apply(ctx.patch, ctx.names);
   return outcome;
 }
 

@@ -69,10 +69,8 @@ export async function factorizeLayers(ctx: TransformContext, step: FactorizeStep
       continue;
     }
     const nodes = plan.build(f.a, f.b, f.rank);
-    const p = ctx.patch.forGraph(w.tensor.graph.proto!);
-    p.replaceNodes.set(layer.node.node, nodes);
-    p.removeInitializers.add(w.tensor.name);
-    if (w.tensor.graph.inputs.includes(w.tensor.name)) p.removeInputs.add(w.tensor.name);
+    ctx.patch.forGraph(layer.node.graph.proto!).replaceNodes.set(layer.node.node, nodes);
+    removeStored(ctx, w);
     let total = 0;
     for (let i = 0; i < f.energies.length; i++) total += f.energies[i];
     let kept = 0;
@@ -88,6 +86,17 @@ export async function factorizeLayers(ctx: TransformContext, step: FactorizeStep
     outcome.changed.push(change(layer, [result]));
   }
   return outcome;
+}
+
+/** Drops the factorized weight: its initializer (and input entry) or its Constant node. */
+function removeStored(ctx: TransformContext, w: WeightTarget): void {
+  const p = ctx.patch.forGraph(w.tensor.graph.proto!);
+  if (w.tensor.origin === 'constant' && w.tensor.node) {
+    p.replaceNodes.set(w.tensor.node.node, []);
+    return;
+  }
+  p.removeInitializers.add(w.tensor.name);
+  if (w.tensor.graph.inputs.includes(w.tensor.name)) p.removeInputs.add(w.tensor.name);
 }
 
 function multiply(a: Float32Array, b: Float32Array, rows: number, rank: number, cols: number): Float32Array {
@@ -112,7 +121,6 @@ function planFor(ctx: TransformContext, layer: Layer, consumers: ReadonlyMap<str
   if (!w) return skip(layer, `its weight input is not a stored tensor of rank 2 or more`);
   const why = floatWeightBlocker(w.tensor);
   if (why) return skip(layer, `'${w.tensor.name}': ${why}`);
-  if (w.tensor.origin !== 'initializer') return skip(layer, `'${w.tensor.name}' is a Constant node's value; only initializers are factorized`);
   if ((consumers.get(w.tensor.name) ?? 0) > 1) return skip(layer, `'${w.tensor.name}' is shared with other nodes`);
   const dims = w.tensor.dims;
   const names = ctx.names;
@@ -132,7 +140,7 @@ function planFor(ctx: TransformContext, layer: Layer, consumers: ReadonlyMap<str
       matrix: (v) => v,
       build: (a, b, rank) => {
         const [an, bn, mid] = factorNames();
-        ctx.patch.forGraph(w.tensor.graph.proto!).addInitializers.push(floatTensor(an, [rows, rank], a), floatTensor(bn, [rank, cols], b));
+        ctx.patch.forGraph(layer.node.graph.proto!).addInitializers.push(floatTensor(an, [rows, rank], a), floatTensor(bn, [rank, cols], b));
         return [
           makeNode('MatMul', [node.input[0], an], [mid], names.fresh(`${base}_lowrank_a`)),
           makeNode('MatMul', [mid, bn], [out], node.name || names.fresh(`${base}_lowrank_b`)),
@@ -157,7 +165,7 @@ function planFor(ctx: TransformContext, layer: Layer, consumers: ReadonlyMap<str
       matrix: (v) => (transB ? transpose(v, dims[0], dims[1]) : v),
       build: (a, b, rank) => {
         const [an, bn, mid] = factorNames();
-        ctx.patch.forGraph(w.tensor.graph.proto!).addInitializers.push(floatTensor(an, [rows, rank], a), floatTensor(bn, [rank, cols], b));
+        ctx.patch.forGraph(layer.node.graph.proto!).addInitializers.push(floatTensor(an, [rows, rank], a), floatTensor(bn, [rank, cols], b));
         const second = hasBias || alpha !== 1
           ? makeNode('Gemm', [mid, bn, ...node.input.slice(2)], [out], node.name || names.fresh(`${base}_lowrank_b`), [floatAttr('alpha', alpha), floatAttr('beta', beta)])
           : makeNode('MatMul', [mid, bn], [out], node.name || names.fresh(`${base}_lowrank_b`));
@@ -177,7 +185,7 @@ function planFor(ctx: TransformContext, layer: Layer, consumers: ReadonlyMap<str
     build: (a, b, rank) => {
       const [an, bn, mid] = factorNames();
       const spatial = dims.length - 2;
-      ctx.patch.forGraph(w.tensor.graph.proto!).addInitializers.push(
+      ctx.patch.forGraph(layer.node.graph.proto!).addInitializers.push(
         floatTensor(bn, [rank, ...dims.slice(1)], b),
         floatTensor(an, [outChannels, rank, ...new Array<number>(spatial).fill(1)], a),
       );

@@ -14,7 +14,7 @@ import { quantizeValues, rangeOf, scaleLayout } from './quantizeMath';
 import { float16Tensor, floatTensor, int4Tensor, int8Tensor, uint8Tensor } from './tensorBuild';
 import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
 import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
-import { defaultOpset, irVersionFor, opsetRaiseBlocker } from './opset';
+import { defaultOpset, planOpsetRaise } from './opset';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 
 function opsetNeeded(step: QuantizeStep): number {
@@ -38,7 +38,8 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   const outcome: TransformOutcome = { changed: [], skipped: [] };
   const opset = defaultOpset(ctx.state.proto.opsetImport);
   const needed = opsetNeeded(step);
-  const blocker = opsetRaiseBlocker(ctx.state.index, opset, needed);
+  const raise = planOpsetRaise(ctx.state.index, opset, needed, ctx.names);
+  const blocker = raise.blocker;
   for (const layer of ctx.layers) {
     await ctx.checkpoint();
     const weights = layerWeights(layer);
@@ -66,10 +67,7 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
     }
     outcome.changed.push(change(layer, changes));
   }
-  if (outcome.changed.length && needed > opset) {
-    ctx.patch.requireOpset('', needed);
-    ctx.patch.irVersion = Math.max(ctx.patch.irVersion, irVersionFor(needed));
-  }
+  if (outcome.changed.length) raise.apply(ctx.patch, ctx.names);
   return outcome;
 }
 

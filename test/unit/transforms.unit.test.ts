@@ -76,25 +76,27 @@ test('an edit leaves the model before it untouched: undo gives the original byte
   assert.ok(Buffer.from(concatBytes(encodeMessage(ModelSchema, edit.before.proto).finish())).equals(Buffer.from(cnn)));
 });
 
-test('per-channel quantization raises opset 10 to 13 where no op changes meaning, and refuses where one does', async () => {
+test('per-channel quantization raises opset 10 to 13, and is refused where an operator has no exact counterpart', async () => {
   const model = parseModel(smallCnn({ opset: 10 }));
   const edit = await applyStep(stateOf(model.proto, undefined), parseStep({ transform: 'quantize', granularity: 'per-channel' }));
   assert.equal(Number(edit.after.proto.opsetImport[0].version), 13);
   assert.equal(Number(edit.after.proto.irVersion), 7);
   assert.equal(edit.result.changed.length, 4);
 
+  // Upsample has no exact counterpart after opset 9; FLOAT16 (a Cast) needs no raise.
   const w = floatTensor('w', [4, 3], Array.from(fixedFloats(12, 2)));
-  const squeezed = encodeModel(
-    model_(graph_([node('MatMul', ['x', 'w'], ['m'], 'mm'), node('Unsqueeze', ['m'], ['y'], 'u', [attribute('axes', { ints: [0], type: 7 })])], [w], [valueInfo('x', 1, [2, 4])], [valueInfo('y', 1, [1, 2, 3])]), 11),
+  const scales = floatTensor('scales', [2], [1, 2]);
+  const upsampled = encodeModel(
+    model_(graph_([node('MatMul', ['x', 'w'], ['m'], 'mm'), node('Upsample', ['m', 'scales'], ['y'], 'up')], [w, scales], [valueInfo('x', 1, [2, 4])], [valueInfo('y', 1, [2, 6])]), 9),
   );
-  const s = parseModel(squeezed);
+  const s = parseModel(upsampled);
   const refused = await applyStep(stateOf(s.proto, undefined), parseStep({ transform: 'quantize', granularity: 'per-channel' }));
   assert.equal(refused.result.changed.length, 0);
-  assert.match(refused.result.skipped[0].reason, /needs opset 13; raising the opset from 11 to 13 is unsafe: u \(Unsqueeze takes axes as an input/);
+  assert.match(refused.result.skipped[0].reason, /needs opset 13; raising the opset from 9 to 13 would change up: Upsample was removed in opset 10/);
   assert.equal(refused.after.proto, s.proto);
-  const perTensor = await applyStep(stateOf(s.proto, undefined), parseStep({ transform: 'quantize', granularity: 'per-tensor' }));
-  assert.equal(perTensor.result.changed.length, 1);
-  assert.equal(Number(perTensor.after.proto.opsetImport[0].version), 11);
+  const fp16 = await applyStep(stateOf(s.proto, undefined), parseStep({ transform: 'quantize', dtype: 'float16' }));
+  assert.equal(fp16.result.changed.length, 1);
+  assert.equal(Number(fp16.after.proto.opsetImport[0].version), 9);
 });
 
 test('magnitude pruning: exact sparsity per layer, a global threshold, honest size estimates', async () => {
