@@ -9,7 +9,7 @@
  */
 import { DataType } from '../core/onnx/dataTypes';
 import { readDenseFloat32 } from '../core/onnx/tensorData';
-import { groupsFromSorted, kmeans1d, lloydFrom, type MomentGroups } from '../analyzers/kmeans1d';
+import { MomentHistogram, kmeans1d, lloydFrom, type MomentGroups } from '../analyzers/kmeans1d';
 import type { ClusterStep } from './recipe';
 import { floatTensor, int4Tensor, uint8Tensor } from './tensorBuild';
 import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
@@ -57,6 +57,45 @@ export function kmeansPlusPlus(g: MomentGroups, k: number, random: () => number)
   return centroids;
 }
 
+/**
+ * Lloyd's iterations on the exact values: with the values sorted, each cluster is a contiguous
+ * run found by binary search and its mean comes from prefix sums, so an iteration costs
+ * O(k log n) instead of O(n k).
+ */
+export function lloydOnSorted(sorted: Float32Array, start: Float64Array, maxIterations = 300): Float64Array {
+  const n = sorted.length;
+  const prefix = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i] + sorted[i];
+  const firstAbove = (x: number): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const c = Float64Array.from(start).sort();
+  const k = c.length;
+  for (let it = 0; it < maxIterations; it++) {
+    let moved = false;
+    let from = 0;
+    for (let j = 0; j < k; j++) {
+      const to = j === k - 1 ? n : firstAbove((c[j] + c[j + 1]) / 2);
+      if (to > from) {
+        const mean = (prefix[to] - prefix[from]) / (to - from);
+        if (mean !== c[j]) moved = true;
+        c[j] = mean;
+      }
+      from = Math.max(from, to);
+    }
+    c.sort();
+    if (!moved) break;
+  }
+  return c;
+}
+
 /** Sorted centroids for the values (zeros excluded when keepZero, which adds an exact 0). */
 export function clusterCentroids(values: Float32Array, step: Pick<ClusterStep, 'clusters' | 'keepZero' | 'init' | 'seed'>): Float64Array {
   const sorted = Float32Array.from(step.keepZero ? values.filter((v) => v !== 0) : values).sort();
@@ -64,11 +103,15 @@ export function clusterCentroids(values: Float32Array, step: Pick<ClusterStep, '
   let centroids: Float64Array;
   if (sorted.length === 0 || k === 0) centroids = new Float64Array(0);
   else {
-    const groups = groupsFromSorted(sorted);
-    centroids =
+    // Equal-width bins keep outliers apart (equal-count groups would average them away).
+    const histogram = new MomentHistogram(sorted[0], sorted[sorted.length - 1], 65536);
+    histogram.add(sorted);
+    const groups = histogram.groups();
+    const start =
       step.init === 'optimal' || groups.count.length <= k
         ? kmeans1d(groups, k).centroids
         : lloydFrom(groups, kmeansPlusPlus(groups, k, seededRandom(step.seed))).centroids;
+    centroids = lloydOnSorted(sorted, start);
   }
   const all = step.keepZero ? [0, ...centroids] : [...centroids];
   return Float64Array.from(new Set(all.map(Math.fround))).sort();
@@ -117,8 +160,17 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
     for (const w of weights) {
       await ctx.checkpoint();
       const why = floatWeightBlocker(w.tensor) ?? (w.tensor.elements <= step.clusters ? `it has only ${w.tensor.elements} weights` : undefined);
-      if (why) reasons.push(`'${w.tensor.name}': ${why}`);
-      else changes.push(await clusterWeight(ctx, w, step, nibbles));
+      if (why) {
+        reasons.push(`'${w.tensor.name}': ${why}`);
+        continue;
+      }
+      const planned = await clusterWeight(ctx, w, step, nibbles);
+      if (planned.change.bytesAfter >= planned.change.bytesBefore) {
+        reasons.push(`'${w.tensor.name}': a codebook and indices would take ${planned.change.bytesAfter} bytes instead of ${planned.change.bytesBefore}`);
+        continue;
+      }
+      planned.commit();
+      changes.push(planned.change);
     }
     if (changes.length) outcome.changed.push(change(layer, changes));
     else outcome.skipped.push(skip(layer, reasons.join('; ')));
@@ -127,7 +179,7 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
   return outcome;
 }
 
-async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: ClusterStep, nibbles: boolean): Promise<TensorChange> {
+async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: ClusterStep, nibbles: boolean): Promise<{ change: TensorChange; commit(): void }> {
   const t = w.tensor;
   const values = await readDenseFloat32(t);
   const centroids = clusterCentroids(values, step);
@@ -141,13 +193,13 @@ async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: Clust
     makeNode('Cast', [indices.name ?? ''], [wide], ctx.names.fresh(`${t.name}_Cast`), [intAttr('to', DataType.Int32)]),
     makeNode('Gather', [codebook.name ?? '', wide], [t.name], ctx.names.fresh(`${t.name}_Gather`), [intAttr('axis', 0)]),
   ];
-  replaceTensorWithNodes(ctx.patch, t, [codebook, indices], nodes);
   const restored = Float32Array.from(assignment, (a) => centroids[a]);
-  return {
+  const commit = (): void => replaceTensorWithNodes(ctx.patch, t, [codebook, indices], nodes);
+  return { commit, change: {
     tensor: t.name,
     bytesBefore: t.bytes,
     bytesAfter: (codebook.rawData?.length ?? 0) + (indices.rawData?.length ?? 0),
     ...errorOf(values, restored),
     detail: { clusters: centroids.length, indexType: nibbles ? 'uint4' : 'uint8', init: step.init, keepZero: step.keepZero },
-  };
+  } };
 }

@@ -54,12 +54,18 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
     const reasons: string[] = [];
     const changes: TensorChange[] = [];
     for (const w of weights) {
-      const why = floatWeightBlocker(w.tensor) ?? (step.granularity !== 'per-tensor' && step.dtype !== 'float16' && !w.role ? roleBlocker(w) : undefined);
+      const why = floatWeightBlocker(w.tensor);
       if (why) {
         reasons.push(`'${w.tensor.name}': ${why}`);
         continue;
       }
-      changes.push(step.dtype === 'float16' ? await toFloat16(ctx, w) : await toIntegers(ctx, w, step));
+      const planned = step.dtype === 'float16' ? await toFloat16(ctx, w) : await toIntegers(ctx, w, step);
+      if (planned.change.bytesAfter >= planned.change.bytesBefore) {
+        reasons.push(`'${w.tensor.name}': it would take ${planned.change.bytesAfter} bytes instead of ${planned.change.bytesBefore}`);
+        continue;
+      }
+      planned.commit();
+      changes.push(planned.change);
     }
     if (changes.length === 0) {
       outcome.skipped.push(skip(layer, reasons.join('; ')));
@@ -71,17 +77,25 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   return outcome;
 }
 
-function roleBlocker(w: WeightTarget): string {
-  return w.operand === undefined
-    ? 'it reaches the layer through other nodes, so its channel axis is unknown (use per-tensor)'
-    : `${w.layer.node.node.opType} input ${w.operand} has no known channel axis (use per-tensor)`;
+
+/** A computed change, written into the patch only by `commit` (so a change not worth making leaves no trace). */
+interface Planned {
+  readonly change: TensorChange;
+  commit(): void;
 }
 
-async function toIntegers(ctx: TransformContext, w: WeightTarget, step: QuantizeStep): Promise<TensorChange> {
+async function toIntegers(ctx: TransformContext, w: WeightTarget, step: QuantizeStep): Promise<Planned> {
   const t = w.tensor;
   const values = await readDenseFloat32(t);
-  const axis = step.granularity === 'block' ? w.role?.reductionAxis : w.role?.channelAxis;
-  const layout = scaleLayout(t.dims, step.granularity, axis, step.blockSize);
+  // Any axis gives a valid model (DequantizeLinear is element-wise); the op's own axes give the
+  // best accuracy. Without them (a weight reaching the layer through Slice, Transpose...):
+  // scales per leading-axis row, blocks along the last axis, reported as guessed.
+  const role = w.role ?? { channelAxis: 0, reductionAxis: t.dims.length - 1 };
+  // A reduction axis shorter than a block (depthwise Conv: 1) would get a scale per weight:
+  // blocks then become one scale per output channel.
+  const granularity = step.granularity === 'block' && t.dims[role.reductionAxis] < step.blockSize ? 'per-channel' : step.granularity;
+  const axis = granularity === 'block' ? role.reductionAxis : role.channelAxis;
+  const layout = scaleLayout(t.dims, granularity, axis, step.blockSize);
   const q = quantizeValues(values, layout, rangeOf(step.dtype as Exclude<QuantizeStep['dtype'], 'float16'>), step.symmetric);
   const base = t.name;
   const stored: TensorProto[] = [
@@ -95,23 +109,25 @@ async function toIntegers(ctx: TransformContext, w: WeightTarget, step: Quantize
   if (layout.axis !== undefined) attributes.push(intAttr('axis', layout.axis));
   if (layout.blockSize !== undefined) attributes.push(intAttr('block_size', layout.blockSize));
   const dq = makeNode('DequantizeLinear', stored.map((s) => s.name ?? ''), [t.name], ctx.names.fresh(`${base}_DequantizeLinear`), attributes);
-  replaceTensorWithNodes(ctx.patch, t, stored, [dq]);
   const bytesAfter = stored.reduce((n, s) => n + (s.rawData?.length ?? 0), 0);
-  return {
+  const commit = (): void => replaceTensorWithNodes(ctx.patch, t, stored, [dq]);
+  return { commit, change: {
     tensor: t.name,
     bytesBefore: t.bytes,
     bytesAfter,
     ...errorOf(values, q.restored),
-    detail: { dtype: step.dtype, granularity: layout.axis === undefined ? 'per-tensor' : step.granularity, axis: layout.axis ?? null, scales: layout.groups },
-  };
+    detail: { dtype: step.dtype, granularity: layout.axis === undefined ? 'per-tensor' : granularity, axis: layout.axis ?? null, axisGuessed: layout.axis !== undefined && !w.role, scales: layout.groups },
+  } };
 }
 
-async function toFloat16(ctx: TransformContext, w: WeightTarget): Promise<TensorChange> {
+async function toFloat16(ctx: TransformContext, w: WeightTarget): Promise<Planned> {
   const t = w.tensor;
   const values = await readDenseFloat32(t);
   const half = float16Tensor(ctx.names.fresh(`${t.name}_fp16`), t.dims, values);
   const cast = makeNode('Cast', [half.name ?? ''], [t.name], ctx.names.fresh(`${t.name}_Cast`), [intAttr('to', DataType.Float)]);
-  replaceTensorWithNodes(ctx.patch, t, [half], [cast]);
   const restored = widenToFloat32(DataType.Float16, half.rawData as Uint8Array, 0, values.length);
-  return { tensor: t.name, bytesBefore: t.bytes, bytesAfter: half.rawData?.length ?? 0, ...errorOf(values, restored), detail: { dtype: 'float16' } };
+  return {
+    commit: () => replaceTensorWithNodes(ctx.patch, t, [half], [cast]),
+    change: { tensor: t.name, bytesBefore: t.bytes, bytesAfter: half.rawData?.length ?? 0, ...errorOf(values, restored), detail: { dtype: 'float16' } },
+  };
 }

@@ -16,7 +16,7 @@ import { parseStep } from '../../src/transforms/recipe';
 import { CNN_INPUT, smallCnn } from '../helpers/smallModels';
 import { applyAndRun, outputSqnr, relativeError, runBytes } from '../helpers/transformRun';
 import { fixedFloats, ort, type Feeds } from '../helpers/ort';
-import { attribute, encodeModel, floatTensor, graph as graph_, model as model_, node, valueInfo } from '../helpers/modelBuilder';
+import { encodeModel, floatTensor, graph as graph_, model as model_, node, valueInfo } from '../helpers/modelBuilder';
 
 const feeds = (): Feeds => ({ x: new ort.Tensor('float32', fixedFloats(3 * 12 * 12, 7), CNN_INPUT.dims) });
 const cnn = smallCnn();
