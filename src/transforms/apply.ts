@@ -3,9 +3,7 @@
  * and applies it by path copying, so the state before the step is untouched: an edit is the
  * pair (before, after), and undo is going back to `before`, byte for byte.
  */
-import { indexModel } from '../core/onnx/modelIndex';
-import { defaultTensorLimits } from '../core/onnx/tensor';
-import type { ModelProto } from '../core/onnx/proto';
+import { stateOf, storedBytes } from './stateOf';
 import { attributeLayers } from '../analyzers/layers';
 import { ModelPatch, applyPatch } from './patch';
 import { NameAllocator } from './names';
@@ -35,13 +33,7 @@ export interface Edit {
   readonly result: StepResult;
 }
 
-export function stateOf(proto: ModelProto, dir: string | undefined): ModelState {
-  return { proto, dir, index: indexModel(proto, { modelDir: dir, limits: defaultTensorLimits }) };
-}
-
-export function storedBytes(state: ModelState): number {
-  return state.index.tensors.reduce((n, t) => n + t.bytes, 0);
-}
+export { stateOf, storedBytes };
 
 function run(ctx: TransformContext, step: RecipeStep): Promise<TransformOutcome> {
   switch (step.transform) {
@@ -89,8 +81,9 @@ export async function applyStep(before: ModelState, step: RecipeStep, signal?: A
     },
   };
   const outcome = await run(ctx, step);
-  const proto = applyPatch(before.proto, patch);
-  const after = proto === before.proto ? before : stateOf(proto, before.dir);
+  // A transform works through a patch of `before`, or (layer after layer) hands back its result.
+  const proto = outcome.state ? outcome.state.proto : applyPatch(before.proto, patch);
+  const after = proto === before.proto ? before : (outcome.state ?? stateOf(proto, before.dir));
   return {
     label: describeStep(step),
     before,

@@ -41,6 +41,8 @@ export interface LayerSkip {
 export interface TransformOutcome {
   readonly changed: LayerChange[];
   readonly skipped: LayerSkip[];
+  /** The resulting model, for transforms that apply their changes layer by layer (the patch is then unused). */
+  readonly state?: ModelState;
 }
 
 export interface TransformContext {
