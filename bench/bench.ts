@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { saveModel } from '../src/core/onnx/writeModel';
 import type { ModelProto, NodeProto, TensorProto } from '../src/core/onnx/proto';
 import { benchKMeans, benchStats } from './analysisBench';
+import { benchTransforms } from './transformBench';
 
 const MB = 1024 * 1024;
 
@@ -78,6 +79,8 @@ async function main(): Promise<void> {
   await benchStats(real[0]);
   console.log('');
   await benchKMeans();
+  console.log('');
+  await benchTransforms(real[0]);
 }
 
 void main();

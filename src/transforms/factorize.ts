@@ -7,7 +7,7 @@
  */
 import { readDenseFloat32 } from '../core/onnx/tensorData';
 import type { NodeProto } from '../core/onnx/proto';
-import { rankForEnergy } from '../analyzers/lowRank';
+import { rankForEnergy, singularEnergies } from '../analyzers/lowRank';
 import type { Layer } from '../analyzers/layers';
 import type { FactorizeStep } from './recipe';
 import { floatTensor } from './tensorBuild';
@@ -55,19 +55,16 @@ export async function factorizeLayers(ctx: TransformContext, step: FactorizeStep
     const { w, rows, cols } = plan;
     const values = await readDenseFloat32(w.tensor);
     const matrix = plan.matrix(values);
-    const f = await truncatedSvd(
-      matrix,
-      rows,
-      cols,
-      (energies) => step.rank ?? rankForEnergy({ energies, rows, cols }, step.energy ?? 1) ?? Math.min(rows, cols),
-      ctx.checkpoint,
-    );
+    // The spectrum alone (no vectors: a third of the work) decides the rank and whether it pays.
+    const spectrum = await singularEnergies(matrix, rows, cols, ctx.checkpoint);
+    const rank = Math.max(1, Math.min(Math.min(rows, cols), step.rank ?? rankForEnergy(spectrum, step.energy ?? 1) ?? Math.min(rows, cols)));
     const paramsBefore = rows * cols;
-    const paramsAfter = f.rank * (rows + cols);
+    const paramsAfter = rank * (rows + cols);
     if (paramsAfter >= paramsBefore) {
-      outcome.skipped.push(skip(layer, `rank ${f.rank} needs ${paramsAfter} parameters, not fewer than the ${paramsBefore} of '${w.tensor.name}'`));
+      outcome.skipped.push(skip(layer, `rank ${rank} needs ${paramsAfter} parameters, not fewer than the ${paramsBefore} of '${w.tensor.name}'`));
       continue;
     }
+    const f = await truncatedSvd(matrix, rows, cols, () => rank, ctx.checkpoint);
     const nodes = plan.build(f.a, f.b, f.rank);
     ctx.patch.forGraph(layer.node.graph.proto!).replaceNodes.set(layer.node.node, nodes);
     removeStored(ctx, w);

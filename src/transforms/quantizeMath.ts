@@ -35,35 +35,45 @@ export interface ScaleLayout {
   /** DequantizeLinear's axis attribute (absent for per-tensor). */
   readonly axis?: number;
   readonly blockSize?: number;
-  groupOf(flat: number): number;
+  /** The scale index of every weight, in weight order. */
+  groupIndices(elements: number): Int32Array;
 }
 
 export function scaleLayout(dims: readonly number[], granularity: Granularity, axis: number | undefined, blockSize: number): ScaleLayout {
   if (granularity === 'per-tensor' || axis === undefined) {
-    return { scaleDims: [], groups: 1, groupOf: () => 0 };
+    return { scaleDims: [], groups: 1, groupIndices: (n) => new Int32Array(n) };
   }
   const size = dims[axis];
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  // Weights as [outer, size, inner]: channel or block index from the middle coordinate.
+  const indices = (n: number, groupsAlong: number, groupOf: (d: number) => number): Int32Array => {
+    const out = new Int32Array(n);
+    const outer = n / (size * inner);
+    let at = 0;
+    for (let o = 0; o < outer; o++) {
+      for (let d = 0; d < size; d++) {
+        const g = groupOf(d);
+        const base = granularity === 'block' ? (o * groupsAlong + g) * inner : g;
+        for (let j = 0; j < inner; j++) out[at++] = granularity === 'block' ? base + j : base;
+      }
+    }
+    return out;
+  };
   if (granularity === 'per-channel') {
-    return { scaleDims: [size], groups: size, axis, groupOf: (flat) => Math.floor(flat / inner) % size };
+    return { scaleDims: [size], groups: size, axis, groupIndices: (n) => indices(n, size, (d) => d) };
   }
   const blocks = Math.ceil(size / blockSize);
   const scaleDims = dims.map((d, i) => (i === axis ? blocks : d));
-  const outerStride = size * inner;
   return {
     scaleDims,
     groups: scaleDims.reduce((a, b) => a * b, 1),
     axis,
     blockSize,
-    groupOf: (flat) => {
-      const o = Math.floor(flat / outerStride);
-      const rest = flat - o * outerStride;
-      const d = Math.floor(rest / inner);
-      const j = rest - d * inner;
-      return (o * blocks + Math.floor(d / blockSize)) * inner + j;
-    },
+    groupIndices: (n) => indices(n, blocks, (d) => Math.floor(d / blockSize)),
   };
 }
+
+const ROUNDER = 6755399441055744;
 
 export interface Quantized {
   /** Codes, one per weight, in the range of the data type. */
@@ -75,11 +85,11 @@ export interface Quantized {
 }
 
 export function quantizeValues(values: Float32Array, layout: ScaleLayout, range: QuantRange, symmetric: boolean): Quantized {
-  const groupIndex = new Int32Array(values.length);
+  const groupIndex = layout.groupIndices(values.length);
   const lo = new Float64Array(layout.groups);
   const hi = new Float64Array(layout.groups);
   for (let i = 0; i < values.length; i++) {
-    const g = (groupIndex[i] = layout.groupOf(i));
+    const g = groupIndex[i];
     const v = values[i];
     if (v < lo[g]) lo[g] = v; // lo ≤ 0 ≤ hi: zero must be exactly representable
     if (v > hi[g]) hi[g] = v;
@@ -104,7 +114,8 @@ export function quantizeValues(values: Float32Array, layout: ScaleLayout, range:
     const g = groupIndex[i];
     const s = scales[g];
     const z = zeroPoints[g];
-    let q = roundHalfEven(Math.fround(values[i] / s)) + z;
+    // Adding and subtracting 1.5·2^52 rounds a double to an integer, half to even (|x| < 2^51).
+    let q = Math.fround(values[i] / s) + ROUNDER - ROUNDER + z;
     q = q < range.qmin ? range.qmin : q > range.qmax ? range.qmax : q;
     codes[i] = q;
     restored[i] = Math.fround((q - z) * s);

@@ -15,24 +15,24 @@ export interface SymmetricEigen {
 
 /** Eigen-decomposition of a symmetric n × n matrix (row-major; not modified). */
 export async function symmetricEigen(a: Float64Array, n: number, checkpoint: () => Promise<void> = async () => {}): Promise<SymmetricEigen> {
-  const v = Float64Array.from(a);
+  // Worked on as the transpose of EISPACK's V (a is symmetric, so it starts equal): the O(n³)
+  // loops then run along rows, and the eigenvectors come out as rows, as tql2 wants them.
+  const t = Float64Array.from(a);
   const d = new Float64Array(n);
   const e = new Float64Array(n);
-  if (n === 0) return { values: d, vectors: v };
-  await tred2(v, n, d, e, checkpoint);
-  // tql2 rotates pairs of eigenvector columns: hold them as rows for contiguous access.
-  const rows = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) rows[j * n + i] = v[i * n + j];
-  await tql2(rows, n, d, e, checkpoint);
+  if (n === 0) return { values: d, vectors: t };
+  await tred2(t, n, d, e, checkpoint);
+  await tql2(t, n, d, e, checkpoint);
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[y] - d[x]);
   const values = Float64Array.from(order, (i) => d[i]);
   const vectors = new Float64Array(n * n);
-  order.forEach((src, dst) => vectors.set(rows.subarray(src * n, src * n + n), dst * n));
+  order.forEach((src, dst) => vectors.set(t.subarray(src * n, src * n + n), dst * n));
   return { values, vectors };
 }
 
-async function tred2(v: Float64Array, n: number, d: Float64Array, e: Float64Array, checkpoint: () => Promise<void>): Promise<void> {
-  for (let j = 0; j < n; j++) d[j] = v[(n - 1) * n + j];
+/** Householder tridiagonalization with accumulated transformations; `t` holds Vᵀ (t[y·n + x] = V[x][y]). */
+async function tred2(t: Float64Array, n: number, d: Float64Array, e: Float64Array, checkpoint: () => Promise<void>): Promise<void> {
+  for (let j = 0; j < n; j++) d[j] = t[j * n + n - 1];
   for (let i = n - 1; i > 0; i--) {
     if (i % 32 === 0) await checkpoint();
     let scale = 0;
@@ -41,9 +41,9 @@ async function tred2(v: Float64Array, n: number, d: Float64Array, e: Float64Arra
     if (scale === 0) {
       e[i] = d[i - 1];
       for (let j = 0; j < i; j++) {
-        d[j] = v[(i - 1) * n + j];
-        v[i * n + j] = 0;
-        v[j * n + i] = 0;
+        d[j] = t[j * n + i - 1];
+        t[j * n + i] = 0;
+        t[i * n + j] = 0;
       }
     } else {
       for (let k = 0; k < i; k++) {
@@ -59,11 +59,12 @@ async function tred2(v: Float64Array, n: number, d: Float64Array, e: Float64Arra
       for (let j = 0; j < i; j++) e[j] = 0;
       for (let j = 0; j < i; j++) {
         f = d[j];
-        v[j * n + i] = f;
-        g = e[j] + v[j * n + j] * f;
+        t[i * n + j] = f;
+        const row = j * n;
+        g = e[j] + t[row + j] * f;
         for (let k = j + 1; k <= i - 1; k++) {
-          g += v[k * n + j] * d[k];
-          e[k] += v[k * n + j] * f;
+          g += t[row + k] * d[k];
+          e[k] += t[row + k] * f;
         }
         e[j] = g;
       }
@@ -77,9 +78,10 @@ async function tred2(v: Float64Array, n: number, d: Float64Array, e: Float64Arra
       for (let j = 0; j < i; j++) {
         f = d[j];
         g = e[j];
-        for (let k = j; k <= i - 1; k++) v[k * n + j] -= f * e[k] + g * d[k];
-        d[j] = v[(i - 1) * n + j];
-        v[i * n + j] = 0;
+        const row = j * n;
+        for (let k = j; k <= i - 1; k++) t[row + k] -= f * e[k] + g * d[k];
+        d[j] = t[row + i - 1];
+        t[row + i] = 0;
       }
     }
     d[i] = h;
@@ -87,24 +89,26 @@ async function tred2(v: Float64Array, n: number, d: Float64Array, e: Float64Arra
   // Accumulate the transformations.
   for (let i = 0; i < n - 1; i++) {
     if (i % 32 === 0) await checkpoint();
-    v[(n - 1) * n + i] = v[i * n + i];
-    v[i * n + i] = 1;
+    t[i * n + n - 1] = t[i * n + i];
+    t[i * n + i] = 1;
     const h = d[i + 1];
+    const next = (i + 1) * n;
     if (h !== 0) {
-      for (let k = 0; k <= i; k++) d[k] = v[k * n + i + 1] / h;
+      for (let k = 0; k <= i; k++) d[k] = t[next + k] / h;
       for (let j = 0; j <= i; j++) {
+        const row = j * n;
         let g = 0;
-        for (let k = 0; k <= i; k++) g += v[k * n + i + 1] * v[k * n + j];
-        for (let k = 0; k <= i; k++) v[k * n + j] -= g * d[k];
+        for (let k = 0; k <= i; k++) g += t[next + k] * t[row + k];
+        for (let k = 0; k <= i; k++) t[row + k] -= g * d[k];
       }
     }
-    for (let k = 0; k <= i; k++) v[k * n + i + 1] = 0;
+    for (let k = 0; k <= i; k++) t[next + k] = 0;
   }
   for (let j = 0; j < n; j++) {
-    d[j] = v[(n - 1) * n + j];
-    v[(n - 1) * n + j] = 0;
+    d[j] = t[j * n + n - 1];
+    t[j * n + n - 1] = 0;
   }
-  v[(n - 1) * n + n - 1] = 1;
+  t[(n - 1) * n + n - 1] = 1;
   e[0] = 0;
 }
 
@@ -236,11 +240,15 @@ export async function truncatedSvd(
     if (rows <= cols) {
       // u is a left singular vector: W ≈ Σ u (uᵀW).
       for (let i = 0; i < rows; i++) a[i * rank + r] = u[i] * toB;
-      for (let j = 0; j < cols; j++) {
-        let s = 0;
-        for (let i = 0; i < rows; i++) s += u[i] * w[i * cols + j];
-        b[r * cols + j] = s * toA;
+      // uᵀW accumulated row by row of W (contiguous reads).
+      const acc = new Float64Array(cols);
+      for (let i = 0; i < rows; i++) {
+        const ui = u[i];
+        if (ui === 0) continue;
+        const base = i * cols;
+        for (let j = 0; j < cols; j++) acc[j] += ui * w[base + j];
       }
+      for (let j = 0; j < cols; j++) b[r * cols + j] = acc[j] * toA;
     } else {
       // u is a right singular vector: W ≈ Σ (W u) uᵀ.
       for (let i = 0; i < rows; i++) {

@@ -1,0 +1,116 @@
+/**
+ * `npm run bench` (transforms): how long quantizing, clustering and factorizing the largest real
+ * model takes, in ns per weight changed, beside numpy doing the same per-channel INT8
+ * quantization and numpy.linalg.svd on the same matrices, in the same run. The numpy side needs
+ * /usr/bin/python3 with numpy (Debian: python3-numpy); without it only our side is measured.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openModel } from '../src/core/onnx/model';
+import { readDenseFloat32 } from '../src/core/onnx/tensorData';
+import { attributeLayers } from '../src/analyzers/layers';
+import { applyStep, stateOf } from '../src/transforms/apply';
+import { parseStep } from '../src/transforms/recipe';
+import { layerWeights } from '../src/transforms/targets';
+import { truncatedSvd } from '../src/transforms/truncatedSvd';
+
+const PYTHON = '/usr/bin/python3';
+
+function numpy(mode: string, manifest: string): { seconds: number; weights: number; matrices?: number } | undefined {
+  if (!fs.existsSync(PYTHON)) return undefined;
+  const r = spawnSync(PYTHON, [path.resolve('bench/transforms_numpy.py'), mode, manifest], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.log(`  (numpy side skipped: ${r.stderr.trim().split('\n').at(-1)})`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout);
+}
+
+async function best<T>(runs: number, f: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  let seconds = Infinity;
+  let value: T | undefined;
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    value = await f();
+    seconds = Math.min(seconds, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return { seconds, value: value as T };
+}
+
+const ns = (seconds: number, weights: number): string => `${((seconds * 1e9) / weights).toFixed(1)} ns/weight`;
+
+export async function benchTransforms(file: string): Promise<void> {
+  const model = openModel(file);
+  const state = stateOf(model.proto, model.dir);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-bench-'));
+  console.log(`transforms on ${path.basename(file)} (whole recipe steps: read weights, compute, build the edited model and its index; best of 3)`);
+
+  const changedWeights = (e: Awaited<ReturnType<typeof applyStep>>): number =>
+    e.result.changed.flatMap((c) => c.tensors).reduce((n, t) => n + (state.index.tensors.find((x) => x.name === t.tensor)?.elements ?? 0), 0);
+
+  const quant = await best(3, () => applyStep(state, parseStep({ transform: 'quantize', dtype: 'int8', granularity: 'per-channel' })));
+  const qWeights = changedWeights(quant.value);
+  console.log(`  quantize INT8 per-channel  ${quant.seconds.toFixed(3)} s  ${ns(quant.seconds, qWeights)}  (${qWeights.toLocaleString('en-US')} weights)`);
+
+  // The same tensors and axes for numpy.
+  const tensors = quant.value.result.changed.flatMap((c) => c.tensors.map((t) => ({ name: t.tensor, axis: t.detail?.axis as number })));
+  const parts: Float32Array[] = [];
+  let offset = 0;
+  const manifest = { file: 'weights.f32', tensors: [] as { offset: number; dims: number[]; axis: number }[] };
+  for (const t of tensors) {
+    const stored = state.index.tensors.find((x) => x.name === t.name)!;
+    const v = await readDenseFloat32(stored);
+    parts.push(v);
+    manifest.tensors.push({ offset, dims: [...stored.dims], axis: t.axis });
+    offset += v.length;
+  }
+  const writeWeights = (name: string, arrays: Float32Array[]): void => {
+    const fd = fs.openSync(path.join(tmp, name), 'w');
+    for (const a of arrays) fs.writeSync(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    fs.closeSync(fd);
+  };
+  writeWeights('weights.f32', parts);
+  fs.writeFileSync(path.join(tmp, 'quantize.json'), JSON.stringify(manifest));
+  const npq = numpy('quantize', path.join(tmp, 'quantize.json'));
+  if (npq) {
+    console.log(`  numpy INT8 per-channel     ${npq.seconds.toFixed(3)} s  ${ns(npq.seconds, npq.weights)}  (quantization math only)`);
+    console.log(`  ratio                      ${((npq.seconds / npq.weights) / (quant.seconds / qWeights)).toFixed(2)}x numpy's speed`);
+  }
+
+  const cluster = await best(3, () => applyStep(state, parseStep({ transform: 'cluster', clusters: 16 })));
+  const cWeights = changedWeights(cluster.value);
+  console.log(`  cluster 16 (k-means++)     ${cluster.seconds.toFixed(3)} s  ${ns(cluster.seconds, cWeights)}  (${cWeights.toLocaleString('en-US')} weights)`);
+
+  const factor = await best(3, () => applyStep(state, parseStep({ transform: 'factorize', energy: 0.99 })));
+  console.log(`  factorize 99% energy       ${factor.seconds.toFixed(3)} s  (${factor.value.result.changed.length} layers factorized; every MatMul/Gemm/Conv weight decomposed)`);
+
+  // The decomposition alone, ours against numpy's SVD, on every matrix the factorizer considers.
+  const matrices: { values: Float32Array; rows: number; cols: number }[] = [];
+  for (const layer of attributeLayers(state.index).layers) {
+    const op = layer.node.node.opType;
+    const w = layerWeights(layer).find((x) => x.operand === 1);
+    if (!w || !(op === 'MatMul' || op === 'Gemm' || op === 'Conv') || w.tensor.dataType !== 1) continue;
+    if (op === 'Conv' && layer.node.node.attribute.some((a) => a.name === 'group' && Number(a.i) !== 1)) continue;
+    const rows = w.tensor.dims[0];
+    const cols = w.tensor.elements / rows;
+    if (rows < 2 || cols < 2 || Math.min(rows, cols) > 2048) continue;
+    matrices.push({ values: await readDenseFloat32(w.tensor), rows, cols });
+  }
+  const svdWeights = matrices.reduce((n, m) => n + m.values.length, 0);
+  const ours = await best(3, async () => {
+    for (const m of matrices) await truncatedSvd(m.values, m.rows, m.cols, () => Math.min(m.rows, m.cols));
+  });
+  writeWeights('matrices.f32', matrices.map((m) => m.values));
+  let at = 0;
+  const svdManifest = { file: 'matrices.f32', matrices: matrices.map((m) => ({ offset: (at += m.values.length) - m.values.length, rows: m.rows, cols: m.cols })) };
+  fs.writeFileSync(path.join(tmp, 'svd.json'), JSON.stringify(svdManifest));
+  console.log(`  our SVD (Gram + QL)        ${ours.seconds.toFixed(3)} s  ${ns(ours.seconds, svdWeights)}  (${matrices.length} matrices, ${svdWeights.toLocaleString('en-US')} weights, full rank)`);
+  const nps = numpy('svd', path.join(tmp, 'svd.json'));
+  if (nps) {
+    console.log(`  numpy.linalg.svd           ${nps.seconds.toFixed(3)} s  ${ns(nps.seconds, nps.weights)}`);
+    console.log(`  ratio                      ${(nps.seconds / ours.seconds).toFixed(2)}x numpy's speed`);
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
