@@ -31,7 +31,7 @@ const common = {
 
 const builds = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
-  { ...common, entryPoints: { cli: 'src/cli/main.ts', analysisWorker: 'src/analyzers/worker/analysisWorker.ts' }, outdir: 'dist' },
+  { ...common, entryPoints: { cli: 'src/cli/main.ts', analysisWorker: 'src/analyzers/worker/analysisWorker.ts', ortRunner: 'src/eval/ortRunner.ts' }, outdir: 'dist' },
   {
     ...common,
     entryPoints: Object.fromEntries(

@@ -7,6 +7,10 @@ import { saveModel, type SaveOptions } from '../core/onnx/writeModel';
 import { parseRecipe } from '../transforms/recipe';
 import { applyRecipe, stateOf, type StepResult } from '../transforms/apply';
 import { humanBytes, table } from '../report/format';
+import { OrtProcess } from '../eval/ortProcess';
+import { ortCalibrator } from '../eval/ortCalibrator';
+import { loadCalibrationFeeds } from '../eval/calibrationData';
+import type { TransformServices } from '../transforms/transform';
 
 export interface ApplyOptions {
   recipe: string;
@@ -42,7 +46,21 @@ function readRecipe(file: string): unknown {
 export async function runApply(file: string, options: ApplyOptions, out: (text: string) => void): Promise<ApplyReport> {
   const recipe = parseRecipe(readRecipe(options.recipe));
   const model = openModel(file);
-  const edits = await applyRecipe(stateOf(model.proto, model.dir), recipe.steps);
+  const runner = new OrtProcess();
+  // Calibration data paths in a recipe are relative to the recipe file.
+  const services: TransformServices = {
+    calibrator: (proto, settings) => {
+      const data = settings.data && path.resolve(path.dirname(options.recipe), settings.data);
+      const { feeds, description } = loadCalibrationFeeds(proto, data, settings.samples, settings.shapes);
+      return ortCalibrator(feeds, description, runner);
+    },
+  };
+  let edits;
+  try {
+    edits = await applyRecipe(stateOf(model.proto, model.dir), recipe.steps, undefined, services);
+  } finally {
+    runner.dispose();
+  }
   const final = edits.length ? edits[edits.length - 1].after : stateOf(model.proto, model.dir);
   const saved = await saveModel(final, options.output, { externalData: options.externalData });
   const report: ApplyReport = {
@@ -66,6 +84,7 @@ function applyText(report: ApplyReport, labels: string[]): string {
     );
     if (rows.length) lines.push(indent(table(['layer', 'tensor', 'before', 'after', 'SQNR'], rows, new Set([2, 3, 4]))));
     for (const k of s.skipped) lines.push(`   skipped ${k.layer} (${k.opType}): ${k.reason}`);
+    for (const n of s.notes) lines.push(`   ${n}`);
   });
   const data = report.dataBytesAfter ? ` + ${humanBytes(report.dataBytesAfter)} external data` : '';
   lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter)}${data} (was ${humanBytes(report.fileBytesBefore)})`);

@@ -9,8 +9,9 @@ import { ModelPatch, applyPatch } from './patch';
 import { NameAllocator } from './names';
 import { selectLayers } from './targets';
 import { stepToJson, type RecipeStep } from './recipe';
-import type { LayerChange, LayerSkip, ModelState, TransformContext, TransformOutcome } from './transform';
+import type { LayerChange, LayerSkip, ModelState, TransformContext, TransformOutcome, TransformServices } from './transform';
 import { quantizeLayers } from './quantize';
+import { quantizeStatic } from './staticQuantize';
 import { pruneLayers } from './prune';
 import { clusterLayers } from './cluster';
 import { factorizeLayers } from './factorize';
@@ -21,6 +22,7 @@ export interface StepResult {
   readonly step: Record<string, unknown>;
   readonly changed: readonly LayerChange[];
   readonly skipped: readonly LayerSkip[];
+  readonly notes: readonly string[];
   /** Bytes of all stored tensors in the model before and after the step. */
   readonly bytesBefore: number;
   readonly bytesAfter: number;
@@ -38,7 +40,7 @@ export { stateOf, storedBytes };
 function run(ctx: TransformContext, step: RecipeStep): Promise<TransformOutcome> {
   switch (step.transform) {
     case 'quantize':
-      return quantizeLayers(ctx, step);
+      return step.mode === 'static' ? quantizeStatic(ctx, step) : quantizeLayers(ctx, step);
     case 'prune':
       return pruneLayers(ctx, step);
     case 'cluster':
@@ -52,6 +54,7 @@ export function describeStep(step: RecipeStep): string {
   const what = step.layers === '*' ? 'all layers' : step.layers.length === 1 ? step.layers[0] : `${step.layers.length} layers`;
   switch (step.transform) {
     case 'quantize':
+      if (step.mode === 'static') return `Quantize ${what} statically (int8 ${step.granularity} weights, uint8 activations, ${step.calibration?.method} calibration)`;
       return `Quantize ${what} to ${step.dtype}${step.dtype === 'float16' ? '' : ` ${step.granularity}`}`;
     case 'prune':
       return `Prune ${what} ${step.pattern === 'unstructured' || step.pattern === 'channel' ? `${Math.round(step.sparsity * 100)}% ${step.pattern}` : step.pattern}`;
@@ -62,12 +65,13 @@ export function describeStep(step: RecipeStep): string {
   }
 }
 
-export async function applyStep(before: ModelState, step: RecipeStep, signal?: AbortSignal): Promise<Edit> {
+export async function applyStep(before: ModelState, step: RecipeStep, signal?: AbortSignal, services?: TransformServices): Promise<Edit> {
   const attribution = attributeLayers(before.index);
   const patch = new ModelPatch();
   let last = Date.now();
   const ctx: TransformContext = {
     state: before,
+    services,
     layers: selectLayers(attribution, step.layers, step.exclude),
     patch,
     names: new NameAllocator(before.index),
@@ -93,6 +97,7 @@ export async function applyStep(before: ModelState, step: RecipeStep, signal?: A
       step: stepToJson(step),
       changed: outcome.changed,
       skipped: outcome.skipped,
+      notes: outcome.notes ?? [],
       bytesBefore: storedBytes(before),
       bytesAfter: storedBytes(after),
     },
@@ -100,10 +105,10 @@ export async function applyStep(before: ModelState, step: RecipeStep, signal?: A
 }
 
 /** Applies steps in order; each sees the model the previous one produced. */
-export async function applyRecipe(state: ModelState, steps: readonly RecipeStep[], signal?: AbortSignal): Promise<Edit[]> {
+export async function applyRecipe(state: ModelState, steps: readonly RecipeStep[], signal?: AbortSignal, services?: TransformServices): Promise<Edit[]> {
   const edits: Edit[] = [];
   for (const step of steps) {
-    const edit = await applyStep(state, step, signal);
+    const edit = await applyStep(state, step, signal, services);
     edits.push(edit);
     state = edit.after;
   }

@@ -15,8 +15,26 @@ interface StepBase {
   readonly exclude: readonly string[];
 }
 
+export interface CalibrationSettings {
+  readonly method: 'minmax' | 'percentile' | 'entropy';
+  /** A .npz file or a folder of <input>.npy files; random inputs when absent. */
+  readonly data?: string;
+  readonly samples: number;
+  readonly percentile: number;
+  /**
+   * 7-bit weights ([-63, 63]): onnxruntime's U8S8 integer kernels can saturate on x86 CPUs
+   * without VNNI (AVX2, AVX-512 before Cascade Lake); the reduced range avoids it.
+   */
+  readonly reduceRange: boolean;
+  /** Input shapes for random calibration inputs, where the model leaves dims symbolic. */
+  readonly shapes?: Readonly<Record<string, readonly number[]>>;
+}
+
 export interface QuantizeStep extends StepBase {
   readonly transform: 'quantize';
+  /** 'weights': weight-only; 'static': activations too (QDQ), calibrated by running the model. */
+  readonly mode: 'weights' | 'static';
+  readonly calibration?: CalibrationSettings;
   readonly dtype: QuantDType;
   readonly granularity: Granularity;
   readonly symmetric: boolean;
@@ -97,6 +115,13 @@ class Fields {
     return v as T;
   }
 
+  object(key: string): Json | undefined {
+    const v = this.take(key);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(`'${key}' must be an object`);
+    return v as Json;
+  }
+
   string(key: string, fallback: string): string {
     const v = this.take(key);
     if (v === undefined) return fallback;
@@ -105,8 +130,8 @@ class Fields {
   }
 
   /** Every key of the step was understood (a typo must not silently do nothing). */
-  finish(): void {
-    const unknown = Object.keys(this.o).filter((k) => !this.used.has(k));
+  finish(notAllowed: readonly string[] = []): void {
+    const unknown = Object.keys(this.o).filter((k) => !this.used.has(k) || notAllowed.includes(k));
     if (unknown.length) this.fail(`unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}`);
   }
 }
@@ -144,7 +169,16 @@ export function parseStep(raw: unknown, where = 'step'): RecipeStep {
       const granularity = f.choice<Granularity>('granularity', ['per-tensor', 'per-channel', 'block'], dtype.endsWith('4') ? 'block' : 'per-channel') as Granularity;
       const blockSize = f.number('blockSize', 32, 2, 1 << 20, true) as number;
       if (granularity === 'block' && (blockSize & (blockSize - 1)) !== 0) f.fail(`'blockSize' must be a power of two, not ${blockSize}`);
-      step = { transform: 'quantize', ...base, dtype, granularity, symmetric, blockSize };
+      const mode = f.choice('mode', ['weights', 'static'] as const, 'weights') as 'weights' | 'static';
+      const calibration = f.object('calibration');
+      if (mode === 'static' && (dtype !== 'int8' || granularity === 'block' || !symmetric)) {
+        f.fail(`'mode' "static" quantizes weights to symmetric int8 (per-channel or per-tensor) and activations to uint8`);
+      }
+      if (calibration && mode !== 'static') f.fail(`'calibration' applies to 'mode' "static" only`);
+      step = {
+        transform: 'quantize', ...base, dtype, granularity, symmetric, blockSize, mode,
+        ...(mode === 'static' ? { calibration: parseCalibration(calibration ?? {}, `${where} calibration`) } : {}),
+      };
       break;
     }
     case 'prune': {
@@ -185,6 +219,21 @@ export function parseStep(raw: unknown, where = 'step'): RecipeStep {
   }
   f.finish();
   return step;
+}
+
+function parseCalibration(o: Json, where: string): CalibrationSettings {
+  const f = new Fields(o, where);
+  const method = f.choice('method', ['minmax', 'percentile', 'entropy'] as const, 'minmax') as CalibrationSettings['method'];
+  const data = f.string('data', '');
+  const samples = f.number('samples', 16, 1, 100_000, true) as number;
+  const percentile = f.number('percentile', 99.99, 50, 100) as number;
+  const reduceRange = f.boolean('reduceRange', true);
+  const shapes = f.object('shapes');
+  for (const [k, v] of Object.entries(shapes ?? {})) {
+    if (!Array.isArray(v) || v.some((d) => !Number.isInteger(d) || d < 1 || d > 1 << 20)) f.fail(`'shapes' entry '${k}' must be a list of positive integers`);
+  }
+  f.finish(['transform', 'layers', 'exclude']);
+  return { method, ...(data ? { data } : {}), samples, percentile, reduceRange, ...(shapes ? { shapes: shapes as Record<string, number[]> } : {}) };
 }
 
 function bitsOf(dtype: QuantDType): number {

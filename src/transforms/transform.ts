@@ -6,6 +6,8 @@ import { sqnrDb } from '../analyzers/quantize';
 import type { ModelPatch } from './patch';
 import type { NameAllocator } from './names';
 import { layerName } from './targets';
+import type { Calibrator } from './calibration';
+import type { CalibrationSettings } from './recipe';
 
 /** A model as transforms see it: the message tree, its index, and where external data lives. */
 export interface ModelState {
@@ -41,12 +43,21 @@ export interface LayerSkip {
 export interface TransformOutcome {
   readonly changed: LayerChange[];
   readonly skipped: LayerSkip[];
+  /** Facts about the whole step (how it was calibrated...). */
+  readonly notes?: string[];
   /** The resulting model, for transforms that apply their changes layer by layer (the patch is then unused). */
   readonly state?: ModelState;
 }
 
+/** What transforms may ask of their caller: things the pure core cannot do itself. */
+export interface TransformServices {
+  /** A calibrator for static quantization (runs the model in onnxruntime, in a child process). */
+  readonly calibrator?: (proto: ModelProto, settings: CalibrationSettings) => Calibrator;
+}
+
 export interface TransformContext {
   readonly state: ModelState;
+  readonly services?: TransformServices;
   readonly layers: readonly Layer[];
   readonly patch: ModelPatch;
   readonly names: NameAllocator;

@@ -1,0 +1,80 @@
+/**
+ * The parent side of the onnxruntime child process: one job at a time, progress callbacks,
+ * cancellation by AbortSignal (the process is killed), and a crash of the process reported as
+ * an error of the job.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FromRunner, ToRunner } from './protocol';
+
+type Request = ToRunner extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
+type Reply<K extends FromRunner['kind']> = Extract<FromRunner, { kind: K }>;
+
+/** Where the bundled runner lives: dist/ortRunner.js, found from any bundle under dist/. */
+export function defaultRunnerPath(): string {
+  for (let dir = __dirname, i = 0; i < 4; i++, dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'ortRunner.js');
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return path.join(__dirname, 'ortRunner.js');
+}
+
+export class OrtProcess {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+
+  constructor(private readonly runnerPath = defaultRunnerPath()) {}
+
+  private start(): ChildProcess {
+    if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
+    this.child = fork(this.runnerPath, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+    });
+    return this.child;
+  }
+
+  run(request: Request, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<Reply<'stats'>> {
+    signal?.throwIfAborted();
+    const child = this.start();
+    const id = this.nextId++;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onMessage = (m: FromRunner): void => {
+        if (m.id !== id) return;
+        if (m.kind === 'progress') onProgress?.(m.done, m.total);
+        else {
+          cleanup();
+          if (m.kind === 'error') reject(new Error(`onnxruntime: ${m.message}`));
+          else resolve(m);
+        }
+      };
+      const onExit = (code: number | null, sig: string | null): void => {
+        cleanup();
+        reject(new Error(`the onnxruntime process ended (${sig ?? `exit ${code}`})${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`));
+      };
+      const onAbort = (): void => {
+        cleanup();
+        child.kill();
+        reject(signal?.reason ?? new Error('cancelled'));
+      };
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      child.send({ ...request, id } as ToRunner);
+    });
+  }
+
+  dispose(): void {
+    this.child?.kill();
+    this.child = undefined;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Messages between the extension host / CLI and the onnxruntime child process. onnxruntime runs
+ * only there: a native crash ends that process and fails the job, never the caller.
+ */
+
+export type TensorType = 'float32' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool' | 'float64';
+
+export interface TensorData {
+  readonly type: TensorType;
+  readonly dims: readonly number[];
+  readonly data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Float64Array;
+}
+
+/** One model run's inputs, by input name. */
+export type Feed = Readonly<Record<string, TensorData>>;
+
+export interface ValueStats {
+  min: number;
+  max: number;
+  /** Histogram of |x| over [0, histogramMax] (second calibration pass only). */
+  histogram?: Float64Array;
+  histogramMax?: number;
+}
+
+export type ToRunner =
+  /** Runs `model` on every feed and summarizes the named outputs. */
+  | { readonly kind: 'stats'; readonly id: number; readonly model: string; readonly feeds: readonly Feed[]; readonly outputs: readonly string[]; readonly histograms?: Readonly<Record<string, number>>; readonly bins?: number };
+
+export type FromRunner =
+  | { readonly kind: 'progress'; readonly id: number; readonly done: number; readonly total: number }
+  | { readonly kind: 'stats'; readonly id: number; readonly stats: Record<string, ValueStats> }
+  | { readonly kind: 'error'; readonly id: number; readonly message: string };
