@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { saveModel } from '../src/core/onnx/writeModel';
 import type { ModelProto, NodeProto, TensorProto } from '../src/core/onnx/proto';
 import { benchKMeans, benchStats } from './analysisBench';
-import { benchTransforms } from './transformBench';
+import { benchLatency, benchTransforms } from './transformBench';
 
 const MB = 1024 * 1024;
 
@@ -81,6 +81,12 @@ async function main(): Promise<void> {
   await benchKMeans();
   console.log('');
   await benchTransforms(real[0]);
+  console.log('');
+  await benchLatency([
+    { file: path.join(models, 'ch_ppocr_mobile_v2.0_cls_infer.onnx'), h: 48, w: 192 },
+    { file: path.join(models, 'ch_PP-OCRv4_rec_infer.onnx'), h: 48, w: 320 },
+    { file: path.join(models, 'ch_PP-OCRv4_det_infer.onnx'), h: 640, w: 640 },
+  ]);
 }
 
 void main();

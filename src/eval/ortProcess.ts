@@ -23,6 +23,8 @@ export function defaultRunnerPath(): string {
 export class OrtProcess {
   private child: ChildProcess | undefined;
   private nextId = 1;
+  /** The end of the child's stderr, for the message when it dies. */
+  private stderr = '';
 
   constructor(private readonly runnerPath = defaultRunnerPath()) {}
 
@@ -33,15 +35,15 @@ export class OrtProcess {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
     });
+    this.stderr = '';
+    this.child.stderr?.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-2000)));
     return this.child;
   }
 
-  run(request: Request, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<Reply<'stats'>> {
+  run<R extends Request>(request: R, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<Reply<R['kind']>> {
     signal?.throwIfAborted();
     const child = this.start();
     const id = this.nextId++;
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     return new Promise((resolve, reject) => {
       const cleanup = (): void => {
         child.off('message', onMessage);
@@ -54,12 +56,13 @@ export class OrtProcess {
         else {
           cleanup();
           if (m.kind === 'error') reject(new Error(`onnxruntime: ${m.message}`));
-          else resolve(m);
+          else resolve(m as Reply<R['kind']>);
         }
       };
       const onExit = (code: number | null, sig: string | null): void => {
         cleanup();
-        reject(new Error(`the onnxruntime process ended (${sig ?? `exit ${code}`})${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`));
+        const last = this.stderr.trim().split('\n').at(-1);
+        reject(new Error(`the onnxruntime process ended (${sig ?? `exit ${code}`})${last ? `: ${last}` : ''}`));
       };
       const onAbort = (): void => {
         cleanup();

@@ -3,7 +3,7 @@
  * summaries, never whole activations. Started by OrtProcess; exits when its parent goes away.
  */
 import * as ort from 'onnxruntime-node';
-import type { Feed, FromRunner, ToRunner, ValueStats } from './protocol';
+import type { Feed, FromRunner, TensorData, ToRunner, ValueStats } from './protocol';
 
 function send(message: FromRunner): void {
   process.send?.(message);
@@ -53,7 +53,31 @@ async function stats(request: Extract<ToRunner, { kind: 'stats' }>): Promise<voi
   }
 }
 
+async function latency(request: Extract<ToRunner, { kind: 'latency' }>): Promise<void> {
+  const session = await ort.InferenceSession.create(request.model, { graphOptimizationLevel: 'all', intraOpNumThreads: request.threads });
+  try {
+    const feeds = toOrt(request.feed);
+    let first: ort.InferenceSession.OnnxValueMapType | undefined;
+    for (let i = 0; i < request.warmup; i++) first = await session.run(feeds);
+    const times: number[] = [];
+    for (let i = 0; i < request.runs; i++) {
+      const t0 = process.hrtime.bigint();
+      const out = await session.run(feeds);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      first ??= out;
+      send({ kind: 'progress', id: request.id, done: i + 1, total: request.runs });
+    }
+    times.sort((a, b) => a - b);
+    const outputs = Object.fromEntries(
+      Object.entries(first ?? {}).map(([name, t]) => [name, { type: t.type as TensorData['type'], dims: [...t.dims], data: t.data as TensorData['data'] }]),
+    );
+    send({ kind: 'latency', id: request.id, medianMs: times[Math.floor(times.length / 2)] ?? NaN, minMs: times[0] ?? NaN, outputs });
+  } finally {
+    await session.release();
+  }
+}
+
 process.on('message', (message: ToRunner) => {
-  stats(message).catch((e: unknown) => send({ kind: 'error', id: message.id, message: (e as Error).message ?? String(e) }));
+  (message.kind === 'stats' ? stats(message) : latency(message)).catch((e: unknown) => send({ kind: 'error', id: message.id, message: (e as Error).message ?? String(e) }));
 });
 process.on('disconnect', () => process.exit(0));

@@ -24,9 +24,12 @@ export interface ValueStats {
 
 export type ToRunner =
   /** Runs `model` on every feed and summarizes the named outputs. */
-  | { readonly kind: 'stats'; readonly id: number; readonly model: string; readonly feeds: readonly Feed[]; readonly outputs: readonly string[]; readonly histograms?: Readonly<Record<string, number>>; readonly bins?: number };
+  | { readonly kind: 'stats'; readonly id: number; readonly model: string; readonly feeds: readonly Feed[]; readonly outputs: readonly string[]; readonly histograms?: Readonly<Record<string, number>>; readonly bins?: number }
+  /** Times `runs` runs of `model` on one feed with all graph optimizations (after `warmup` runs). */
+  | { readonly kind: 'latency'; readonly id: number; readonly model: string; readonly feed: Feed; readonly runs: number; readonly warmup: number; readonly threads: number };
 
 export type FromRunner =
   | { readonly kind: 'progress'; readonly id: number; readonly done: number; readonly total: number }
   | { readonly kind: 'stats'; readonly id: number; readonly stats: Record<string, ValueStats> }
+  | { readonly kind: 'latency'; readonly id: number; readonly medianMs: number; readonly minMs: number; readonly outputs: Record<string, TensorData> }
   | { readonly kind: 'error'; readonly id: number; readonly message: string };
