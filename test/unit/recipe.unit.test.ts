@@ -23,6 +23,8 @@ const VALID = [
   recipe({ transform: 'quantize', layers: ['conv*', 'fc1'], exclude: ['conv1'], dtype: 'uint8', symmetric: false, granularity: 'per-tensor' }),
   recipe({ transform: 'quantize', bits: 4, granularity: 'block', blockSize: 64 }),
   recipe({ transform: 'quantize', bits: 16 }),
+  recipe({ transform: 'quantize', mode: 'static', calibration: { method: 'entropy', data: 'cal.npz', samples: 32, reduceRange: false, shapes: { x: [1, 3, 48, 192] } } }),
+  recipe({ transform: 'quantize', mode: 'static', granularity: 'per-tensor' }),
   recipe({ transform: 'prune', sparsity: 0.5, scope: 'global' }),
   recipe({ transform: 'prune', pattern: '2:4' }),
   recipe({ transform: 'prune', pattern: 'channel', sparsity: 0.25, norm: 'l2' }),
@@ -50,6 +52,10 @@ const INVALID: [unknown, RegExp, boolean][] = [
   [recipe({ transform: 'factorize' }), /give 'rank' or 'energy'/, true],
   [recipe({ transform: 'factorize', rank: 4, energy: 0.9 }), /not both/, true],
   [recipe({ transform: 'quantize', layers: 'conv1' }), /'layers' must be a list of layer names/, true],
+  [recipe({ transform: 'quantize', calibration: { method: 'minmax' } }), /'calibration' applies to 'mode' "static" only/, false],
+  [recipe({ transform: 'quantize', mode: 'static', dtype: 'int4' }), /'mode' "static" quantizes weights to symmetric int8/, false],
+  [recipe({ transform: 'quantize', mode: 'static', calibration: { method: 'kl' } }), /'method' must be one of/, true],
+  [recipe({ transform: 'quantize', mode: 'static', calibration: { sample: 3 } }), /calibration: unknown parameter 'sample'/, true],
 ];
 
 test('every recipe the parser accepts, the schema accepts', () => {
