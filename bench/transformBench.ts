@@ -20,6 +20,8 @@ import { OrtProcess } from '../src/eval/ortProcess';
 import { ortCalibrator } from '../src/eval/ortCalibrator';
 import { loadCalibrationFeeds } from '../src/eval/calibrationData';
 import type { TransformServices } from '../src/transforms/transform';
+import { textImages } from '../test/helpers/textImages';
+import { writeNpy } from '../test/helpers/npyWrite';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -118,32 +120,6 @@ export async function benchTransforms(file: string): Promise<void> {
     console.log(`  ratio                      ${(nps.seconds / ours.seconds).toFixed(2)}x numpy's speed`);
   }
   fs.rmSync(tmp, { recursive: true, force: true });
-}
-
-/** Synthetic text lines as PaddleOCR normalizes its inputs, `count` samples shifted apart. */
-function textImages(count: number, h: number, w: number, first = 0): Float32Array {
-  const out = new Float32Array(count * 3 * h * w);
-  for (let s = 0; s < count; s++) {
-    const shift = first + s;
-    for (let c = 0; c < 3; c++) {
-      for (let i = 0; i < h; i++) {
-        for (let j = 0; j < w; j++) {
-          const ink = (i + shift) % 24 > 8 && (i + shift) % 24 < 16 && ((j + shift) >> 2) % 3 !== 0 && (j * 7 + i + shift) % 11 !== 0;
-          out[((s * 3 + c) * h + i) * w + j] = ((ink ? 0.1 : 0.9) - 0.5) / 0.5;
-        }
-      }
-    }
-  }
-  return out;
-}
-
-function writeNpy(file: string, values: Float32Array, shape: readonly number[]): void {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}), }`;
-  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
-  const head = Buffer.alloc(10);
-  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(head);
-  head.writeUInt16LE(header.length, 8);
-  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(values.buffer, values.byteOffset, values.byteLength)]));
 }
 
 /**

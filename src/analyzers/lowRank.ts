@@ -23,6 +23,16 @@ export async function singularEnergies(
   checkpoint: () => Promise<void> = async () => {},
 ): Promise<LowRankEnergy> {
   const n = Math.min(rows, cols);
+  const g = await gramOfSmallerSide(w, rows, cols, checkpoint);
+  const eig = await symmetricEigenvalues(g, n, checkpoint);
+  for (let i = 0; i < n; i++) if (eig[i] < 0) eig[i] = 0; // rounding below zero
+  eig.sort().reverse();
+  return { energies: eig, rows, cols };
+}
+
+/** The Gram matrix of the smaller side, n × n with n = min(rows, cols): W·Wᵀ when rows ≤ cols, else Wᵀ·W. */
+export async function gramOfSmallerSide(w: Float32Array, rows: number, cols: number, checkpoint: () => Promise<void> = async () => {}): Promise<Float64Array> {
+  const n = Math.min(rows, cols);
   const g = new Float64Array(n * n);
   if (rows <= cols) {
     // G = W Wᵀ (rows × rows)
@@ -51,10 +61,7 @@ export async function singularEnergies(
     }
     for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[j * n + i] = g[i * n + j];
   }
-  const eig = await symmetricEigenvalues(g, n, checkpoint);
-  for (let i = 0; i < n; i++) if (eig[i] < 0) eig[i] = 0; // rounding below zero
-  eig.sort().reverse();
-  return { energies: eig, rows, cols };
+  return g;
 }
 
 /**

@@ -5,6 +5,7 @@
  * eigenvectors form an orthonormal basis. The factors are balanced (each side carries √σ) so
  * neither holds all the magnitude, which keeps later quantization of either one well scaled.
  */
+import { gramOfSmallerSide } from '../analyzers/lowRank';
 
 export interface SymmetricEigen {
   /** Eigenvalues, largest first. */
@@ -185,34 +186,6 @@ export interface Factorization {
   readonly energies: Float64Array;
 }
 
-/** The Gram matrix of the smaller side: W·Wᵀ when rows ≤ cols, else Wᵀ·W. */
-async function gram(w: Float32Array, rows: number, cols: number, checkpoint: () => Promise<void>): Promise<Float64Array> {
-  const n = Math.min(rows, cols);
-  const g = new Float64Array(n * n);
-  if (rows <= cols) {
-    for (let i = 0; i < rows; i++) {
-      if (i % 32 === 0) await checkpoint();
-      for (let j = 0; j <= i; j++) {
-        let s = 0;
-        for (let k = 0; k < cols; k++) s += w[i * cols + k] * w[j * cols + k];
-        g[i * n + j] = g[j * n + i] = s;
-      }
-    }
-  } else {
-    for (let r = 0; r < rows; r++) {
-      if (r % 64 === 0) await checkpoint();
-      const base = r * cols;
-      for (let i = 0; i < cols; i++) {
-        const wi = w[base + i];
-        if (wi === 0) continue;
-        for (let j = 0; j <= i; j++) g[i * n + j] += wi * w[base + j];
-      }
-    }
-    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[j * n + i] = g[i * n + j];
-  }
-  return g;
-}
-
 /**
  * W (rows × cols, row-major) ≈ A·B at the given rank, or at the smallest rank keeping `energy`
  * of Σσ² when `rank` is a function of the energies.
@@ -225,7 +198,7 @@ export async function truncatedSvd(
   checkpoint: () => Promise<void> = async () => {},
 ): Promise<Factorization> {
   const n = Math.min(rows, cols);
-  const eig = await symmetricEigen(await gram(w, rows, cols, checkpoint), n, checkpoint);
+  const eig = await symmetricEigen(await gramOfSmallerSide(w, rows, cols, checkpoint), n, checkpoint);
   const energies = eig.values.map((x) => Math.max(0, x));
   const rank = Math.max(1, Math.min(n, chooseRank(energies)));
   const a = new Float32Array(rows * rank);

@@ -21,6 +21,7 @@ import { CNN_INPUT, smallCnn } from '../helpers/smallModels';
 import { fixedFloats, ort } from '../helpers/ort';
 import { tempDir, thirdPartyModels } from '../helpers/paths';
 import { writeNpy } from '../helpers/npyWrite';
+import { textImages } from '../helpers/textImages';
 import { outputSqnr } from '../helpers/transformRun';
 
 const runner = new OrtProcess();
@@ -117,23 +118,6 @@ test('the onnxruntime process reports a broken model as an error of the job and 
   assert.ok(Number.isFinite(ok.stats.y.max));
 });
 
-/** Synthetic text lines (as PaddleOCR normalizes them), shifted per sample. */
-function textImages(count: number, h: number, w: number, first = 0): Float32Array {
-  const out = new Float32Array(count * 3 * h * w);
-  for (let s = 0; s < count; s++) {
-    const shift = first + s;
-    for (let c = 0; c < 3; c++) {
-      for (let i = 0; i < h; i++) {
-        for (let j = 0; j < w; j++) {
-          const ink = (i + shift) % 24 > 8 && (i + shift) % 24 < 16 && ((j + shift) >> 2) % 3 !== 0 && (j * 7 + i + shift) % 11 !== 0;
-          out[((s * 3 + c) * h + i) * w + j] = ((ink ? 0.1 : 0.9) - 0.5) / 0.5;
-        }
-      }
-    }
-  }
-  return out;
-}
-
 // This small classifier is fragile under full INT8 on synthetic text (weight-only INT8 keeps 61 dB):
 // the bound guards the measured 10.9 dB and 7 of 8 decisions.
 test('static INT8 on PP-OCR cls (BatchNorms folded, percentile calibration): QLinearConv everywhere, output SQNR ≥ 8 dB, 6 of 8 decisions kept', async () => {
@@ -156,7 +140,8 @@ test('static INT8 on PP-OCR cls (BatchNorms folded, percentile calibration): QLi
   // Eight inputs from the same distribution as the calibration samples, none of them.
   const x = textImages(8, 48, 192, 8);
   const run = async (file: string) => {
-    const optimized = `${file}.optimized.onnx`;
+    // Written to the test's folder, never beside the shared model.
+    const optimized = path.join(dir, `${path.basename(file)}.optimized.onnx`);
     const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all', optimizedModelFilePath: optimized });
     const y: number[] = [];
     for (let s = 0; s < 8; s++) {

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { thirdPartyModels } from '../helpers/paths';
 import { applyAndRun, outputSqnr, runBytes } from '../helpers/transformRun';
 import { fixedFloats, ort, type Feeds } from '../helpers/ort';
+import { textImages } from '../helpers/textImages';
 
 interface Case {
   readonly feeds: () => Feeds;
@@ -33,19 +34,7 @@ const STEPS: Record<string, Record<string, unknown>> = {
   'factorize 99.9%': { transform: 'factorize', energy: 0.999 },
 };
 
-/** A synthetic page (dark strokes in lines on a light background), normalized as PaddleOCR does. */
-const textImage = (h: number, w: number) => (): Feeds => {
-  const x = new Float32Array(3 * h * w);
-  for (let c = 0; c < 3; c++) {
-    for (let i = 0; i < h; i++) {
-      for (let j = 0; j < w; j++) {
-        const ink = i % 24 > 8 && i % 24 < 16 && (j >> 2) % 3 !== 0 && (j * 7 + i) % 11 !== 0;
-        x[(c * h + i) * w + j] = ((ink ? 0.1 : 0.9) - 0.5) / 0.5;
-      }
-    }
-  }
-  return { x: new ort.Tensor('float32', x, [1, 3, h, w]) };
-};
+const textImage = (h: number, w: number) => (): Feeds => ({ x: new ort.Tensor('float32', textImages(1, h, w), [1, 3, h, w]) });
 
 const CASES: Record<string, Case> = {
   'ch_PP-OCRv4_rec_infer.onnx': { feeds: textImage(48, 160), output: 'softmax_11.tmp_0', bounds: { 'int8 per-channel': 15, 'uint8 per-tensor asymmetric': 7, 'int4 blocks of 32': 7, 'float16': 45, 'prune 20%': 11, 'prune 2:4': 4, 'channels 10%': 100, 'cluster 256': 16, 'cluster 16': 4, 'factorize 99.9%': 35 } },
