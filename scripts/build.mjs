@@ -26,7 +26,7 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
   // Native or host-provided modules are loaded at run time, never bundled.
-  external: ['vscode', 'onnxruntime-node', 'eslint'],
+  external: ['vscode', 'onnxruntime-node', 'eslint', 'sharp'],
 };
 
 const builds = [

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import type { FromRunner, ToRunner } from './protocol';
 
 type Request = ToRunner extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
-type Reply<K extends FromRunner['kind']> = Extract<FromRunner, { kind: K }>;
+/** The reply a job of kind K ends with. */
+type Reply<K> = K extends 'evaluate' ? Extract<FromRunner, { kind: 'evaluation' }> : Extract<FromRunner, { kind: K }>;
 
 /** Where the bundled runner lives: dist/ortRunner.js, found from any bundle under dist/. */
 export function defaultRunnerPath(): string {
@@ -40,19 +41,34 @@ export class OrtProcess {
     return this.child;
   }
 
-  run<R extends Request>(request: R, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<Reply<R['kind']>> {
+  /**
+   * Runs a job. `timeoutMs` bounds its wall-clock time: past it the process is killed and the
+   * job fails; the next job starts a fresh process.
+   */
+  run<R extends Request>(
+    request: R,
+    onProgress?: (done: number, total: number, samplesPerSecond?: number) => void,
+    signal?: AbortSignal,
+    timeoutMs?: number,
+  ): Promise<Reply<R['kind']>> {
     signal?.throwIfAborted();
     const child = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      const timer = timeoutMs ? setTimeout(() => {
+        cleanup();
+        child.kill();
+        reject(new Error(`the onnxruntime job took longer than ${Math.round(timeoutMs / 1000)} s and was stopped`));
+      }, timeoutMs) : undefined;
       const cleanup = (): void => {
+        if (timer) clearTimeout(timer);
         child.off('message', onMessage);
         child.off('exit', onExit);
         signal?.removeEventListener('abort', onAbort);
       };
       const onMessage = (m: FromRunner): void => {
         if (m.id !== id) return;
-        if (m.kind === 'progress') onProgress?.(m.done, m.total);
+        if (m.kind === 'progress') onProgress?.(m.done, m.total, m.samplesPerSecond);
         else {
           cleanup();
           if (m.kind === 'error') reject(new Error(`onnxruntime: ${m.message}`));

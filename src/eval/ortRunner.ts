@@ -3,7 +3,9 @@
  * summaries, never whole activations. Started by OrtProcess; exits when its parent goes away.
  */
 import * as ort from 'onnxruntime-node';
-import type { Feed, FromRunner, TensorData, ToRunner, ValueStats } from './protocol';
+import type { EvaluationResult, Feed, FromRunner, ModelRun, TensorData, ToRunner, ValueStats } from './protocol';
+import { batchOf, openDataset, type InputInfo } from './dataset';
+import { Comparison, latencySummary } from './metrics';
 
 function send(message: FromRunner): void {
   process.send?.(message);
@@ -77,7 +79,76 @@ async function latency(request: Extract<ToRunner, { kind: 'latency' }>): Promise
   }
 }
 
+async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promise<void> {
+  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: request.optimization, intraOpNumThreads: request.threads };
+  const candidate = await ort.InferenceSession.create(request.candidate, options);
+  const baseline = request.baseline ? await ort.InferenceSession.create(request.baseline, options) : undefined;
+  try {
+    const inputs: InputInfo[] = candidate.inputMetadata.map((m) => ({
+      name: m.name,
+      type: m.isTensor ? m.type : 'non-tensor',
+      shape: m.isTensor ? m.shape : [],
+    }));
+    if (baseline) {
+      const names = baseline.inputNames.slice().sort().join(', ');
+      if (names !== candidate.inputNames.slice().sort().join(', ')) throw new Error(`the baseline's inputs (${names}) differ from the candidate's (${candidate.inputNames.join(', ')})`);
+    }
+    const dataset = await openDataset(request.dataset, inputs);
+    const total = Math.min(dataset.size, request.limit ?? Infinity);
+    const dynamicBatch = inputs.every((i) => typeof i.shape[0] !== 'number' || i.shape[0] < 0);
+    const batchSize = dynamicBatch ? Math.max(1, request.batchSize) : 1;
+    const comparison = new Comparison();
+    const times = { base: [] as number[], cand: [] as number[] };
+    const started = process.hrtime.bigint();
+    const outputsOf = (out: ort.InferenceSession.OnnxValueMapType, names: readonly string[], samples: number) =>
+      names.filter((n) => out[n].type === 'float32').map((n) => ({ name: n, data: out[n].data as Float32Array, samples }));
+    const timed = async (session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, into: number[]) => {
+      const t0 = process.hrtime.bigint();
+      const out = await session.run(feeds);
+      into.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      return out;
+    };
+    for (let first = 0; first < total; first += batchSize) {
+      const count = Math.min(batchSize, total - first);
+      const samples = await Promise.all(Array.from({ length: count }, (_, k) => dataset.sample(first + k)));
+      const feeds = toOrt(batchOf(samples));
+      const labels = dataset.labelled ? samples.map((s) => s.label ?? -1) : undefined;
+      const base = baseline ? outputsOf(await timed(baseline, feeds, times.base), baseline.outputNames, count) : undefined;
+      const cand = outputsOf(await timed(candidate, feeds, times.cand), candidate.outputNames, count);
+      comparison.add(base ?? cand, cand, labels);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      send({ kind: 'progress', id: request.id, done: first + count, total, samplesPerSecond: (first + count) / seconds });
+    }
+    const c = comparison.result();
+    const run = (ms: number[], accuracy?: number, top5?: number): ModelRun => ({
+      ...(accuracy !== undefined ? { accuracy, top5 } : {}),
+      latencyMs: latencySummary(ms),
+      samplesPerSecond: ms.length ? (c.samples / ms.reduce((a, b) => a + b, 0)) * 1000 : 0,
+    });
+    const result: EvaluationResult = {
+      samples: c.samples,
+      description: dataset.description,
+      synthetic: dataset.synthetic,
+      batchSize,
+      candidate: run(times.cand, c.candidateAccuracy, c.candidateTop5),
+      ...(baseline
+        ? {
+            baseline: run(times.base, c.baselineAccuracy, c.baselineTop5),
+            agreement: c.agreement,
+            ...(c.accuracyDelta ? { accuracyDelta: c.accuracyDelta } : {}),
+            outputs: c.outputs,
+          }
+        : {}),
+    };
+    send({ kind: 'evaluation', id: request.id, result });
+  } finally {
+    await candidate.release();
+    await baseline?.release();
+  }
+}
+
 process.on('message', (message: ToRunner) => {
-  (message.kind === 'stats' ? stats(message) : latency(message)).catch((e: unknown) => send({ kind: 'error', id: message.id, message: (e as Error).message ?? String(e) }));
+  const job = message.kind === 'stats' ? stats(message) : message.kind === 'latency' ? latency(message) : evaluate(message);
+  job.catch((e: unknown) => send({ kind: 'error', id: message.id, message: (e as Error).message ?? String(e) }));
 });
 process.on('disconnect', () => process.exit(0));

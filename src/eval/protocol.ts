@@ -1,3 +1,6 @@
+import type { DatasetSpec } from './dataset';
+import type { AccuracyDelta, OutputComparison } from './metrics';
+
 /**
  * Messages between the extension host / CLI and the onnxruntime child process. onnxruntime runs
  * only there: a native crash ends that process and fails the job, never the caller.
@@ -25,11 +28,36 @@ export interface ValueStats {
 export type ToRunner =
   /** Runs `model` on every feed and summarizes the named outputs. */
   | { readonly kind: 'stats'; readonly id: number; readonly model: string; readonly feeds: readonly Feed[]; readonly outputs: readonly string[]; readonly histograms?: Readonly<Record<string, number>>; readonly bins?: number }
+  /** Runs the candidate (and the baseline, on the same batches) over a dataset and compares them. */
+  | { readonly kind: 'evaluate'; readonly id: number; readonly candidate: string; readonly baseline?: string; readonly dataset: DatasetSpec; readonly limit?: number; readonly batchSize: number; readonly threads: number; readonly optimization: 'disabled' | 'basic' | 'extended' | 'all' }
   /** Times `runs` runs of `model` on one feed with all graph optimizations (after `warmup` runs). */
   | { readonly kind: 'latency'; readonly id: number; readonly model: string; readonly feed: Feed; readonly runs: number; readonly warmup: number; readonly threads: number };
 
 export type FromRunner =
-  | { readonly kind: 'progress'; readonly id: number; readonly done: number; readonly total: number }
+  | { readonly kind: 'progress'; readonly id: number; readonly done: number; readonly total: number; readonly samplesPerSecond?: number }
+  | { readonly kind: 'evaluation'; readonly id: number; readonly result: EvaluationResult }
   | { readonly kind: 'stats'; readonly id: number; readonly stats: Record<string, ValueStats> }
   | { readonly kind: 'latency'; readonly id: number; readonly medianMs: number; readonly minMs: number; readonly outputs: Record<string, TensorData> }
   | { readonly kind: 'error'; readonly id: number; readonly message: string };
+
+export interface ModelRun {
+  /** Top-1 and top-5 accuracy against the labels (absent without labels). */
+  readonly accuracy?: number;
+  readonly top5?: number;
+  /** Per batch. */
+  readonly latencyMs: { readonly median: number; readonly p90: number };
+  readonly samplesPerSecond: number;
+}
+
+export interface EvaluationResult {
+  readonly samples: number;
+  readonly description: string;
+  /** No data was given: the figures are fidelity on synthetic inputs, not accuracy. */
+  readonly synthetic: boolean;
+  readonly batchSize: number;
+  readonly candidate: ModelRun;
+  readonly baseline?: ModelRun;
+  readonly agreement?: number;
+  readonly accuracyDelta?: AccuracyDelta;
+  readonly outputs?: readonly OutputComparison[];
+}

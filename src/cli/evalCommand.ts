@@ -1,0 +1,101 @@
+/** `onnx-compress eval MODEL [--baseline BASE.onnx] [--data DATA | --images ROOT ...] [--json]` */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OnnxError } from '../core/errors';
+import { OrtProcess } from '../eval/ortProcess';
+import type { DatasetSpec } from '../eval/dataset';
+import type { EvaluationResult, ModelRun } from '../eval/protocol';
+import { humanBytes, table } from '../report/format';
+
+export interface EvalOptions {
+  baseline?: string;
+  dataset: DatasetSpec;
+  limit?: number;
+  batchSize: number;
+  threads: number;
+  optimization: 'disabled' | 'basic' | 'extended' | 'all';
+  timeoutSeconds: number;
+  json: boolean;
+}
+
+export interface EvalReport extends EvaluationResult {
+  readonly candidate: ModelRun & { readonly fileBytes: number };
+  readonly baseline?: ModelRun & { readonly fileBytes: number };
+}
+
+function fileBytes(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    throw new OnnxError('io', 'cannot be read', file);
+  }
+}
+
+export async function runEval(file: string, options: EvalOptions, out: (text: string) => void, progress?: (line: string) => void): Promise<EvalReport> {
+  const candidateBytes = fileBytes(file);
+  const baselineBytes = options.baseline ? fileBytes(options.baseline) : undefined;
+  const runner = new OrtProcess();
+  let result: EvaluationResult;
+  try {
+    const reply = await runner.run(
+      {
+        kind: 'evaluate',
+        candidate: path.resolve(file),
+        baseline: options.baseline && path.resolve(options.baseline),
+        dataset: options.dataset,
+        limit: options.limit,
+        batchSize: options.batchSize,
+        threads: options.threads,
+        optimization: options.optimization,
+      },
+      (done, total, rate) => progress?.(`${done}/${total} samples${rate ? `, ${rate.toFixed(1)}/s` : ''}`),
+      undefined,
+      options.timeoutSeconds * 1000,
+    );
+    result = reply.result;
+  } finally {
+    runner.dispose();
+  }
+  const { baseline, ...rest } = result;
+  const report: EvalReport = {
+    ...rest,
+    candidate: { ...result.candidate, fileBytes: candidateBytes },
+    ...(baseline && baselineBytes !== undefined ? { baseline: { ...baseline, fileBytes: baselineBytes } } : {}),
+  };
+  out(options.json ? JSON.stringify(report, null, 2) : evalText(report));
+  return report;
+}
+
+const pct = (v: number | undefined): string => (v === undefined ? '—' : `${(v * 100).toFixed(2)}%`);
+
+function evalText(r: EvalReport): string {
+  const lines = [`${r.description}${r.synthetic ? '' : ''}; batch ${r.batchSize}`];
+  const runs = [...(r.baseline ? [['baseline', r.baseline] as const] : []), ['candidate', r.candidate] as const];
+  lines.push(
+    table(
+      ['model', 'top-1', 'top-5', 'latency median', 'p90', 'samples/s', 'file'],
+      runs.map(([name, m]) => [name, pct(m.accuracy), pct(m.top5), `${m.latencyMs.median.toFixed(2)} ms`, `${m.latencyMs.p90.toFixed(2)} ms`, m.samplesPerSecond.toFixed(1), humanBytes(m.fileBytes)]),
+      new Set([1, 2, 3, 4, 5, 6]),
+    ),
+  );
+  if (r.agreement !== undefined) lines.push(`top-1 agreement ${pct(r.agreement)}`);
+  if (r.accuracyDelta) {
+    const d = r.accuracyDelta;
+    const noise = d.ci95[0] <= 0 && d.ci95[1] >= 0;
+    lines.push(
+      `accuracy change ${(d.value * 100).toFixed(2)} pt, 95% CI [${(d.ci95[0] * 100).toFixed(2)}, ${(d.ci95[1] * 100).toFixed(2)}] pt ` +
+        `(McNemar p = ${d.pValue.toPrecision(3)}; ${noise ? 'within noise' : 'a real difference'})`,
+    );
+  }
+  if (r.outputs?.length) {
+    lines.push(
+      table(
+        ['output', 'max |err|', 'mean |err|', 'SQNR', 'cosine', 'KL'],
+        r.outputs.map((o) => [o.name, o.maxAbsError.toPrecision(4), o.meanAbsError.toPrecision(4), o.sqnrDb === null ? 'exact' : `${o.sqnrDb.toFixed(1)} dB`, o.cosine.toFixed(6), o.klDivergence.toPrecision(4)]),
+        new Set([1, 2, 3, 4, 5]),
+      ),
+    );
+  }
+  if (r.synthetic) lines.push('No data given: these figures are fidelity on synthetic inputs, not accuracy.');
+  return lines.join('\n');
+}

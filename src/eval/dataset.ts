@@ -1,0 +1,265 @@
+/**
+ * Evaluation data, as people have it: NumPy arrays (a `.npz` with a key per model input, or a
+ * folder of `<input>.npy`; labels as `labels`), image folders in the ImageFolder layout
+ * (`root/<class>/<image>`, decoded and preprocessed with sharp), or synthetic inputs when there is
+ * no data (reported as fidelity on synthetic inputs, not accuracy). Everything is checked against
+ * the model's inputs before any inference runs.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OnnxError } from '../core/errors';
+import { npyToFloat32, parseNpy, parseNpz, type NpyArray } from '../core/npy';
+import type { TensorData } from './protocol';
+
+export interface ImagePreprocess {
+  /** Resize so the shorter side is this long (aspect kept), or to exactly [width, height]. */
+  readonly resize?: number | readonly [number, number];
+  /** Center crop [width, height] after resizing. */
+  readonly crop?: readonly [number, number];
+  /** Multiplies the 0..255 pixel values first (e.g. 1/255). */
+  readonly scale: number;
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+  readonly channels: 'rgb' | 'bgr';
+  readonly layout: 'nchw' | 'nhwc';
+}
+
+export const DEFAULT_PREPROCESS: ImagePreprocess = {
+  resize: 256,
+  crop: [224, 224],
+  scale: 1 / 255,
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+  channels: 'rgb',
+  layout: 'nchw',
+};
+
+export type DatasetSpec =
+  | { readonly kind: 'numpy'; readonly path: string; readonly labels?: string }
+  | { readonly kind: 'images'; readonly root: string; readonly preprocess: ImagePreprocess; readonly input?: string }
+  | { readonly kind: 'synthetic'; readonly samples: number; readonly seed: number; readonly shapes?: Readonly<Record<string, readonly number[]>> };
+
+/** A model input as onnxruntime describes it. */
+export interface InputInfo {
+  readonly name: string;
+  readonly type: string;
+  /** Dims; symbolic ones as strings or -1. */
+  readonly shape: readonly (number | string)[];
+}
+
+export interface Sample {
+  /** One sample per input, with a leading batch dim of 1. */
+  readonly feed: Record<string, TensorData>;
+  readonly label?: number;
+}
+
+export interface Dataset {
+  readonly size: number;
+  readonly labelled: boolean;
+  readonly synthetic: boolean;
+  readonly description: string;
+  sample(i: number): Promise<Sample>;
+}
+
+const fixedDim = (d: number | string): number | undefined => (typeof d === 'number' && d > 0 ? d : undefined);
+
+function expectShape(input: InputInfo, sampleDims: readonly number[], where: string): void {
+  const want = input.shape.slice(1);
+  const shown = `[${input.shape.map((d) => (fixedDim(d) ?? (typeof d === 'string' ? d : '?'))).join(', ')}]`;
+  if (sampleDims.length !== want.length || want.some((d, i) => fixedDim(d) !== undefined && fixedDim(d) !== sampleDims[i])) {
+    throw new OnnxError('shape-mismatch', `has samples of shape [${sampleDims.join(', ')}]; input '${input.name}' expects ${shown} (first dim: batch)`, where);
+  }
+}
+
+function tensorOf(a: NpyArray, input: InputInfo, index: number, where: string): TensorData {
+  const perSample = a.shape.slice(1).reduce((x, y) => x * y, 1);
+  const dims = [1, ...a.shape.slice(1)];
+  const bytesPer = a.data.length / Math.max(1, a.shape.reduce((x, y) => x * y, 1));
+  const slice = a.data.subarray(index * perSample * bytesPer, (index + 1) * perSample * bytesPer);
+  const one = { ...a, shape: [perSample], data: slice };
+  switch (input.type) {
+    case 'float32':
+      return { type: 'float32', dims, data: npyToFloat32(one) };
+    case 'int64': {
+      if (a.dtype !== 'int64' && a.dtype !== 'int32') throw new OnnxError('shape-mismatch', `is ${a.dtype}; input '${input.name}' is int64`, where);
+      return { type: 'int64', dims, data: BigInt64Array.from(npyToFloat32(one), (v) => BigInt(Math.round(v))) };
+    }
+    default:
+      throw new OnnxError('unsupported', `input '${input.name}' is ${input.type}; float32 and int64 inputs are supported`, where);
+  }
+}
+
+function labelsFrom(a: NpyArray | undefined, where: string): Int32Array | undefined {
+  if (!a) return undefined;
+  if (a.shape.length !== 1 || !['int64', 'int32', 'uint8', 'int16', 'uint16', 'int8'].includes(a.dtype)) {
+    throw new OnnxError('shape-mismatch', `labels must be a 1-D array of integer class ids, not ${a.dtype} [${a.shape.join(', ')}]`, where);
+  }
+  return Int32Array.from(npyToFloat32(a));
+}
+
+function numpyDataset(spec: Extract<DatasetSpec, { kind: 'numpy' }>, inputs: readonly InputInfo[]): Dataset {
+  const arrays = new Map<string, NpyArray>();
+  let labels: Int32Array | undefined;
+  const where = spec.path;
+  const safe = (n: string) => n.replace(/[^A-Za-z0-9._-]/g, '_');
+  if (fs.statSync(spec.path, { throwIfNoEntry: false })?.isDirectory()) {
+    for (const input of inputs) {
+      const file = path.join(spec.path, `${safe(input.name)}.npy`);
+      if (!fs.existsSync(file)) throw new OnnxError('io', `has no ${path.basename(file)} for input '${input.name}'`, where);
+      arrays.set(input.name, parseNpy(fs.readFileSync(file), file));
+    }
+    const labelFile = spec.labels ?? path.join(spec.path, 'labels.npy');
+    if (fs.existsSync(labelFile)) labels = labelsFrom(parseNpy(fs.readFileSync(labelFile), labelFile), labelFile);
+  } else {
+    if (!fs.existsSync(spec.path)) throw new OnnxError('io', 'does not exist', where);
+    const npz = parseNpz(fs.readFileSync(spec.path), where);
+    for (const input of inputs) {
+      const a = npz.get(input.name) ?? npz.get(safe(input.name));
+      if (!a) throw new OnnxError('io', `has no array '${input.name}' for that model input (it has ${[...npz.keys()].join(', ')})`, where);
+      arrays.set(input.name, a);
+    }
+    if (spec.labels) labels = labelsFrom(parseNpy(fs.readFileSync(spec.labels), spec.labels), spec.labels);
+    else labels = labelsFrom(npz.get('labels'), where);
+  }
+  const sizes = inputs.map((i) => arrays.get(i.name)!.shape[0] ?? 0);
+  const size = Math.min(...sizes);
+  if (sizes.some((s) => s !== size)) throw new OnnxError('shape-mismatch', `inputs hold different numbers of samples (${sizes.join(', ')})`, where);
+  for (const input of inputs) expectShape(input, arrays.get(input.name)!.shape.slice(1), where);
+  if (labels && labels.length < size) throw new OnnxError('shape-mismatch', `has ${labels.length} labels for ${size} samples`, where);
+  return {
+    size,
+    labelled: !!labels,
+    synthetic: false,
+    description: `${size} samples from ${path.basename(spec.path)}${labels ? ' with labels' : ''}`,
+    sample: async (i) => ({
+      feed: Object.fromEntries(inputs.map((input) => [input.name, tensorOf(arrays.get(input.name)!, input, i, where)])),
+      label: labels?.[i],
+    }),
+  };
+}
+
+const IMAGE = /\.(png|jpe?g|webp|gif|tiff?|bmp)$/i;
+
+async function imageDataset(spec: Extract<DatasetSpec, { kind: 'images' }>, inputs: readonly InputInfo[]): Promise<Dataset> {
+  const input = spec.input ? inputs.find((i) => i.name === spec.input) : inputs.length === 1 ? inputs[0] : undefined;
+  if (!input) throw new OnnxError('unsupported', `the model has inputs ${inputs.map((i) => `'${i.name}'`).join(', ')}: say which one takes the images`, spec.root);
+  if (!fs.statSync(spec.root, { throwIfNoEntry: false })?.isDirectory()) throw new OnnxError('io', 'is not a folder', spec.root);
+  const classes = fs.readdirSync(spec.root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const files: { file: string; label: number }[] = [];
+  classes.forEach((c, label) => {
+    for (const f of fs.readdirSync(path.join(spec.root, c)).sort()) if (IMAGE.test(f)) files.push({ file: path.join(spec.root, c, f), label });
+  });
+  if (files.length === 0) throw new OnnxError('io', 'holds no images in <class>/<image> folders', spec.root);
+  const p = spec.preprocess;
+  const [width, height] = p.crop ?? (Array.isArray(p.resize) ? p.resize : [undefined, undefined]);
+  if (!width || !height) throw new OnnxError('unsupported', 'preprocessing must end at a fixed size: give crop, or resize as [width, height]', spec.root);
+  expectShape(input, p.layout === 'nchw' ? [3, height, width] : [height, width, 3], spec.root);
+  // sharp is loaded only here: a native module, used in the evaluation process.
+  const sharp = (await import('sharp')).default;
+  return {
+    size: files.length,
+    labelled: true,
+    synthetic: false,
+    description: `${files.length} images in ${classes.length} classes from ${path.basename(spec.root)}`,
+    sample: async (i) => {
+      const { file, label } = files[i];
+      let img = sharp(file).removeAlpha().toColourspace('srgb');
+      if (typeof p.resize === 'number') {
+        const meta = await sharp(file).metadata();
+        const short = Math.min(meta.width ?? 1, meta.height ?? 1);
+        const f = p.resize / short;
+        img = img.resize(Math.round((meta.width ?? 1) * f), Math.round((meta.height ?? 1) * f), { fit: 'fill' });
+      } else if (p.resize) img = img.resize(p.resize[0], p.resize[1], { fit: 'fill' });
+      let { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+      if (p.crop) {
+        const left = Math.max(0, Math.floor((info.width - width) / 2));
+        const top = Math.max(0, Math.floor((info.height - height) / 2));
+        if (info.width < width || info.height < height) throw new OnnxError('shape-mismatch', `is ${info.width}×${info.height} after resizing, smaller than the ${width}×${height} crop`, file);
+        ({ data, info } = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels as 3 } })
+          .extract({ left, top, width, height })
+          .raw()
+          .toBuffer({ resolveWithObject: true }));
+      }
+      return { feed: { [input.name]: { type: 'float32', dims: [1, ...(p.layout === 'nchw' ? [3, height, width] : [height, width, 3])], data: toTensor(data, width, height, p) } }, label };
+    },
+  };
+}
+
+/** HWC RGB bytes → normalized float tensor in the requested channel order and layout. */
+export function toTensor(rgb: Uint8Array, width: number, height: number, p: ImagePreprocess): Float32Array {
+  const out = new Float32Array(3 * width * height);
+  const plane = width * height;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const pixel = y * width + x;
+      for (let c = 0; c < 3; c++) {
+        const source = p.channels === 'rgb' ? c : 2 - c;
+        const v = (rgb[pixel * 3 + source] * p.scale - p.mean[c]) / p.std[c];
+        out[p.layout === 'nchw' ? c * plane + pixel : pixel * 3 + c] = v;
+      }
+    }
+  }
+  return out;
+}
+
+function syntheticDataset(spec: Extract<DatasetSpec, { kind: 'synthetic' }>, inputs: readonly InputInfo[]): Dataset {
+  const dimsOf = (input: InputInfo): number[] => {
+    const given = spec.shapes?.[input.name];
+    if (given) return [1, ...given.slice(1)];
+    const rest = input.shape.slice(1).map(fixedDim);
+    if (rest.some((d) => d === undefined)) {
+      throw new OnnxError('unsupported', `input '${input.name}' has symbolic dims [${input.shape.join(', ')}]: give its shape for synthetic inputs`, 'synthetic data');
+    }
+    return [1, ...(rest as number[])];
+  };
+  const shapes = new Map(inputs.map((i) => [i.name, dimsOf(i)]));
+  for (const i of inputs) {
+    if (i.type !== 'float32') throw new OnnxError('unsupported', `input '${i.name}' is ${i.type}: synthetic inputs are float32 only; give data`, 'synthetic data');
+  }
+  return {
+    size: spec.samples,
+    labelled: false,
+    synthetic: true,
+    description: `${spec.samples} synthetic inputs (uniform in [-1, 1), seed ${spec.seed}): fidelity on synthetic inputs, not accuracy`,
+    sample: async (index) => {
+      let s = (spec.seed * 2654435761 + index * 40503) >>> 0;
+      const random = (): number => {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        return s / 2 ** 31 - 1;
+      };
+      return {
+        feed: Object.fromEntries(
+          inputs.map((i) => {
+            const dims = shapes.get(i.name)!;
+            return [i.name, { type: 'float32' as const, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, random) }];
+          }),
+        ),
+      };
+    },
+  };
+}
+
+export async function openDataset(spec: DatasetSpec, inputs: readonly InputInfo[]): Promise<Dataset> {
+  switch (spec.kind) {
+    case 'numpy':
+      return numpyDataset(spec, inputs);
+    case 'images':
+      return imageDataset(spec, inputs);
+    case 'synthetic':
+      return syntheticDataset(spec, inputs);
+  }
+}
+
+/** Concatenates samples along the batch dim. */
+export function batchOf(samples: readonly Sample[]): Record<string, TensorData> {
+  const first = samples[0].feed;
+  return Object.fromEntries(
+    Object.entries(first).map(([name, t]) => {
+      if (samples.length === 1) return [name, t];
+      const per = t.data.length;
+      const data = t.type === 'int64' ? new BigInt64Array(per * samples.length) : new Float32Array(per * samples.length);
+      samples.forEach((s, i) => (data as Float32Array).set(s.feed[name].data as Float32Array, i * per));
+      return [name, { type: t.type, dims: [samples.length, ...t.dims.slice(1)], data }];
+    }),
+  );
+}
