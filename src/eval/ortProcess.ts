@@ -30,7 +30,7 @@ export class OrtProcess {
   constructor(private readonly runnerPath = defaultRunnerPath()) {}
 
   private start(): ChildProcess {
-    if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
+    if (this.child?.connected) return this.child;
     this.child = fork(this.runnerPath, [], {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -57,7 +57,7 @@ export class OrtProcess {
     return new Promise((resolve, reject) => {
       const timer = timeoutMs ? setTimeout(() => {
         cleanup();
-        child.kill();
+        this.discard(child);
         reject(new Error(`the onnxruntime job took longer than ${Math.round(timeoutMs / 1000)} s and was stopped`));
       }, timeoutMs) : undefined;
       const cleanup = (): void => {
@@ -82,14 +82,30 @@ export class OrtProcess {
       };
       const onAbort = (): void => {
         cleanup();
-        child.kill();
+        this.discard(child);
         reject(signal?.reason ?? new Error('cancelled'));
       };
       child.on('message', onMessage);
       child.on('exit', onExit);
       signal?.addEventListener('abort', onAbort, { once: true });
-      child.send({ ...request, id } as ToRunner);
+      child.send({ ...request, id } as ToRunner, (error) => {
+        if (!error) return;
+        cleanup();
+        this.discard(child);
+        reject(new Error(`the onnxruntime process could not take the job (${error.message})`));
+      });
     });
+  }
+
+  /** The running child's process id (for diagnostics and tests), if one is running. */
+  get pid(): number | undefined {
+    return this.child?.connected ? this.child.pid : undefined;
+  }
+
+  /** Stops a child; the next job starts a fresh one. */
+  private discard(child: ChildProcess): void {
+    child.kill();
+    if (this.child === child) this.child = undefined;
   }
 
   dispose(): void {
