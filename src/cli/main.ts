@@ -9,6 +9,8 @@ import type { DatasetSpec } from '../eval/dataset';
 import { runAnalyze, type AnalyzeOptions } from './analyzeCommand';
 import { runApply, type ApplyOptions } from './applyCommand';
 import { runEval, type EvalOptions } from './evalCommand';
+import { runSensitivity } from './sensitivityCommand';
+import { parseStep } from '../transforms/recipe';
 import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../eval/dataset';
 
 const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--dim NAME=VALUE]... [--shape INPUT=DxDx...]... [--debug]
@@ -16,7 +18,9 @@ const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [-
        onnx-compress eval MODEL [--baseline BASE.onnx] [--data DATA.npz|DIR [--labels LABELS.npy]]
                      [--images ROOT [--input NAME] [--resize N|WxH] [--crop WxH] [--scale S] [--mean R,G,B] [--std R,G,B] [--bgr] [--nhwc]]
                      [--samples N] [--shape INPUT=DxD...] [--limit N] [--batch N] [--threads N] [--optimization disabled|basic|extended|all]
-                     [--timeout SECONDS] [--json] [--debug]`;
+                     [--timeout SECONDS] [--json] [--debug]
+       onnx-compress sensitivity MODEL --transform '{"transform": ...recipe step}' [data options as for eval] [--limit N]
+                     [--target-bytes N | --target-ratio R] [--plan PLAN.json] [--json] [--debug]`;
 
 class UsageError extends Error {}
 
@@ -72,70 +76,52 @@ async function main(argv: string[]): Promise<number> {
         await runApply(positional[0], options as ApplyOptions, (t) => process.stdout.write(t + '\n'));
         return 0;
       }
-      case 'eval': {
+      case 'eval':
+      case 'sensitivity': {
         const positional: string[] = [];
-        let data: string | undefined;
-        let labels: string | undefined;
-        let images: string | undefined;
-        let input: string | undefined;
-        let samples = 32;
-        const shapes: Record<string, number[]> = {};
-        const pre: { -readonly [K in keyof ImagePreprocess]: ImagePreprocess[K] } = { ...DEFAULT_PREPROCESS };
+        const data = new DataOptions();
         const options: Omit<EvalOptions, 'dataset'> = { batchSize: 8, threads: 1, optimization: 'all', timeoutSeconds: 3600, json: false };
-        const size = (v: string | undefined, option: string): [number, number] => {
-          const m = /^(\d+)x(\d+)$/.exec(v ?? '');
-          if (!m) usage(`${option} needs WIDTHxHEIGHT, e.g. 224x224`);
-          return [positiveNumber(m[1], option, true), positiveNumber(m[2], option, true)];
-        };
-        const triple = (v: string | undefined, option: string): [number, number, number] => {
-          const parts = (v ?? '').split(',').map(Number);
-          if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x))) usage(`${option} needs three numbers, e.g. 0.485,0.456,0.406`);
-          return parts as [number, number, number];
-        };
+        let transform: string | undefined;
+        let targetBytes: number | undefined;
+        let targetRatio: number | undefined;
+        let planFile: string | undefined;
         for (let i = 0; i < rest.length; i++) {
           const a = rest[i];
+          if (data.take(a, () => rest[++i])) continue;
           if (a === '--json') options.json = true;
-          else if (a === '--baseline') options.baseline = rest[++i] ?? usage('--baseline needs a model');
-          else if (a === '--data') data = rest[++i] ?? usage('--data needs a .npz file or a folder of .npy files');
-          else if (a === '--labels') labels = rest[++i] ?? usage('--labels needs a .npy file');
-          else if (a === '--images') images = rest[++i] ?? usage('--images needs a folder of <class>/<image> files');
-          else if (a === '--input') input = rest[++i] ?? usage('--input needs an input name');
-          else if (a === '--resize') {
-            const v = rest[++i];
-            pre.resize = /^\d+$/.test(v ?? '') ? positiveNumber(v, '--resize', true) : size(v, '--resize');
-          } else if (a === '--crop') pre.crop = size(rest[++i], '--crop');
-          else if (a === '--no-crop') pre.crop = undefined;
-          else if (a === '--scale') pre.scale = positiveNumber(rest[++i], '--scale', false);
-          else if (a === '--mean') pre.mean = triple(rest[++i], '--mean');
-          else if (a === '--std') pre.std = triple(rest[++i], '--std');
-          else if (a === '--bgr') pre.channels = 'bgr';
-          else if (a === '--nhwc') pre.layout = 'nhwc';
-          else if (a === '--samples') samples = positiveNumber(rest[++i], '--samples', true);
-          else if (a === '--shape') {
-            const m = /^(.+)=(\d+(?:x\d+)*)$/.exec(rest[++i] ?? '');
-            if (!m) usage('--shape needs INPUT=DIMS, e.g. --shape input=1x3x224x224');
-            shapes[m[1]] = m[2].split('x').map((d) => positiveNumber(d, '--shape', true));
-          } else if (a === '--limit') options.limit = positiveNumber(rest[++i], '--limit', true);
+          else if (a === '--baseline' && command === 'eval') options.baseline = rest[++i] ?? usage('--baseline needs a model');
+          else if (a === '--limit') options.limit = positiveNumber(rest[++i], '--limit', true);
           else if (a === '--batch') options.batchSize = positiveNumber(rest[++i], '--batch', true);
           else if (a === '--threads') options.threads = positiveNumber(rest[++i], '--threads', true);
-          else if (a === '--timeout') options.timeoutSeconds = positiveNumber(rest[++i], '--timeout', false);
-          else if (a === '--optimization') {
+          else if (a === '--timeout' && command === 'eval') options.timeoutSeconds = positiveNumber(rest[++i], '--timeout', false);
+          else if (a === '--optimization' && command === 'eval') {
             const level = rest[++i];
             if (level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') usage('--optimization takes disabled, basic, extended or all');
             options.optimization = level;
-          } else if (a.startsWith('--')) usage(`unknown option ${a}`);
+          } else if (a === '--transform' && command === 'sensitivity') transform = rest[++i] ?? usage('--transform needs a recipe step as JSON');
+          else if (a === '--target-bytes' && command === 'sensitivity') targetBytes = positiveNumber(rest[++i], '--target-bytes', false);
+          else if (a === '--target-ratio' && command === 'sensitivity') targetRatio = positiveNumber(rest[++i], '--target-ratio', false);
+          else if (a === '--plan' && command === 'sensitivity') planFile = rest[++i] ?? usage('--plan needs a file');
+          else if (a.startsWith('--')) usage(`unknown option ${a} for ${command}`);
           else positional.push(a);
         }
-        if (positional.length !== 1) usage('eval takes exactly one MODEL');
-        if (data && images) usage('give --data or --images, not both');
-        const dataset: DatasetSpec = data
-          ? { kind: 'numpy', path: path.resolve(data), ...(labels ? { labels: path.resolve(labels) } : {}) }
-          : images
-            ? { kind: 'images', root: path.resolve(images), preprocess: pre, ...(input ? { input } : {}) }
-            : { kind: 'synthetic', samples, seed: 1, shapes };
-        await runEval(positional[0], { ...options, dataset }, (t) => process.stdout.write(t + '\n'), (line) => {
-          if (process.stderr.isTTY) process.stderr.write(`\r${line}   `);
-        });
+        if (positional.length !== 1) usage(`${command} takes exactly one MODEL`);
+        const dataset = data.spec();
+        if (command === 'eval') {
+          await runEval(positional[0], { ...options, dataset }, (t) => process.stdout.write(t + '\n'), progressLine);
+        } else {
+          if (!transform) usage('sensitivity needs --transform \'{"transform": "quantize", ...}\'');
+          let step: unknown;
+          try {
+            step = JSON.parse(transform);
+          } catch {
+            usage('--transform must be a recipe step in JSON');
+          }
+          await runSensitivity(positional[0], {
+            step: parseStep(step, '--transform'), dataset, limit: options.limit ?? 64, batchSize: options.batchSize, threads: options.threads,
+            targetBytes, targetRatio, planFile, json: options.json,
+          }, (t) => process.stdout.write(t + '\n'), progressLine);
+        }
         if (process.stderr.isTTY) process.stderr.write('\n');
         return 0;
       }
@@ -153,6 +139,69 @@ async function main(argv: string[]): Promise<number> {
     else if (e instanceof OnnxError) process.stderr.write(`error: ${e.message}\n`);
     else process.stderr.write(`error: ${(e as Error).message ?? e} (run with --debug for details)\n`);
     return 2;
+  }
+}
+
+function progressLine(line: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r${line}   `);
+}
+
+/** The options that say where evaluation data comes from (shared by eval and sensitivity). */
+class DataOptions {
+  private data?: string;
+  private labels?: string;
+  private images?: string;
+  private input?: string;
+  private samples = 32;
+  private readonly shapes: Record<string, number[]> = {};
+  private readonly pre: { -readonly [K in keyof ImagePreprocess]: ImagePreprocess[K] } = { ...DEFAULT_PREPROCESS };
+
+  /** Consumes `option` (and its value through `next`) if it is a data option. */
+  take(option: string, next: () => string | undefined): boolean {
+    const size = (v: string | undefined): [number, number] => {
+      const m = /^(\d+)x(\d+)$/.exec(v ?? '');
+      if (!m) usage(`${option} needs WIDTHxHEIGHT, e.g. 224x224`);
+      return [positiveNumber(m[1], option, true), positiveNumber(m[2], option, true)];
+    };
+    const triple = (v: string | undefined): [number, number, number] => {
+      const parts = (v ?? '').split(',').map(Number);
+      if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x))) usage(`${option} needs three numbers, e.g. 0.485,0.456,0.406`);
+      return parts as [number, number, number];
+    };
+    switch (option) {
+      case '--data': this.data = next() ?? usage('--data needs a .npz file or a folder of .npy files'); return true;
+      case '--labels': this.labels = next() ?? usage('--labels needs a .npy file'); return true;
+      case '--images': this.images = next() ?? usage('--images needs a folder of <class>/<image> files'); return true;
+      case '--input': this.input = next() ?? usage('--input needs an input name'); return true;
+      case '--resize': {
+        const v = next();
+        this.pre.resize = /^\d+$/.test(v ?? '') ? positiveNumber(v, '--resize', true) : size(v);
+        return true;
+      }
+      case '--crop': this.pre.crop = size(next()); return true;
+      case '--no-crop': this.pre.crop = undefined; return true;
+      case '--scale': this.pre.scale = positiveNumber(next(), '--scale', false); return true;
+      case '--mean': this.pre.mean = triple(next()); return true;
+      case '--std': this.pre.std = triple(next()); return true;
+      case '--bgr': this.pre.channels = 'bgr'; return true;
+      case '--nhwc': this.pre.layout = 'nhwc'; return true;
+      case '--samples': this.samples = positiveNumber(next(), '--samples', true); return true;
+      case '--shape': {
+        const m = /^(.+)=(\d+(?:x\d+)*)$/.exec(next() ?? '');
+        if (!m) usage('--shape needs INPUT=DIMS, e.g. --shape input=1x3x224x224');
+        this.shapes[m[1]] = m[2].split('x').map((d) => positiveNumber(d, '--shape', true));
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  spec(): DatasetSpec {
+    if (this.data && this.images) usage('give --data or --images, not both');
+    if (this.data) return { kind: 'numpy', path: path.resolve(this.data), ...(this.labels ? { labels: path.resolve(this.labels) } : {}) };
+    if (this.images) return { kind: 'images', root: path.resolve(this.images), preprocess: this.pre, ...(this.input ? { input: this.input } : {}) };
+    return { kind: 'synthetic', samples: this.samples, seed: 1, shapes: this.shapes };
   }
 }
 

@@ -1,0 +1,154 @@
+/**
+ * Sensitivity analysis: one transform applied to one layer at a time, each result run against the
+ * original on the same samples in the onnxruntime process; layers ranked from least to most
+ * harmful, and a plan — the layers to transform — that reaches a size target with the least
+ * estimated loss (noise-to-signal ratios of independent layers add up). Results are cached per
+ * model version (the file's SHA-256), step, data and sample count.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openModel } from '../core/onnx/model';
+import { saveModel } from '../core/onnx/writeModel';
+import { attributeLayers } from '../analyzers/layers';
+import { applyStep, stateOf, storedBytes } from '../transforms/apply';
+import { stepToJson, type RecipeStep } from '../transforms/recipe';
+import { layerName, selectLayers } from '../transforms/targets';
+import type { DatasetSpec } from './dataset';
+import { OrtProcess } from './ortProcess';
+
+export interface SensitivityOptions {
+  readonly step: RecipeStep;
+  readonly dataset: DatasetSpec;
+  readonly limit: number;
+  readonly batchSize: number;
+  readonly threads: number;
+  /** Weight bytes the plan must reach (at most). */
+  readonly targetBytes?: number;
+  readonly cacheDir?: string;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (done: number, total: number, layer: string) => void;
+}
+
+export interface LayerSensitivity {
+  readonly layer: string;
+  readonly opType: string;
+  /** Weight bytes of the model saved by transforming this layer alone. */
+  readonly bytesSaved: number;
+  /** Output SQNR (first output) against the original; null when identical. */
+  readonly sqnrDb: number | null;
+  readonly agreement: number;
+  readonly skipped?: string;
+}
+
+export interface SensitivityResult {
+  readonly model: string;
+  readonly step: Record<string, unknown>;
+  readonly samples: number;
+  readonly description: string;
+  readonly synthetic: boolean;
+  readonly weightBytes: number;
+  /** Least harmful first; skipped layers last. */
+  readonly layers: readonly LayerSensitivity[];
+  readonly plan: {
+    readonly layers: readonly string[];
+    readonly weightBytesAfter: number;
+    /** Estimated from the per-layer noise added up; null when nothing changes. */
+    readonly estimatedSqnrDb: number | null;
+    readonly meetsTarget: boolean;
+    /** The recipe step that applies the plan. */
+    readonly step: Record<string, unknown>;
+  };
+}
+
+const noiseRatio = (sqnrDb: number | null): number => (sqnrDb === null ? 0 : 10 ** (-sqnrDb / 10));
+
+export async function analyzeSensitivity(file: string, options: SensitivityOptions, runner = new OrtProcess()): Promise<SensitivityResult> {
+  const model = openModel(file);
+  const state = stateOf(model.proto, model.dir);
+  const layers = selectLayers(attributeLayers(state.index), options.step.layers, options.step.exclude);
+  const version = createHash('sha256').update(model.bytes).digest('hex');
+  const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'onnx-compress-sensitivity');
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-sensitivity-'));
+  const results: LayerSensitivity[] = [];
+  let samples = 0;
+  let description = '';
+  let synthetic = false;
+  try {
+    for (const [i, layer] of layers.entries()) {
+      options.signal?.throwIfAborted();
+      const name = layerName(layer);
+      options.onProgress?.(i, layers.length, name);
+      const step = { ...options.step, layers: [name], exclude: [] };
+      const key = createHash('sha256')
+        .update(JSON.stringify([version, stepToJson(step), options.dataset, options.limit]))
+        .digest('hex');
+      const cached = path.join(cacheDir, `${key}.json`);
+      if (fs.existsSync(cached)) {
+        const hit = JSON.parse(fs.readFileSync(cached, 'utf8')) as { entry: LayerSensitivity; samples: number; description: string; synthetic: boolean };
+        results.push(hit.entry);
+        ({ samples, description, synthetic } = hit);
+        continue;
+      }
+      const edit = await applyStep(state, step, options.signal);
+      const opType = layer.node.node.opType ?? '';
+      if (edit.result.changed.length === 0) {
+        results.push({ layer: name, opType, bytesSaved: 0, sqnrDb: null, agreement: 1, skipped: edit.result.skipped[0]?.reason ?? 'unchanged' });
+        continue;
+      }
+      const candidate = path.join(work, 'candidate.onnx');
+      await saveModel(edit.after, candidate);
+      const { result } = await runner.run(
+        { kind: 'evaluate', candidate, baseline: model.file!, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, optimization: 'all' },
+        undefined,
+        options.signal,
+      );
+      const entry: LayerSensitivity = {
+        layer: name,
+        opType,
+        bytesSaved: edit.result.bytesBefore - edit.result.bytesAfter,
+        sqnrDb: result.outputs?.[0]?.sqnrDb ?? null,
+        agreement: result.agreement ?? 1,
+      };
+      ({ samples, description, synthetic } = result);
+      fs.writeFileSync(cached, JSON.stringify({ entry, samples, description, synthetic }));
+      results.push(entry);
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  options.onProgress?.(layers.length, layers.length, '');
+
+  const weightBytes = storedBytes(state);
+  const useful = results.filter((r) => !r.skipped && r.bytesSaved > 0);
+  const ranked = [...useful].sort((a, b) => (b.sqnrDb ?? Infinity) - (a.sqnrDb ?? Infinity) || b.bytesSaved - a.bytesSaved);
+  // Greedy plan: least added noise per byte saved first, until the target is met (or all of them without a target).
+  const byCost = [...useful].sort((a, b) => noiseRatio(a.sqnrDb) / a.bytesSaved - noiseRatio(b.sqnrDb) / b.bytesSaved);
+  const chosen: LayerSensitivity[] = [];
+  let after = weightBytes;
+  for (const r of byCost) {
+    if (options.targetBytes !== undefined && after <= options.targetBytes) break;
+    chosen.push(r);
+    after -= r.bytesSaved;
+  }
+  const noise = chosen.reduce((n, r) => n + noiseRatio(r.sqnrDb), 0);
+  const planLayers = chosen.map((r) => r.layer);
+  return {
+    model: model.file!,
+    step: stepToJson(options.step),
+    samples,
+    description,
+    synthetic,
+    weightBytes,
+    layers: [...ranked, ...results.filter((r) => !useful.includes(r))],
+    plan: {
+      layers: planLayers,
+      weightBytesAfter: after,
+      estimatedSqnrDb: noise > 0 ? -10 * Math.log10(noise) : null,
+      meetsTarget: options.targetBytes === undefined || after <= options.targetBytes,
+      step: stepToJson({ ...options.step, layers: planLayers, exclude: [] }),
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/** Sensitivity analysis on the small CNN: ranked layers, a plan that meets its target, a cache per model version; the eval and sensitivity CLIs. */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { analyzeSensitivity } from '../../src/eval/sensitivity';
+import { OrtProcess } from '../../src/eval/ortProcess';
+import { parseStep } from '../../src/transforms/recipe';
+import { repoRoot, tempDir } from '../helpers/paths';
+import { smallCnn } from '../helpers/smallModels';
+
+const runner = new OrtProcess();
+test.after(() => runner.dispose());
+
+test('each layer alone, ranked least harmful first; a plan that meets the size target; cached per model version', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'cnn.onnx');
+  fs.writeFileSync(file, smallCnn());
+  const cacheDir = path.join(dir, 'cache');
+  const options = {
+    step: parseStep({ transform: 'quantize', dtype: 'int4', granularity: 'per-channel' }),
+    dataset: { kind: 'synthetic', samples: 16, seed: 2 } as const,
+    limit: 16,
+    batchSize: 4,
+    threads: 1,
+    targetBytes: 8000,
+    cacheDir,
+  };
+  const r = await analyzeSensitivity(file, options, runner);
+  const scored = r.layers.filter((l) => !l.skipped);
+  assert.deepEqual(scored.map((l) => l.layer).sort(), ['conv1', 'conv2', 'fc1', 'fc2']);
+  for (let i = 1; i < scored.length; i++) assert.ok((scored[i - 1].sqnrDb ?? Infinity) >= (scored[i].sqnrDb ?? Infinity));
+  assert.ok(r.layers.filter((l) => l.skipped).every((l) => /no weights of rank 2/.test(l.skipped!)));
+  assert.ok(r.plan.meetsTarget && r.plan.weightBytesAfter <= 8000, `${r.plan.weightBytesAfter}`);
+  assert.ok(r.plan.layers.length >= 1 && r.plan.layers.length < 4);
+  assert.equal(r.synthetic, true);
+  assert.equal(fs.readdirSync(cacheDir).length, 4);
+
+  // Same model, step and data: every layer comes from the cache (the runner is not even started).
+  const idle = new OrtProcess('/nonexistent/runner.js');
+  const again = await analyzeSensitivity(file, options, idle);
+  assert.deepEqual(again.layers, r.layers);
+  // A new model version misses the cache.
+  fs.writeFileSync(file, smallCnn({ constantWeight: true }));
+  await assert.rejects(analyzeSensitivity(file, options, idle));
+});
+
+const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'dist/cli.js'), ...args], { encoding: 'utf8' });
+
+test('cli eval: the JSON the issue names; cli sensitivity writes a plan recipe that apply takes', () => {
+  const fixtures = path.join(repoRoot, 'test/fixtures');
+  const r = cli('eval', path.join(fixtures, 'classifier_candidate.onnx'), '--baseline', path.join(fixtures, 'classifier.onnx'), '--data', path.join(fixtures, 'classifier_data.npz'), '--limit', '100', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.samples, 100);
+  for (const side of ['baseline', 'candidate']) {
+    assert.equal(typeof j[side].accuracy, 'number');
+    assert.equal(typeof j[side].top5, 'number');
+    assert.equal(typeof j[side].latencyMs.median, 'number');
+    assert.equal(typeof j[side].latencyMs.p90, 'number');
+    assert.equal(j[side].fileBytes, fs.statSync(path.join(fixtures, side === 'baseline' ? 'classifier.onnx' : 'classifier_candidate.onnx')).size);
+  }
+  assert.equal(typeof j.agreement, 'number');
+  assert.equal(j.accuracyDelta.ci95.length, 2);
+  assert.deepEqual(Object.keys(j.outputs[0]).sort(), ['cosine', 'klDivergence', 'maxAbsError', 'meanAbsError', 'name', 'sqnrDb']);
+  const bad = cli('eval', path.join(fixtures, 'classifier.onnx'), '--data', path.join(fixtures, 'arrays.npz'));
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /has no array 'x' for that model input/);
+
+  const dir = tempDir();
+  const model = path.join(dir, 'cnn.onnx');
+  fs.writeFileSync(model, smallCnn());
+  const plan = path.join(dir, 'plan.json');
+  const s = cli('sensitivity', model, '--transform', '{"transform": "cluster", "clusters": 4}', '--samples', '8', '--target-ratio', '0.6', '--plan', plan);
+  assert.equal(s.status, 0, s.stderr);
+  assert.match(s.stdout, /plan: \d layer\(s\)/);
+  const out = path.join(dir, 'planned.onnx');
+  const applied = cli('apply', model, '--recipe', plan, '--output', out, '--json');
+  assert.equal(applied.status, 0, applied.stderr);
+  const report = JSON.parse(applied.stdout);
+  assert.ok(report.steps[0].bytesAfter <= report.steps[0].bytesBefore * 0.6);
+  assert.equal(cli('sensitivity', model).status, 2);
+});
