@@ -11,6 +11,7 @@ import { saveModel } from '../src/core/onnx/writeModel';
 import type { ModelProto, NodeProto, TensorProto } from '../src/core/onnx/proto';
 import { benchKMeans, benchStats } from './analysisBench';
 import { benchLatency, benchTransforms } from './transformBench';
+import { benchEval } from './evalBench';
 
 const MB = 1024 * 1024;
 
@@ -89,6 +90,10 @@ async function main(): Promise<void> {
     { file: path.join(models, 'ch_PP-OCRv4_rec_infer.onnx'), h: 48, w: 320 },
     { file: path.join(models, 'ch_PP-OCRv4_det_infer.onnx'), h: 640, w: 640 },
   ]);
+  console.log('');
+  await benchEval(path.join(models, 'ch_PP-OCRv4_rec_infer.onnx'), 48, 320);
+  console.log('');
+  await benchEval(path.join(models, 'ch_ppocr_mobile_v2.0_cls_infer.onnx'), 48, 192, 512, 32);
 }
 
 void main();

@@ -87,11 +87,12 @@ export function parseNpz(bytes: Uint8Array, where = 'npz'): Map<string, NpyArray
 /** The array's values widened to Float32 (for model inputs and statistics). */
 export function npyToFloat32(a: NpyArray): Float32Array {
   const n = a.shape.reduce((x, y) => x * y, 1);
+  // Little-endian float32 is the common case: one aligned copy (typed arrays are little-endian here).
+  if (a.dtype === 'float32') return new Float32Array(new Uint8Array(a.data.subarray(0, n * 4)).buffer);
   const v = new DataView(a.data.buffer, a.data.byteOffset, a.data.byteLength);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     switch (a.dtype) {
-      case 'float32': out[i] = v.getFloat32(i * 4, true); break;
       case 'float64': out[i] = v.getFloat64(i * 8, true); break;
       case 'float16': out[i] = halfToFloat(v.getUint16(i * 2, true)); break;
       case 'int8': out[i] = v.getInt8(i); break;

@@ -59,6 +59,8 @@ export interface Dataset {
   readonly synthetic: boolean;
   readonly description: string;
   sample(i: number): Promise<Sample>;
+  /** Samples first..first+count-1 as one batch, without per-sample copies, where the data allows. */
+  batch?(first: number, count: number): { feed: Record<string, TensorData>; labels?: number[] };
 }
 
 const fixedDim = (d: number | string): number | undefined => (typeof d === 'number' && d > 0 ? d : undefined);
@@ -71,6 +73,9 @@ function expectShape(input: InputInfo, sampleDims: readonly number[], where: str
   }
 }
 
+/** Widened copies of float inputs, made once per array rather than per sample. */
+const widened = new WeakMap<NpyArray, Float32Array>();
+
 function tensorOf(a: NpyArray, input: InputInfo, index: number, where: string): TensorData {
   const perSample = a.shape.slice(1).reduce((x, y) => x * y, 1);
   const dims = [1, ...a.shape.slice(1)];
@@ -78,8 +83,11 @@ function tensorOf(a: NpyArray, input: InputInfo, index: number, where: string): 
   const slice = a.data.subarray(index * perSample * bytesPer, (index + 1) * perSample * bytesPer);
   const one = { ...a, shape: [perSample], data: slice };
   switch (input.type) {
-    case 'float32':
-      return { type: 'float32', dims, data: npyToFloat32(one) };
+    case 'float32': {
+      let all = widened.get(a);
+      if (!all) widened.set(a, (all = npyToFloat32(a)));
+      return { type: 'float32', dims, data: all.subarray(index * perSample, (index + 1) * perSample) };
+    }
     case 'int64': {
       if (a.dtype !== 'int64' && a.dtype !== 'int32') throw new OnnxError('shape-mismatch', `is ${a.dtype}; input '${input.name}' is int64`, where);
       return { type: 'int64', dims, data: BigInt64Array.from(npyToFloat32(one), (v) => BigInt(Math.round(v))) };
@@ -135,6 +143,20 @@ function numpyDataset(spec: Extract<DatasetSpec, { kind: 'numpy' }>, inputs: rea
       feed: Object.fromEntries(inputs.map((input) => [input.name, tensorOf(arrays.get(input.name)!, input, i, where)])),
       label: labels?.[i],
     }),
+    batch: inputs.every((i) => i.type === 'float32')
+      ? (first, count) => ({
+          feed: Object.fromEntries(
+            inputs.map((input) => {
+              const a = arrays.get(input.name)!;
+              const one = tensorOf(a, input, first, where);
+              const per = one.data.length;
+              const all = widened.get(a)!;
+              return [input.name, { type: 'float32', dims: [count, ...one.dims.slice(1)], data: all.subarray(first * per, (first + count) * per) }];
+            }),
+          ),
+          labels: labels ? Array.from(labels.subarray(first, first + count)) : undefined,
+        })
+      : undefined,
   };
 }
 

@@ -12,15 +12,16 @@ export interface OutputComparison {
   /** null when the outputs are identical. */
   readonly sqnrDb: number | null;
   readonly cosine: number;
-  /** Mean over samples of KL(softmax(baseline) ‖ softmax(candidate)) along the last axis; outputs that already are distributions are used as they are. */
+  /** Mean over rows (samples × positions) of KL(softmax(baseline) ‖ softmax(candidate)) along the last axis; rows that already are distributions are used as they are. */
   readonly klDivergence: number;
 }
 
-/** A batch of one output: values for `samples` samples, each `perSample` long (the last axis is the class axis). */
+/** A batch of one output: `samples` samples, each made of rows of `classes` values (the last axis). */
 export interface OutputBatch {
   readonly name: string;
   readonly data: Float32Array;
   readonly samples: number;
+  readonly classes: number;
 }
 
 class OutputAccumulator {
@@ -35,7 +36,7 @@ class OutputAccumulator {
   kl = 0;
   klSamples = 0;
 
-  add(base: Float32Array, cand: Float32Array, samples: number): void {
+  add(base: Float32Array, cand: Float32Array, classes: number): void {
     for (let i = 0; i < base.length; i++) {
       const a = base[i];
       const b = cand[i];
@@ -49,9 +50,9 @@ class OutputAccumulator {
       this.candSq += b * b;
     }
     this.count += base.length;
-    const per = base.length / samples;
-    for (let s = 0; s < samples; s++) {
-      this.kl += klDivergence(base.subarray(s * per, (s + 1) * per), cand.subarray(s * per, (s + 1) * per));
+    const rows = base.length / classes;
+    for (let r = 0; r < rows; r++) {
+      this.kl += klDivergence(base.subarray(r * classes, (r + 1) * classes), cand.subarray(r * classes, (r + 1) * classes));
       this.klSamples++;
     }
   }
@@ -179,32 +180,44 @@ export interface ComparisonResult {
 export class Comparison {
   private readonly outputs = new Map<string, OutputAccumulator>();
   private samples = 0;
+  private rows = 0;
   private agree = 0;
   private readonly baseCorrect: number[] = [];
   private readonly candCorrect: number[] = [];
   private baseTop5 = 0;
   private candTop5 = 0;
 
-  /** One batch of both models' outputs (same order), with labels when known. */
+  /**
+   * One batch of both models' outputs (same order), with labels when known. Without a baseline,
+   * pass `cand` as `base`: only accuracy is scored. Agreement counts rows (positions of a
+   * sequence output); accuracy needs one row per sample (a classifier's [batch, classes]).
+   */
   add(base: readonly OutputBatch[], cand: readonly OutputBatch[], labels?: ArrayLike<number>): void {
-    base.forEach((b, i) => {
-      let acc = this.outputs.get(b.name);
-      if (!acc) this.outputs.set(b.name, (acc = new OutputAccumulator()));
-      acc.add(b.data, cand[i].data, b.samples);
-    });
+    const compare = base !== cand;
+    if (compare) {
+      base.forEach((b, i) => {
+        let acc = this.outputs.get(b.name);
+        if (!acc) this.outputs.set(b.name, (acc = new OutputAccumulator()));
+        acc.add(b.data, cand[i].data, b.classes);
+      });
+    }
     const b = base[0];
     const c = cand[0];
-    const per = b.data.length / b.samples;
-    for (let s = 0; s < b.samples; s++) {
-      const bv = b.data.subarray(s * per, (s + 1) * per);
-      const cv = c.data.subarray(s * per, (s + 1) * per);
-      const bTop = argmax(bv);
-      const cTop = argmax(cv);
-      if (bTop === cTop) this.agree++;
-      if (labels) {
+    const classes = b.classes;
+    const rowsPerSample = b.data.length / b.samples / classes;
+    if (compare) {
+      for (let r = 0; r < b.data.length / classes; r++) {
+        if (argmax(b.data.subarray(r * classes, (r + 1) * classes)) === argmax(c.data.subarray(r * classes, (r + 1) * classes))) this.agree++;
+      }
+      this.rows += b.data.length / classes;
+    }
+    if (labels && rowsPerSample === 1) {
+      for (let s = 0; s < b.samples; s++) {
+        const bv = b.data.subarray(s * classes, (s + 1) * classes);
+        const cv = c.data.subarray(s * classes, (s + 1) * classes);
         const label = labels[s];
-        this.baseCorrect.push(bTop === label ? 1 : 0);
-        this.candCorrect.push(cTop === label ? 1 : 0);
+        this.baseCorrect.push(argmax(bv) === label ? 1 : 0);
+        this.candCorrect.push(argmax(cv) === label ? 1 : 0);
         if (inTopK(bv, label, 5)) this.baseTop5++;
         if (inTopK(cv, label, 5)) this.candTop5++;
       }
@@ -215,7 +228,8 @@ export class Comparison {
   result(): ComparisonResult {
     const n = this.samples;
     const outputs = [...this.outputs].map(([name, acc]) => acc.result(name));
-    if (this.baseCorrect.length === 0) return { samples: n, agreement: n ? this.agree / n : 1, outputs };
+    const agreement = this.rows ? this.agree / this.rows : 1;
+    if (this.baseCorrect.length === 0) return { samples: n, agreement, outputs };
     const base = Uint8Array.from(this.baseCorrect);
     const cand = Uint8Array.from(this.candCorrect);
     const sum = (a: Uint8Array) => a.reduce((x, y) => x + y, 0);
@@ -231,7 +245,7 @@ export class Comparison {
       baselineTop5: this.baseTop5 / n,
       candidateAccuracy: sum(cand) / n,
       candidateTop5: this.candTop5 / n,
-      agreement: this.agree / n,
+      agreement,
       accuracyDelta: { value: (sum(cand) - sum(base)) / n, ci95: bootstrapDelta(base, cand), discordant: [lost, gained], pValue: mcnemarExact(lost, gained) },
       outputs,
     };

@@ -101,7 +101,9 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
     const times = { base: [] as number[], cand: [] as number[] };
     const started = process.hrtime.bigint();
     const outputsOf = (out: ort.InferenceSession.OnnxValueMapType, names: readonly string[], samples: number) =>
-      names.filter((n) => out[n].type === 'float32').map((n) => ({ name: n, data: out[n].data as Float32Array, samples }));
+      names
+        .filter((n) => out[n].type === 'float32')
+        .map((n) => ({ name: n, data: out[n].data as Float32Array, samples, classes: Math.max(1, out[n].dims.at(-1) ?? 1) }));
     const timed = async (session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, into: number[]) => {
       const t0 = process.hrtime.bigint();
       const out = await session.run(feeds);
@@ -110,9 +112,17 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
     };
     for (let first = 0; first < total; first += batchSize) {
       const count = Math.min(batchSize, total - first);
-      const samples = await Promise.all(Array.from({ length: count }, (_, k) => dataset.sample(first + k)));
-      const feeds = toOrt(batchOf(samples));
-      const labels = dataset.labelled ? samples.map((s) => s.label ?? -1) : undefined;
+      let feeds: Record<string, ort.Tensor>;
+      let labels: number[] | undefined;
+      const direct = dataset.batch?.(first, count);
+      if (direct) {
+        feeds = toOrt(direct.feed);
+        labels = direct.labels;
+      } else {
+        const samples = await Promise.all(Array.from({ length: count }, (_, k) => dataset.sample(first + k)));
+        feeds = toOrt(batchOf(samples));
+        labels = dataset.labelled ? samples.map((s) => s.label ?? -1) : undefined;
+      }
       const base = baseline ? outputsOf(await timed(baseline, feeds, times.base), baseline.outputNames, count) : undefined;
       const cand = outputsOf(await timed(candidate, feeds, times.cand), candidate.outputNames, count);
       comparison.add(base ?? cand, cand, labels);
