@@ -14,6 +14,8 @@ export interface EvalOptions {
   batchSize: number;
   threads: number;
   optimization: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Execution providers tried before the CPU one (e.g. cuda). */
+  providers?: string[];
   timeoutSeconds: number;
   json: boolean;
 }
@@ -47,6 +49,7 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
         batchSize: options.batchSize,
         threads: options.threads,
         optimization: options.optimization,
+        providers: options.providers,
       },
       (done, total, rate) => progress?.(`${done}/${total} samples${rate ? `, ${rate.toFixed(1)}/s` : ''}`),
       undefined,

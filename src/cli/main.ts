@@ -18,7 +18,7 @@ const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [-
        onnx-compress eval MODEL [--baseline BASE.onnx] [--data DATA.npz|DIR [--labels LABELS.npy]]
                      [--images ROOT [--input NAME] [--resize N|WxH] [--crop WxH] [--scale S] [--mean R,G,B] [--std R,G,B] [--bgr] [--nhwc]]
                      [--samples N] [--shape INPUT=DxD...] [--limit N] [--batch N] [--threads N] [--optimization disabled|basic|extended|all]
-                     [--timeout SECONDS] [--json] [--debug]
+                     [--provider cuda] [--timeout SECONDS] [--json] [--debug]
        onnx-compress sensitivity MODEL --transform '{"transform": ...recipe step}' [data options as for eval] [--limit N]
                      [--target-bytes N | --target-ratio R] [--plan PLAN.json] [--json] [--debug]`;
 
@@ -98,7 +98,8 @@ async function main(argv: string[]): Promise<number> {
             const level = rest[++i];
             if (level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') usage('--optimization takes disabled, basic, extended or all');
             options.optimization = level;
-          } else if (a === '--transform' && command === 'sensitivity') transform = rest[++i] ?? usage('--transform needs a recipe step as JSON');
+          } else if (a === '--provider' && command === 'eval') options.providers = [...(options.providers ?? []), rest[++i] ?? usage('--provider needs a name, e.g. cuda')];
+          else if (a === '--transform' && command === 'sensitivity') transform = rest[++i] ?? usage('--transform needs a recipe step as JSON');
           else if (a === '--target-bytes' && command === 'sensitivity') targetBytes = positiveNumber(rest[++i], '--target-bytes', false);
           else if (a === '--target-ratio' && command === 'sensitivity') targetRatio = positiveNumber(rest[++i], '--target-ratio', false);
           else if (a === '--plan' && command === 'sensitivity') planFile = rest[++i] ?? usage('--plan needs a file');

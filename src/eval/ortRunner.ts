@@ -79,8 +79,22 @@ async function latency(request: Extract<ToRunner, { kind: 'latency' }>): Promise
   }
 }
 
+/** Refuses providers this onnxruntime-node build does not have (it would silently fall back to CPU). */
+function checkProviders(providers: readonly string[]): void {
+  const known = ort.listSupportedBackends?.().map((b) => b.name) ?? ['cpu'];
+  for (const p of providers) {
+    if (!known.includes(p)) throw new Error(`execution provider '${p}' is not in this onnxruntime-node (it has ${known.join(', ')})`);
+  }
+}
+
 async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promise<void> {
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: request.optimization, intraOpNumThreads: request.threads };
+  checkProviders(request.providers ?? []);
+  const options: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: request.optimization,
+    intraOpNumThreads: request.threads,
+    // CUDA and the like only where the installed onnxruntime-node has them; the CPU provider always.
+    executionProviders: [...(request.providers ?? []).filter((p) => p !== 'cpu'), 'cpu'],
+  };
   const candidate = await ort.InferenceSession.create(request.candidate, options);
   const baseline = request.baseline ? await ort.InferenceSession.create(request.baseline, options) : undefined;
   try {

@@ -64,6 +64,9 @@ test('cli eval: the JSON the issue names; cli sensitivity writes a plan recipe t
   assert.equal(typeof j.agreement, 'number');
   assert.equal(j.accuracyDelta.ci95.length, 2);
   assert.deepEqual(Object.keys(j.outputs[0]).sort(), ['cosine', 'klDivergence', 'maxAbsError', 'meanAbsError', 'name', 'sqnrDb']);
+  const noProvider = cli('eval', path.join(fixtures, 'classifier.onnx'), '--provider', 'imaginary', '--samples', '2');
+  assert.equal(noProvider.status, 2);
+  assert.match(noProvider.stderr, /onnxruntime: .*imaginary/i);
   const bad = cli('eval', path.join(fixtures, 'classifier.onnx'), '--data', path.join(fixtures, 'arrays.npz'));
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /has no array 'x' for that model input/);
