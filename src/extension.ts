@@ -4,9 +4,15 @@
  */
 import * as vscode from 'vscode';
 import { registerAnalyzeCommand } from './host/analyzeCommand';
+import { OnnxEditorProvider } from './host/onnxEditorProvider';
+import { registerEditorCommands } from './host/editorCommands';
 
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): { editor: OnnxEditorProvider } {
   registerAnalyzeCommand(context);
+  const editor = OnnxEditorProvider.register(context);
+  registerEditorCommands(context, editor);
+  // Returned for integration tests, which drive the editor through the same paths as the UI.
+  return { editor };
 }
 
 export function deactivate(): void {

@@ -1,0 +1,95 @@
+/**
+ * The custom editor's document: a ModelSession plus the list of edits in effect, with save,
+ * save as, revert and backup. Backups hold the recipe steps, not the model: restoring reopens
+ * the file and replays them.
+ */
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { ModelSession, type SessionEdit } from '../transforms/modelSession';
+import { parseStep, stepToJson, type RecipeStep } from '../transforms/recipe';
+import type { EditView } from '../webviews/protocol';
+
+interface Backup {
+  readonly file: string;
+  readonly steps: Record<string, unknown>[];
+}
+
+export function editView(edit: SessionEdit): EditView {
+  const sqnrs = edit.result.changed.flatMap((c) => c.tensors.map((t) => t.sqnrDb));
+  const finite = sqnrs.filter((s): s is number => typeof s === 'number');
+  return {
+    label: edit.label,
+    layers: edit.result.changed.map((c) => c.layer),
+    bytesBefore: edit.result.bytesBefore,
+    bytesAfter: edit.result.bytesAfter,
+    worstSqnrDb: finite.length ? Math.min(...finite) : null,
+    skipped: edit.result.skipped.length,
+  };
+}
+
+export class OnnxDocument implements vscode.CustomDocument {
+  /** Views of the edits in effect, oldest first (kept in step with the session's steps). */
+  edits: EditView[] = [];
+
+  private constructor(
+    readonly uri: vscode.Uri,
+    readonly session: ModelSession,
+  ) {}
+
+  static async create(uri: vscode.Uri, backupId: string | undefined): Promise<OnnxDocument> {
+    if (backupId) {
+      const backup = JSON.parse(await fs.promises.readFile(vscode.Uri.parse(backupId).fsPath, 'utf8')) as Backup;
+      const steps: RecipeStep[] = backup.steps.map((s, i) => parseStep(s, `backup step ${i + 1}`));
+      const session = await ModelSession.restore(uri.fsPath, steps);
+      const doc = new OnnxDocument(uri, session);
+      doc.edits = steps.map((s) => ({ label: `Restored: ${String(s.transform)}`, layers: [], bytesBefore: 0, bytesAfter: 0, worstSqnrDb: null, skipped: 0 }));
+      return doc;
+    }
+    return new OnnxDocument(uri, ModelSession.open(uri.fsPath));
+  }
+
+  /** Applies a step; the returned edit keeps `edits` in step on undo and redo. */
+  async apply(step: RecipeStep, signal?: AbortSignal): Promise<SessionEdit> {
+    const edit = await this.session.apply(step, signal);
+    const view = editView(edit);
+    const before = this.edits;
+    const after = [...before, view];
+    this.edits = after;
+    return {
+      ...edit,
+      undo: () => {
+        edit.undo();
+        this.edits = before;
+      },
+      redo: () => {
+        edit.redo();
+        this.edits = after;
+      },
+    };
+  }
+
+  async save(): Promise<void> {
+    await this.session.save();
+    this.edits = [];
+  }
+
+  async saveAs(destination: vscode.Uri): Promise<void> {
+    await this.session.save(destination.fsPath);
+  }
+
+  async revert(): Promise<void> {
+    this.session.revert();
+    this.edits = [];
+  }
+
+  async backup(destination: vscode.Uri): Promise<vscode.CustomDocumentBackup> {
+    const backup: Backup = { file: this.uri.fsPath, steps: this.session.steps.map(stepToJson) };
+    await fs.promises.mkdir(vscode.Uri.joinPath(destination, '..').fsPath, { recursive: true });
+    await fs.promises.writeFile(destination.fsPath, JSON.stringify(backup));
+    return { id: destination.toString(), delete: () => void fs.promises.rm(destination.fsPath, { force: true }) };
+  }
+
+  dispose(): void {
+    // Nothing held open: the model's bytes are in memory and go with the session.
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The ONNX model editor (default for *.onnx): the host owns the document; the webview shows the
+ * summary, the layer table, the selected layer's histogram and the edits, and asks for changes.
+ * Each change is a VS Code edit (undo/redo, dirty state, save, revert, hot exit). Analysis runs
+ * in the worker thread, on the file as opened or on a temporary copy of the edited model.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { OnnxError } from '../core/errors';
+import { saveModel } from '../core/onnx/writeModel';
+import { summarizeModel } from '../analyzers/modelSummary';
+import { AnalysisCancelled, AnalysisClient } from '../analyzers/worker/analysisClient';
+import { parseStep } from '../transforms/recipe';
+import { OnnxDocument } from './onnxDocument';
+import { isFromWebview, type ToWebview } from '../webviews/protocol';
+
+export const EDITOR_VIEW_TYPE = 'onnxCompress.editor';
+
+export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocument> {
+  private readonly changed = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<OnnxDocument>>();
+  readonly onDidChangeCustomDocument = this.changed.event;
+  private readonly panels = new Map<OnnxDocument, Set<vscode.WebviewPanel>>();
+  private readonly selections = new Map<OnnxDocument, readonly string[]>();
+  private readonly analyses = new Map<OnnxDocument, AbortController>();
+  private client: AnalysisClient | undefined;
+  private active: OnnxDocument | undefined;
+
+  constructor(private readonly context: vscode.ExtensionContext) {}
+
+  static register(context: vscode.ExtensionContext): OnnxEditorProvider {
+    const provider = new OnnxEditorProvider(context);
+    context.subscriptions.push(
+      vscode.window.registerCustomEditorProvider(EDITOR_VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true }),
+      { dispose: () => void provider.client?.dispose() },
+    );
+    return provider;
+  }
+
+  /** The document of the editor in front, if it is one of ours. */
+  get activeDocument(): OnnxDocument | undefined {
+    return this.active;
+  }
+
+  selectionOf(document: OnnxDocument): readonly string[] {
+    return this.selections.get(document) ?? [];
+  }
+
+  async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext): Promise<OnnxDocument> {
+    return OnnxDocument.create(uri, openContext.backupId);
+  }
+
+  async resolveCustomEditor(document: OnnxDocument, panel: vscode.WebviewPanel): Promise<void> {
+    let set = this.panels.get(document);
+    if (!set) this.panels.set(document, (set = new Set()));
+    set.add(panel);
+    const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webviews');
+    const media = vscode.Uri.joinPath(this.context.extensionUri, 'media');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
+    panel.webview.html = this.html(panel.webview, dist, media);
+    if (panel.active) this.active = document;
+    panel.onDidChangeViewState(() => {
+      if (panel.active) this.active = document;
+    });
+    panel.onDidDispose(() => {
+      set!.delete(panel);
+      if (set!.size === 0) {
+        this.analyses.get(document)?.abort();
+        this.panels.delete(document);
+        if (this.active === document) this.active = undefined;
+      }
+    });
+    panel.webview.onDidReceiveMessage((m: unknown) => {
+      if (!isFromWebview(m)) return;
+      switch (m.type) {
+        case 'ready':
+          this.post(panel, this.modelMessage(document));
+          void this.analyze(document);
+          return;
+        case 'selection':
+          this.selections.set(document, m.layers);
+          return;
+        case 'apply':
+          void this.applyStep(document, m.step);
+          return;
+      }
+    });
+  }
+
+  private post(panel: vscode.WebviewPanel, message: ToWebview): void {
+    void panel.webview.postMessage(message);
+  }
+
+  private broadcast(document: OnnxDocument, message: ToWebview): void {
+    for (const p of this.panels.get(document) ?? []) this.post(p, message);
+  }
+
+  private modelMessage(document: OnnxDocument): ToWebview {
+    const s = document.session;
+    const summary = summarizeModel({ file: s.file, dir: s.state.dir, bytes: new Uint8Array(s.fileBytes), proto: s.state.proto, index: s.state.index });
+    return { type: 'model', summary, edits: document.edits, version: s.version };
+  }
+
+  /** Applies a recipe step (from the webview or a command) as an undoable edit. */
+  async applyStep(document: OnnxDocument, raw: Record<string, unknown>): Promise<void> {
+    let step;
+    try {
+      step = parseStep(raw, 'action');
+    } catch (e) {
+      this.broadcast(document, { type: 'error', message: (e as Error).message });
+      return;
+    }
+    this.broadcast(document, { type: 'busy', label: 'Applying…' });
+    try {
+      const edit = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'ONNX Compress', cancellable: true },
+        async (progress, token) => {
+          progress.report({ message: 'applying…' });
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          return document.apply(step, abort.signal);
+        },
+      );
+      this.changed.fire({ document, label: edit.label, undo: () => this.refresh(document, edit.undo), redo: () => this.refresh(document, edit.redo) });
+      this.refresh(document);
+    } catch (e) {
+      if (e instanceof Error && e.name === 'AbortError') return;
+      const message = e instanceof OnnxError ? e.message : String((e as Error).message ?? e);
+      this.broadcast(document, { type: 'error', message });
+      void vscode.window.showErrorMessage(`ONNX Compress: ${message}`);
+    } finally {
+      this.broadcast(document, { type: 'busy', label: null });
+    }
+  }
+
+  private refresh(document: OnnxDocument, change?: () => void): void {
+    change?.();
+    this.broadcast(document, this.modelMessage(document));
+    void this.analyze(document);
+  }
+
+  /** Statistics and redundancy of the current model, in the worker; a newer version cancels an older run. */
+  private async analyze(document: OnnxDocument): Promise<void> {
+    this.analyses.get(document)?.abort();
+    const abort = new AbortController();
+    this.analyses.set(document, abort);
+    const session = document.session;
+    const version = session.version;
+    this.client ??= new AnalysisClient(path.join(this.context.extensionPath, 'dist', 'analysisWorker.js'));
+    let temp: string | undefined;
+    try {
+      let file = session.file;
+      if (session.steps.length > 0) {
+        // The worker reads files: an edited model goes to a private temporary copy.
+        temp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-edit-'));
+        file = path.join(temp, `${crypto.randomUUID()}.onnx`);
+        await saveModel(session.state, file);
+      }
+      const analysis = await this.client.analyze(file, {}, {
+        signal: abort.signal,
+        onProgress: (p) => this.broadcast(document, { type: 'progress', message: `analyzing layer ${p.layersDone} of ${p.layersTotal}`, fraction: p.elementsDone / Math.max(1, p.elementsTotal) }),
+      });
+      if (session.version !== version) return;
+      this.broadcast(document, { type: 'analysis', analysis, version });
+    } catch (e) {
+      if (e instanceof AnalysisCancelled) return;
+      this.broadcast(document, { type: 'error', message: `analysis failed: ${(e as Error).message}` });
+    } finally {
+      if (temp) fs.rmSync(temp, { recursive: true, force: true });
+    }
+  }
+
+  async saveCustomDocument(document: OnnxDocument): Promise<void> {
+    await document.save();
+    this.refresh(document);
+  }
+
+  async saveCustomDocumentAs(document: OnnxDocument, destination: vscode.Uri): Promise<void> {
+    await document.saveAs(destination);
+  }
+
+  async revertCustomDocument(document: OnnxDocument): Promise<void> {
+    await document.revert();
+    this.refresh(document);
+  }
+
+  backupCustomDocument(document: OnnxDocument, context: vscode.CustomDocumentBackupContext): Thenable<vscode.CustomDocumentBackup> {
+    return document.backup(context.destination);
+  }
+
+  private html(webview: vscode.Webview, dist: vscode.Uri, media: vscode.Uri): string {
+    const nonce = crypto.randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'editor.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'editor.css'));
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data:`,
+      `style-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${style}" rel="stylesheet">
+<title>ONNX model</title>
+</head>
+<body>
+<div id="app" role="application" aria-label="ONNX model"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+}
+
