@@ -1,0 +1,110 @@
+/**
+ * The model editor in real VS Code (code-server's workbench with a Node extension host): open a
+ * model with the custom editor, apply each transform through the same commands the UI uses,
+ * undo/redo, save, reopen, revert, and check the saved bytes with the core.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { suite, test, suiteSetup } from 'mocha';
+import { openModel } from '../../src/core/onnx/model';
+import { DataType } from '../../src/core/onnx/dataTypes';
+import type { OnnxEditorProvider } from '../../src/host/onnxEditorProvider';
+import { smallCnn } from '../helpers/smallModels';
+
+let editor: OnnxEditorProvider;
+let dir: string;
+
+async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const activeTabDirty = () => vscode.window.tabGroups.activeTabGroup.activeTab?.isDirty;
+
+async function openInEditor(name: string, bytes: Uint8Array): Promise<vscode.Uri> {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, bytes);
+  const uri = vscode.Uri.file(file);
+  await vscode.commands.executeCommand('vscode.openWith', uri, 'onnxCompress.editor');
+  await until('the editor document', () => (editor.activeDocument?.uri.fsPath === file ? true : undefined));
+  return uri;
+}
+
+suite('ONNX model editor', () => {
+  suiteSetup(async () => {
+    const extension = vscode.extensions.all.find((e) => e.packageJSON.name === 'onnx-compress');
+    assert.ok(extension, 'the extension is loaded');
+    editor = ((await extension.activate()) as { editor: OnnxEditorProvider }).editor;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-itest-'));
+  });
+
+  test('*.onnx opens in the ONNX editor by default', async () => {
+    const file = path.join(dir, 'default.onnx');
+    fs.writeFileSync(file, smallCnn());
+    await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
+    const tab = await until('a tab', () => vscode.window.tabGroups.activeTabGroup.activeTab);
+    assert.ok(tab.input instanceof vscode.TabInputCustom, 'a custom editor tab');
+    assert.equal((tab.input as vscode.TabInputCustom).viewType, 'onnxCompress.editor');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('quantize through the command, undo and redo, save: the file holds INT8 weights', async () => {
+    const uri = await openInEditor('quantize.onnx', smallCnn());
+    const document = editor.activeDocument!;
+    await vscode.commands.executeCommand('onnxCompress.quantizeSelection', 'INT8 per channel');
+    assert.equal(document.session.steps.length, 1);
+    await until('the dirty marker', () => activeTabDirty());
+    await vscode.commands.executeCommand('undo');
+    await until('undo', () => document.session.steps.length === 0);
+    await until('a clean tab after undo', () => activeTabDirty() === false);
+    await vscode.commands.executeCommand('redo');
+    await until('redo', () => document.session.steps.length === 1);
+    await vscode.commands.executeCommand('workbench.action.files.save');
+    await until('the save', () => activeTabDirty() === false);
+    const saved = openModel(uri.fsPath);
+    assert.ok(saved.index.tensors.some((t) => t.name === 'conv2.w_quantized' && t.dataType === DataType.Int8));
+    assert.ok(saved.proto.graph!.node.some((n) => n.opType === 'DequantizeLinear'));
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('every transform applies through its command; revert goes back to the file', async () => {
+    const original = smallCnn();
+    const uri = await openInEditor('all.onnx', original);
+    const document = editor.activeDocument!;
+    await vscode.commands.executeCommand('onnxCompress.pruneSelection', '30% smallest weights');
+    await vscode.commands.executeCommand('onnxCompress.clusterSelection', '16 shared values');
+    await vscode.commands.executeCommand('onnxCompress.factorizeSelection', 'keep 95% energy');
+    await vscode.commands.executeCommand('onnxCompress.quantizeSelection', 'FLOAT16 weights');
+    assert.equal(document.session.steps.length, 4);
+    assert.deepEqual(
+      document.edits.map((e) => e.label),
+      ['Prune all layers 30% unstructured', 'Cluster all layers into 16', 'Factorize all layers at 95% energy', 'Quantize all layers to float16'],
+    );
+    await until('the dirty marker', () => activeTabDirty());
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await until('revert', () => document.session.steps.length === 0);
+    await until('a clean tab after revert', () => activeTabDirty() === false);
+    const onDisk = fs.readFileSync(uri.fsPath);
+    assert.ok(onDisk.equals(Buffer.from(original)), `the file was never written (${onDisk.length} bytes on disk, ${original.length} originally)`);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('save as writes a new file and leaves the original alone', async () => {
+    const original = smallCnn();
+    const uri = await openInEditor('source.onnx', original);
+    await vscode.commands.executeCommand('onnxCompress.clusterSelection', '256 shared values');
+    const target = vscode.Uri.file(path.join(dir, 'copy.onnx'));
+    await editor.saveCustomDocumentAs(editor.activeDocument!, target);
+    assert.ok(fs.readFileSync(uri.fsPath).equals(Buffer.from(original)));
+    assert.ok(openModel(target.fsPath).index.tensors.some((t) => t.name.endsWith('_codebook')));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+});
