@@ -1,0 +1,113 @@
+// UI tests on the real workbench (code-server + headless Chromium, Playwright): open a model,
+// see the layer table, select a layer and see its histogram, quantize it from the editor's form,
+// see the dirty marker and the edit listed, undo. Screenshots go to out/ui-screenshots/. Any
+// Content-Security-Policy violation reported by a webview fails the run.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CODE_SERVER, NODE24, NODE24_DIR, ensureTools } from './vscode-tools.mjs';
+
+const root = resolve('.');
+ensureTools();
+const shots = join(root, 'out/ui-screenshots');
+mkdirSync(shots, { recursive: true });
+const port = await new Promise((done) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => done(p));
+  });
+});
+const tmp = mkdtempSync(join(tmpdir(), 'onnx-compress-ui-'));
+const workspace = mkdtempSync(join(tmpdir(), 'onnx-compress-ui-ws-'));
+copyFileSync(join(root, '.cache/models/ch_ppocr_mobile_v2.0_cls_infer.onnx'), join(workspace, 'classifier.onnx'));
+mkdirSync(join(tmp, 'user/User'), { recursive: true });
+writeFileSync(join(tmp, 'user/User/settings.json'), JSON.stringify({ 'files.autoSave': 'off', 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'telemetry.telemetryLevel': 'off' }));
+const server = spawn(
+  NODE24,
+  [CODE_SERVER, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--ignore-last-opened',
+    '--user-data-dir', join(tmp, 'user'), '--extensions-dir', join(tmp, 'extensions'), '--vscode-option', 'enable-smoke-test-driver', workspace],
+  { env: { ...process.env, PATH: `${join(NODE24_DIR, 'bin')}:${process.env.PATH}`, XDG_CONFIG_HOME: join(tmp, 'c'), XDG_DATA_HOME: join(tmp, 'd'), XDG_CACHE_HOME: join(tmp, 'h') }, stdio: 'ignore' },
+);
+
+const steps = [];
+const step = (name) => {
+  steps.push(name);
+  console.log(`… ${name}`);
+};
+let browser;
+let failed = false;
+try {
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 300) throw new Error('code-server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  const cspViolations = [];
+  page.on('console', (m) => {
+    if (/Content[- ]Security[- ]Policy/i.test(m.text()) && /onnx|vscode-resource|vscode-cdn|webview/i.test(m.text())) cspViolations.push(m.text());
+  });
+  const payload = [['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${root}`]];
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  step('the workbench loads');
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(3000);
+
+  step('open the model with Quick Open');
+  await page.keyboard.press('Control+P');
+  await page.keyboard.type('classifier.onnx');
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'classifier.onnx' }).first().click({ timeout: 30_000 });
+  const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  step('the layer table shows every layer');
+  await frame.locator('.rows .row').first().waitFor({ timeout: 60_000 });
+  await frame.locator('.summary h1').filter({ hasText: 'classifier.onnx' }).waitFor();
+  await page.screenshot({ path: join(shots, '1-opened.png') });
+
+  step('sort by bytes and select the largest layer: its histogram appears');
+  await frame.locator('.estimates').filter({ hasNotText: 'Analyzing' }).waitFor({ timeout: 60_000 });
+  const firstRow = frame.locator('.rows .row').first();
+  const layer = await firstRow.getAttribute('data-layer');
+  await firstRow.click();
+  await frame.locator('.detail canvas').waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: join(shots, '2-layer-selected.png') });
+
+  step('quantize the selected layer from the form: dirty marker, edit listed, row marked');
+  await frame.locator('form.action button').filter({ hasText: 'Apply to 1 selected layer' }).click();
+  await frame.locator('.edits li').filter({ hasText: 'Quantize' }).waitFor({ timeout: 60_000 });
+  await frame.locator(`.rows .row.edited[data-layer="${layer}"]`).waitFor();
+  await page.locator('.tab.active.dirty').waitFor({ timeout: 10_000 });
+  await page.screenshot({ path: join(shots, '3-quantized.png') });
+
+  step('undo: the edit is gone and the editor is clean');
+  await page.locator('.tab.active').click();
+  await page.keyboard.press('Control+Z');
+  await frame.locator('.edits p.hint').waitFor({ timeout: 30_000 });
+  await page.locator('.tab.active:not(.dirty)').waitFor({ timeout: 10_000 });
+  await page.screenshot({ path: join(shots, '4-undone.png') });
+
+  step('no Content-Security-Policy violations');
+  if (cspViolations.length) throw new Error(`CSP violations:\n${cspViolations.join('\n')}`);
+  console.log(`UI tests in VS Code (code-server): ${steps.length} steps passed; screenshots in out/ui-screenshots/`);
+} catch (e) {
+  failed = true;
+  console.error(`UI test failed at "${steps.at(-1)}": ${e?.stack ?? e}`);
+  try {
+    await browser?.contexts()[0]?.pages()[0]?.screenshot({ path: join(shots, 'failure.png') });
+  } catch {
+    // no page to capture
+  }
+} finally {
+  await browser?.close();
+  server.kill();
+  rmSync(tmp, { recursive: true, force: true });
+  rmSync(workspace, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
