@@ -1,8 +1,9 @@
-// UI tests on the real workbench (code-server + headless Chromium, Playwright): open a model,
+// UI tests on the real workbench (code-server + headless Chromium, Playwright), with the
+// extension installed from the VSIX we ship (npm run package): open a model,
 // see the layer table, select a layer and see its histogram, quantize it from the editor's form,
 // see the dirty marker and the edit listed, undo. Screenshots go to out/ui-screenshots/. Any
 // Content-Security-Policy violation reported by a webview fails the run.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,11 +26,16 @@ const workspace = mkdtempSync(join(tmpdir(), 'onnx-compress-ui-ws-'));
 copyFileSync(join(root, '.cache/models/ch_ppocr_mobile_v2.0_cls_infer.onnx'), join(workspace, 'classifier.onnx'));
 mkdirSync(join(tmp, 'user/User'), { recursive: true });
 writeFileSync(join(tmp, 'user/User/settings.json'), JSON.stringify({ 'files.autoSave': 'off', 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'telemetry.telemetryLevel': 'off' }));
+// What we ship is what we test: package the VSIX and install it into a fresh extensions folder.
+const vsix = join(root, 'out/onnx-compress-linux-x64.vsix');
+execFileSync(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--target', 'linux-x64', '--allow-missing-repository', '--skip-license', '-o', vsix], { stdio: 'ignore' });
+const codeServerEnv = { ...process.env, PATH: `${join(NODE24_DIR, 'bin')}:${process.env.PATH}`, XDG_CONFIG_HOME: join(tmp, 'c'), XDG_DATA_HOME: join(tmp, 'd'), XDG_CACHE_HOME: join(tmp, 'h') };
+execFileSync(NODE24, [CODE_SERVER, '--user-data-dir', join(tmp, 'user'), '--extensions-dir', join(tmp, 'extensions'), '--install-extension', vsix], { env: codeServerEnv, stdio: 'ignore' });
 const server = spawn(
   NODE24,
   [CODE_SERVER, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--ignore-last-opened',
-    '--user-data-dir', join(tmp, 'user'), '--extensions-dir', join(tmp, 'extensions'), '--vscode-option', 'enable-smoke-test-driver', workspace],
-  { env: { ...process.env, PATH: `${join(NODE24_DIR, 'bin')}:${process.env.PATH}`, XDG_CONFIG_HOME: join(tmp, 'c'), XDG_DATA_HOME: join(tmp, 'd'), XDG_CACHE_HOME: join(tmp, 'h') }, stdio: 'ignore' },
+    '--user-data-dir', join(tmp, 'user'), '--extensions-dir', join(tmp, 'extensions'), workspace],
+  { env: codeServerEnv, stdio: 'ignore' },
 );
 
 const steps = [];
@@ -55,8 +61,7 @@ try {
   page.on('console', (m) => {
     if (/Content[- ]Security[- ]Policy/i.test(m.text()) && /onnx|vscode-resource|vscode-cdn|webview/i.test(m.text())) cspViolations.push(m.text());
   });
-  const payload = [['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${root}`]];
-  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   step('the workbench loads');
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   await page.waitForTimeout(3000);
