@@ -4,6 +4,7 @@
  * cosine similarity and the KL divergence of the softmax outputs (teacher = baseline). The
  * accuracy difference gets a 95% interval from a paired bootstrap and McNemar's exact test.
  */
+import { seededRandom } from '../core/random';
 
 export interface OutputComparison {
   readonly name: string;
@@ -120,18 +121,6 @@ export interface AccuracyDelta {
   readonly pValue: number;
 }
 
-/** A seeded generator, so the bootstrap interval is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Two-sided exact binomial test of b successes in b + c trials at p = 1/2. */
 export function mcnemarExact(b: number, c: number): number {
   const n = b + c;
@@ -151,7 +140,7 @@ export function mcnemarExact(b: number, c: number): number {
 export function bootstrapDelta(baseCorrect: Uint8Array, candCorrect: Uint8Array, resamples = 1000, seed = 1): [number, number] {
   const n = baseCorrect.length;
   if (n === 0) return [0, 0];
-  const random = mulberry32(seed);
+  const random = seededRandom(seed); // seeded: the same interval on every run
   const deltas = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     let d = 0;

@@ -8,6 +8,9 @@
  * keep a cluster of their own at exactly 0.
  */
 import { DataType } from '../core/onnx/dataTypes';
+import { seededRandom } from '../core/random';
+
+export { seededRandom };
 import { readDenseFloat32 } from '../core/onnx/tensorData';
 import { MomentHistogram, kmeans1d, lloydFrom, type MomentGroups } from '../analyzers/kmeans1d';
 import type { ClusterStep } from './recipe';
@@ -16,18 +19,6 @@ import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
 import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
 import { defaultOpset, planOpsetRaise } from './opset';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
-
-/** A small seeded generator (mulberry32): the same seed gives the same clustering everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** k-means++ seeding over value groups (each group weighted by its count). */
 export function kmeansPlusPlus(g: MomentGroups, k: number, random: () => number): Float64Array {

@@ -8,6 +8,7 @@ import { BarController, BarElement, CategoryScale, Chart, LinearScale, Logarithm
 import type { AnalyzedLayer, ModelAnalysis } from '../../analyzers/modelAnalysis';
 import type { LayerSummary, ModelSummary } from '../../analyzers/modelSummary';
 import type { EditView, FromWebview, ToWebview } from '../protocol';
+import { humanBytes } from '../../report/format';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, Tooltip);
 
@@ -31,17 +32,7 @@ const view = {
   logScale: false,
 };
 
-const fmtBytes = (n: number): string => {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let v = n;
-  let u = -1;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
-};
+const fmtBytes = humanBytes;
 const fmtCount = (n: number | null | undefined): string =>
   n === null || n === undefined ? '—' : n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n);
 const fmtDb = (v: number | string | null | undefined): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : `${v.toFixed(1)} dB`);
