@@ -99,7 +99,9 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
 
   private modelMessage(document: OnnxDocument): ToWebview {
     const s = document.session;
-    const summary = summarizeModel({ file: s.file, dir: s.state.dir, bytes: new Uint8Array(s.fileBytes), proto: s.state.proto, index: s.state.index });
+    // The summary only needs the file's size, which the session knows: no bytes are passed.
+    const summary = summarizeModel({ file: s.file, dir: s.state.dir, bytes: new Uint8Array(0), proto: s.state.proto, index: s.state.index });
+    summary.model.fileBytes = s.fileBytes;
     return { type: 'model', summary, edits: document.edits, version: s.version };
   }
 
