@@ -74,6 +74,7 @@ try {
   step('the layer table shows every layer');
   await frame.locator('.rows .row').first().waitFor({ timeout: 60_000 });
   await frame.locator('.summary h1').filter({ hasText: 'classifier.onnx' }).waitFor();
+  await frame.locator('.summary .io').filter({ hasText: /Inputs: x \[p2o\.DynamicDimension\.0×3×.*\] FLOAT/ }).waitFor();
   await page.screenshot({ path: join(shots, '1-opened.png') });
 
   step('sort by bytes and select the largest layer: its histogram appears');

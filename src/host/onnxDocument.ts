@@ -27,14 +27,39 @@ export function editView(edit: SessionEdit): EditView {
   };
 }
 
+function stamp(file: string): string {
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  return st ? `${st.size}:${st.mtimeMs}` : 'missing';
+}
+
 export class OnnxDocument implements vscode.CustomDocument {
   /** Views of the edits in effect, oldest first (kept in step with the session's steps). */
   edits: EditView[] = [];
+  /** True while we write the file ourselves, so the watcher does not take our save for someone else's. */
+  ownWriteInProgress = false;
+  private diskStamp: string;
+  private readonly disposeListeners: (() => void)[] = [];
 
   private constructor(
     readonly uri: vscode.Uri,
     readonly session: ModelSession,
-  ) {}
+  ) {
+    this.diskStamp = stamp(uri.fsPath);
+  }
+
+  /** Whether the file differs (size or modification time) from the version we read or wrote last. */
+  changedOnDisk(): boolean {
+    return stamp(this.uri.fsPath) !== this.diskStamp;
+  }
+
+  /** Keep editing over the new disk version (a later save overwrites it). */
+  acceptDiskVersion(): void {
+    this.diskStamp = stamp(this.uri.fsPath);
+  }
+
+  onDispose(listener: () => void): void {
+    this.disposeListeners.push(listener);
+  }
 
   static async create(uri: vscode.Uri, backupId: string | undefined): Promise<OnnxDocument> {
     if (backupId) {
@@ -69,7 +94,13 @@ export class OnnxDocument implements vscode.CustomDocument {
   }
 
   async save(): Promise<void> {
-    await this.session.save();
+    this.ownWriteInProgress = true;
+    try {
+      await this.session.save();
+      this.diskStamp = stamp(this.uri.fsPath);
+    } finally {
+      this.ownWriteInProgress = false;
+    }
     this.edits = [];
   }
 
@@ -79,6 +110,7 @@ export class OnnxDocument implements vscode.CustomDocument {
 
   async revert(): Promise<void> {
     this.session.revert();
+    this.diskStamp = stamp(this.uri.fsPath);
     this.edits = [];
   }
 
@@ -90,6 +122,7 @@ export class OnnxDocument implements vscode.CustomDocument {
   }
 
   dispose(): void {
-    // Nothing held open: the model's bytes are in memory and go with the session.
+    // The model's bytes are in memory and go with the session; only listeners to release.
+    for (const l of this.disposeListeners) l();
   }
 }

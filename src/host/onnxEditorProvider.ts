@@ -15,7 +15,9 @@ import { summarizeModel } from '../analyzers/modelSummary';
 import { AnalysisCancelled, AnalysisClient } from '../analyzers/worker/analysisClient';
 import { parseStep } from '../transforms/recipe';
 import { OnnxDocument } from './onnxDocument';
-import { isFromWebview, type ToWebview } from '../webviews/protocol';
+import { isFromWebview, type ToWebview, type ValueView } from '../webviews/protocol';
+import { dataTypeName } from '../core/onnx/dataTypes';
+import type { ValueInfoProto } from '../core/onnx/proto';
 
 export const EDITOR_VIEW_TYPE = 'onnxCompress.editor';
 
@@ -49,7 +51,31 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
   }
 
   async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext): Promise<OnnxDocument> {
-    return OnnxDocument.create(uri, openContext.backupId);
+    const document = await OnnxDocument.create(uri, openContext.backupId);
+    this.watch(document);
+    return document;
+  }
+
+  /** A change of the file on disk that we did not make: reload a clean document, ask for an edited one. */
+  private watch(document: OnnxDocument): void {
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.joinPath(document.uri, '..'), path.basename(document.uri.fsPath)));
+    const onChange = async (): Promise<void> => {
+      if (document.ownWriteInProgress || !document.changedOnDisk()) return;
+      if (document.session.steps.length === 0) {
+        await this.revertCustomDocument(document);
+        return;
+      }
+      const choice = await vscode.window.showWarningMessage(
+        `${path.basename(document.uri.fsPath)} changed on disk while you were editing it.`,
+        'Reload from disk',
+        'Keep my edits',
+      );
+      if (choice === 'Reload from disk') await this.revertCustomDocument(document);
+      else document.acceptDiskVersion();
+    };
+    watcher.onDidChange(() => void onChange());
+    watcher.onDidCreate(() => void onChange());
+    document.onDispose(() => watcher.dispose());
   }
 
   async resolveCustomEditor(document: OnnxDocument, panel: vscode.WebviewPanel): Promise<void> {
@@ -102,7 +128,21 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     // The summary only needs the file's size, which the session knows: no bytes are passed.
     const summary = summarizeModel({ file: s.file, dir: s.state.dir, bytes: new Uint8Array(0), proto: s.state.proto, index: s.state.index });
     summary.model.fileBytes = s.fileBytes;
-    return { type: 'model', summary, edits: document.edits, version: s.version };
+    const graph = s.state.proto.graph!;
+    const stored = new Set(graph.initializer.map((t) => t.name));
+    const view = (v: ValueInfoProto): ValueView => ({
+      name: v.name ?? '',
+      dataType: dataTypeName(v.type?.tensorType?.elemType),
+      shape: v.type?.tensorType?.shape?.dim.map((d) => (d.dimValue !== undefined ? Number(d.dimValue) : d.dimParam || '?')) ?? [],
+    });
+    return {
+      type: 'model',
+      summary,
+      inputs: graph.input.filter((v) => !stored.has(v.name)).map(view),
+      outputs: graph.output.map(view),
+      edits: document.edits,
+      version: s.version,
+    };
   }
 
   /** Applies a recipe step (from the webview or a command) as an undoable edit. */
@@ -160,7 +200,9 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
         file = path.join(temp, `${crypto.randomUUID()}.onnx`);
         await saveModel(session.state, file);
       }
-      const analysis = await this.client.analyze(file, {}, {
+      const settings = vscode.workspace.getConfiguration('onnxCompress');
+      const options = { bins: settings.get<number>('histogramBins', 256), nearZeroEpsilon: settings.get<number>('nearZeroEpsilon', 1e-3) };
+      const analysis = await this.client.analyze(file, options, {
         signal: abort.signal,
         onProgress: (p) => this.broadcast(document, { type: 'progress', message: `analyzing layer ${p.layersDone} of ${p.layersTotal}`, fraction: p.elementsDone / Math.max(1, p.elementsTotal) }),
       });

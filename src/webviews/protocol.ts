@@ -17,9 +17,17 @@ export interface EditView {
   readonly skipped: number;
 }
 
+/** A graph input or output as the header shows it. */
+export interface ValueView {
+  readonly name: string;
+  readonly dataType: string;
+  /** Dims, symbolic ones by name ('?' when unnamed). */
+  readonly shape: readonly (number | string)[];
+}
+
 export type ToWebview =
   /** The model as it is now: summary at once; analysis follows when ready. */
-  | { readonly type: 'model'; readonly summary: ModelSummary; readonly edits: readonly EditView[]; readonly version: number }
+  | { readonly type: 'model'; readonly summary: ModelSummary; readonly inputs: readonly ValueView[]; readonly outputs: readonly ValueView[]; readonly edits: readonly EditView[]; readonly version: number }
   | { readonly type: 'analysis'; readonly analysis: ModelAnalysis; readonly version: number }
   | { readonly type: 'progress'; readonly message: string; readonly fraction: number }
   | { readonly type: 'busy'; readonly label: string | null }

@@ -97,6 +97,24 @@ suite('ONNX model editor', () => {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
+  test('a clean document follows a change on disk; our own save is not taken for one', async () => {
+    const uri = await openInEditor('watched.onnx', smallCnn());
+    const document = editor.activeDocument!;
+    const constants = () => document.session.state.proto.graph!.node.filter((n) => n.opType === 'Constant').length;
+    assert.equal(constants(), 0);
+    await new Promise((r) => setTimeout(r, 50)); // a different modification time
+    fs.writeFileSync(uri.fsPath, smallCnn({ constantWeight: true }));
+    await until('the reload from disk', () => constants() === 1);
+    await vscode.commands.executeCommand('onnxCompress.quantizeSelection', 'INT8 per channel');
+    await until('the dirty marker', () => activeTabDirty());
+    await vscode.commands.executeCommand('workbench.action.files.save');
+    await until('the save', () => activeTabDirty() === false);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(document.session.steps.length, 0, 'saved, and not reverted by the watcher');
+    assert.ok(openModel(uri.fsPath).proto.graph!.node.some((n) => n.opType === 'DequantizeLinear'));
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   test('save as writes a new file and leaves the original alone', async () => {
     const original = smallCnn();
     const uri = await openInEditor('source.onnx', original);

@@ -7,7 +7,7 @@
 import { BarController, BarElement, CategoryScale, Chart, LinearScale, LogarithmicScale, Tooltip } from 'chart.js';
 import type { AnalyzedLayer, ModelAnalysis } from '../../analyzers/modelAnalysis';
 import type { LayerSummary, ModelSummary } from '../../analyzers/modelSummary';
-import type { EditView, FromWebview, ToWebview } from '../protocol';
+import type { EditView, FromWebview, ToWebview, ValueView } from '../protocol';
 import { humanBytes } from '../../report/format';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, Tooltip);
@@ -20,6 +20,8 @@ type Row = LayerSummary & Partial<Pick<AnalyzedLayer, 'macs' | 'share' | 'redund
 const ROW_HEIGHT = 24;
 const view = {
   summary: undefined as ModelSummary | undefined,
+  inputs: [] as readonly ValueView[],
+  outputs: [] as readonly ValueView[],
   analysis: undefined as ModelAnalysis | undefined,
   edits: [] as readonly EditView[],
   rows: [] as Row[],
@@ -158,6 +160,7 @@ function renderSummary(): void {
       `${fmtBytes(m.fileBytes)} · IR ${m.irVersion ?? '?'} · opsets ${Object.entries(m.opsets).map(([d, v]) => `${d} ${v}`).join(', ')} · ${m.producer || 'unknown producer'} · ` +
         `${fmtCount(m.parameterCount)} parameters · weights ${fmtBytes(m.weightBytes)} (${Object.entries(s.breakdown.byDataType).map(([t, v]) => `${t} ${fmtBytes(v.bytes)}`).join(', ')})`,
     ),
+    el('p', { class: 'io' }, `Inputs: ${values(view.inputs)} · Outputs: ${values(view.outputs)}`),
     el(
       'p',
       { class: 'estimates' },
@@ -167,6 +170,10 @@ function renderSummary(): void {
         : 'Analyzing…',
     ),
   );
+}
+
+function values(list: readonly ValueView[]): string {
+  return list.map((v) => `${v.name} [${v.shape.join('×')}] ${v.dataType}`).join(', ') || '—';
 }
 
 function buildRows(): void {
@@ -350,6 +357,8 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   switch (m.type) {
     case 'model':
       view.summary = m.summary;
+      view.inputs = m.inputs;
+      view.outputs = m.outputs;
       view.edits = m.edits;
       buildRows();
       renderSummary();
