@@ -1,34 +1,15 @@
 /**
  * Command-palette and keybinding entries for the model editor: quantize / prune / cluster /
  * factorize the selected layers (all layers when none is selected) of the editor in front,
- * with the same presets as the editor's form. They run through the same path as the webview.
+ * with the presets the editor's form offers (src/webviews/presets.ts). They run through the same path as the webview.
  */
 import * as vscode from 'vscode';
 import type { OnnxEditorProvider } from './onnxEditorProvider';
+import { PRESETS } from '../webviews/presets';
 
-const PRESETS: Record<string, { label: string; step: Record<string, unknown> }[]> = {
-  quantize: [
-    { label: 'INT8 per channel', step: { transform: 'quantize', dtype: 'int8', granularity: 'per-channel' } },
-    { label: 'INT4 blocks of 32', step: { transform: 'quantize', dtype: 'int4', granularity: 'block', blockSize: 32 } },
-    { label: 'FLOAT16 weights', step: { transform: 'quantize', dtype: 'float16' } },
-  ],
-  prune: [
-    { label: '30% smallest weights', step: { transform: 'prune', sparsity: 0.3 } },
-    { label: '2:4 structured', step: { transform: 'prune', pattern: '2:4' } },
-    { label: '25% of output channels', step: { transform: 'prune', pattern: 'channel', sparsity: 0.25 } },
-  ],
-  cluster: [
-    { label: '16 shared values', step: { transform: 'cluster', clusters: 16 } },
-    { label: '256 shared values', step: { transform: 'cluster', clusters: 256 } },
-  ],
-  factorize: [
-    { label: 'keep 99% energy', step: { transform: 'factorize', energy: 0.99 } },
-    { label: 'keep 95% energy', step: { transform: 'factorize', energy: 0.95 } },
-  ],
-};
 
 export function registerEditorCommands(context: vscode.ExtensionContext, provider: OnnxEditorProvider): void {
-  for (const transform of Object.keys(PRESETS)) {
+  for (const transform of Object.keys(PRESETS) as (keyof typeof PRESETS)[]) {
     const id = `onnxCompress.${transform}Selection`;
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (presetLabel?: string) => {

@@ -97,9 +97,13 @@ test('calibration ranges: percentile and entropy clip outliers, min/max does not
   assert.ok(e < 5, `${e}`);
   const [lo, hi] = rangeFor(stats, { method: 'entropy', percentile: 99.99 });
   assert.ok(lo === -e && hi === e);
+  // [-1, 3] over 256 UINT8 codes: both ends come back within half a step, and 0 is a code.
   const { scale, zeroPoint } = activationParams(-1, 3);
-  assert.equal(zeroPoint, Math.round(1 / scale));
-  assert.ok(Math.abs((0 - zeroPoint) * scale + 0) < 1e-7 || zeroPoint * scale > 0);
+  assert.ok(Math.abs(scale - 4 / 255) < 1e-7);
+  assert.equal(zeroPoint, 64);
+  assert.ok(Math.abs((0 - zeroPoint) * scale - -1) <= scale / 2);
+  assert.ok(Math.abs((255 - zeroPoint) * scale - 3) <= scale / 2);
+  assert.deepEqual(activationParams(0, 0), { scale: 1, zeroPoint: 0 });
 });
 
 test('the onnxruntime process reports a broken model as an error of the job and can be cancelled', async () => {

@@ -9,6 +9,7 @@ import type { AnalyzedLayer, ModelAnalysis } from '../../analyzers/modelAnalysis
 import type { LayerSummary, ModelSummary } from '../../analyzers/modelSummary';
 import type { EditView, FromWebview, ToWebview, ValueView } from '../protocol';
 import { humanBytes } from '../../report/format';
+import { PRESETS, presetsFor } from '../presets';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, Tooltip);
 
@@ -91,40 +92,17 @@ const rowsBox = el('div', { class: 'rows' });
 const detail = el('section', { class: 'detail', 'aria-label': 'Selected layer' });
 const editsBox = el('section', { class: 'edits', 'aria-label': 'Edits' });
 
-const PRESETS: Record<string, { label: string; step: Record<string, unknown> }[]> = {
-  quantize: [
-    { label: 'INT8 per channel', step: { transform: 'quantize', dtype: 'int8', granularity: 'per-channel' } },
-    { label: 'UINT8 per tensor, asymmetric', step: { transform: 'quantize', dtype: 'uint8', granularity: 'per-tensor', symmetric: false } },
-    { label: 'INT4 blocks of 32', step: { transform: 'quantize', dtype: 'int4', granularity: 'block', blockSize: 32 } },
-    { label: 'FLOAT16 weights', step: { transform: 'quantize', dtype: 'float16' } },
-  ],
-  prune: [
-    { label: '30% smallest weights', step: { transform: 'prune', sparsity: 0.3 } },
-    { label: '50% smallest weights', step: { transform: 'prune', sparsity: 0.5 } },
-    { label: '2:4 structured', step: { transform: 'prune', pattern: '2:4' } },
-    { label: '25% of output channels', step: { transform: 'prune', pattern: 'channel', sparsity: 0.25 } },
-  ],
-  cluster: [
-    { label: '16 shared values', step: { transform: 'cluster', clusters: 16 } },
-    { label: '16, zeros kept', step: { transform: 'cluster', clusters: 16, keepZero: true } },
-    { label: '256 shared values', step: { transform: 'cluster', clusters: 256 } },
-  ],
-  factorize: [
-    { label: 'keep 99% energy', step: { transform: 'factorize', energy: 0.99 } },
-    { label: 'keep 95% energy', step: { transform: 'factorize', energy: 0.95 } },
-  ],
-};
 
 for (const t of Object.keys(PRESETS)) transform.append(el('option', { value: t }, t[0].toUpperCase() + t.slice(1)));
 function fillPresets(): void {
-  preset.replaceChildren(...PRESETS[transform.value].map((p, i) => el('option', { value: String(i) }, p.label)));
+  preset.replaceChildren(...presetsFor(transform.value).map((p, i) => el('option', { value: String(i) }, p.label)));
 }
 fillPresets();
 transform.addEventListener('change', fillPresets);
 form.append(transform, preset, applyButton);
 form.addEventListener('submit', (e) => {
   e.preventDefault();
-  const chosen = PRESETS[transform.value][Number(preset.value)];
+  const chosen = presetsFor(transform.value)[Number(preset.value)];
   const layers = view.selected.size ? [...view.selected] : '*';
   vscode.postMessage({ type: 'apply', step: { ...chosen.step, layers } });
 });
