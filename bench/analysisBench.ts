@@ -4,6 +4,7 @@
  * onnx, numpy and scikit-learn (Debian: python3-onnx python3-numpy python3-sklearn); without
  * them only our side is measured.
  * Goals (issue 3): <= 2 ns/weight and >= 5x faster than numpy; k-means >= 20x faster than sklearn.
+ * With gcc present, the same pass in C shows what the CPU itself allows.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,6 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openModel } from '../src/core/onnx/model';
 import { DataType } from '../src/core/onnx/dataTypes';
+import type { TensorInfo } from '../src/core/onnx/tensor';
+import { readDenseFloat32 } from '../src/core/onnx/tensorData';
 import { computeTensorStats } from '../src/analyzers/tensorStats';
 import { MomentHistogram, kmeans1d } from '../src/analyzers/kmeans1d';
 import { sqnrDb } from '../src/analyzers/quantize';
@@ -25,6 +28,24 @@ function python(args: string[]): { seconds: number; weights: number; sqnrDb?: nu
     return undefined;
   }
   return JSON.parse(r.stdout);
+}
+
+/** The same pass in C, when gcc is on the machine: what this CPU allows. Median seconds. */
+async function nativeStats(tensors: readonly TensorInfo[]): Promise<number | undefined> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-native-'));
+  try {
+    const binary = path.join(dir, 'stats_native');
+    const cc = spawnSync('gcc', ['-O3', '-march=native', '-o', binary, path.resolve('bench/stats_native.c'), '-lm'], { encoding: 'utf8' });
+    if (cc.error || cc.status !== 0) return undefined;
+    const data = path.join(dir, 'values.f32');
+    const fd = fs.openSync(data, 'w');
+    for (const t of tensors) fs.writeSync(fd, new Uint8Array((await readDenseFloat32(t)).buffer));
+    fs.closeSync(fd);
+    const run = spawnSync(binary, [data, ...tensors.map((t) => String(t.elements))], { encoding: 'utf8' });
+    return run.status === 0 ? Number(run.stdout.split(' ')[0]) : undefined;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function benchStats(file: string): Promise<void> {
@@ -42,11 +63,15 @@ export async function benchStats(file: string): Promise<void> {
   runs.sort((a, b) => a - b);
   const ours = runs[2];
   const numpy = python(['stats', file]);
+  const native = await nativeStats(tensors);
   console.log(`statistics pass (min/max/mean/std/zeros/near-zeros/256-bin histogram) on ${path.basename(file)}: ${tensors.length} tensors, ${weights.toLocaleString('en-US')} weights`);
   console.log(`  ours   ${((ours * 1e9) / weights).toFixed(2)} ns/weight (median of 5)`);
   if (numpy) {
     console.log(`  numpy  ${((numpy.seconds * 1e9) / numpy.weights).toFixed(2)} ns/weight (${numpy.weights.toLocaleString('en-US')} weights)`);
     console.log(`  ratio  ${((numpy.seconds / numpy.weights) / (ours / weights)).toFixed(2)}x faster than numpy`);
+  }
+  if (native !== undefined) {
+    console.log(`  C      ${((native * 1e9) / weights).toFixed(2)} ns/weight (bench/stats_native.c, gcc -O3 -march=native, scalar; ours / C = ${(ours / native).toFixed(2)})`);
   }
 }
 

@@ -3,6 +3,23 @@
 import * as esbuild from 'esbuild';
 import { readdirSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import wabtModule from 'wabt';
+
+// `import bytes from './kernel.wat'` gives the assembled WebAssembly module's bytes (SIMD on).
+const wabt = await wabtModule();
+const watPlugin = {
+  name: 'wat',
+  setup(build) {
+    build.onLoad({ filter: /\.wat$/ }, async ({ path }) => {
+      const parsed = wabt.parseWat(path, await readFile(path, 'utf8'), { simd: true, sat_float_to_int: true });
+      parsed.validate();
+      const { buffer } = parsed.toBinary({ log: false });
+      parsed.destroy();
+      return { contents: buffer, loader: 'binary' };
+    });
+  },
+};
 
 const watch = process.argv.includes('--watch');
 
@@ -25,6 +42,7 @@ const common = {
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',
+  plugins: [watPlugin],
   // Native or host-provided modules are loaded at run time, never bundled.
   external: ['vscode', 'onnxruntime-node', 'eslint', 'sharp'],
 };

@@ -15,7 +15,8 @@ export class Histogram {
   readonly counts: Float64Array;
   /** float32 bin edges, bins + 1 of them. */
   readonly edges: Float32Array;
-  private readonly scale: number;
+  /** bins per unit of value, for the first estimate of a bin. */
+  readonly scale: number;
 
   constructor(readonly spec: HistogramSpec) {
     const { min, max, bins } = spec;

@@ -13,6 +13,7 @@ import { COARSE_GROUPS, MomentHistogram, coarsen, groupsFromSorted, kmeans1d, ty
 import { INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
 import { huffmanBits, shannonEntropyBits } from './entropy';
 import { checkpointFor } from './checkpoint';
+import { statsKernel, type FirstPass, type SecondPass } from './wasm/statsKernel';
 
 export interface StatsOptions {
   /** Histogram bins over [min, max]. Default 256. */
@@ -104,11 +105,26 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   p1[P1_MAX] = -Infinity;
   const channelAbsMax = channels ? new Float64Array(channels.size) : null;
   const checkpoint = checkpointFor(options.signal);
-  await forEachFloat32Chunk(t, chunk, async (v, first) => {
-    await checkpoint();
-    firstPassChunk(v, p1);
-    if (channelAbsMax && channels) channelMaxChunk(v, first, channels, channelAbsMax);
-  });
+  // Chunks are widened straight into the WebAssembly kernel's memory and used there before the
+  // next await, so another analysis on this thread cannot overwrite them in between.
+  const kernel = statsKernel();
+  const into = kernel ? (count: number): Float32Array => kernel.prepare(count, bins) : undefined;
+  // A tensor that fits in one chunk is widened once; pass 2 reuses it if it is still in memory.
+  let chunks = 0;
+  let firstChunk: { values: Float32Array; generation: number } | null = null;
+  await forEachFloat32Chunk(
+    t,
+    chunk,
+    async (v, first) => {
+      if (chunks++ === 0) firstChunk = { values: v, generation: kernel?.generation ?? 0 };
+      const fast = kernel?.firstPass();
+      if (fast) addFirstPass(fast, p1);
+      else firstPassChunk(v, p1);
+      if (channelAbsMax && channels) channelMaxChunk(v, first, channels, channelAbsMax);
+      await checkpoint();
+    },
+    into,
+  );
   let min = p1[P1_MIN];
   let max = p1[P1_MAX];
   const sum = p1[P1_SUM];
@@ -147,27 +163,33 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   const kept = wantRedundancy && exactClustering ? new Float32Array(finite) : null;
   let keptCount = 0;
 
-  await forEachFloat32Chunk(t, chunk, async (v, first) => {
-    await checkpoint();
-    histogram.add(v);
-    secondPassChunk(v, mean, nearLimit, p2);
+  const useKernel = kernel !== null && nans + infs === 0;
+  const secondPass = async (v: Float32Array, first: number): Promise<void> => {
+    if (useKernel) {
+      addSecondPass(kernel.secondPass(histogram, mean, nearLimit), p2);
+    } else {
+      histogram.add(v);
+      secondPassChunk(v, mean, nearLimit, p2);
+    }
     if (options.logHistogram) logHistogramChunk(v, logPositive, logNegative);
     moments?.add(v);
     if (kept) {
       for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) kept[keptCount++] = v[i];
     }
     if (quant) quantizeChunk(v, first, channels, quant);
-  });
+    await checkpoint();
+  };
+  const single = chunks === 1 ? (firstChunk as { values: Float32Array; generation: number } | null) : null;
+  if (single && (!kernel || kernel.holds(single.values, single.generation))) await secondPass(single.values, 0);
+  else await forEachFloat32Chunk(t, chunk, secondPass, into);
   const squaredDeviation = p2[P2_DEVIATION];
   const signalEnergy = p2[P2_ENERGY];
   const nearZeros = p2[P2_NEAR_ZEROS];
-  const perTensor = quant?.perTensor ?? null;
-  const perChannel = quant?.perChannel ?? null;
-  const int8Codes = quant?.int8Codes ?? new Float64Array(256);
 
   const estimate = (m: QuantErrorMeter): QuantEstimate => ({ sqnrDb: sqnrDb(signalEnergy, m.noiseEnergy), maxAbsError: m.maxAbsError });
   let redundancy: TensorRedundancy | null = null;
-  if (perTensor) {
+  if (quant) {
+    const { perTensor, perChannel, int8Codes } = quant;
     const groups: MomentGroups = kept ? groupsFromSorted(kept.sort()) : moments!.groups();
     const coarse = coarsen(groups, COARSE_GROUPS);
     const cluster = (k: number): number => sqnrDb(signalEnergy, kmeans1d(groups, k, { coarse }).sse);
@@ -182,7 +204,6 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
     };
   }
 
-  const used = (a: Float64Array): number[] => Array.from(a);
   return {
     elements: t.elements,
     min,
@@ -193,17 +214,24 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
     nearZeroFraction: t.elements ? nearZeros / t.elements : 0,
     nanFraction: t.elements ? nans / t.elements : 0,
     infFraction: t.elements ? infs / t.elements : 0,
-    histogram: { min: histogram.edges[0], max: histogram.edges[bins], counts: Array.from(histogram.counts) },
+    histogram: { min: histogram.edges[0], max: histogram.edges[bins], counts: toArray(histogram.counts) },
     logHistogram: options.logHistogram
       ? {
           exponents: Array.from({ length: logSize }, (_, i) => i + LOG_MIN_EXPONENT),
-          positive: used(logPositive),
-          negative: used(logNegative),
+          positive: toArray(logPositive),
+          negative: toArray(logNegative),
           zeros,
         }
       : null,
     redundancy,
   };
+}
+
+/** A plain array copy (Array.from on a typed array goes through the iterator: 50x slower). */
+function toArray(a: Float64Array): number[] {
+  const out = new Array<number>(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i];
+  return out;
 }
 
 function quantMeters(): { int8: QuantErrorMeter; int4: QuantErrorMeter } {
@@ -222,6 +250,19 @@ const P2_DEVIATION = 0;
 const P2_ENERGY = 1;
 const P2_NEAR_ZEROS = 2;
 const PASS2_SLOTS = 3;
+
+function addFirstPass(r: FirstPass, acc: Float64Array): void {
+  if (r.min < acc[P1_MIN]) acc[P1_MIN] = r.min;
+  if (r.max > acc[P1_MAX]) acc[P1_MAX] = r.max;
+  acc[P1_SUM] += r.sum;
+  acc[P1_ZEROS] += r.zeros;
+}
+
+function addSecondPass(r: SecondPass, acc: Float64Array): void {
+  acc[P2_DEVIATION] += r.squaredDeviation;
+  acc[P2_ENERGY] += r.energy;
+  acc[P2_NEAR_ZEROS] += r.nearZeros;
+}
 
 function firstPassChunk(v: Float32Array, acc: Float64Array): void {
   let lo = acc[P1_MIN];

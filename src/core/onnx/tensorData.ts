@@ -81,12 +81,19 @@ export async function forEachFloat32Chunk(
   t: TensorInfo,
   chunkElements: number,
   each: (values: Float32Array, firstElement: number) => void | Promise<void>,
+  /** Where to widen each chunk (e.g. WebAssembly memory); by default one buffer reused per chunk. */
+  into?: (count: number) => Float32Array,
 ): Promise<void> {
   const bits = dataTypeInfo(t.dataType)?.bits ?? 0;
   // Keep chunks on byte boundaries for sub-byte types.
   const step = Math.max(8, Math.floor(chunkElements / 8) * 8);
   if (t.storage.kind === 'sparse') {
-    await each(await readDenseFloat32(t), 0);
+    const dense = await readDenseFloat32(t);
+    if (into) {
+      const target = into(dense.length);
+      target.set(dense);
+      await each(target, 0);
+    } else await each(dense, 0);
     return;
   }
   if (t.storage.kind === 'external') {
@@ -95,15 +102,15 @@ export async function forEachFloat32Chunk(
       const count = Math.min(step, t.elements - first);
       const byteStart = (first * bits) / 8;
       const bytes = await readExternalBytes(file, offset + byteStart, rawByteLength(t.dataType, count));
-      await each(widenToFloat32(t.dataType, bytes, 0, count), first);
+      await each(widenToFloat32(t.dataType, bytes, 0, count, into?.(count)), first);
     }
     return;
   }
   const raw = await readRawBytes(t);
-  const buffer = new Float32Array(Math.min(step, t.elements));
+  const buffer = into ? null : new Float32Array(Math.min(step, t.elements));
   for (let first = 0; first < t.elements; first += step) {
     const count = Math.min(step, t.elements - first);
-    await each(widenToFloat32(t.dataType, raw, first, count, buffer.subarray(0, count)), first);
+    await each(widenToFloat32(t.dataType, raw, first, count, buffer ? buffer.subarray(0, count) : into!(count)), first);
   }
 }
 

@@ -1,0 +1,168 @@
+;; The statistics pass over float32 weights, in WebAssembly with 128-bit SIMD: V8 does not
+;; vectorize JavaScript loops, and on the two passes below it spends most of its time on bounds
+;; checks and float64 conversions. The JavaScript side (statsKernel.ts) copies a chunk into this
+;; memory once and runs both passes on it; it keeps its own code for tensors with NaN or Inf.
+;;
+;; pass1(data, n, out):  out[0..4] (f64) = min, max, sum, exact zeros, non-finite count.
+;; pass2(data, n, ...):  needs every value finite and inside [edges[0], edges[bins]] (pass 1's
+;;                       min/max); adds to `counts` (u32, 4 interleaved copies: counts[4k+lane],
+;;                       so consecutive values in one bin don't wait on each other's store) and
+;;                       writes out[0..1] (f64) = sum of (x-mean)^2, |x| <= near count.
+;; The bin of x is numpy's: estimated as floor((x - first) * scale) in float64, then moved by one
+;; if the float32 edges say so; the last bin includes the maximum.
+(module
+  (memory (export "memory") 1)
+
+  (func (export "pass1") (param $p i32) (param $n i32) (param $out i32)
+    (local $vend i32) (local $end i32) (local $v v128)
+    (local $lo v128) (local $hi v128) (local $sumLow v128) (local $sumHigh v128)
+    (local $zeros v128) (local $bad v128) (local $zero v128)
+    (local $x f32) (local $min f32) (local $max f32) (local $sum f64) (local $z i32) (local $nf i32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $lo (f32x4.splat (f32.const inf)))
+    (local.set $hi (f32x4.splat (f32.const -inf)))
+    (local.set $zero (v128.const i32x4 0 0 0 0))
+    (block $done
+      (loop $vectors
+        (br_if $done (i32.ge_u (local.get $p) (local.get $vend)))
+        (local.set $v (v128.load (local.get $p)))
+        (local.set $lo (f32x4.pmin (local.get $lo) (local.get $v)))
+        (local.set $hi (f32x4.pmax (local.get $hi) (local.get $v)))
+        ;; x - x is 0 for finite x and NaN for NaN and +-Inf: the mask is all ones where not finite.
+        (local.set $bad (i32x4.sub (local.get $bad)
+          (v128.not (f32x4.eq (f32x4.sub (local.get $v) (local.get $v)) (local.get $zero)))))
+        (local.set $zeros (i32x4.sub (local.get $zeros) (f32x4.eq (local.get $v) (local.get $zero))))
+        (local.set $sumLow (f64x2.add (local.get $sumLow) (f64x2.promote_low_f32x4 (local.get $v))))
+        (local.set $sumHigh (f64x2.add (local.get $sumHigh) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $vectors)))
+    (local.set $min (f32.min (f32.min (f32x4.extract_lane 0 (local.get $lo)) (f32x4.extract_lane 1 (local.get $lo)))
+                             (f32.min (f32x4.extract_lane 2 (local.get $lo)) (f32x4.extract_lane 3 (local.get $lo)))))
+    (local.set $max (f32.max (f32.max (f32x4.extract_lane 0 (local.get $hi)) (f32x4.extract_lane 1 (local.get $hi)))
+                             (f32.max (f32x4.extract_lane 2 (local.get $hi)) (f32x4.extract_lane 3 (local.get $hi)))))
+    (local.set $sumLow (f64x2.add (local.get $sumLow) (local.get $sumHigh)))
+    (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $sumLow)) (f64x2.extract_lane 1 (local.get $sumLow))))
+    (local.set $zeros (i32x4.add (local.get $zeros) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $zeros) (local.get $zeros))))
+    (local.set $z (i32.add (i32x4.extract_lane 0 (local.get $zeros)) (i32x4.extract_lane 1 (local.get $zeros))))
+    (local.set $bad (i32x4.add (local.get $bad) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $bad) (local.get $bad))))
+    (local.set $nf (i32.add (i32x4.extract_lane 0 (local.get $bad)) (i32x4.extract_lane 1 (local.get $bad))))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $x (f32.load (local.get $p)))
+        (local.set $min (f32.min (local.get $min) (local.get $x)))
+        (local.set $max (f32.max (local.get $max) (local.get $x)))
+        (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $x))))
+        (local.set $z (i32.add (local.get $z) (f32.eq (local.get $x) (f32.const 0))))
+        (local.set $nf (i32.add (local.get $nf) (f32.ne (f32.sub (local.get $x) (local.get $x)) (f32.const 0))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $tail)))
+    (f64.store offset=0 (local.get $out) (f64.promote_f32 (local.get $min)))
+    (f64.store offset=8 (local.get $out) (f64.promote_f32 (local.get $max)))
+    (f64.store offset=16 (local.get $out) (local.get $sum))
+    (f64.store offset=24 (local.get $out) (f64.convert_i32_u (local.get $z)))
+    (f64.store offset=32 (local.get $out) (f64.convert_i32_u (local.get $nf))))
+
+  ;; Histogram settings for $bin, set by pass2.
+  (global $edges (mut i32) (i32.const 0))
+  (global $lastBin (mut i32) (i32.const 0))
+  (global $counts (mut i32) (i32.const 0))
+  (global $first (mut f64) (f64.const 0))
+  (global $scale (mut f64) (f64.const 0))
+
+  ;; Counts x (finite, inside the edges) in copy `lane` (0..3) of the histogram.
+  (func $bin (param $x f32) (param $lane i32)
+    (local $k i32) (local $edge i32)
+    (local.set $k (i32.trunc_sat_f64_u
+      (f64.mul (f64.sub (f64.promote_f32 (local.get $x)) (global.get $first)) (global.get $scale))))
+    (local.set $k (select (global.get $lastBin) (local.get $k) (i32.gt_u (local.get $k) (global.get $lastBin))))
+    (local.set $edge (i32.add (global.get $edges) (i32.shl (local.get $k) (i32.const 2))))
+    ;; edges only rise, so at most one of the two moves applies
+    (local.set $k (i32.add
+      (i32.sub (local.get $k) (f32.lt (local.get $x) (f32.load (local.get $edge))))
+      (i32.and (f32.ge (local.get $x) (f32.load offset=4 (local.get $edge)))
+               (i32.lt_u (local.get $k) (global.get $lastBin)))))
+    (local.set $edge (i32.add (global.get $counts)
+      (i32.shl (i32.add (i32.shl (local.get $k) (i32.const 2)) (local.get $lane)) (i32.const 2))))
+    (i32.store (local.get $edge) (i32.add (i32.load (local.get $edge)) (i32.const 1))))
+
+  ;; `certain`: the bin estimated in float32 is right when its fractional part is inside
+  ;; (certain, 1 - certain): a bound on float32 rounding of the estimate and of the edges, from the
+  ;; caller. Other values (about 2 in 10,000) take the exact path, $bin.
+  (func (export "pass2")
+    (param $p i32) (param $n i32) (param $edges i32) (param $bins i32) (param $counts i32)
+    (param $first f64) (param $scale f64) (param $mean f64) (param $near f32) (param $certain f32) (param $out i32)
+    (local $vend i32) (local $end i32) (local $at i32) (local $v v128) (local $x f32) (local $d f64)
+    (local $meanV v128) (local $nearV v128) (local $low v128) (local $high v128)
+    (local $devA v128) (local $devB v128) (local $nearCount v128)
+    (local $firstV v128) (local $scaleV v128) (local $loV v128) (local $hiV v128) (local $laneV v128)
+    (local $t v128) (local $whole v128) (local $k v128) (local $magic v128) (local $magicBits v128)
+    (local $dev f64) (local $nearN i32)
+    (global.set $edges (local.get $edges))
+    (global.set $lastBin (i32.sub (local.get $bins) (i32.const 1)))
+    (global.set $counts (local.get $counts))
+    (global.set $first (local.get $first))
+    (global.set $scale (local.get $scale))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $meanV (f64x2.splat (local.get $mean)))
+    (local.set $nearV (f32x4.splat (local.get $near)))
+    (local.set $firstV (f32x4.splat (f32.demote_f64 (local.get $first))))
+    (local.set $scaleV (f32x4.splat (f32.demote_f64 (local.get $scale))))
+    (local.set $loV (f32x4.splat (local.get $certain)))
+    (local.set $hiV (f32x4.splat (f32.sub (f32.const 1) (local.get $certain))))
+    (local.set $laneV (v128.const i32x4 0 1 2 3))
+    (local.set $magic (f32x4.splat (f32.const 0x1p23)))
+    (local.set $magicBits (i32x4.splat (i32.const 0x4b000000)))
+    (block $done
+      (loop $vectors
+        (br_if $done (i32.ge_u (local.get $p) (local.get $vend)))
+        (local.set $v (v128.load (local.get $p)))
+        (local.set $low (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $meanV)))
+        (local.set $high (f64x2.sub (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (local.get $meanV)))
+        (local.set $devA (f64x2.add (local.get $devA) (f64x2.mul (local.get $low) (local.get $low))))
+        (local.set $devB (f64x2.add (local.get $devB) (f64x2.mul (local.get $high) (local.get $high))))
+        (local.set $nearCount (i32x4.sub (local.get $nearCount) (f32x4.le (f32x4.abs (local.get $v)) (local.get $nearV))))
+        (local.set $t (f32x4.mul (f32x4.sub (local.get $v) (local.get $firstV)) (local.get $scaleV)))
+        (local.set $whole (f32x4.floor (local.get $t)))
+        (local.set $t (f32x4.sub (local.get $t) (local.get $whole)))
+        (if (v128.any_true (v128.or (f32x4.le (local.get $t) (local.get $loV)) (f32x4.ge (local.get $t) (local.get $hiV))))
+          (then
+            (call $bin (f32x4.extract_lane 0 (local.get $v)) (i32.const 0))
+            (call $bin (f32x4.extract_lane 1 (local.get $v)) (i32.const 1))
+            (call $bin (f32x4.extract_lane 2 (local.get $v)) (i32.const 2))
+            (call $bin (f32x4.extract_lane 3 (local.get $v)) (i32.const 3)))
+          (else
+            ;; counts[4k + lane]; k is a whole number below 2^22, so the low bits of k + 2^23 are k
+            (local.set $k (i32x4.sub (f32x4.add (local.get $whole) (local.get $magic)) (local.get $magicBits)))
+            (local.set $k (i32x4.add (i32x4.shl (local.get $k) (i32.const 2)) (local.get $laneV)))
+            (local.set $at (i32.add (local.get $counts) (i32.shl (i32x4.extract_lane 0 (local.get $k)) (i32.const 2))))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.add (local.get $counts) (i32.shl (i32x4.extract_lane 1 (local.get $k)) (i32.const 2))))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.add (local.get $counts) (i32.shl (i32x4.extract_lane 2 (local.get $k)) (i32.const 2))))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.add (local.get $counts) (i32.shl (i32x4.extract_lane 3 (local.get $k)) (i32.const 2))))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $vectors)))
+    (local.set $devA (f64x2.add (local.get $devA) (local.get $devB)))
+    (local.set $dev (f64.add (f64x2.extract_lane 0 (local.get $devA)) (f64x2.extract_lane 1 (local.get $devA))))
+    (local.set $nearCount (i32x4.add (local.get $nearCount) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $nearCount) (local.get $nearCount))))
+    (local.set $nearN (i32.add (i32x4.extract_lane 0 (local.get $nearCount)) (i32x4.extract_lane 1 (local.get $nearCount))))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $x (f32.load (local.get $p)))
+        (local.set $d (f64.sub (f64.promote_f32 (local.get $x)) (local.get $mean)))
+        (local.set $dev (f64.add (local.get $dev) (f64.mul (local.get $d) (local.get $d))))
+        (local.set $nearN (i32.add (local.get $nearN) (f32.le (f32.abs (local.get $x)) (local.get $near))))
+        (call $bin (local.get $x) (i32.const 0))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $tail)))
+    (f64.store offset=0 (local.get $out) (local.get $dev))
+    (f64.store offset=8 (local.get $out) (f64.convert_i32_u (local.get $nearN))))
+)
