@@ -6,13 +6,15 @@ import * as vscode from 'vscode';
 import { registerAnalyzeCommand } from './host/analyzeCommand';
 import { OnnxEditorProvider } from './host/onnxEditorProvider';
 import { registerEditorCommands } from './host/editorCommands';
+import { ReportView } from './host/reportView';
 
-export function activate(context: vscode.ExtensionContext): { editor: OnnxEditorProvider } {
+export function activate(context: vscode.ExtensionContext): { editor: OnnxEditorProvider; report: ReportView } {
   registerAnalyzeCommand(context);
   const editor = OnnxEditorProvider.register(context);
   registerEditorCommands(context, editor);
+  const report = ReportView.register(context, editor);
   // Returned for integration tests, which drive the editor through the same paths as the UI.
-  return { editor };
+  return { editor, report };
 }
 
 export function deactivate(): void {

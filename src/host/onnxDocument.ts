@@ -8,24 +8,13 @@ import * as vscode from 'vscode';
 import { ModelSession, type SessionEdit } from '../transforms/modelSession';
 import { parseStep, stepToJson, type RecipeStep } from '../transforms/recipe';
 import type { EditView } from '../webviews/protocol';
+import { editView } from '../report/compressionReport';
 
 interface Backup {
   readonly file: string;
   readonly steps: Record<string, unknown>[];
 }
 
-export function editView(edit: SessionEdit): EditView {
-  const sqnrs = edit.result.changed.flatMap((c) => c.tensors.map((t) => t.sqnrDb));
-  const finite = sqnrs.filter((s): s is number => typeof s === 'number');
-  return {
-    label: edit.label,
-    layers: edit.result.changed.map((c) => c.layer),
-    bytesBefore: edit.result.bytesBefore,
-    bytesAfter: edit.result.bytesAfter,
-    worstSqnrDb: finite.length ? Math.min(...finite) : null,
-    skipped: edit.result.skipped.length,
-  };
-}
 
 function stamp(file: string): string {
   const st = fs.statSync(file, { throwIfNoEntry: false });
@@ -67,7 +56,7 @@ export class OnnxDocument implements vscode.CustomDocument {
       const steps: RecipeStep[] = backup.steps.map((s, i) => parseStep(s, `backup step ${i + 1}`));
       const session = await ModelSession.restore(uri.fsPath, steps);
       const doc = new OnnxDocument(uri, session);
-      doc.edits = steps.map((s) => ({ label: `Restored: ${String(s.transform)}`, layers: [], bytesBefore: 0, bytesAfter: 0, worstSqnrDb: null, skipped: 0 }));
+      doc.edits = steps.map((s) => ({ label: `Restored: ${String(s.transform)}`, layers: [], bytesBefore: 0, bytesAfter: 0, worstSqnrDb: null, skipped: 0, changes: [] }));
       return doc;
     }
     return new OnnxDocument(uri, ModelSession.open(uri.fsPath));

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { webviewHtml } from './webviewHtml';
 import { OnnxError } from '../core/errors';
 import { saveModel } from '../core/onnx/writeModel';
 import { summarizeModel } from '../analyzers/modelSummary';
@@ -29,6 +30,9 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
   private readonly analyses = new Map<OnnxDocument, AbortController>();
   private client: AnalysisClient | undefined;
   private active: OnnxDocument | undefined;
+  private readonly stateChanged = new vscode.EventEmitter<OnnxDocument | undefined>();
+  /** The active document changed, or the active or another document's model did (edit, undo, save, revert). */
+  readonly onDidChangeState = this.stateChanged.event;
 
   constructor(private readonly context: vscode.ExtensionContext) {}
 
@@ -37,6 +41,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     context.subscriptions.push(
       vscode.window.registerCustomEditorProvider(EDITOR_VIEW_TYPE, provider, { supportsMultipleEditorsPerDocument: true }),
       { dispose: () => void provider.client?.dispose() },
+      provider.stateChanged,
     );
     return provider;
   }
@@ -86,16 +91,22 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     const media = vscode.Uri.joinPath(this.context.extensionUri, 'media');
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
     panel.webview.html = this.html(panel.webview, dist, media);
-    if (panel.active) this.active = document;
-    panel.onDidChangeViewState(() => {
-      if (panel.active) this.active = document;
-    });
+    const activate = (): void => {
+      if (!panel.active || this.active === document) return;
+      this.active = document;
+      this.stateChanged.fire(document);
+    };
+    activate();
+    panel.onDidChangeViewState(activate);
     panel.onDidDispose(() => {
       set!.delete(panel);
       if (set!.size === 0) {
         this.analyses.get(document)?.abort();
         this.panels.delete(document);
-        if (this.active === document) this.active = undefined;
+        if (this.active === document) {
+          this.active = undefined;
+          this.stateChanged.fire(undefined);
+        }
       }
     });
     panel.webview.onDidReceiveMessage((m: unknown) => {
@@ -180,6 +191,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
   private refresh(document: OnnxDocument, change?: () => void): void {
     change?.();
     this.broadcast(document, this.modelMessage(document));
+    this.stateChanged.fire(document);
     void this.analyze(document);
   }
 
@@ -235,30 +247,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
   }
 
   private html(webview: vscode.Webview, dist: vscode.Uri, media: vscode.Uri): string {
-    const nonce = crypto.randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'editor.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'editor.css'));
-    const csp = [
-      "default-src 'none'",
-      `img-src ${webview.cspSource} data:`,
-      `style-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link href="${style}" rel="stylesheet">
-<title>ONNX model</title>
-</head>
-<body>
-<div id="app" role="application" aria-label="ONNX model"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return webviewHtml(webview, { script: vscode.Uri.joinPath(dist, 'editor.js'), style: vscode.Uri.joinPath(media, 'editor.css'), title: 'ONNX model' });
   }
 }
 

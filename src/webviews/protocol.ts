@@ -5,17 +5,9 @@
  */
 import type { ModelAnalysis } from '../analyzers/modelAnalysis';
 import type { ModelSummary } from '../analyzers/modelSummary';
+import type { CompressionReport, EditView } from '../report/compressionReport';
 
-/** One applied edit as the webview lists it. */
-export interface EditView {
-  readonly label: string;
-  readonly layers: readonly string[];
-  readonly bytesBefore: number;
-  readonly bytesAfter: number;
-  /** Worst weight SQNR of the edit's tensors (null: exact). */
-  readonly worstSqnrDb: number | null;
-  readonly skipped: number;
-}
+export type { EditView };
 
 /** A graph input or output as the header shows it. */
 export interface ValueView {
@@ -41,4 +33,17 @@ export type FromWebview =
 
 export function isFromWebview(m: unknown): m is FromWebview {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && ['ready', 'apply', 'selection'].includes((m as { type: string }).type);
+}
+
+/** Host → Compression Report view. `report` is null when no ONNX editor is active. */
+export type ToReport =
+  | { readonly type: 'report'; readonly report: CompressionReport | null }
+  | { readonly type: 'busy'; readonly label: string | null };
+
+export type ReportFormat = 'markdown' | 'html' | 'json';
+
+export type FromReport = { readonly type: 'ready' } | { readonly type: 'export'; readonly format: ReportFormat } | { readonly type: 'checkAccuracy' };
+
+export function isFromReport(m: unknown): m is FromReport {
+  return typeof m === 'object' && m !== null && ['ready', 'export', 'checkAccuracy'].includes((m as { type?: unknown }).type as string);
 }

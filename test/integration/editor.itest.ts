@@ -12,9 +12,13 @@ import { suite, test, suiteSetup } from 'mocha';
 import { openModel } from '../../src/core/onnx/model';
 import { DataType } from '../../src/core/onnx/dataTypes';
 import type { OnnxEditorProvider } from '../../src/host/onnxEditorProvider';
+import { OnnxDocument } from '../../src/host/onnxDocument';
+import type { ReportView } from '../../src/host/reportView';
+import type { AccuracyCheck, CompressionReport } from '../../src/report/compressionReport';
 import { smallCnn } from '../helpers/smallModels';
 
 let editor: OnnxEditorProvider;
+let reportView: ReportView;
 let dir: string;
 
 async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
@@ -42,7 +46,9 @@ suite('ONNX model editor', () => {
   suiteSetup(async () => {
     const extension = vscode.extensions.all.find((e) => e.packageJSON.name === 'onnx-compress');
     assert.ok(extension, 'the extension is loaded');
-    editor = ((await extension.activate()) as { editor: OnnxEditorProvider }).editor;
+    const api = (await extension.activate()) as { editor: OnnxEditorProvider; report: ReportView };
+    editor = api.editor;
+    reportView = api.report;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-itest-'));
   });
 
@@ -123,6 +129,57 @@ suite('ONNX model editor', () => {
     await editor.saveCustomDocumentAs(editor.activeDocument!, target);
     assert.ok(fs.readFileSync(uri.fsPath).equals(Buffer.from(original)));
     assert.ok(openModel(target.fsPath).index.tensors.some((t) => t.name.endsWith('_codebook')));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  test('the Compression Report exports what the edits did, as JSON, Markdown and HTML', async () => {
+    const original = smallCnn();
+    await openInEditor('report.onnx', original);
+    await vscode.commands.executeCommand('onnxCompress.quantizeSelection', 'INT8 per channel');
+    const target = (name: string): vscode.Uri => vscode.Uri.file(path.join(dir, name));
+    await vscode.commands.executeCommand('onnxCompress.exportReport', 'json', target('report.json'));
+    const report = JSON.parse(fs.readFileSync(target('report.json').fsPath, 'utf8')) as CompressionReport;
+    assert.equal(report.before.bytes, original.length, 'before: the file on disk');
+    assert.ok(report.after.weightBytes < 0.4 * report.before.weightBytes, `weights ${report.before.weightBytes} -> ${report.after.weightBytes}`);
+    assert.ok(report.after.gzipBytes < report.before.gzipBytes);
+    assert.equal(report.edits.length, 1);
+    const conv2 = report.edits[0].changes.find((c) => c.layer === 'conv2');
+    assert.ok(conv2 && conv2.sqnrDb !== null && conv2.sqnrDb > 30, `conv2 SQNR ${conv2?.sqnrDb}`);
+    await vscode.commands.executeCommand('onnxCompress.exportReport', 'markdown', target('report.md'));
+    assert.ok(fs.readFileSync(target('report.md').fsPath, 'utf8').includes(`| ${report.edits[0].label} |`), 'the edit is listed');
+    await vscode.commands.executeCommand('onnxCompress.exportReport', 'html', target('report.html'));
+    assert.match(fs.readFileSync(target('report.html').fsPath, 'utf8'), /<td>conv2<\/td>/);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  test('an accuracy check runs the edited model against the file in onnxruntime and joins the report', async () => {
+    await openInEditor('check.onnx', smallCnn());
+    await vscode.commands.executeCommand('onnxCompress.quantizeSelection', 'INT8 per channel');
+    const check = (await vscode.commands.executeCommand('onnxCompress.checkAccuracy', { kind: 'synthetic', samples: 16, seed: 3 })) as AccuracyCheck | undefined;
+    assert.ok(check, 'the check ran (workspace trusted)');
+    assert.equal(check.samples, 16);
+    assert.ok(check.synthetic);
+    assert.ok(check.outputSqnrDb !== undefined && check.outputSqnrDb > 20, `output SQNR ${check.outputSqnrDb}`);
+    const report = await reportView.build(editor.activeDocument!);
+    assert.equal(report.accuracy.length, 1);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  test('a backup holds the steps; restoring it replays them on the file', async () => {
+    const original = smallCnn();
+    const uri = await openInEditor('backup.onnx', original);
+    await vscode.commands.executeCommand('onnxCompress.pruneSelection', '50% smallest weights');
+    await vscode.commands.executeCommand('onnxCompress.quantizeSelection', 'INT8 per channel');
+    const document = editor.activeDocument!;
+    const destination = vscode.Uri.file(path.join(dir, 'backups', 'backup.json'));
+    const backup = await editor.backupCustomDocument(document, { destination });
+    const restored = await OnnxDocument.create(uri, backup.id);
+    assert.deepEqual(restored.session.steps, document.session.steps);
+    const names = (d: OnnxDocument): string[] => d.session.state.index.tensors.map((t) => `${t.name}:${t.dataType}:${t.bytes}`).sort();
+    assert.deepEqual(names(restored), names(document));
+    assert.ok(fs.readFileSync(uri.fsPath).equals(Buffer.from(original)), 'the file is untouched');
+    backup.delete();
+    restored.dispose();
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 });
