@@ -1,6 +1,7 @@
 // UI tests on the real workbench (code-server + headless Chromium, Playwright), with the
 // extension installed from the VSIX we ship (npm run package): open a model,
 // see the layer table, select a layer and see its histogram, quantize it from the editor's form,
+// see the Compression Report panel follow,
 // see the dirty marker and the edit listed, undo. Screenshots go to out/ui-screenshots/. Any
 // Content-Security-Policy violation reported by a webview fails the run.
 import { execFileSync, spawn } from 'node:child_process';
@@ -70,7 +71,9 @@ try {
   await page.keyboard.press('Control+P');
   await page.keyboard.type('classifier.onnx');
   await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'classifier.onnx' }).first().click({ timeout: 30_000 });
-  const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  // Webviews are iframes at the workbench level; their purpose tells the editor from the panel view.
+  const frame = page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator('iframe#active-frame');
+  const report = page.frameLocator('iframe.webview.ready[src*="purpose=webviewView"]').frameLocator('iframe#active-frame');
   step('the layer table shows every layer');
   await frame.locator('.rows .row').first().waitFor({ timeout: 60_000 });
   await frame.locator('.summary h1').filter({ hasText: 'classifier.onnx' }).waitFor();
@@ -92,12 +95,31 @@ try {
   await page.locator('.tab.active.dirty').waitFor({ timeout: 10_000 });
   await page.screenshot({ path: join(shots, '3-quantized.png') });
 
+  step('the Compression Report panel shows the edit and the smaller size');
+  await page.keyboard.press('F1');
+  await page.keyboard.type('Focus on Compression Report View');
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Compression Report' }).first().click({ timeout: 30_000 });
+  await report.locator('table[aria-label="Edits in effect"] td').filter({ hasText: 'Quantize' }).waitFor({ timeout: 60_000 });
+  await report.locator('table[aria-label="Size before and after"] tr').filter({ hasText: 'weights' }).waitFor();
+  await report.locator('canvas').first().waitFor();
+  await page.screenshot({ path: join(shots, '3b-report.png') });
+
   step('undo: the edit is gone and the editor is clean');
   await page.locator('.tab.active').click();
   await page.keyboard.press('Control+Z');
   await frame.locator('.edits p.hint').waitFor({ timeout: 30_000 });
   await page.locator('.tab.active:not(.dirty)').waitFor({ timeout: 10_000 });
+  await report.locator('p.muted').filter({ hasText: 'No edits yet' }).waitFor({ timeout: 30_000 });
   await page.screenshot({ path: join(shots, '4-undone.png') });
+
+  step('redo and save: the tab is clean and the report starts from the saved file');
+  await page.locator('.tab.active').click();
+  await page.keyboard.press('Control+Shift+Z');
+  await page.locator('.tab.active.dirty').waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Control+S');
+  await page.locator('.tab.active:not(.dirty)').waitFor({ timeout: 30_000 });
+  await report.locator('p.muted').filter({ hasText: 'No edits yet' }).waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: join(shots, '5-saved.png') });
 
   step('no Content-Security-Policy violations');
   if (cspViolations.length) throw new Error(`CSP violations:\n${cspViolations.join('\n')}`);

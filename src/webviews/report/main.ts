@@ -78,7 +78,12 @@ function render(): void {
           { label: 'after', data: [r.after.bytes, r.after.weightBytes, r.after.gzipBytes, r.after.entropyBytes], backgroundColor: after },
         ],
       },
-      options: { maintainAspectRatio: false, animation: false, plugins: { legend: { labels: { color: fg } }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${humanBytes(c.parsed.y ?? 0)}` } } }, scales },
+      options: {
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: { legend: { labels: { color: fg } }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${humanBytes(c.parsed.y ?? 0)}` } } },
+        scales: { x: scales.x, y: { ticks: { color: fg, callback: (v) => humanBytes(Number(v)) } } },
+      },
     }),
   );
   // The trade-off per tensor: what each change saved against the error it cost.
