@@ -5,6 +5,8 @@
  *   pass 2: the histogram, near-zeros, squared deviations (for an exact std), and what INT8/INT4
  *           quantization would do (error, INT8 code counts for entropy), plus the fine
  *           histogram that 1-D k-means runs on.
+ * Both passes run in a WebAssembly SIMD kernel (wasm/statsKernel) when every value is finite;
+ * the JavaScript loops below are the exact reference it is tested against, and the NaN/Inf path.
  */
 import type { TensorInfo } from '../core/onnx/tensor';
 import { forEachFloat32Chunk } from '../core/onnx/tensorData';

@@ -6,6 +6,7 @@ import { OrtProcess } from '../eval/ortProcess';
 import type { DatasetSpec } from '../eval/dataset';
 import type { EvaluationResult, ModelRun } from '../eval/protocol';
 import { humanBytes, table } from '../report/format';
+import { pct } from '../report/reportRows';
 
 export interface EvalOptions {
   baseline?: string;
@@ -69,7 +70,6 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
   return report;
 }
 
-const pct = (v: number | undefined): string => (v === undefined ? '—' : `${(v * 100).toFixed(2)}%`);
 
 function evalText(r: EvalReport): string {
   const lines = [`${r.description}${r.synthetic ? '' : ''}; batch ${r.batchSize}`];

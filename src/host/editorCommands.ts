@@ -13,11 +13,8 @@ export function registerEditorCommands(context: vscode.ExtensionContext, provide
     const id = `onnxCompress.${transform}Selection`;
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (presetLabel?: string) => {
-        const document = provider.activeDocument;
-        if (!document) {
-          void vscode.window.showInformationMessage('ONNX Compress: open a model in the ONNX editor first.');
-          return;
-        }
+        const document = provider.documentForCommand();
+        if (!document) return;
         // Tests and keybindings may name the preset; people pick it.
         const preset =
           PRESETS[transform].find((p) => p.label === presetLabel) ??

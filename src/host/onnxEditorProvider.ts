@@ -51,6 +51,12 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     return this.active;
   }
 
+  /** The active document for a command; tells the user what to do when there is none. */
+  documentForCommand(): OnnxDocument | undefined {
+    if (!this.active) void vscode.window.showInformationMessage('ONNX Compress: open a model in the ONNX editor first.');
+    return this.active;
+  }
+
   selectionOf(document: OnnxDocument): readonly string[] {
     return this.selections.get(document) ?? [];
   }

@@ -112,11 +112,8 @@ export class ReportView implements vscode.WebviewViewProvider {
 
   /** Writes the active document's report; asks for the format and place unless given (tests give them). */
   async export(format?: ReportFormat, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
-    const document = this.editor.activeDocument;
-    if (!document) {
-      void vscode.window.showInformationMessage('ONNX Compress: open a model in the ONNX editor first.');
-      return undefined;
-    }
+    const document = this.editor.documentForCommand();
+    if (!document) return undefined;
     format ??= (
       await vscode.window.showQuickPick(
         (Object.keys(EXTENSIONS) as ReportFormat[]).map((f) => ({ label: f === 'json' ? 'JSON' : f === 'html' ? 'HTML' : 'Markdown', format: f })),
@@ -138,11 +135,8 @@ export class ReportView implements vscode.WebviewViewProvider {
    * Running a model is executing code from the workspace, so it needs workspace trust.
    */
   async checkAccuracy(dataset?: DatasetSpec): Promise<AccuracyCheck | undefined> {
-    const document = this.editor.activeDocument;
-    if (!document) {
-      void vscode.window.showInformationMessage('ONNX Compress: open a model in the ONNX editor first.');
-      return undefined;
-    }
+    const document = this.editor.documentForCommand();
+    if (!document) return undefined;
     if (!vscode.workspace.isTrusted) {
       const choice = await vscode.window.showWarningMessage('ONNX Compress: checking accuracy runs the model, which needs a trusted workspace.', 'Manage Workspace Trust');
       if (choice) await vscode.commands.executeCommand('workbench.trust.manage');

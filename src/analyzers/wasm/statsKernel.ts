@@ -1,6 +1,6 @@
 /**
- * The WebAssembly statistics kernel (statsKernel.wat): one chunk of float32 values is copied into
- * its memory, then pass 1 (min, max, sum, zeros) and pass 2 (histogram, squared deviations,
+ * The WebAssembly statistics kernel (statsKernel.wat): one chunk of float32 values is widened
+ * into its memory (`prepare`; `load` copies an array in), then pass 1 (min, max, sum, zeros) and pass 2 (histogram, squared deviations,
  * energy, near-zeros) run on that copy. Exact to the same bin and the same counts as the
  * JavaScript code it replaces; values that are NaN or Inf are left to that code.
  */

@@ -1,15 +1,16 @@
 ;; The statistics pass over float32 weights, in WebAssembly with 128-bit SIMD: V8 does not
 ;; vectorize JavaScript loops, and on the two passes below it spends most of its time on bounds
-;; checks and float64 conversions. The JavaScript side (statsKernel.ts) copies a chunk into this
-;; memory once and runs both passes on it; it keeps its own code for tensors with NaN or Inf.
+;; checks and float64 conversions. The JavaScript side (statsKernel.ts) widens a chunk straight
+;; into this memory and runs both passes on it; it keeps its own code for tensors with NaN or Inf.
 ;;
 ;; pass1(data, n, out):  out[0..4] (f64) = min, max, sum, exact zeros, non-finite count.
 ;; pass2(data, n, ...):  needs every value finite and inside [edges[0], edges[bins]] (pass 1's
 ;;                       min/max); adds to `counts` (u32, 4 interleaved copies: counts[4k+lane],
 ;;                       so consecutive values in one bin don't wait on each other's store) and
 ;;                       writes out[0..1] (f64) = sum of (x-mean)^2, |x| <= near count.
-;; The bin of x is numpy's: estimated as floor((x - first) * scale) in float64, then moved by one
-;; if the float32 edges say so; the last bin includes the maximum.
+;; The bin of x is numpy's: pass2 estimates floor((x - first) * scale) four values at a time in
+;; float32 and keeps it when the estimate is clearly inside a bin; otherwise $bin estimates it in
+;; float64 and moves it by one if the float32 edges say so. The last bin includes the maximum.
 (module
   (memory (export "memory") 1)
 
