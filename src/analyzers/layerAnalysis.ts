@@ -7,7 +7,7 @@ import { DataType, dataTypeInfo } from '../core/onnx/dataTypes';
 import type { StoredTensor } from '../core/onnx/modelIndex';
 import { readDenseFloat32 } from '../core/onnx/tensorData';
 import type { Layer } from './layers';
-import { factorizedParams, randomizedEnergies, rankForEnergy, singularEnergies, type LowRankEnergy, type RandomizedEnergy } from './lowRank';
+import { energyCurve, factorizedParams, randomizedEnergies, rankForEnergy, singularEnergies, type EnergyCurve, type LowRankEnergy, type RandomizedEnergy } from './lowRank';
 import { computeTensorStats, type StatsOptions, type TensorStats } from './tensorStats';
 import type { StatsCache } from './statsCache';
 import { checkpointFor } from './checkpoint';
@@ -30,6 +30,8 @@ export interface LayerRedundancy {
   lowRankMethod?: 'exact' | 'randomized';
   /** Randomized only: the energy fraction the top singular values found keep (a lower bound). */
   topEnergyFraction?: number;
+  /** Energy kept by rank (the singular-value energy curve); absent when the low-rank figures are. */
+  energyCurve?: EnergyCurve;
   /** Per-channel where the weight has channels, per-tensor otherwise. */
   int8SqnrDb: number;
   int4SqnrDb: number;
@@ -143,7 +145,7 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
   return { stats, redundancy };
 }
 
-type LowRankFigures = Pick<LayerRedundancy, 'rank90' | 'rank95' | 'rank99' | 'rank90Params' | 'lowRankSkipped' | 'lowRankMethod' | 'topEnergyFraction'>;
+type LowRankFigures = Pick<LayerRedundancy, 'rank90' | 'rank95' | 'rank99' | 'rank90Params' | 'lowRankSkipped' | 'lowRankMethod' | 'topEnergyFraction' | 'energyCurve'>;
 
 /** Low-rank figures ride along with the (cached) statistics of the same tensor. */
 const lowRankByStats = new WeakMap<TensorStats, LowRankFigures>();
@@ -171,6 +173,7 @@ async function lowRankOf(t: StoredTensor, stats: TensorStats, maxDim: number, si
     figures.rank95 = rankForEnergy(e, 0.95);
     figures.rank99 = rankForEnergy(e, 0.99);
     figures.rank90Params = figures.rank90 === null ? null : factorizedParams(e, figures.rank90);
+    figures.energyCurve = energyCurve(e);
     if (!exact) {
       const r = e as RandomizedEnergy;
       const top = e.energies.reduce((a, b) => a + b, 0);

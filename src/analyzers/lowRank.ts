@@ -81,6 +81,38 @@ export function rankForEnergy(e: LowRankEnergy | RandomizedEnergy, fraction: num
   return 'total' in e ? null : e.energies.length;
 }
 
+/** The fraction of the energy kept at some ranks: enough points to draw the curve, not every rank. */
+export interface EnergyCurve {
+  /** Ranks, rising from 1 to the largest known (all of them when there are at most `maxPoints`). */
+  readonly ranks: number[];
+  /** Energy kept at each rank, 0..1 (for a randomized estimate, a lower bound). */
+  readonly kept: number[];
+  /** min(rows, cols): the full rank. */
+  readonly fullRank: number;
+}
+
+export function energyCurve(e: LowRankEnergy | RandomizedEnergy, maxPoints = 96): EnergyCurve {
+  let total = 0;
+  if ('total' in e) total = e.total;
+  else for (const v of e.energies) total += v;
+  const n = e.energies.length;
+  const cumulative = new Float64Array(n);
+  let acc = 0;
+  for (let r = 0; r < n; r++) cumulative[r] = acc += e.energies[r];
+  const ranks: number[] = [];
+  const kept: number[] = [];
+  const step = Math.max(1, (n - 1) / Math.max(1, maxPoints - 1));
+  let last = 0;
+  for (let k = 0; k < maxPoints && last < n; k++) {
+    const rank = Math.min(n, Math.round(1 + k * step));
+    if (rank <= last) continue;
+    ranks.push(rank);
+    kept.push(total > 0 ? Math.min(1, cumulative[rank - 1] / total) : 1);
+    last = rank;
+  }
+  return { ranks, kept, fullRank: Math.min(e.rows, e.cols) };
+}
+
 /** Parameters of a rank-r factorization W ≈ U·V (U: rows × r, V: r × cols). */
 export function factorizedParams(e: LowRankEnergy, rank: number): number {
   return rank * (e.rows + e.cols);

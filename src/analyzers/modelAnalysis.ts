@@ -11,6 +11,7 @@ import { checkpointFor } from './checkpoint';
 import { inferShapes } from './shapes';
 import { summarizeModel, type LayerSummary, type ModelSummary, type WeightSummary } from './modelSummary';
 import type { TensorStats } from './tensorStats';
+import { assignShards, type Shard } from './shards';
 
 export interface AnalysisProgress {
   layersDone: number;
@@ -20,7 +21,7 @@ export interface AnalysisProgress {
 }
 
 export interface AnalyzedWeight extends WeightSummary {
-  stats?: Pick<TensorStats, 'min' | 'max' | 'mean' | 'std' | 'zeroFraction' | 'nearZeroFraction' | 'nanFraction' | 'infFraction' | 'histogram'>;
+  stats?: Pick<TensorStats, 'min' | 'max' | 'mean' | 'std' | 'zeroFraction' | 'nearZeroFraction' | 'nanFraction' | 'infFraction' | 'histogram' | 'channelRanges'>;
 }
 
 export interface AnalyzedLayer extends Omit<LayerSummary, 'weights'> {
@@ -61,6 +62,8 @@ export async function analyzeModel(
     dims?: Record<string, number>;
     /** Whole shapes of named inputs (for inputs whose dims have no names). */
     inputShapes?: Record<string, number[]>;
+    /** Analyze only this shard's layers (the others keep their sizes, no statistics); merge the shards with mergeShards. */
+    shard?: Shard;
   } = {},
 ): Promise<ModelAnalysis> {
   const attribution = attributeLayers(model.index);
@@ -81,12 +84,12 @@ export async function analyzeModel(
     out.share = summary.model.weightBytes ? out.bytes / summary.model.weightBytes : 0;
     out.sizeAt = sumSizes(out.weights.map(weightSizeAt));
   });
-  const elementsTotal = layers.reduce((n, l) => n + l.params, 0);
+  const owner = options.shard ? assignShards(layers.map((l) => l.params), options.shard.count) : undefined;
+  const mine = layers.map((_, i) => i).filter((i) => !owner || owner[i] === options.shard!.index);
+  const elementsTotal = mine.reduce((n, i) => n + layers[i].params, 0);
   let elementsDone = 0;
-  let huffman = 0;
-  let huffmanKnown = true;
   const checkpoint = checkpointFor(options.signal);
-  for (let i = 0; i < layers.length; i++) {
+  for (const [done, i] of mine.entries()) {
     // Let the event loop run between layers too: a worker must see its cancel message.
     await checkpoint();
     const analysis = await analyzeLayer(layers[i], options);
@@ -94,18 +97,28 @@ export async function analyzeModel(
     layers[i].weights.forEach((t, w) => {
       const s = analysis.stats.get(t);
       if (s) {
-        const { min, max, mean, std, zeroFraction, nearZeroFraction, nanFraction, infFraction, histogram } = s;
-        out.weights[w].stats = { min, max, mean, std, zeroFraction, nearZeroFraction, nanFraction, infFraction, histogram };
+        const { min, max, mean, std, zeroFraction, nearZeroFraction, nanFraction, infFraction, histogram, channelRanges } = s;
+        out.weights[w].stats = { min, max, mean, std, zeroFraction, nearZeroFraction, nanFraction, infFraction, histogram, channelRanges };
       }
     });
     out.redundancy = analysis.redundancy;
-    if (analysis.redundancy) huffman += analysis.redundancy.huffmanBytesInt8 + (layers[i].bytes - bytesOf(layers[i], analysis.redundancy.weight));
-    else huffmanKnown = false;
     elementsDone += layers[i].params;
-    options.onProgress?.({ layersDone: i + 1, layersTotal: layers.length, elementsDone, elementsTotal });
+    options.onProgress?.({ layersDone: done + 1, layersTotal: mine.length, elementsDone, elementsTotal });
   }
-  summary.estimates = estimateSizes(summary, options.redundancy === false ? null : huffmanKnown ? huffman : null);
+  summary.estimates = estimateSizes(summary);
   return summary;
+}
+
+/**
+ * One analysis from the shards' (same model, shard i analyzed by parts[i]): each layer's
+ * statistics and redundancy from the shard that owns it, the estimates over all of them.
+ */
+export function mergeShards(parts: readonly ModelAnalysis[]): ModelAnalysis {
+  if (parts.length === 1) return parts[0];
+  const owner = assignShards(parts[0].layers.map((l) => l.params), parts.length);
+  const merged: ModelAnalysis = { ...parts[0], layers: parts[0].layers.map((_, i) => parts[owner[i]].layers[i]) };
+  merged.estimates = estimateSizes(merged);
+  return merged;
 }
 
 function bytesOf(layer: { weights: readonly { name: string; bytes: number }[] }, name: string): number {
@@ -143,7 +156,18 @@ function sumSizes(sizes: SizeAt[]): SizeAt {
   return total;
 }
 
-function estimateSizes(s: ModelAnalysis, huffmanInt8Bytes: number | null): SizeEstimates {
+/** Huffman-coded INT8 bytes of the layers' main weights plus their other weights as stored; null unless every layer has it. */
+function huffmanBytes(layers: readonly AnalyzedLayer[]): number | null {
+  let total = 0;
+  for (const l of layers) {
+    if (!l.redundancy) return null;
+    total += l.redundancy.huffmanBytesInt8 + (l.bytes - bytesOf(l, l.redundancy.weight));
+  }
+  return total;
+}
+
+function estimateSizes(s: ModelAnalysis): SizeEstimates {
+  const huffmanInt8Bytes = huffmanBytes(s.layers);
   const layers = sumSizes(s.layers.map((l) => l.sizeAt));
   const rest = s.unattributed.reduce((n, w) => n + w.bytes, 0);
   return {

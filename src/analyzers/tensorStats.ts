@@ -80,8 +80,20 @@ export interface TensorStats {
    * (only when asked for: it costs as much as the rest of the pass).
    */
   logHistogram: { exponents: number[]; positive: number[]; negative: number[]; zeros: number } | null;
+  /** Finite min and max of each channel along `axis` (when a channel axis was given and there are at most MAX_CHANNEL_RANGES channels). */
+  channelRanges: ChannelRanges | null;
   redundancy: TensorRedundancy | null;
 }
+
+export interface ChannelRanges {
+  axis: number;
+  /** Per channel; a channel with no finite value has min = max = 0. */
+  min: number[];
+  max: number[];
+}
+
+/** Channel ranges are kept for tensors with at most this many channels (more would not fit a chart, and cost message size). */
+export const MAX_CHANNEL_RANGES = 4096;
 
 /** Channel index of each element along `axis`: (flat / inner) % size. */
 function channelGeometry(dims: readonly number[], axis: number | undefined): { inner: number; size: number } | null {
@@ -105,7 +117,8 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   const p1 = new Float64Array(PASS1_SLOTS);
   p1[P1_MIN] = Infinity;
   p1[P1_MAX] = -Infinity;
-  const channelAbsMax = channels ? new Float64Array(channels.size) : null;
+  const channelMin = channels ? new Float64Array(channels.size).fill(Infinity) : null;
+  const channelMax = channels ? new Float64Array(channels.size).fill(-Infinity) : null;
   const checkpoint = checkpointFor(options.signal);
   // Chunks are widened straight into the WebAssembly kernel's memory and used there before the
   // next await, so another analysis on this thread cannot overwrite them in between.
@@ -122,7 +135,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
       const fast = kernel?.firstPass();
       if (fast) addFirstPass(fast, p1);
       else firstPassChunk(v, p1);
-      if (channelAbsMax && channels) channelMaxChunk(v, first, channels, channelAbsMax);
+      if (channelMin && channelMax && channels) channelRangeChunk(v, first, channels, channelMin, channelMax);
       await checkpoint();
     },
     into,
@@ -139,6 +152,12 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
     max = 0;
   }
   const absMax = Math.max(Math.abs(min), Math.abs(max));
+  if (channelMin && channelMax) {
+    for (let c = 0; c < channelMin.length; c++) {
+      if (channelMin[c] > channelMax[c]) channelMin[c] = channelMax[c] = 0; // no finite value
+    }
+  }
+  const channelAbsMax = channelMin && channelMax ? channelMin.map((lo, c) => Math.max(-lo, channelMax[c])) : null;
   const mean = finite > 0 ? sum / finite : 0;
 
   // ---- pass 2
@@ -217,6 +236,8 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
     nanFraction: t.elements ? nans / t.elements : 0,
     infFraction: t.elements ? infs / t.elements : 0,
     histogram: { min: histogram.edges[0], max: histogram.edges[bins], counts: toArray(histogram.counts) },
+    channelRanges:
+      channelMin && channelMax && channelMin.length <= MAX_CHANNEL_RANGES ? { axis: options.channelAxis!, min: toArray(channelMin), max: toArray(channelMax) } : null,
     logHistogram: options.logHistogram
       ? {
           exponents: Array.from({ length: logSize }, (_, i) => i + LOG_MIN_EXPONENT),
@@ -293,13 +314,26 @@ function firstPassChunk(v: Float32Array, acc: Float64Array): void {
   acc[P1_INFS] += infs;
 }
 
-function channelMaxChunk(v: Float32Array, first: number, channels: { inner: number; size: number }, out: Float64Array): void {
+/** Per-channel finite min and max of a chunk, a contiguous run of one channel at a time (no division per element). */
+function channelRangeChunk(v: Float32Array, first: number, channels: { inner: number; size: number }, lows: Float64Array, highs: Float64Array): void {
   const { inner, size } = channels;
-  for (let i = 0; i < v.length; i++) {
-    const a = Math.abs(v[i]);
-    if (!(a <= Infinity) || a === Infinity) continue;
-    const c = Math.floor((first + i) / inner) % size;
-    if (a > out[c]) out[c] = a;
+  let c = Math.floor(first / inner) % size;
+  let i = 0;
+  let runEnd = inner - (first % inner);
+  while (i < v.length) {
+    const end = Math.min(v.length, runEnd);
+    let lo = lows[c];
+    let hi = highs[c];
+    for (; i < end; i++) {
+      const x = v[i];
+      if (x - x !== 0) continue; // NaN or ±Inf
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    lows[c] = lo;
+    highs[c] = hi;
+    runEnd += inner;
+    if (++c === size) c = 0;
   }
 }
 

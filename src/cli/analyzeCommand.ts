@@ -1,8 +1,9 @@
-/** `onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E]` */
+/** `onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--workers N]` */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openModel } from '../core/onnx/model';
-import { analyzeModel } from '../analyzers/modelAnalysis';
+import { analyzeModel, type ModelAnalysis } from '../analyzers/modelAnalysis';
+import { AnalysisClient, defaultWorkerCount } from '../analyzers/worker/analysisClient';
 import { markdownReport, textReport } from '../report/analysisText';
 
 export interface AnalyzeOptions {
@@ -15,21 +16,29 @@ export interface AnalyzeOptions {
   dims: Record<string, number>;
   /** Whole input shapes: --shape input=1x512. */
   inputShapes: Record<string, number[]>;
+  /** Worker threads sharing the layers (default: one per core, at most 4); 1 runs in this thread. */
+  workers?: number;
 }
 
 export async function runAnalyze(file: string, options: AnalyzeOptions, out: (text: string) => void): Promise<void> {
-  const analysis = await analyzeModel(openModel(file), {
-    redundancy: options.redundancy,
-    bins: options.bins,
-    nearZeroEpsilon: options.nearZeroEpsilon,
-    dims: options.dims,
-    inputShapes: options.inputShapes,
-  });
+  const analysis = await analyze(file, options);
   if (options.report) {
     fs.mkdirSync(path.dirname(path.resolve(options.report)), { recursive: true });
     fs.writeFileSync(options.report, markdownReport(analysis));
   }
   out(options.json ? JSON.stringify(analysis, jsonValue, 2) : textReport(analysis));
+}
+
+async function analyze(file: string, options: AnalyzeOptions): Promise<ModelAnalysis> {
+  const settings = { redundancy: options.redundancy, bins: options.bins, nearZeroEpsilon: options.nearZeroEpsilon, dims: options.dims, inputShapes: options.inputShapes };
+  const workers = options.workers ?? defaultWorkerCount();
+  if (workers === 1) return analyzeModel(openModel(file), settings);
+  const client = new AnalysisClient(path.join(__dirname, 'analysisWorker.js'), workers);
+  try {
+    return await client.analyze(file, settings);
+  } finally {
+    await client.dispose();
+  }
 }
 
 /** JSON has no Infinity: an exact reconstruction's SQNR is written as the string "Infinity". */

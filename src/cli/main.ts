@@ -13,7 +13,7 @@ import { runSensitivity } from './sensitivityCommand';
 import { parseStep } from '../transforms/recipe';
 import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../eval/dataset';
 
-const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--dim NAME=VALUE]... [--shape INPUT=DxDx...]... [--debug]
+const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--dim NAME=VALUE]... [--shape INPUT=DxDx...]... [--workers N] [--debug]
        onnx-compress apply MODEL --recipe RECIPE.json --output OUT.onnx [--json] [--external-data auto|always|never] [--debug]
        onnx-compress eval MODEL [--baseline BASE.onnx] [--data DATA.npz|DIR [--labels LABELS.npy]]
                      [--images ROOT [--input NAME] [--resize N|WxH] [--crop WxH] [--scale S] [--mean R,G,B] [--std R,G,B] [--bgr] [--nhwc]]
@@ -39,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
           else if (a === '--report') options.report = rest[++i] ?? usage('--report needs a file');
           else if (a === '--bins') options.bins = positiveNumber(rest[++i], '--bins', true);
           else if (a === '--epsilon') options.nearZeroEpsilon = positiveNumber(rest[++i], '--epsilon', false);
+          else if (a === '--workers') options.workers = positiveNumber(rest[++i], '--workers', true);
           else if (a === '--dim') {
             const m = /^([^=]+)=(\d+)$/.exec(rest[++i] ?? '');
             if (!m) usage('--dim needs NAME=VALUE, e.g. --dim batch=1');

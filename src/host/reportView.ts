@@ -93,7 +93,8 @@ export class ReportView implements vscode.WebviewViewProvider {
       generated: new Date().toISOString(),
       before: session.steps.length ? await this.diskSizes(document) : after,
       after,
-      edits: document.edits,
+      // Reports carry the figures; the value histograms are for the editor's overlay only.
+      edits: document.edits.map((e) => ({ ...e, changes: e.changes.map(({ histogram: _, ...row }) => row) })),
       accuracy: this.checks.get(document) ?? [],
     };
   }

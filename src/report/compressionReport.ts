@@ -6,6 +6,7 @@
  */
 import * as zlib from 'node:zlib';
 import type { Edit } from '../transforms/apply';
+import type { ChangeHistogram } from '../transforms/transform';
 import { humanBytes } from './format';
 import { db, ms, pct, sizeRows } from './reportRows';
 export { sizeRows };
@@ -30,6 +31,8 @@ export interface TensorChangeRow {
   /** null: exact (or not a weight-value change, e.g. a layout change). */
   readonly sqnrDb: number | null;
   readonly maxError: number | null;
+  /** Old and new values on common bins (the editor overlays them; reports leave them out). */
+  readonly histogram?: ChangeHistogram;
 }
 
 export interface ReportEdit {
@@ -57,6 +60,7 @@ export function editView(edit: Edit): EditView {
         bytesAfter: t.bytesAfter,
         sqnrDb: typeof t.sqnrDb === 'number' ? t.sqnrDb : null,
         maxError: t.maxError ?? null,
+        histogram: t.histogram,
       }),
     ),
   );

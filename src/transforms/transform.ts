@@ -26,7 +26,19 @@ export interface TensorChange {
   readonly maxError?: number;
   /** Transform-specific facts (granularity, rank, sparsity...). */
   readonly detail?: Readonly<Record<string, string | number | boolean | null>>;
+  /** The weight's values before and after, counted on the same bins (for the editor's overlay). */
+  readonly histogram?: ChangeHistogram;
 }
+
+/** Counts of the old and the new values of a weight over the same CHANGE_BINS bins spanning both ranges (finite values only). */
+export interface ChangeHistogram {
+  readonly min: number;
+  readonly max: number;
+  readonly before: number[];
+  readonly after: number[];
+}
+
+export const CHANGE_BINS = 64;
 
 export interface LayerChange {
   readonly layer: string;
@@ -73,18 +85,46 @@ export function change(layer: Layer, tensors: TensorChange[]): LayerChange {
   return { layer: layerName(layer), opType: layer.node.node.opType ?? '', tensors };
 }
 
-/** Error of `approx` against `exact`: SQNR (null when exact) and the largest absolute difference. */
-export function errorOf(exact: Float32Array, approx: ArrayLike<number>): { sqnrDb: number | null; maxError: number } {
+/**
+ * Error of `approx` against `exact`: SQNR (null when exact), the largest absolute difference, and
+ * both value distributions on common bins.
+ */
+export function errorOf(exact: Float32Array, approx: ArrayLike<number>): { sqnrDb: number | null; maxError: number; histogram: ChangeHistogram } {
   let signal = 0;
   let noise = 0;
   let maxError = 0;
+  let min = Infinity;
+  let max = -Infinity;
   for (let i = 0; i < exact.length; i++) {
-    const d = exact[i] - approx[i];
-    signal += exact[i] * exact[i];
+    const x = exact[i];
+    const y = approx[i];
+    const d = x - y;
+    signal += x * x;
     noise += d * d;
     const a = Math.abs(d);
     if (a > maxError) maxError = a;
+    if (x < min && x - x === 0) min = x;
+    if (x > max && x - x === 0) max = x;
+    if (y < min && y - y === 0) min = y;
+    if (y > max && y - y === 0) max = y;
   }
   const db = sqnrDb(signal, noise);
-  return { sqnrDb: Number.isFinite(db) ? db : null, maxError };
+  return { sqnrDb: Number.isFinite(db) ? db : null, maxError, histogram: changeHistogram(exact, approx, min, max) };
+}
+
+function changeHistogram(exact: ArrayLike<number>, approx: ArrayLike<number>, min: number, max: number): ChangeHistogram {
+  const before = new Array<number>(CHANGE_BINS).fill(0);
+  const after = new Array<number>(CHANGE_BINS).fill(0);
+  if (!(min <= max)) return { min: 0, max: 0, before, after }; // no finite value
+  const scale = max > min ? CHANGE_BINS / (max - min) : 0;
+  const count = (values: ArrayLike<number>, into: number[]): void => {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v - v !== 0) continue; // NaN or ±Inf
+      into[Math.min(CHANGE_BINS - 1, Math.floor((v - min) * scale))]++;
+    }
+  };
+  count(exact, before);
+  count(approx, after);
+  return { min, max, before, after };
 }

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AnalysisCancelled, AnalysisClient } from '../../src/analyzers/worker/analysisClient';
-import { analyzeModel, type AnalysisProgress } from '../../src/analyzers/modelAnalysis';
+import { analyzeModel, mergeShards, type AnalysisProgress } from '../../src/analyzers/modelAnalysis';
 import { openModel } from '../../src/core/onnx/model';
 import { OnnxError } from '../../src/core/errors';
 import { repoRoot, tempDir, thirdPartyModels } from '../helpers/paths';
@@ -12,22 +12,35 @@ import { repoRoot, tempDir, thirdPartyModels } from '../helpers/paths';
 const workerFile = path.join(repoRoot, 'dist/analysisWorker.js');
 const model = path.join(thirdPartyModels, 'hello_deepa.onnx');
 
-test('the worker computes what the in-process analysis computes, with progress per layer', async () => {
-  const client = new AnalysisClient(workerFile);
-  try {
-    const progress: AnalysisProgress[] = [];
-    const fromWorker = await client.analyze(model, { bins: 64 }, { onProgress: (p) => progress.push(p) });
-    const inProcess = await analyzeModel(openModel(model), { bins: 64 });
-    assert.deepEqual(fromWorker, inProcess);
-    assert.equal(progress.length, inProcess.layers.length);
-    assert.deepEqual(progress.at(-1), { layersDone: progress.length, layersTotal: progress.length, elementsDone: progress.at(-1)!.elementsTotal, elementsTotal: progress.at(-1)!.elementsTotal });
-  } finally {
-    await client.dispose();
-  }
+for (const workers of [1, 3]) {
+  test(`${workers} worker(s) compute what the in-process analysis computes, with progress per layer`, async () => {
+    const client = new AnalysisClient(workerFile, workers);
+    try {
+      const progress: AnalysisProgress[] = [];
+      const fromWorker = await client.analyze(model, { bins: 64 }, { onProgress: (p) => progress.push(p) });
+      const inProcess = await analyzeModel(openModel(model), { bins: 64 });
+      assert.deepEqual(fromWorker, inProcess);
+      assert.equal(progress.length, inProcess.layers.length);
+      const elements = inProcess.layers.reduce((n, l) => n + l.params, 0);
+      assert.deepEqual(progress.at(-1), { layersDone: progress.length, layersTotal: progress.length, elementsDone: elements, elementsTotal: elements });
+    } finally {
+      await client.dispose();
+    }
+  });
+}
+
+test('a shard analyzes only its layers; merging the shards gives the whole analysis and its estimates', async () => {
+  const whole = await analyzeModel(openModel(model), { bins: 32 });
+  const parts = await Promise.all([0, 1].map((index) => analyzeModel(openModel(model), { bins: 32, shard: { index, count: 2 } })));
+  const analyzed = parts.map((p) => p.layers.filter((l) => l.redundancy !== undefined).length);
+  assert.ok(analyzed[0] > 0 && analyzed[1] > 0, `both shards have work: ${analyzed}`);
+  assert.equal(analyzed[0] + analyzed[1], whole.layers.length);
+  assert.equal(parts[0].estimates.huffmanInt8Bytes, null, 'a shard alone cannot know the Huffman total');
+  assert.deepEqual(mergeShards(parts), whole);
 });
 
-test('cancelling stops a running analysis, and the worker takes the next job', async () => {
-  const client = new AnalysisClient(workerFile);
+test('cancelling stops a running analysis in every worker, and the pool takes the next job', async () => {
+  const client = new AnalysisClient(workerFile, 2);
   try {
     const abort = new AbortController();
     const big = path.join(thirdPartyModels, 'ch_PP-OCRv4_rec_infer.onnx');

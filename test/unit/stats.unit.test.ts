@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { openModel } from '../../src/core/onnx/model';
 import { readDenseFloat32 } from '../../src/core/onnx/tensorData';
 import { computeTensorStats, type TensorStats } from '../../src/analyzers/tensorStats';
-import { rankForEnergy, singularEnergies } from '../../src/analyzers/lowRank';
+import { energyCurve, rankForEnergy, singularEnergies } from '../../src/analyzers/lowRank';
 import { huffmanBits, shannonEntropyBits } from '../../src/analyzers/entropy';
 import { roundHalfEven } from '../../src/analyzers/quantize';
 import { fixtureModels, readJson } from '../helpers/paths';
@@ -90,6 +90,15 @@ for (const [name, want] of Object.entries(expected)) {
       assert.equal(rankForEnergy(e, 0.9), lr.rank90);
       assert.equal(rankForEnergy(e, 0.95), lr.rank95);
       assert.equal(rankForEnergy(e, 0.99), lr.rank99);
+      // The curve: rising ranks from 1 to the full rank, each point numpy's cumulative energy.
+      const total = lr.energies.reduce((a, b) => a + b, 0);
+      for (const points of [4, 96]) {
+        const curve = energyCurve(e, points);
+        assert.equal(curve.ranks[0], 1);
+        assert.equal(curve.ranks.at(-1), lr.energies.length);
+        assert.ok(curve.ranks.length <= points && curve.ranks.every((r, i) => i === 0 || r > curve.ranks[i - 1]));
+        curve.ranks.forEach((r, i) => close(curve.kept[i], lr.energies.slice(0, r).reduce((a, b) => a + b, 0) / total, 1e-9, `kept at rank ${r}`));
+      }
     });
   }
 }
@@ -162,4 +171,31 @@ test('layers over maxLowRankDim get randomized low-rank figures, the same ranks 
   assert.equal(randomized.rank90, exact.rank90);
   assert.equal(randomized.rank99, exact.rank99);
   close(randomized.topEnergyFraction!, 1, 1e-9, 'an 8 x 16 matrix is found whole');
+});
+
+test('channel ranges: finite min and max per channel along the axis, across chunk boundaries', async () => {
+  const { parseModel } = await import('../../src/core/onnx/model');
+  const { encodeModel, floatTensor, graph, model: makeModel } = await import('../helpers/modelBuilder');
+  const dims = [3, 4, 5];
+  const values = Array.from({ length: 60 }, (_, i) => Math.sin(i * 1.7) * (1 + (i % 7)));
+  values[13] = NaN;
+  values[41] = Infinity;
+  const m = parseModel(encodeModel(makeModel(graph([], [floatTensor('w', dims, values)]))));
+  const stored = Float32Array.from(values);
+  for (const axis of [0, 1, 2]) {
+    const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const lo = new Array(dims[axis]).fill(Infinity);
+    const hi = new Array(dims[axis]).fill(-Infinity);
+    stored.forEach((x, i) => {
+      if (!Number.isFinite(x)) return;
+      const c = Math.floor(i / inner) % dims[axis];
+      lo[c] = Math.min(lo[c], x);
+      hi[c] = Math.max(hi[c], x);
+    });
+    for (const chunkElements of [7, 1000]) {
+      const s = await computeTensorStats(m.index.tensors[0], { channelAxis: axis, chunkElements, redundancy: false });
+      assert.deepEqual(s.channelRanges, { axis, min: lo, max: hi }, `axis ${axis}, chunks of ${chunkElements}`);
+    }
+  }
+  assert.equal((await computeTensorStats(m.index.tensors[0], { redundancy: false })).channelRanges, null, 'no axis, no ranges');
 });

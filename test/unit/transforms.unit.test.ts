@@ -172,3 +172,26 @@ test('factorization at a lower rank cuts parameters of Conv, Gemm (transB) and M
   const full = await applyAndRun(cnn, { transform: 'factorize', energy: 1 }, feeds());
   assert.ok(relativeError((await baseline).y, full.outputs.y) <= 1e-4 || full.edit.result.changed.length === 0);
 });
+
+test('each changed weight carries its old and new values on common bins', async () => {
+  const { errorOf, CHANGE_BINS } = await import('../../src/transforms/transform');
+  const exact = Float32Array.from([-1, -0.5, 0, 0.25, 0.5, 1, NaN]);
+  const approx = [-1, -0.5, 0, 0, 0.5, 2, 0];
+  const { histogram: h } = errorOf(exact, approx);
+  assert.equal(h.min, -1);
+  assert.equal(h.max, 2);
+  const bin = (v: number): number => Math.min(CHANGE_BINS - 1, Math.floor(((v + 1) / 3) * CHANGE_BINS));
+  const expected = (values: number[]): number[] => {
+    const counts = new Array(CHANGE_BINS).fill(0);
+    for (const v of values) counts[bin(v)]++;
+    return counts;
+  };
+  assert.deepEqual(h.before, expected([-1, -0.5, 0, 0.25, 0.5, 1]), 'NaN left out');
+  assert.deepEqual(h.after, expected(approx));
+  const o = await applyAndRun(cnn, { transform: 'cluster', layers: '*', clusters: 4 }, feeds());
+  for (const t of o.edit.result.changed.flatMap((c) => c.tensors).filter((t) => t.histogram)) {
+    const total = (c: number[]): number => c.reduce((a, b) => a + b, 0);
+    assert.equal(total(t.histogram!.after), total(t.histogram!.before), t.tensor);
+    assert.ok(t.histogram!.after.filter((c) => c > 0).length <= 4, `${t.tensor}: 4 clusters fill at most 4 bins`);
+  }
+});

@@ -1,11 +1,13 @@
 /**
- * Runs model analysis in a worker thread: progress as it goes, cancel through an AbortSignal,
- * errors as OnnxError. One client owns one worker; dispose() ends it.
+ * Runs model analysis in a pool of worker threads: each worker opens the model and analyzes its
+ * share of the layers (see shards.ts), the client merges their results. Progress as it goes,
+ * cancel through an AbortSignal, errors as OnnxError. dispose() ends the workers.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { OnnxError, type OnnxErrorCode } from '../../core/errors';
-import type { AnalysisProgress, ModelAnalysis } from '../modelAnalysis';
+import { mergeShards, type AnalysisProgress, type ModelAnalysis } from '../modelAnalysis';
 import type { AnalysisOptions, FromAnalysisWorker, ToAnalysisWorker } from './protocol';
 
 export class AnalysisCancelled extends Error {
@@ -15,68 +17,101 @@ export class AnalysisCancelled extends Error {
   }
 }
 
-interface Pending {
-  resolve: (a: ModelAnalysis) => void;
-  reject: (e: Error) => void;
-  onProgress?: (p: AnalysisProgress) => void;
+/** Workers used when none are asked for: one per core, at most 4 (each holds a copy of the model's bytes). */
+export function defaultWorkerCount(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism()));
+}
+
+/** One analysis in flight: a part per worker, merged when all are in. */
+interface Job {
+  readonly parts: (ModelAnalysis | undefined)[];
+  readonly progress: AnalysisProgress[];
+  readonly resolve: (a: ModelAnalysis) => void;
+  readonly reject: (e: Error) => void;
+  readonly onProgress?: (p: AnalysisProgress) => void;
 }
 
 export class AnalysisClient {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
+  private readonly workers: Worker[];
+  private readonly jobs = new Map<number, Job>();
   private nextId = 1;
 
   /** `workerFile`: the bundled worker entry (dist/analysisWorker.js by default). */
-  constructor(workerFile = path.join(__dirname, 'analysisWorker.js')) {
-    this.worker = new Worker(workerFile);
-    this.worker.on('message', (m: FromAnalysisWorker) => this.receive(m));
-    this.worker.on('error', (e) => this.failAll(e));
-    this.worker.on('exit', (code) => this.failAll(new Error(`analysis worker exited with code ${code}`)));
+  constructor(workerFile = path.join(__dirname, 'analysisWorker.js'), workerCount = defaultWorkerCount()) {
+    if (!Number.isInteger(workerCount) || workerCount < 1) throw new RangeError(`worker count must be a positive integer, got ${workerCount}`);
+    this.workers = Array.from({ length: workerCount }, (_, shard) => {
+      const worker = new Worker(workerFile);
+      worker.on('message', (m: FromAnalysisWorker) => this.receive(shard, m));
+      worker.on('error', (e) => this.failAll(e));
+      worker.on('exit', (code) => this.failAll(new Error(`analysis worker exited with code ${code}`)));
+      return worker;
+    });
+  }
+
+  get workerCount(): number {
+    return this.workers.length;
   }
 
   analyze(file: string, options: AnalysisOptions = {}, hooks: { onProgress?: (p: AnalysisProgress) => void; signal?: AbortSignal } = {}): Promise<ModelAnalysis> {
     const id = this.nextId++;
+    const count = this.workers.length;
     return new Promise((resolve, reject) => {
       if (hooks.signal?.aborted) return reject(new AnalysisCancelled());
-      this.pending.set(id, { resolve, reject, onProgress: hooks.onProgress });
-      hooks.signal?.addEventListener('abort', () => this.post({ type: 'cancel', id }), { once: true });
-      this.post({ type: 'analyze', id, file: path.resolve(file), options });
+      const idle: AnalysisProgress = { layersDone: 0, layersTotal: 0, elementsDone: 0, elementsTotal: 0 };
+      this.jobs.set(id, { parts: new Array(count).fill(undefined), progress: new Array(count).fill(idle), resolve, reject, onProgress: hooks.onProgress });
+      hooks.signal?.addEventListener('abort', () => this.workers.forEach((w) => this.post(w, { type: 'cancel', id })), { once: true });
+      this.workers.forEach((w, index) => this.post(w, { type: 'analyze', id, file: path.resolve(file), options: { ...options, shard: { index, count } } }));
     });
   }
 
   async dispose(): Promise<void> {
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
+    await Promise.all(
+      this.workers.map((w) => {
+        w.removeAllListeners('exit');
+        return w.terminate();
+      }),
+    );
     this.failAll(new AnalysisCancelled());
   }
 
-  private post(m: ToAnalysisWorker): void {
-    this.worker.postMessage(m);
+  private post(worker: Worker, m: ToAnalysisWorker): void {
+    worker.postMessage(m);
   }
 
-  private receive(m: FromAnalysisWorker): void {
-    const p = this.pending.get(m.id);
-    if (!p) return;
+  private receive(shard: number, m: FromAnalysisWorker): void {
+    const job = this.jobs.get(m.id);
+    if (!job) return;
     switch (m.type) {
-      case 'progress':
-        p.onProgress?.(m.progress);
+      case 'progress': {
+        job.progress[shard] = m.progress;
+        const sum = (key: keyof AnalysisProgress): number => job.progress.reduce((n, p) => n + p[key], 0);
+        job.onProgress?.({ layersDone: sum('layersDone'), layersTotal: sum('layersTotal'), elementsDone: sum('elementsDone'), elementsTotal: sum('elementsTotal') });
         return;
+      }
       case 'result':
-        this.pending.delete(m.id);
-        p.resolve(m.analysis);
+        job.parts[shard] = m.analysis;
+        if (job.parts.every((p) => p !== undefined)) {
+          this.jobs.delete(m.id);
+          job.resolve(mergeShards(job.parts as ModelAnalysis[]));
+        }
         return;
       case 'cancelled':
-        this.pending.delete(m.id);
-        p.reject(new AnalysisCancelled());
+        this.finish(m.id, job, new AnalysisCancelled());
         return;
       case 'error':
-        this.pending.delete(m.id);
-        p.reject(m.code === 'internal' ? new Error(m.message) : new OnnxError(m.code as OnnxErrorCode, m.message));
+        this.finish(m.id, job, m.code === 'internal' ? new Error(m.message) : new OnnxError(m.code as OnnxErrorCode, m.message));
     }
   }
 
+  /** Ends a job with an error; the other workers are told to stop their part. */
+  private finish(id: number, job: Job, error: Error): void {
+    this.jobs.delete(id);
+    this.workers.forEach((w) => this.post(w, { type: 'cancel', id }));
+    job.reject(error);
+  }
+
   private failAll(e: Error): void {
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
+    for (const job of this.jobs.values()) job.reject(e);
+    this.jobs.clear();
   }
 }

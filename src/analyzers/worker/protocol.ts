@@ -4,11 +4,15 @@
  */
 import type { AnalysisProgress, ModelAnalysis } from '../modelAnalysis';
 import type { LayerAnalysisOptions } from '../layerAnalysis';
+import type { Shard } from '../shards';
 
 export type AnalysisOptions = LayerAnalysisOptions & { dims?: Record<string, number>; inputShapes?: Record<string, number[]> };
 
+/** What one worker of a pool is asked: the analysis options plus its share of the layers. */
+export type WorkerAnalysisOptions = AnalysisOptions & { shard: Shard };
+
 export type ToAnalysisWorker =
-  | { type: 'analyze'; id: number; file: string; options: AnalysisOptions }
+  | { type: 'analyze'; id: number; file: string; options: WorkerAnalysisOptions }
   | { type: 'cancel'; id: number };
 
 export type FromAnalysisWorker =
