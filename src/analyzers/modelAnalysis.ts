@@ -12,6 +12,7 @@ import { inferShapes } from './shapes';
 import { summarizeModel, type LayerSummary, type ModelSummary, type WeightSummary } from './modelSummary';
 import type { TensorStats } from './tensorStats';
 import { assignShards, type Shard } from './shards';
+import { humanBytes } from '../report/format';
 
 export interface AnalysisProgress {
   layersDone: number;
@@ -34,6 +35,8 @@ export interface AnalyzedLayer extends Omit<LayerSummary, 'weights'> {
   sizeAt: SizeAt;
   /** Redundancy of the layer's main weight; null when it has none that can be analyzed. */
   redundancy?: LayerRedundancy | null;
+  /** Set when the layer was left for later: a weight over `maxEagerBytes` (analyze it with `layers`). */
+  deferred?: string;
 }
 
 export interface ModelAnalysis extends Omit<ModelSummary, 'layers'> {
@@ -58,10 +61,16 @@ export async function analyzeModel(
   options: LayerAnalysisOptions & {
     signal?: AbortSignal;
     onProgress?: (p: AnalysisProgress) => void;
+    /** Each layer as soon as it is analyzed (index into the layers), so a view can fill in progressively. */
+    onLayer?: (index: number, layer: AnalyzedLayer) => void;
     /** Values for symbolic dims (e.g. batch=1, seq=128); others stay unknown. */
     dims?: Record<string, number>;
     /** Whole shapes of named inputs (for inputs whose dims have no names). */
     inputShapes?: Record<string, number[]>;
+    /** Leave layers with a weight over this many bytes for later (marked `deferred`), unless named in `layers`. */
+    maxEagerBytes?: number;
+    /** Analyze only these layers (indices into the layers); the others keep their sizes. */
+    layers?: readonly number[];
     /** Analyze only this shard's layers (the others keep their sizes, no statistics); merge the shards with mergeShards. */
     shard?: Shard;
   } = {},
@@ -85,7 +94,15 @@ export async function analyzeModel(
     out.sizeAt = sumSizes(out.weights.map(weightSizeAt));
   });
   const owner = options.shard ? assignShards(layers.map((l) => l.params), options.shard.count) : undefined;
-  const mine = layers.map((_, i) => i).filter((i) => !owner || owner[i] === options.shard!.index);
+  const only = options.layers ? new Set(options.layers) : undefined;
+  const largest = (i: number): number => Math.max(0, ...layers[i].weights.map((t) => t.bytes));
+  const wanted = (i: number): boolean => {
+    if (only) return only.has(i);
+    if (options.maxEagerBytes === undefined || largest(i) <= options.maxEagerBytes) return true;
+    summary.layers[i].deferred = `a weight of ${humanBytes(largest(i))} is over the ${humanBytes(options.maxEagerBytes)} analyzed when the model opens`;
+    return false;
+  };
+  const mine = layers.map((_, i) => i).filter((i) => wanted(i) && (!owner || owner[i] === options.shard!.index));
   const elementsTotal = mine.reduce((n, i) => n + layers[i].params, 0);
   let elementsDone = 0;
   const checkpoint = checkpointFor(options.signal);
@@ -102,6 +119,7 @@ export async function analyzeModel(
       }
     });
     out.redundancy = analysis.redundancy;
+    options.onLayer?.(i, out);
     elementsDone += layers[i].params;
     options.onProgress?.({ layersDone: done + 1, layersTotal: mine.length, elementsDone, elementsTotal });
   }

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { OnnxError } from '../core/errors';
 import { AnalysisCancelled, AnalysisClient } from '../analyzers/worker/analysisClient';
 import { textReport } from '../report/analysisText';
+import { analysisOptions, analysisWorkerCount } from './settings';
 
 export function registerAnalyzeCommand(context: vscode.ExtensionContext): void {
   const channel = vscode.window.createOutputChannel('ONNX Compress');
@@ -19,7 +20,7 @@ export function registerAnalyzeCommand(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('onnxCompress.analyzeModel', async (uri?: vscode.Uri) => {
       const target = uri ?? (await pickModel());
       if (!target) return;
-      client ??= new AnalysisClient(path.join(context.extensionPath, 'dist', 'analysisWorker.js'));
+      client ??= new AnalysisClient(path.join(context.extensionPath, 'dist', 'analysisWorker.js'), analysisWorkerCount());
       const worker = client;
       await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Analyzing ${path.basename(target.fsPath)}`, cancellable: true },
@@ -28,7 +29,8 @@ export function registerAnalyzeCommand(context: vscode.ExtensionContext): void {
           token.onCancellationRequested(() => abort.abort());
           let reported = 0;
           try {
-            const analysis = await worker.analyze(target.fsPath, {}, {
+            const { maxEagerBytes: _everyLayer, ...options } = analysisOptions(); // a full report: no layer is left for later
+            const analysis = await worker.analyze(target.fsPath, options, {
               signal: abort.signal,
               onProgress: (p) => {
                 const percent = (100 * p.elementsDone) / Math.max(1, p.elementsTotal);

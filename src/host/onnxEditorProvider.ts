@@ -14,6 +14,8 @@ import { OnnxError } from '../core/errors';
 import { saveModel } from '../core/onnx/writeModel';
 import { summarizeModel } from '../analyzers/modelSummary';
 import { AnalysisCancelled, AnalysisClient } from '../analyzers/worker/analysisClient';
+import { analysisOptions, analysisWorkerCount } from './settings';
+import type { AnalyzedLayer, ModelAnalysis } from '../analyzers/modelAnalysis';
 import { parseStep } from '../transforms/recipe';
 import { OnnxDocument } from './onnxDocument';
 import { isFromWebview, type ToWebview, type ValueView } from '../webviews/protocol';
@@ -28,6 +30,8 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
   private readonly panels = new Map<OnnxDocument, Set<vscode.WebviewPanel>>();
   private readonly selections = new Map<OnnxDocument, readonly string[]>();
   private readonly analyses = new Map<OnnxDocument, AbortController>();
+  /** The last complete analysis of each document, and the model version it describes. */
+  private readonly analysesDone = new Map<OnnxDocument, { version: number; analysis: ModelAnalysis }>();
   private client: AnalysisClient | undefined;
   private active: OnnxDocument | undefined;
   private readonly stateChanged = new vscode.EventEmitter<OnnxDocument | undefined>();
@@ -108,6 +112,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
       set!.delete(panel);
       if (set!.size === 0) {
         this.analyses.get(document)?.abort();
+        this.analysesDone.delete(document);
         this.panels.delete(document);
         if (this.active === document) {
           this.active = undefined;
@@ -127,6 +132,9 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
           return;
         case 'apply':
           void this.applyStep(document, m.step);
+          return;
+        case 'analyzeLayer':
+          void this.analyzeLayer(document, m.index);
           return;
       }
     });
@@ -201,36 +209,87 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     void this.analyze(document);
   }
 
-  /** Statistics and redundancy of the current model, in the worker; a newer version cancels an older run. */
+  /** The worker pool, sized by `onnxCompress.analysis.workers` (0: one per core, at most 4); rebuilt when that changes. */
+  private pool(): AnalysisClient {
+    const count = analysisWorkerCount();
+    if (this.client?.workerCount !== count) {
+      void this.client?.dispose();
+      this.client = new AnalysisClient(path.join(this.context.extensionPath, 'dist', 'analysisWorker.js'), count);
+    }
+    return this.client;
+  }
+
+  /** Runs `use` on a file holding the current model: the file itself, or a private temporary copy of the edited model (the workers read files). */
+  private async withModelFile<T>(document: OnnxDocument, use: (file: string) => Promise<T>): Promise<T> {
+    const session = document.session;
+    if (session.steps.length === 0) return use(session.file);
+    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-edit-'));
+    try {
+      const file = path.join(temp, `${crypto.randomUUID()}.onnx`);
+      await saveModel(session.state, file);
+      return await use(file);
+    } finally {
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Statistics and redundancy of the current model, in the worker pool; each layer is shown as it
+   * is done; a newer version cancels an older run. Layers with a weight over the eager limit wait
+   * until asked for (analyzeLayer).
+   */
   private async analyze(document: OnnxDocument): Promise<void> {
     this.analyses.get(document)?.abort();
     const abort = new AbortController();
     this.analyses.set(document, abort);
-    const session = document.session;
-    const version = session.version;
-    this.client ??= new AnalysisClient(path.join(this.context.extensionPath, 'dist', 'analysisWorker.js'));
-    let temp: string | undefined;
+    const version = document.session.version;
+    let pending: { index: number; layer: AnalyzedLayer }[] = [];
+    let flush: NodeJS.Timeout | undefined;
+    const sendLayers = (): void => {
+      flush = undefined;
+      if (pending.length && document.session.version === version) this.broadcast(document, { type: 'layers', layers: pending, version });
+      pending = [];
+    };
     try {
-      let file = session.file;
-      if (session.steps.length > 0) {
-        // The worker reads files: an edited model goes to a private temporary copy.
-        temp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-edit-'));
-        file = path.join(temp, `${crypto.randomUUID()}.onnx`);
-        await saveModel(session.state, file);
-      }
-      const settings = vscode.workspace.getConfiguration('onnxCompress');
-      const options = { bins: settings.get<number>('histogramBins', 256), nearZeroEpsilon: settings.get<number>('nearZeroEpsilon', 1e-3) };
-      const analysis = await this.client.analyze(file, options, {
-        signal: abort.signal,
-        onProgress: (p) => this.broadcast(document, { type: 'progress', message: `analyzing layer ${p.layersDone} of ${p.layersTotal}`, fraction: p.elementsDone / Math.max(1, p.elementsTotal) }),
-      });
-      if (session.version !== version) return;
+      const analysis = await this.withModelFile(document, (file) =>
+        this.pool().analyze(file, analysisOptions(), {
+          signal: abort.signal,
+          onProgress: (p) => this.broadcast(document, { type: 'progress', message: `analyzing layer ${p.layersDone} of ${p.layersTotal}`, fraction: p.elementsDone / Math.max(1, p.elementsTotal) }),
+          onLayer: (index, layer) => {
+            pending.push({ index, layer });
+            flush ??= setTimeout(sendLayers, 150); // batched: thousands of small layers, a few messages
+          },
+        }),
+      );
+      if (document.session.version !== version) return;
+      this.analysesDone.set(document, { version, analysis });
       this.broadcast(document, { type: 'analysis', analysis, version });
     } catch (e) {
       if (e instanceof AnalysisCancelled) return;
       this.broadcast(document, { type: 'error', message: `analysis failed: ${(e as Error).message}` });
     } finally {
-      if (temp) fs.rmSync(temp, { recursive: true, force: true });
+      clearTimeout(flush);
+      pending = [];
+    }
+  }
+
+  /** Analyzes one layer that was deferred when the model opened, and adds it to the analysis shown. */
+  private async analyzeLayer(document: OnnxDocument, index: number): Promise<void> {
+    const done = this.analysesDone.get(document);
+    const version = document.session.version;
+    if (!done || done.version !== version || !done.analysis.layers[index]?.deferred) return;
+    this.broadcast(document, { type: 'busy', label: `Analyzing ${done.analysis.layers[index].name}…` });
+    try {
+      const part = await this.withModelFile(document, (file) =>
+        this.pool().analyze(file, { ...analysisOptions(), layers: [index] }, { onProgress: () => undefined }),
+      );
+      if (document.session.version !== version) return;
+      done.analysis.layers[index] = part.layers[index];
+      this.broadcast(document, { type: 'layers', layers: [{ index, layer: part.layers[index] }], version });
+    } catch (e) {
+      this.broadcast(document, { type: 'error', message: `analysis failed: ${(e as Error).message}` });
+    } finally {
+      this.broadcast(document, { type: 'busy', label: null });
     }
   }
 

@@ -3,7 +3,7 @@
  * both sides. The host owns the model and its state; the webview shows what it is sent and asks
  * for changes. On (re)load the webview says `ready` and the host replays everything.
  */
-import type { ModelAnalysis } from '../analyzers/modelAnalysis';
+import type { AnalyzedLayer, ModelAnalysis } from '../analyzers/modelAnalysis';
 import type { ModelSummary } from '../analyzers/modelSummary';
 import type { CompressionReport, EditView } from '../report/compressionReport';
 
@@ -21,6 +21,8 @@ export type ToWebview =
   /** The model as it is now: summary at once; analysis follows when ready. */
   | { readonly type: 'model'; readonly summary: ModelSummary; readonly inputs: readonly ValueView[]; readonly outputs: readonly ValueView[]; readonly edits: readonly EditView[]; readonly version: number }
   | { readonly type: 'analysis'; readonly analysis: ModelAnalysis; readonly version: number }
+  /** Layers analyzed since the last message (by index into the summary's layers), before the whole analysis is in. */
+  | { readonly type: 'layers'; readonly layers: readonly { readonly index: number; readonly layer: AnalyzedLayer }[]; readonly version: number }
   | { readonly type: 'progress'; readonly message: string; readonly fraction: number }
   | { readonly type: 'busy'; readonly label: string | null }
   | { readonly type: 'error'; readonly message: string };
@@ -29,10 +31,12 @@ export type FromWebview =
   | { readonly type: 'ready' }
   /** A recipe step (JSON) to apply; `layers` names the selection or is "*". */
   | { readonly type: 'apply'; readonly step: Record<string, unknown> }
-  | { readonly type: 'selection'; readonly layers: readonly string[] };
+  | { readonly type: 'selection'; readonly layers: readonly string[] }
+  /** Analyze a layer that was left out when the model opened (index into the summary's layers). */
+  | { readonly type: 'analyzeLayer'; readonly index: number };
 
 export function isFromWebview(m: unknown): m is FromWebview {
-  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && ['ready', 'apply', 'selection'].includes((m as { type: string }).type);
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && ['ready', 'apply', 'selection', 'analyzeLayer'].includes((m as { type: string }).type);
 }
 
 /** Host → Compression Report view. `report` is null when no ONNX editor is active. */

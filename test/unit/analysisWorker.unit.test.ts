@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AnalysisCancelled, AnalysisClient } from '../../src/analyzers/worker/analysisClient';
-import { analyzeModel, mergeShards, type AnalysisProgress } from '../../src/analyzers/modelAnalysis';
+import { analyzeModel, mergeShards, type AnalysisProgress, type AnalyzedLayer } from '../../src/analyzers/modelAnalysis';
 import { openModel } from '../../src/core/onnx/model';
 import { OnnxError } from '../../src/core/errors';
 import { repoRoot, tempDir, thirdPartyModels } from '../helpers/paths';
@@ -17,9 +17,12 @@ for (const workers of [1, 3]) {
     const client = new AnalysisClient(workerFile, workers);
     try {
       const progress: AnalysisProgress[] = [];
-      const fromWorker = await client.analyze(model, { bins: 64 }, { onProgress: (p) => progress.push(p) });
+      const early = new Map<number, AnalyzedLayer>();
+      const fromWorker = await client.analyze(model, { bins: 64 }, { onProgress: (p) => progress.push(p), onLayer: (i, l) => early.set(i, l) });
       const inProcess = await analyzeModel(openModel(model), { bins: 64 });
       assert.deepEqual(fromWorker, inProcess);
+      assert.equal(early.size, inProcess.layers.length, 'every layer arrived on its own before the result');
+      for (const [i, l] of early) assert.deepEqual(l, inProcess.layers[i]);
       assert.equal(progress.length, inProcess.layers.length);
       const elements = inProcess.layers.reduce((n, l) => n + l.params, 0);
       assert.deepEqual(progress.at(-1), { layersDone: progress.length, layersTotal: progress.length, elementsDone: elements, elementsTotal: elements });
@@ -84,4 +87,22 @@ test('cancel reaches inside a single big layer', async () => {
   } finally {
     await client.dispose();
   }
+});
+
+test('layers with a weight over the eager limit wait, marked deferred; asking for one analyzes just it', async () => {
+  const whole = await analyzeModel(openModel(model), { bins: 32 });
+  const sizes = whole.layers.map((l) => Math.max(0, ...l.weights.map((w) => w.bytes)));
+  const limit = [...sizes].sort((a, b) => a - b)[Math.floor(sizes.length / 2)];
+  const eager = await analyzeModel(openModel(model), { bins: 32, maxEagerBytes: limit });
+  eager.layers.forEach((l, i) => {
+    if (sizes[i] > limit) {
+      assert.match(l.deferred ?? '', /analyzed when the model opens/, l.name);
+      assert.equal(l.redundancy, undefined);
+    } else assert.deepEqual(l, whole.layers[i]);
+  });
+  const big = sizes.indexOf(Math.max(...sizes));
+  assert.ok(eager.layers[big].deferred);
+  const one = await analyzeModel(openModel(model), { bins: 32, maxEagerBytes: limit, layers: [big] });
+  assert.deepEqual(one.layers[big], whole.layers[big]);
+  assert.equal(one.layers.filter((l) => l.redundancy !== undefined).length, 1);
 });

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { OnnxError, type OnnxErrorCode } from '../../core/errors';
-import { mergeShards, type AnalysisProgress, type ModelAnalysis } from '../modelAnalysis';
+import { mergeShards, type AnalysisProgress, type AnalyzedLayer, type ModelAnalysis } from '../modelAnalysis';
 import type { AnalysisOptions, FromAnalysisWorker, ToAnalysisWorker } from './protocol';
 
 export class AnalysisCancelled extends Error {
@@ -29,6 +29,7 @@ interface Job {
   readonly resolve: (a: ModelAnalysis) => void;
   readonly reject: (e: Error) => void;
   readonly onProgress?: (p: AnalysisProgress) => void;
+  readonly onLayer?: (index: number, layer: AnalyzedLayer) => void;
 }
 
 export class AnalysisClient {
@@ -52,15 +53,19 @@ export class AnalysisClient {
     return this.workers.length;
   }
 
-  analyze(file: string, options: AnalysisOptions = {}, hooks: { onProgress?: (p: AnalysisProgress) => void; signal?: AbortSignal } = {}): Promise<ModelAnalysis> {
+  analyze(
+    file: string,
+    options: AnalysisOptions = {},
+    hooks: { onProgress?: (p: AnalysisProgress) => void; onLayer?: (index: number, layer: AnalyzedLayer) => void; signal?: AbortSignal } = {},
+  ): Promise<ModelAnalysis> {
     const id = this.nextId++;
     const count = this.workers.length;
     return new Promise((resolve, reject) => {
       if (hooks.signal?.aborted) return reject(new AnalysisCancelled());
       const idle: AnalysisProgress = { layersDone: 0, layersTotal: 0, elementsDone: 0, elementsTotal: 0 };
-      this.jobs.set(id, { parts: new Array(count).fill(undefined), progress: new Array(count).fill(idle), resolve, reject, onProgress: hooks.onProgress });
+      this.jobs.set(id, { parts: new Array(count).fill(undefined), progress: new Array(count).fill(idle), resolve, reject, onProgress: hooks.onProgress, onLayer: hooks.onLayer });
       hooks.signal?.addEventListener('abort', () => this.workers.forEach((w) => this.post(w, { type: 'cancel', id })), { once: true });
-      this.workers.forEach((w, index) => this.post(w, { type: 'analyze', id, file: path.resolve(file), options: { ...options, shard: { index, count } } }));
+      this.workers.forEach((w, index) => this.post(w, { type: 'analyze', id, file: path.resolve(file), options: { ...options, shard: { index, count } }, wantLayers: hooks.onLayer !== undefined }));
     });
   }
 
@@ -88,6 +93,9 @@ export class AnalysisClient {
         job.onProgress?.({ layersDone: sum('layersDone'), layersTotal: sum('layersTotal'), elementsDone: sum('elementsDone'), elementsTotal: sum('elementsTotal') });
         return;
       }
+      case 'layer':
+        job.onLayer?.(m.index, m.layer);
+        return;
       case 'result':
         job.parts[shard] = m.analysis;
         if (job.parts.every((p) => p !== undefined)) {

@@ -30,6 +30,7 @@ port.on('message', (m: ToAnalysisWorker) => {
         cache: { stats: cache, fileVersion: StatsCache.fileVersion(m.file) },
         signal: controller.signal,
         onProgress: (progress) => send({ type: 'progress', id: m.id, progress }),
+        onLayer: m.wantLayers ? (index, layer) => send({ type: 'layer', id: m.id, index, layer }) : undefined,
       });
       send({ type: 'result', id: m.id, analysis });
     } catch (e) {

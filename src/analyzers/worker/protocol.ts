@@ -2,21 +2,27 @@
  * Messages between the analysis worker and whoever runs it (the CLI, the editor host).
  * One discriminated union each way; both sides import this file.
  */
-import type { AnalysisProgress, ModelAnalysis } from '../modelAnalysis';
+import type { AnalysisProgress, AnalyzedLayer, ModelAnalysis } from '../modelAnalysis';
 import type { LayerAnalysisOptions } from '../layerAnalysis';
 import type { Shard } from '../shards';
 
-export type AnalysisOptions = LayerAnalysisOptions & { dims?: Record<string, number>; inputShapes?: Record<string, number[]> };
+export type AnalysisOptions = LayerAnalysisOptions & {
+  dims?: Record<string, number>;
+  inputShapes?: Record<string, number[]>;
+  maxEagerBytes?: number;
+  layers?: readonly number[];
+};
 
 /** What one worker of a pool is asked: the analysis options plus its share of the layers. */
 export type WorkerAnalysisOptions = AnalysisOptions & { shard: Shard };
 
 export type ToAnalysisWorker =
-  | { type: 'analyze'; id: number; file: string; options: WorkerAnalysisOptions }
+  | { type: 'analyze'; id: number; file: string; options: WorkerAnalysisOptions; /** Send each layer as it is done. */ wantLayers: boolean }
   | { type: 'cancel'; id: number };
 
 export type FromAnalysisWorker =
   | { type: 'progress'; id: number; progress: AnalysisProgress }
+  | { type: 'layer'; id: number; index: number; layer: AnalyzedLayer }
   | { type: 'result'; id: number; analysis: ModelAnalysis }
   | { type: 'error'; id: number; code: string; message: string }
   | { type: 'cancelled'; id: number };
