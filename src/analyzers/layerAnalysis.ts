@@ -37,6 +37,9 @@ export interface LayerRedundancy {
   int4SqnrDb: number;
   int8MaxAbsError: number;
   int4MaxAbsError: number;
+  /** The same with one scale for the whole tensor. */
+  int8PerTensorSqnrDb: number;
+  int4PerTensorSqnrDb: number;
   cluster4SqnrDb: number;
   cluster16SqnrDb: number;
   cluster256SqnrDb: number;
@@ -135,6 +138,8 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
     int4SqnrDb: int4.sqnrDb,
     int8MaxAbsError: int8.maxAbsError,
     int4MaxAbsError: int4.maxAbsError,
+    int8PerTensorSqnrDb: r.int8PerTensor.sqnrDb,
+    int4PerTensorSqnrDb: r.int4PerTensor.sqnrDb,
     cluster4SqnrDb: r.clusterSqnrDb['4'],
     cluster16SqnrDb: r.clusterSqnrDb['16'],
     cluster256SqnrDb: r.clusterSqnrDb['256'],
