@@ -29,7 +29,8 @@ export function registerAnalyzeCommand(context: vscode.ExtensionContext): void {
           token.onCancellationRequested(() => abort.abort());
           let reported = 0;
           try {
-            const { maxEagerBytes: _everyLayer, ...options } = analysisOptions(); // a full report: no layer is left for later
+            // A full report: no layer is left for later.
+            const options = { ...analysisOptions(), maxEagerBytes: undefined };
             const analysis = await worker.analyze(target.fsPath, options, {
               signal: abort.signal,
               onProgress: (p) => {
