@@ -80,12 +80,21 @@ try {
   await frame.locator('.summary .io').filter({ hasText: /Inputs: x \[p2o\.DynamicDimension\.0×3×.*\] FLOAT/ }).waitFor();
   await page.screenshot({ path: join(shots, '1-opened.png') });
 
-  step('sort by bytes and select the largest layer: its histogram appears');
+  step('select the largest layer: histogram, channel ranges and energy curve; the form previews INT8');
   await frame.locator('.estimates').filter({ hasNotText: 'Analyzing' }).waitFor({ timeout: 60_000 });
   const firstRow = frame.locator('.rows .row').first();
   const layer = await firstRow.getAttribute('data-layer');
   await firstRow.click();
-  await frame.locator('.detail canvas').waitFor({ timeout: 30_000 });
+  await frame.locator('.detail canvas').nth(2).waitFor({ timeout: 30_000 });
+  for (const heading of ['Histogram of', 'Channel ranges', 'Energy kept by rank']) await frame.locator('.detail h3').filter({ hasText: heading }).waitFor();
+  await frame.locator('.rows .row .cell.entropy').filter({ hasText: / b$/ }).first().waitFor();
+  await frame.locator('.preview').filter({ hasText: /^Preview: 1 layer, weights .* → .*worst weight SQNR ≈ \d+\.\d dB/ }).waitFor({ timeout: 10_000 });
+  // Changing a parameter updates the preview before anything is applied.
+  await frame.locator('form.action select').nth(2).selectOption('int4');
+  await frame.locator('.preview').filter({ hasText: /SQNR ≈ \d+\.\d dB/ }).waitFor();
+  const int4Preview = await frame.locator('.preview').textContent();
+  await frame.locator('form.action select').nth(2).selectOption('int8');
+  await frame.locator('.preview').filter({ hasNotText: int4Preview }).waitFor();
   await page.screenshot({ path: join(shots, '2-layer-selected.png') });
 
   step('quantize the selected layer from the form: dirty marker, edit listed, row marked');
@@ -93,6 +102,7 @@ try {
   await frame.locator('.edits li').filter({ hasText: 'Quantize' }).waitFor({ timeout: 60_000 });
   await frame.locator(`.rows .row.edited[data-layer="${layer}"]`).waitFor();
   await page.locator('.tab.active.dirty').waitFor({ timeout: 10_000 });
+  await frame.locator('.detail h3').filter({ hasText: 'Before and after: Quantize' }).waitFor({ timeout: 30_000 });
   await page.screenshot({ path: join(shots, '3-quantized.png') });
 
   step('the Compression Report panel shows the edit and the smaller size');
@@ -103,6 +113,13 @@ try {
   await report.locator('table[aria-label="Size before and after"] tr').filter({ hasText: 'weights' }).waitFor();
   await report.locator('canvas').first().waitFor();
   await page.screenshot({ path: join(shots, '3b-report.png') });
+
+  step('check accuracy from the report panel: synthetic inputs, both models in onnxruntime, the result listed');
+  await report.locator('button').filter({ hasText: 'Check accuracy' }).click();
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Synthetic inputs' }).first().click({ timeout: 30_000 });
+  await report.locator('table[aria-label="Accuracy checks"] td').filter({ hasText: 'fidelity only' }).waitFor({ timeout: 120_000 });
+  await report.locator('table[aria-label="Accuracy checks"] td').filter({ hasText: / dB$/ }).first().waitFor();
+  await page.screenshot({ path: join(shots, '3c-accuracy.png') });
 
   step('undo: the edit is gone and the editor is clean');
   await page.locator('.tab.active').click();

@@ -25,9 +25,12 @@ const FLOATS = new Set(['FLOAT', 'DOUBLE', 'FLOAT16', 'BFLOAT16']);
 const isMatrix = (w: AnalyzedWeight): boolean => FLOATS.has(w.dataType) && w.shape.length >= 2;
 
 type Step = Readonly<Record<string, unknown>>;
+
+/** What the preview needs of a layer: its weights (with statistics when analyzed) and its redundancy (undefined until analyzed). */
+export type PreviewLayer = Pick<AnalyzedLayer, 'weights'> & { readonly redundancy?: AnalyzedLayer['redundancy'] };
 type LayerEstimate = { bytesAfter: number; sqnrDb: number | null; bound?: boolean };
 
-export function previewStep(step: Step, layers: readonly AnalyzedLayer[]): StepPreview {
+export function previewStep(step: Step, layers: readonly PreviewLayer[]): StepPreview {
   let bytesBefore = 0;
   let bytesAfter = 0;
   let worst: number | null = null;
@@ -66,7 +69,7 @@ function noteFor(step: Step): string {
   return 'no error estimate for this setting';
 }
 
-function estimateLayer(step: Step, layer: AnalyzedLayer, weights: readonly AnalyzedWeight[]): LayerEstimate {
+function estimateLayer(step: Step, layer: PreviewLayer, weights: readonly AnalyzedWeight[]): LayerEstimate {
   const r = layer.redundancy ?? null;
   const main = weights.find((w) => w.name === r?.weight) ?? weights[0];
   switch (step.transform) {

@@ -5,7 +5,8 @@
  */
 import * as vscode from 'vscode';
 import type { OnnxEditorProvider } from './onnxEditorProvider';
-import { PRESETS } from '../webviews/presets';
+import { PRESETS, type Preset } from '../webviews/presets';
+import { transformDefaults } from './settings';
 
 
 export function registerEditorCommands(context: vscode.ExtensionContext, provider: OnnxEditorProvider): void {
@@ -15,10 +16,12 @@ export function registerEditorCommands(context: vscode.ExtensionContext, provide
       vscode.commands.registerCommand(id, async (presetLabel?: string) => {
         const document = provider.documentForCommand();
         if (!document) return;
-        // Tests and keybindings may name the preset; people pick it.
+        // Tests and keybindings may name the preset; people pick it. The user's default comes first.
+        const mine = transformDefaults()[transform];
+        const choices: Preset[] = [...(mine ? [{ label: 'Your default', description: JSON.stringify(mine), step: mine }] : []), ...PRESETS[transform]];
         const preset =
-          PRESETS[transform].find((p) => p.label === presetLabel) ??
-          (await vscode.window.showQuickPick(PRESETS[transform], { title: `${transform[0].toUpperCase()}${transform.slice(1)} ${provider.selectionOf(document).length || 'all'} layer(s)` }));
+          choices.find((p) => p.label === presetLabel) ??
+          (await vscode.window.showQuickPick(choices, { title: `${transform[0].toUpperCase()}${transform.slice(1)} ${provider.selectionOf(document).length || 'all'} layer(s)` }));
         if (!preset) return;
         const selection = provider.selectionOf(document);
         await provider.applyStep(document, { ...preset.step, layers: selection.length ? [...selection] : '*' });

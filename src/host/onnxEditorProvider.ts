@@ -14,7 +14,7 @@ import { OnnxError } from '../core/errors';
 import { saveModel } from '../core/onnx/writeModel';
 import { summarizeModel } from '../analyzers/modelSummary';
 import { AnalysisCancelled, AnalysisClient } from '../analyzers/worker/analysisClient';
-import { analysisOptions, analysisWorkerCount } from './settings';
+import { analysisOptions, analysisWorkerCount, transformDefaults } from './settings';
 import type { AnalyzedLayer, ModelAnalysis } from '../analyzers/modelAnalysis';
 import { parseStep } from '../transforms/recipe';
 import { OnnxDocument } from './onnxDocument';
@@ -167,6 +167,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
       outputs: graph.output.map(view),
       edits: document.edits,
       version: s.version,
+      defaults: transformDefaults(),
     };
   }
 

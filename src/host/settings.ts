@@ -2,6 +2,8 @@
 import * as vscode from 'vscode';
 import { defaultWorkerCount } from '../analyzers/worker/analysisClient';
 import type { AnalysisOptions } from '../analyzers/worker/protocol';
+import { PRESETS, type TransformName } from '../webviews/presets';
+import type { TransformDefaults } from '../webviews/protocol';
 
 function settings(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('onnxCompress');
@@ -20,4 +22,15 @@ export function analysisOptions(): AnalysisOptions & { maxEagerBytes: number } {
 export function analysisWorkerCount(): number {
   const asked = settings().get<number>('analysis.workers', 0);
   return asked > 0 ? Math.floor(asked) : defaultWorkerCount();
+}
+
+/** Default parameters per transform (`onnxCompress.defaults.quantize` …): the form's starting values and the palette's first choice. */
+export function transformDefaults(): TransformDefaults {
+  const s = settings();
+  const out: TransformDefaults = {};
+  for (const t of Object.keys(PRESETS) as TransformName[]) {
+    const value = s.get<unknown>(`defaults.${t}`);
+    if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length) out[t] = { ...(value as Record<string, unknown>), transform: t };
+  }
+  return out;
 }

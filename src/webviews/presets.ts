@@ -4,10 +4,13 @@
  */
 export interface Preset {
   readonly label: string;
+  readonly description?: string;
   readonly step: Readonly<Record<string, unknown>>;
 }
 
-export const PRESETS: Readonly<Record<'quantize' | 'prune' | 'cluster' | 'factorize', readonly Preset[]>> = {
+export type TransformName = 'quantize' | 'prune' | 'cluster' | 'factorize';
+
+export const PRESETS: Readonly<Record<TransformName, readonly Preset[]>> = {
   quantize: [
     { label: 'INT8 per channel', step: { transform: 'quantize', dtype: 'int8', granularity: 'per-channel' } },
     { label: 'UINT8 per tensor, asymmetric', step: { transform: 'quantize', dtype: 'uint8', granularity: 'per-tensor', symmetric: false } },

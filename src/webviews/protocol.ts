@@ -6,8 +6,11 @@
 import type { AnalyzedLayer, ModelAnalysis } from '../analyzers/modelAnalysis';
 import type { ModelSummary } from '../analyzers/modelSummary';
 import type { CompressionReport, EditView } from '../report/compressionReport';
+import type { TransformName } from './presets';
 
 export type { EditView };
+
+export type TransformDefaults = Partial<Record<TransformName, Record<string, unknown>>>;
 
 /** A graph input or output as the header shows it. */
 export interface ValueView {
@@ -19,7 +22,16 @@ export interface ValueView {
 
 export type ToWebview =
   /** The model as it is now: summary at once; analysis follows when ready. */
-  | { readonly type: 'model'; readonly summary: ModelSummary; readonly inputs: readonly ValueView[]; readonly outputs: readonly ValueView[]; readonly edits: readonly EditView[]; readonly version: number }
+  | {
+      readonly type: 'model';
+      readonly summary: ModelSummary;
+      readonly inputs: readonly ValueView[];
+      readonly outputs: readonly ValueView[];
+      readonly edits: readonly EditView[];
+      readonly version: number;
+      /** The user's default parameters per transform (settings `onnxCompress.defaults.*`). */
+      readonly defaults: TransformDefaults;
+    }
   | { readonly type: 'analysis'; readonly analysis: ModelAnalysis; readonly version: number }
   /** Layers analyzed since the last message (by index into the summary's layers), before the whole analysis is in. */
   | { readonly type: 'layers'; readonly layers: readonly { readonly index: number; readonly layer: AnalyzedLayer }[]; readonly version: number }

@@ -4,19 +4,17 @@
  * the host to apply a transform to the selection or the whole model. It keeps only view state;
  * the host replays the model whenever the view (re)loads.
  */
-import { BarController, BarElement, CategoryScale, Chart, LinearScale, LogarithmicScale, Tooltip } from 'chart.js';
 import type { AnalyzedLayer, ModelAnalysis } from '../../analyzers/modelAnalysis';
-import type { LayerSummary, ModelSummary } from '../../analyzers/modelSummary';
+import type { ModelSummary } from '../../analyzers/modelSummary';
 import type { EditView, FromWebview, ToWebview, ValueView } from '../protocol';
 import { humanBytes } from '../../report/format';
-import { PRESETS, presetsFor } from '../presets';
-
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, Tooltip);
+import { el } from '../dom';
+import { renderDetail } from './detail';
+import { layerKey, type Row } from './row';
+import { StepForm } from './stepForm';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void };
 const vscode = acquireVsCodeApi();
-
-type Row = LayerSummary & Partial<Pick<AnalyzedLayer, 'macs' | 'share' | 'redundancy'>> & { analyzed?: AnalyzedLayer };
 
 const ROW_HEIGHT = 24;
 const view = {
@@ -24,6 +22,9 @@ const view = {
   inputs: [] as readonly ValueView[],
   outputs: [] as readonly ValueView[],
   analysis: undefined as ModelAnalysis | undefined,
+  /** Analyzed layers by key: filled as the workers finish layers, replaced by each complete analysis. */
+  analyzed: new Map<string, AnalyzedLayer>(),
+  version: -1,
   edits: [] as readonly EditView[],
   rows: [] as Row[],
   shown: [] as Row[],
@@ -31,8 +32,9 @@ const view = {
   focus: 0,
   sort: { key: 'bytes' as keyof typeof COLUMNS, descending: true },
   filter: '',
-  chart: undefined as Chart | undefined,
   logScale: false,
+  /** The layer whose detail is shown (the last one clicked). */
+  detailOf: undefined as string | undefined,
 };
 
 const fmtBytes = humanBytes;
@@ -46,8 +48,8 @@ const COLUMNS = {
   shapes: { title: 'Weights', value: (r: Row) => r.weights.length, text: (r: Row) => r.weights.map((w) => `[${w.shape.join('×')}] ${w.dataType}`).join(', ') },
   params: { title: 'Params', value: (r: Row) => r.params, text: (r: Row) => fmtCount(r.params) },
   bytes: { title: 'Bytes', value: (r: Row) => r.bytes, text: (r: Row) => fmtBytes(r.bytes) },
-  share: { title: 'Share', value: (r: Row) => r.share ?? 0, text: (r: Row) => (r.share === undefined ? '' : `${(r.share * 100).toFixed(1)}%`) },
-  macs: { title: 'MACs', value: (r: Row) => r.macs ?? -1, text: (r: Row) => fmtCount(r.macs) },
+  share: { title: 'Share', value: (r: Row) => share(r), text: (r: Row) => `${(share(r) * 100).toFixed(1)}%` },
+  macs: { title: 'MACs', value: (r: Row) => r.analyzed?.macs ?? -1, text: (r: Row) => fmtCount(r.analyzed?.macs) },
   sparsity: {
     title: 'Zeros',
     value: (r: Row) => r.analyzed?.weights[0]?.stats?.zeroFraction ?? -1,
@@ -56,21 +58,22 @@ const COLUMNS = {
       return z === undefined ? '' : `${(z * 100).toFixed(1)}%`;
     },
   },
-  rank90: { title: 'Rank 90%', value: (r: Row) => r.redundancy?.rank90 ?? -1, text: (r: Row) => (r.redundancy?.rank90 ?? '—').toString() },
-  int8: { title: 'INT8', value: (r: Row) => num(r.redundancy?.int8SqnrDb), text: (r: Row) => fmtDb(r.redundancy?.int8SqnrDb) },
-  int4: { title: 'INT4', value: (r: Row) => num(r.redundancy?.int4SqnrDb), text: (r: Row) => fmtDb(r.redundancy?.int4SqnrDb) },
-  cluster16: { title: 'k=16', value: (r: Row) => num(r.redundancy?.cluster16SqnrDb), text: (r: Row) => fmtDb(r.redundancy?.cluster16SqnrDb) },
+  rank90: { title: 'Rank 90%', value: (r: Row) => red(r)?.rank90 ?? -1, text: (r: Row) => (red(r)?.rank90 ?? '—').toString() },
+  int8: { title: 'INT8', value: (r: Row) => num(red(r)?.int8SqnrDb), text: (r: Row) => fmtDb(red(r)?.int8SqnrDb) },
+  int4: { title: 'INT4', value: (r: Row) => num(red(r)?.int4SqnrDb), text: (r: Row) => fmtDb(red(r)?.int4SqnrDb) },
+  cluster16: { title: 'k=16', value: (r: Row) => num(red(r)?.cluster16SqnrDb), text: (r: Row) => fmtDb(red(r)?.cluster16SqnrDb) },
+  entropy: {
+    title: 'Entropy',
+    value: (r: Row) => red(r)?.entropyBitsInt8 ?? -1,
+    text: (r: Row) => (red(r) ? `${red(r)!.entropyBitsInt8.toFixed(2)} b` : r.analyzed?.deferred ? 'later' : ''),
+  },
 };
+
+const red = (r: Row): AnalyzedLayer['redundancy'] => r.analyzed?.redundancy;
+const share = (r: Row): number => (view.summary?.model.weightBytes ? r.bytes / view.summary.model.weightBytes : 0);
 
 function num(v: number | string | null | undefined): number {
   return typeof v === 'number' ? v : v === 'Infinity' ? Infinity : -Infinity;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 // ---- layout -------------------------------------------------------------------------------
@@ -80,10 +83,6 @@ const header = el('header', { class: 'summary', 'aria-live': 'polite' });
 const status = el('div', { class: 'status', role: 'status' });
 const toolbar = el('div', { class: 'toolbar' });
 const filterBox = el('input', { type: 'search', placeholder: 'Filter layers by name or op', 'aria-label': 'Filter layers' });
-const form = el('form', { class: 'action', 'aria-label': 'Compress' });
-const transform = el('select', { 'aria-label': 'Transform' });
-const preset = el('select', { 'aria-label': 'Setting' });
-const applyButton = el('button', { type: 'submit' }, 'Apply to all layers');
 const table = el('div', { class: 'table', role: 'grid', tabindex: '0', 'aria-label': 'Layers', 'aria-multiselectable': 'true' });
 const head = el('div', { class: 'row head', role: 'row' });
 const viewport = el('div', { class: 'viewport' });
@@ -93,20 +92,15 @@ const detail = el('section', { class: 'detail', 'aria-label': 'Selected layer' }
 const editsBox = el('section', { class: 'edits', 'aria-label': 'Edits' });
 
 
-for (const t of Object.keys(PRESETS)) transform.append(el('option', { value: t }, t[0].toUpperCase() + t.slice(1)));
-function fillPresets(): void {
-  preset.replaceChildren(...presetsFor(transform.value).map((p, i) => el('option', { value: String(i) }, p.label)));
-}
-fillPresets();
-transform.addEventListener('change', fillPresets);
-form.append(transform, preset, applyButton);
-form.addEventListener('submit', (e) => {
-  e.preventDefault();
-  const chosen = presetsFor(transform.value)[Number(preset.value)];
-  const layers = view.selected.size ? [...view.selected] : '*';
-  vscode.postMessage({ type: 'apply', step: { ...chosen.step, layers } });
+const form = new StepForm({
+  targetLayers: () => {
+    const rows = view.selected.size ? view.rows.filter((r) => view.selected.has(r.name)) : view.rows;
+    return rows.map((r) => r.analyzed ?? { weights: r.weights });
+  },
+  targetLabel: () => (view.selected.size ? `${view.selected.size} selected layer${view.selected.size > 1 ? 's' : ''}` : 'all layers'),
+  apply: (step) => vscode.postMessage({ type: 'apply', step: { ...step, layers: view.selected.size ? [...view.selected] : '*' } }),
 });
-toolbar.append(filterBox, form);
+toolbar.append(filterBox, form.element);
 
 for (const [key, c] of Object.entries(COLUMNS)) {
   const cell = el('div', { class: `cell ${key}`, role: 'columnheader', tabindex: '0', 'aria-sort': 'none' }, c.title);
@@ -121,7 +115,7 @@ for (const [key, c] of Object.entries(COLUMNS)) {
 }
 viewport.append(spacer, rowsBox);
 table.append(head, viewport);
-app.append(header, status, toolbar, table, detail, editsBox);
+app.append(header, status, toolbar, form.preview, table, detail, editsBox);
 
 // ---- rendering ----------------------------------------------------------------------------
 
@@ -155,12 +149,7 @@ function values(list: readonly ValueView[]): string {
 }
 
 function buildRows(): void {
-  const analyzed = new Map((view.analysis?.layers ?? []).map((l) => [`${l.graph}\u0000${l.name}`, l]));
-  view.rows = (view.summary?.layers ?? []).map((l) => {
-    const a = analyzed.get(`${l.graph}\u0000${l.name}`);
-    const name = l.graph === 'main' ? l.name : `${l.graph}/${l.name}`;
-    return { ...l, name, macs: a?.macs, share: a?.share, redundancy: a?.redundancy, analyzed: a };
-  });
+  view.rows = (view.summary?.layers ?? []).map((l, index) => ({ ...l, index, name: l.graph === 'main' ? l.name : `${l.graph}/${l.name}`, analyzed: view.analyzed.get(layerKey(l)) }));
 }
 
 function render(): void {
@@ -177,7 +166,7 @@ function render(): void {
   view.focus = Math.min(view.focus, Math.max(0, shown.length - 1));
   for (const cell of head.children) cell.setAttribute('aria-sort', cell.classList.contains(view.sort.key) ? (view.sort.descending ? 'descending' : 'ascending') : 'none');
   spacer.style.height = `${shown.length * ROW_HEIGHT}px`;
-  applyButton.textContent = view.selected.size ? `Apply to ${view.selected.size} selected layer${view.selected.size > 1 ? 's' : ''}` : 'Apply to all layers';
+  form.refresh();
   renderVisible();
 }
 
@@ -195,9 +184,9 @@ function renderVisible(): void {
       if (edited.has(r.name)) row.classList.add('edited');
       for (const [key, c] of Object.entries(COLUMNS)) {
         const cell = el('div', { class: `cell ${key}`, role: 'gridcell' }, c.text(r));
-        if (key === 'share' && r.share !== undefined) {
+        if (key === 'share') {
           const bar = el('span', { class: 'bar' });
-          bar.style.width = `${Math.min(100, r.share * 100)}%`;
+          bar.style.width = `${Math.min(100, share(r) * 100)}%`;
           cell.prepend(bar);
         }
         if (key === 'name' && edited.has(r.name)) cell.title = `changed by: ${view.edits.filter((e) => e.layers.includes(r.name)).map((e) => e.label).join('; ')}`;
@@ -227,8 +216,9 @@ function select(i: number, toggle: boolean, range: boolean): void {
   }
   view.focus = i;
   vscode.postMessage({ type: 'selection', layers: [...view.selected] });
+  view.detailOf = r.name;
   render();
-  renderDetail(r);
+  showDetail();
 }
 
 table.addEventListener('keydown', (e) => {
@@ -256,59 +246,20 @@ filterBox.addEventListener('input', () => {
   render();
 });
 
-function renderDetail(r: Row | undefined): void {
-  view.chart?.destroy();
-  view.chart = undefined;
-  if (!r) {
-    detail.replaceChildren(el('p', { class: 'hint' }, 'Select a layer to see its weights.'));
-    return;
-  }
-  const w = r.analyzed?.weights.find((x) => x.stats) ?? r.analyzed?.weights[0];
-  const stats = w?.stats;
-  const red = r.redundancy;
-  const facts: [string, string][] = [
-    ['Op', `${r.opType}${r.domain ? ` (${r.domain})` : ''} in ${r.graph}`],
-    ['Weights', r.weights.map((x) => `${x.name} [${x.shape.join('×')}] ${x.dataType} ${fmtBytes(x.bytes)}`).join('; ')],
-  ];
-  if (stats) {
-    facts.push(['Range', `${stats.min.toPrecision(4)} … ${stats.max.toPrecision(4)}, mean ${stats.mean.toPrecision(4)}, std ${stats.std.toPrecision(4)}`]);
-    facts.push(['Zeros', `${(stats.zeroFraction * 100).toFixed(2)}% exact, ${(stats.nearZeroFraction * 100).toFixed(2)}% near zero`]);
-  }
-  if (red) {
-    facts.push(['Low rank', `rank ${red.rank90 ?? '—'} keeps 90% of the energy (${red.rank90Params ?? '—'} params)`]);
-    facts.push(['Quantization', `INT8 ${fmtDb(red.int8SqnrDb)}, INT4 ${fmtDb(red.int4SqnrDb)}`]);
-    facts.push(['Clustering', `k=4 ${fmtDb(red.cluster4SqnrDb)}, k=16 ${fmtDb(red.cluster16SqnrDb)}, k=256 ${fmtDb(red.cluster256SqnrDb)}`]);
-  }
-  const dl = el('dl');
-  for (const [k, v] of facts) dl.append(el('dt', {}, k), el('dd', {}, v));
-  const toggle = el('button', { type: 'button', 'aria-pressed': String(view.logScale) }, view.logScale ? 'Linear scale' : 'Log scale');
-  toggle.addEventListener('click', () => {
-    view.logScale = !view.logScale;
-    renderDetail(r);
-  });
-  const canvas = el('canvas', { role: 'img', 'aria-label': `Histogram of ${w?.name ?? 'the weights'}` });
-  detail.replaceChildren(el('h2', {}, r.name), dl, ...(stats ? [toggle, el('div', { class: 'chart' }, undefined)] : [el('p', { class: 'hint' }, 'Statistics appear when the analysis reaches this layer.')]));
-  if (!stats) return;
-  detail.querySelector('.chart')!.append(canvas);
-  const h = stats.histogram;
-  const width = (h.max - h.min) / h.counts.length;
-  const styles = getComputedStyle(document.body);
-  const colour = styles.getPropertyValue('--vscode-charts-blue').trim() || styles.getPropertyValue('--vscode-focusBorder').trim();
-  const text = styles.getPropertyValue('--vscode-foreground').trim();
-  view.chart = new Chart(canvas, {
-    type: 'bar',
-    data: {
-      labels: h.counts.map((_, i) => (h.min + (i + 0.5) * width).toPrecision(3)),
-      datasets: [{ label: w!.name, data: h.counts.map((c) => (view.logScale ? c + 1 : c)), backgroundColor: colour, barPercentage: 1, categoryPercentage: 1 }],
+function showDetail(): void {
+  renderDetail(
+    detail,
+    view.rows.find((r) => r.name === view.detailOf),
+    {
+      edits: view.edits,
+      logScale: view.logScale,
+      setLogScale: (on) => {
+        view.logScale = on;
+        showDetail();
+      },
+      analyzeLayer: (index) => vscode.postMessage({ type: 'analyzeLayer', index }),
     },
-    options: {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
-      scales: { x: { ticks: { color: text, maxTicksLimit: 8 } }, y: { type: view.logScale ? 'logarithmic' : 'linear', ticks: { color: text } } },
-      plugins: { tooltip: { enabled: true } },
-    },
-  });
+  );
 }
 
 function renderEdits(): void {
@@ -338,26 +289,33 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       view.inputs = m.inputs;
       view.outputs = m.outputs;
       view.edits = m.edits;
+      view.version = m.version;
+      form.setDefaults(m.defaults);
       buildRows();
       renderSummary();
       render();
       renderEdits();
-      renderDetail(view.rows.find((r) => view.selected.has(r.name)));
+      showDetail();
       return;
     case 'analysis':
+      if (m.version !== view.version) return;
       view.analysis = m.analysis;
+      view.analyzed = new Map(m.analysis.layers.map((l) => [layerKey(l), l]));
       status.textContent = '';
-      buildRows();
-      renderSummary();
-      render();
-      renderDetail(view.rows.find((r) => view.selected.has(r.name)));
+      refreshAnalysis();
+      return;
+    case 'layers':
+      if (m.version !== view.version) return;
+      for (const { layer } of m.layers) view.analyzed.set(layerKey(layer), layer);
+      refreshAnalysis();
       return;
     case 'progress':
       status.textContent = `${m.message} (${Math.round(m.fraction * 100)}%)`;
       return;
     case 'busy':
-      applyButton.disabled = m.label !== null;
+      form.busy = m.label !== null;
       if (m.label) status.textContent = m.label;
+      else if (status.textContent?.endsWith('…')) status.textContent = '';
       return;
     case 'error':
       status.textContent = m.message;
@@ -367,5 +325,12 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   }
 });
 
-renderDetail(undefined);
+function refreshAnalysis(): void {
+  buildRows();
+  renderSummary();
+  render();
+  showDetail();
+}
+
+showDetail();
 vscode.postMessage({ type: 'ready' });

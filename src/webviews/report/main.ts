@@ -4,6 +4,7 @@
  * last report the host sent, and asks the host to export or to run a check.
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip } from 'chart.js';
+import { el, themeColor } from '../dom';
 import type { CompressionReport } from '../../report/compressionReport';
 import { db, pct, sizeRows } from '../../report/reportRows';
 import { humanBytes } from '../../report/format';
@@ -19,13 +20,6 @@ const charts: Chart[] = [];
 let busy: string | null = null;
 let current: CompressionReport | null = null;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
-
 function table(header: string[], rows: string[][], numeric: ReadonlySet<number>, label: string): HTMLTableElement {
   const cell = (tag: 'td' | 'th', text: string, c: number): HTMLElement => el(tag, numeric.has(c) ? { class: 'num' } : {}, text);
   return el(
@@ -34,11 +28,6 @@ function table(header: string[], rows: string[][], numeric: ReadonlySet<number>,
     el('thead', {}, el('tr', {}, ...header.map((h, c) => cell('th', h, c)))),
     el('tbody', {}, ...rows.map((r) => el('tr', {}, ...r.map((v, c) => cell('td', v, c))))),
   );
-}
-
-/** Chart colours from the theme, so the charts follow light, dark and high-contrast themes. */
-function themeColor(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
 function button(text: string, message: FromReport, primary = false): HTMLButtonElement {
