@@ -117,6 +117,11 @@ try {
   step('check accuracy from the report panel: synthetic inputs, both models in onnxruntime, the result listed');
   await report.locator('button').filter({ hasText: 'Check accuracy' }).click();
   await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Synthetic inputs' }).first().click({ timeout: 30_000 });
+  // The classifier's input has symbolic dims: the check asks for a shape (rank and the fixed 3 are checked).
+  const shapeBox = page.locator('.quick-input-widget input');
+  await page.locator('.quick-input-widget').filter({ hasText: "Shape of input 'x'" }).waitFor({ timeout: 30_000 });
+  await shapeBox.fill('1x3x48x192');
+  await page.keyboard.press('Enter');
   await report.locator('table[aria-label="Accuracy checks"] td').filter({ hasText: 'fidelity only' }).waitFor({ timeout: 120_000 });
   await report.locator('table[aria-label="Accuracy checks"] td').filter({ hasText: / dB$/ }).first().waitFor();
   await page.screenshot({ path: join(shots, '3c-accuracy.png') });

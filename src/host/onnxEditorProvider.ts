@@ -18,9 +18,8 @@ import { analysisOptions, analysisWorkerCount, transformDefaults } from './setti
 import type { AnalyzedLayer, ModelAnalysis } from '../analyzers/modelAnalysis';
 import { parseStep } from '../transforms/recipe';
 import { OnnxDocument } from './onnxDocument';
-import { isFromWebview, type ToWebview, type ValueView } from '../webviews/protocol';
-import { dataTypeName } from '../core/onnx/dataTypes';
-import type { ValueInfoProto } from '../core/onnx/proto';
+import { isFromWebview, type ToWebview } from '../webviews/protocol';
+import { graphValues } from '../core/onnx/graphValues';
 
 export const EDITOR_VIEW_TYPE = 'onnxCompress.editor';
 
@@ -153,18 +152,12 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     // The summary only needs the file's size, which the session knows: no bytes are passed.
     const summary = summarizeModel({ file: s.file, dir: s.state.dir, bytes: new Uint8Array(0), proto: s.state.proto, index: s.state.index });
     summary.model.fileBytes = s.fileBytes;
-    const graph = s.state.proto.graph!;
-    const stored = new Set(graph.initializer.map((t) => t.name));
-    const view = (v: ValueInfoProto): ValueView => ({
-      name: v.name ?? '',
-      dataType: dataTypeName(v.type?.tensorType?.elemType),
-      shape: v.type?.tensorType?.shape?.dim.map((d) => (d.dimValue !== undefined ? Number(d.dimValue) : d.dimParam || '?')) ?? [],
-    });
+    const { inputs, outputs } = graphValues(s.state.proto);
     return {
       type: 'model',
       summary,
-      inputs: graph.input.filter((v) => !stored.has(v.name)).map(view),
-      outputs: graph.output.map(view),
+      inputs,
+      outputs,
       edits: document.edits,
       version: s.version,
       defaults: transformDefaults(),

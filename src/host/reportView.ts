@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import { openModel } from '../core/onnx/model';
 import { encodeMessage } from '../core/protobuf/encode';
 import { ModelSchema } from '../core/onnx/schema';
+import { graphValues, parseShape } from '../core/onnx/graphValues';
 import { saveModel } from '../core/onnx/writeModel';
 import { stateOf, storedBytes } from '../transforms/apply';
 import { OrtProcess } from '../eval/ortProcess';
@@ -131,6 +132,32 @@ export class ReportView implements vscode.WebviewViewProvider {
     return target;
   }
 
+  /** Last shapes given for a model's symbolic inputs, offered again next time. */
+  private readonly shapes = new Map<string, Record<string, number[]>>();
+
+  private pickDataset(document: OnnxDocument): Promise<DatasetSpec | undefined> {
+    return pickDataset(async () => {
+      const known = this.shapes.get(document.session.file) ?? {};
+      const shapes: Record<string, number[]> = {};
+      for (const input of graphValues(document.session.state.proto).inputs) {
+        if (input.shape.every((d) => typeof d === 'number')) continue;
+        const text = await vscode.window.showInputBox({
+          title: `Shape of input '${input.name}' for synthetic data`,
+          prompt: `'${input.name}' is [${input.shape.join('×')}] ${input.dataType}: give every dim, e.g. 1x3x224x224`,
+          value: (known[input.name] ?? input.shape.map((d) => (typeof d === 'number' ? d : 1))).join('x'),
+          validateInput: (t) => {
+            const parsed = parseShape(t, input.shape);
+            return typeof parsed === 'string' ? parsed : undefined;
+          },
+        });
+        if (text === undefined) return undefined;
+        shapes[input.name] = parseShape(text, input.shape) as number[];
+      }
+      this.shapes.set(document.session.file, shapes);
+      return shapes;
+    });
+  }
+
   /**
    * Runs the edited model and the file on disk side by side in the onnxruntime child process.
    * Running a model is executing code from the workspace, so it needs workspace trust.
@@ -143,7 +170,7 @@ export class ReportView implements vscode.WebviewViewProvider {
       if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
       return undefined;
     }
-    dataset ??= await pickDataset();
+    dataset ??= await this.pickDataset(document);
     if (!dataset) return undefined;
     const session = document.session;
     const edits = document.edits.map((e) => e.label);
@@ -203,7 +230,7 @@ export class ReportView implements vscode.WebviewViewProvider {
   }
 }
 
-async function pickDataset(): Promise<DatasetSpec | undefined> {
+async function pickDataset(askShapes: () => Promise<Record<string, number[]> | undefined>): Promise<DatasetSpec | undefined> {
   const choice = await vscode.window.showQuickPick(
     [
       { label: 'Synthetic inputs', detail: '64 seeded random inputs: agreement and output error only, no accuracy', source: 'synthetic' as const },
@@ -213,7 +240,10 @@ async function pickDataset(): Promise<DatasetSpec | undefined> {
     { title: 'Check accuracy on' },
   );
   if (!choice) return undefined;
-  if (choice.source === 'synthetic') return { kind: 'synthetic', samples: 64, seed: 1 };
+  if (choice.source === 'synthetic') {
+    const shapes = await askShapes();
+    return shapes && { kind: 'synthetic', samples: 64, seed: 1, shapes };
+  }
   const picked = await vscode.window.showOpenDialog({ canSelectFiles: choice.source === 'numpy', canSelectFolders: true, canSelectMany: false, filters: choice.source === 'numpy' ? { NumPy: ['npz', 'npy'] } : undefined });
   if (!picked?.[0]) return undefined;
   if (choice.source === 'numpy') return { kind: 'numpy', path: picked[0].fsPath };

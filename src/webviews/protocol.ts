@@ -7,18 +7,14 @@ import type { AnalyzedLayer, ModelAnalysis } from '../analyzers/modelAnalysis';
 import type { ModelSummary } from '../analyzers/modelSummary';
 import type { CompressionReport, EditView } from '../report/compressionReport';
 import type { TransformName } from './presets';
+import type { GraphValue } from '../core/onnx/graphValues';
 
 export type { EditView };
 
 export type TransformDefaults = Partial<Record<TransformName, Record<string, unknown>>>;
 
 /** A graph input or output as the header shows it. */
-export interface ValueView {
-  readonly name: string;
-  readonly dataType: string;
-  /** Dims, symbolic ones by name ('?' when unnamed). */
-  readonly shape: readonly (number | string)[];
-}
+export type ValueView = GraphValue;
 
 export type ToWebview =
   /** The model as it is now: summary at once; analysis follows when ready. */
