@@ -15,6 +15,8 @@ import { DataType } from '../src/core/onnx/dataTypes';
 import type { TensorInfo } from '../src/core/onnx/tensor';
 import { readDenseFloat32 } from '../src/core/onnx/tensorData';
 import { computeTensorStats } from '../src/analyzers/tensorStats';
+import { analyzeModel } from '../src/analyzers/modelAnalysis';
+import { AnalysisClient } from '../src/analyzers/worker/analysisClient';
 import { MomentHistogram, kmeans1d } from '../src/analyzers/kmeans1d';
 import { sqnrDb } from '../src/analyzers/quantize';
 
@@ -73,6 +75,35 @@ export async function benchStats(file: string): Promise<void> {
   if (native !== undefined) {
     console.log(`  C      ${((native * 1e9) / weights).toFixed(2)} ns/weight (bench/stats_native.c, gcc -O3 -march=native, scalar; ours / C = ${(ours / native).toFixed(2)})`);
   }
+  // What the editor runs: the whole statistics analysis in its long-lived worker pool (each worker
+  // parses the model, attributes layers, infers shapes, analyzes its share of the layers). The
+  // copy's modification time moves before each run, so no worker reuses a cached result.
+  const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-bench-')), path.basename(file));
+  fs.copyFileSync(file, copy);
+  const pool = async (workers: number): Promise<number> => {
+    const client = new AnalysisClient(path.join(__dirname, '..', 'analysisWorker.js'), workers, 0); // all of them, whatever the size
+    const times: number[] = [];
+    try {
+      for (let i = 0; i < 6; i++) {
+        fs.utimesSync(copy, new Date(), new Date(Date.now() + (i + 1) * 1000));
+        const t0 = process.hrtime.bigint();
+        await client.analyze(copy, { redundancy: false });
+        if (i > 0) times.push(Number(process.hrtime.bigint() - t0) / 1e9); // the first run warms the workers up
+      }
+    } finally {
+      await client.dispose();
+    }
+    return times.sort((a, b) => a - b)[2];
+  };
+  const layerWeights = (await analyzeModel(openModel(file), { redundancy: false })).layers.reduce((n, l) => n + l.params, 0);
+  const one = await pool(1);
+  console.log(`  the editor's analysis in its worker pool (parse, layers, shapes, statistics of every layer weight; ${layerWeights.toLocaleString('en-US')} weights, warm workers, median of 5):`);
+  console.log(`    1 worker   ${((one * 1e9) / layerWeights).toFixed(2)} ns/weight`);
+  for (const workers of [2, 4].filter((w) => w <= Math.max(2, os.availableParallelism()))) {
+    const t = await pool(workers);
+    console.log(`    ${workers} workers  ${((t * 1e9) / layerWeights).toFixed(2)} ns/weight (${(one / t).toFixed(2)}x one worker${numpy ? `, ${((numpy.seconds / numpy.weights) / (t / layerWeights)).toFixed(2)}x numpy` : ''})`);
+  }
+  fs.rmSync(path.dirname(copy), { recursive: true, force: true });
 }
 
 export async function benchKMeans(count = 10_000_000): Promise<void> {

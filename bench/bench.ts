@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { saveModel } from '../src/core/onnx/writeModel';
 import type { ModelProto, NodeProto, TensorProto } from '../src/core/onnx/proto';
 import { benchKMeans, benchStats } from './analysisBench';
+import { benchOpen } from './openBench';
 import { benchLatency, benchTransforms } from './transformBench';
 import { benchEval } from './evalBench';
 
@@ -71,6 +72,12 @@ async function main(): Promise<void> {
       ].join(' '),
     );
   }
+  // The editor's first paint needs the model opened and summarized: 88 MB should take well under a second.
+  const editorSized = path.join(tmp, 'synthetic-88MB.onnx');
+  await syntheticModel(editorSized, 88, 352);
+  console.log('');
+  for (const file of [...real, editorSized]) benchOpen(file);
+  console.log('');
   fs.rmSync(tmp, { recursive: true, force: true });
   console.log(header);
   for (const r of rows) console.log(r);

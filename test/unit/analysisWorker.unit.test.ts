@@ -14,7 +14,7 @@ const model = path.join(thirdPartyModels, 'hello_deepa.onnx');
 
 for (const workers of [1, 3]) {
   test(`${workers} worker(s) compute what the in-process analysis computes, with progress per layer`, async () => {
-    const client = new AnalysisClient(workerFile, workers);
+    const client = new AnalysisClient(workerFile, workers, 0); // 0: every worker takes part, however small the model
     try {
       const progress: AnalysisProgress[] = [];
       const early = new Map<number, AnalyzedLayer>();
@@ -43,7 +43,7 @@ test('a shard analyzes only its layers; merging the shards gives the whole analy
 });
 
 test('cancelling stops a running analysis in every worker, and the pool takes the next job', async () => {
-  const client = new AnalysisClient(workerFile, 2);
+  const client = new AnalysisClient(workerFile, 2, 0);
   try {
     const abort = new AbortController();
     const big = path.join(thirdPartyModels, 'ch_PP-OCRv4_rec_infer.onnx');
@@ -105,4 +105,18 @@ test('layers with a weight over the eager limit wait, marked deferred; asking fo
   const one = await analyzeModel(openModel(model), { bins: 32, maxEagerBytes: limit, layers: [big] });
   assert.deepEqual(one.layers[big], whole.layers[big]);
   assert.equal(one.layers.filter((l) => l.redundancy !== undefined).length, 1);
+});
+
+test('a small model is analyzed by one worker of the pool: the others would only repeat the parsing', async () => {
+  const client = new AnalysisClient(workerFile, 3); // hello_deepa is far below 16 MB per worker
+  try {
+    const layers: number[] = [];
+    const progress: AnalysisProgress[] = [];
+    await client.analyze(model, { redundancy: false }, { onLayer: (i) => layers.push(i), onProgress: (p) => progress.push(p) });
+    // One worker goes through the layers in order; a pool of three would interleave its shards.
+    assert.deepEqual(layers, [...layers].sort((a, b) => a - b));
+    assert.equal(progress.at(-1)!.layersTotal, layers.length);
+  } finally {
+    await client.dispose();
+  }
 });

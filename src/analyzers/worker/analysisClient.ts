@@ -3,6 +3,7 @@
  * share of the layers (see shards.ts), the client merges their results. Progress as it goes,
  * cancel through an AbortSignal, errors as OnnxError. dispose() ends the workers.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -22,6 +23,13 @@ export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(4, os.availableParallelism()));
 }
 
+/**
+ * Each worker parses the whole model and repeats the per-model work (layers, shapes), so below
+ * this many bytes of model per worker, more workers cost more than they save (measured with
+ * `npm run bench` on 3 to 11 MB models: two workers were slower than one).
+ */
+export const MIN_BYTES_PER_WORKER = 16 * 1024 * 1024;
+
 /** One analysis in flight: a part per worker, merged when all are in. */
 interface Job {
   readonly parts: (ModelAnalysis | undefined)[];
@@ -32,13 +40,27 @@ interface Job {
   readonly onLayer?: (index: number, layer: AnalyzedLayer) => void;
 }
 
+/** The model file's size (0 when it cannot be read: the worker reports that). */
+function fileBytes(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 export class AnalysisClient {
   private readonly workers: Worker[];
   private readonly jobs = new Map<number, Job>();
   private nextId = 1;
 
   /** `workerFile`: the bundled worker entry (dist/analysisWorker.js by default). */
-  constructor(workerFile = path.join(__dirname, 'analysisWorker.js'), workerCount = defaultWorkerCount()) {
+  /** `minBytesPerWorker`: models smaller than this per worker use fewer workers (0: always all). */
+  constructor(
+    workerFile = path.join(__dirname, 'analysisWorker.js'),
+    workerCount = defaultWorkerCount(),
+    private readonly minBytesPerWorker = MIN_BYTES_PER_WORKER,
+  ) {
     if (!Number.isInteger(workerCount) || workerCount < 1) throw new RangeError(`worker count must be a positive integer, got ${workerCount}`);
     this.workers = Array.from({ length: workerCount }, (_, shard) => {
       const worker = new Worker(workerFile);
@@ -59,13 +81,15 @@ export class AnalysisClient {
     hooks: { onProgress?: (p: AnalysisProgress) => void; onLayer?: (index: number, layer: AnalyzedLayer) => void; signal?: AbortSignal } = {},
   ): Promise<ModelAnalysis> {
     const id = this.nextId++;
-    const count = this.workers.length;
+    const wanted = this.minBytesPerWorker > 0 ? Math.ceil(fileBytes(file) / this.minBytesPerWorker) : Infinity;
+    const count = Math.max(1, Math.min(this.workers.length, wanted));
     return new Promise((resolve, reject) => {
       if (hooks.signal?.aborted) return reject(new AnalysisCancelled());
       const idle: AnalysisProgress = { layersDone: 0, layersTotal: 0, elementsDone: 0, elementsTotal: 0 };
+      const workers = this.workers.slice(0, count);
       this.jobs.set(id, { parts: new Array(count).fill(undefined), progress: new Array(count).fill(idle), resolve, reject, onProgress: hooks.onProgress, onLayer: hooks.onLayer });
-      hooks.signal?.addEventListener('abort', () => this.workers.forEach((w) => this.post(w, { type: 'cancel', id })), { once: true });
-      this.workers.forEach((w, index) => this.post(w, { type: 'analyze', id, file: path.resolve(file), options: { ...options, shard: { index, count } }, wantLayers: hooks.onLayer !== undefined }));
+      hooks.signal?.addEventListener('abort', () => workers.forEach((w) => this.post(w, { type: 'cancel', id })), { once: true });
+      workers.forEach((w, index) => this.post(w, { type: 'analyze', id, file: path.resolve(file), options: { ...options, shard: { index, count } }, wantLayers: hooks.onLayer !== undefined }));
     });
   }
 
