@@ -7,12 +7,14 @@ import { registerAnalyzeCommand } from './host/analyzeCommand';
 import { OnnxEditorProvider } from './host/onnxEditorProvider';
 import { registerEditorCommands } from './host/editorCommands';
 import { ReportView } from './host/reportView';
+import { registerSampleCommands } from './host/sampleCommands';
 
 export function activate(context: vscode.ExtensionContext): { editor: OnnxEditorProvider; report: ReportView } {
   registerAnalyzeCommand(context);
   const editor = OnnxEditorProvider.register(context);
   registerEditorCommands(context, editor);
   const report = ReportView.register(context, editor);
+  registerSampleCommands(context, report);
   // Returned for integration tests, which drive the editor through the same paths as the UI.
   return { editor, report };
 }

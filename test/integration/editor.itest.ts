@@ -165,6 +165,23 @@ suite('ONNX model editor', () => {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
+  test('the walkthrough: open the bundled sample, quantize it, check accuracy on its labelled test set', async () => {
+    const uri = (await vscode.commands.executeCommand('onnxCompress.openSample')) as vscode.Uri;
+    const document = await until('the sample in the editor', () => (editor.activeDocument?.uri.fsPath === uri.fsPath ? editor.activeDocument : undefined));
+    assert.ok(!uri.fsPath.includes(path.join('samples', 'digits-cnn.onnx')), 'a copy, not the installed file');
+    await vscode.commands.executeCommand('onnxCompress.quantizeSelection', 'INT8 per channel');
+    const check = (await vscode.commands.executeCommand('onnxCompress.checkSampleAccuracy')) as AccuracyCheck | undefined;
+    assert.ok(check, 'the check ran');
+    assert.equal(check.samples, 360);
+    assert.equal(check.synthetic, false);
+    // PyTorch measured 99.44% at training time (samples/digits-reference.json); INT8 keeps it within a point.
+    assert.ok(Math.abs(check.baselineAccuracy! - 0.99444) < 1e-4, `baseline ${check.baselineAccuracy}`);
+    assert.ok(check.candidateAccuracy! >= check.baselineAccuracy! - 0.01, `INT8 ${check.candidateAccuracy}`);
+    assert.ok(check.candidateBytes < 0.3 * fs.statSync(uri.fsPath).size, `${check.candidateBytes} bytes`);
+    assert.equal(document.edits.length, 1);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
   test('a backup holds the steps; restoring it replays them on the file', async () => {
     const original = smallCnn();
     const uri = await openInEditor('backup.onnx', original);

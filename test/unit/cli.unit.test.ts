@@ -94,3 +94,12 @@ test('bad input exits 2 with one line and no stack trace', () => {
   assert.equal(run('frobnicate', bad).status, 2);
   assert.equal(run('analyze', path.join(dir, 'missing.onnx')).status, 2);
 });
+
+test('the bundled sample scores in onnxruntime what PyTorch measured when it was trained (samples/digits-reference.json)', () => {
+  const reference = JSON.parse(fs.readFileSync(path.join(repoRoot, 'samples/digits-reference.json'), 'utf8')) as { testSamples: number; top1Accuracy: number };
+  const r = run('eval', path.join(repoRoot, 'samples/digits-cnn.onnx'), '--data', path.join(repoRoot, 'samples/digits-test.npz'), '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { samples: number; candidate: { accuracy: number } };
+  assert.equal(out.samples, reference.testSamples);
+  assert.ok(Math.abs(out.candidate.accuracy - reference.top1Accuracy) < 1e-9, `${out.candidate.accuracy} vs ${reference.top1Accuracy}`);
+});
