@@ -1,8 +1,8 @@
 /**
- * The model editor's webview: summary, a virtualized and sortable layer table, the selected
- * layer's details with its weight histogram (chart.js), the edits in effect, and a form that asks
- * the host to apply a transform to the selection or the whole model. It keeps only view state;
- * the host replays the model whenever the view (re)loads.
+ * The model editor's webview: summary, a virtualized and sortable layer table that fills in as
+ * layers are analyzed, the selected layer's detail (detail.ts), the edits in effect, and the
+ * compress form with its preview (stepForm.ts). It keeps only view state; the host replays the
+ * model whenever the view (re)loads.
  */
 import type { AnalyzedLayer, ModelAnalysis } from '../../analyzers/modelAnalysis';
 import type { ModelSummary } from '../../analyzers/modelSummary';
