@@ -14,7 +14,7 @@ export function activate(context: vscode.ExtensionContext): { editor: OnnxEditor
   const editor = OnnxEditorProvider.register(context);
   registerEditorCommands(context, editor);
   const report = ReportView.register(context, editor);
-  registerSampleCommands(context, report);
+  registerSampleCommands(context, editor, report);
   // Returned for integration tests, which drive the editor through the same paths as the UI.
   return { editor, report };
 }

@@ -95,11 +95,11 @@ export async function analyzeModel(
   });
   const owner = options.shard ? assignShards(layers.map((l) => l.params), options.shard.count) : undefined;
   const only = options.layers ? new Set(options.layers) : undefined;
-  const largest = (i: number): number => Math.max(0, ...layers[i].weights.map((t) => t.bytes));
   const wanted = (i: number): boolean => {
     if (only) return only.has(i);
-    if (options.maxEagerBytes === undefined || largest(i) <= options.maxEagerBytes) return true;
-    summary.layers[i].deferred = `a weight of ${humanBytes(largest(i))} is over the ${humanBytes(options.maxEagerBytes)} analyzed when the model opens`;
+    const largest = Math.max(0, ...layers[i].weights.map((t) => t.bytes));
+    if (options.maxEagerBytes === undefined || largest <= options.maxEagerBytes) return true;
+    summary.layers[i].deferred = `a weight of ${humanBytes(largest)} is over the ${humanBytes(options.maxEagerBytes)} analyzed when the model opens`;
     return false;
   };
   const mine = layers.map((_, i) => i).filter((i) => wanted(i) && (!owner || owner[i] === options.shard!.index));
@@ -128,15 +128,18 @@ export async function analyzeModel(
 }
 
 /**
- * One analysis from the shards' (same model, shard i analyzed by parts[i]): each layer's
- * statistics and redundancy from the shard that owns it, the estimates over all of them.
+ * An analysis put together from layers analyzed elsewhere (by the workers of a pool, each
+ * reporting its layers through onLayer): `base` with those layers in, the estimates over all.
  */
-export function mergeShards(parts: readonly ModelAnalysis[]): ModelAnalysis {
-  if (parts.length === 1) return parts[0];
-  const owner = assignShards(parts[0].layers.map((l) => l.params), parts.length);
-  const merged: ModelAnalysis = { ...parts[0], layers: parts[0].layers.map((_, i) => parts[owner[i]].layers[i]) };
+export function withAnalyzedLayers(base: ModelAnalysis, analyzed: ReadonlyMap<number, AnalyzedLayer>): ModelAnalysis {
+  const merged: ModelAnalysis = { ...base, layers: base.layers.map((l, i) => analyzed.get(i) ?? l) };
   merged.estimates = estimateSizes(merged);
   return merged;
+}
+
+/** A layer as the summary has it: sizes, no statistics or redundancy (what crosses back once its analysis was sent on its own). */
+export function withoutAnalysis(layer: AnalyzedLayer): AnalyzedLayer {
+  return { ...layer, weights: layer.weights.map((w) => ({ ...w, stats: undefined })), redundancy: undefined };
 }
 
 function bytesOf(layer: { weights: readonly { name: string; bytes: number }[] }, name: string): number {

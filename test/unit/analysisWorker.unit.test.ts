@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AnalysisCancelled, AnalysisClient } from '../../src/analyzers/worker/analysisClient';
-import { analyzeModel, mergeShards, type AnalysisProgress, type AnalyzedLayer } from '../../src/analyzers/modelAnalysis';
+import { analyzeModel, withAnalyzedLayers, withoutAnalysis, type AnalysisProgress, type AnalyzedLayer } from '../../src/analyzers/modelAnalysis';
 import { openModel } from '../../src/core/onnx/model';
 import { OnnxError } from '../../src/core/errors';
 import { repoRoot, tempDir, thirdPartyModels } from '../helpers/paths';
@@ -32,14 +32,28 @@ for (const workers of [1, 3]) {
   });
 }
 
-test('a shard analyzes only its layers; merging the shards gives the whole analysis and its estimates', async () => {
+test('a shard analyzes only its layers; the shards\' layers put together give the whole analysis and its estimates', async () => {
   const whole = await analyzeModel(openModel(model), { bins: 32 });
-  const parts = await Promise.all([0, 1].map((index) => analyzeModel(openModel(model), { bins: 32, shard: { index, count: 2 } })));
-  const analyzed = parts.map((p) => p.layers.filter((l) => l.redundancy !== undefined).length);
-  assert.ok(analyzed[0] > 0 && analyzed[1] > 0, `both shards have work: ${analyzed}`);
-  assert.equal(analyzed[0] + analyzed[1], whole.layers.length);
+  const layers = new Map<number, AnalyzedLayer>();
+  const counts = [0, 0];
+  const parts = await Promise.all(
+    [0, 1].map((index) =>
+      analyzeModel(openModel(model), {
+        bins: 32,
+        shard: { index, count: 2 },
+        onLayer: (i, l) => {
+          assert.ok(!layers.has(i), `layer ${i} analyzed by one shard only`);
+          layers.set(i, l);
+          counts[index]++;
+        },
+      }),
+    ),
+  );
+  assert.ok(counts[0] > 0 && counts[1] > 0, `both shards have work: ${counts}`);
+  assert.equal(layers.size, whole.layers.length);
   assert.equal(parts[0].estimates.huffmanInt8Bytes, null, 'a shard alone cannot know the Huffman total');
-  assert.deepEqual(mergeShards(parts), whole);
+  const bare = { ...parts[0], layers: parts[0].layers.map(withoutAnalysis) };
+  assert.deepEqual(withAnalyzedLayers(bare, layers), whole);
 });
 
 test('cancelling stops a running analysis in every worker, and the pool takes the next job', async () => {

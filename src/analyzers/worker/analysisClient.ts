@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { OnnxError, type OnnxErrorCode } from '../../core/errors';
-import { mergeShards, type AnalysisProgress, type AnalyzedLayer, type ModelAnalysis } from '../modelAnalysis';
+import { withAnalyzedLayers, type AnalysisProgress, type AnalyzedLayer, type ModelAnalysis } from '../modelAnalysis';
 import type { AnalysisOptions, FromAnalysisWorker, ToAnalysisWorker } from './protocol';
 
 export class AnalysisCancelled extends Error {
@@ -30,9 +30,11 @@ export function defaultWorkerCount(): number {
  */
 export const MIN_BYTES_PER_WORKER = 16 * 1024 * 1024;
 
-/** One analysis in flight: a part per worker, merged when all are in. */
+/** One analysis in flight: the layers as the workers send them, complete when every worker's result is in. */
 interface Job {
-  readonly parts: (ModelAnalysis | undefined)[];
+  readonly workers: readonly Worker[];
+  readonly layers: Map<number, AnalyzedLayer>;
+  results: number;
   readonly progress: AnalysisProgress[];
   readonly resolve: (a: ModelAnalysis) => void;
   readonly reject: (e: Error) => void;
@@ -87,9 +89,9 @@ export class AnalysisClient {
       if (hooks.signal?.aborted) return reject(new AnalysisCancelled());
       const idle: AnalysisProgress = { layersDone: 0, layersTotal: 0, elementsDone: 0, elementsTotal: 0 };
       const workers = this.workers.slice(0, count);
-      this.jobs.set(id, { parts: new Array(count).fill(undefined), progress: new Array(count).fill(idle), resolve, reject, onProgress: hooks.onProgress, onLayer: hooks.onLayer });
+      this.jobs.set(id, { workers, layers: new Map(), results: 0, progress: new Array(count).fill(idle), resolve, reject, onProgress: hooks.onProgress, onLayer: hooks.onLayer });
       hooks.signal?.addEventListener('abort', () => workers.forEach((w) => this.post(w, { type: 'cancel', id })), { once: true });
-      workers.forEach((w, index) => this.post(w, { type: 'analyze', id, file: path.resolve(file), options: { ...options, shard: { index, count } }, wantLayers: hooks.onLayer !== undefined }));
+      workers.forEach((w, index) => this.post(w, { type: 'analyze', id, file: path.resolve(file), options: { ...options, shard: { index, count } } }));
     });
   }
 
@@ -118,13 +120,14 @@ export class AnalysisClient {
         return;
       }
       case 'layer':
+        job.layers.set(m.index, m.layer);
         job.onLayer?.(m.index, m.layer);
         return;
       case 'result':
-        job.parts[shard] = m.analysis;
-        if (job.parts.every((p) => p !== undefined)) {
+        // Every worker's result holds the same model-level figures; the layers came on their own.
+        if (++job.results === job.workers.length) {
           this.jobs.delete(m.id);
-          job.resolve(mergeShards(job.parts as ModelAnalysis[]));
+          job.resolve(withAnalyzedLayers(m.analysis, job.layers));
         }
         return;
       case 'cancelled':
@@ -138,7 +141,7 @@ export class AnalysisClient {
   /** Ends a job with an error; the other workers are told to stop their part. */
   private finish(id: number, job: Job, error: Error): void {
     this.jobs.delete(id);
-    this.workers.forEach((w) => this.post(w, { type: 'cancel', id }));
+    job.workers.forEach((w) => this.post(w, { type: 'cancel', id }));
     job.reject(error);
   }
 

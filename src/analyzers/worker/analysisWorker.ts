@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { OnnxError } from '../../core/errors';
 import { openModel } from '../../core/onnx/model';
-import { analyzeModel } from '../modelAnalysis';
+import { analyzeModel, withoutAnalysis } from '../modelAnalysis';
 import { StatsCache } from '../statsCache';
 import type { FromAnalysisWorker, ToAnalysisWorker } from './protocol';
 
@@ -24,15 +24,20 @@ port.on('message', (m: ToAnalysisWorker) => {
   const controller = new AbortController();
   jobs.set(m.id, controller);
   void (async () => {
+    // Each layer crosses once, as it is done; the result then carries only the model-level figures.
+    const sent = new Set<number>();
     try {
       const analysis = await analyzeModel(openModel(m.file), {
         ...m.options,
         cache: { stats: cache, fileVersion: StatsCache.fileVersion(m.file) },
         signal: controller.signal,
         onProgress: (progress) => send({ type: 'progress', id: m.id, progress }),
-        onLayer: m.wantLayers ? (index, layer) => send({ type: 'layer', id: m.id, index, layer }) : undefined,
+        onLayer: (index, layer) => {
+          sent.add(index);
+          send({ type: 'layer', id: m.id, index, layer });
+        },
       });
-      send({ type: 'result', id: m.id, analysis });
+      send({ type: 'result', id: m.id, analysis: { ...analysis, layers: analysis.layers.map((l, i) => (sent.has(i) ? withoutAnalysis(l) : l)) } });
     } catch (e) {
       if (controller.signal.aborted) send({ type: 'cancelled', id: m.id });
       else send({ type: 'error', id: m.id, code: e instanceof OnnxError ? e.code : 'internal', message: (e as Error).message ?? String(e) });

@@ -17,12 +17,14 @@ export type AnalysisOptions = LayerAnalysisOptions & {
 export type WorkerAnalysisOptions = AnalysisOptions & { shard: Shard };
 
 export type ToAnalysisWorker =
-  | { type: 'analyze'; id: number; file: string; options: WorkerAnalysisOptions; /** Send each layer as it is done. */ wantLayers: boolean }
+  | { type: 'analyze'; id: number; file: string; options: WorkerAnalysisOptions }
   | { type: 'cancel'; id: number };
 
 export type FromAnalysisWorker =
   | { type: 'progress'; id: number; progress: AnalysisProgress }
+  /** A layer analyzed (index into the layers); sent once, not repeated in the result. */
   | { type: 'layer'; id: number; index: number; layer: AnalyzedLayer }
+  /** The model-level analysis; the layers it sent on their own come back without their statistics. */
   | { type: 'result'; id: number; analysis: ModelAnalysis }
   | { type: 'error'; id: number; code: string; message: string }
   | { type: 'cancelled'; id: number };
