@@ -10,7 +10,7 @@ import type { Histogram } from '../histogram';
 interface KernelExports {
   memory: WebAssembly.Memory;
   pass1(data: number, n: number, out: number): void;
-  pass2(data: number, n: number, edges: number, bins: number, counts: number, first: number, scale: number, mean: number, near: number, certain: number, out: number): void;
+  pass2(data: number, n: number, edges: number, bins: number, counts: number, first: number, scale: number, mean: number, near: number, certain: number, out: number, scratch: number): void;
 }
 
 export interface FirstPass {
@@ -30,12 +30,14 @@ const OUT = 0; // 64 bytes of results
 const DATA = 64;
 const PAGE = 65536;
 const LANES = 4;
+const SCRATCH_BYTES = 4096; // pass 2's list of bins for a block of 1024 values
 
 export class StatsKernel {
   private readonly exports: KernelExports;
   private loaded = 0;
   private edgesAt = 0;
   private countsAt = 0;
+  private scratchAt = 0;
   private bins = 0;
   /** Bumped by every load, so a caller can tell whether its chunk is still in memory. */
   generation = 0;
@@ -53,7 +55,8 @@ export class StatsKernel {
     const dataBytes = align16(count * 4);
     this.edgesAt = DATA + dataBytes;
     this.countsAt = this.edgesAt + align16((bins + 1) * 4);
-    const needed = this.countsAt + bins * LANES * 4;
+    this.scratchAt = this.countsAt + (bins + 1) * LANES * 4; // one more row: the unsure values' placeholder counts
+    const needed = this.scratchAt + SCRATCH_BYTES;
     const memory = this.exports.memory;
     if (needed > memory.buffer.byteLength) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE));
     this.loaded = count;
@@ -91,10 +94,10 @@ export class StatsKernel {
     if (histogram.counts.length !== bins) throw new Error(`kernel loaded for ${bins} bins, histogram has ${histogram.counts.length}`);
     const buffer = this.exports.memory.buffer;
     new Float32Array(buffer, this.edgesAt, bins + 1).set(histogram.edges);
-    const counts = new Uint32Array(buffer, this.countsAt, bins * LANES);
+    const counts = new Uint32Array(buffer, this.countsAt, (bins + 1) * LANES);
     counts.fill(0);
     const { edges, scale } = histogram;
-    this.exports.pass2(DATA, this.loaded, this.edgesAt, bins, this.countsAt, edges[0], scale, mean, float32AtMost(nearLimit), certainFraction(edges), OUT);
+    this.exports.pass2(DATA, this.loaded, this.edgesAt, bins, this.countsAt, edges[0], scale, mean, float32AtMost(nearLimit), certainFraction(edges), OUT, this.scratchAt);
     for (let k = 0; k < bins; k++) {
       const at = k * LANES;
       histogram.counts[k] += counts[at] + counts[at + 1] + counts[at + 2] + counts[at + 3];
