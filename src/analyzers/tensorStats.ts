@@ -1,8 +1,9 @@
 /**
  * Statistics of one stored tensor, over its values widened to float32, in two streaming passes
  * over chunks (a big tensor is never held widened in full):
- *   pass 1: min, max, sum, exact zeros, NaN/Inf, and max |w| per channel;
- *   pass 2: the histogram, near-zeros, squared deviations (for an exact std), and what INT8/INT4
+ *   pass 1: min, max, sum, sum of squares, exact zeros, NaN/Inf, and max |w| per channel;
+ *   pass 2: the histogram, near-zeros, squared deviations when the sums of pass 1 cannot give
+ *           the variance exactly enough (see varianceFromSums), and what INT8/INT4
  *           quantization would do (error, INT8 code counts for entropy), plus the fine
  *           histogram that 1-D k-means runs on.
  * Both passes run in a WebAssembly SIMD kernel (wasm/statsKernel) when every value is finite;
@@ -15,7 +16,7 @@ import { COARSE_GROUPS, MomentHistogram, coarsen, groupsFromSorted, kmeans1d, ty
 import { INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
 import { huffmanBits, shannonEntropyBits } from './entropy';
 import { checkpointFor } from './checkpoint';
-import { statsKernel, type FirstPass, type SecondPass } from './wasm/statsKernel';
+import { statsKernel, type FirstPass } from './wasm/statsKernel';
 
 export interface StatsOptions {
   /** Histogram bins over [min, max]. Default 256. */
@@ -159,6 +160,8 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   }
   const channelAbsMax = channelMin && channelMax ? channelMin.map((lo, c) => Math.max(-lo, channelMax[c])) : null;
   const mean = finite > 0 ? sum / finite : 0;
+  const signalEnergy = p1[P1_SQUARES];
+  const onePassDeviation = deviationFromSums(sum, signalEnergy, finite);
 
   // ---- pass 2
   const histogram = new Histogram({ min, max, bins });
@@ -187,11 +190,12 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   const useKernel = kernel !== null && nans + infs === 0;
   const secondPass = async (v: Float32Array, first: number): Promise<void> => {
     if (useKernel) {
-      addSecondPass(kernel.secondPass(histogram, mean, nearLimit), p2);
+      p2[P2_NEAR_ZEROS] += kernel.secondPass(histogram, nearLimit);
     } else {
       histogram.add(v);
-      secondPassChunk(v, mean, nearLimit, p2);
+      nearZeroChunk(v, nearLimit, p2);
     }
+    if (onePassDeviation === null) deviationChunk(v, mean, p2);
     if (options.logHistogram) logHistogramChunk(v, logPositive, logNegative);
     moments?.add(v);
     if (kept) {
@@ -203,8 +207,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   const single = chunks === 1 ? (firstChunk as { values: Float32Array; generation: number } | null) : null;
   if (single && (!kernel || kernel.holds(single.values, single.generation))) await secondPass(single.values, 0);
   else await forEachFloat32Chunk(t, chunk, secondPass, into);
-  const squaredDeviation = p2[P2_DEVIATION];
-  const signalEnergy = p2[P2_ENERGY];
+  const squaredDeviation = onePassDeviation ?? p2[P2_DEVIATION];
   const nearZeros = p2[P2_NEAR_ZEROS];
 
   const estimate = (m: QuantErrorMeter): QuantEstimate => ({ sqnrDb: sqnrDb(signalEnergy, m.noiseEnergy), maxAbsError: m.maxAbsError });
@@ -268,29 +271,41 @@ const P1_SUM = 2;
 const P1_ZEROS = 3;
 const P1_NANS = 4;
 const P1_INFS = 5;
-const PASS1_SLOTS = 6;
+const P1_SQUARES = 6;
+const PASS1_SLOTS = 7;
 const P2_DEVIATION = 0;
-const P2_ENERGY = 1;
-const P2_NEAR_ZEROS = 2;
-const PASS2_SLOTS = 3;
+const P2_NEAR_ZEROS = 1;
+const PASS2_SLOTS = 2;
+
+/** The variance's relative error allowed to the one-pass formula (worst case, before the square root). */
+const ONE_PASS_RELATIVE_ERROR = 1e-7;
+
+/**
+ * Sum of (x - mean)^2 as sum x^2 - (sum x)^2 / n, when that is exact enough; null when pass 2
+ * must sum the squared deviations instead. Each x^2 of a float32 is exact in float64, so the
+ * error is the summation's: at most about n * 2^-53 * sum x^2 (lanes and chunks make it smaller),
+ * which the result must exceed by 1 / ONE_PASS_RELATIVE_ERROR. Weights centred near zero pass;
+ * a tensor whose mean is far larger than its spread (a BatchNorm variance, a constant) does not.
+ */
+export function deviationFromSums(sum: number, squares: number, n: number): number | null {
+  if (n === 0 || squares === 0) return 0;
+  const deviation = squares - (sum * sum) / n;
+  return deviation * ONE_PASS_RELATIVE_ERROR >= n * 2 ** -53 * squares ? deviation : null;
+}
 
 function addFirstPass(r: FirstPass, acc: Float64Array): void {
   if (r.min < acc[P1_MIN]) acc[P1_MIN] = r.min;
   if (r.max > acc[P1_MAX]) acc[P1_MAX] = r.max;
   acc[P1_SUM] += r.sum;
   acc[P1_ZEROS] += r.zeros;
-}
-
-function addSecondPass(r: SecondPass, acc: Float64Array): void {
-  acc[P2_DEVIATION] += r.squaredDeviation;
-  acc[P2_ENERGY] += r.energy;
-  acc[P2_NEAR_ZEROS] += r.nearZeros;
+  acc[P1_SQUARES] += r.squares;
 }
 
 function firstPassChunk(v: Float32Array, acc: Float64Array): void {
   let lo = acc[P1_MIN];
   let hi = acc[P1_MAX];
   let sum = 0;
+  let squares = 0;
   let zeros = 0;
   let nans = 0;
   let infs = 0;
@@ -304,11 +319,13 @@ function firstPassChunk(v: Float32Array, acc: Float64Array): void {
     if (x < lo) lo = x;
     if (x > hi) hi = x;
     sum += x;
+    squares += x * x;
     if (x === 0) zeros++;
   }
   acc[P1_MIN] = lo;
   acc[P1_MAX] = hi;
   acc[P1_SUM] += sum;
+  acc[P1_SQUARES] += squares;
   acc[P1_ZEROS] += zeros;
   acc[P1_NANS] += nans;
   acc[P1_INFS] += infs;
@@ -337,21 +354,23 @@ function channelRangeChunk(v: Float32Array, first: number, channels: { inner: nu
   }
 }
 
-function secondPassChunk(v: Float32Array, mean: number, nearLimit: number, acc: Float64Array): void {
-  let dev = 0;
-  let energy = 0;
+function nearZeroChunk(v: Float32Array, nearLimit: number, acc: Float64Array): void {
   let near = 0;
+  for (let i = 0; i < v.length; i++) {
+    if (Math.abs(v[i]) <= nearLimit) near++; // false for NaN; Math.abs compiles without a branch on the sign
+  }
+  acc[P2_NEAR_ZEROS] += near;
+}
+
+function deviationChunk(v: Float32Array, mean: number, acc: Float64Array): void {
+  let dev = 0;
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
     if (x - x !== 0) continue; // NaN or ±Inf
     const d = x - mean;
     dev += d * d;
-    energy += x * x;
-    if (Math.abs(x) <= nearLimit) near++; // Math.abs compiles without a branch on the sign
   }
   acc[P2_DEVIATION] += dev;
-  acc[P2_ENERGY] += energy;
-  acc[P2_NEAR_ZEROS] += near;
 }
 
 /** Counts |x| per binary exponent, read straight from the float32 bits (floor(log2 |x|)). */

@@ -1,7 +1,7 @@
 /**
  * The WebAssembly statistics kernel (statsKernel.wat): one chunk of float32 values is widened
- * into its memory (`prepare`; `load` copies an array in), then pass 1 (min, max, sum, zeros) and pass 2 (histogram, squared deviations,
- * energy, near-zeros) run on that copy. Exact to the same bin and the same counts as the
+ * into its memory (`prepare`; `load` copies an array in), then pass 1 (min, max, sum, zeros,
+ * sum of squares) and pass 2 (histogram, near-zeros) run on that copy. Exact to the same bin and the same counts as the
  * JavaScript code it replaces; values that are NaN or Inf are left to that code.
  */
 import kernelBytes from './statsKernel.wat';
@@ -10,7 +10,7 @@ import type { Histogram } from '../histogram';
 interface KernelExports {
   memory: WebAssembly.Memory;
   pass1(data: number, n: number, out: number): void;
-  pass2(data: number, n: number, edges: number, bins: number, counts: number, first: number, scale: number, mean: number, near: number, certain: number, out: number, scratch: number): void;
+  pass2(data: number, n: number, edges: number, bins: number, counts: number, first: number, scale: number, near: number, certain: number, out: number, scratch: number): void;
 }
 
 export interface FirstPass {
@@ -18,12 +18,8 @@ export interface FirstPass {
   max: number;
   sum: number;
   zeros: number;
-}
-
-export interface SecondPass {
-  squaredDeviation: number;
-  energy: number;
-  nearZeros: number;
+  /** Sum of x^2 (each square exact in float64). */
+  squares: number;
 }
 
 const OUT = 0; // 64 bytes of results
@@ -80,16 +76,16 @@ export class StatsKernel {
   /** Pass 1 over the loaded chunk; null when it holds NaN or Inf. */
   firstPass(): FirstPass | null {
     this.exports.pass1(DATA, this.loaded, OUT);
-    const out = new Float64Array(this.exports.memory.buffer, OUT, 5);
+    const out = new Float64Array(this.exports.memory.buffer, OUT, 6);
     if (out[4] > 0) return null;
-    return { min: out[0], max: out[1], sum: out[2], zeros: out[3] };
+    return { min: out[0], max: out[1], sum: out[2], zeros: out[3], squares: out[5] };
   }
 
   /**
    * Pass 2 over the loaded chunk (all finite, inside the histogram's range): bins into
-   * `histogram` and returns the sums. |x| <= nearLimit is decided exactly in float32.
+   * `histogram` and returns how many |x| <= nearLimit (decided exactly in float32).
    */
-  secondPass(histogram: Histogram, mean: number, nearLimit: number): SecondPass {
+  secondPass(histogram: Histogram, nearLimit: number): number {
     const { bins } = this;
     if (histogram.counts.length !== bins) throw new Error(`kernel loaded for ${bins} bins, histogram has ${histogram.counts.length}`);
     const buffer = this.exports.memory.buffer;
@@ -97,14 +93,12 @@ export class StatsKernel {
     const counts = new Uint32Array(buffer, this.countsAt, (bins + 1) * LANES);
     counts.fill(0);
     const { edges, scale } = histogram;
-    this.exports.pass2(DATA, this.loaded, this.edgesAt, bins, this.countsAt, edges[0], scale, mean, float32AtMost(nearLimit), certainFraction(edges), OUT, this.scratchAt);
+    this.exports.pass2(DATA, this.loaded, this.edgesAt, bins, this.countsAt, edges[0], scale, float32AtMost(nearLimit), certainFraction(edges), OUT, this.scratchAt);
     for (let k = 0; k < bins; k++) {
       const at = k * LANES;
       histogram.counts[k] += counts[at] + counts[at + 1] + counts[at + 2] + counts[at + 3];
     }
-    const out = new Float64Array(buffer, OUT, 2);
-    // sum x^2 = sum (x - mean)^2 + n mean^2: no cancellation, both terms are positive
-    return { squaredDeviation: out[0], energy: out[0] + this.loaded * mean * mean, nearZeros: out[1] };
+    return new Float64Array(buffer, OUT, 1)[0];
   }
 }
 

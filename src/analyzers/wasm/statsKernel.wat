@@ -3,12 +3,14 @@
 ;; checks and float64 conversions. The JavaScript side (statsKernel.ts) widens a chunk straight
 ;; into this memory and runs both passes on it; it keeps its own code for tensors with NaN or Inf.
 ;;
-;; pass1(data, n, out):  out[0..4] (f64) = min, max, sum, exact zeros, non-finite count.
+;; pass1(data, n, out):  out[0..5] (f64) = min, max, sum, exact zeros, non-finite count, sum of x^2
+;;                       (each square exact in float64; the caller decides whether the variance from
+;;                       it is exact enough, and otherwise sums squared deviations itself).
 ;; pass2(data, n, ...):  needs every value finite and inside [edges[0], edges[bins]] (pass 1's
 ;;                       min/max); adds to `counts` (u32, 4 interleaved copies: counts[4k+lane],
 ;;                       so consecutive values in one bin don't wait on each other's store; one
 ;;                       more row, k = bins, takes the values counted exactly instead) and writes
-;;                       out[0..1] (f64) = sum of (x-mean)^2, |x| <= near count.
+;;                       out[0] (f64) = |x| <= near count.
 ;; The bin of x is numpy's: pass2 estimates floor((x - first) * scale) four values at a time in
 ;; float32 and keeps it when the estimate is clearly inside a bin; otherwise $bin estimates it in
 ;; float64 and moves it by one if the float32 edges say so. The last bin includes the maximum.
@@ -20,7 +22,8 @@
 
   (func (export "pass1") (param $p i32) (param $n i32) (param $out i32)
     (local $vend i32) (local $end i32) (local $v v128)
-    (local $lo v128) (local $hi v128) (local $sumLow v128) (local $sumHigh v128)
+    (local $lo v128) (local $hi v128) (local $sumLow v128) (local $sumHigh v128) (local $wide v128)
+    (local $squaresLow v128) (local $squaresHigh v128) (local $squares f64)
     (local $zeros v128) (local $bad v128) (local $zero v128)
     (local $x f32) (local $min f32) (local $max f32) (local $sum f64) (local $z i32) (local $nf i32)
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
@@ -38,9 +41,13 @@
         (local.set $bad (i32x4.sub (local.get $bad)
           (v128.not (f32x4.eq (f32x4.sub (local.get $v) (local.get $v)) (local.get $zero)))))
         (local.set $zeros (i32x4.sub (local.get $zeros) (f32x4.eq (local.get $v) (local.get $zero))))
-        (local.set $sumLow (f64x2.add (local.get $sumLow) (f64x2.promote_low_f32x4 (local.get $v))))
-        (local.set $sumHigh (f64x2.add (local.get $sumHigh) (f64x2.promote_low_f32x4
-          (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))))
+        (local.set $wide (f64x2.promote_low_f32x4 (local.get $v)))
+        (local.set $sumLow (f64x2.add (local.get $sumLow) (local.get $wide)))
+        (local.set $squaresLow (f64x2.add (local.get $squaresLow) (f64x2.mul (local.get $wide) (local.get $wide))))
+        (local.set $wide (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))))
+        (local.set $sumHigh (f64x2.add (local.get $sumHigh) (local.get $wide)))
+        (local.set $squaresHigh (f64x2.add (local.get $squaresHigh) (f64x2.mul (local.get $wide) (local.get $wide))))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (br $vectors)))
     (local.set $min (f32.min (f32.min (f32x4.extract_lane 0 (local.get $lo)) (f32x4.extract_lane 1 (local.get $lo)))
@@ -49,6 +56,8 @@
                              (f32.max (f32x4.extract_lane 2 (local.get $hi)) (f32x4.extract_lane 3 (local.get $hi)))))
     (local.set $sumLow (f64x2.add (local.get $sumLow) (local.get $sumHigh)))
     (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $sumLow)) (f64x2.extract_lane 1 (local.get $sumLow))))
+    (local.set $squaresLow (f64x2.add (local.get $squaresLow) (local.get $squaresHigh)))
+    (local.set $squares (f64.add (f64x2.extract_lane 0 (local.get $squaresLow)) (f64x2.extract_lane 1 (local.get $squaresLow))))
     (local.set $zeros (i32x4.add (local.get $zeros) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $zeros) (local.get $zeros))))
     (local.set $z (i32.add (i32x4.extract_lane 0 (local.get $zeros)) (i32x4.extract_lane 1 (local.get $zeros))))
     (local.set $bad (i32x4.add (local.get $bad) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $bad) (local.get $bad))))
@@ -60,6 +69,7 @@
         (local.set $min (f32.min (local.get $min) (local.get $x)))
         (local.set $max (f32.max (local.get $max) (local.get $x)))
         (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $x))))
+        (local.set $squares (f64.add (local.get $squares) (f64.mul (f64.promote_f32 (local.get $x)) (f64.promote_f32 (local.get $x)))))
         (local.set $z (i32.add (local.get $z) (f32.eq (local.get $x) (f32.const 0))))
         (local.set $nf (i32.add (local.get $nf) (f32.ne (f32.sub (local.get $x) (local.get $x)) (f32.const 0))))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
@@ -68,7 +78,8 @@
     (f64.store offset=8 (local.get $out) (f64.promote_f32 (local.get $max)))
     (f64.store offset=16 (local.get $out) (local.get $sum))
     (f64.store offset=24 (local.get $out) (f64.convert_i32_u (local.get $z)))
-    (f64.store offset=32 (local.get $out) (f64.convert_i32_u (local.get $nf))))
+    (f64.store offset=32 (local.get $out) (f64.convert_i32_u (local.get $nf)))
+    (f64.store offset=40 (local.get $out) (local.get $squares)))
 
   ;; Histogram settings for $bin, set by pass2.
   (global $edges (mut i32) (i32.const 0))
@@ -93,22 +104,28 @@
       (i32.shl (i32.add (i32.shl (local.get $k) (i32.const 2)) (local.get $lane)) (i32.const 2))))
     (i32.store (local.get $edge) (i32.add (i32.load (local.get $edge)) (i32.const 1))))
 
-;; `certain`: the bin estimated in float32 is right when its fractional part is inside
+  ;; Counts exactly the value behind list entry q + 4 lane if it was listed as unsure.
+  (func $binIfListedUnsure (param $q i32) (param $lane i32) (param $blockStart i32) (param $scratch i32) (param $unsureListed v128)
+    (local $entry i32)
+    (local.set $entry (i32.add (local.get $q) (i32.shl (local.get $lane) (i32.const 2))))
+    (if (i32.ge_s (i32.load (local.get $entry)) (i32x4.extract_lane 0 (local.get $unsureListed)))
+      (then (call $bin
+        (f32.load (i32.add (local.get $blockStart) (i32.sub (local.get $entry) (local.get $scratch))))
+        (local.get $lane)))))
+
+  ;; `certain`: the bin estimated in float32 is right when its fractional part is inside
   ;; (certain, 1 - certain): a bound on float32 rounding of the estimate and of the edges, from the
   ;; caller. Other values (about 2 in 10,000) take the exact path, $bin. `scratch` has room for
   ;; 1024 u32.
   (func (export "pass2")
     (param $p i32) (param $n i32) (param $edges i32) (param $bins i32) (param $counts i32)
-    (param $first f64) (param $scale f64) (param $mean f64) (param $near f32) (param $certain f32) (param $out i32)
-    (param $scratch i32)
+    (param $first f64) (param $scale f64) (param $near f32) (param $certain f32) (param $out i32) (param $scratch i32)
     (local $vend i32) (local $end i32) (local $blockStart i32) (local $blockEnd i32)
     (local $listEnd i32) (local $q i32) (local $at i32) (local $countsBias i32)
-    (local $v v128) (local $x f32) (local $d f64)
-    (local $meanV v128) (local $nearV v128) (local $low v128) (local $high v128)
-    (local $devA v128) (local $devB v128) (local $nearCount v128)
+    (local $v v128) (local $x f32) (local $nearV v128) (local $nearCount v128)
     (local $firstV v128) (local $scaleV v128) (local $loV v128) (local $hiV v128)
-    (local $t v128) (local $whole v128) (local $unsure v128) (local $anyUnsure v128) (local $unsureBits v128)
-    (local $dev f64) (local $nearN i32)
+    (local $t v128) (local $whole v128) (local $unsure v128) (local $anyUnsure v128) (local $unsureBits v128) (local $unsureListed v128)
+    (local $nearN i32)
     (global.set $edges (local.get $edges))
     (global.set $lastBin (i32.sub (local.get $bins) (i32.const 1)))
     (global.set $counts (local.get $counts))
@@ -116,7 +133,6 @@
     (global.set $scale (local.get $scale))
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
-    (local.set $meanV (f64x2.splat (local.get $mean)))
     (local.set $nearV (f32x4.splat (local.get $near)))
     (local.set $firstV (f32x4.splat (f32.demote_f64 (local.get $first))))
     (local.set $scaleV (f32x4.splat (f32.demote_f64 (local.get $scale))))
@@ -127,6 +143,7 @@
     ;; counts + 16k + 4 lane = countsBias + (listed << 2), again mod 2^32.
     (local.set $countsBias (i32.sub (local.get $counts) (i32.const 0xb0000000)))
     (local.set $unsureBits (i32x4.splat (i32.add (i32.const 0x4b000000) (local.get $bins))))
+    (local.set $unsureListed (i32x4.splat (i32.add (i32.const 0x2c000000) (i32.shl (local.get $bins) (i32.const 2)))))
     (block $done
       (loop $blocks
         (br_if $done (i32.ge_u (local.get $p) (local.get $vend)))
@@ -135,14 +152,9 @@
           (i32.lt_u (i32.sub (local.get $vend) (local.get $p)) (i32.const 4096))))
         (local.set $listEnd (local.get $scratch))
         (local.set $anyUnsure (v128.const i32x4 0 0 0 0))
-        ;; 1: squared deviations, near-zeros, and each value's bin (bin `bins` where unsure)
+        ;; 1: near-zeros, and each value's bin (bin `bins` where unsure)
         (loop $vectors
           (local.set $v (v128.load (local.get $p)))
-          (local.set $low (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $meanV)))
-          (local.set $high (f64x2.sub (f64x2.promote_low_f32x4
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (local.get $meanV)))
-          (local.set $devA (f64x2.add (local.get $devA) (f64x2.mul (local.get $low) (local.get $low))))
-          (local.set $devB (f64x2.add (local.get $devB) (f64x2.mul (local.get $high) (local.get $high))))
           (local.set $nearCount (i32x4.sub (local.get $nearCount) (f32x4.le (f32x4.abs (local.get $v)) (local.get $nearV))))
           (local.set $t (f32x4.mul (f32x4.sub (local.get $v) (local.get $firstV)) (local.get $scaleV)))
           (local.set $whole (f32x4.floor (local.get $t)))
@@ -172,32 +184,30 @@
           (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
           (local.set $q (i32.add (local.get $q) (i32.const 16)))
           (br_if $increments (i32.lt_u (local.get $q) (local.get $listEnd))))
-        ;; 3: the unsure values, exactly (their listed count went to the extra row)
+        ;; 3: the unsure values, exactly (their listed count went to the extra row); a block has
+        ;; one about every third time, so the list is searched four entries at a time
         (if (v128.any_true (local.get $anyUnsure))
           (then
             (local.set $q (local.get $scratch))
-            (loop $unsureValues
-              (if (i32.eq (i32.shr_u (i32.sub (i32.load (local.get $q)) (i32.const 0x2c000000)) (i32.const 2)) (local.get $bins))
-                (then (call $bin
-                  (f32.load (i32.add (local.get $blockStart) (i32.sub (local.get $q) (local.get $scratch))))
-                  (i32.and (i32.shr_u (i32.sub (local.get $q) (local.get $scratch)) (i32.const 2)) (i32.const 3)))))
-              (local.set $q (i32.add (local.get $q) (i32.const 4)))
-              (br_if $unsureValues (i32.lt_u (local.get $q) (local.get $listEnd))))))
+            (loop $unsureVectors
+              (if (v128.any_true (i32x4.ge_s (v128.load (local.get $q)) (local.get $unsureListed)))
+                (then
+                  (call $binIfListedUnsure (local.get $q) (i32.const 0) (local.get $blockStart) (local.get $scratch) (local.get $unsureListed))
+                  (call $binIfListedUnsure (local.get $q) (i32.const 1) (local.get $blockStart) (local.get $scratch) (local.get $unsureListed))
+                  (call $binIfListedUnsure (local.get $q) (i32.const 2) (local.get $blockStart) (local.get $scratch) (local.get $unsureListed))
+                  (call $binIfListedUnsure (local.get $q) (i32.const 3) (local.get $blockStart) (local.get $scratch) (local.get $unsureListed))))
+              (local.set $q (i32.add (local.get $q) (i32.const 16)))
+              (br_if $unsureVectors (i32.lt_u (local.get $q) (local.get $listEnd))))))
         (br $blocks)))
-    (local.set $devA (f64x2.add (local.get $devA) (local.get $devB)))
-    (local.set $dev (f64.add (f64x2.extract_lane 0 (local.get $devA)) (f64x2.extract_lane 1 (local.get $devA))))
     (local.set $nearCount (i32x4.add (local.get $nearCount) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $nearCount) (local.get $nearCount))))
     (local.set $nearN (i32.add (i32x4.extract_lane 0 (local.get $nearCount)) (i32x4.extract_lane 1 (local.get $nearCount))))
     (block $tailDone
       (loop $tail
         (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
         (local.set $x (f32.load (local.get $p)))
-        (local.set $d (f64.sub (f64.promote_f32 (local.get $x)) (local.get $mean)))
-        (local.set $dev (f64.add (local.get $dev) (f64.mul (local.get $d) (local.get $d))))
         (local.set $nearN (i32.add (local.get $nearN) (f32.le (f32.abs (local.get $x)) (local.get $near))))
         (call $bin (local.get $x) (i32.const 0))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $tail)))
-    (f64.store offset=0 (local.get $out) (local.get $dev))
-    (f64.store offset=8 (local.get $out) (f64.convert_i32_u (local.get $nearN))))
+    (f64.store offset=0 (local.get $out) (f64.convert_i32_u (local.get $nearN))))
 )
