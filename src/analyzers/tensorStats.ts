@@ -168,8 +168,8 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   const nearLimit = epsilon * absMax;
   const p2 = new Float64Array(PASS2_SLOTS);
   const logSize = LOG_MAX_EXPONENT - LOG_MIN_EXPONENT + 1;
-  const logPositive = new Float64Array(logSize);
-  const logNegative = new Float64Array(logSize);
+  const logPositive = options.logHistogram ? new Float64Array(logSize) : null;
+  const logNegative = options.logHistogram ? new Float64Array(logSize) : null;
 
   const quant = wantRedundancy
     ? {
@@ -196,7 +196,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
       nearZeroChunk(v, nearLimit, p2);
     }
     if (onePassDeviation === null) deviationChunk(v, mean, p2);
-    if (options.logHistogram) logHistogramChunk(v, logPositive, logNegative);
+    if (logPositive && logNegative) logHistogramChunk(v, logPositive, logNegative);
     moments?.add(v);
     if (kept) {
       for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) kept[keptCount++] = v[i];
@@ -238,11 +238,12 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
     nearZeroFraction: t.elements ? nearZeros / t.elements : 0,
     nanFraction: t.elements ? nans / t.elements : 0,
     infFraction: t.elements ? infs / t.elements : 0,
-    histogram: { min: histogram.edges[0], max: histogram.edges[bins], counts: toArray(histogram.counts) },
+    histogram: { min: histogram.edges[0], max: histogram.edges[bins], counts: histogram.counts }, // this histogram is not used again
     channelRanges:
       channelMin && channelMax && channelMin.length <= MAX_CHANNEL_RANGES ? { axis: options.channelAxis!, min: toArray(channelMin), max: toArray(channelMax) } : null,
-    logHistogram: options.logHistogram
-      ? {
+    logHistogram:
+      logPositive && logNegative
+        ? {
           exponents: Array.from({ length: logSize }, (_, i) => i + LOG_MIN_EXPONENT),
           positive: toArray(logPositive),
           negative: toArray(logNegative),

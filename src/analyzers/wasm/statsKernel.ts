@@ -22,8 +22,10 @@ export interface FirstPass {
   squares: number;
 }
 
+// Memory layout: results, then the histogram's edges, counts and scratch list (fixed for a bin
+// count, so their views are made once), then the chunk of values.
 const OUT = 0; // 64 bytes of results
-const DATA = 64;
+const EDGES = 64;
 const PAGE = 65536;
 const LANES = 4;
 const SCRATCH_BYTES = 4096; // pass 2's list of bins for a block of 1024 values
@@ -31,10 +33,11 @@ const SCRATCH_BYTES = 4096; // pass 2's list of bins for a block of 1024 values
 export class StatsKernel {
   private readonly exports: KernelExports;
   private loaded = 0;
-  private edgesAt = 0;
+  private bins = -1;
   private countsAt = 0;
   private scratchAt = 0;
-  private bins = 0;
+  private dataAt = 0;
+  private views: { buffer: ArrayBuffer; out: Float64Array; edges: Float32Array; counts: Uint32Array } | null = null;
   /** Bumped by every load, so a caller can tell whether its chunk is still in memory. */
   generation = 0;
 
@@ -48,17 +51,19 @@ export class StatsKernel {
    * chunk goes. It stays valid until the next call (`generation` tells).
    */
   prepare(count: number, bins: number): Float32Array {
-    const dataBytes = align16(count * 4);
-    this.edgesAt = DATA + dataBytes;
-    this.countsAt = this.edgesAt + align16((bins + 1) * 4);
-    this.scratchAt = this.countsAt + (bins + 1) * LANES * 4; // one more row: the unsure values' placeholder counts
-    const needed = this.scratchAt + SCRATCH_BYTES;
+    if (bins !== this.bins) {
+      this.bins = bins;
+      this.countsAt = EDGES + align16((bins + 1) * 4);
+      this.scratchAt = this.countsAt + (bins + 1) * LANES * 4; // one more row: the unsure values' placeholder counts
+      this.dataAt = this.scratchAt + SCRATCH_BYTES;
+      this.views = null;
+    }
+    const needed = this.dataAt + count * 4;
     const memory = this.exports.memory;
     if (needed > memory.buffer.byteLength) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE));
     this.loaded = count;
-    this.bins = bins;
     this.generation++;
-    return new Float32Array(memory.buffer, DATA, count);
+    return new Float32Array(memory.buffer, this.dataAt, count);
   }
 
   /** Copies `values` in and returns the generation. */
@@ -70,13 +75,13 @@ export class StatsKernel {
 
   /** Whether `values` is the chunk in memory now. */
   holds(values: Float32Array, generation: number): boolean {
-    return generation === this.generation && values.buffer === this.exports.memory.buffer && values.byteOffset === DATA;
+    return generation === this.generation && values.buffer === this.exports.memory.buffer && values.byteOffset === this.dataAt;
   }
 
   /** Pass 1 over the loaded chunk; null when it holds NaN or Inf. */
   firstPass(): FirstPass | null {
-    this.exports.pass1(DATA, this.loaded, OUT);
-    const out = new Float64Array(this.exports.memory.buffer, OUT, 6);
+    this.exports.pass1(this.dataAt, this.loaded, OUT);
+    const out = this.currentViews().out;
     if (out[4] > 0) return null;
     return { min: out[0], max: out[1], sum: out[2], zeros: out[3], squares: out[5] };
   }
@@ -88,17 +93,31 @@ export class StatsKernel {
   secondPass(histogram: Histogram, nearLimit: number): number {
     const { bins } = this;
     if (histogram.counts.length !== bins) throw new Error(`kernel loaded for ${bins} bins, histogram has ${histogram.counts.length}`);
-    const buffer = this.exports.memory.buffer;
-    new Float32Array(buffer, this.edgesAt, bins + 1).set(histogram.edges);
-    const counts = new Uint32Array(buffer, this.countsAt, (bins + 1) * LANES);
+    const { out, edges: edgesView, counts } = this.currentViews();
+    edgesView.set(histogram.edges);
     counts.fill(0);
     const { edges, scale } = histogram;
-    this.exports.pass2(DATA, this.loaded, this.edgesAt, bins, this.countsAt, edges[0], scale, float32AtMost(nearLimit), certainFraction(edges), OUT, this.scratchAt);
+    this.exports.pass2(this.dataAt, this.loaded, EDGES, bins, this.countsAt, edges[0], scale, float32AtMost(nearLimit), certainFraction(edges), OUT, this.scratchAt);
+    const sums = histogram.counts;
     for (let k = 0; k < bins; k++) {
       const at = k * LANES;
-      histogram.counts[k] += counts[at] + counts[at + 1] + counts[at + 2] + counts[at + 3];
+      sums[k] += counts[at] + counts[at + 1] + counts[at + 2] + counts[at + 3];
     }
-    return new Float64Array(buffer, OUT, 1)[0];
+    return out[0];
+  }
+
+  /** Views of the fixed areas, made again only when the memory grew (its buffer is then new) or the bins changed. */
+  private currentViews(): { out: Float64Array; edges: Float32Array; counts: Uint32Array } {
+    const buffer = this.exports.memory.buffer;
+    if (this.views?.buffer !== buffer) {
+      this.views = {
+        buffer,
+        out: new Float64Array(buffer, OUT, 8),
+        edges: new Float32Array(buffer, EDGES, this.bins + 1),
+        counts: new Uint32Array(buffer, this.countsAt, (this.bins + 1) * LANES),
+      };
+    }
+    return this.views;
   }
 }
 
@@ -109,7 +128,7 @@ export class StatsKernel {
  * margin. When that is no longer small (a narrow range far from zero), every value takes the
  * exact path (the estimate's fraction is always below 1).
  */
-export function certainFraction(edges: Float32Array): number {
+export function certainFraction(edges: ArrayLike<number>): number {
   const bins = edges.length - 1;
   const first = edges[0];
   const last = edges[bins];
@@ -126,10 +145,12 @@ function align16(bytes: number): number {
 export function float32AtMost(x: number): number {
   const f = Math.fround(x);
   if (f <= x) return f;
-  const bits = new Uint32Array(new Float32Array([f]).buffer);
-  bits[0]--;
-  return new Float32Array(bits.buffer)[0];
+  floatScratch[0] = f;
+  bitsScratch[0]--;
+  return floatScratch[0];
 }
+const floatScratch = new Float32Array(1);
+const bitsScratch = new Uint32Array(floatScratch.buffer);
 
 let shared: StatsKernel | null | undefined;
 
