@@ -82,8 +82,8 @@ export class StatsKernel {
   firstPass(): FirstPass | null {
     this.exports.pass1(this.dataAt, this.loaded, OUT);
     const out = this.currentViews().out;
-    if (out[4] > 0) return null;
-    return { min: out[0], max: out[1], sum: out[2], zeros: out[3], squares: out[5] };
+    if (!Number.isFinite(out[4])) return null; // some value is NaN or Inf
+    return { min: out[0], max: out[1], sum: out[2], zeros: out[3], squares: out[4] };
   }
 
   /**

@@ -3,9 +3,11 @@
 ;; checks and float64 conversions. The JavaScript side (statsKernel.ts) widens a chunk straight
 ;; into this memory and runs both passes on it; it keeps its own code for tensors with NaN or Inf.
 ;;
-;; pass1(data, n, out):  out[0..5] (f64) = min, max, sum, exact zeros, non-finite count, sum of x^2
-;;                       (each square exact in float64; the caller decides whether the variance from
-;;                       it is exact enough, and otherwise sums squared deviations itself).
+;; pass1(data, n, out):  out[0..4] (f64) = min, max, sum, exact zeros, sum of x^2 (each square
+;;                       exact in float64; the caller decides whether the variance from it is exact
+;;                       enough, and otherwise sums squared deviations itself). The sum of squares
+;;                       is finite exactly when every value is: (3.4e38)^2 * 2^31 is far below
+;;                       float64's limit, and NaN or Inf carries through.
 ;; pass2(data, n, ...):  needs every value finite and inside [edges[0], edges[bins]] (pass 1's
 ;;                       min/max); adds to `counts` (u32, 4 interleaved copies: counts[4k+lane],
 ;;                       so consecutive values in one bin don't wait on each other's store; one
@@ -24,8 +26,8 @@
     (local $vend i32) (local $end i32) (local $v v128)
     (local $lo v128) (local $hi v128) (local $sumLow v128) (local $sumHigh v128) (local $wide v128)
     (local $squaresLow v128) (local $squaresHigh v128) (local $squares f64)
-    (local $zeros v128) (local $bad v128) (local $zero v128)
-    (local $x f32) (local $min f32) (local $max f32) (local $sum f64) (local $z i32) (local $nf i32)
+    (local $zeros v128) (local $zero v128)
+    (local $x f32) (local $min f32) (local $max f32) (local $sum f64) (local $z i32)
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (local.set $lo (f32x4.splat (f32.const inf)))
@@ -37,9 +39,6 @@
         (local.set $v (v128.load (local.get $p)))
         (local.set $lo (f32x4.pmin (local.get $lo) (local.get $v)))
         (local.set $hi (f32x4.pmax (local.get $hi) (local.get $v)))
-        ;; x - x is 0 for finite x and NaN for NaN and +-Inf: the mask is all ones where not finite.
-        (local.set $bad (i32x4.sub (local.get $bad)
-          (v128.not (f32x4.eq (f32x4.sub (local.get $v) (local.get $v)) (local.get $zero)))))
         (local.set $zeros (i32x4.sub (local.get $zeros) (f32x4.eq (local.get $v) (local.get $zero))))
         (local.set $wide (f64x2.promote_low_f32x4 (local.get $v)))
         (local.set $sumLow (f64x2.add (local.get $sumLow) (local.get $wide)))
@@ -60,8 +59,6 @@
     (local.set $squares (f64.add (f64x2.extract_lane 0 (local.get $squaresLow)) (f64x2.extract_lane 1 (local.get $squaresLow))))
     (local.set $zeros (i32x4.add (local.get $zeros) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $zeros) (local.get $zeros))))
     (local.set $z (i32.add (i32x4.extract_lane 0 (local.get $zeros)) (i32x4.extract_lane 1 (local.get $zeros))))
-    (local.set $bad (i32x4.add (local.get $bad) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $bad) (local.get $bad))))
-    (local.set $nf (i32.add (i32x4.extract_lane 0 (local.get $bad)) (i32x4.extract_lane 1 (local.get $bad))))
     (block $tailDone
       (loop $tail
         (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
@@ -71,15 +68,13 @@
         (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $x))))
         (local.set $squares (f64.add (local.get $squares) (f64.mul (f64.promote_f32 (local.get $x)) (f64.promote_f32 (local.get $x)))))
         (local.set $z (i32.add (local.get $z) (f32.eq (local.get $x) (f32.const 0))))
-        (local.set $nf (i32.add (local.get $nf) (f32.ne (f32.sub (local.get $x) (local.get $x)) (f32.const 0))))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $tail)))
     (f64.store offset=0 (local.get $out) (f64.promote_f32 (local.get $min)))
     (f64.store offset=8 (local.get $out) (f64.promote_f32 (local.get $max)))
     (f64.store offset=16 (local.get $out) (local.get $sum))
     (f64.store offset=24 (local.get $out) (f64.convert_i32_u (local.get $z)))
-    (f64.store offset=32 (local.get $out) (f64.convert_i32_u (local.get $nf)))
-    (f64.store offset=40 (local.get $out) (local.get $squares)))
+    (f64.store offset=32 (local.get $out) (local.get $squares)))
 
   ;; Histogram settings for $bin, set by pass2.
   (global $edges (mut i32) (i32.const 0))
