@@ -14,6 +14,8 @@ import { ModelSchema } from '../core/onnx/schema';
 import { graphValues, parseShape } from '../core/onnx/graphValues';
 import { saveModel } from '../core/onnx/writeModel';
 import { stateOf, storedBytes } from '../transforms/apply';
+import type { ModelState } from '../transforms/transform';
+import { LatestJob } from '../core/latestJob';
 import { OrtProcess } from '../eval/ortProcess';
 import { DEFAULT_PREPROCESS, type DatasetSpec } from '../eval/dataset';
 import { measureSizes, reportHtml, reportMarkdown, type AccuracyCheck, type CompressionReport, type SizeFigures } from '../report/compressionReport';
@@ -26,19 +28,25 @@ export const REPORT_VIEW_ID = 'onnxCompress.report';
 
 const EXTENSIONS: Record<ReportFormat, string> = { markdown: 'md', html: 'html', json: 'json' };
 
+/** How long the model must stay unchanged before the report measures it again (holding Ctrl+Z fires many changes). */
+const CHANGE_QUIET_MS = 250;
+
 export class ReportView implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
   /** Accuracy checks per document: host state the view replays. */
   private readonly checks = new WeakMap<OnnxDocument, AccuracyCheck[]>();
   /** Size figures of the file on disk, per document, keyed by the file's size and mtime. */
   private readonly onDisk = new WeakMap<OnnxDocument, { stamp: string; sizes: SizeFigures }>();
-  private pending = 0;
+  /** Size figures per model state: states are immutable, and undo/redo return to known ones. */
+  private readonly stateSizes = new WeakMap<ModelState, SizeFigures>();
+  /** The report being built: a newer change aborts it (measuring a 100 MB model takes seconds). */
+  private readonly building = new LatestJob();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly editor: OnnxEditorProvider,
   ) {
-    context.subscriptions.push(editor.onDidChangeState(() => void this.refresh()));
+    context.subscriptions.push(editor.onDidChangeState(() => void this.refresh(CHANGE_QUIET_MS)), { dispose: () => this.building.cancel() });
   }
 
   static register(context: vscode.ExtensionContext, editor: OnnxEditorProvider): ReportView {
@@ -71,28 +79,34 @@ export class ReportView implements vscode.WebviewViewProvider {
     void this.view?.webview.postMessage(message);
   }
 
-  /** Rebuilds and sends the report when the view can be seen; a newer call supersedes an older one. */
-  private async refresh(): Promise<void> {
-    if (!this.view?.visible) return;
-    const ticket = ++this.pending;
+  /**
+   * Rebuilds and sends the report when the view can be seen, after `quietMs` without another
+   * call; a newer call aborts an older one still measuring.
+   */
+  private async refresh(quietMs = 0): Promise<void> {
+    if (!this.view?.visible) return this.building.cancel();
     const document = this.editor.activeDocument;
     try {
-      const report = document ? await this.build(document) : null;
-      if (ticket === this.pending) this.post({ type: 'report', report });
+      const report = await this.building.request(async (signal) => (document ? await this.build(document, signal) : null), quietMs);
+      if (report !== undefined) this.post({ type: 'report', report });
     } catch (e) {
-      if (ticket === this.pending) void vscode.window.showErrorMessage(`ONNX Compress: report failed: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(`ONNX Compress: report failed: ${(e as Error).message}`);
     }
   }
 
   /** The report of a document as it is now. */
-  async build(document: OnnxDocument): Promise<CompressionReport> {
+  async build(document: OnnxDocument, signal?: AbortSignal): Promise<CompressionReport> {
     const session = document.session;
     const state = session.state;
-    const after = await measureSizes(encodeMessage(ModelSchema, state.proto).finish(), storedBytes(state));
+    let after = this.stateSizes.get(state);
+    if (!after) {
+      after = await measureSizes(encodeMessage(ModelSchema, state.proto).finish(), storedBytes(state), signal);
+      this.stateSizes.set(state, after);
+    }
     return {
       model: path.basename(session.file),
       generated: new Date().toISOString(),
-      before: session.steps.length ? await this.diskSizes(document) : after,
+      before: session.steps.length ? await this.diskSizes(document, signal) : after,
       after,
       // Reports carry the figures; the value histograms are for the editor's overlay only.
       edits: document.edits.map((e) => ({ ...e, changes: e.changes.map(({ histogram: _, ...row }) => row) })),
@@ -100,14 +114,14 @@ export class ReportView implements vscode.WebviewViewProvider {
     };
   }
 
-  private async diskSizes(document: OnnxDocument): Promise<SizeFigures> {
+  private async diskSizes(document: OnnxDocument, signal?: AbortSignal): Promise<SizeFigures> {
     const file = document.session.file;
     const st = await fs.promises.stat(file);
     const stamp = `${st.size}:${st.mtimeMs}`;
     const known = this.onDisk.get(document);
     if (known?.stamp === stamp) return known.sizes;
     const model = openModel(file);
-    const sizes = await measureSizes([model.bytes], storedBytes(stateOf(model.proto, model.dir)));
+    const sizes = await measureSizes([model.bytes], storedBytes(stateOf(model.proto, model.dir)), signal);
     this.onDisk.set(document, { stamp, sizes });
     return sizes;
   }

@@ -12,6 +12,7 @@ import { concatBytes } from '../../src/core/bytes';
 import { ModelSchema } from '../../src/core/onnx/schema';
 import { editView, entropyBits, measureSizes, reportHtml, reportMarkdown, type CompressionReport } from '../../src/report/compressionReport';
 import { tempDir } from '../helpers/paths';
+import { seededRandom } from '../../src/core/random';
 import { smallCnn } from '../helpers/smallModels';
 
 test('sizes: stored bytes, gzip as zlib makes it, order-0 entropy worked out by hand', async () => {
@@ -30,6 +31,20 @@ test('sizes: stored bytes, gzip as zlib makes it, order-0 entropy worked out by 
   assert.equal(sizes.weightBytes, 123);
   assert.equal(sizes.gzipBytes, zlib.gzipSync(bytes, { level: 6 }).length);
   assert.ok(sizes.entropyBytes < bytes.length && sizes.entropyBytes > sizes.gzipBytes / 4);
+});
+
+test('sizes with a signal: the same figures in 8 MB slices; an abort stops the count and gzip', async () => {
+  const random = seededRandom(3);
+  const big = new Uint8Array(12 * 1024 * 1024);
+  for (let i = 0; i < big.length; i++) big[i] = random() < 0.7 ? 0 : Math.floor(random() * 256);
+  const parts = [big.subarray(0, 1_000_001), big.subarray(1_000_001)]; // the second is counted in two slices
+  const whole = await measureSizes(parts, 7);
+  assert.deepEqual(await measureSizes(parts, 7, new AbortController().signal), whole);
+  assert.equal(whole.gzipBytes, zlib.gzipSync(big, { level: 6 }).length);
+  const controller = new AbortController();
+  const measuring = measureSizes(parts, 7, controller.signal);
+  setImmediate(() => controller.abort());
+  await assert.rejects(measuring, { name: 'AbortError' });
 });
 
 test('an INT8 edit in the report: per-tensor rows, size ratios, Markdown and escaped HTML', async () => {
