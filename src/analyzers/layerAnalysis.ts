@@ -6,7 +6,8 @@
 import { DataType, dataTypeInfo } from '../core/onnx/dataTypes';
 import type { StoredTensor } from '../core/onnx/modelIndex';
 import { readDenseFloat32 } from '../core/onnx/tensorData';
-import type { Layer } from './layers';
+import type { Dequantizer, Layer } from './layers';
+import { dequantizeChunk, dequantizeFits, type DequantizeParams } from './dequantize';
 import { energyCurve, factorizedParams, randomizedEnergies, rankForEnergy, singularEnergies, type EnergyCurve, type LowRankEnergy, type RandomizedEnergy } from './lowRank';
 import { computeTensorStats, type StatsOptions, type TensorStats } from './tensorStats';
 import type { StatsCache } from './statsCache';
@@ -49,6 +50,8 @@ export interface LayerRedundancy {
 
 export interface LayerAnalysis {
   stats: Map<StoredTensor, TensorStats>;
+  /** Weights whose statistics describe their dequantized values (a DequantizeLinear feeds them to the layer). */
+  dequantized: Set<StoredTensor>;
   redundancy: LayerRedundancy | null;
 }
 
@@ -105,8 +108,13 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
   const main = mainWeight(layer);
   const wantRedundancy = options.redundancy ?? true;
   const stats = new Map<StoredTensor, TensorStats>();
+  const dequantized = new Set<StoredTensor>();
+  let mainDequantize: DequantizeParams | undefined;
   for (const t of layer.weights) {
     if (!isAnalyzable(t)) continue;
+    const dequantize = await dequantizeParams(t, layer.dequantized?.get(t));
+    if (dequantize) dequantized.add(t);
+    if (t === main) mainDequantize = dequantize;
     const tensorOptions: StatsOptions = {
       bins: options.bins,
       nearZeroEpsilon: options.nearZeroEpsilon,
@@ -116,6 +124,7 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
       signal: options.signal,
       channelAxis: channelAxisFor(op, t, attrs),
       redundancy: wantRedundancy && t === main,
+      dequantize,
     };
     const cached = options.cache?.stats.get(t, tensorOptions, options.cache.fileVersion);
     const computed = cached ?? (await computeTensorStats(t, tensorOptions));
@@ -123,7 +132,7 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
     stats.set(t, computed);
   }
   const mainStats = main && stats.get(main);
-  if (!main || !mainStats?.redundancy) return { stats, redundancy: null };
+  if (!main || !mainStats?.redundancy) return { stats, dequantized, redundancy: null };
 
   const r = mainStats.redundancy;
   const int8 = r.int8PerChannel ?? r.int8PerTensor;
@@ -146,8 +155,22 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
     entropyBitsInt8: r.entropyBitsInt8,
     huffmanBytesInt8: r.huffmanBytesInt8,
   };
-  Object.assign(redundancy, await lowRankOf(main, mainStats, options.maxLowRankDim ?? 1024, options.signal));
-  return { stats, redundancy };
+  Object.assign(redundancy, await lowRankOf(main, mainStats, options.maxLowRankDim ?? 1024, options.signal, mainDequantize));
+  return { stats, dequantized, redundancy };
+}
+
+/** The parameters to dequantize a weight with, when a DequantizeLinear with fitting stored parameters feeds it. */
+async function dequantizeParams(t: StoredTensor, d: Dequantizer | undefined): Promise<DequantizeParams | undefined> {
+  if (!d || !isAnalyzable(d.scale) || (d.zeroPoint && !isAnalyzable(d.zeroPoint))) return undefined;
+  if (!dequantizeFits(t.dims, d.scale.elements, d.axis, d.blockSize)) return undefined;
+  if (d.zeroPoint && d.zeroPoint.elements !== d.scale.elements) return undefined;
+  return {
+    scale: await readDenseFloat32(d.scale),
+    zeroPoint: d.zeroPoint ? await readDenseFloat32(d.zeroPoint) : null,
+    axis: d.axis,
+    blockSize: d.blockSize,
+    key: `${d.scale.where}/${d.zeroPoint?.where ?? '-'}/${d.axis}/${d.blockSize}`,
+  };
 }
 
 type LowRankFigures = Pick<LayerRedundancy, 'rank90' | 'rank95' | 'rank99' | 'rank90Params' | 'lowRankSkipped' | 'lowRankMethod' | 'topEnergyFraction' | 'energyCurve'>;
@@ -158,7 +181,7 @@ const lowRankByStats = new WeakMap<TensorStats, LowRankFigures>();
 /** How many singular values a randomized estimate looks for on matrices too big for the exact one. */
 const RANDOMIZED_RANK = 64;
 
-async function lowRankOf(t: StoredTensor, stats: TensorStats, maxDim: number, signal?: AbortSignal): Promise<LowRankFigures> {
+async function lowRankOf(t: StoredTensor, stats: TensorStats, maxDim: number, signal?: AbortSignal, dequantize?: DequantizeParams): Promise<LowRankFigures> {
   const known = lowRankByStats.get(stats);
   if (known) return known;
   const rows = t.dims[0];
@@ -168,6 +191,7 @@ async function lowRankOf(t: StoredTensor, stats: TensorStats, maxDim: number, si
   else if (stats.nanFraction > 0 || stats.infFraction > 0) figures.lowRankSkipped = 'has NaN or Inf values';
   else {
     const w = await readDenseFloat32(t);
+    if (dequantize) dequantizeChunk(w, 0, t.dims, dequantize);
     const checkpoint = checkpointFor(signal);
     const exact = Math.min(rows, cols) <= maxDim;
     const e: LowRankEnergy | RandomizedEnergy = exact

@@ -17,6 +17,16 @@ export interface Layer {
   readonly weights: readonly StoredTensor[];
   readonly params: number;
   readonly bytes: number;
+  /** Weights that reach the layer through a DequantizeLinear with stored scale (and zero point). */
+  readonly dequantized?: ReadonlyMap<StoredTensor, Dequantizer>;
+}
+
+/** A DequantizeLinear applied to a stored tensor: its stored parameters and attributes. */
+export interface Dequantizer {
+  readonly scale: StoredTensor;
+  readonly zeroPoint?: StoredTensor;
+  readonly axis: number;
+  readonly blockSize: number;
 }
 
 export interface LayerAttribution {
@@ -69,6 +79,7 @@ export function attributeLayers(index: ModelIndex): LayerAttribution {
 
   const claimed = new Set<StoredTensor>();
   const layers: Layer[] = [];
+  const dequantizers = new Map<StoredTensor, Dequantizer>();
 
   const visit = (graph: GraphInfo): void => {
     for (const info of topology.order(graph)) {
@@ -87,6 +98,11 @@ export function attributeLayers(index: ModelIndex): LayerAttribution {
         inputs.every((src, i) => src !== undefined || node.input[i] === '')
       ) {
         const union = [...new Set(inputs.flatMap((s) => s ?? []))];
+        const [quantized, scale, zeroPoint] = inputs;
+        if (op === 'DequantizeLinear' && quantized?.length === 1 && scale?.length === 1 && (!zeroPoint || zeroPoint.length === 1)) {
+          const attribute = (name: string, fallback: number): number => Number(node.attribute.find((a) => a.name === name)?.i ?? fallback);
+          dequantizers.set(quantized[0], { scale: scale[0], zeroPoint: zeroPoint?.[0], axis: attribute('axis', 1), blockSize: attribute('block_size', 0) });
+        }
         let m = valueTensors.get(graph);
         if (!m) valueTensors.set(graph, (m = new Map()));
         for (const o of node.output) if (o) m.set(o, union);
@@ -110,7 +126,8 @@ export function attributeLayers(index: ModelIndex): LayerAttribution {
             params += t.elements;
             bytes += t.bytes;
           }
-          layers.push({ node: info, weights: mine, params, bytes });
+          const dequantized = new Map(mine.flatMap((t) => (dequantizers.has(t) ? [[t, dequantizers.get(t)!] as const] : [])));
+          layers.push({ node: info, weights: mine, params, bytes, ...(dequantized.size ? { dequantized } : {}) });
         }
       }
       for (const sg of topology.subgraphs(info)) visit(sg);

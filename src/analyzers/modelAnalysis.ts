@@ -23,6 +23,8 @@ export interface AnalysisProgress {
 
 export interface AnalyzedWeight extends WeightSummary {
   stats?: Pick<TensorStats, 'min' | 'max' | 'mean' | 'std' | 'zeroFraction' | 'nearZeroFraction' | 'nanFraction' | 'infFraction' | 'histogram' | 'channelRanges'>;
+  /** Set when the statistics describe the dequantized values ((q - zero point) * scale), not the stored codes. */
+  dequantized?: true;
 }
 
 export interface AnalyzedLayer extends Omit<LayerSummary, 'weights'> {
@@ -116,6 +118,7 @@ export async function analyzeModel(
       if (s) {
         const { min, max, mean, std, zeroFraction, nearZeroFraction, nanFraction, infFraction, histogram, channelRanges } = s;
         out.weights[w].stats = { min, max, mean, std, zeroFraction, nearZeroFraction, nanFraction, infFraction, histogram, channelRanges };
+        if (analysis.dequantized.has(t)) out.weights[w].dequantized = true;
       }
     });
     out.redundancy = analysis.redundancy;
@@ -139,7 +142,7 @@ export function withAnalyzedLayers(base: ModelAnalysis, analyzed: ReadonlyMap<nu
 
 /** A layer as the summary has it: sizes, no statistics or redundancy (what crosses back once its analysis was sent on its own). */
 export function withoutAnalysis(layer: AnalyzedLayer): AnalyzedLayer {
-  return { ...layer, weights: layer.weights.map((w) => ({ ...w, stats: undefined })), redundancy: undefined };
+  return { ...layer, weights: layer.weights.map((w) => ({ ...w, stats: undefined, dequantized: undefined })), redundancy: undefined };
 }
 
 function bytesOf(layer: { weights: readonly { name: string; bytes: number }[] }, name: string): number {

@@ -53,7 +53,7 @@ export class StatsCache {
 }
 
 function optionsKey(o: StatsOptions): string {
-  return [o.bins ?? 256, o.nearZeroEpsilon ?? 1e-3, o.channelAxis ?? '-', o.redundancy ?? true, o.logHistogram ?? false, o.exactClusteringElements ?? '-'].join('|');
+  return [o.bins ?? 256, o.nearZeroEpsilon ?? 1e-3, o.channelAxis ?? '-', o.redundancy ?? true, o.logHistogram ?? false, o.exactClusteringElements ?? '-', o.dequantize?.key ?? '-'].join('|');
 }
 
 function locationKey(t: StoredTensor, fileVersion: string, options: string): string {

@@ -16,6 +16,7 @@ import { COARSE_GROUPS, MomentHistogram, coarsen, groupsFromSorted, kmeans1d, ty
 import { INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
 import { huffmanBits, shannonEntropyBits } from './entropy';
 import { checkpointFor } from './checkpoint';
+import { dequantizeChunk, type DequantizeParams } from './dequantize';
 import { statsKernel, type FirstPass } from './wasm/statsKernel';
 
 export interface StatsOptions {
@@ -38,6 +39,8 @@ export interface StatsOptions {
    * streamed equal-width histogram of 65,536 bins. Default 4M (16 MB of float32).
    */
   readonly exactClusteringElements?: number;
+  /** Statistics of the dequantized values (q - zero point) * scale instead of the stored codes. */
+  readonly dequantize?: DequantizeParams;
 }
 
 export interface HistogramResult {
@@ -125,22 +128,20 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   // next await, so another analysis on this thread cannot overwrite them in between.
   const kernel = statsKernel();
   const into = kernel ? (count: number): Float32Array => kernel.prepare(count, bins) : undefined;
+  const dequantize = options.dequantize;
+  const chunks = (each: (v: Float32Array, first: number) => Promise<void>): Promise<void> =>
+    forEachFloat32Chunk(t, chunk, dequantize ? (v, first) => (dequantizeChunk(v, first, t.dims, dequantize), each(v, first)) : each, into);
   // A tensor that fits in one chunk is widened once; pass 2 reuses it if it is still in memory.
-  let chunks = 0;
+  let chunkCount = 0;
   let firstChunk: { values: Float32Array; generation: number } | null = null;
-  await forEachFloat32Chunk(
-    t,
-    chunk,
-    async (v, first) => {
-      if (chunks++ === 0) firstChunk = { values: v, generation: kernel?.generation ?? 0 };
-      const fast = kernel?.firstPass();
-      if (fast) addFirstPass(fast, p1);
-      else firstPassChunk(v, p1);
-      if (channelMin && channelMax && channels) channelRangeChunk(v, first, channels, channelMin, channelMax);
-      await checkpoint();
-    },
-    into,
-  );
+  await chunks(async (v, first) => {
+    if (chunkCount++ === 0) firstChunk = { values: v, generation: kernel?.generation ?? 0 };
+    const fast = kernel?.firstPass();
+    if (fast) addFirstPass(fast, p1);
+    else firstPassChunk(v, p1);
+    if (channelMin && channelMax && channels) channelRangeChunk(v, first, channels, channelMin, channelMax);
+    await checkpoint();
+  });
   let min = p1[P1_MIN];
   let max = p1[P1_MAX];
   const sum = p1[P1_SUM];
@@ -204,9 +205,9 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
     if (quant) quantizeChunk(v, first, channels, quant);
     await checkpoint();
   };
-  const single = chunks === 1 ? (firstChunk as { values: Float32Array; generation: number } | null) : null;
+  const single = chunkCount === 1 ? (firstChunk as { values: Float32Array; generation: number } | null) : null;
   if (single && (!kernel || kernel.holds(single.values, single.generation))) await secondPass(single.values, 0);
-  else await forEachFloat32Chunk(t, chunk, secondPass, into);
+  else await chunks(secondPass); // widened (and dequantized) again
   const squaredDeviation = onePassDeviation ?? p2[P2_DEVIATION];
   const nearZeros = p2[P2_NEAR_ZEROS];
 

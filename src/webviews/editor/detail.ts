@@ -37,7 +37,7 @@ export function renderDetail(box: HTMLElement, r: Row | undefined, ctx: DetailCo
     ['Weights', r.weights.map((x) => `${x.name} [${x.shape.join('×')}] ${x.dataType} ${humanBytes(x.bytes)}`).join('; ')],
   ];
   if (stats) {
-    facts.push(['Range', `${stats.min.toPrecision(4)} … ${stats.max.toPrecision(4)}, mean ${stats.mean.toPrecision(4)}, std ${stats.std.toPrecision(4)}`]);
+    facts.push(['Range', `${stats.min.toPrecision(4)} … ${stats.max.toPrecision(4)}, mean ${stats.mean.toPrecision(4)}, std ${stats.std.toPrecision(4)}${main?.dequantized ? ' (dequantized: codes × scale)' : ''}`]);
     facts.push(['Zeros', `${(stats.zeroFraction * 100).toFixed(2)}% exact, ${(stats.nearZeroFraction * 100).toFixed(2)}% near zero`]);
     if (stats.nanFraction || stats.infFraction) facts.push(['Non-finite', `${(stats.nanFraction * 100).toFixed(3)}% NaN, ${(stats.infFraction * 100).toFixed(3)}% ±Inf`]);
   }
@@ -62,7 +62,7 @@ export function renderDetail(box: HTMLElement, r: Row | undefined, ctx: DetailCo
 
   const change = changeOf(ctx.edits, r.name);
   if (change?.histogram) box.append(...overlayChart(change, ctx));
-  else if (stats && main) box.append(...histogramChart(main.name, stats.histogram, ctx));
+  else if (stats && main) box.append(...histogramChart(main.dequantized ? `${main.name} (dequantized values)` : main.name, stats.histogram, ctx));
   if (stats?.channelRanges) box.append(...channelChart(stats.channelRanges));
   if (red?.energyCurve) box.append(...energyChart(red.energyCurve, red.lowRankMethod === 'randomized'));
 }
