@@ -116,11 +116,14 @@ export async function measureSizes(parts: readonly Uint8Array[], weightBytes: nu
   const gzipBytes = gzipLength(parts, signal); // runs meanwhile
   gzipBytes.catch(() => undefined); // an abort rejects it before it is awaited; the await below still throws
   try {
+    let sinceYield = 0; // an encoder gives one part per tensor: yield by bytes counted, not per part
     for (const p of parts) {
       for (let start = 0; start < p.length; start += COUNT_SLICE) {
         const end = Math.min(p.length, start + COUNT_SLICE);
         for (let i = start; i < end; i++) counts[p[i]]++;
-        if (signal) {
+        sinceYield += end - start;
+        if (signal && sinceYield >= COUNT_SLICE) {
+          sinceYield = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
           signal.throwIfAborted();
         }

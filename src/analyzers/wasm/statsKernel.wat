@@ -100,10 +100,10 @@
     (i32.store (local.get $edge) (i32.add (i32.load (local.get $edge)) (i32.const 1))))
 
   ;; Counts exactly the value behind list entry q + 4 lane if it was listed as unsure.
-  (func $binIfListedUnsure (param $q i32) (param $lane i32) (param $blockStart i32) (param $scratch i32) (param $unsureListed v128)
+  (func $binIfListedUnsure (param $q i32) (param $lane i32) (param $blockStart i32) (param $scratch i32) (param $unsureListed i32)
     (local $entry i32)
     (local.set $entry (i32.add (local.get $q) (i32.shl (local.get $lane) (i32.const 2))))
-    (if (i32.ge_s (i32.load (local.get $entry)) (i32x4.extract_lane 0 (local.get $unsureListed)))
+    (if (i32.ge_s (i32.load (local.get $entry)) (local.get $unsureListed))
       (then (call $bin
         (f32.load (i32.add (local.get $blockStart) (i32.sub (local.get $entry) (local.get $scratch))))
         (local.get $lane)))))
@@ -187,10 +187,10 @@
             (loop $unsureVectors
               (if (v128.any_true (i32x4.ge_s (v128.load (local.get $q)) (local.get $unsureListed)))
                 (then
-                  (call $binIfListedUnsure (local.get $q) (i32.const 0) (local.get $blockStart) (local.get $scratch) (local.get $unsureListed))
-                  (call $binIfListedUnsure (local.get $q) (i32.const 1) (local.get $blockStart) (local.get $scratch) (local.get $unsureListed))
-                  (call $binIfListedUnsure (local.get $q) (i32.const 2) (local.get $blockStart) (local.get $scratch) (local.get $unsureListed))
-                  (call $binIfListedUnsure (local.get $q) (i32.const 3) (local.get $blockStart) (local.get $scratch) (local.get $unsureListed))))
+                  (call $binIfListedUnsure (local.get $q) (i32.const 0) (local.get $blockStart) (local.get $scratch) (i32x4.extract_lane 0 (local.get $unsureListed)))
+                  (call $binIfListedUnsure (local.get $q) (i32.const 1) (local.get $blockStart) (local.get $scratch) (i32x4.extract_lane 0 (local.get $unsureListed)))
+                  (call $binIfListedUnsure (local.get $q) (i32.const 2) (local.get $blockStart) (local.get $scratch) (i32x4.extract_lane 0 (local.get $unsureListed)))
+                  (call $binIfListedUnsure (local.get $q) (i32.const 3) (local.get $blockStart) (local.get $scratch) (i32x4.extract_lane 0 (local.get $unsureListed)))))
               (local.set $q (i32.add (local.get $q) (i32.const 16)))
               (br_if $unsureVectors (i32.lt_u (local.get $q) (local.get $listEnd))))))
         (br $blocks)))
