@@ -3,7 +3,7 @@
  * over chunks (a big tensor is never held widened in full):
  *   pass 1: min, max, sum, sum of squares, exact zeros, NaN/Inf, and max |w| per channel;
  *   pass 2: the histogram, near-zeros, squared deviations when the sums of pass 1 cannot give
- *           the variance exactly enough (see varianceFromSums), and what INT8/INT4
+ *           the variance exactly enough (see deviationFromSums), and what INT8/INT4
  *           quantization would do (error, INT8 code counts for entropy), plus the fine
  *           histogram that 1-D k-means runs on.
  * Both passes run in a WebAssembly SIMD kernel (wasm/statsKernel) when every value is finite;
@@ -244,13 +244,8 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
       channelMin && channelMax && channelMin.length <= MAX_CHANNEL_RANGES ? { axis: options.channelAxis!, min: toArray(channelMin), max: toArray(channelMax) } : null,
     logHistogram:
       logPositive && logNegative
-        ? {
-          exponents: Array.from({ length: logSize }, (_, i) => i + LOG_MIN_EXPONENT),
-          positive: toArray(logPositive),
-          negative: toArray(logNegative),
-          zeros,
-        }
-      : null,
+        ? { exponents: Array.from({ length: logSize }, (_, i) => i + LOG_MIN_EXPONENT), positive: toArray(logPositive), negative: toArray(logNegative), zeros }
+        : null,
     redundancy,
   };
 }
