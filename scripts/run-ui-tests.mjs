@@ -1,9 +1,9 @@
 // UI tests on the real workbench (code-server + headless Chromium, Playwright), with the
 // extension installed from the VSIX we ship (npm run package): open a model,
 // see the layer table, select a layer and see its histogram, quantize it from the editor's form,
-// see the Compression Report panel follow,
-// see the dirty marker and the edit listed, undo. Screenshots go to out/ui-screenshots/. Any
-// Content-Security-Policy violation reported by a webview fails the run.
+// see the Compression Report panel follow, see the dirty marker and the edit listed, undo, save,
+// switch to a high-contrast theme and see both webviews follow. Screenshots go to
+// out/ui-screenshots/. Any Content-Security-Policy violation reported by a webview fails the run.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -142,6 +142,35 @@ try {
   await page.locator('.tab.active:not(.dirty)').waitFor({ timeout: 30_000 });
   await report.locator('p.muted').filter({ hasText: 'No edits yet' }).waitFor({ timeout: 30_000 });
   await page.screenshot({ path: join(shots, '5-saved.png') });
+
+  step('switch to the Dark High Contrast theme: the editor and the report follow, the selected row is outlined');
+  await page.locator('.tab.active').click();
+  await frame.locator('.rows .row').first().click();
+  await frame.locator('.detail canvas').first().waitFor({ timeout: 30_000 });
+  // Mark the charts drawn in the old theme: they must be drawn again in the new theme's colours.
+  await frame.locator('.detail canvas').first().evaluate((c) => c.setAttribute('data-old-theme', ''));
+  await report.locator('canvas').first().evaluate((c) => c.setAttribute('data-old-theme', ''));
+  await page.keyboard.press('F1');
+  await page.keyboard.type('Preferences: Color Theme');
+  // Exactly this command: others ("Browse Color Themes in Marketplace") would need the network.
+  await page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^Preferences: Color Theme$/ }) }).first().click({ timeout: 30_000 });
+  await page.keyboard.type('Dark High Contrast');
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Dark High Contrast' }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  await frame.locator('body[data-vscode-theme-kind="vscode-high-contrast"]').waitFor({ timeout: 30_000 });
+  await frame.locator('.detail canvas:not([data-old-theme])').first().waitFor({ timeout: 30_000 });
+  await report.locator('canvas:not([data-old-theme])').first().waitFor({ timeout: 30_000 });
+  const outline = await frame.locator('.rows .row[aria-selected="true"]').first().evaluate((r) => {
+    const style = getComputedStyle(r);
+    const probe = document.createElement('span');
+    probe.style.color = getComputedStyle(document.body).getPropertyValue('--vscode-contrastActiveBorder').trim();
+    document.body.append(probe);
+    const border = probe.style.color ? getComputedStyle(probe).color : '';
+    probe.remove();
+    return { style: style.outlineStyle, width: style.outlineWidth, color: style.outlineColor, border };
+  });
+  if (outline.style !== 'solid' || outline.width === '0px' || !outline.border || outline.color !== outline.border) throw new Error(`selected row not outlined in high contrast: ${JSON.stringify(outline)}`);
+  await page.screenshot({ path: join(shots, '6-high-contrast.png') });
 
   step('no Content-Security-Policy violations');
   if (cspViolations.length) throw new Error(`CSP violations:\n${cspViolations.join('\n')}`);

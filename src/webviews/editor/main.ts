@@ -8,7 +8,7 @@ import type { AnalyzedLayer, ModelAnalysis } from '../../analyzers/modelAnalysis
 import type { ModelSummary } from '../../analyzers/modelSummary';
 import type { EditView, FromWebview, ToWebview, ValueView } from '../protocol';
 import { humanBytes } from '../../report/format';
-import { el } from '../dom';
+import { el, onThemeChange } from '../dom';
 import { renderDetail } from './detail';
 import { layerKey, type Row } from './row';
 import { StepForm } from './stepForm';
@@ -333,4 +333,5 @@ function refreshAnalysis(): void {
 }
 
 showDetail();
+onThemeChange(showDetail);
 vscode.postMessage({ type: 'ready' });

@@ -4,7 +4,7 @@
  * last report the host sent, and asks the host to export or to run a check.
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip } from 'chart.js';
-import { el, themeColor } from '../dom';
+import { el, onThemeChange, themeColor } from '../dom';
 import type { CompressionReport } from '../../report/compressionReport';
 import { db, pct, sizeRows } from '../../report/reportRows';
 import { humanBytes } from '../../report/format';
@@ -132,4 +132,5 @@ window.addEventListener('message', (event: MessageEvent<ToReport>) => {
   render();
 });
 render();
+onThemeChange(render);
 vscode.postMessage({ type: 'ready' });
