@@ -173,6 +173,13 @@ try {
   if (outline.style !== 'solid' || outline.width === '0px' || !outline.border || outline.color !== outline.border) throw new Error(`selected row not outlined in high contrast: ${JSON.stringify(outline)}`);
   await page.screenshot({ path: join(shots, '6-high-contrast.png') });
 
+  step('a keybinding of this editor (Ctrl+Alt+P) offers pruning presets for the selected layer');
+  await frame.locator('.rows .row').first().click();
+  await page.keyboard.press('Control+Alt+P');
+  await page.locator('.quick-input-widget').filter({ hasText: 'Prune 1 layer(s)' }).waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Escape');
+  await page.locator('.tab.active:not(.dirty)').waitFor({ timeout: 10_000 });
+
   step('no Content-Security-Policy violations');
   if (cspViolations.length) throw new Error(`CSP violations:\n${cspViolations.join('\n')}`);
   console.log(`UI tests in VS Code (code-server): ${steps.length} steps passed; screenshots in out/ui-screenshots/`);
