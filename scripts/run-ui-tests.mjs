@@ -5,76 +5,32 @@
 // see the Compression Report panel follow, see the dirty marker and the edit listed, undo, save,
 // switch to a high-contrast theme and see both webviews follow. Screenshots go to
 // out/ui-screenshots/. Any Content-Security-Policy violation reported by a webview fails the run.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
-import { CHROMIUM, CODE_SERVER, NODE24, NODE24_DIR, ensureTools } from './vscode-tools.mjs';
+import { launchWorkbench, quickOpen } from './workbench.mjs';
 
 const root = resolve('.');
-ensureTools();
 const shots = join(root, 'out/ui-screenshots');
 mkdirSync(shots, { recursive: true });
-const port = await new Promise((done) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const p = s.address().port;
-    s.close(() => done(p));
-  });
-});
-const tmp = mkdtempSync(join(tmpdir(), 'onnx-compress-ui-'));
-const workspace = mkdtempSync(join(tmpdir(), 'onnx-compress-ui-ws-'));
-copyFileSync(join(root, '.cache/models/ch_ppocr_mobile_v2.0_cls_infer.onnx'), join(workspace, 'classifier.onnx'));
-mkdirSync(join(tmp, 'user/User'), { recursive: true });
-writeFileSync(join(tmp, 'user/User/settings.json'), JSON.stringify({ 'files.autoSave': 'off', 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'telemetry.telemetryLevel': 'off' }));
-// What we ship is what we test: package the VSIX and install it into a fresh extensions folder.
-const vsix = join(root, 'out/onnx-compress-linux-x64.vsix');
-execFileSync(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--target', 'linux-x64', '--allow-missing-repository', '--skip-license', '-o', vsix], { stdio: 'ignore' });
-const codeServerEnv = { ...process.env, PATH: `${join(NODE24_DIR, 'bin')}:${process.env.PATH}`, XDG_CONFIG_HOME: join(tmp, 'c'), XDG_DATA_HOME: join(tmp, 'd'), XDG_CACHE_HOME: join(tmp, 'h') };
-execFileSync(NODE24, [CODE_SERVER, '--user-data-dir', join(tmp, 'user'), '--extensions-dir', join(tmp, 'extensions'), '--install-extension', vsix], { env: codeServerEnv, stdio: 'ignore' });
-const server = spawn(
-  NODE24,
-  [CODE_SERVER, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--ignore-last-opened',
-    '--user-data-dir', join(tmp, 'user'), '--extensions-dir', join(tmp, 'extensions'), workspace],
-  { env: codeServerEnv, stdio: 'ignore' },
-);
 
 const steps = [];
 const step = (name) => {
   steps.push(name);
   console.log(`… ${name}`);
 };
-let browser;
+let workbench;
 let failed = false;
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 300) throw new Error('code-server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  step('the workbench loads');
+  workbench = await launchWorkbench({ 'classifier.onnx': join(root, '.cache/models/ch_ppocr_mobile_v2.0_cls_infer.onnx') });
+  const { page, editor: frame, report } = workbench;
   const cspViolations = [];
   page.on('console', (m) => {
     if (/Content[- ]Security[- ]Policy/i.test(m.text()) && /onnx|vscode-resource|vscode-cdn|webview/i.test(m.text())) cspViolations.push(m.text());
   });
-  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
-  step('the workbench loads');
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  await page.waitForTimeout(3000);
 
   step('open the model with Quick Open');
-  await page.keyboard.press('Control+P');
-  await page.keyboard.type('classifier.onnx');
-  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'classifier.onnx' }).first().click({ timeout: 30_000 });
-  // Webviews are iframes at the workbench level; their purpose tells the editor from the panel view.
-  const frame = page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator('iframe#active-frame');
-  const report = page.frameLocator('iframe.webview.ready[src*="purpose=webviewView"]').frameLocator('iframe#active-frame');
+  await quickOpen(page, 'classifier.onnx');
   step('the layer table shows every layer');
   await frame.locator('.rows .row').first().waitFor({ timeout: 60_000 });
   await frame.locator('.summary h1').filter({ hasText: 'classifier.onnx' }).waitFor();
@@ -187,14 +143,11 @@ try {
   failed = true;
   console.error(`UI test failed at "${steps.at(-1)}": ${e?.stack ?? e}`);
   try {
-    await browser?.contexts()[0]?.pages()[0]?.screenshot({ path: join(shots, 'failure.png') });
+    await workbench?.page.screenshot({ path: join(shots, 'failure.png') });
   } catch {
     // no page to capture
   }
 } finally {
-  await browser?.close();
-  server.kill();
-  rmSync(tmp, { recursive: true, force: true });
-  rmSync(workspace, { recursive: true, force: true });
+  await workbench?.close();
 }
 process.exit(failed ? 1 : 0);
