@@ -1,4 +1,4 @@
-/* global document, performance, requestAnimationFrame -- used only inside evaluate callbacks, which run in the webview */
+/* global document, requestAnimationFrame, Event -- used only inside evaluate callbacks, which run in the webview */
 // The editor in real VS Code (code-server + headless Chromium, the VSIX we ship), timed: how long
 // until the summary and layer table of an 88 MB model and of a 10,000-layer model show, against
 // a 0.5 MB model in the same run; whether the webview keeps painting while the analysis streams
@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { basename, join, resolve } from 'node:path';
 import { launchWorkbench, quickOpen } from './workbench.mjs';
 

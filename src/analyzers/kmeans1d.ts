@@ -201,6 +201,80 @@ class DoubleDoublePrefix {
   }
 }
 
+interface DpRow {
+  /** Best cost of m - 1 clusters of the first i groups, and its last split. */
+  readonly prev: Float64Array;
+  readonly prevArg: Int32Array;
+  /** Filled: best cost of m clusters of the first j groups, and its last split. */
+  readonly cur: Float64Array;
+  readonly arg: Int32Array;
+  /** Prefix counts, and double-double prefix sums of values and squares. */
+  readonly pc: Float64Array;
+  readonly sHi: Float64Array;
+  readonly sLo: Float64Array;
+  readonly qHi: Float64Array;
+  readonly qLo: Float64Array;
+  readonly stack: Int32Array;
+}
+
+/**
+ * One row of the DP: cur[j] = min over i < j of prev[i] + cost(i, j). The best i never decreases
+ * as j grows, so the row is solved by divide and conquer in O(n log n) cost evaluations; nor does
+ * it decrease from m - 1 clusters to m (the cost is Monge), so the previous row's split bounds the
+ * search from below, which makes the rows of large k nearly linear. A function of its own, free
+ * of allocations, so V8 optimizes it once instead of re-entering a half-optimized caller.
+ */
+function solveRow(m: number, n: number, r: DpRow): void {
+  const { prev, prevArg, cur, arg, pc, sHi, sLo, qHi, qLo, stack } = r;
+  stack[0] = m;
+  stack[1] = n;
+  stack[2] = m - 1;
+  stack[3] = n - 1;
+  let top = 4;
+  while (top > 0) {
+    const optHi = stack[--top];
+    const optLo = stack[--top];
+    const hi = stack[--top];
+    const lo = stack[--top];
+    const mid = (lo + hi) >> 1;
+    let best = Infinity;
+    const first = Math.max(optLo, prevArg[mid]);
+    let bestI = first;
+    const last = Math.min(mid - 1, optHi);
+    const cj = pc[mid];
+    const sjHi = sHi[mid];
+    const sjLo = sLo[mid];
+    const qjHi = qHi[mid];
+    const qjLo = qLo[mid];
+    for (let i = first; i <= last; i++) {
+      const base = prev[i];
+      if (base === Infinity) continue;
+      const c = cj - pc[i];
+      const sum = sjHi - sHi[i] + (sjLo - sLo[i]);
+      const err = qjHi - qHi[i] + (qjLo - qLo[i]) - (sum * sum) / c;
+      const v = base + (err > 0 ? err : 0);
+      if (v < best) {
+        best = v;
+        bestI = i;
+      }
+    }
+    cur[mid] = best;
+    arg[mid] = bestI;
+    if (lo < mid) {
+      stack[top++] = lo;
+      stack[top++] = mid - 1;
+      stack[top++] = optLo;
+      stack[top++] = bestI;
+    }
+    if (mid < hi) {
+      stack[top++] = mid + 1;
+      stack[top++] = hi;
+      stack[top++] = bestI;
+      stack[top++] = optHi;
+    }
+  }
+}
+
 /** Optimal k-means of groups (each group kept whole) by DP; returns the centroids. */
 function optimalCentroids(g: MomentGroups, k: number): Float64Array {
   const n = g.count.length;
@@ -210,50 +284,19 @@ function optimalCentroids(g: MomentGroups, k: number): Float64Array {
   const ps = new DoubleDoublePrefix(g.sum);
   const pq = new DoubleDoublePrefix(g.sumSq);
   for (let i = 0; i < n; i++) pc[i + 1] = pc[i] + g.count[i];
-  const { hi: sHi, lo: sLo } = ps;
-  const { hi: qHi, lo: qLo } = pq;
   let prev = new Float64Array(n + 1).fill(Infinity);
   prev[0] = 0;
+  let prevArg = new Int32Array(n + 1);
+  // Depth-first over halving ranges: at most ~2·log2(n) pending ranges of four numbers each.
+  const stack = new Int32Array(4 * (2 * Math.ceil(Math.log2(n + 2)) + 4));
   const split: Int32Array[] = [];
   for (let m = 1; m <= k; m++) {
     const cur = new Float64Array(n + 1).fill(Infinity);
     const arg = new Int32Array(n + 1);
-    // cur[j] = min over i < j of prev[i] + cost(i, j); the best i never decreases as j grows,
-    // so each row is solved by divide and conquer in O(n log n) cost evaluations.
-    const stack: number[] = [m, n, m - 1, n - 1];
-    while (stack.length > 0) {
-      const optHi = stack.pop()!;
-      const optLo = stack.pop()!;
-      const hi = stack.pop()!;
-      const lo = stack.pop()!;
-      if (lo > hi) continue;
-      const mid = (lo + hi) >> 1;
-      let best = Infinity;
-      let bestI = optLo;
-      const last = Math.min(mid - 1, optHi);
-      const cj = pc[mid];
-      const sjHi = sHi[mid];
-      const sjLo = sLo[mid];
-      const qjHi = qHi[mid];
-      const qjLo = qLo[mid];
-      for (let i = optLo; i <= last; i++) {
-        const base = prev[i];
-        if (base === Infinity) continue;
-        const c = cj - pc[i];
-        const sum = sjHi - sHi[i] + (sjLo - sLo[i]);
-        const err = qjHi - qHi[i] + (qjLo - qLo[i]) - (sum * sum) / c;
-        const v = base + (err > 0 ? err : 0);
-        if (v < best) {
-          best = v;
-          bestI = i;
-        }
-      }
-      cur[mid] = best;
-      arg[mid] = bestI;
-      stack.push(lo, mid - 1, optLo, bestI, mid + 1, hi, bestI, optHi);
-    }
+    solveRow(m, n, { prev, prevArg, cur, arg, pc, sHi: ps.hi, sLo: ps.lo, qHi: pq.hi, qLo: pq.lo, stack });
     split.push(arg);
     prev = cur;
+    prevArg = arg;
   }
   const centroids = new Float64Array(k);
   let j = n;
