@@ -15,7 +15,9 @@ import { saveModel } from '../core/onnx/writeModel';
 import { summarizeModel } from '../analyzers/modelSummary';
 import { AnalysisCancelled, AnalysisClient } from '../analyzers/worker/analysisClient';
 import { analysisOptions, analysisWorkerCount, transformDefaults } from './settings';
-import type { AnalyzedLayer, ModelAnalysis } from '../analyzers/modelAnalysis';
+import type { ModelSummary } from '../analyzers/modelSummary';
+import { ShownAnalysis } from './shownAnalysis';
+import { tableLayer, type TableLayer } from '../webviews/tableLayer';
 import { parseStep } from '../transforms/recipe';
 import { OnnxDocument } from './onnxDocument';
 import { isFromWebview, type ToWebview } from '../webviews/protocol';
@@ -29,8 +31,10 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
   private readonly panels = new Map<OnnxDocument, Set<vscode.WebviewPanel>>();
   private readonly selections = new Map<OnnxDocument, readonly string[]>();
   private readonly analyses = new Map<OnnxDocument, AbortController>();
-  /** The last complete analysis of each document, and the model version it describes. */
-  private readonly analysesDone = new Map<OnnxDocument, { version: number; analysis: ModelAnalysis }>();
+  /** The analysis of each document's current version, complete or still coming in. */
+  private readonly shown = new Map<OnnxDocument, ShownAnalysis>();
+  /** The summary last sent for each document (the preview's layers), and its version. */
+  private readonly summaries = new Map<OnnxDocument, { version: number; summary: ModelSummary }>();
   private client: AnalysisClient | undefined;
   private active: OnnxDocument | undefined;
   private readonly stateChanged = new vscode.EventEmitter<OnnxDocument | undefined>();
@@ -111,7 +115,8 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
       set!.delete(panel);
       if (set!.size === 0) {
         this.analyses.get(document)?.abort();
-        this.analysesDone.delete(document);
+        this.shown.delete(document);
+        this.summaries.delete(document);
         this.panels.delete(document);
         if (this.active === document) {
           this.active = undefined;
@@ -122,10 +127,14 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     panel.webview.onDidReceiveMessage((m: unknown) => {
       if (!isFromWebview(m)) return;
       switch (m.type) {
-        case 'ready':
+        case 'ready': {
           this.post(panel, this.modelMessage(document));
-          void this.analyze(document);
+          // A webview that reloads (hidden and shown again) gets what is in; only a new version is analyzed again.
+          const shown = this.shown.get(document);
+          if (shown?.version === document.session.version) for (const message of shown.replay()) this.post(panel, message);
+          else void this.analyze(document);
           return;
+        }
         case 'selection':
           this.selections.set(document, m.layers);
           return;
@@ -135,6 +144,19 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
         case 'analyzeLayer':
           void this.analyzeLayer(document, m.index);
           return;
+        case 'layerDetail': {
+          const shown = this.shown.get(document);
+          const layer = shown?.version === document.session.version ? shown.layer(m.index) : undefined;
+          if (layer && shown) this.post(panel, { type: 'layerDetail', index: m.index, layer, version: shown.version });
+          return;
+        }
+        case 'preview': {
+          const shown = this.shown.get(document) ?? new ShownAnalysis(document.session.version);
+          const summary = this.summaries.get(document);
+          if (summary?.version !== document.session.version) return; // a newer model message is on its way
+          this.post(panel, { type: 'preview', id: m.id, preview: shown.preview(m.step, m.layers, summary.summary.layers) });
+          return;
+        }
       }
     });
   }
@@ -152,6 +174,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     // The summary only needs the file's size, which the session knows: no bytes are passed.
     const summary = summarizeModel({ file: s.file, dir: s.state.dir, bytes: new Uint8Array(0), proto: s.state.proto, index: s.state.index });
     summary.model.fileBytes = s.fileBytes;
+    this.summaries.set(document, { version: s.version, summary });
     const { inputs, outputs } = graphValues(s.state.proto);
     return {
       type: 'model',
@@ -237,11 +260,16 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     const abort = new AbortController();
     this.analyses.set(document, abort);
     const version = document.session.version;
-    let pending: { index: number; layer: AnalyzedLayer }[] = [];
+    const shown = new ShownAnalysis(version);
+    this.shown.set(document, shown);
+    const current = (): boolean => document.session.version === version && this.shown.get(document) === shown;
+    const reported = new Set<number>();
+    let pending: { index: number; layer: TableLayer }[] = [];
     let flush: NodeJS.Timeout | undefined;
     const sendLayers = (): void => {
+      clearTimeout(flush);
       flush = undefined;
-      if (pending.length && document.session.version === version) this.broadcast(document, { type: 'layers', layers: pending, version });
+      if (pending.length && current()) this.broadcast(document, { type: 'layers', layers: pending, version });
       pending = [];
     };
     try {
@@ -250,36 +278,43 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
           signal: abort.signal,
           onProgress: (p) => this.broadcast(document, { type: 'progress', message: `analyzing layer ${p.layersDone} of ${p.layersTotal}`, fraction: p.elementsDone / Math.max(1, p.elementsTotal) }),
           onLayer: (index, layer) => {
-            pending.push({ index, layer });
+            shown.add(index, layer);
+            reported.add(index);
+            pending.push({ index, layer: tableLayer(layer) });
             flush ??= setTimeout(sendLayers, 150); // batched: thousands of small layers, a few messages
           },
         }),
       );
-      if (document.session.version !== version) return;
-      this.analysesDone.set(document, { version, analysis });
-      this.broadcast(document, { type: 'analysis', analysis, version });
+      if (!current()) return;
+      shown.finish(analysis);
+      sendLayers();
+      const { layers, ...totals } = analysis;
+      // Layers the workers did not report one by one (those left for later) go with the totals.
+      const rest = layers.flatMap((layer, index) => (reported.has(index) ? [] : [{ index, layer: tableLayer(layer) }]));
+      if (rest.length) this.broadcast(document, { type: 'layers', layers: rest, version });
+      this.broadcast(document, { type: 'analysis', analysis: totals, version });
     } catch (e) {
       if (e instanceof AnalysisCancelled) return;
       this.broadcast(document, { type: 'error', message: `analysis failed: ${(e as Error).message}` });
     } finally {
       clearTimeout(flush);
-      pending = [];
     }
   }
 
   /** Analyzes one layer that was deferred when the model opened, and adds it to the analysis shown. */
   private async analyzeLayer(document: OnnxDocument, index: number): Promise<void> {
-    const done = this.analysesDone.get(document);
+    const shown = this.shown.get(document);
     const version = document.session.version;
-    if (!done || done.version !== version || !done.analysis.layers[index]?.deferred) return;
-    this.broadcast(document, { type: 'busy', label: `Analyzing ${done.analysis.layers[index].name}…` });
+    const deferred = shown?.version === version && shown.done ? shown.layer(index) : undefined;
+    if (!shown || !deferred?.deferred) return;
+    this.broadcast(document, { type: 'busy', label: `Analyzing ${deferred.name}…` });
     try {
       const part = await this.withModelFile(document, (file) =>
         this.pool().analyze(file, { ...analysisOptions(), layers: [index] }, { onProgress: () => undefined }),
       );
-      if (document.session.version !== version) return;
-      done.analysis.layers[index] = part.layers[index];
-      this.broadcast(document, { type: 'layers', layers: [{ index, layer: part.layers[index] }], version });
+      if (document.session.version !== version || this.shown.get(document) !== shown) return;
+      shown.add(index, part.layers[index]);
+      this.broadcast(document, { type: 'layers', layers: [{ index, layer: tableLayer(part.layers[index]) }], version });
     } catch (e) {
       this.broadcast(document, { type: 'error', message: `analysis failed: ${(e as Error).message}` });
     } finally {

@@ -8,8 +8,10 @@ import type { ModelSummary } from '../analyzers/modelSummary';
 import type { CompressionReport, EditView } from '../report/compressionReport';
 import type { TransformName } from './presets';
 import type { GraphValue } from '../core/onnx/graphValues';
+import type { StepPreview } from '../analyzers/stepPreview';
+import type { TableLayer } from './tableLayer';
 
-export type { EditView };
+export type { EditView, TableLayer };
 
 export type TransformDefaults = Partial<Record<TransformName, Record<string, unknown>>>;
 
@@ -28,9 +30,14 @@ export type ToWebview =
       /** The user's default parameters per transform (settings `onnxCompress.defaults.*`). */
       readonly defaults: TransformDefaults;
     }
-  | { readonly type: 'analysis'; readonly analysis: ModelAnalysis; readonly version: number }
-  /** Layers analyzed since the last message (by index into the summary's layers), before the whole analysis is in. */
-  | { readonly type: 'layers'; readonly layers: readonly { readonly index: number; readonly layer: AnalyzedLayer }[]; readonly version: number }
+  /** The whole analysis is in (its layers came before in `layers` messages: the table keeps them). */
+  | { readonly type: 'analysis'; readonly analysis: Omit<ModelAnalysis, 'layers'>; readonly version: number }
+  /** Layers analyzed since the last message (by index into the summary's layers). */
+  | { readonly type: 'layers'; readonly layers: readonly { readonly index: number; readonly layer: TableLayer }[]; readonly version: number }
+  /** One layer in full (histograms, channel ranges, energy curve), as the webview asked. */
+  | { readonly type: 'layerDetail'; readonly index: number; readonly layer: AnalyzedLayer; readonly version: number }
+  /** The form's preview of a step, computed by the host on the full analysis; `id` is the request's. */
+  | { readonly type: 'preview'; readonly id: number; readonly preview: StepPreview }
   | { readonly type: 'progress'; readonly message: string; readonly fraction: number }
   | { readonly type: 'busy'; readonly label: string | null }
   | { readonly type: 'error'; readonly message: string };
@@ -41,10 +48,14 @@ export type FromWebview =
   | { readonly type: 'apply'; readonly step: Record<string, unknown> }
   | { readonly type: 'selection'; readonly layers: readonly string[] }
   /** Analyze a layer that was left out when the model opened (index into the summary's layers). */
-  | { readonly type: 'analyzeLayer'; readonly index: number };
+  | { readonly type: 'analyzeLayer'; readonly index: number }
+  /** Send this layer in full (it is selected). */
+  | { readonly type: 'layerDetail'; readonly index: number }
+  /** Estimate what this step would do to these layers (names, or "*" for all). */
+  | { readonly type: 'preview'; readonly id: number; readonly step: Record<string, unknown>; readonly layers: readonly string[] | '*' };
 
 export function isFromWebview(m: unknown): m is FromWebview {
-  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && ['ready', 'apply', 'selection', 'analyzeLayer'].includes((m as { type: string }).type);
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && ['ready', 'apply', 'selection', 'analyzeLayer', 'layerDetail', 'preview'].includes((m as { type: string }).type);
 }
 
 /** Host → Compression Report view. `report` is null when no ONNX editor is active. */

@@ -4,6 +4,7 @@
  * the singular-value energy curve.
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
+import type { AnalyzedLayer } from '../../analyzers/modelAnalysis';
 import type { EditView, TensorChangeRow } from '../../report/compressionReport';
 import { humanBytes } from '../../report/format';
 import { el, themeColor } from '../dom';
@@ -22,7 +23,8 @@ const charts: Chart[] = [];
 const fmtDb = (v: number | string | null | undefined): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : `${v.toFixed(1)} dB`);
 const fmtCount = (n: number): string => n.toLocaleString('en-US');
 
-export function renderDetail(box: HTMLElement, r: Row | undefined, ctx: DetailContext): void {
+/** `full` is the selected layer with its charts' arrays, once the host has sent it; the facts need only the row. */
+export function renderDetail(box: HTMLElement, r: Row | undefined, full: AnalyzedLayer | undefined, ctx: DetailContext): void {
   for (const c of charts.splice(0)) c.destroy();
   if (!r) {
     box.replaceChildren(el('p', { class: 'hint' }, 'Select a layer to see its weights.'));
@@ -42,7 +44,7 @@ export function renderDetail(box: HTMLElement, r: Row | undefined, ctx: DetailCo
     if (stats.nanFraction || stats.infFraction) facts.push(['Non-finite', `${(stats.nanFraction * 100).toFixed(3)}% NaN, ${(stats.infFraction * 100).toFixed(3)}% ±Inf`]);
   }
   if (red) {
-    facts.push(['Low rank', red.rank90 === null ? (red.lowRankSkipped ?? '—') : `rank ${red.rank90} of ${red.energyCurve?.fullRank ?? '?'} keeps 90% of the energy (${fmtCount(red.rank90Params ?? 0)} params); 99%: rank ${red.rank99 ?? '—'}`]);
+    facts.push(['Low rank', red.rank90 === null ? (red.lowRankSkipped ?? '—') : `rank ${red.rank90} of ${red.fullRank ?? '?'} keeps 90% of the energy (${fmtCount(red.rank90Params ?? 0)} params); 99%: rank ${red.rank99 ?? '—'}`]);
     facts.push(['Quantization', `INT8 ${fmtDb(red.int8SqnrDb)}, INT4 ${fmtDb(red.int4SqnrDb)} (per channel); per tensor INT8 ${fmtDb(red.int8PerTensorSqnrDb)}, INT4 ${fmtDb(red.int4PerTensorSqnrDb)}`]);
     facts.push(['Clustering', `k=4 ${fmtDb(red.cluster4SqnrDb)}, k=16 ${fmtDb(red.cluster16SqnrDb)}, k=256 ${fmtDb(red.cluster256SqnrDb)}`]);
     facts.push(['Entropy', `${red.entropyBitsInt8.toFixed(2)} bits per INT8 code; Huffman-coded ${humanBytes(red.huffmanBytesInt8)}`]);
@@ -61,10 +63,13 @@ export function renderDetail(box: HTMLElement, r: Row | undefined, ctx: DetailCo
   box.replaceChildren(...parts);
 
   const change = changeOf(ctx.edits, r.name);
+  const mainStats = full?.weights.find((w) => w.name === main?.name)?.stats;
+  const curve = full?.redundancy?.energyCurve;
   if (change?.histogram) box.append(...overlayChart(change, ctx));
-  else if (stats && main) box.append(...histogramChart(main.dequantized ? `${main.name} (dequantized values)` : main.name, stats.histogram, ctx));
-  if (stats?.channelRanges) box.append(...channelChart(stats.channelRanges));
-  if (red?.energyCurve) box.append(...energyChart(red.energyCurve, red.lowRankMethod === 'randomized'));
+  else if (mainStats && main) box.append(...histogramChart(main.dequantized ? `${main.name} (dequantized values)` : main.name, mainStats.histogram, ctx));
+  else if (stats) box.append(el('p', { class: 'hint', role: 'status' }, 'Loading the charts…'));
+  if (mainStats?.channelRanges) box.append(...channelChart(mainStats.channelRanges));
+  if (curve) box.append(...energyChart(curve, red?.lowRankMethod === 'randomized'));
 }
 
 /** The latest change of this layer's main weight (the one with a histogram), if an edit made one. */

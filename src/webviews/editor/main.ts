@@ -6,7 +6,8 @@
  */
 import type { AnalyzedLayer, ModelAnalysis } from '../../analyzers/modelAnalysis';
 import type { ModelSummary } from '../../analyzers/modelSummary';
-import type { EditView, FromWebview, ToWebview, ValueView } from '../protocol';
+import type { EditView, FromWebview, TableLayer, ToWebview, ValueView } from '../protocol';
+import { tableName } from '../tableLayer';
 import { humanBytes } from '../../report/format';
 import { el, onThemeChange } from '../dom';
 import { renderDetail } from './detail';
@@ -21,9 +22,14 @@ const view = {
   summary: undefined as ModelSummary | undefined,
   inputs: [] as readonly ValueView[],
   outputs: [] as readonly ValueView[],
-  analysis: undefined as ModelAnalysis | undefined,
-  /** Analyzed layers by key: filled as the workers finish layers, replaced by each complete analysis. */
-  analyzed: new Map<string, AnalyzedLayer>(),
+  /** The analysis's totals, once every layer is in. */
+  analysis: undefined as Omit<ModelAnalysis, 'layers'> | undefined,
+  /** Analyzed layers by key (the table's figures), filled as the host sends them. */
+  analyzed: new Map<string, TableLayer>(),
+  /** The selected layer in full (histograms, ranges, energy curve), as the host sent it on request. */
+  detail: undefined as { index: number; layer: AnalyzedLayer; of: TableLayer } | undefined,
+  /** The table layer whose full detail was last asked for (asked once per analysis of it). */
+  detailAsked: undefined as TableLayer | undefined,
   version: -1,
   edits: [] as readonly EditView[],
   rows: [] as Row[],
@@ -35,6 +41,8 @@ const view = {
   logScale: false,
   /** The layer whose detail is shown (the last one clicked). */
   detailOf: undefined as string | undefined,
+  /** The id of the latest preview asked for: older answers are dropped. */
+  previewId: 0,
 };
 
 const fmtBytes = humanBytes;
@@ -69,7 +77,7 @@ const COLUMNS = {
   },
 };
 
-const red = (r: Row): AnalyzedLayer['redundancy'] => r.analyzed?.redundancy;
+const red = (r: Row): TableLayer['redundancy'] => r.analyzed?.redundancy;
 const share = (r: Row): number => (view.summary?.model.weightBytes ? r.bytes / view.summary.model.weightBytes : 0);
 
 function num(v: number | string | null | undefined): number {
@@ -93,10 +101,8 @@ const editsBox = el('section', { class: 'edits', 'aria-label': 'Edits' });
 
 
 const form = new StepForm({
-  targetLayers: () => {
-    const rows = view.selected.size ? view.rows.filter((r) => view.selected.has(r.name)) : view.rows;
-    return rows.map((r) => r.analyzed ?? { weights: r.weights });
-  },
+  // The host holds the full analysis the estimate reads (histograms, energy curves): it answers.
+  requestPreview: (step) => vscode.postMessage({ type: 'preview', id: ++view.previewId, step, layers: view.selected.size ? [...view.selected] : '*' }),
   targetLabel: () => (view.selected.size ? `${view.selected.size} selected layer${view.selected.size > 1 ? 's' : ''}` : 'all layers'),
   apply: (step) => vscode.postMessage({ type: 'apply', step: { ...step, layers: view.selected.size ? [...view.selected] : '*' } }),
 });
@@ -149,7 +155,7 @@ function values(list: readonly ValueView[]): string {
 }
 
 function buildRows(): void {
-  view.rows = (view.summary?.layers ?? []).map((l, index) => ({ ...l, index, name: l.graph === 'main' ? l.name : `${l.graph}/${l.name}`, analyzed: view.analyzed.get(layerKey(l)) }));
+  view.rows = (view.summary?.layers ?? []).map((l, index) => ({ ...l, index, name: tableName(l), analyzed: view.analyzed.get(layerKey(l)) }));
 }
 
 function render(): void {
@@ -246,20 +252,29 @@ filterBox.addEventListener('input', () => {
   render();
 });
 
-function showDetail(): void {
-  renderDetail(
-    detail,
-    view.rows.find((r) => r.name === view.detailOf),
-    {
-      edits: view.edits,
-      logScale: view.logScale,
-      setLogScale: (on) => {
-        view.logScale = on;
-        showDetail();
-      },
-      analyzeLayer: (index) => vscode.postMessage({ type: 'analyzeLayer', index }),
+/** What the detail pane last drew: layers stream in every 150 ms, and its charts are redrawn only when these change. */
+let drawn: readonly unknown[] = [];
+
+function showDetail(force = false): void {
+  const r = view.rows.find((x) => x.name === view.detailOf);
+  // The charts' arrays stay with the host until a layer is selected: ask once per analysis of it.
+  if (r?.analyzed && !r.analyzed.deferred && view.detail?.of !== r.analyzed && view.detailAsked !== r.analyzed) {
+    view.detailAsked = r.analyzed;
+    vscode.postMessage({ type: 'layerDetail', index: r.index });
+  }
+  const full = r?.analyzed && view.detail?.of === r.analyzed ? view.detail.layer : undefined;
+  const key = [r?.name, r?.analyzed, full, view.edits, view.logScale];
+  if (!force && key.every((k, i) => k === drawn[i])) return;
+  drawn = key;
+  renderDetail(detail, r, full, {
+    edits: view.edits,
+    logScale: view.logScale,
+    setLogScale: (on) => {
+      view.logScale = on;
+      showDetail();
     },
-  );
+    analyzeLayer: (index) => vscode.postMessage({ type: 'analyzeLayer', index }),
+  });
 }
 
 function renderEdits(): void {
@@ -285,6 +300,13 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   const m = event.data;
   switch (m.type) {
     case 'model':
+      if (m.version !== view.version) {
+        // A new version of the model: its analysis starts over (the host replays a reload's).
+        view.analyzed = new Map();
+        view.analysis = undefined;
+        view.detail = undefined;
+        view.detailAsked = undefined;
+      }
       view.summary = m.summary;
       view.inputs = m.inputs;
       view.outputs = m.outputs;
@@ -300,7 +322,6 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'analysis':
       if (m.version !== view.version) return;
       view.analysis = m.analysis;
-      view.analyzed = new Map(m.analysis.layers.map((l) => [layerKey(l), l]));
       status.textContent = '';
       refreshAnalysis();
       return;
@@ -308,6 +329,16 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       if (m.version !== view.version) return;
       for (const { layer } of m.layers) view.analyzed.set(layerKey(layer), layer);
       refreshAnalysis();
+      return;
+    case 'layerDetail': {
+      const of = view.analyzed.get(layerKey(m.layer));
+      if (m.version !== view.version || !of) return;
+      view.detail = { index: m.index, layer: m.layer, of };
+      showDetail();
+      return;
+    }
+    case 'preview':
+      if (m.id === view.previewId) form.showPreview(m.preview);
       return;
     case 'progress':
       status.textContent = `${m.message} (${Math.round(m.fraction * 100)}%)`;
@@ -333,5 +364,5 @@ function refreshAnalysis(): void {
 }
 
 showDetail();
-onThemeChange(showDetail);
+onThemeChange(() => showDetail(true));
 vscode.postMessage({ type: 'ready' });

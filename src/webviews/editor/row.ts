@@ -1,5 +1,5 @@
 /** A row of the layer table: the layer's summary (at once) and its analysis (when the workers get to it). */
-import type { AnalyzedLayer } from '../../analyzers/modelAnalysis';
+import type { TableLayer } from '../tableLayer';
 import type { LayerSummary } from '../../analyzers/modelSummary';
 
 export type Row = LayerSummary & {
@@ -7,7 +7,7 @@ export type Row = LayerSummary & {
   readonly index: number;
   /** Graph-qualified name (the key selections and edits use). */
   readonly name: string;
-  readonly analyzed?: AnalyzedLayer;
+  readonly analyzed?: TableLayer;
 };
 
 /** The key of a layer across versions of the model: its graph and name. */

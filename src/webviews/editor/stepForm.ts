@@ -1,9 +1,9 @@
 /**
  * The compress form: a transform, its parameters (filled from a preset or the user's default
  * settings), and a live preview of the weight bytes and the worst weight SQNR it would give on
- * the selection, estimated from the analysis before anything is applied.
+ * the selection, estimated by the host from the analysis before anything is applied.
  */
-import { previewStep, type PreviewLayer } from '../../analyzers/stepPreview';
+import type { StepPreview } from '../../analyzers/stepPreview';
 import { humanBytes } from '../../report/format';
 import { el } from '../dom';
 import { PRESETS, presetsFor, type TransformName } from '../presets';
@@ -54,8 +54,8 @@ const BASE: Readonly<Record<TransformName, Step>> = {
 };
 
 export interface StepFormHost {
-  /** The layers the step would apply to now (the selection, or all), as the preview sees them. */
-  targetLayers(): readonly PreviewLayer[];
+  /** Asks for the preview of this step on the target (the selection, or all); the answer comes to showPreview. */
+  requestPreview(step: Step): void;
   /** How the apply button names the target ("all layers", "3 selected layers"). */
   targetLabel(): string;
   apply(step: Step): void;
@@ -155,7 +155,13 @@ export class StepForm {
   /** Updates the apply button's target and the preview (call when the selection or the analysis changes). */
   refresh(): void {
     this.applyButton.textContent = `Apply to ${this.host.targetLabel()}`;
-    const p = previewStep(this.step(), this.host.targetLayers());
+    this.preview.setAttribute('aria-busy', 'true');
+    this.host.requestPreview(this.step());
+  }
+
+  /** Shows the host's estimate for the step last asked for. */
+  showPreview(p: StepPreview): void {
+    this.preview.removeAttribute('aria-busy');
     if (p.layers === 0) {
       this.preview.textContent = 'Preview: no layer with a float weight of rank 2 or more in the target.';
       return;
