@@ -173,35 +173,60 @@ function render(): void {
   for (const cell of head.children) cell.setAttribute('aria-sort', cell.classList.contains(view.sort.key) ? (view.sort.descending ? 'descending' : 'ascending') : 'none');
   spacer.style.height = `${shown.length * ROW_HEIGHT}px`;
   form.refresh();
-  renderVisible();
+  renderVisible(true);
 }
 
-/** Only the rows in view are in the DOM: 10,000 layers scroll like 10. */
-function renderVisible(): void {
+/**
+ * Only the rows in view are in the DOM: 10,000 layers scroll like 10. Each row sits at its own
+ * offset and stays while it is in view, so a scroll adds the rows that come in and drops those
+ * that leave; the browser moves what it has already painted instead of repainting the table.
+ */
+const rowElements = new Map<number, HTMLElement>();
+
+function renderVisible(rebuild = false): void {
   const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - 5);
-  const count = Math.ceil(viewport.clientHeight / ROW_HEIGHT) + 10;
+  const end = Math.min(view.shown.length, first + Math.ceil(viewport.clientHeight / ROW_HEIGHT) + 10);
+  if (rebuild) rowElements.clear();
+  for (const [i, row] of rowElements) {
+    if (i >= first && i < end) continue;
+    row.remove();
+    rowElements.delete(i);
+  }
   const edited = new Set(view.edits.flatMap((e) => e.layers));
-  rowsBox.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
-  rowsBox.replaceChildren(
-    ...view.shown.slice(first, first + count).map((r, k) => {
-      const i = first + k;
-      const row = el('div', { class: 'row', role: 'row', 'aria-rowindex': String(i + 2), 'aria-selected': String(view.selected.has(r.name)), 'data-layer': r.name });
-      if (i === view.focus) row.classList.add('focus');
-      if (edited.has(r.name)) row.classList.add('edited');
-      for (const [key, c] of Object.entries(COLUMNS)) {
-        const cell = el('div', { class: `cell ${key}`, role: 'gridcell' }, c.text(r));
-        if (key === 'share') {
-          const bar = el('span', { class: 'bar' });
-          bar.style.width = `${Math.min(100, share(r) * 100)}%`;
-          cell.prepend(bar);
-        }
-        if (key === 'name' && edited.has(r.name)) cell.title = `changed by: ${view.edits.filter((e) => e.layers.includes(r.name)).map((e) => e.label).join('; ')}`;
-        row.append(cell);
-      }
-      row.addEventListener('click', (e) => select(i, e.ctrlKey || e.metaKey, e.shiftKey));
-      return row;
-    }),
-  );
+  // In document order too (screen readers read it): rows coming in above go first.
+  const kept = rowElements.size ? Math.min(...rowElements.keys()) : Infinity;
+  const above: HTMLElement[] = [];
+  const below: HTMLElement[] = [];
+  for (let i = first; i < end; i++) {
+    if (rowElements.has(i)) continue;
+    const row = rowElement(view.shown[i], i, edited);
+    rowElements.set(i, row);
+    (i < kept ? above : below).push(row);
+  }
+  if (rebuild) rowsBox.replaceChildren(...above, ...below);
+  else {
+    rowsBox.prepend(...above);
+    rowsBox.append(...below);
+  }
+}
+
+function rowElement(r: Row, i: number, edited: ReadonlySet<string>): HTMLElement {
+  const row = el('div', { class: 'row', role: 'row', 'aria-rowindex': String(i + 2), 'aria-selected': String(view.selected.has(r.name)), 'data-layer': r.name });
+  row.style.top = `${i * ROW_HEIGHT}px`;
+  if (i === view.focus) row.classList.add('focus');
+  if (edited.has(r.name)) row.classList.add('edited');
+  for (const [key, c] of Object.entries(COLUMNS)) {
+    const cell = el('div', { class: `cell ${key}`, role: 'gridcell' }, c.text(r));
+    if (key === 'share') {
+      const bar = el('span', { class: 'bar' });
+      bar.style.width = `${Math.min(100, share(r) * 100)}%`;
+      cell.prepend(bar);
+    }
+    if (key === 'name' && edited.has(r.name)) cell.title = `changed by: ${view.edits.filter((e) => e.layers.includes(r.name)).map((e) => e.label).join('; ')}`;
+    row.append(cell);
+  }
+  row.addEventListener('click', (e) => select(i, e.ctrlKey || e.metaKey, e.shiftKey));
+  return row;
 }
 
 let anchor = 0;
