@@ -172,7 +172,6 @@ function render(): void {
   view.focus = Math.min(view.focus, Math.max(0, shown.length - 1));
   for (const cell of head.children) cell.setAttribute('aria-sort', cell.classList.contains(view.sort.key) ? (view.sort.descending ? 'descending' : 'ascending') : 'none');
   spacer.style.height = `${shown.length * ROW_HEIGHT}px`;
-  form.refresh();
   renderVisible(true);
 }
 
@@ -249,6 +248,7 @@ function select(i: number, toggle: boolean, range: boolean): void {
   vscode.postMessage({ type: 'selection', layers: [...view.selected] });
   view.detailOf = r.name;
   render();
+  form.refresh();
   showDetail();
 }
 
@@ -341,6 +341,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       buildRows();
       renderSummary();
       render();
+      form.refresh();
       renderEdits();
       showDetail();
       return;
@@ -348,12 +349,20 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       if (m.version !== view.version) return;
       view.analysis = m.analysis;
       status.textContent = '';
-      refreshAnalysis();
+      renderSummary();
+      form.refresh();
       return;
     case 'layers':
       if (m.version !== view.version) return;
-      for (const { layer } of m.layers) view.analyzed.set(layerKey(layer), layer);
-      refreshAnalysis();
+      for (const { index, layer } of m.layers) {
+        const key = layerKey(layer);
+        view.analyzed.set(key, layer);
+        const row = view.rows[index];
+        if (row && layerKey(row) === key) row.analyzed = layer;
+      }
+      render();
+      showDetail();
+      refreshPreviewSoon();
       return;
     case 'layerDetail': {
       const of = view.analyzed.get(layerKey(m.layer));
@@ -381,11 +390,13 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   }
 });
 
-function refreshAnalysis(): void {
-  buildRows();
-  renderSummary();
-  render();
-  showDetail();
+/** While layers stream in, the preview (a round trip to the host over every target layer) follows once a second. */
+let previewTimer: ReturnType<typeof setTimeout> | undefined;
+function refreshPreviewSoon(): void {
+  previewTimer ??= setTimeout(() => {
+    previewTimer = undefined;
+    form.refresh();
+  }, 1000);
 }
 
 showDetail();

@@ -7,7 +7,8 @@ export type Row = LayerSummary & {
   readonly index: number;
   /** Graph-qualified name (the key selections and edits use). */
   readonly name: string;
-  readonly analyzed?: TableLayer;
+  /** Set when its analysis comes in (rows are updated in place as layers stream in). */
+  analyzed?: TableLayer;
 };
 
 /** The key of a layer across versions of the model: its graph and name. */
