@@ -34,34 +34,56 @@ export async function singularEnergies(
 export async function gramOfSmallerSide(w: Float32Array, rows: number, cols: number, checkpoint: () => Promise<void> = async () => {}): Promise<Float64Array> {
   const n = Math.min(rows, cols);
   const g = new Float64Array(n * n);
+  // The O(n²·k) loops live in plain functions: V8 optimizes those whole, not on-stack in this async one.
   if (rows <= cols) {
     // G = W Wᵀ (rows × rows)
     for (let i = 0; i < rows; i++) {
       if (i % 64 === 0) await checkpoint();
-      const ri = i * cols;
-      for (let j = 0; j <= i; j++) {
-        const rj = j * cols;
-        let s = 0;
-        for (let k = 0; k < cols; k++) s += w[ri + k] * w[rj + k];
-        g[i * n + j] = s;
-        g[j * n + i] = s;
-      }
+      gramRow(w, cols, g, n, i);
     }
   } else {
     // G = Wᵀ W (cols × cols), accumulated row by row for cache-friendly access.
     for (let r = 0; r < rows; r++) {
       if (r % 64 === 0) await checkpoint();
-      const base = r * cols;
-      for (let i = 0; i < cols; i++) {
-        const wi = w[base + i];
-        if (wi === 0) continue;
-        const gi = i * n;
-        for (let j = 0; j <= i; j++) g[gi + j] += wi * w[base + j];
-      }
+      addOuterProduct(w, r * cols, cols, g, n);
     }
     for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[j * n + i] = g[i * n + j];
   }
   return g;
+}
+
+/** Row i of W Wᵀ up to the diagonal (and its mirror): dot products of contiguous rows. */
+function gramRow(w: Float32Array, cols: number, g: Float64Array, n: number, i: number): void {
+  const ri = i * cols;
+  for (let j = 0; j <= i; j++) {
+    const rj = j * cols;
+    // Four running sums: one would wait on each addition's latency.
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let k = 0;
+    for (; k + 3 < cols; k += 4) {
+      s0 += w[ri + k] * w[rj + k];
+      s1 += w[ri + k + 1] * w[rj + k + 1];
+      s2 += w[ri + k + 2] * w[rj + k + 2];
+      s3 += w[ri + k + 3] * w[rj + k + 3];
+    }
+    for (; k < cols; k++) s0 += w[ri + k] * w[rj + k];
+    const s = s0 + s1 + (s2 + s3);
+    g[i * n + j] = s;
+    g[j * n + i] = s;
+  }
+}
+
+/** Adds the lower triangle of xᵀx to G, for x the row of W at `base`. */
+function addOuterProduct(w: Float32Array, base: number, cols: number, g: Float64Array, n: number): void {
+  for (let i = 0; i < cols; i++) {
+    const wi = w[base + i];
+    if (wi === 0) continue;
+    const gi = i * n;
+    for (let j = 0; j <= i; j++) g[gi + j] += wi * w[base + j];
+  }
 }
 
 /**
@@ -131,44 +153,65 @@ export async function symmetricEigenvalues(a: Float64Array, n: number, checkpoin
 async function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, checkpoint: () => Promise<void>): Promise<void> {
   for (let i = n - 1; i > 0; i--) {
     if (i % 64 === 0) await checkpoint();
-    const l = i - 1;
-    let h = 0;
-    if (l > 0) {
-      let scale = 0;
-      for (let k = 0; k <= l; k++) scale += Math.abs(a[i * n + k]);
-      if (scale === 0) {
-        e[i] = a[i * n + l];
-      } else {
-        for (let k = 0; k <= l; k++) {
-          a[i * n + k] /= scale;
-          h += a[i * n + k] * a[i * n + k];
-        }
-        let f = a[i * n + l];
-        const g = f >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
-        e[i] = scale * g;
-        h -= f * g;
-        a[i * n + l] = f - g;
-        f = 0;
-        for (let j = 0; j <= l; j++) {
-          let gg = 0;
-          for (let k = 0; k <= j; k++) gg += a[j * n + k] * a[i * n + k];
-          for (let k = j + 1; k <= l; k++) gg += a[k * n + j] * a[i * n + k];
-          e[j] = gg / h;
-          f += e[j] * a[i * n + j];
-        }
-        const hh = f / (h + h);
-        for (let j = 0; j <= l; j++) {
-          const fj = a[i * n + j];
-          const gj = (e[j] -= hh * fj);
-          for (let k = 0; k <= j; k++) a[j * n + k] -= fj * e[k] + gj * a[i * n + k];
-        }
-      }
-    } else {
-      e[i] = a[i * n + l];
-    }
-    d[i] = h;
+    d[i] = householderStep(a, n, i, e);
   }
   for (let i = 0; i < n; i++) d[i] = a[i * n + i];
+}
+
+/**
+ * One Householder reflection: zeroes row i left of the sub-diagonal and updates the rest; returns
+ * h. A plain function of its own, so V8 optimizes it whole rather than on-stack inside the
+ * async loop above (which ran the O(n²) loops about twice as slow).
+ */
+function householderStep(a: Float64Array, n: number, i: number, e: Float64Array): number {
+  const l = i - 1;
+  let h = 0;
+  if (l > 0) {
+    let scale = 0;
+    for (let k = 0; k <= l; k++) scale += Math.abs(a[i * n + k]);
+    if (scale === 0) {
+      e[i] = a[i * n + l];
+    } else {
+      for (let k = 0; k <= l; k++) {
+        a[i * n + k] /= scale;
+        h += a[i * n + k] * a[i * n + k];
+      }
+      let f = a[i * n + l];
+      const g = f >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
+      e[i] = scale * g;
+      h -= f * g;
+      a[i * n + l] = f - g;
+      // e = A·u / h over the lower triangle, read row by row: element (j, k) adds to both e[j]
+      // and e[k], so nothing is read down a column (a cache miss per element on big matrices).
+      const u = i * n;
+      e.fill(0, 0, l + 1);
+      for (let j = 0; j <= l; j++) {
+        const row = j * n;
+        const uj = a[u + j];
+        let acc = a[row + j] * uj;
+        for (let k = 0; k < j; k++) {
+          const ajk = a[row + k];
+          acc += ajk * a[u + k];
+          e[k] += ajk * uj;
+        }
+        e[j] += acc;
+      }
+      f = 0;
+      for (let j = 0; j <= l; j++) {
+        e[j] /= h;
+        f += e[j] * a[u + j];
+      }
+      const hh = f / (h + h);
+      for (let j = 0; j <= l; j++) {
+        const fj = a[i * n + j];
+        const gj = (e[j] -= hh * fj);
+        for (let k = 0; k <= j; k++) a[j * n + k] -= fj * e[k] + gj * a[i * n + k];
+      }
+    }
+  } else {
+    e[i] = a[i * n + l];
+  }
+  return h;
 }
 
 /** Implicit QL iterations on a tridiagonal matrix; eigenvalues end up in d. */
