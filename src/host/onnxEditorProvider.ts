@@ -302,6 +302,8 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
       this.broadcast(document, { type: 'analysis', analysis: totals, version });
     } catch (e) {
       if (e instanceof AnalysisCancelled) return;
+      // Not kept for replay: a webview that reloads asks again.
+      if (this.shown.get(document) === shown) this.shown.delete(document);
       this.broadcast(document, { type: 'error', message: `analysis failed: ${(e as Error).message}` });
     } finally {
       clearTimeout(flush);
