@@ -33,6 +33,7 @@ export function registerAnalyzeCommand(context: vscode.ExtensionContext): void {
             const options = { ...analysisOptions(), maxEagerBytes: undefined };
             const analysis = await worker.analyze(target.fsPath, options, {
               signal: abort.signal,
+              progressEveryMs: 100,
               onProgress: (p) => {
                 const percent = (100 * p.elementsDone) / Math.max(1, p.elementsTotal);
                 progress.report({ message: `layer ${p.layersDone} of ${p.layersTotal}`, increment: percent - reported });

@@ -266,7 +266,6 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     const reported = new Set<number>();
     let pending: { index: number; layer: TableLayer }[] = [];
     let flush: NodeJS.Timeout | undefined;
-    let lastProgress = 0;
     const sendLayers = (): void => {
       clearTimeout(flush);
       flush = undefined;
@@ -277,13 +276,8 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
       const analysis = await this.withModelFile(document, (file) =>
         this.pool().analyze(file, analysisOptions(), {
           signal: abort.signal,
-          onProgress: (p) => {
-            // Ten a second at most: a message per layer of a 10,000-layer model would keep the host busy.
-            const now = Date.now();
-            if (now - lastProgress < 100 && p.layersDone < p.layersTotal) return;
-            lastProgress = now;
-            this.broadcast(document, { type: 'progress', message: `analyzing layer ${p.layersDone} of ${p.layersTotal}`, fraction: p.elementsDone / Math.max(1, p.elementsTotal) });
-          },
+          onProgress: (p) => this.broadcast(document, { type: 'progress', message: `analyzing layer ${p.layersDone} of ${p.layersTotal}`, fraction: p.elementsDone / Math.max(1, p.elementsTotal) }),
+          progressEveryMs: 100,
           onLayer: (index, layer) => {
             shown.add(index, layer);
             reported.add(index);

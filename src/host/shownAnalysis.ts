@@ -7,7 +7,8 @@
 import type { AnalyzedLayer, ModelAnalysis } from '../analyzers/modelAnalysis';
 import type { LayerSummary } from '../analyzers/modelSummary';
 import { previewStep, type PreviewLayer, type StepPreview } from '../analyzers/stepPreview';
-import { tableLayer, tableName } from '../webviews/tableLayer';
+import { qualifiedLayerName } from '../analyzers/layerName';
+import { tableLayer } from '../webviews/tableLayer';
 import type { ToWebview } from '../webviews/protocol';
 
 /** Layers per `layers` message when replaying: a few hundred kilobytes each. */
@@ -53,7 +54,7 @@ export class ShownAnalysis {
     const wanted = names === '*' ? null : new Set(names);
     const layers: PreviewLayer[] = [];
     summary.forEach((l, index) => {
-      if (!wanted || wanted.has(tableName(l))) layers.push(this.layers.get(index) ?? { weights: l.weights });
+      if (!wanted || wanted.has(qualifiedLayerName(l))) layers.push(this.layers.get(index) ?? { weights: l.weights });
     });
     return previewStep(step, layers);
   }

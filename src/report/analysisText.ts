@@ -3,6 +3,7 @@
  * output channel) or Markdown (for a report file).
  */
 import type { ModelAnalysis } from '../analyzers/modelAnalysis';
+import { qualifiedLayerName } from '../analyzers/layerName';
 import { humanBytes, humanCount, table } from './format';
 
 function header(s: ModelAnalysis): string[] {
@@ -40,7 +41,7 @@ function layerRows(s: ModelAnalysis): string[][] {
       const main = l.weights.find((w) => w.name === l.redundancy?.weight) ?? l.weights[0];
       const r = l.redundancy;
       return [
-        l.graph === 'main' ? l.name : `${l.graph}/${l.name}`,
+        qualifiedLayerName(l),
         l.opType,
         l.weights.map((w) => `${w.dataType}[${w.shape.join('x')}]`).join(' '),
         humanCount(l.params),

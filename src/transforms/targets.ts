@@ -8,13 +8,13 @@ import { DataType, dataTypeName } from '../core/onnx/dataTypes';
 import type { StoredTensor } from '../core/onnx/modelIndex';
 import type { AttributeProto, NodeProto } from '../core/onnx/proto';
 import type { Layer, LayerAttribution } from '../analyzers/layers';
+import { qualifiedLayerName } from '../analyzers/layerName';
 
 export type LayerSelector = '*' | readonly string[];
 
 /** The name a recipe uses for a layer: its label, prefixed by its graph for layers in subgraphs. */
 export function layerName(layer: Layer): string {
-  const g = layer.node.graph.path;
-  return g === 'main' ? layer.node.label : `${g}/${layer.node.label}`;
+  return qualifiedLayerName({ graph: layer.node.graph.path, name: layer.node.label });
 }
 
 function globToRegExp(glob: string): RegExp {

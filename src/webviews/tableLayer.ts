@@ -25,6 +25,3 @@ export function tableLayer(layer: AnalyzedLayer): TableLayer {
   const { energyCurve, ...redundancy } = layer.redundancy;
   return { ...layer, weights, redundancy: energyCurve ? { ...redundancy, fullRank: energyCurve.fullRank } : redundancy };
 }
-
-/** The graph-qualified name the table, selections and recipe steps use for a layer. */
-export const tableName = (l: { graph: string; name: string }): string => (l.graph === 'main' ? l.name : `${l.graph}/${l.name}`);

@@ -134,3 +134,18 @@ test('a small model is analyzed by one worker of the pool: the others would only
     await client.dispose();
   }
 });
+
+test('progress can be thinned to one update per interval; the last one always comes', async () => {
+  const client = new AnalysisClient(workerFile, 2, 0);
+  try {
+    const progress: AnalysisProgress[] = [];
+    const analysis = await client.analyze(model, { redundancy: false }, { onProgress: (p) => progress.push(p), progressEveryMs: 60_000 });
+    assert.ok(analysis.layers.length > 2);
+    // The first update passes (nothing came before it), then nothing until the last.
+    assert.ok(progress.length <= 3, `${progress.length} updates`);
+    assert.equal(progress.at(-1)!.layersDone, progress.at(-1)!.layersTotal);
+    assert.equal(progress.at(-1)!.layersTotal, analysis.layers.length);
+  } finally {
+    await client.dispose();
+  }
+});

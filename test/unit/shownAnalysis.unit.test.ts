@@ -11,7 +11,8 @@ import { summarizeModel } from '../../src/analyzers/modelSummary';
 import { previewStep } from '../../src/analyzers/stepPreview';
 import { openModel } from '../../src/core/onnx/model';
 import { ShownAnalysis } from '../../src/host/shownAnalysis';
-import { tableLayer, tableName } from '../../src/webviews/tableLayer';
+import { qualifiedLayerName } from '../../src/analyzers/layerName';
+import { tableLayer } from '../../src/webviews/tableLayer';
 import { thirdPartyModels } from '../helpers/paths';
 
 const file = path.join(thirdPartyModels, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
@@ -78,7 +79,7 @@ test('the preview the host computes equals previewStep on the full layers, for a
   for (const step of [{ transform: 'prune', sparsity: 0.5 }, { transform: 'factorize', energy: 0.9 }, { transform: 'quantize', dtype: 'int4' }]) {
     assert.deepEqual(shown.preview(step, '*', summary.layers), previewStep(step, a.layers));
     const some = [a.layers[0], a.layers[5]];
-    assert.deepEqual(shown.preview(step, some.map(tableName), summary.layers), previewStep(step, some));
+    assert.deepEqual(shown.preview(step, some.map(qualifiedLayerName), summary.layers), previewStep(step, some));
   }
   // Before any layer is in, the preview counts them as not analyzed yet.
   const empty = new ShownAnalysis(2).preview({ transform: 'prune', sparsity: 0.5 }, '*', summary.layers);

@@ -39,6 +39,9 @@ interface Job {
   readonly resolve: (a: ModelAnalysis) => void;
   readonly reject: (e: Error) => void;
   readonly onProgress?: (p: AnalysisProgress) => void;
+  /** Progress at most this often (ms); the last update always comes. */
+  readonly progressEveryMs: number;
+  progressAt: number;
   readonly onLayer?: (index: number, layer: AnalyzedLayer) => void;
 }
 
@@ -80,7 +83,13 @@ export class AnalysisClient {
   analyze(
     file: string,
     options: AnalysisOptions = {},
-    hooks: { onProgress?: (p: AnalysisProgress) => void; onLayer?: (index: number, layer: AnalyzedLayer) => void; signal?: AbortSignal } = {},
+    hooks: {
+      onProgress?: (p: AnalysisProgress) => void;
+      /** Deliver progress at most this often (ms; the last update always comes): a view of a 10,000-layer model needs ten a second, not one a layer. */
+      progressEveryMs?: number;
+      onLayer?: (index: number, layer: AnalyzedLayer) => void;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<ModelAnalysis> {
     const id = this.nextId++;
     const wanted = this.minBytesPerWorker > 0 ? Math.ceil(fileBytes(file) / this.minBytesPerWorker) : Infinity;
@@ -89,7 +98,7 @@ export class AnalysisClient {
       if (hooks.signal?.aborted) return reject(new AnalysisCancelled());
       const idle: AnalysisProgress = { layersDone: 0, layersTotal: 0, elementsDone: 0, elementsTotal: 0 };
       const workers = this.workers.slice(0, count);
-      this.jobs.set(id, { workers, layers: new Map(), results: 0, progress: new Array(count).fill(idle), resolve, reject, onProgress: hooks.onProgress, onLayer: hooks.onLayer });
+      this.jobs.set(id, { workers, layers: new Map(), results: 0, progress: new Array(count).fill(idle), resolve, reject, onProgress: hooks.onProgress, progressEveryMs: hooks.progressEveryMs ?? 0, progressAt: -Infinity, onLayer: hooks.onLayer });
       hooks.signal?.addEventListener('abort', () => workers.forEach((w) => this.post(w, { type: 'cancel', id })), { once: true });
       workers.forEach((w, index) => this.post(w, { type: 'analyze', id, file: path.resolve(file), options: { ...options, shard: { index, count } } }));
     });
@@ -116,6 +125,10 @@ export class AnalysisClient {
       case 'progress': {
         job.progress[shard] = m.progress;
         const sum = (key: keyof AnalysisProgress): number => job.progress.reduce((n, p) => n + p[key], 0);
+        const now = Date.now();
+        const last = sum('layersDone') === sum('layersTotal');
+        if (!last && now - job.progressAt < job.progressEveryMs) return;
+        job.progressAt = now;
         job.onProgress?.({ layersDone: sum('layersDone'), layersTotal: sum('layersTotal'), elementsDone: sum('elementsDone'), elementsTotal: sum('elementsTotal') });
         return;
       }

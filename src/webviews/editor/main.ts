@@ -7,7 +7,7 @@
 import type { AnalyzedLayer, ModelAnalysis } from '../../analyzers/modelAnalysis';
 import type { ModelSummary } from '../../analyzers/modelSummary';
 import type { EditView, FromWebview, TableLayer, ToWebview, ValueView } from '../protocol';
-import { tableName } from '../tableLayer';
+import { qualifiedLayerName } from '../../analyzers/layerName';
 import { humanBytes } from '../../report/format';
 import { el, onThemeChange } from '../dom';
 import { renderDetail } from './detail';
@@ -155,7 +155,7 @@ function values(list: readonly ValueView[]): string {
 }
 
 function buildRows(): void {
-  view.rows = (view.summary?.layers ?? []).map((l, index) => ({ ...l, index, name: tableName(l), analyzed: view.analyzed.get(layerKey(l)) }));
+  view.rows = (view.summary?.layers ?? []).map((l, index) => ({ ...l, index, name: qualifiedLayerName(l), analyzed: view.analyzed.get(layerKey(l)) }));
 }
 
 function render(): void {
