@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
 import { parseNpy, parseNpz, npyToFloat32, type NpyArray } from '../core/npy';
 import type { ModelProto } from '../core/onnx/proto';
-import { DataType } from '../core/onnx/dataTypes';
+import { DataType, dataTypeName } from '../core/onnx/dataTypes';
+import { float16Bits } from '../core/onnx/halfFloat';
 import type { Feed, TensorData } from './protocol';
 
 interface InputSpec {
@@ -30,6 +31,11 @@ export function modelInputs(proto: ModelProto): InputSpec[] {
     }));
 }
 
+/** A float input as the model takes it: FLOAT16 inputs get half-precision bits. */
+function floatFeed(elemType: number, dims: number[], values: Float32Array): TensorData {
+  return elemType === DataType.Float16 ? { type: 'float16', dims, data: Uint16Array.from(values, float16Bits) } : { type: 'float32', dims, data: values };
+}
+
 function tensorFrom(a: NpyArray, spec: InputSpec, sample: number, where: string): TensorData {
   // Samples along the first axis; each is fed as a batch of one.
   const perSample = a.shape.slice(1).reduce((x, y) => x * y, 1);
@@ -44,8 +50,8 @@ function tensorFrom(a: NpyArray, spec: InputSpec, sample: number, where: string)
     );
     return { type: 'int64', dims, data };
   }
-  const all = npyToFloat32(a);
-  return { type: 'float32', dims, data: all.slice(sample * perSample, (sample + 1) * perSample) };
+  const values = npyToFloat32(a).slice(sample * perSample, (sample + 1) * perSample);
+  return floatFeed(spec.elemType, dims, values);
 }
 
 /** Loads up to `samples` feeds from `data` (a .npz file or a folder of .npy files), or random ones. */
@@ -86,7 +92,7 @@ export function loadCalibrationFeeds(
     return state / 2 ** 31 - 1;
   };
   for (const spec of inputs) {
-    if (spec.elemType !== DataType.Float) throw new OnnxError('unsupported', `input '${spec.name}' is not FLOAT: give calibration data`, 'calibration');
+    if (spec.elemType !== DataType.Float && spec.elemType !== DataType.Float16) throw new OnnxError('unsupported', `input '${spec.name}' is ${dataTypeName(spec.elemType)}, not FLOAT or FLOAT16: give calibration data`, 'calibration');
     if (spec.dims.slice(1).some((d) => d === undefined)) {
       throw new OnnxError('unsupported', `input '${spec.name}' has unknown dims: give calibration data, or its shape in calibration.shapes`, 'calibration');
     }
@@ -97,8 +103,7 @@ export function loadCalibrationFeeds(
       Object.fromEntries(
         inputs.map((spec) => {
           const dims = spec.dims.map((d, i) => (i === 0 ? 1 : (d as number)));
-          const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, random);
-          return [spec.name, { type: 'float32' as const, dims, data }];
+          return [spec.name, floatFeed(spec.elemType, dims, Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, random))];
         }),
       ),
     );

@@ -5,6 +5,7 @@
  * no data (reported as fidelity on synthetic inputs, not accuracy). Everything is checked against
  * the model's inputs before any inference runs.
  */
+import { float16Bits } from '../core/onnx/halfFloat';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
@@ -88,13 +89,22 @@ function tensorOf(a: NpyArray, input: InputInfo, index: number, where: string): 
       if (!all) widened.set(a, (all = npyToFloat32(a)));
       return { type: 'float32', dims, data: all.subarray(index * perSample, (index + 1) * perSample) };
     }
+    case 'float16': {
+      let all = widened.get(a);
+      if (!all) widened.set(a, (all = npyToFloat32(a)));
+      return { type: 'float16', dims, data: toHalf(all.subarray(index * perSample, (index + 1) * perSample)) };
+    }
     case 'int64': {
       if (a.dtype !== 'int64' && a.dtype !== 'int32') throw new OnnxError('shape-mismatch', `is ${a.dtype}; input '${input.name}' is int64`, where);
       return { type: 'int64', dims, data: BigInt64Array.from(npyToFloat32(one), (v) => BigInt(Math.round(v))) };
     }
     default:
-      throw new OnnxError('unsupported', `input '${input.name}' is ${input.type}; float32 and int64 inputs are supported`, where);
+      throw new OnnxError('unsupported', `input '${input.name}' is ${input.type}; float32, float16 and int64 inputs are supported`, where);
   }
+}
+
+function toHalf(values: Float32Array): Uint16Array {
+  return Uint16Array.from(values, float16Bits);
 }
 
 function labelsFrom(a: NpyArray | undefined, where: string): Int32Array | undefined {
@@ -236,7 +246,7 @@ function syntheticDataset(spec: Extract<DatasetSpec, { kind: 'synthetic' }>, inp
   };
   const shapes = new Map(inputs.map((i) => [i.name, dimsOf(i)]));
   for (const i of inputs) {
-    if (i.type !== 'float32') throw new OnnxError('unsupported', `input '${i.name}' is ${i.type}: synthetic inputs are float32 only; give data`, 'synthetic data');
+    if (i.type !== 'float32' && i.type !== 'float16') throw new OnnxError('unsupported', `input '${i.name}' is ${i.type}: synthetic inputs are float32 and float16 only; give data`, 'synthetic data');
   }
   return {
     size: spec.samples,
@@ -253,7 +263,8 @@ function syntheticDataset(spec: Extract<DatasetSpec, { kind: 'synthetic' }>, inp
         feed: Object.fromEntries(
           inputs.map((i) => {
             const dims = shapes.get(i.name)!;
-            return [i.name, { type: 'float32' as const, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, random) }];
+            const values = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, random);
+            return [i.name, i.type === 'float16' ? { type: 'float16' as const, dims, data: toHalf(values) } : { type: 'float32' as const, dims, data: values }];
           }),
         ),
       };
@@ -279,8 +290,9 @@ export function batchOf(samples: readonly Sample[]): Record<string, TensorData> 
     Object.entries(first).map(([name, t]) => {
       if (samples.length === 1) return [name, t];
       const per = t.data.length;
-      const data = t.type === 'int64' ? new BigInt64Array(per * samples.length) : new Float32Array(per * samples.length);
-      samples.forEach((s, i) => (data as Float32Array).set(s.feed[name].data as Float32Array, i * per));
+      const Typed = t.data.constructor as new (n: number) => Float32Array;
+      const data = new Typed(per * samples.length);
+      samples.forEach((s, i) => data.set(s.feed[name].data as Float32Array, i * per));
       return [name, { type: t.type, dims: [samples.length, ...t.dims.slice(1)], data }];
     }),
   );

@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import type { EvaluationResult, Feed, FromRunner, ModelRun, TensorData, ToRunner, ValueStats } from './protocol';
 import { batchOf, openDataset, type InputInfo } from './dataset';
 import { Comparison, latencySummary } from './metrics';
+import { floatValues } from './floatOutputs';
 
 function send(message: FromRunner): void {
   process.send?.(message);
@@ -27,7 +28,8 @@ async function stats(request: Extract<ToRunner, { kind: 'stats' }>): Promise<voi
     for (let i = 0; i < request.feeds.length; i++) {
       const out = await session.run(toOrt(request.feeds[i]), request.outputs as string[]);
       for (const name of request.outputs) {
-        const data = out[name].data as Float32Array;
+        const data = floatValues(out[name].type, out[name].data);
+        if (!data) throw new Error(`'${name}' is ${out[name].type}: only float values are calibrated`);
         const s = result[name];
         let { min, max } = s;
         for (let k = 0; k < data.length; k++) {
@@ -116,8 +118,9 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
     const started = process.hrtime.bigint();
     const outputsOf = (out: ort.InferenceSession.OnnxValueMapType, names: readonly string[], samples: number) =>
       names
-        .filter((n) => out[n].type === 'float32')
-        .map((n) => ({ name: n, data: out[n].data as Float32Array, samples, classes: Math.max(1, out[n].dims.at(-1) ?? 1) }));
+        .map((n) => ({ n, data: floatValues(out[n].type, out[n].data) }))
+        .filter((o): o is { n: string; data: Float32Array } => o.data !== undefined)
+        .map(({ n, data }) => ({ name: n, data, samples, classes: Math.max(1, out[n].dims.at(-1) ?? 1) }));
     const timed = async (session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, into: number[]) => {
       const t0 = process.hrtime.bigint();
       const out = await session.run(feeds);

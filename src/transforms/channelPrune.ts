@@ -11,14 +11,15 @@
  *
  * Layers are pruned one after another, each on the model the previous one produced.
  */
-import { readDenseFloat32 } from '../core/onnx/tensorData';
+import { readDenseFloat32, readRawBytes } from '../core/onnx/tensorData';
+import { floatBytes, type FloatSource } from './floatSource';
 import type { GraphInfo, NodeInfo, StoredTensor } from '../core/onnx/modelIndex';
 import type { NodeProto } from '../core/onnx/proto';
 import { attributeLayers, type Layer } from '../analyzers/layers';
 import { inferShapes, type ShapeInference } from '../analyzers/shapes';
 import type { PruneStep } from './recipe';
 import { ModelPatch, applyPatch } from './patch';
-import { floatTensor } from './tensorBuild';
+import { rawTensor } from './tensorBuild';
 import { floatWeightBlocker } from './targets';
 import { replaceTensorValue } from './weightEdit';
 import { stateOf } from './stateOf';
@@ -57,20 +58,26 @@ function intAttribute(node: NodeProto, name: string, fallback: number): number {
 
 /** Copies `values` (of `dims`) without the `removed` indices along `axis`. */
 export function sliceAxis(values: Float32Array, dims: readonly number[], axis: number, removed: ReadonlySet<number>): { values: Float32Array; dims: number[] } {
+  const cut = sliceAxisRaw(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), 4, dims, axis, removed);
+  return { values: new Float32Array(cut.raw.buffer), dims: cut.dims };
+}
+
+/** sliceAxis on raw bytes of elements `width` bytes wide. */
+export function sliceAxisRaw(raw: Uint8Array, width: number, dims: readonly number[], axis: number, removed: ReadonlySet<number>): { raw: Uint8Array; dims: number[] } {
   const size = dims[axis];
-  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const outer = values.length / (size * inner);
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1) * width;
+  const outer = raw.length / (size * inner);
   const keep = Array.from({ length: size }, (_, i) => i).filter((i) => !removed.has(i));
-  const out = new Float32Array(outer * keep.length * inner);
+  const out = new Uint8Array(outer * keep.length * inner);
   let at = 0;
   for (let o = 0; o < outer; o++) {
     for (const k of keep) {
       const from = (o * size + k) * inner;
-      out.set(values.subarray(from, from + inner), at);
+      out.set(raw.subarray(from, from + inner), at);
       at += inner;
     }
   }
-  return { values: out, dims: dims.map((d, i) => (i === axis ? keep.length : d)) };
+  return { raw: out, dims: dims.map((d, i) => (i === axis ? keep.length : d)) };
 }
 
 /** The output-channel axis of a layer's weight and how its output carries channels. */
@@ -417,10 +424,10 @@ async function pruneOne(state: ModelState, layer: Layer, step: PruneStep): Promi
   const patch = new ModelPatch();
   const tensors: TensorChange[] = [];
   for (const [t, { axis, removed: drop }] of plan.slices) {
-    const before = await readDenseFloat32(t);
-    const cut = sliceAxis(before, t.dims, axis, drop);
-    replaceTensorValue(patch, t, floatTensor(t.name, cut.dims, cut.values));
-    tensors.push({ tensor: t.name, bytesBefore: t.bytes, bytesAfter: cut.values.length * 4, detail: { axis, removed: [...drop].sort((a, b) => a - b).join(','), of: t.dims[axis] } });
+    // Sliced as bytes, element by element: every kept weight stays bit for bit in its own type.
+    const cut = sliceAxisRaw(await readRawBytes(t), floatBytes(t.dataType as FloatSource), t.dims, axis, drop);
+    replaceTensorValue(patch, t, rawTensor(t.name, t.dataType, cut.dims, cut.raw));
+    tensors.push({ tensor: t.name, bytesBefore: t.bytes, bytesAfter: cut.raw.length, detail: { axis, removed: [...drop].sort((a, b) => a - b).join(','), of: t.dims[axis] } });
   }
   for (const [info, next] of plan.nodeChanges) patch.forGraph(info.graph.proto!).replaceNodes.set(info.node, [next]);
   // Declared shapes of values that lost channels are dropped; onnxruntime infers them again.

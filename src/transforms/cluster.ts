@@ -1,6 +1,7 @@
 /**
  * Weight clustering (parameter sharing, as in Deep Compression): the weights of a tensor are
- * replaced by the nearest of k shared values. Stored as a FLOAT codebook [k] plus one index per
+ * replaced by the nearest of k shared values. Stored as a codebook [k] in the weight's own float
+ * type (FLOAT, FLOAT16, BFLOAT16, DOUBLE) plus one index per
  * weight (UINT4 when k ≤ 16 and opset 21 is available, else UINT8), rebuilt at load time by
  * Cast(indices → INT32) and Gather(codebook, indices), which gives the weight's shape directly.
  * Centroids: 1-D k-means (Lloyd) from a seeded k-means++ start, or from the optimal clustering
@@ -14,7 +15,8 @@ export { seededRandom };
 import { readDenseFloat32 } from '../core/onnx/tensorData';
 import { MomentHistogram, kmeans1d, lloydFrom, type MomentGroups } from '../analyzers/kmeans1d';
 import type { ClusterStep } from './recipe';
-import { floatTensor, int4Tensor, uint8Tensor } from './tensorBuild';
+import { int4Tensor, uint8Tensor } from './tensorBuild';
+import { floatName, floatSourceTensor, roundTo, type FloatSource } from './floatSource';
 import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
 import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
 import { defaultOpset, planOpsetRaise } from './opset';
@@ -172,10 +174,12 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
 
 async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: ClusterStep, nibbles: boolean): Promise<{ change: TensorChange; commit(): void }> {
   const t = w.tensor;
+  const source = t.dataType as FloatSource;
   const values = await readDenseFloat32(t);
-  const centroids = clusterCentroids(values, step);
+  // The codebook is stored in the weight's own type: centroids rounded to it (and merged if equal).
+  const centroids = Float64Array.from(new Set(Array.from(clusterCentroids(values, step), (c) => roundTo(source, c)))).sort();
   const assignment = assignNearest(values, centroids);
-  const codebook = floatTensor(ctx.names.fresh(`${t.name}_codebook`), [centroids.length], Float32Array.from(centroids));
+  const codebook = floatSourceTensor(ctx.names.fresh(`${t.name}_codebook`), source, [centroids.length], centroids);
   const indices = nibbles
     ? int4Tensor(ctx.names.fresh(`${t.name}_indices`), t.dims, assignment, true)
     : uint8Tensor(ctx.names.fresh(`${t.name}_indices`), t.dims, Uint8Array.from(assignment));
@@ -191,6 +195,6 @@ async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: Clust
     bytesBefore: t.bytes,
     bytesAfter: (codebook.rawData?.length ?? 0) + (indices.rawData?.length ?? 0),
     ...errorOf(values, restored),
-    detail: { clusters: centroids.length, indexType: nibbles ? 'uint4' : 'uint8', init: step.init, keepZero: step.keepZero },
+    detail: { clusters: centroids.length, indexType: nibbles ? 'uint4' : 'uint8', init: step.init, keepZero: step.keepZero, source: floatName(source) },
   } };
 }

@@ -10,7 +10,7 @@ import type { NodeProto } from '../core/onnx/proto';
 import { rankForEnergy, singularEnergies } from '../analyzers/lowRank';
 import type { Layer } from '../analyzers/layers';
 import type { FactorizeStep } from './recipe';
-import { floatTensor } from './tensorBuild';
+import { floatBytes, floatName, floatSourceTensor, roundedTo, type FloatSource } from './floatSource';
 import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
 import { floatAttr, intAttr, makeNode } from './weightEdit';
 import { truncatedSvd } from './truncatedSvd';
@@ -22,6 +22,8 @@ export const MAX_FACTOR_DIM = 2048;
 
 interface Plan {
   readonly w: WeightTarget;
+  /** The type the factors are stored in: the weight's own. */
+  readonly source: FloatSource;
   /** W as the rows × cols matrix being factorized. */
   readonly rows: number;
   readonly cols: number;
@@ -72,11 +74,11 @@ export async function factorizeLayers(ctx: TransformContext, step: FactorizeStep
     for (let i = 0; i < f.energies.length; i++) total += f.energies[i];
     let kept = 0;
     for (let i = 0; i < f.rank; i++) kept += f.energies[i];
-    const approx = multiply(f.a, f.b, rows, f.rank, cols);
+    const approx = multiply(roundedTo(plan.source, f.a), roundedTo(plan.source, f.b), rows, f.rank, cols);
     const result: TensorChange = {
       tensor: w.tensor.name,
       bytesBefore: w.tensor.bytes,
-      bytesAfter: paramsAfter * 4,
+      bytesAfter: paramsAfter * floatBytes(plan.source),
       ...errorOf(matrix, approx),
       detail: { rank: f.rank, fullRank: Math.min(rows, cols), energyKept: total > 0 ? kept / total : 1, rows, cols },
     };
@@ -85,9 +87,10 @@ export async function factorizeLayers(ctx: TransformContext, step: FactorizeStep
   return outcome;
 }
 
-/** Drops the factorized weight: its initializer (and input entry) or its Constant node. */
+/** Drops the factorized weight: its initializer (and input entry) or its Constant node, and the Casts bringing it to the layer. */
 function removeStored(ctx: TransformContext, w: WeightTarget): void {
   const p = ctx.patch.forGraph(w.tensor.graph.proto!);
+  for (const n of w.chain ?? []) ctx.patch.forGraph(w.layer.node.graph.proto!).replaceNodes.set(n, []);
   if (w.tensor.origin === 'constant' && w.tensor.node) {
     p.replaceNodes.set(w.tensor.node.node, []);
     return;
@@ -118,9 +121,22 @@ function planFor(ctx: TransformContext, layer: Layer, consumers: ReadonlyMap<str
   if (!w) return skip(layer, `its weight input is not a stored tensor of rank 2 or more`);
   const why = floatWeightBlocker(w.tensor);
   if (why) return skip(layer, `'${w.tensor.name}': ${why}`);
-  if ((consumers.get(w.tensor.name) ?? 0) > 1) return skip(layer, `'${w.tensor.name}' is shared with other nodes`);
+  if ([w.tensor.name, ...(w.chain ?? []).map((n) => n.output[0])].some((v) => (consumers.get(v) ?? 0) > 1)) return skip(layer, `'${w.tensor.name}' is shared with other nodes`);
   const dims = w.tensor.dims;
   const names = ctx.names;
+  const source = w.tensor.dataType as FloatSource;
+  // Factors in the weight's type; a weight cast on its way to the layer gets its factors cast the same way.
+  const factor = (name: string, factorDims: number[], values: Float32Array): string => {
+    const p = ctx.patch.forGraph(layer.node.graph.proto!);
+    if (w.castTo === undefined) {
+      p.addInitializers.push(floatSourceTensor(name, source, factorDims, values));
+      return name;
+    }
+    const stored = names.fresh(`${name}_${floatName(source)}`);
+    p.addInitializers.push(floatSourceTensor(stored, source, factorDims, values));
+    p.prependNodes.push(makeNode('Cast', [stored], [name], names.fresh(`${name}_Cast`), [intAttr('to', w.castTo)]));
+    return name;
+  };
   const out = node.output[0];
   const base = layer.node.label;
   const factorNames = (): [string, string, string] => [names.fresh(`${w.tensor.name}_lowrank_a`), names.fresh(`${w.tensor.name}_lowrank_b`), names.fresh(`${out}_lowrank`)];
@@ -133,11 +149,12 @@ function planFor(ctx: TransformContext, layer: Layer, consumers: ReadonlyMap<str
     const big = tooBig(rows, cols);
     if (big) return big;
     return {
-      w, rows, cols,
+      w, source, rows, cols,
       matrix: (v) => v,
       build: (a, b, rank) => {
         const [an, bn, mid] = factorNames();
-        ctx.patch.forGraph(layer.node.graph.proto!).addInitializers.push(floatTensor(an, [rows, rank], a), floatTensor(bn, [rank, cols], b));
+        factor(an, [rows, rank], a);
+        factor(bn, [rank, cols], b);
         return [
           makeNode('MatMul', [node.input[0], an], [mid], names.fresh(`${base}_lowrank_a`)),
           makeNode('MatMul', [mid, bn], [out], node.name || names.fresh(`${base}_lowrank_b`)),
@@ -158,11 +175,12 @@ function planFor(ctx: TransformContext, layer: Layer, consumers: ReadonlyMap<str
     const hasBias = node.input.length > 2 && node.input[2] !== '';
     if (!hasBias && alpha !== 1 && defaultOpset(ctx.state.proto.opsetImport) < 11) return skip(layer, 'Gemm without C and with alpha ≠ 1 below opset 11');
     return {
-      w, rows, cols,
+      w, source, rows, cols,
       matrix: (v) => (transB ? transpose(v, dims[0], dims[1]) : v),
       build: (a, b, rank) => {
         const [an, bn, mid] = factorNames();
-        ctx.patch.forGraph(layer.node.graph.proto!).addInitializers.push(floatTensor(an, [rows, rank], a), floatTensor(bn, [rank, cols], b));
+        factor(an, [rows, rank], a);
+        factor(bn, [rank, cols], b);
         const second = hasBias || alpha !== 1
           ? makeNode('Gemm', [mid, bn, ...node.input.slice(2)], [out], node.name || names.fresh(`${base}_lowrank_b`), [floatAttr('alpha', alpha), floatAttr('beta', beta)])
           : makeNode('MatMul', [mid, bn], [out], node.name || names.fresh(`${base}_lowrank_b`));
@@ -177,15 +195,13 @@ function planFor(ctx: TransformContext, layer: Layer, consumers: ReadonlyMap<str
   const big = tooBig(outChannels, kernel);
   if (big) return big;
   return {
-    w, rows: outChannels, cols: kernel,
+    w, source, rows: outChannels, cols: kernel,
     matrix: (v) => v,
     build: (a, b, rank) => {
       const [an, bn, mid] = factorNames();
       const spatial = dims.length - 2;
-      ctx.patch.forGraph(layer.node.graph.proto!).addInitializers.push(
-        floatTensor(bn, [rank, ...dims.slice(1)], b),
-        floatTensor(an, [outChannels, rank, ...new Array<number>(spatial).fill(1)], a),
-      );
+      factor(bn, [rank, ...dims.slice(1)], b);
+      factor(an, [outChannels, rank, ...new Array<number>(spatial).fill(1)], a);
       const first = makeNode('Conv', [node.input[0], bn], [mid], names.fresh(`${base}_lowrank_a`));
       const second = makeNode('Conv', [mid, an, ...node.input.slice(2)], [out], node.name || names.fresh(`${base}_lowrank_b`), [
         intAttr('group', 1),

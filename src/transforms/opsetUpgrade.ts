@@ -5,6 +5,8 @@ import { inferShapes, type ShapeInference } from '../analyzers/shapes';
 import type { ModelPatch } from './patch';
 import type { NameAllocator } from './names';
 import { floatTensor, int64Tensor } from './tensorBuild';
+import { elemTypes, type ElemTypeOf } from './valueTypes';
+import { floatSourceTensor, isFloatSource } from './floatSource';
 import { intAttr, makeNode } from './weightEdit';
 import { irVersionFor } from './opset';
 
@@ -20,7 +22,7 @@ interface Rewrite {
   readonly stored: TensorProto[];
 }
 
-type Upgrader = (n: NodeInfo, names: NameAllocator, shapes: () => ShapeInference) => Rewrite | string | undefined;
+type Upgrader = (n: NodeInfo, names: NameAllocator, shapes: () => ShapeInference, typeOf: ElemTypeOf) => Rewrite | string | undefined;
 
 interface Change {
   readonly op: string;
@@ -32,6 +34,13 @@ interface Change {
 const attr = (n: NodeProto, name: string): AttributeProto | undefined => n.attribute.find((a) => a.name === name);
 const without = (n: NodeProto, ...names: string[]): AttributeProto[] => n.attribute.filter((a) => !names.includes(a.name ?? ''));
 const FLT_MAX = 3.4028234663852886e38;
+
+/** A scalar in the element type of the value it bounds or pads (FLOAT16 in half models; ±FLT_MAX saturates to the type's largest). */
+function boundTensor(name: string, type: number, value: number): TensorProto {
+  if (!isFloatSource(type)) return floatTensor(name, [], Float32Array.of(value));
+  const limit = type === 10 ? 65504 : Infinity;
+  return floatSourceTensor(name, type, [], [Math.max(-limit, Math.min(limit, value))]);
+}
 
 /** Moves INT64 list attributes to inputs (in order; an absent optional one becomes an empty name). */
 function attributesToInputs(keys: readonly string[], trailingOptional = true): Upgrader {
@@ -95,18 +104,19 @@ const CHANGES: readonly Change[] = [
     if (!mode || new TextDecoder().decode(mode.s) === 'nearest') extra.push(text('nearest_mode', 'floor'));
     return { nodes: [{ ...n, input: [n.input[0], roi.name ?? '', n.input[1]], attribute: [...n.attribute, ...extra] }], stored: [roi] };
   } },
-  { op: 'Pad', version: 11, upgrade: (info, names) => {
+  { op: 'Pad', version: 11, upgrade: (info, names, _shapes, typeOf) => {
     const n = info.node;
     const pads = attr(n, 'pads')?.ints.map(Number) ?? [];
     const value = attr(n, 'value')?.f ?? 0;
     const p = int64Tensor(names.fresh(`${info.label}_pads`), [pads.length], pads);
-    const v = floatTensor(names.fresh(`${info.label}_value`), [], Float32Array.of(value));
+    const v = boundTensor(names.fresh(`${info.label}_value`), typeOf(n.input[0], info.graph), value);
     return { nodes: [{ ...n, input: [n.input[0], p.name ?? '', v.name ?? ''], attribute: without(n, 'pads', 'value') }], stored: [p, v] };
   } },
-  { op: 'Clip', version: 11, upgrade: (info, names) => {
+  { op: 'Clip', version: 11, upgrade: (info, names, _shapes, typeOf) => {
     const n = info.node;
-    const lo = floatTensor(names.fresh(`${info.label}_min`), [], Float32Array.of(attr(n, 'min')?.f ?? -FLT_MAX));
-    const hi = floatTensor(names.fresh(`${info.label}_max`), [], Float32Array.of(attr(n, 'max')?.f ?? FLT_MAX));
+    const type = typeOf(n.input[0], info.graph);
+    const lo = boundTensor(names.fresh(`${info.label}_min`), type, attr(n, 'min')?.f ?? -FLT_MAX);
+    const hi = boundTensor(names.fresh(`${info.label}_max`), type, attr(n, 'max')?.f ?? FLT_MAX);
     return { nodes: [{ ...n, input: [n.input[0], lo.name ?? '', hi.name ?? ''], attribute: without(n, 'min', 'max') }], stored: [lo, hi] };
   } },
   { op: 'Scatter', version: 11, upgrade: (info) => ({ nodes: [{ ...info.node, opType: 'ScatterElements' }], stored: [] }) },
@@ -138,6 +148,8 @@ export function planOpsetRaise(index: ModelIndex, current: number, target: numbe
   if (current < 7) return { blocker: `raising opset ${current} models is not supported (opset 7 changed broadcasting)`, apply: () => {} };
   let shapes: ShapeInference | undefined;
   const shapeInference = (): ShapeInference => (shapes ??= inferShapes(index));
+  let types: ElemTypeOf | undefined;
+  const typeOf: ElemTypeOf = (name, graph) => (types ??= elemTypes(index))(name, graph);
   const rewrites: { info: NodeInfo; rewrite: Rewrite }[] = [];
   for (const info of index.nodes) {
     const n = info.node;
@@ -147,7 +159,7 @@ export function planOpsetRaise(index: ModelIndex, current: number, target: numbe
     }
     // No operator changed twice within the versions listed, so one rewrite per node suffices.
     const c = CHANGES.find((x) => x.op === n.opType && x.version > current && x.version <= target);
-    const rewrite = c?.upgrade(info, names, shapeInference);
+    const rewrite = c?.upgrade(info, names, shapeInference, typeOf);
     if (typeof rewrite === 'string') return { blocker: `raising the opset from ${current} to ${target} would change ${info.label}: ${rewrite}`, apply: () => {} };
     if (rewrite) rewrites.push({ info, rewrite });
   }

@@ -6,9 +6,10 @@
  * bitmap) and compressed (deflate, measured), before and after.
  */
 import { deflateRawSync } from 'node:zlib';
-import { readDenseFloat32 } from '../core/onnx/tensorData';
+import { readDenseFloat32, readRawBytes } from '../core/onnx/tensorData';
 import type { PruneStep } from './recipe';
-import { floatTensor } from './tensorBuild';
+import { rawTensor } from './tensorBuild';
+import { floatBytes, zeroedRaw, type FloatSource } from './floatSource';
 import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
 import { replaceTensorValue } from './weightEdit';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
@@ -56,12 +57,12 @@ function countZeros(v: Float32Array): number {
 }
 
 /** Bytes as values of the non-zeros plus a one-bit-per-weight mask. */
-function sparseBytes(v: Float32Array): number {
-  return (v.length - countZeros(v)) * 4 + Math.ceil(v.length / 8);
+function sparseBytes(v: Float32Array, width: number): number {
+  return (v.length - countZeros(v)) * width + Math.ceil(v.length / 8);
 }
 
-function deflatedBytes(v: Float32Array): number {
-  return deflateRawSync(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), { level: 6 }).length;
+function deflatedBytes(raw: Uint8Array): number {
+  return deflateRawSync(raw, { level: 6 }).length;
 }
 
 interface Candidate {
@@ -101,7 +102,11 @@ export async function pruneLayers(ctx: TransformContext, step: PruneStep): Promi
       if (nm) pruneNofM(pruned, w.tensor.dims, w.role!.reductionAxis, +nm[1], +nm[2]);
       else zeroSmallest(pruned, globalCounts ? (globalCounts.get(w) ?? 0) : Math.round(step.sparsity * pruned.length));
       const zerosAfter = countZeros(pruned);
-      replaceTensorValue(ctx.patch, w.tensor, floatTensor(w.tensor.name, w.tensor.dims, pruned));
+      // Zeros written into the stored bytes: the kept weights stay bit for bit, in their own type.
+      const stored = await readRawBytes(w.tensor);
+      const width = floatBytes(w.tensor.dataType as FloatSource);
+      const raw = zeroedRaw(stored, w.tensor.dataType as FloatSource, pruned);
+      replaceTensorValue(ctx.patch, w.tensor, rawTensor(w.tensor.name, w.tensor.dataType, w.tensor.dims, raw));
       changes.push({
         tensor: w.tensor.name,
         bytesBefore: w.tensor.bytes,
@@ -111,10 +116,10 @@ export async function pruneLayers(ctx: TransformContext, step: PruneStep): Promi
           pattern: step.pattern,
           sparsityBefore: zerosBefore / pruned.length,
           sparsityAfter: zerosAfter / pruned.length,
-          sparseBytesBefore: sparseBytes(original),
-          sparseBytesAfter: sparseBytes(pruned),
-          deflatedBytesBefore: deflatedBytes(original),
-          deflatedBytesAfter: deflatedBytes(pruned),
+          sparseBytesBefore: sparseBytes(original, width),
+          sparseBytesAfter: sparseBytes(pruned, width),
+          deflatedBytesBefore: deflatedBytes(stored),
+          deflatedBytesAfter: deflatedBytes(raw),
         },
       });
     }

@@ -1,20 +1,24 @@
 /**
  * Weight-only quantization. Each weight becomes integer codes plus scales (and zero points when
  * not symmetric around zero) and a DequantizeLinear that outputs the original value name, so
- * every consumer is unchanged. FLOAT16 weights get a Cast back to FLOAT instead.
+ * every consumer is unchanged. Weights keep their own float type: a FLOAT16 weight gets FLOAT16
+ * scales (DequantizeLinear outputs FLOAT16 from opset 19); BFLOAT16 and DOUBLE weights, and
+ * FLOAT16 ones whose scales FLOAT16 cannot hold, get FLOAT scales and a Cast back to their type.
+ * The float16 target stores FLOAT16 with a Cast back to the original type.
  * Opsets: per-tensor INT8/UINT8 needs 10, per-channel 13, blocks and 4-bit types 21; the
  * model's opset is raised when that is safe, otherwise the layer is skipped with the reason.
  */
 import { DataType } from '../core/onnx/dataTypes';
 import { readDenseFloat32 } from '../core/onnx/tensorData';
-import { widenToFloat32 } from '../core/onnx/widen';
-import type { TensorProto } from '../core/onnx/proto';
+import type { AttributeProto, TensorProto } from '../core/onnx/proto';
 import type { QuantizeStep } from './recipe';
-import { quantizeValues, rangeOf, scaleLayout } from './quantizeMath';
-import { float16Tensor, floatTensor, int4Tensor, int8Tensor, uint8Tensor } from './tensorBuild';
+import { rangeOf, scaleLayout } from './quantizeMath';
+import { HALF_DEQUANTIZE_OPSET, halfScalesFit, outputAs, quantizeAs } from './dequantizeOutput';
+import { int4Tensor, int8Tensor, uint8Tensor } from './tensorBuild';
 import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
 import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
 import { defaultOpset, planOpsetRaise } from './opset';
+import { floatBytes, floatName, floatSourceTensor, roundTo, type FloatSource } from './floatSource';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 
 function opsetNeeded(step: QuantizeStep): number {
@@ -40,6 +44,11 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   const needed = opsetNeeded(step);
   const raise = planOpsetRaise(ctx.state.index, opset, needed, ctx.names);
   const blocker = raise.blocker;
+  // FLOAT16 scales need opset 19, planned only when a FLOAT16 weight is among the targets.
+  const hasHalf = step.dtype !== 'float16' && ctx.layers.some((l) => l.weights.some((t) => t.dataType === DataType.Float16));
+  const halfRaise = hasHalf && !blocker ? (needed >= HALF_DEQUANTIZE_OPSET ? raise : planOpsetRaise(ctx.state.index, opset, HALF_DEQUANTIZE_OPSET, ctx.names)) : undefined;
+  const halfScales = halfRaise !== undefined && !halfRaise.blocker;
+  let usedHalfScales = false;
   for (const layer of ctx.layers) {
     await ctx.checkpoint();
     const weights = layerWeights(layer);
@@ -59,13 +68,18 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
         reasons.push(`'${w.tensor.name}': ${why}`);
         continue;
       }
-      const planned = step.dtype === 'float16' ? await toFloat16(ctx, w) : await toIntegers(ctx, w, step);
+      if (step.dtype === 'float16' && floatBytes(w.tensor.dataType as FloatSource) <= 2) {
+        reasons.push(`'${w.tensor.name}': it is ${floatName(w.tensor.dataType as FloatSource)} already`);
+        continue;
+      }
+      const planned = step.dtype === 'float16' ? await toFloat16(ctx, w) : await toIntegers(ctx, w, step, halfScales);
       if (planned.change.bytesAfter >= planned.change.bytesBefore) {
         reasons.push(`'${w.tensor.name}': it would take ${planned.change.bytesAfter} bytes instead of ${planned.change.bytesBefore}`);
         continue;
       }
       planned.commit();
       changes.push(planned.change);
+      if (planned.change.detail?.scaleType === 'float16') usedHalfScales = true;
     }
     if (changes.length === 0) {
       outcome.skipped.push(skip(layer, reasons.join('; ')));
@@ -73,7 +87,8 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
     }
     outcome.changed.push(change(layer, changes));
   }
-  if (outcome.changed.length) raise.apply(ctx.patch, ctx.names);
+  if (usedHalfScales) halfRaise!.apply(ctx.patch, ctx.names);
+  else if (outcome.changed.length) raise.apply(ctx.patch, ctx.names);
   return outcome;
 }
 
@@ -84,8 +99,9 @@ interface Planned {
   commit(): void;
 }
 
-async function toIntegers(ctx: TransformContext, w: WeightTarget, step: QuantizeStep): Promise<Planned> {
+async function toIntegers(ctx: TransformContext, w: WeightTarget, step: QuantizeStep, halfScales: boolean): Promise<Planned> {
   const t = w.tensor;
+  const source = t.dataType as FloatSource;
   const values = await readDenseFloat32(t);
   // Any axis gives a valid model (DequantizeLinear is element-wise); the op's own axes give the
   // best accuracy. Without them (a weight reaching the layer through Slice, Transpose...):
@@ -96,38 +112,46 @@ async function toIntegers(ctx: TransformContext, w: WeightTarget, step: Quantize
   const granularity = step.granularity === 'block' && t.dims[role.reductionAxis] < step.blockSize ? 'per-channel' : step.granularity;
   const axis = granularity === 'block' ? role.reductionAxis : role.channelAxis;
   const layout = scaleLayout(t.dims, granularity, axis, step.blockSize);
-  const q = quantizeValues(values, layout, rangeOf(step.dtype as Exclude<QuantizeStep['dtype'], 'float16'>), step.symmetric);
+  let scaleType: FloatSource = source === DataType.Float16 && halfScales ? DataType.Float16 : DataType.Float;
+  const range = rangeOf(step.dtype as Exclude<QuantizeStep['dtype'], 'float16'>);
+  let q = quantizeAs(values, layout, range, step.symmetric, source, scaleType);
+  if (scaleType === DataType.Float16 && !halfScalesFit(q.scales)) q = quantizeAs(values, layout, range, step.symmetric, source, (scaleType = DataType.Float));
   const base = t.name;
   const stored: TensorProto[] = [
     codesTensor(ctx.names.fresh(`${base}_quantized`), t.dims, step.dtype, q.codes),
-    floatTensor(ctx.names.fresh(`${base}_scale`), layout.scaleDims, q.scales),
+    floatSourceTensor(ctx.names.fresh(`${base}_scale`), scaleType, layout.scaleDims, q.scales),
   ];
   // Signed symmetric codes are centred on 0, DequantizeLinear's default zero point.
   const needsZero = !(step.symmetric && (step.dtype === 'int8' || step.dtype === 'int4'));
   if (needsZero) stored.push(codesTensor(ctx.names.fresh(`${base}_zero_point`), layout.scaleDims, step.dtype, q.zeroPoints));
-  const attributes = [];
+  const attributes: Partial<AttributeProto>[] = [];
   if (layout.axis !== undefined) attributes.push(intAttr('axis', layout.axis));
   if (layout.blockSize !== undefined) attributes.push(intAttr('block_size', layout.blockSize));
-  const dq = makeNode('DequantizeLinear', stored.map((s) => s.name ?? ''), [t.name], ctx.names.fresh(`${base}_DequantizeLinear`), attributes);
+  const nodes = outputAs(ctx.names, t.name, source, scaleType, (out) =>
+    makeNode('DequantizeLinear', stored.map((s) => s.name ?? ''), [out], ctx.names.fresh(`${base}_DequantizeLinear`), attributes));
   const bytesAfter = stored.reduce((n, s) => n + (s.rawData?.length ?? 0), 0);
-  const commit = (): void => replaceTensorWithNodes(ctx.patch, t, stored, [dq]);
+  const commit = (): void => replaceTensorWithNodes(ctx.patch, t, stored, nodes);
   return { commit, change: {
     tensor: t.name,
     bytesBefore: t.bytes,
     bytesAfter,
     ...errorOf(values, q.restored),
-    detail: { dtype: step.dtype, granularity: layout.axis === undefined ? 'per-tensor' : granularity, axis: layout.axis ?? null, axisGuessed: layout.axis !== undefined && !w.role, scales: layout.groups },
+    detail: {
+      dtype: step.dtype, granularity: layout.axis === undefined ? 'per-tensor' : granularity, axis: layout.axis ?? null,
+      axisGuessed: layout.axis !== undefined && !w.role, scales: layout.groups, source: floatName(source), scaleType: floatName(scaleType),
+    },
   } };
 }
 
 async function toFloat16(ctx: TransformContext, w: WeightTarget): Promise<Planned> {
   const t = w.tensor;
+  const source = t.dataType as FloatSource;
   const values = await readDenseFloat32(t);
-  const half = float16Tensor(ctx.names.fresh(`${t.name}_fp16`), t.dims, values);
-  const cast = makeNode('Cast', [half.name ?? ''], [t.name], ctx.names.fresh(`${t.name}_Cast`), [intAttr('to', DataType.Float)]);
-  const restored = widenToFloat32(DataType.Float16, half.rawData as Uint8Array, 0, values.length);
+  const half = floatSourceTensor(ctx.names.fresh(`${t.name}_fp16`), DataType.Float16, t.dims, values);
+  const cast = makeNode('Cast', [half.name ?? ''], [t.name], ctx.names.fresh(`${t.name}_Cast`), [intAttr('to', source)]);
+  const restored = Float32Array.from(values, (v) => roundTo(DataType.Float16, v));
   return {
     commit: () => replaceTensorWithNodes(ctx.patch, t, [half], [cast]),
-    change: { tensor: t.name, bytesBefore: t.bytes, bytesAfter: half.rawData?.length ?? 0, ...errorOf(values, restored), detail: { dtype: 'float16' } },
+    change: { tensor: t.name, bytesBefore: t.bytes, bytesAfter: half.rawData?.length ?? 0, ...errorOf(values, restored), detail: { dtype: 'float16', source: floatName(source) } },
   };
 }

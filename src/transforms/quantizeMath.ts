@@ -84,7 +84,19 @@ export interface Quantized {
   readonly restored: Float32Array;
 }
 
-export function quantizeValues(values: Float32Array, layout: ScaleLayout, range: QuantRange, symmetric: boolean): Quantized {
+/**
+ * Codes, scales and zero points for `values`. `storeScale` rounds each scale to the type it is
+ * stored in (FLOAT16 scales), and `storeValue` each restored value to the type
+ * DequantizeLinear's output ends in, so `restored` is what the saved model computes.
+ */
+export function quantizeValues(
+  values: Float32Array,
+  layout: ScaleLayout,
+  range: QuantRange,
+  symmetric: boolean,
+  storeScale: (s: number) => number = Math.fround,
+  storeValue: (v: number) => number = Math.fround,
+): Quantized {
   const groupIndex = layout.groupIndices(values.length);
   const lo = new Float64Array(layout.groups);
   const hi = new Float64Array(layout.groups);
@@ -99,11 +111,11 @@ export function quantizeValues(values: Float32Array, layout: ScaleLayout, range:
   for (let g = 0; g < layout.groups; g++) {
     if (symmetric) {
       const absMax = Math.max(-lo[g], hi[g]);
-      scales[g] = absMax > 0 ? absMax / range.symmetricMax : 1;
+      scales[g] = absMax > 0 ? storeScale(absMax / range.symmetricMax) : 1;
       zeroPoints[g] = range.symmetricZero;
     } else {
       const span = hi[g] - lo[g];
-      scales[g] = span > 0 ? span / (range.qmax - range.qmin) : 1;
+      scales[g] = span > 0 ? storeScale(span / (range.qmax - range.qmin)) : 1;
       const z = roundHalfEven(range.qmin - lo[g] / scales[g]);
       zeroPoints[g] = Math.min(range.qmax, Math.max(range.qmin, z));
     }
@@ -118,7 +130,7 @@ export function quantizeValues(values: Float32Array, layout: ScaleLayout, range:
     let q = Math.fround(values[i] / s) + ROUNDER - ROUNDER + z;
     q = q < range.qmin ? range.qmin : q > range.qmax ? range.qmax : q;
     codes[i] = q;
-    restored[i] = Math.fround((q - z) * s);
+    restored[i] = storeValue(Math.fround((q - z) * s));
   }
   return { codes, scales, zeroPoints, restored };
 }

@@ -10,13 +10,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataType } from '../core/onnx/dataTypes';
+import { DataType, dataTypeName } from '../core/onnx/dataTypes';
 import { readDenseFloat32 } from '../core/onnx/tensorData';
 import { saveModel } from '../core/onnx/writeModel';
 import type { NodeInfo, StoredTensor } from '../core/onnx/modelIndex';
 import type { NodeProto, TensorProto } from '../core/onnx/proto';
 import type { QuantizeStep } from './recipe';
-import { quantizeValues, rangeOf, scaleLayout } from './quantizeMath';
+import { rangeOf, scaleLayout } from './quantizeMath';
+import { HALF_DEQUANTIZE_OPSET, halfScalesFit, outputAs, quantizeAs } from './dequantizeOutput';
+import { floatSourceTensor, type FloatSource } from './floatSource';
+import { elemTypes } from './valueTypes';
 import { floatTensor, int8Tensor, rawTensor, uint8Tensor } from './tensorBuild';
 import { floatWeightBlocker, layerWeights } from './targets';
 import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
@@ -66,7 +69,13 @@ async function quantizeFolded(ctx: TransformContext, step: QuantizeStep): Promis
   const calibration = step.calibration!;
   const factory = ctx.services!.calibrator!;
   const opset = defaultOpset(ctx.state.proto.opsetImport);
-  const raise = planOpsetRaise(ctx.state.index, opset, 13, ctx.names);
+  const main = ctx.state.index.graphs.find((g) => g.kind === 'main')!;
+  const typeOf = elemTypes(ctx.state.index);
+  // FLOAT16 activations need QuantizeLinear/DequantizeLinear with FLOAT16 scales: opset 19.
+  const activationType = (v: string): number => typeOf(v, main);
+  const halfModel = ctx.layers.some((l) => activationType(l.node.node.input[0]) === DataType.Float16);
+  const needed = halfModel ? HALF_DEQUANTIZE_OPSET : 13;
+  const raise = planOpsetRaise(ctx.state.index, opset, needed, ctx.names);
   const storedNames = new Set(ctx.state.index.tensors.filter((t) => t.isValue && t.graph.kind === 'main').map((t) => t.name));
 
   const targets: Target[] = [];
@@ -77,8 +86,10 @@ async function quantizeFolded(ctx: TransformContext, step: QuantizeStep): Promis
       if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') return `${node.domain}.${op} is not quantized`;
       if (!QUANTIZABLE.has(op)) return `${op} is not statically quantized (Conv, MatMul and Gemm are)`;
       if (layer.node.graph.kind !== 'main') return 'it is inside a subgraph';
-      if (raise.blocker) return `static quantization needs opset 13; ${raise.blocker}`;
+      if (raise.blocker) return `static quantization needs opset ${needed}; ${raise.blocker}`;
       if (storedNames.has(node.input[0])) return 'its first input is a stored tensor';
+      const inputType = activationType(node.input[0]);
+      if (inputType !== DataType.Float && inputType !== DataType.Float16) return `its input is ${dataTypeName(inputType)}: activations are quantized from FLOAT or FLOAT16`;
       if (op === 'Gemm' && node.attribute.some((a) => a.name === 'transA' && Number(a.i) === 1)) return 'Gemm with transA is not quantized';
       return undefined;
     })();
@@ -106,7 +117,7 @@ async function quantizeFolded(ctx: TransformContext, step: QuantizeStep): Promis
   const declared = new Set(graph.output.map((o) => o.name));
   const exposed = values
     .filter((v) => !declared.has(v))
-    .map((name) => ({ name, type: { tensorType: { elemType: DataType.Float } }, metadataProps: [] }));
+    .map((name) => ({ name, type: { tensorType: { elemType: activationType(name) } }, metadataProps: [] }));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-calibration-'));
   let ranges: Map<string, [number, number]>;
   try {
@@ -126,7 +137,6 @@ async function quantizeFolded(ctx: TransformContext, step: QuantizeStep): Promis
   }
 
   // Activations: Q → DQ after the producer; consumers read the DQ output.
-  const main = ctx.state.index.graphs.find((g) => g.kind === 'main')!;
   const producer = new Map<string, NodeInfo>();
   for (const n of main.nodes) for (const o of n.node.output) producer.set(o, n);
   const renames = new Map<NodeProto, Map<string, string>>();
@@ -136,7 +146,8 @@ async function quantizeFolded(ctx: TransformContext, step: QuantizeStep): Promis
   for (const v of values) {
     const [lo, hi] = ranges.get(v)!;
     const { scale, zeroPoint } = activationParams(lo, hi);
-    const s = floatTensor(ctx.names.fresh(`${v}_scale`), [], Float32Array.of(scale));
+    // Scales have the activation's type (FLOAT16 in half models).
+    const s = floatSourceTensor(ctx.names.fresh(`${v}_scale`), activationType(v) as FloatSource, [], [scale]);
     const z = uint8Tensor(ctx.names.fresh(`${v}_zero_point`), [], Uint8Array.of(zeroPoint));
     p.addInitializers.push(s, z);
     params.set(v, { scale: s.name!, zeroPoint: z.name!, value: scale });
@@ -170,13 +181,15 @@ async function quantizeFolded(ctx: TransformContext, step: QuantizeStep): Promis
     const values = await readDenseFloat32(t.weight);
     const layout = scaleLayout(t.weight.dims, step.granularity, t.channelAxis, 0);
     const range = calibration.reduceRange ? { qmin: -63, qmax: 63, symmetricZero: 0, symmetricMax: 63 } : rangeOf('int8');
-    const q = quantizeValues(values, layout, range, true);
+    const source = t.weight.dataType as FloatSource;
+    let scaleType: FloatSource = source === DataType.Float16 && halfModel ? DataType.Float16 : DataType.Float;
+    let q = quantizeAs(values, layout, range, true, source, scaleType);
+    if (scaleType === DataType.Float16 && !halfScalesFit(q.scales)) q = quantizeAs(values, layout, range, true, source, (scaleType = DataType.Float));
     const codes = int8Tensor(ctx.names.fresh(`${t.weight.name}_quantized`), t.weight.dims, Int8Array.from(q.codes));
-    const scales = floatTensor(ctx.names.fresh(`${t.weight.name}_scale`), layout.scaleDims, q.scales);
+    const scales = floatSourceTensor(ctx.names.fresh(`${t.weight.name}_scale`), scaleType, layout.scaleDims, q.scales);
     const axis = layout.axis !== undefined ? [intAttr('axis', layout.axis)] : [];
-    replaceTensorWithNodes(ctx.patch, t.weight, [codes, scales], [
-      makeNode('DequantizeLinear', [codes.name!, scales.name!], [t.weight.name], ctx.names.fresh(`${t.weight.name}_DequantizeLinear`), axis),
-    ]);
+    replaceTensorWithNodes(ctx.patch, t.weight, [codes, scales], outputAs(ctx.names, t.weight.name, source, scaleType, (out) =>
+      makeNode('DequantizeLinear', [codes.name!, scales.name!], [out], ctx.names.fresh(`${t.weight.name}_DequantizeLinear`), axis)));
     const changes: TensorChange[] = [{
       tensor: t.weight.name,
       bytesBefore: t.weight.bytes,

@@ -4,8 +4,8 @@
  * N:M groups), known only when the stored tensor feeds the layer directly.
  */
 import { OnnxError } from '../core/errors';
-import { DataType, dataTypeName } from '../core/onnx/dataTypes';
-import type { StoredTensor } from '../core/onnx/modelIndex';
+import { isFloatSource, notFloatReason } from './floatSource';
+import type { GraphInfo, StoredTensor } from '../core/onnx/modelIndex';
 import type { AttributeProto, NodeProto } from '../core/onnx/proto';
 import type { Layer, LayerAttribution } from '../analyzers/layers';
 import { qualifiedLayerName } from '../analyzers/layerName';
@@ -86,10 +86,49 @@ export function weightRole(node: NodeProto, operand: number, rank: number): Weig
 export interface WeightTarget {
   readonly layer: Layer;
   readonly tensor: StoredTensor;
-  /** Undefined when the tensor reaches the layer through other nodes (Transpose, Cast...). */
+  /** Undefined when the tensor reaches the layer through other nodes (Transpose, Reshape...). */
   readonly role: WeightRole | undefined;
-  /** Input position of the tensor in the layer node, when it feeds it directly. */
+  /** Input position of the tensor in the layer node, when it feeds it directly or through Casts. */
   readonly operand: number | undefined;
+  /** The type the layer reads it as, when it arrives through Cast nodes (a BFLOAT16 weight cast to FLOAT). */
+  readonly castTo?: number;
+  /** Those Cast/Identity nodes, from the tensor to the layer. */
+  readonly chain?: readonly NodeProto[];
+}
+
+const producerMaps = new WeakMap<GraphInfo, Map<string, NodeProto>>();
+
+function producersOf(graph: GraphInfo): Map<string, NodeProto> {
+  let m = producerMaps.get(graph);
+  if (!m) {
+    m = new Map();
+    for (const n of graph.nodes) for (const o of n.node.output) if (o) m.set(o, n.node);
+    producerMaps.set(graph, m);
+  }
+  return m;
+}
+
+/** The operand a stored tensor feeds through a chain of Cast/Identity nodes, and the last Cast's type. */
+function castOperand(layer: Layer, tensor: StoredTensor): { operand: number; castTo?: number; chain?: NodeProto[] } | undefined {
+  const node = layer.node.node;
+  const direct = node.input.indexOf(tensor.name);
+  if (direct >= 0) return { operand: direct };
+  const producers = producersOf(layer.node.graph);
+  for (let operand = 0; operand < node.input.length; operand++) {
+    let name = node.input[operand];
+    let castTo: number | undefined;
+    const chain: NodeProto[] = [];
+    for (let hops = 0; hops < 4; hops++) {
+      const p = producers.get(name);
+      const op = p?.opType;
+      if (!p || ((p.domain ?? '') !== '' && p.domain !== 'ai.onnx') || (op !== 'Cast' && op !== 'Identity')) break;
+      if (op === 'Cast') castTo ??= Number(p.attribute.find((a) => a.name === 'to')?.i ?? 0);
+      chain.unshift(p);
+      name = p.input[0];
+      if (name === tensor.name) return { operand, castTo, chain };
+    }
+  }
+  return undefined;
 }
 
 /** The layer's weights of rank ≥ 2 (biases and norms are left alone), with their roles. */
@@ -98,12 +137,14 @@ export function layerWeights(layer: Layer): WeightTarget[] {
   return layer.weights
     .filter((t) => t.dims.length >= 2 && t.elements > 0)
     .map((tensor) => {
-      const operand = tensor.isValue ? node.input.indexOf(tensor.name) : -1;
+      const found = tensor.isValue ? castOperand(layer, tensor) : undefined;
       return {
         layer,
         tensor,
-        operand: operand >= 0 ? operand : undefined,
-        role: operand >= 0 ? weightRole(node, operand, tensor.dims.length) : undefined,
+        operand: found?.operand,
+        role: found ? weightRole(node, found.operand, tensor.dims.length) : undefined,
+        ...(found?.castTo !== undefined ? { castTo: found.castTo } : {}),
+        ...(found?.chain ? { chain: found.chain } : {}),
       };
     });
 }
@@ -114,6 +155,6 @@ export function floatWeightBlocker(t: StoredTensor): string | undefined {
   if (t.origin === 'sparse-initializer') return 'it is a sparse initializer';
   if (t.origin === 'attribute') return `it is an attribute of ${t.node?.label ?? 'a node'}`;
   if (t.origin === 'constant' && (t.proto as AttributeProto).name !== 'value') return 'it is a Constant given as a list';
-  if (t.dataType !== DataType.Float) return `it is ${dataTypeName(t.dataType)}, not FLOAT`;
+  if (!isFloatSource(t.dataType)) return notFloatReason(t.dataType);
   return undefined;
 }
