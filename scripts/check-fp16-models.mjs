@@ -6,6 +6,7 @@
 //
 //   node scripts/check-fp16-models.mjs [FP16_DIR]      (default .cache/models/fp16)
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
