@@ -7,7 +7,11 @@ to_fp16(model, keep_io_types=False) returns a converted copy:
   * operands that must stay FLOAT keep it: Resize roi/scales (inputs 1 and 2), Upsample scales
     (input 1). If such an operand is not a constant, a Cast back to FLOAT is inserted before the op.
     Integer operands (shapes, Slice starts, Reshape shape, ...) are left untouched;
-  * values are clipped to the finite FLOAT16 range before rounding (round-to-nearest-even, numpy);
+  * a node with a constant FLOAT input holding values beyond the FLOAT16 range (e.g. the
+    PP-OCRv4 det head's BatchNormalization, whose running variance reaches 1e8) stays a FLOAT
+    island: its constants stay FLOAT, its other FLOAT16 inputs are Cast to FLOAT and its outputs
+    Cast back to FLOAT16. Other values are clipped to the finite FLOAT16 range before rounding
+    (round-to-nearest-even, numpy);
   * keep_io_types=True keeps FLOAT graph inputs/outputs: a Cast to FLOAT16 after each FLOAT input
     and a Cast to FLOAT before each FLOAT output (as onnxconverter-common's keep_io_types does).
 Ops without a FLOAT16 CPU kernel (e.g. Conv on x86) still run in onnxruntime: its CPU execution
@@ -47,6 +51,28 @@ def to_fp16(model, keep_io_types=False):
     init_names = {t.name for t in g.initializer}
 
     keep = set()  # tensor names that stay FLOAT
+    consts = {t.name: t for t in g.initializer}
+    consts.update({n.output[0]: n.attribute[0].t for n in g.node
+                   if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value"})
+    out_of_range = {k for k, t in consts.items() if t.data_type == TensorProto.FLOAT
+                    and np.abs(numpy_helper.to_array(t)).max(initial=0) > FP16_MAX}
+    blocked = [n for n in g.node if n.op_type != "Constant" and any(x in out_of_range for x in n.input)]
+    island_nodes = []
+    for k, n in enumerate(blocked):
+        for i, x in enumerate(n.input):
+            if not x:
+                continue
+            if x in consts:
+                if consts[x].data_type == TensorProto.FLOAT:
+                    keep.add(x)
+            else:
+                wide = f"{x}_as_float_{k}_{i}"
+                island_nodes.append((n, helper.make_node("Cast", [x], [wide], name=f"{n.name or n.op_type}_in{i}_to_fp32", to=TensorProto.FLOAT), "before"))
+                n.input[i] = wide
+        for j, y in enumerate(n.output):
+            wide = f"{y}_fp32"
+            island_nodes.append((n, helper.make_node("Cast", [wide], [y], name=f"{n.name or n.op_type}_out{j}_to_fp16", to=TensorProto.FLOAT16), "after"))
+            n.output[j] = wide
     casts_needed = []  # (node, input index) whose operand is computed and must be cast back
     for n in g.node:
         for i in MUST_STAY_FLOAT.get(n.op_type, ()):
@@ -97,6 +123,12 @@ def to_fp16(model, keep_io_types=False):
     for n, cast in new_nodes:
         idx = list(g.node).index(n)
         g.node.insert(idx, cast)
+
+    for n, cast, where in island_nodes:
+        idx = list(g.node).index(n)
+        g.node.insert(idx if where == "before" else idx + 1, cast)
+    m.graph.value_info.extend(helper.make_tensor_value_info(y, TensorProto.FLOAT, None) for n in blocked for y in n.output)
+    keep.update(y for n in blocked for y in n.output)
 
     for vi in g.value_info:
         _retype(vi, keep)
