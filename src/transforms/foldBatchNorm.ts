@@ -8,7 +8,7 @@ import type { NodeInfo, StoredTensor } from '../core/onnx/modelIndex';
 import type { Layer } from '../analyzers/layers';
 import { ModelPatch, applyPatch } from './patch';
 import { NameAllocator } from './names';
-import { floatTensor } from './tensorBuild';
+import { floatSourceTensor, type FloatSource } from './floatSource';
 import { replaceTensorValue } from './weightEdit';
 import { floatWeightBlocker } from './targets';
 import { stateOf } from './stateOf';
@@ -56,12 +56,14 @@ export async function foldBatchNorms(state: ModelState, layers: readonly Layer[]
       for (let k = 0; k < perChannel; k++) weights[c * perChannel + k] *= f;
       newBias[c] = (b[c] - m[c]) * f + b0[c];
     }
-    replaceTensorValue(patch, w, floatTensor(w.name, w.dims, weights));
+    // Folded values keep the weight's type (a FLOAT16 model stays FLOAT16).
+    const type = w.dataType as FloatSource;
+    replaceTensorValue(patch, w, floatSourceTensor(w.name, type, w.dims, weights));
     let biasName = conv.node.input[2];
-    if (bias) replaceTensorValue(patch, bias, floatTensor(bias.name, [channels], newBias));
+    if (bias) replaceTensorValue(patch, bias, floatSourceTensor(bias.name, bias.dataType as FloatSource, [channels], newBias));
     else {
       biasName = names.fresh(`${w.name}_folded_bias`);
-      p.addInitializers.push(floatTensor(biasName, [channels], newBias));
+      p.addInitializers.push(floatSourceTensor(biasName, type, [channels], newBias));
     }
     // Named after its label so later steps find it even if it had no name.
     p.replaceNodes.set(conv.node, [{ ...conv.node, name: conv.label, input: [conv.node.input[0], w.name, biasName], output: [bn.node.output[0]] }]);
