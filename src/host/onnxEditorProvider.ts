@@ -187,7 +187,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     };
   }
 
-  /** Applies a recipe step (from the webview or a command) as an undoable edit. */
+  /** Applies a recipe step (from the webview or a command) as an undoable edit, unless it changes no layer. */
   async applyStep(document: OnnxDocument, raw: Record<string, unknown>): Promise<void> {
     let step;
     try {
@@ -198,7 +198,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     }
     this.broadcast(document, { type: 'busy', label: 'Applying…' });
     try {
-      const edit = await vscode.window.withProgress(
+      const applied = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'ONNX Compress', cancellable: true },
         async (progress, token) => {
           progress.report({ message: 'applying…' });
@@ -207,6 +207,13 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
           return document.apply(step, abort.signal);
         },
       );
+      if ('unchanged' in applied) {
+        // Not an edit: no dirty marker, no undo entry; say why instead.
+        this.broadcast(document, { type: 'notice', message: applied.unchanged });
+        void vscode.window.showWarningMessage(`ONNX Compress: ${applied.unchanged}`);
+        return;
+      }
+      const { edit } = applied;
       this.changed.fire({ document, label: edit.label, undo: () => this.refresh(document, edit.undo), redo: () => this.refresh(document, edit.redo) });
       this.refresh(document);
     } catch (e) {

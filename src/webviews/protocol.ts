@@ -40,7 +40,9 @@ export type ToWebview =
   | { readonly type: 'preview'; readonly id: number; readonly preview: StepPreview }
   | { readonly type: 'progress'; readonly message: string; readonly fraction: number }
   | { readonly type: 'busy'; readonly label: string | null }
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'error'; readonly message: string }
+  /** Something the user should read that is not a failure (e.g. an apply that changed nothing, and why). */
+  | { readonly type: 'notice'; readonly message: string };
 
 export type FromWebview =
   | { readonly type: 'ready' }

@@ -387,6 +387,11 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       status.classList.add('error');
       setTimeout(() => status.classList.remove('error'), 5000);
       return;
+    case 'notice':
+      status.textContent = m.message;
+      status.classList.add('notice');
+      setTimeout(() => status.classList.remove('notice'), 10000);
+      return;
   }
 });
 
