@@ -22,6 +22,8 @@ import { parseStep } from '../transforms/recipe';
 import { OnnxDocument } from './onnxDocument';
 import { isFromWebview, type ToWebview } from '../webviews/protocol';
 import { graphValues } from '../core/onnx/graphValues';
+import { attributeLayers, type Layer } from '../analyzers/layers';
+import { formPreview } from './formPreview';
 
 export const EDITOR_VIEW_TYPE = 'onnxCompress.editor';
 
@@ -35,6 +37,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
   private readonly shown = new Map<OnnxDocument, ShownAnalysis>();
   /** The summary last sent for each document (the preview's layers), and its version. */
   private readonly summaries = new Map<OnnxDocument, { version: number; summary: ModelSummary }>();
+  private readonly layers = new Map<OnnxDocument, { version: number; layers: readonly Layer[] }>();
   private client: AnalysisClient | undefined;
   private active: OnnxDocument | undefined;
   private readonly stateChanged = new vscode.EventEmitter<OnnxDocument | undefined>();
@@ -117,6 +120,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
         this.analyses.get(document)?.abort();
         this.shown.delete(document);
         this.summaries.delete(document);
+        this.layers.delete(document);
         this.panels.delete(document);
         if (this.active === document) {
           this.active = undefined;
@@ -154,11 +158,19 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
           const shown = this.shown.get(document) ?? new ShownAnalysis(document.session.version);
           const summary = this.summaries.get(document);
           if (summary?.version !== document.session.version) return; // a newer model message is on its way
-          this.post(panel, { type: 'preview', id: m.id, preview: shown.preview(m.step, m.layers, summary.summary.layers) });
+          this.post(panel, formPreview(m.id, m.step, m.layers, shown, summary.summary.layers, this.modelLayers(document)));
           return;
         }
       }
     });
+  }
+
+  /** The current model's layers (what the preview checks a step against), kept per version. */
+  private modelLayers(document: OnnxDocument): readonly Layer[] {
+    const version = document.session.version;
+    let cached = this.layers.get(document);
+    if (cached?.version !== version) this.layers.set(document, (cached = { version, layers: attributeLayers(document.session.state.index).layers }));
+    return cached.layers;
   }
 
   private post(panel: vscode.WebviewPanel, message: ToWebview): void {

@@ -372,7 +372,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       return;
     }
     case 'preview':
-      if (m.id === view.previewId) form.showPreview(m.preview);
+      if (m.id === view.previewId) form.showPreview(m.preview, m.cannot, m.presets);
       return;
     case 'progress':
       status.textContent = `${m.message} (${Math.round(m.fraction * 100)}%)`;
