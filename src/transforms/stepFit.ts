@@ -19,6 +19,8 @@ export interface Unfit {
 
 const INTEGERS = new Set<number>([DataType.Int8, DataType.Uint8, DataType.Int4, DataType.Uint4, DataType.Int16, DataType.Uint16, DataType.Int32]);
 
+const HALVES = new Set<number>([DataType.Float16, DataType.BFloat16]);
+
 /** Undefined when `step` can take `layer`. */
 export function layerUnfit(step: RecipeStep, layer: Layer): Unfit | undefined {
   const node = layer.node.node;
@@ -33,6 +35,11 @@ export function layerUnfit(step: RecipeStep, layer: Layer): Unfit | undefined {
     return INTEGERS.has(t.dataType) ? { kind: 'quantized', detail: dataTypeName(t.dataType) } : { kind: 'stored', detail: floatWeightBlocker(t) };
   }
   switch (step.transform) {
+    case 'quantize': {
+      // 16-bit weights stored as FLOAT16 again would be no smaller.
+      const halves = step.mode !== 'static' && step.dtype === 'float16' && floats.every((w) => HALVES.has(w.tensor.dataType));
+      return halves ? { kind: 'quantized', detail: dataTypeName(floats[0].tensor.dataType) } : undefined;
+    }
     case 'prune': {
       const nm = /^(\d+):(\d+)$/.exec(step.pattern);
       if (nm && !floats.some((w) => fitsGroups(w, Number(nm[2])))) return { kind: 'axis', detail: step.pattern };
