@@ -8,7 +8,10 @@ import type { AnalyzedLayer, AnalyzedWeight } from './modelAnalysis';
 import type { EnergyCurve } from './lowRank';
 
 export interface StepPreview {
-  /** Layers the step would change (those with a float weight of rank ≥ 2; the transform may still skip some). */
+  /**
+   * Layers the step would change (those with a float weight of rank ≥ 2 that the estimate does
+   * not leave as they are; the transform may still skip some). 0: Apply would change nothing.
+   */
   readonly layers: number;
   readonly bytesBefore: number;
   readonly bytesAfter: number;
@@ -28,7 +31,8 @@ type Step = Readonly<Record<string, unknown>>;
 
 /** What the preview needs of a layer: its weights (with statistics when analyzed) and its redundancy (undefined until analyzed). */
 export type PreviewLayer = Pick<AnalyzedLayer, 'weights'> & { readonly redundancy?: AnalyzedLayer['redundancy'] };
-type LayerEstimate = { bytesAfter: number; sqnrDb: number | null; bound?: boolean };
+/** `unchanged`: the transform would skip the layer (e.g. factorizing it would not make it smaller). */
+type LayerEstimate = { bytesAfter: number; sqnrDb: number | null; bound?: boolean; unchanged?: boolean };
 
 export function previewStep(step: Step, layers: readonly PreviewLayer[]): StepPreview {
   let bytesBefore = 0;
@@ -41,10 +45,11 @@ export function previewStep(step: Step, layers: readonly PreviewLayer[]): StepPr
   for (const layer of layers) {
     const weights = layer.weights.filter(isMatrix);
     if (weights.length === 0) continue;
+    const e = estimateLayer(step, layer, weights);
+    if (e.unchanged) continue;
     touched++;
     const before = weights.reduce((n, w) => n + w.bytes, 0);
     bytesBefore += before;
-    const e = estimateLayer(step, layer, weights);
     bytesAfter += Math.min(before, e.bytesAfter);
     if (layer.redundancy === undefined) unanalyzed++;
     else if (e.sqnrDb === null) unknownSqnr = true;
@@ -186,7 +191,7 @@ function factorizeEstimate(step: Step, weights: readonly AnalyzedWeight[], main:
     bound = true;
   }
   const factored = rank * (rows + cols) * bytesPerValue;
-  if (factored >= main.bytes) return { bytesAfter: before, sqnrDb: Infinity }; // the transform skips it
+  if (factored >= main.bytes) return { bytesAfter: before, sqnrDb: Infinity, unchanged: true }; // the transform skips it
   const dropped = 1 - kept;
   return { bytesAfter: before - main.bytes + factored, sqnrDb: dropped <= 0 ? Infinity : -10 * Math.log10(dropped), bound };
 }

@@ -1,4 +1,7 @@
-/** `onnx-compress apply MODEL --recipe RECIPE.json --output OUT.onnx [--json] [--external-data MODE]` */
+/**
+ * `onnx-compress apply MODEL --recipe RECIPE.json (--output OUT.onnx | --in-place) [--json] [--external-data MODE]`.
+ * A recipe that changes no layer writes nothing: the report says why (the CLI exits 3).
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
@@ -6,6 +9,7 @@ import { openModel } from '../core/onnx/model';
 import { saveModel, type SaveOptions } from '../core/onnx/writeModel';
 import { parseRecipe } from '../transforms/recipe';
 import { applyRecipe, stateOf, type StepResult } from '../transforms/apply';
+import { changedNothing, nothingChangedLine, skipLines } from '../transforms/noOp';
 import { humanBytes, table } from '../report/format';
 import { OrtProcess } from '../eval/ortProcess';
 import { ortCalibrator } from '../eval/ortCalibrator';
@@ -21,12 +25,15 @@ export interface ApplyOptions {
 
 export interface ApplyReport {
   model: string;
-  output: string;
+  /** Null when nothing changed (nothing is written). */
+  output: string | null;
   fileBytesBefore: number;
-  fileBytesAfter: number;
+  fileBytesAfter: number | null;
   /** Bytes of external data written beside the output, if any. */
   dataBytesAfter: number;
   steps: StepResult[];
+  /** Set when no step changed any layer: the first line of the explanation (each step's `skipped` has the rest). */
+  nothingChanged?: string;
 }
 
 function readRecipe(file: string): unknown {
@@ -43,7 +50,7 @@ function readRecipe(file: string): unknown {
   }
 }
 
-export async function runApply(file: string, options: ApplyOptions, out: (text: string) => void): Promise<ApplyReport> {
+export async function runApply(file: string, options: ApplyOptions, out: (text: string) => void, err: (text: string) => void = out): Promise<ApplyReport> {
   const recipe = parseRecipe(readRecipe(options.recipe));
   const model = openModel(file);
   const runner = new OrtProcess();
@@ -61,7 +68,24 @@ export async function runApply(file: string, options: ApplyOptions, out: (text: 
   } finally {
     runner.dispose();
   }
-  const final = edits.length ? edits[edits.length - 1].after : stateOf(model.proto, model.dir);
+  const labels = edits.map((e) => e.label);
+  const results = edits.map((e) => e.result);
+  if (changedNothing(results)) {
+    // Writing would only copy the input: say why each layer was left alone instead.
+    const report: ApplyReport = {
+      model: path.resolve(file),
+      output: null,
+      fileBytesBefore: model.bytes.length,
+      fileBytesAfter: null,
+      dataBytesAfter: 0,
+      steps: results,
+      nothingChanged: nothingChangedLine(results, labels),
+    };
+    if (options.json) out(JSON.stringify(report, null, 2));
+    else err(nothingChangedText(report, labels));
+    return report;
+  }
+  const final = edits[edits.length - 1].after;
   const saved = await saveModel(final, options.output, { externalData: options.externalData });
   const report: ApplyReport = {
     model: path.resolve(file),
@@ -69,10 +93,20 @@ export async function runApply(file: string, options: ApplyOptions, out: (text: 
     fileBytesBefore: model.bytes.length,
     fileBytesAfter: saved.bytes,
     dataBytesAfter: saved.dataBytes,
-    steps: edits.map((e) => e.result),
+    steps: results,
   };
-  out(options.json ? JSON.stringify(report, null, 2) : applyText(report, edits.map((e) => e.label)));
+  out(options.json ? JSON.stringify(report, null, 2) : applyText(report, labels));
   return report;
+}
+
+function nothingChangedText(report: ApplyReport, labels: string[]): string {
+  const lines = [report.nothingChanged!];
+  report.steps.forEach((s, i) => {
+    if (report.steps.length > 1) lines.push(`${i + 1}. ${labels[i]}:`);
+    for (const l of skipLines(s.skipped)) lines.push(`   skipped ${l}`);
+  });
+  lines.push('nothing written');
+  return lines.join('\n');
 }
 
 function applyText(report: ApplyReport, labels: string[]): string {
@@ -83,11 +117,11 @@ function applyText(report: ApplyReport, labels: string[]): string {
       c.tensors.map((t) => [c.layer, t.tensor, humanBytes(t.bytesBefore), humanBytes(t.bytesAfter), t.sqnrDb === null || t.sqnrDb === undefined ? 'exact' : `${t.sqnrDb.toFixed(1)} dB`]),
     );
     if (rows.length) lines.push(indent(table(['layer', 'tensor', 'before', 'after', 'SQNR'], rows, new Set([2, 3, 4]))));
-    for (const k of s.skipped) lines.push(`   skipped ${k.layer} (${k.opType}): ${k.reason}`);
+    for (const l of skipLines(s.skipped)) lines.push(`   skipped ${l}`);
     for (const n of s.notes) lines.push(`   ${n}`);
   });
   const data = report.dataBytesAfter ? ` + ${humanBytes(report.dataBytesAfter)} external data` : '';
-  lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter)}${data} (was ${humanBytes(report.fileBytesBefore)})`);
+  lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter ?? 0)}${data} (was ${humanBytes(report.fileBytesBefore)})`);
   return lines.join('\n');
 }
 

@@ -1,26 +1,30 @@
 #!/usr/bin/env node
 /**
  * The command line over the same core the editor uses.
- * Exit codes: 0 success, 2 bad input or usage (one line on stderr; `--debug` adds the stack).
+ * Exit codes: 0 success, 2 bad input or usage (one line on stderr; `--debug` adds the stack),
+ * 3 `apply` changed nothing (nothing is written; the reasons are on stderr, or in the JSON).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
 import type { DatasetSpec } from '../eval/dataset';
 import { runAnalyze, type AnalyzeOptions } from './analyzeCommand';
 import { runApply, type ApplyOptions } from './applyCommand';
+import { sameFile } from './sameFile';
 import { runEval, type EvalOptions } from './evalCommand';
 import { runSensitivity } from './sensitivityCommand';
 import { parseStep } from '../transforms/recipe';
 import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../eval/dataset';
 
 const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--dim NAME=VALUE]... [--shape INPUT=DxDx...]... [--workers N] [--debug]
-       onnx-compress apply MODEL --recipe RECIPE.json --output OUT.onnx [--json] [--external-data auto|always|never] [--debug]
+       onnx-compress apply MODEL --recipe RECIPE.json (--output OUT.onnx | --in-place) [--json] [--external-data auto|always|never] [--debug]
        onnx-compress eval MODEL [--baseline BASE.onnx] [--data DATA.npz|DIR [--labels LABELS.npy]]
                      [--images ROOT [--input NAME] [--resize N|WxH] [--crop WxH] [--scale S] [--mean R,G,B] [--std R,G,B] [--bgr] [--nhwc]]
                      [--samples N] [--shape INPUT=DxD...] [--limit N] [--batch N] [--threads N] [--optimization disabled|basic|extended|all]
                      [--provider cuda] [--timeout SECONDS] [--json] [--debug]
        onnx-compress sensitivity MODEL --transform '{"transform": ...recipe step}' [data options as for eval] [--limit N]
-                     [--target-bytes N | --target-ratio R] [--plan PLAN.json] [--json] [--debug]`;
+                     [--target-bytes N | --target-ratio R] [--plan PLAN.json] [--json] [--debug]
+exit codes: 0 done; 2 bad input or usage; 3 apply changed no layer (nothing written, reasons on stderr or in --json)`;
 
 class UsageError extends Error {}
 
@@ -59,9 +63,11 @@ async function main(argv: string[]): Promise<number> {
       case 'apply': {
         const positional: string[] = [];
         const options: Partial<ApplyOptions> = { json: false };
+        let inPlace = false;
         for (let i = 0; i < rest.length; i++) {
           const a = rest[i];
           if (a === '--json') options.json = true;
+          else if (a === '--in-place') inPlace = true;
           else if (a === '--recipe') options.recipe = rest[++i] ?? usage('--recipe needs a file');
           else if (a === '--output' || a === '-o') options.output = rest[++i] ?? usage('--output needs a file');
           else if (a === '--external-data') {
@@ -73,9 +79,9 @@ async function main(argv: string[]): Promise<number> {
         }
         if (positional.length !== 1) usage('apply takes exactly one MODEL');
         if (!options.recipe) usage('apply needs --recipe RECIPE.json');
-        if (!options.output) usage('apply needs --output OUT.onnx');
-        await runApply(positional[0], options as ApplyOptions, (t) => process.stdout.write(t + '\n'));
-        return 0;
+        options.output = applyDestination(positional[0], options.output, inPlace);
+        const report = await runApply(positional[0], options as ApplyOptions, (t) => process.stdout.write(t + '\n'), (t) => process.stderr.write(t + '\n'));
+        return report.nothingChanged ? 3 : 0;
       }
       case 'eval':
       case 'sensitivity': {
@@ -205,6 +211,24 @@ class DataOptions {
     if (this.images) return { kind: 'images', root: path.resolve(this.images), preprocess: this.pre, ...(this.input ? { input: this.input } : {}) };
     return { kind: 'synthetic', samples: this.samples, seed: 1, shapes: this.shapes };
   }
+}
+
+/**
+ * Where apply writes. Overwriting the input takes --in-place (a typo in --output must not eat the
+ * model); in place, the model's real path is replaced (a symlink stays a symlink).
+ */
+function applyDestination(model: string, output: string | undefined, inPlace: boolean): string {
+  if (inPlace) {
+    if (output !== undefined && !sameFile(output, model)) usage(`--in-place writes to ${model}; give --output ${output} or --in-place, not both`);
+    try {
+      return fs.realpathSync(model);
+    } catch {
+      return model; // missing: opening it reports the error
+    }
+  }
+  if (output === undefined) usage('apply needs --output OUT.onnx (or --in-place to replace MODEL)');
+  if (sameFile(output, model)) usage(`--output ${output} is the input model; pass --in-place to replace it`);
+  return output;
 }
 
 function usage(message: string): never {

@@ -9,6 +9,7 @@ import { ModelSession, type SessionEdit } from '../transforms/modelSession';
 import { parseStep, stepToJson, type RecipeStep } from '../transforms/recipe';
 import type { EditView } from '../webviews/protocol';
 import { editView } from '../report/compressionReport';
+import { noOpNotice } from '../transforms/noOp';
 
 interface Backup {
   readonly file: string;
@@ -62,22 +63,30 @@ export class OnnxDocument implements vscode.CustomDocument {
     return new OnnxDocument(uri, ModelSession.open(uri.fsPath));
   }
 
-  /** Applies a step; the returned edit keeps `edits` in step on undo and redo. */
-  async apply(step: RecipeStep, signal?: AbortSignal): Promise<SessionEdit> {
-    const edit = await this.session.apply(step, signal);
+  /**
+   * Applies a step; the returned edit keeps `edits` in step on undo and redo. A step that changed
+   * no layer is not applied: `unchanged` says why, and there is nothing to undo.
+   */
+  async apply(step: RecipeStep, signal?: AbortSignal): Promise<{ edit: SessionEdit } | { unchanged: string }> {
+    const computed = await this.session.compute(step, signal);
+    const unchanged = noOpNotice(computed.label, computed.result);
+    if (unchanged) return { unchanged };
+    const edit = this.session.commit(computed, step);
     const view = editView(edit);
     const before = this.edits;
     const after = [...before, view];
     this.edits = after;
     return {
-      ...edit,
-      undo: () => {
-        edit.undo();
-        this.edits = before;
-      },
-      redo: () => {
-        edit.redo();
-        this.edits = after;
+      edit: {
+        ...edit,
+        undo: () => {
+          edit.undo();
+          this.edits = before;
+        },
+        redo: () => {
+          edit.redo();
+          this.edits = after;
+        },
       },
     };
   }

@@ -22,6 +22,8 @@ import { parseStep } from '../transforms/recipe';
 import { OnnxDocument } from './onnxDocument';
 import { isFromWebview, type ToWebview } from '../webviews/protocol';
 import { graphValues } from '../core/onnx/graphValues';
+import { attributeLayers, type Layer } from '../analyzers/layers';
+import { formPreview } from './formPreview';
 
 export const EDITOR_VIEW_TYPE = 'onnxCompress.editor';
 
@@ -35,6 +37,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
   private readonly shown = new Map<OnnxDocument, ShownAnalysis>();
   /** The summary last sent for each document (the preview's layers), and its version. */
   private readonly summaries = new Map<OnnxDocument, { version: number; summary: ModelSummary }>();
+  private readonly layers = new Map<OnnxDocument, { version: number; layers: readonly Layer[] }>();
   private client: AnalysisClient | undefined;
   private active: OnnxDocument | undefined;
   private readonly stateChanged = new vscode.EventEmitter<OnnxDocument | undefined>();
@@ -117,6 +120,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
         this.analyses.get(document)?.abort();
         this.shown.delete(document);
         this.summaries.delete(document);
+        this.layers.delete(document);
         this.panels.delete(document);
         if (this.active === document) {
           this.active = undefined;
@@ -154,11 +158,19 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
           const shown = this.shown.get(document) ?? new ShownAnalysis(document.session.version);
           const summary = this.summaries.get(document);
           if (summary?.version !== document.session.version) return; // a newer model message is on its way
-          this.post(panel, { type: 'preview', id: m.id, preview: shown.preview(m.step, m.layers, summary.summary.layers) });
+          this.post(panel, formPreview(m.id, m.step, m.layers, shown, summary.summary.layers, this.modelLayers(document)));
           return;
         }
       }
     });
+  }
+
+  /** The current model's layers (what the preview checks a step against), kept per version. */
+  private modelLayers(document: OnnxDocument): readonly Layer[] {
+    const version = document.session.version;
+    let cached = this.layers.get(document);
+    if (cached?.version !== version) this.layers.set(document, (cached = { version, layers: attributeLayers(document.session.state.index).layers }));
+    return cached.layers;
   }
 
   private post(panel: vscode.WebviewPanel, message: ToWebview): void {
@@ -187,7 +199,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     };
   }
 
-  /** Applies a recipe step (from the webview or a command) as an undoable edit. */
+  /** Applies a recipe step (from the webview or a command) as an undoable edit, unless it changes no layer. */
   async applyStep(document: OnnxDocument, raw: Record<string, unknown>): Promise<void> {
     let step;
     try {
@@ -198,7 +210,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     }
     this.broadcast(document, { type: 'busy', label: 'Applying…' });
     try {
-      const edit = await vscode.window.withProgress(
+      const applied = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'ONNX Compress', cancellable: true },
         async (progress, token) => {
           progress.report({ message: 'applying…' });
@@ -207,6 +219,13 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
           return document.apply(step, abort.signal);
         },
       );
+      if ('unchanged' in applied) {
+        // Not an edit: no dirty marker, no undo entry; say why instead.
+        this.broadcast(document, { type: 'notice', message: applied.unchanged });
+        void vscode.window.showWarningMessage(`ONNX Compress: ${applied.unchanged}`);
+        return;
+      }
+      const { edit } = applied;
       this.changed.fire({ document, label: edit.label, undo: () => this.refresh(document, edit.undo), redo: () => this.refresh(document, edit.redo) });
       this.refresh(document);
     } catch (e) {

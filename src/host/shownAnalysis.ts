@@ -49,12 +49,16 @@ export class ShownAnalysis {
     return out;
   }
 
-  /** The form's preview on the named layers (or all): analyzed layers in full, the others as summarized. */
-  preview(step: Record<string, unknown>, names: readonly string[] | '*', summary: readonly LayerSummary[]): StepPreview {
+  /**
+   * The form's preview on the named layers (or all): analyzed layers in full, the others as
+   * summarized. `fit` keeps only the layers the step can take (stepFit).
+   */
+  preview(step: Record<string, unknown>, names: readonly string[] | '*', summary: readonly LayerSummary[], fit?: ReadonlySet<string>): StepPreview {
     const wanted = names === '*' ? null : new Set(names);
     const layers: PreviewLayer[] = [];
     summary.forEach((l, index) => {
-      if (!wanted || wanted.has(qualifiedLayerName(l))) layers.push(this.layers.get(index) ?? { weights: l.weights });
+      const name = qualifiedLayerName(l);
+      if ((!wanted || wanted.has(name)) && (!fit || fit.has(name))) layers.push(this.layers.get(index) ?? { weights: l.weights });
     });
     return previewStep(step, layers);
   }

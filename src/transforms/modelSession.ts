@@ -62,8 +62,18 @@ export class ModelSession {
 
   /** Applies a step to the current model; the edit's undo/redo switch between the two states. */
   async apply(step: RecipeStep, signal?: AbortSignal, services?: TransformServices): Promise<SessionEdit> {
+    return this.commit(await this.compute(step, signal, services), step);
+  }
+
+  /** Works out a step on the current model without making it current, so a caller can look before it commits. */
+  compute(step: RecipeStep, signal?: AbortSignal, services?: TransformServices): Promise<Edit> {
+    return applyStep(this.current, step, signal, services);
+  }
+
+  /** Makes a computed edit current; it must have been computed on the current model. */
+  commit(edit: Edit, step: RecipeStep): SessionEdit {
+    if (edit.before !== this.current) throw new Error('the model changed while the step was computed');
     const stepsBefore = this.stepsInEffect;
-    const edit = await applyStep(this.current, step, signal, services);
     const stepsAfter = [...stepsBefore, step];
     this.set(edit.after, stepsAfter);
     return {

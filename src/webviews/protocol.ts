@@ -36,11 +36,17 @@ export type ToWebview =
   | { readonly type: 'layers'; readonly layers: readonly { readonly index: number; readonly layer: TableLayer }[]; readonly version: number }
   /** One layer in full (histograms, channel ranges, energy curve), as the webview asked. */
   | { readonly type: 'layerDetail'; readonly index: number; readonly layer: AnalyzedLayer; readonly version: number }
-  /** The form's preview of a step, computed by the host on the full analysis; `id` is the request's. */
-  | { readonly type: 'preview'; readonly id: number; readonly preview: StepPreview }
+  /**
+   * The form's preview of a step, computed by the host on the full analysis; `id` is the request's.
+   * `cannot`: why the step can take no target layer (Apply is disabled). `presets`: the same for
+   * each preset of the step's transform, null where it can apply.
+   */
+  | { readonly type: 'preview'; readonly id: number; readonly preview: StepPreview; readonly cannot?: string; readonly presets: readonly (string | null)[] }
   | { readonly type: 'progress'; readonly message: string; readonly fraction: number }
   | { readonly type: 'busy'; readonly label: string | null }
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'error'; readonly message: string }
+  /** Something the user should read that is not a failure (e.g. an apply that changed nothing, and why). */
+  | { readonly type: 'notice'; readonly message: string };
 
 export type FromWebview =
   | { readonly type: 'ready' }

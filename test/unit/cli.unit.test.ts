@@ -103,3 +103,92 @@ test('the bundled sample scores in onnxruntime what PyTorch measured when it was
   assert.equal(out.samples, reference.testSamples);
   assert.ok(Math.abs(out.candidate.accuracy - reference.top1Accuracy) < 1e-9, `${out.candidate.accuracy} vs ${reference.top1Accuracy}`);
 });
+
+/** A folder holding a copy of the fixture MLP and a recipe file of these steps. */
+function applyFixture(...steps: unknown[]): { dir: string; model: string; recipe: string } {
+  const dir = tempDir();
+  const model = path.join(dir, 'mlp.onnx');
+  fs.copyFileSync(path.join(fixtureModels, 'mlp_everything.onnx'), model);
+  const recipe = path.join(dir, 'recipe.json');
+  fs.writeFileSync(recipe, JSON.stringify({ version: 1, steps }));
+  return { dir, model, recipe };
+}
+
+test('apply that changes no layer writes nothing, exits 3 and says why for each layer', () => {
+  const { dir, model, recipe } = applyFixture({ transform: 'factorize', rank: 4096 });
+  const out = path.join(dir, 'out.onnx');
+  const r = run('apply', model, '--recipe', recipe, '--output', out);
+  assert.equal(r.status, 3, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^nothing changed: 0 of 7 layers could take step 1 \(Factorize all layers at rank 4096\)\n/);
+  assert.match(r.stderr, /skipped fc1 \(MatMul\): rank \d+ needs \d+ parameters/);
+  assert.match(r.stderr, /skipped fc1_bias \(Add\): Add is not factorized/);
+  assert.equal(fs.existsSync(out), false, 'no output file');
+
+  const json = run('apply', model, '--recipe', recipe, '--output', out, '--json');
+  assert.equal(json.status, 3);
+  const report = JSON.parse(json.stdout);
+  assert.match(report.nothingChanged, /^nothing changed: 0 of 7 layers/);
+  assert.equal(report.output, null);
+  assert.equal(report.steps[0].skipped.length, 7);
+  assert.equal(fs.existsSync(out), false);
+});
+
+test('apply exits 3 on weights that are quantized already; a recipe where one step changes something exits 0', () => {
+  const { dir, model, recipe } = applyFixture({ transform: 'quantize' });
+  const once = path.join(dir, 'once.onnx');
+  assert.equal(run('apply', model, '--recipe', recipe, '--output', once).status, 0);
+  const twice = run('apply', once, '--recipe', recipe, '--output', path.join(dir, 'twice.onnx'));
+  assert.equal(twice.status, 3, twice.stderr);
+  assert.match(twice.stderr, /skipped fc1 \(MatMul\): .*INT8/);
+  assert.equal(fs.existsSync(path.join(dir, 'twice.onnx')), false);
+
+  fs.writeFileSync(recipe, JSON.stringify({ version: 1, steps: [{ transform: 'factorize', rank: 4096 }, { transform: 'quantize' }] }));
+  const partial = run('apply', model, '--recipe', recipe, '--output', path.join(dir, 'partial.onnx'));
+  assert.equal(partial.status, 0, partial.stderr);
+  assert.match(partial.stdout, /1\. Factorize all layers at rank 4096: 0 layer\(s\) changed, 7 skipped/);
+  assert.match(partial.stdout, /wrote .*partial\.onnx/);
+});
+
+test('apply refuses to write over its input (same path, symlink, hard link) unless --in-place', () => {
+  const { dir, model, recipe } = applyFixture({ transform: 'quantize' });
+  const original = fs.readFileSync(model);
+  fs.symlinkSync(model, path.join(dir, 'link.onnx'));
+  fs.linkSync(model, path.join(dir, 'hard.onnx'));
+  for (const output of [model, path.join(dir, '.', 'mlp.onnx'), path.join(dir, 'link.onnx'), path.join(dir, 'hard.onnx')]) {
+    const r = run('apply', model, '--recipe', recipe, '--output', output);
+    assert.equal(r.status, 2, output);
+    assert.match(r.stderr, /^error: --output .* is the input model; pass --in-place to replace it\n/);
+  }
+  assert.ok(fs.readFileSync(model).equals(original));
+  const both = run('apply', model, '--recipe', recipe, '--in-place', '--output', path.join(dir, 'other.onnx'));
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--in-place writes to .*; give --output .* or --in-place, not both/);
+});
+
+test('apply --in-place replaces the model by renaming a complete new file over it; a no-op leaves it alone', () => {
+  const { dir, model, recipe } = applyFixture({ transform: 'quantize' });
+  const original = fs.readFileSync(model);
+  const inode = fs.statSync(model).ino;
+  // A descriptor open on the original still reads the old bytes: the file was replaced, not overwritten.
+  const fd = fs.openSync(model, 'r');
+  try {
+    const r = run('apply', path.join(dir, 'mlp.onnx'), '--recipe', recipe, '--in-place');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /wrote .*mlp\.onnx/);
+    const old = Buffer.alloc(original.length);
+    fs.readSync(fd, old, 0, old.length, 0);
+    assert.ok(old.equals(original), 'the old file was not written into');
+  } finally {
+    fs.closeSync(fd);
+  }
+  assert.notEqual(fs.statSync(model).ino, inode);
+  assert.ok(fs.statSync(model).size < original.length);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['mlp.onnx', 'recipe.json'], 'no temp file left');
+
+  // The same recipe again changes nothing: exit 3 and the file is untouched.
+  const quantized = fs.readFileSync(model);
+  const again = run('apply', model, '--recipe', recipe, '--in-place');
+  assert.equal(again.status, 3);
+  assert.ok(fs.readFileSync(model).equals(quantized));
+});

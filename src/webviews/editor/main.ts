@@ -372,7 +372,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       return;
     }
     case 'preview':
-      if (m.id === view.previewId) form.showPreview(m.preview);
+      if (m.id === view.previewId) form.showPreview(m.preview, m.cannot, m.presets);
       return;
     case 'progress':
       status.textContent = `${m.message} (${Math.round(m.fraction * 100)}%)`;
@@ -386,6 +386,11 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       status.textContent = m.message;
       status.classList.add('error');
       setTimeout(() => status.classList.remove('error'), 5000);
+      return;
+    case 'notice':
+      status.textContent = m.message;
+      status.classList.add('notice');
+      setTimeout(() => status.classList.remove('notice'), 10000);
       return;
   }
 });

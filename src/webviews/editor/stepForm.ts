@@ -69,6 +69,9 @@ export class StepForm {
   private readonly applyButton = el('button', { type: 'submit' });
   readonly preview = el('div', { class: 'preview', role: 'status', 'aria-live': 'polite' });
   private values: Step = { ...BASE.quantize };
+  private isBusy = false;
+  /** Why Apply would change nothing (from the last preview), or undefined. */
+  private blocked: string | undefined;
   private defaults: Partial<Record<TransformName, Step>> = {};
 
   constructor(private readonly host: StepFormHost) {
@@ -98,7 +101,13 @@ export class StepForm {
   }
 
   set busy(on: boolean) {
-    this.applyButton.disabled = on;
+    this.isBusy = on;
+    this.updateButton();
+  }
+
+  private updateButton(): void {
+    this.applyButton.disabled = this.isBusy || this.blocked !== undefined;
+    this.applyButton.title = this.blocked ? `Nothing to apply: ${this.blocked}` : '';
   }
 
   /** The recipe step the fields describe, without its layers. */
@@ -159,11 +168,18 @@ export class StepForm {
     this.host.requestPreview(this.step());
   }
 
-  /** Shows the host's estimate for the step last asked for. */
-  showPreview(p: StepPreview): void {
+  /**
+   * Shows the host's estimate for the step last asked for. `cannot` says why the step can take no
+   * target layer; `presets` the same for each preset (null where it applies): those are disabled.
+   */
+  showPreview(p: StepPreview, cannot: string | undefined, presets: readonly (string | null)[]): void {
     this.preview.removeAttribute('aria-busy');
-    if (p.layers === 0) {
-      this.preview.textContent = 'Preview: no layer with a float weight of rank 2 or more in the target.';
+    this.showPresets(presets);
+    // Nothing would change: say why and keep Apply from making an edit that does nothing.
+    this.blocked = cannot ?? (p.layers === 0 ? 'by the estimate, these settings leave every target layer as it is (no weight would get smaller)' : undefined);
+    this.updateButton();
+    if (this.blocked) {
+      this.preview.textContent = `Nothing to apply: ${this.blocked}.`;
       return;
     }
     const change = p.bytesBefore ? ((p.bytesAfter - p.bytesBefore) / p.bytesBefore) * 100 : 0;
@@ -173,6 +189,17 @@ export class StepForm {
         : `worst weight SQNR ${p.sqnrKind === 'lower bound' ? '≥ ' : '≈ '}${Number.isFinite(p.worstSqnrDb) ? `${p.worstSqnrDb.toFixed(1)} dB` : 'exact'}`;
     const pending = p.unanalyzed ? ` (${p.unanalyzed} layer${p.unanalyzed > 1 ? 's' : ''} not analyzed yet)` : '';
     this.preview.textContent = `Preview: ${p.layers} layer${p.layers > 1 ? 's' : ''}, weights ${humanBytes(p.bytesBefore)} → ${humanBytes(Math.round(p.bytesAfter))} (${change >= 0 ? '+' : ''}${change.toFixed(0)}%), ${sqnr}${pending}.`;
+  }
+
+  private showPresets(reasons: readonly (string | null)[]): void {
+    presetsFor(this.name).forEach((p, i) => {
+      const option = this.preset.querySelector<HTMLOptionElement>(`option[value="${i}"]`);
+      if (!option) return;
+      const why = reasons[i] ?? null;
+      option.disabled = why !== null;
+      option.title = why ?? '';
+      option.textContent = why ? `${p.label} (cannot apply: ${why})` : p.label;
+    });
   }
 }
 

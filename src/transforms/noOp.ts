@@ -1,0 +1,38 @@
+/**
+ * A step that changed no layer is not an edit: the CLI writes nothing and the editor records no
+ * undo entry. These say so, with each layer's reason, in the same words everywhere.
+ */
+import type { StepResult } from './apply';
+import type { LayerSkip } from './transform';
+
+/** True when no step changed any layer (steps that only skip leave the model as it was). */
+export function changedNothing(results: readonly StepResult[]): boolean {
+  return results.every((r) => r.changed.length === 0);
+}
+
+function layers(n: number): string {
+  return `${n} layer${n === 1 ? '' : 's'}`;
+}
+
+/** "nothing changed: 0 of 4 layers could take step 1 (Prune all layers 2:4)", one clause per step. */
+export function nothingChangedLine(results: readonly StepResult[], labels: readonly string[]): string {
+  const parts = results.map((r, i) => `0 of ${layers(r.skipped.length)} could take step ${i + 1} (${labels[i]})`);
+  return `nothing changed: ${parts.length ? parts.join('; ') : 'the recipe has no steps'}`;
+}
+
+/** One line per skipped layer, at most `max` of them and then "and N more". */
+export function skipLines(skipped: readonly LayerSkip[], max = Infinity): string[] {
+  const lines = skipped.slice(0, max).map((k) => `${k.layer} (${k.opType}): ${k.reason}`);
+  if (skipped.length > max) lines.push(`and ${skipped.length - max} more`);
+  return lines;
+}
+
+/**
+ * What the editor says instead of recording an edit that changed no layer; undefined when the
+ * edit changed something (then it is a real edit).
+ */
+export function noOpNotice(label: string, result: StepResult, max = 5): string | undefined {
+  if (result.changed.length > 0) return undefined;
+  if (result.skipped.length === 0) return `Nothing changed: no layer to apply "${label}" to.`;
+  return `Nothing changed: 0 of ${layers(result.skipped.length)} could take "${label}". ${skipLines(result.skipped, max).join('; ')}.`;
+}
