@@ -52,7 +52,7 @@ export interface LayerRedundancy {
 export interface LayerAnalysis {
   stats: Map<StoredTensor, TensorStats>;
   /** Weights whose statistics describe their real values (codes × scale, unpacked blocks, codebook entries), not what is stored. */
-  dequantized: Set<StoredTensor>;
+  dequantized: Map<StoredTensor, { readonly realShape: readonly number[] }>;
   redundancy: LayerRedundancy | null;
 }
 
@@ -110,12 +110,12 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
   const main = mainWeight(layer);
   const wantRedundancy = options.redundancy ?? true;
   const stats = new Map<StoredTensor, TensorStats>();
-  const dequantized = new Set<StoredTensor>();
+  const dequantized: LayerAnalysis['dequantized'] = new Map();
   let mainDequantize: DequantizeParams | undefined;
   for (const t of layer.weights) {
     if (!isAnalyzable(t)) continue;
     const dequantize = await dequantizeParams(t, layer.dequantized?.get(t));
-    if (dequantize) dequantized.add(t);
+    if (dequantize) dequantized.set(t, { realShape: realDims(t, dequantize) });
     if (t === main) mainDequantize = dequantize;
     const tensorOptions: StatsOptions = {
       bins: options.bins,
