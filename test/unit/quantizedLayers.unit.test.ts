@@ -18,7 +18,8 @@ import { parseStep } from '../../src/transforms/recipe';
 import { forEachNBitsChunk } from '../../src/analyzers/nbits';
 import { dequantizeParams } from '../../src/analyzers/dequantizeParams';
 import { attributeLayers } from '../../src/analyzers/layers';
-import { tempDir } from '../helpers/paths';
+import { repoRoot, tempDir } from '../helpers/paths';
+import { AnalysisClient } from '../../src/analyzers/worker/analysisClient';
 import { smallCnn } from '../helpers/smallModels';
 import { allForms, matMulNBits, quantizedModel, type QuantizedForm } from '../helpers/quantizedModels';
 import { tableLayer } from '../../src/webviews/tableLayer';
@@ -145,4 +146,17 @@ test('plain weights are stored as FP32 / FP16; a model clustered by our transfor
     assert.equal(l.redundancy!.cluster16SqnrDb, Infinity, `${l.name}: k=16 of 16 distinct values`);
   }
   assert.ok(!edited.unattributed.some((w) => w.elements > 1), edited.unattributed.map((w) => w.name).join());
+});
+
+test('two analysis workers give what the in-process analysis gives, storedAs and real shapes included', async () => {
+  const file = path.join(tempDir(), 'quantized.onnx');
+  fs.writeFileSync(file, quantizedModel(allForms()));
+  const client = new AnalysisClient(path.join(repoRoot, 'dist/analysisWorker.js'), 2, 0);
+  try {
+    const fromWorkers = await client.analyze(file, {});
+    assert.deepEqual(fromWorkers, await analyzeModel(openModel(file)));
+    assert.deepEqual(fromWorkers.layers.map((l) => l.storedAs.label).sort(), allForms().map((f) => f.label).sort());
+  } finally {
+    await client.dispose();
+  }
 });
