@@ -135,6 +135,22 @@ export function qlinearMatMul(seed = 4): QuantizedForm {
   };
 }
 
+/** com.microsoft QGemm with transB: B [N, K] INT8, a scale per output row of B. */
+export function qgemm(seed = 7): QuantizedForm {
+  const random = seededRandom(seed);
+  const dims = [3, 4];
+  const q = ints(random, 12, -127, 127);
+  const s = scales(random, 3);
+  return {
+    layer: 'qg_gemm', label: 'INT8 per-channel', weights: ['qg_b', 'qg_bs', 'qg_bzp'], main: 'qg_b', dims, channelAxis: 0,
+    real: Float32Array.from(q, (v, i) => v * s[Math.floor(i / 4)]),
+    nodes: [msNode(node('QGemm', ['qg_a', 'qg_as', 'qg_azp', 'qg_b', 'qg_bs', 'qg_bzp'], ['qg_y'], 'qg_gemm', [intAttr('transB', 1)]))],
+    initializers: [floatTensor('qg_as', [], [0.02]), intTensor('qg_azp', UINT8, [], [128]), intTensor('qg_b', INT8, dims, q), floatTensor('qg_bs', [3], s), intTensor('qg_bzp', INT8, [3], [0, 0, 0])],
+    inputs: [valueInfo('qg_a', UINT8, [1, 4])],
+    outputs: [valueInfo('qg_y', FLOAT, [1, 3])],
+  };
+}
+
 /**
  * MatMulNBits, 4 bits in blocks of 16: B [N, blocks, 8] with two codes a byte, low nibble first.
  * K = 40 leaves 8 padding codes at the end of each row (set to 15: they must not count).
@@ -207,7 +223,7 @@ export function clustered(indexType: 'UINT4' | 'UINT8', seed = 6): QuantizedForm
 }
 
 export function allForms(): QuantizedForm[] {
-  return [convInteger(), matMulInteger(), qlinearConv(), qlinearMatMul(), matMulNBits(true), matMulNBits(false), clustered('UINT4'), clustered('UINT8')];
+  return [convInteger(), matMulInteger(), qlinearConv(), qlinearMatMul(), qgemm(), matMulNBits(true), matMulNBits(false), clustered('UINT4'), clustered('UINT8')];
 }
 
 /** One model holding the forms side by side (each its own inputs and outputs). */
