@@ -1,10 +1,15 @@
 /**
- * The real values behind a quantized weight, as DequantizeLinear computes them:
+ * The real values behind a stored weight that is not stored as its values: integer codes with a
+ * scale (DequantizeLinear, ConvInteger, QLinearConv...), MatMulNBits' packed blocks, or indices
+ * into a codebook (our clustering). The linear form is here, as DequantizeLinear computes it:
  * (q - zero_point) * scale in float32, with one scale for the tensor, one per slice along `axis`,
  * or (opset 21 blocks) one per `blockSize` consecutive elements along `axis`. Applied chunk by
  * chunk in place, so the statistics of a quantized layer describe its weights, not its codes.
  */
-export interface DequantizeParams {
+export type DequantizeParams = LinearDequantize | NBitsDequantize | CodebookDequantize;
+
+export interface LinearDequantize {
+  readonly kind: 'linear';
   readonly scale: Float32Array;
   readonly zeroPoint: Float32Array | null;
   readonly axis: number;
@@ -14,8 +19,40 @@ export interface DequantizeParams {
   readonly key: string;
 }
 
+/**
+ * MatMulNBits' weight: B is [N, blocks, blob] bytes, each byte `8 / bits` codes low bits first,
+ * the real weight W[k, n] = (code - zeroPoint[n, block]) * scale[n, block], read as [N, K].
+ */
+export interface NBitsDequantize {
+  readonly kind: 'nbits';
+  readonly bits: number;
+  readonly k: number;
+  readonly n: number;
+  readonly blockSize: number;
+  /** [N * blocks] */
+  readonly scale: Float32Array;
+  /** [N * blocks], unpacked (2^(bits-1) where the model has none). */
+  readonly zeroPoint: Float32Array;
+  readonly key: string;
+}
+
+/** Indices into a codebook: the real value of index i is codebook[i] (NaN when out of range, as it would fail in the model). */
+export interface CodebookDequantize {
+  readonly kind: 'codebook';
+  readonly codebook: Float32Array;
+  readonly key: string;
+}
+
+/** Replaces indices by their codebook values, in place. */
+export function lookUpChunk(v: Float32Array, codebook: Float32Array): void {
+  for (let i = 0; i < v.length; i++) {
+    const c = codebook[v[i]];
+    v[i] = c === undefined ? NaN : c;
+  }
+}
+
 /** Dequantizes `v` (elements first … first + v.length of a tensor with `dims`) in place. */
-export function dequantizeChunk(v: Float32Array, first: number, dims: readonly number[], p: DequantizeParams): void {
+export function dequantizeChunk(v: Float32Array, first: number, dims: readonly number[], p: LinearDequantize): void {
   const { scale, zeroPoint } = p;
   if (scale.length === 1) {
     const s = scale[0];

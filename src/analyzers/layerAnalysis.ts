@@ -5,9 +5,10 @@
  */
 import { DataType, dataTypeInfo } from '../core/onnx/dataTypes';
 import type { StoredTensor } from '../core/onnx/modelIndex';
-import { readDenseFloat32 } from '../core/onnx/tensorData';
-import type { Dequantizer, Layer } from './layers';
-import { dequantizeChunk, dequantizeFits, type DequantizeParams } from './dequantize';
+import type { Layer } from './layers';
+import type { DequantizeParams } from './dequantize';
+import { dequantizeParams } from './dequantizeParams';
+import { readRealFloat32, realDims, realElements } from './realValues';
 import { energyCurve, factorizedParams, randomizedEnergies, rankForEnergy, singularEnergies, type EnergyCurve, type LowRankEnergy, type RandomizedEnergy } from './lowRank';
 import { computeTensorStats, type StatsOptions, type TensorStats } from './tensorStats';
 import type { StatsCache } from './statsCache';
@@ -50,8 +51,8 @@ export interface LayerRedundancy {
 
 export interface LayerAnalysis {
   stats: Map<StoredTensor, TensorStats>;
-  /** Weights whose statistics describe their dequantized values (a DequantizeLinear feeds them to the layer). */
-  dequantized: Set<StoredTensor>;
+  /** Weights whose statistics describe their real values (codes × scale, unpacked blocks, codebook entries), not what is stored. */
+  dequantized: Map<StoredTensor, { readonly realShape: readonly number[] }>;
   redundancy: LayerRedundancy | null;
 }
 
@@ -70,6 +71,7 @@ export function channelAxisFor(opType: string, t: StoredTensor, attributes: Read
     case 'ConvTranspose':
       return 1;
     case 'Gemm':
+    case 'QGemm':
       return rank === 2 ? (attributes.get('transB') ? 0 : 1) : undefined;
     case 'MatMul':
     case 'MatMulInteger':
@@ -108,12 +110,12 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
   const main = mainWeight(layer);
   const wantRedundancy = options.redundancy ?? true;
   const stats = new Map<StoredTensor, TensorStats>();
-  const dequantized = new Set<StoredTensor>();
+  const dequantized: LayerAnalysis['dequantized'] = new Map();
   let mainDequantize: DequantizeParams | undefined;
   for (const t of layer.weights) {
     if (!isAnalyzable(t)) continue;
     const dequantize = await dequantizeParams(t, layer.dequantized?.get(t));
-    if (dequantize) dequantized.add(t);
+    if (dequantize) dequantized.set(t, { realShape: realDims(t, dequantize) });
     if (t === main) mainDequantize = dequantize;
     const tensorOptions: StatsOptions = {
       bins: options.bins,
@@ -159,20 +161,6 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
   return { stats, dequantized, redundancy };
 }
 
-/** The parameters to dequantize a weight with, when a DequantizeLinear with fitting stored parameters feeds it. */
-async function dequantizeParams(t: StoredTensor, d: Dequantizer | undefined): Promise<DequantizeParams | undefined> {
-  if (!d || !isAnalyzable(d.scale) || (d.zeroPoint && !isAnalyzable(d.zeroPoint))) return undefined;
-  if (!dequantizeFits(t.dims, d.scale.elements, d.axis, d.blockSize)) return undefined;
-  if (d.zeroPoint && d.zeroPoint.elements !== d.scale.elements) return undefined;
-  return {
-    scale: await readDenseFloat32(d.scale),
-    zeroPoint: d.zeroPoint ? await readDenseFloat32(d.zeroPoint) : null,
-    axis: d.axis,
-    blockSize: d.blockSize,
-    key: `${d.scale.where}/${d.zeroPoint?.where ?? '-'}/${d.axis}/${d.blockSize}`,
-  };
-}
-
 type LowRankFigures = Pick<LayerRedundancy, 'rank90' | 'rank95' | 'rank99' | 'rank90Params' | 'lowRankSkipped' | 'lowRankMethod' | 'topEnergyFraction' | 'energyCurve'>;
 
 /** Low-rank figures ride along with the (cached) statistics of the same tensor. */
@@ -184,14 +172,14 @@ const RANDOMIZED_RANK = 64;
 async function lowRankOf(t: StoredTensor, stats: TensorStats, maxDim: number, signal?: AbortSignal, dequantize?: DequantizeParams): Promise<LowRankFigures> {
   const known = lowRankByStats.get(stats);
   if (known) return known;
-  const rows = t.dims[0];
-  const cols = t.elements / Math.max(1, rows);
+  const dims = realDims(t, dequantize);
+  const rows = dims[0];
+  const cols = realElements(t, dequantize) / Math.max(1, rows);
   const figures: LowRankFigures = { rank90: null, rank95: null, rank99: null, rank90Params: null };
-  if (t.dims.length < 2) figures.lowRankSkipped = 'not a matrix';
+  if (dims.length < 2) figures.lowRankSkipped = 'not a matrix';
   else if (stats.nanFraction > 0 || stats.infFraction > 0) figures.lowRankSkipped = 'has NaN or Inf values';
   else {
-    const w = await readDenseFloat32(t);
-    if (dequantize) dequantizeChunk(w, 0, t.dims, dequantize);
+    const w = await readRealFloat32(t, dequantize);
     const checkpoint = checkpointFor(signal);
     const exact = Math.min(rows, cols) <= maxDim;
     const e: LowRankEnergy | RandomizedEnergy = exact

@@ -7,27 +7,49 @@
  * stored tensor belongs to one layer, the first to use it in graph order; tensors used only as
  * shapes, axes, indices or quantization parameters of activations, INT64 tensors (shapes and
  * indices) and scalar constants such as epsilons are no layer's weights: they are reported as unattributed.
+ * Weights stored as something else than their values (quantized codes, packed blocks, codebook
+ * indices: see quantizedOps.ts) carry a Dequantizer, so the analysis can read their real values.
  */
 import type { GraphInfo, ModelIndex, NodeInfo, StoredTensor } from '../core/onnx/modelIndex';
 import { buildTopology } from '../core/onnx/topology';
 import { DataType } from '../core/onnx/dataTypes';
+import type { NodeProto } from '../core/onnx/proto';
+import { QUANTIZED_NON_WEIGHT_OPERANDS, codebookGather, integerOpScale, operandDequantizers, type GraphLookup } from './quantizedOps';
 
 export interface Layer {
   readonly node: NodeInfo;
   readonly weights: readonly StoredTensor[];
   readonly params: number;
   readonly bytes: number;
-  /** Weights that reach the layer through a DequantizeLinear with stored scale (and zero point). */
+  /** Weights stored as something else than their values, and how to get the values back. */
   readonly dequantized?: ReadonlyMap<StoredTensor, Dequantizer>;
 }
 
-/** A DequantizeLinear applied to a stored tensor: its stored parameters and attributes. */
-export interface Dequantizer {
-  readonly scale: StoredTensor;
-  readonly zeroPoint?: StoredTensor;
-  readonly axis: number;
-  readonly blockSize: number;
-}
+/**
+ * How a stored weight becomes the values the model computes with: integer codes with a stored
+ * scale (and zero point) per tensor, axis or block (`op`: DequantizeLinear, ConvInteger,
+ * MatMulInteger, QLinearConv, QLinearMatMul, QGemm); MatMulNBits' packed blocks; or indices
+ * into a codebook (Gather, as our clustering writes it).
+ */
+export type Dequantizer =
+  | {
+      readonly kind: 'linear';
+      readonly op: string;
+      readonly scale: StoredTensor;
+      readonly zeroPoint?: StoredTensor;
+      readonly axis: number;
+      readonly blockSize: number;
+    }
+  | {
+      readonly kind: 'nbits';
+      readonly scale: StoredTensor;
+      readonly zeroPoint?: StoredTensor;
+      readonly bits: number;
+      readonly k: number;
+      readonly n: number;
+      readonly blockSize: number;
+    }
+  | { readonly kind: 'codebook'; readonly codebook: StoredTensor };
 
 export interface LayerAttribution {
   readonly layers: readonly Layer[];
@@ -81,6 +103,22 @@ export function attributeLayers(index: ModelIndex): LayerAttribution {
   const layers: Layer[] = [];
   const dequantizers = new Map<StoredTensor, Dequantizer>();
 
+  // ConvInteger / MatMulInteger keep their weight scale outside the op (in a Mul that may come
+  // first in graph order): found before the walk and kept for the op's layer.
+  const outsideScales = new Map<NodeProto, StoredTensor>();
+  const reservedFor = new Map<StoredTensor, NodeProto>();
+  for (const g of index.graphs) {
+    const isInteger = (n: NodeProto): boolean => (n.domain ?? '') === '' && (n.opType === 'ConvInteger' || n.opType === 'MatMulInteger');
+    if (!g.nodes.some((n) => isInteger(n.node))) continue;
+    const lookup = graphLookup(g, (name) => sourcesOf(name, g));
+    for (const { node } of g.nodes) {
+      const scale = isInteger(node) ? integerOpScale(node, lookup) : undefined;
+      if (!scale) continue;
+      outsideScales.set(node, scale);
+      if (!reservedFor.has(scale)) reservedFor.set(scale, node);
+    }
+  }
+
   const visit = (graph: GraphInfo): void => {
     for (const info of topology.order(graph)) {
       const { node } = info;
@@ -93,7 +131,7 @@ export function attributeLayers(index: ModelIndex): LayerAttribution {
         // Its value is already a stored tensor named by its output.
       } else if (
         isDefaultDomain &&
-        WEIGHT_CHAIN_OPS.has(op) &&
+        (WEIGHT_CHAIN_OPS.has(op) || codebookGather(node, inputs)) &&
         node.input.length > 0 &&
         inputs.every((src, i) => src !== undefined || node.input[i] === '')
       ) {
@@ -101,17 +139,24 @@ export function attributeLayers(index: ModelIndex): LayerAttribution {
         const [quantized, scale, zeroPoint] = inputs;
         if (op === 'DequantizeLinear' && quantized?.length === 1 && scale?.length === 1 && (!zeroPoint || zeroPoint.length === 1)) {
           const attribute = (name: string, fallback: number): number => Number(node.attribute.find((a) => a.name === name)?.i ?? fallback);
-          dequantizers.set(quantized[0], { scale: scale[0], zeroPoint: zeroPoint?.[0], axis: attribute('axis', 1), blockSize: attribute('block_size', 0) });
+          dequantizers.set(quantized[0], { kind: 'linear', op, scale: scale[0], zeroPoint: zeroPoint?.[0], axis: attribute('axis', 1), blockSize: attribute('block_size', 0) });
         }
+        const clustered = codebookGather(node, inputs);
+        if (clustered) dequantizers.set(...clustered);
         let m = valueTensors.get(graph);
         if (!m) valueTensors.set(graph, (m = new Map()));
         for (const o of node.output) if (o) m.set(o, union);
       } else {
-        const skip = isDefaultDomain ? (NON_WEIGHT_OPERANDS[op] ?? []) : [];
+        const skip = [
+          ...(isDefaultDomain ? (NON_WEIGHT_OPERANDS[op] ?? []) : []),
+          ...(QUANTIZED_NON_WEIGHT_OPERANDS[isDefaultDomain ? '' : domain]?.[op] ?? []),
+        ];
         const mine: StoredTensor[] = [];
         const take = (t: StoredTensor): void => {
           // INT64 tensors hold shapes, axes and indices; a single value is an epsilon or a scale.
           if (claimed.has(t) || t.elements <= 1 || t.dataType === DataType.Int64) return;
+          const reserved = reservedFor.get(t);
+          if (reserved && reserved !== node) return;
           claimed.add(t);
           mine.push(t);
         };
@@ -119,6 +164,9 @@ export function attributeLayers(index: ModelIndex): LayerAttribution {
           if (src && !skip.includes(i)) src.forEach(take);
         });
         (attributeTensors.get(info) ?? []).forEach(take);
+        const outsideScale = outsideScales.get(node);
+        if (outsideScale) take(outsideScale);
+        for (const [t, d] of operandDequantizers(node, inputs, outsideScale)) dequantizers.set(t, d);
         if (mine.length > 0) {
           let params = 0;
           let bytes = 0;
@@ -136,4 +184,26 @@ export function attributeLayers(index: ModelIndex): LayerAttribution {
 
   for (const g of index.graphs) if (!g.parent) visit(g);
   return { layers, unattributed: index.tensors.filter((t) => !claimed.has(t)) };
+}
+
+/** Producers and consumers of a graph's values, and the stored tensors names refer to directly. */
+function graphLookup(graph: GraphInfo, stored: (name: string) => readonly StoredTensor[] | undefined): GraphLookup {
+  const consumers = new Map<string, NodeProto[]>();
+  const producers = new Map<string, NodeProto>();
+  for (const { node } of graph.nodes) {
+    for (const name of node.input) {
+      const list = consumers.get(name);
+      if (list) list.push(node);
+      else consumers.set(name, [node]);
+    }
+    for (const name of node.output) producers.set(name, node);
+  }
+  return {
+    consumers: (name) => consumers.get(name) ?? [],
+    producer: (name) => producers.get(name),
+    stored: (name) => {
+      const s = stored(name);
+      return s?.length === 1 ? s[0] : undefined;
+    },
+  };
 }

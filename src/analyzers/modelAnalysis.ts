@@ -23,8 +23,10 @@ export interface AnalysisProgress {
 
 export interface AnalyzedWeight extends WeightSummary {
   stats?: Pick<TensorStats, 'min' | 'max' | 'mean' | 'std' | 'zeroFraction' | 'nearZeroFraction' | 'nanFraction' | 'infFraction' | 'histogram' | 'channelRanges'>;
-  /** Set when the statistics describe the dequantized values ((q - zero point) * scale), not the stored codes. */
+  /** Set when the statistics describe the real values (codes × scale, unpacked blocks, codebook entries), not what is stored. */
   dequantized?: true;
+  /** The real values' shape when it is not the stored one (MatMulNBits: [N, K]). */
+  realShape?: number[];
 }
 
 export interface AnalyzedLayer extends Omit<LayerSummary, 'weights'> {
@@ -118,7 +120,9 @@ export async function analyzeModel(
       if (s) {
         const { min, max, mean, std, zeroFraction, nearZeroFraction, nanFraction, infFraction, histogram, channelRanges } = s;
         out.weights[w].stats = { min, max, mean, std, zeroFraction, nearZeroFraction, nanFraction, infFraction, histogram, channelRanges };
-        if (analysis.dequantized.has(t)) out.weights[w].dequantized = true;
+        const real = analysis.dequantized.get(t);
+        if (real) out.weights[w].dequantized = true;
+        if (real && real.realShape.join() !== t.dims.join()) out.weights[w].realShape = [...real.realShape];
       }
     });
     out.redundancy = analysis.redundancy;
@@ -142,7 +146,7 @@ export function withAnalyzedLayers(base: ModelAnalysis, analyzed: ReadonlyMap<nu
 
 /** A layer as the summary has it: sizes, no statistics or redundancy (what crosses back once its analysis was sent on its own). */
 export function withoutAnalysis(layer: AnalyzedLayer): AnalyzedLayer {
-  return { ...layer, weights: layer.weights.map((w) => ({ ...w, stats: undefined, dequantized: undefined })), redundancy: undefined };
+  return { ...layer, weights: layer.weights.map((w) => ({ ...w, stats: undefined, dequantized: undefined, realShape: undefined })), redundancy: undefined };
 }
 
 function bytesOf(layer: { weights: readonly { name: string; bytes: number }[] }, name: string): number {

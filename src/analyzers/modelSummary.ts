@@ -7,6 +7,7 @@ import { dataTypeName } from '../core/onnx/dataTypes';
 import type { OnnxModel } from '../core/onnx/model';
 import type { StoredTensor } from '../core/onnx/modelIndex';
 import { attributeLayers, type LayerAttribution } from './layers';
+import { storedAs, type StoredAs } from './storedAs';
 
 export interface WeightSummary {
   name: string;
@@ -29,6 +30,8 @@ export interface LayerSummary {
   params: number;
   bytes: number;
   weights: WeightSummary[];
+  /** How the main weight is stored: FP32, FP16, INT8 per-channel, INT4 block 32, 16 clusters... */
+  storedAs: StoredAs;
 }
 
 export interface ModelSummary {
@@ -114,6 +117,7 @@ export function summarizeModel(model: OnnxModel, attribution: LayerAttribution =
       params: l.params,
       bytes: l.bytes,
       weights: l.weights.map(weightSummary),
+      storedAs: storedAs(l),
     })),
     unattributed: unattributed.map(weightSummary),
   };

@@ -10,13 +10,13 @@
  * the JavaScript loops below are the exact reference it is tested against, and the NaN/Inf path.
  */
 import type { TensorInfo } from '../core/onnx/tensor';
-import { forEachFloat32Chunk } from '../core/onnx/tensorData';
 import { Histogram } from './histogram';
 import { COARSE_GROUPS, MomentHistogram, coarsen, groupsFromSorted, kmeans1d, type MomentGroups } from './kmeans1d';
 import { INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
 import { huffmanBits, shannonEntropyBits } from './entropy';
 import { checkpointFor } from './checkpoint';
-import { dequantizeChunk, type DequantizeParams } from './dequantize';
+import type { DequantizeParams } from './dequantize';
+import { forEachRealChunk, realDims, realElements } from './realValues';
 import { statsKernel, type FirstPass } from './wasm/statsKernel';
 
 export interface StatsOptions {
@@ -39,7 +39,7 @@ export interface StatsOptions {
    * streamed equal-width histogram of 65,536 bins. Default 4M (16 MB of float32).
    */
   readonly exactClusteringElements?: number;
-  /** Statistics of the dequantized values (q - zero point) * scale instead of the stored codes. */
+  /** Statistics of the real values (codes × scale, unpacked blocks, codebook entries) instead of the stored codes. */
   readonly dequantize?: DequantizeParams;
 }
 
@@ -115,7 +115,9 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   const epsilon = options.nearZeroEpsilon ?? 1e-3;
   const chunk = options.chunkElements ?? 4 * 1024 * 1024;
   const wantRedundancy = options.redundancy ?? true;
-  const channels = channelGeometry(t.dims, options.channelAxis);
+  const dequantize = options.dequantize;
+  const elements = realElements(t, dequantize);
+  const channels = channelGeometry(realDims(t, dequantize), options.channelAxis);
 
   // ---- pass 1
   const p1 = new Float64Array(PASS1_SLOTS);
@@ -128,9 +130,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   // next await, so another analysis on this thread cannot overwrite them in between.
   const kernel = statsKernel();
   const into = kernel ? (count: number): Float32Array => kernel.prepare(count, bins) : undefined;
-  const dequantize = options.dequantize;
-  const chunks = (each: (v: Float32Array, first: number) => Promise<void>): Promise<void> =>
-    forEachFloat32Chunk(t, chunk, dequantize ? (v, first) => (dequantizeChunk(v, first, t.dims, dequantize), each(v, first)) : each, into);
+  const chunks = (each: (v: Float32Array, first: number) => Promise<void>): Promise<void> => forEachRealChunk(t, dequantize, chunk, each, into);
   // A tensor that fits in one chunk is widened once; pass 2 reuses it if it is still in memory.
   let chunkCount = 0;
   let firstChunk: { values: Float32Array; generation: number } | null = null;
@@ -148,7 +148,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   const zeros = p1[P1_ZEROS];
   const nans = p1[P1_NANS];
   const infs = p1[P1_INFS];
-  const finite = t.elements - nans - infs;
+  const finite = elements - nans - infs;
   if (finite === 0) {
     min = 0;
     max = 0;
@@ -183,7 +183,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
         int8Codes: new Float64Array(256),
       }
     : null;
-  const exactClustering = t.elements <= (options.exactClusteringElements ?? 4 * 1024 * 1024);
+  const exactClustering = elements <= (options.exactClusteringElements ?? 4 * 1024 * 1024);
   const moments = wantRedundancy && !exactClustering ? new MomentHistogram(min, max) : null;
   const kept = wantRedundancy && exactClustering ? new Float32Array(finite) : null;
   let keptCount = 0;
@@ -230,15 +230,15 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   }
 
   return {
-    elements: t.elements,
+    elements,
     min,
     max,
     mean,
     std: finite > 0 ? Math.sqrt(squaredDeviation / finite) : 0,
-    zeroFraction: t.elements ? zeros / t.elements : 0,
-    nearZeroFraction: t.elements ? nearZeros / t.elements : 0,
-    nanFraction: t.elements ? nans / t.elements : 0,
-    infFraction: t.elements ? infs / t.elements : 0,
+    zeroFraction: elements ? zeros / elements : 0,
+    nearZeroFraction: elements ? nearZeros / elements : 0,
+    nanFraction: elements ? nans / elements : 0,
+    infFraction: elements ? infs / elements : 0,
     histogram: { min: histogram.edges[0], max: histogram.edges[bins], counts: histogram.counts }, // this histogram is not used again
     channelRanges:
       channelMin && channelMax && channelMin.length <= MAX_CHANNEL_RANGES ? { axis: options.channelAxis!, min: toArray(channelMin), max: toArray(channelMax) } : null,

@@ -43,6 +43,7 @@ function layerRows(s: ModelAnalysis): string[][] {
       return [
         qualifiedLayerName(l),
         l.opType,
+        l.storedAs.label,
         l.weights.map((w) => `${w.dataType}[${w.shape.join('x')}]`).join(' '),
         humanCount(l.params),
         humanBytes(l.bytes),
@@ -58,8 +59,8 @@ function layerRows(s: ModelAnalysis): string[][] {
     });
 }
 
-const COLUMNS = ['layer', 'op', 'weights', 'params', 'bytes', 'share', 'MACs', 'zeros', 'int8 dB', 'int4 dB', 'k16 dB', 'rank90', 'H bits'];
-const NUMERIC = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+const COLUMNS = ['layer', 'op', 'stored as', 'weights', 'params', 'bytes', 'share', 'MACs', 'zeros', 'int8 dB', 'int4 dB', 'k16 dB', 'rank90', 'H bits'];
+const NUMERIC = new Set([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
 
 export function textReport(s: ModelAnalysis): string {
   const unattributedBytes = s.unattributed.reduce((n, w) => n + w.bytes, 0);
@@ -69,6 +70,7 @@ export function textReport(s: ModelAnalysis): string {
     table(COLUMNS, layerRows(s), NUMERIC),
     '',
     `Unattributed: ${s.unattributed.length} tensors, ${humanBytes(unattributedBytes)} (shapes, axes, scalars, quantization parameters of activations)`,
+    'stored as: how the main weight is stored (quantized and clustered weights are analyzed on their real values);',
     'int8/int4 dB: SQNR of symmetric per-channel quantization of the main weight; k16: of 16-way clustering;',
     'rank90: rank keeping 90% of the singular-value energy; H bits: entropy of the INT8 codes per weight.',
   ].join('\n');

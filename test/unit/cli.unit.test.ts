@@ -21,6 +21,8 @@ test('analyze --json follows the published shape', () => {
     assert.deepEqual(Object.keys(layer).filter((k) => ['name', 'opType', 'params', 'bytes', 'weights'].includes(k)).length, 5);
     for (const w of layer.weights) for (const key of ['name', 'dataType', 'shape', 'elements', 'bytes']) assert.ok(key in w);
     assert.equal(layer.params, layer.weights.reduce((n: number, w: { elements: number }) => n + w.elements, 0));
+    assert.equal(typeof layer.storedAs.label, 'string');
+    assert.equal(typeof layer.storedAs.dataType, 'string');
   }
   const total = out.layers.reduce((n: number, l: { params: number }) => n + l.params, 0) + out.unattributed.reduce((n: number, w: { elements: number }) => n + w.elements, 0);
   assert.equal(total, out.model.parameterCount);
@@ -74,8 +76,10 @@ test('analyze prints a table and writes a Markdown report', () => {
   const report = path.join(tempDir(), 'report.md');
   const r = run('analyze', path.join(fixtureModels, 'mlp_everything.onnx'), '--report', report);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /fc1\s+MatMul\s+FLOAT\[8x16\]\s+128\s+512 B\s+62\.6%/);
-  assert.match(fs.readFileSync(report, 'utf8'), /\| fc1 \| MatMul \| FLOAT\[8x16\] \| 128 \| 512 B \| 62\.6% \|/);
+  assert.match(r.stdout, /fc1\s+MatMul\s+FP32\s+FLOAT\[8x16\]\s+128\s+512 B\s+62\.6%/);
+  assert.match(r.stdout, /fc3\s+MatMul\s+INT8 per-tensor\s+INT8\[4x4\]/);
+  assert.match(r.stdout, /fc2\s+MatMul\s+FP16\s/);
+  assert.match(fs.readFileSync(report, 'utf8'), /\| fc1 \| MatMul \| FP32 \| FLOAT\[8x16\] \| 128 \| 512 B \| 62\.6% \|/);
 });
 
 test('bad input exits 2 with one line and no stack trace', () => {

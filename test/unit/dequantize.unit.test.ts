@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { dequantizeChunk, dequantizeFits, type DequantizeParams } from '../../src/analyzers/dequantize';
+import { dequantizeChunk, dequantizeFits, type LinearDequantize } from '../../src/analyzers/dequantize';
 import { seededRandom } from '../../src/core/random';
 import { ModelSession } from '../../src/transforms/modelSession';
 import { parseStep } from '../../src/transforms/recipe';
@@ -20,7 +20,7 @@ import { tempDir } from '../helpers/paths';
 import { smallCnn } from '../helpers/smallModels';
 
 /** DequantizeLinear read literally: the scale index of each element from its multi-index. */
-function reference(q: Float32Array, dims: number[], p: DequantizeParams): Float32Array {
+function reference(q: Float32Array, dims: number[], p: LinearDequantize): Float32Array {
   const out = new Float32Array(q.length);
   const axis = p.axis < 0 ? p.axis + dims.length : p.axis;
   for (let flat = 0; flat < q.length; flat++) {
@@ -48,7 +48,8 @@ test('dequantizeChunk = DequantizeLinear per tensor, per axis and per block, in 
   const dims = [6, 5, 3];
   const elements = 90;
   const q = Float32Array.from({ length: elements }, () => Math.round(random() * 255) - 128);
-  const params = (scaleCount: number, axis: number, blockSize: number, withZero: boolean): DequantizeParams => ({
+  const params = (scaleCount: number, axis: number, blockSize: number, withZero: boolean): LinearDequantize => ({
+    kind: 'linear',
     scale: Float32Array.from({ length: scaleCount }, () => 0.001 + random() * 0.05),
     zeroPoint: withZero ? Float32Array.from({ length: scaleCount }, () => Math.round(random() * 20) - 10) : null,
     axis,

@@ -23,6 +23,11 @@ const charts: Chart[] = [];
 const fmtDb = (v: number | string | null | undefined): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : `${v.toFixed(1)} dB`);
 const fmtCount = (n: number): string => n.toLocaleString('en-US');
 
+/** How the real values the statistics describe come out of what is stored. */
+function realValuesFrom(kind: Row['storedAs']['kind']): string {
+  return kind === 'codebook' ? 'codebook entries' : kind === 'nbits' ? 'unpacked codes × block scale' : 'codes × scale';
+}
+
 /** `full` is the selected layer with its charts' arrays, once the host has sent it; the facts need only the row. */
 export function renderDetail(box: HTMLElement, r: Row | undefined, full: AnalyzedLayer | undefined, ctx: DetailContext): void {
   for (const c of charts.splice(0)) c.destroy();
@@ -37,9 +42,10 @@ export function renderDetail(box: HTMLElement, r: Row | undefined, full: Analyze
   const facts: [string, string][] = [
     ['Op', `${r.opType}${r.domain ? ` (${r.domain})` : ''} in ${r.graph}`],
     ['Weights', r.weights.map((x) => `${x.name} [${x.shape.join('×')}] ${x.dataType} ${humanBytes(x.bytes)}`).join('; ')],
+    ['Stored as', r.storedAs.label],
   ];
   if (stats) {
-    facts.push(['Range', `${stats.min.toPrecision(4)} … ${stats.max.toPrecision(4)}, mean ${stats.mean.toPrecision(4)}, std ${stats.std.toPrecision(4)}${main?.dequantized ? ' (dequantized: codes × scale)' : ''}`]);
+    facts.push(['Range', `${stats.min.toPrecision(4)} … ${stats.max.toPrecision(4)}, mean ${stats.mean.toPrecision(4)}, std ${stats.std.toPrecision(4)}${main?.dequantized ? ` (real values: ${realValuesFrom(r.storedAs.kind)})` : ''}`]);
     facts.push(['Zeros', `${(stats.zeroFraction * 100).toFixed(2)}% exact, ${(stats.nearZeroFraction * 100).toFixed(2)}% near zero`]);
     if (stats.nanFraction || stats.infFraction) facts.push(['Non-finite', `${(stats.nanFraction * 100).toFixed(3)}% NaN, ${(stats.infFraction * 100).toFixed(3)}% ±Inf`]);
   }
@@ -66,7 +72,7 @@ export function renderDetail(box: HTMLElement, r: Row | undefined, full: Analyze
   const mainStats = full?.weights.find((w) => w.name === main?.name)?.stats;
   const curve = full?.redundancy?.energyCurve;
   if (change?.histogram) box.append(...overlayChart(change, ctx));
-  else if (mainStats && main) box.append(...histogramChart(main.dequantized ? `${main.name} (dequantized values)` : main.name, mainStats.histogram, ctx));
+  else if (mainStats && main) box.append(...histogramChart(main.dequantized ? `${main.name} (real values)` : main.name, mainStats.histogram, ctx));
   else if (stats) box.append(el('p', { class: 'hint', role: 'status' }, 'Loading the charts…'));
   if (mainStats?.channelRanges) box.append(...channelChart(mainStats.channelRanges));
   if (curve) box.append(...energyChart(curve, red?.lowRankMethod === 'randomized'));

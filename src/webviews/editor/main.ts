@@ -7,6 +7,7 @@
 import type { AnalyzedLayer, ModelAnalysis } from '../../analyzers/modelAnalysis';
 import type { ModelSummary } from '../../analyzers/modelSummary';
 import type { EditView, FromWebview, TableLayer, ToWebview, ValueView } from '../protocol';
+import type { TableWeight } from '../tableLayer';
 import { qualifiedLayerName } from '../../analyzers/layerName';
 import { humanBytes } from '../../report/format';
 import { el, onThemeChange } from '../dom';
@@ -53,6 +54,7 @@ const fmtDb = (v: number | string | null | undefined): string => (v === null || 
 const COLUMNS = {
   name: { title: 'Layer', value: (r: Row) => r.name, text: (r: Row) => r.name },
   opType: { title: 'Op', value: (r: Row) => r.opType, text: (r: Row) => r.opType },
+  storedAs: { title: 'Stored as', value: (r: Row) => r.storedAs.label, text: (r: Row) => r.storedAs.label },
   shapes: { title: 'Weights', value: (r: Row) => r.weights.length, text: (r: Row) => r.weights.map((w) => `[${w.shape.join('×')}] ${w.dataType}`).join(', ') },
   params: { title: 'Params', value: (r: Row) => r.params, text: (r: Row) => fmtCount(r.params) },
   bytes: { title: 'Bytes', value: (r: Row) => r.bytes, text: (r: Row) => fmtBytes(r.bytes) },
@@ -60,9 +62,9 @@ const COLUMNS = {
   macs: { title: 'MACs', value: (r: Row) => r.analyzed?.macs ?? -1, text: (r: Row) => fmtCount(r.analyzed?.macs) },
   sparsity: {
     title: 'Zeros',
-    value: (r: Row) => r.analyzed?.weights[0]?.stats?.zeroFraction ?? -1,
+    value: (r: Row) => mainStats(r)?.zeroFraction ?? -1,
     text: (r: Row) => {
-      const z = r.analyzed?.weights[0]?.stats?.zeroFraction;
+      const z = mainStats(r)?.zeroFraction;
       return z === undefined ? '' : `${(z * 100).toFixed(1)}%`;
     },
   },
@@ -78,6 +80,8 @@ const COLUMNS = {
 };
 
 const red = (r: Row): TableLayer['redundancy'] => r.analyzed?.redundancy;
+/** The statistics of the weight the redundancy describes (a clustered layer's indices, not its codebook). */
+const mainStats = (r: Row): TableWeight['stats'] => (r.analyzed?.weights.find((w) => w.name === red(r)?.weight) ?? r.analyzed?.weights[0])?.stats;
 const share = (r: Row): number => (view.summary?.model.weightBytes ? r.bytes / view.summary.model.weightBytes : 0);
 
 function num(v: number | string | null | undefined): number {
@@ -90,7 +94,7 @@ const app = document.getElementById('app')!;
 const header = el('header', { class: 'summary', 'aria-live': 'polite' });
 const status = el('div', { class: 'status', role: 'status' });
 const toolbar = el('div', { class: 'toolbar' });
-const filterBox = el('input', { type: 'search', placeholder: 'Filter layers by name or op', 'aria-label': 'Filter layers' });
+const filterBox = el('input', { type: 'search', placeholder: 'Filter layers by name, op or storage', 'aria-label': 'Filter layers' });
 const table = el('div', { class: 'table', role: 'grid', tabindex: '0', 'aria-label': 'Layers', 'aria-multiselectable': 'true' });
 const head = el('div', { class: 'row head', role: 'row' });
 const viewport = el('div', { class: 'viewport' });
@@ -112,7 +116,7 @@ for (const [key, c] of Object.entries(COLUMNS)) {
   const cell = el('div', { class: `cell ${key}`, role: 'columnheader', tabindex: '0', 'aria-sort': 'none' }, c.title);
   const sortBy = (): void => {
     const k = key as keyof typeof COLUMNS;
-    view.sort = { key: k, descending: view.sort.key === k ? !view.sort.descending : k !== 'name' && k !== 'opType' };
+    view.sort = { key: k, descending: view.sort.key === k ? !view.sort.descending : k !== 'name' && k !== 'opType' && k !== 'storedAs' };
     render();
   };
   cell.addEventListener('click', sortBy);
@@ -161,7 +165,7 @@ function buildRows(): void {
 function render(): void {
   const f = view.filter.toLowerCase();
   const col = COLUMNS[view.sort.key];
-  const shown = view.rows.filter((r) => !f || r.name.toLowerCase().includes(f) || r.opType.toLowerCase().includes(f));
+  const shown = view.rows.filter((r) => !f || r.name.toLowerCase().includes(f) || r.opType.toLowerCase().includes(f) || r.storedAs.label.toLowerCase().includes(f));
   shown.sort((a, b) => {
     const x = col.value(a);
     const y = col.value(b);
