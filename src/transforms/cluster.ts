@@ -12,13 +12,13 @@ import { DataType } from '../core/onnx/dataTypes';
 import { seededRandom } from '../core/random';
 
 export { seededRandom };
-import { readDenseFloat32 } from '../core/onnx/tensorData';
 import { MomentHistogram, kmeans1d, lloydFrom, type MomentGroups } from '../analyzers/kmeans1d';
 import type { ClusterStep } from './recipe';
 import { int4Tensor, uint8Tensor } from './tensorBuild';
-import { floatName, floatSourceTensor, roundTo, type FloatSource } from './floatSource';
-import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
-import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
+import { floatName, floatSourceTensor, roundTo } from './floatSource';
+import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
+import { requantizedNote, weightSource } from './weightSource';
+import { intAttr, makeNode } from './weightEdit';
 import { defaultOpset, planOpsetRaise } from './opset';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 
@@ -137,7 +137,8 @@ export function assignNearest(values: Float32Array, centroids: Float64Array): In
 }
 
 export async function clusterLayers(ctx: TransformContext, step: ClusterStep): Promise<TransformOutcome> {
-  const outcome: TransformOutcome = { changed: [], skipped: [] };
+  const outcome: TransformOutcome = { changed: [], skipped: [], notes: [] };
+  const requantized = new Set<string>();
   const opset = defaultOpset(ctx.state.proto.opsetImport);
   // 4-bit indices need opset 21 (Cast from UINT4); UINT8 indices work at any opset.
   const raise = step.clusters <= 16 ? planOpsetRaise(ctx.state.index, opset, 21, ctx.names) : undefined;
@@ -152,7 +153,7 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
     const changes: TensorChange[] = [];
     for (const w of weights) {
       await ctx.checkpoint();
-      const why = floatWeightBlocker(w.tensor) ?? (w.tensor.elements <= step.clusters ? `it has only ${w.tensor.elements} weights` : undefined);
+      const why = rewritableBlocker(w) ?? (w.tensor.elements <= step.clusters ? `it has only ${w.tensor.elements} weights` : undefined);
       if (why) {
         reasons.push(`'${w.tensor.name}': ${why}`);
         continue;
@@ -164,37 +165,41 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
       }
       planned.commit();
       changes.push(planned.change);
+      const from = planned.change.detail?.requantizedFrom;
+      if (typeof from === 'string') requantized.add(from);
     }
     if (changes.length) outcome.changed.push(change(layer, changes));
     else outcome.skipped.push(skip(layer, reasons.join('; ')));
   }
   if (nibbles && outcome.changed.length) raise.apply(ctx.patch, ctx.names);
+  if (requantized.size) outcome.notes!.push(requantizedNote(requantized));
   return outcome;
 }
 
 async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: ClusterStep, nibbles: boolean): Promise<{ change: TensorChange; commit(): void }> {
   const t = w.tensor;
-  const source = t.dataType as FloatSource;
-  const values = await readDenseFloat32(t);
+  const src = await weightSource(w);
+  const { values, type: source } = src;
   // The codebook is stored in the weight's own type: centroids rounded to it (and merged if equal).
   const centroids = Float64Array.from(new Set(Array.from(clusterCentroids(values, step), (c) => roundTo(source, c)))).sort();
   const assignment = assignNearest(values, centroids);
-  const codebook = floatSourceTensor(ctx.names.fresh(`${t.name}_codebook`), source, [centroids.length], centroids);
+  const name = src.name;
+  const codebook = floatSourceTensor(ctx.names.fresh(`${name}_codebook`), source, [centroids.length], centroids);
   const indices = nibbles
-    ? int4Tensor(ctx.names.fresh(`${t.name}_indices`), t.dims, assignment, true)
-    : uint8Tensor(ctx.names.fresh(`${t.name}_indices`), t.dims, Uint8Array.from(assignment));
-  const wide = ctx.names.fresh(`${t.name}_indices_int32`);
+    ? int4Tensor(ctx.names.fresh(`${name}_indices`), t.dims, assignment, true)
+    : uint8Tensor(ctx.names.fresh(`${name}_indices`), t.dims, Uint8Array.from(assignment));
+  const wide = ctx.names.fresh(`${name}_indices_int32`);
   const nodes = [
-    makeNode('Cast', [indices.name ?? ''], [wide], ctx.names.fresh(`${t.name}_Cast`), [intAttr('to', DataType.Int32)]),
-    makeNode('Gather', [codebook.name ?? '', wide], [t.name], ctx.names.fresh(`${t.name}_Gather`), [intAttr('axis', 0)]),
+    makeNode('Cast', [indices.name ?? ''], [wide], ctx.names.fresh(`${name}_Cast`), [intAttr('to', DataType.Int32)]),
+    makeNode('Gather', [codebook.name ?? '', wide], [name], ctx.names.fresh(`${name}_Gather`), [intAttr('axis', 0)]),
   ];
   const restored = Float32Array.from(assignment, (a) => centroids[a]);
-  const commit = (): void => replaceTensorWithNodes(ctx.patch, t, [codebook, indices], nodes);
+  const commit = (): void => src.replace(ctx.patch, [codebook, indices], nodes);
   return { commit, change: {
-    tensor: t.name,
-    bytesBefore: t.bytes,
+    tensor: name,
+    bytesBefore: src.bytesBefore,
     bytesAfter: (codebook.rawData?.length ?? 0) + (indices.rawData?.length ?? 0),
     ...errorOf(values, restored),
-    detail: { clusters: centroids.length, indexType: nibbles ? 'uint4' : 'uint8', init: step.init, keepZero: step.keepZero, source: floatName(source) },
+    detail: { clusters: centroids.length, indexType: nibbles ? 'uint4' : 'uint8', init: step.init, keepZero: step.keepZero, source: floatName(source), ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}) },
   } };
 }

@@ -5,23 +5,20 @@
  */
 import type { NodeProto } from '../core/onnx/proto';
 import { quantizeValues, type QuantRange, type Quantized, type ScaleLayout } from './quantizeMath';
-import { floatName, roundTo, type FloatSource } from './floatSource';
+import { floatName, roundTo, roundUpTo, type FloatSource } from './floatSource';
 import { intAttr, makeNode } from './weightEdit';
 import type { NameAllocator } from './names';
 
 /** The first opset whose DequantizeLinear outputs FLOAT16 (scales of the output's type). */
 export const HALF_DEQUANTIZE_OPSET = 19;
-/** FLOAT16 scales below its smallest normal number lose precision: those weights use FLOAT scales. */
-const HALF_MIN_NORMAL = 2 ** -14;
-const HALF_MAX = 65504;
 
-/** Quantizes with scales stored as `scaleType` and restored values rounded to the weight's type. */
+/**
+ * Quantizes with scales stored as `scaleType` and restored values rounded to the weight's type.
+ * FLOAT16 scales are rounded up, never down, so no code is clipped; a FLOAT16 weight is a multiple
+ * of 2^-24 anyway, so a scale that small (FLOAT16's least subnormal) still resolves it.
+ */
 export function quantizeAs(values: Float32Array, layout: ScaleLayout, range: QuantRange, symmetric: boolean, source: FloatSource, scaleType: FloatSource): Quantized {
-  return quantizeValues(values, layout, range, symmetric, (x) => roundTo(scaleType, x), (x) => roundTo(source, x));
-}
-
-export function halfScalesFit(scales: Float32Array): boolean {
-  return scales.every((s) => s >= HALF_MIN_NORMAL && s <= HALF_MAX);
+  return quantizeValues(values, layout, range, symmetric, (x) => roundUpTo(scaleType, x), (x) => roundTo(source, x));
 }
 
 /**

@@ -11,7 +11,7 @@ import { rankForEnergy, singularEnergies } from '../analyzers/lowRank';
 import type { Layer } from '../analyzers/layers';
 import type { FactorizeStep } from './recipe';
 import { floatBytes, floatName, floatSourceTensor, roundedTo, type FloatSource } from './floatSource';
-import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
+import { inPlaceBlocker, layerWeights, type WeightTarget } from './targets';
 import { floatAttr, intAttr, makeNode } from './weightEdit';
 import { truncatedSvd } from './truncatedSvd';
 import { defaultOpset } from './opset';
@@ -90,7 +90,7 @@ export async function factorizeLayers(ctx: TransformContext, step: FactorizeStep
 /** Drops the factorized weight: its initializer (and input entry) or its Constant node, and the Casts bringing it to the layer. */
 function removeStored(ctx: TransformContext, w: WeightTarget): void {
   const p = ctx.patch.forGraph(w.tensor.graph.proto!);
-  for (const n of w.chain ?? []) ctx.patch.forGraph(w.layer.node.graph.proto!).replaceNodes.set(n, []);
+  for (const n of w.casts ?? []) ctx.patch.forGraph(w.layer.node.graph.proto!).replaceNodes.set(n, []);
   if (w.tensor.origin === 'constant' && w.tensor.node) {
     p.replaceNodes.set(w.tensor.node.node, []);
     return;
@@ -119,9 +119,9 @@ function planFor(ctx: TransformContext, layer: Layer, consumers: ReadonlyMap<str
   if (op !== 'MatMul' && op !== 'Gemm' && op !== 'Conv') return skip(layer, `${op} is not factorized (MatMul, Gemm and Conv are)`);
   const w = layerWeights(layer).find((x) => x.operand === 1);
   if (!w) return skip(layer, `its weight input is not a stored tensor of rank 2 or more`);
-  const why = floatWeightBlocker(w.tensor);
+  const why = inPlaceBlocker(w);
   if (why) return skip(layer, `'${w.tensor.name}': ${why}`);
-  if ([w.tensor.name, ...(w.chain ?? []).map((n) => n.output[0])].some((v) => (consumers.get(v) ?? 0) > 1)) return skip(layer, `'${w.tensor.name}' is shared with other nodes`);
+  if ([w.tensor.name, ...(w.casts ?? []).map((n) => n.output[0])].some((v) => (consumers.get(v) ?? 0) > 1)) return skip(layer, `'${w.tensor.name}' is shared with other nodes`);
   const dims = w.tensor.dims;
   const names = ctx.names;
   const source = w.tensor.dataType as FloatSource;

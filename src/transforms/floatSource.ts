@@ -6,7 +6,8 @@
  */
 import { DataType, dataTypeName } from '../core/onnx/dataTypes';
 import type { TensorProto } from '../core/onnx/proto';
-import { float16Bits, rawTensor } from './tensorBuild';
+import { float16Bits } from '../core/onnx/halfFloat';
+import { rawTensor } from './tensorBuild';
 
 export type FloatSource = DataType.Float | DataType.Float16 | DataType.BFloat16 | DataType.Double;
 
@@ -61,6 +62,15 @@ export function roundTo(dataType: FloatSource, x: number): number {
     case DataType.BFloat16: return bfloat16Value(bfloat16Bits(x));
     default: return Math.fround(x);
   }
+}
+
+/** The least value of `dataType` not below a positive `x` (FLOAT16 and BFLOAT16 step up; others round to nearest). */
+export function roundUpTo(dataType: FloatSource, x: number): number {
+  const r = roundTo(dataType, x);
+  if (r >= x || !(x > 0)) return r;
+  if (dataType === DataType.Float16) return float16Value(float16Bits(r) + 1);
+  if (dataType === DataType.BFloat16) return bfloat16Value(bfloat16Bits(r) + 1);
+  return r;
 }
 
 /** `values` as `dataType` stores them (a new array; the same values for FLOAT and DOUBLE). */

@@ -10,7 +10,7 @@ import { readDenseFloat32, readRawBytes } from '../core/onnx/tensorData';
 import type { PruneStep } from './recipe';
 import { rawTensor } from './tensorBuild';
 import { floatBytes, zeroedRaw, type FloatSource } from './floatSource';
-import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
+import { inPlaceBlocker, layerWeights, type WeightTarget } from './targets';
 import { replaceTensorValue } from './weightEdit';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 import { pruneChannels } from './channelPrune';
@@ -79,7 +79,7 @@ export async function pruneLayers(ctx: TransformContext, step: PruneStep): Promi
     const all = layerWeights(layer);
     const reasons: string[] = [];
     const weights = all.filter((w) => {
-      const why = floatWeightBlocker(w.tensor) ?? (nm ? nofMBlocker(w, +nm[2]) : undefined);
+      const why = inPlaceBlocker(w) ?? (nm ? nofMBlocker(w, +nm[2]) : undefined);
       if (why) reasons.push(`'${w.tensor.name}': ${why}`);
       return !why;
     });

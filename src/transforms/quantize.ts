@@ -9,14 +9,16 @@
  * model's opset is raised when that is safe, otherwise the layer is skipped with the reason.
  */
 import { DataType } from '../core/onnx/dataTypes';
-import { readDenseFloat32 } from '../core/onnx/tensorData';
 import type { AttributeProto, TensorProto } from '../core/onnx/proto';
 import type { QuantizeStep } from './recipe';
 import { rangeOf, scaleLayout } from './quantizeMath';
-import { HALF_DEQUANTIZE_OPSET, halfScalesFit, outputAs, quantizeAs } from './dequantizeOutput';
+import { HALF_DEQUANTIZE_OPSET, outputAs, quantizeAs } from './dequantizeOutput';
 import { int4Tensor, int8Tensor, uint8Tensor } from './tensorBuild';
-import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
-import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
+import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
+import { requantizedNote, weightSource, type WeightSource } from './weightSource';
+import type { Layer } from '../analyzers/layers';
+import type { StoredTensor } from '../core/onnx/modelIndex';
+import { intAttr, makeNode } from './weightEdit';
 import { defaultOpset, planOpsetRaise } from './opset';
 import { floatBytes, floatName, floatSourceTensor, roundTo, type FloatSource } from './floatSource';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
@@ -39,13 +41,14 @@ function codesTensor(name: string, dims: readonly number[], dtype: QuantizeStep[
 }
 
 export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep): Promise<TransformOutcome> {
-  const outcome: TransformOutcome = { changed: [], skipped: [] };
+  const outcome: TransformOutcome = { changed: [], skipped: [], notes: [] };
+  const requantized = new Set<string>();
   const opset = defaultOpset(ctx.state.proto.opsetImport);
   const needed = opsetNeeded(step);
   const raise = planOpsetRaise(ctx.state.index, opset, needed, ctx.names);
   const blocker = raise.blocker;
   // FLOAT16 scales need opset 19, planned only when a FLOAT16 weight is among the targets.
-  const hasHalf = step.dtype !== 'float16' && ctx.layers.some((l) => l.weights.some((t) => t.dataType === DataType.Float16));
+  const hasHalf = step.dtype !== 'float16' && ctx.layers.some((l) => l.weights.some((t) => t.dataType === DataType.Float16 || (l.dequantized?.has(t) && realTypeOf(l, t) === DataType.Float16)));
   const halfRaise = hasHalf && !blocker ? (needed >= HALF_DEQUANTIZE_OPSET ? raise : planOpsetRaise(ctx.state.index, opset, HALF_DEQUANTIZE_OPSET, ctx.names)) : undefined;
   const halfScales = halfRaise !== undefined && !halfRaise.blocker;
   let usedHalfScales = false;
@@ -63,16 +66,22 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
     const reasons: string[] = [];
     const changes: TensorChange[] = [];
     for (const w of weights) {
-      const why = floatWeightBlocker(w.tensor);
+      const why = rewritableBlocker(w);
       if (why) {
         reasons.push(`'${w.tensor.name}': ${why}`);
         continue;
       }
-      if (step.dtype === 'float16' && floatBytes(w.tensor.dataType as FloatSource) <= 2) {
+      if (step.dtype === 'float16' && !w.real && floatBytes(w.tensor.dataType as FloatSource) <= 2) {
         reasons.push(`'${w.tensor.name}': it is ${floatName(w.tensor.dataType as FloatSource)} already`);
         continue;
       }
-      const planned = step.dtype === 'float16' ? await toFloat16(ctx, w) : await toIntegers(ctx, w, step, halfScales);
+      const source = await weightSource(w);
+      const planned = step.dtype === 'float16' ? toFloat16(ctx, source, w) : toIntegers(ctx, source, w, step, halfScales);
+      const c = planned.change;
+      if (source.requantizedFrom && c.sqnrDb === null && c.bytesAfter > 0.99 * c.bytesBefore) {
+        reasons.push(`'${w.tensor.name}': it is stored as ${source.requantizedFrom} already (the same values would come back)`);
+        continue;
+      }
       if (planned.change.bytesAfter >= planned.change.bytesBefore) {
         reasons.push(`'${w.tensor.name}': it would take ${planned.change.bytesAfter} bytes instead of ${planned.change.bytesBefore}`);
         continue;
@@ -80,6 +89,7 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
       planned.commit();
       changes.push(planned.change);
       if (planned.change.detail?.scaleType === 'float16') usedHalfScales = true;
+      if (source.requantizedFrom) requantized.add(source.requantizedFrom);
     }
     if (changes.length === 0) {
       outcome.skipped.push(skip(layer, reasons.join('; ')));
@@ -89,6 +99,7 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   }
   if (usedHalfScales) halfRaise!.apply(ctx.patch, ctx.names);
   else if (outcome.changed.length) raise.apply(ctx.patch, ctx.names);
+  if (requantized.size) outcome.notes!.push(requantizedNote(requantized));
   return outcome;
 }
 
@@ -99,26 +110,24 @@ interface Planned {
   commit(): void;
 }
 
-async function toIntegers(ctx: TransformContext, w: WeightTarget, step: QuantizeStep, halfScales: boolean): Promise<Planned> {
-  const t = w.tensor;
-  const source = t.dataType as FloatSource;
-  const values = await readDenseFloat32(t);
+function toIntegers(ctx: TransformContext, src: WeightSource, w: WeightTarget, step: QuantizeStep, halfScales: boolean): Planned {
+  const dims = w.tensor.dims;
+  const source = src.type;
   // Any axis gives a valid model (DequantizeLinear is element-wise); the op's own axes give the
   // best accuracy. Without them (a weight reaching the layer through Slice, Transpose...):
   // scales per leading-axis row, blocks along the last axis, reported as guessed.
-  const role = w.role ?? { channelAxis: 0, reductionAxis: t.dims.length - 1 };
+  const role = w.role ?? { channelAxis: 0, reductionAxis: dims.length - 1 };
   // A reduction axis shorter than a block (depthwise Conv: 1) would get a scale per weight:
   // blocks then become one scale per output channel.
-  const granularity = step.granularity === 'block' && t.dims[role.reductionAxis] < step.blockSize ? 'per-channel' : step.granularity;
+  const granularity = step.granularity === 'block' && dims[role.reductionAxis] < step.blockSize ? 'per-channel' : step.granularity;
   const axis = granularity === 'block' ? role.reductionAxis : role.channelAxis;
-  const layout = scaleLayout(t.dims, granularity, axis, step.blockSize);
-  let scaleType: FloatSource = source === DataType.Float16 && halfScales ? DataType.Float16 : DataType.Float;
+  const layout = scaleLayout(dims, granularity, axis, step.blockSize);
+  const scaleType: FloatSource = source === DataType.Float16 && halfScales ? DataType.Float16 : DataType.Float;
   const range = rangeOf(step.dtype as Exclude<QuantizeStep['dtype'], 'float16'>);
-  let q = quantizeAs(values, layout, range, step.symmetric, source, scaleType);
-  if (scaleType === DataType.Float16 && !halfScalesFit(q.scales)) q = quantizeAs(values, layout, range, step.symmetric, source, (scaleType = DataType.Float));
-  const base = t.name;
+  const q = quantizeAs(src.values, layout, range, step.symmetric, source, scaleType);
+  const base = src.name;
   const stored: TensorProto[] = [
-    codesTensor(ctx.names.fresh(`${base}_quantized`), t.dims, step.dtype, q.codes),
+    codesTensor(ctx.names.fresh(`${base}_quantized`), dims, step.dtype, q.codes),
     floatSourceTensor(ctx.names.fresh(`${base}_scale`), scaleType, layout.scaleDims, q.scales),
   ];
   // Signed symmetric codes are centred on 0, DequantizeLinear's default zero point.
@@ -127,31 +136,36 @@ async function toIntegers(ctx: TransformContext, w: WeightTarget, step: Quantize
   const attributes: Partial<AttributeProto>[] = [];
   if (layout.axis !== undefined) attributes.push(intAttr('axis', layout.axis));
   if (layout.blockSize !== undefined) attributes.push(intAttr('block_size', layout.blockSize));
-  const nodes = outputAs(ctx.names, t.name, source, scaleType, (out) =>
+  const nodes = outputAs(ctx.names, src.name, source, scaleType, (out) =>
     makeNode('DequantizeLinear', stored.map((s) => s.name ?? ''), [out], ctx.names.fresh(`${base}_DequantizeLinear`), attributes));
   const bytesAfter = stored.reduce((n, s) => n + (s.rawData?.length ?? 0), 0);
-  const commit = (): void => replaceTensorWithNodes(ctx.patch, t, stored, nodes);
-  return { commit, change: {
-    tensor: t.name,
-    bytesBefore: t.bytes,
+  return { commit: () => src.replace(ctx.patch, stored, nodes), change: {
+    tensor: src.name,
+    bytesBefore: src.bytesBefore,
     bytesAfter,
-    ...errorOf(values, q.restored),
+    ...errorOf(src.values, q.restored),
     detail: {
       dtype: step.dtype, granularity: layout.axis === undefined ? 'per-tensor' : granularity, axis: layout.axis ?? null,
       axisGuessed: layout.axis !== undefined && !w.role, scales: layout.groups, source: floatName(source), scaleType: floatName(scaleType),
+      ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}),
     },
   } };
 }
 
-async function toFloat16(ctx: TransformContext, w: WeightTarget): Promise<Planned> {
-  const t = w.tensor;
-  const source = t.dataType as FloatSource;
-  const values = await readDenseFloat32(t);
-  const half = floatSourceTensor(ctx.names.fresh(`${t.name}_fp16`), DataType.Float16, t.dims, values);
-  const cast = makeNode('Cast', [half.name ?? ''], [t.name], ctx.names.fresh(`${t.name}_Cast`), [intAttr('to', source)]);
+function toFloat16(ctx: TransformContext, src: WeightSource, w: WeightTarget): Planned {
+  const { values, name } = src;
+  const half = floatSourceTensor(ctx.names.fresh(`${name}_fp16`), DataType.Float16, w.tensor.dims, values);
+  const nodes = src.type === DataType.Float16 ? [makeNode('Identity', [half.name ?? ''], [name], ctx.names.fresh(`${name}_Identity`))]
+    : [makeNode('Cast', [half.name ?? ''], [name], ctx.names.fresh(`${name}_Cast`), [intAttr('to', src.type)])];
   const restored = Float32Array.from(values, (v) => roundTo(DataType.Float16, v));
   return {
-    commit: () => replaceTensorWithNodes(ctx.patch, t, [half], [cast]),
-    change: { tensor: t.name, bytesBefore: t.bytes, bytesAfter: half.rawData?.length ?? 0, ...errorOf(values, restored), detail: { dtype: 'float16', source: floatName(source) } },
+    commit: () => src.replace(ctx.patch, [half], nodes),
+    change: { tensor: name, bytesBefore: src.bytesBefore, bytesAfter: half.rawData?.length ?? 0, ...errorOf(values, restored), detail: { dtype: 'float16', source: floatName(src.type) } },
   };
+}
+
+/** The type of an already-quantized weight's real values (its scale's or codebook's). */
+function realTypeOf(layer: Layer, t: StoredTensor): number | undefined {
+  const d = layer.dequantized?.get(t);
+  return d?.kind === 'codebook' ? d.codebook.dataType : d?.scale.dataType;
 }

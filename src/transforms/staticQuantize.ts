@@ -17,11 +17,11 @@ import type { NodeInfo, StoredTensor } from '../core/onnx/modelIndex';
 import type { NodeProto, TensorProto } from '../core/onnx/proto';
 import type { QuantizeStep } from './recipe';
 import { rangeOf, scaleLayout } from './quantizeMath';
-import { HALF_DEQUANTIZE_OPSET, halfScalesFit, outputAs, quantizeAs } from './dequantizeOutput';
+import { HALF_DEQUANTIZE_OPSET, outputAs, quantizeAs } from './dequantizeOutput';
 import { floatSourceTensor, type FloatSource } from './floatSource';
 import { elemTypes } from './valueTypes';
 import { floatTensor, int8Tensor, rawTensor, uint8Tensor } from './tensorBuild';
-import { floatWeightBlocker, layerWeights } from './targets';
+import { inPlaceBlocker, layerWeights } from './targets';
 import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
 import { defaultOpset, planOpsetRaise } from './opset';
 import { needsHistograms, rangeFor } from './calibration';
@@ -98,7 +98,7 @@ async function quantizeFolded(ctx: TransformContext, step: QuantizeStep): Promis
       continue;
     }
     const w = layerWeights(layer).find((x) => x.operand === 1);
-    const blocker = w ? floatWeightBlocker(w.tensor) : 'its weight is not a stored tensor of rank 2 or more';
+    const blocker = w ? inPlaceBlocker(w) : 'its weight is not a stored tensor of rank 2 or more';
     if (!w || !w.role || blocker) {
       outcome.skipped.push(skip(layer, blocker ?? `its weight '${w?.tensor.name}' has no known channel axis`));
       continue;
@@ -182,9 +182,8 @@ async function quantizeFolded(ctx: TransformContext, step: QuantizeStep): Promis
     const layout = scaleLayout(t.weight.dims, step.granularity, t.channelAxis, 0);
     const range = calibration.reduceRange ? { qmin: -63, qmax: 63, symmetricZero: 0, symmetricMax: 63 } : rangeOf('int8');
     const source = t.weight.dataType as FloatSource;
-    let scaleType: FloatSource = source === DataType.Float16 && halfModel ? DataType.Float16 : DataType.Float;
-    let q = quantizeAs(values, layout, range, true, source, scaleType);
-    if (scaleType === DataType.Float16 && !halfScalesFit(q.scales)) q = quantizeAs(values, layout, range, true, source, (scaleType = DataType.Float));
+    const scaleType: FloatSource = source === DataType.Float16 && halfModel ? DataType.Float16 : DataType.Float;
+    const q = quantizeAs(values, layout, range, true, source, scaleType);
     const codes = int8Tensor(ctx.names.fresh(`${t.weight.name}_quantized`), t.weight.dims, Int8Array.from(q.codes));
     const scales = floatSourceTensor(ctx.names.fresh(`${t.weight.name}_scale`), scaleType, layout.scaleDims, q.scales);
     const axis = layout.axis !== undefined ? [intAttr('axis', layout.axis)] : [];

@@ -7,7 +7,7 @@
 import { OnnxError } from '../core/errors';
 import { DataType, dataTypeName } from '../core/onnx/dataTypes';
 import type { Layer } from '../analyzers/layers';
-import { floatWeightBlocker, layerName, layerWeights, type WeightTarget } from './targets';
+import { inPlaceBlocker, layerName, layerWeights, rewritableBlocker, type WeightTarget } from './targets';
 import { parseStep, type RecipeStep } from './recipe';
 
 /** Why a layer cannot take a step; `kind` groups layers under one sentence. */
@@ -29,15 +29,19 @@ export function layerUnfit(step: RecipeStep, layer: Layer): Unfit | undefined {
   // Factorize rewrites the op's weight input only; the others every weight matrix.
   const matrices = layerWeights(layer).filter((w) => step.transform !== 'factorize' || w.operand === 1);
   if (matrices.length === 0) return { kind: 'no-matrix' };
-  const floats = matrices.filter((w) => floatWeightBlocker(w.tensor) === undefined);
+  // The transform's own test: quantize and cluster re-encode already-quantized weights from their real values.
+  const rewrites = step.transform === 'cluster' || (step.transform === 'quantize' && step.mode !== 'static');
+  const blocker = (w: WeightTarget): string | undefined => (rewrites ? rewritableBlocker(w) : inPlaceBlocker(w));
+  const floats = matrices.filter((w) => blocker(w) === undefined);
   if (floats.length === 0) {
-    const t = matrices[0].tensor;
-    return INTEGERS.has(t.dataType) ? { kind: 'quantized', detail: dataTypeName(t.dataType) } : { kind: 'stored', detail: floatWeightBlocker(t) };
+    const w = matrices[0];
+    if (w.real) return { kind: 'quantized', detail: w.real.label };
+    return INTEGERS.has(w.tensor.dataType) ? { kind: 'quantized', detail: dataTypeName(w.tensor.dataType) } : { kind: 'stored', detail: blocker(w) };
   }
   switch (step.transform) {
     case 'quantize': {
       // 16-bit weights stored as FLOAT16 again would be no smaller.
-      const halves = step.mode !== 'static' && step.dtype === 'float16' && floats.every((w) => HALVES.has(w.tensor.dataType));
+      const halves = step.mode !== 'static' && step.dtype === 'float16' && floats.every((w) => !w.real && HALVES.has(w.tensor.dataType));
       return halves ? { kind: 'quantized', detail: dataTypeName(floats[0].tensor.dataType) } : undefined;
     }
     case 'prune': {

@@ -5,6 +5,7 @@
  */
 import { OnnxError } from '../core/errors';
 import { isFloatSource, notFloatReason } from './floatSource';
+import { realWeightChain, type RealWeightChain } from './realWeight';
 import type { GraphInfo, StoredTensor } from '../core/onnx/modelIndex';
 import type { AttributeProto, NodeProto } from '../core/onnx/proto';
 import type { Layer, LayerAttribution } from '../analyzers/layers';
@@ -93,7 +94,9 @@ export interface WeightTarget {
   /** The type the layer reads it as, when it arrives through Cast nodes (a BFLOAT16 weight cast to FLOAT). */
   readonly castTo?: number;
   /** Those Cast/Identity nodes, from the tensor to the layer. */
-  readonly chain?: readonly NodeProto[];
+  readonly casts?: readonly NodeProto[];
+  /** For an already-quantized weight (codes + DequantizeLinear, or a clustered Gather): how its real values are made. */
+  readonly real?: RealWeightChain;
 }
 
 const producerMaps = new WeakMap<GraphInfo, Map<string, NodeProto>>();
@@ -109,9 +112,9 @@ function producersOf(graph: GraphInfo): Map<string, NodeProto> {
 }
 
 /** The operand a stored tensor feeds through a chain of Cast/Identity nodes, and the last Cast's type. */
-function castOperand(layer: Layer, tensor: StoredTensor): { operand: number; castTo?: number; chain?: NodeProto[] } | undefined {
+function castOperand(layer: Layer, value: string): { operand: number; castTo?: number; casts?: NodeProto[] } | undefined {
   const node = layer.node.node;
-  const direct = node.input.indexOf(tensor.name);
+  const direct = node.input.indexOf(value);
   if (direct >= 0) return { operand: direct };
   const producers = producersOf(layer.node.graph);
   for (let operand = 0; operand < node.input.length; operand++) {
@@ -125,28 +128,58 @@ function castOperand(layer: Layer, tensor: StoredTensor): { operand: number; cas
       if (op === 'Cast') castTo ??= Number(p.attribute.find((a) => a.name === 'to')?.i ?? 0);
       chain.unshift(p);
       name = p.input[0];
-      if (name === tensor.name) return { operand, castTo, chain };
+      if (name === value) return { operand, castTo, casts: chain };
     }
   }
   return undefined;
 }
 
-/** The layer's weights of rank ≥ 2 (biases and norms are left alone), with their roles. */
+/**
+ * The layer's weights of rank ≥ 2 (biases and norms are left alone), with their roles. An
+ * already-quantized weight is its codes, with the chain that makes its real values; the scales,
+ * zero points and codebooks of that chain are not weights of their own.
+ */
 export function layerWeights(layer: Layer): WeightTarget[] {
   const node = layer.node.node;
+  const parameters = new Set<StoredTensor>();
+  for (const d of layer.dequantized?.values() ?? []) {
+    if (d.kind === 'codebook') parameters.add(d.codebook);
+    else {
+      parameters.add(d.scale);
+      if (d.zeroPoint) parameters.add(d.zeroPoint);
+    }
+  }
   return layer.weights
-    .filter((t) => t.dims.length >= 2 && t.elements > 0)
+    .filter((t) => t.dims.length >= 2 && t.elements > 0 && !parameters.has(t))
     .map((tensor) => {
-      const found = tensor.isValue ? castOperand(layer, tensor) : undefined;
+      const real = realWeightChain(layer, tensor);
+      const found = real ? castOperand(layer, real.value) : tensor.isValue ? castOperand(layer, tensor.name) : undefined;
       return {
         layer,
         tensor,
         operand: found?.operand,
         role: found ? weightRole(node, found.operand, tensor.dims.length) : undefined,
         ...(found?.castTo !== undefined ? { castTo: found.castTo } : {}),
-        ...(found?.chain ? { chain: found.chain } : {}),
+        ...(found?.casts ? { casts: found.casts } : {}),
+        ...(real ? { real } : {}),
       };
     });
+}
+
+/**
+ * Why a weight cannot be rewritten by a transform that reads its real values and writes new
+ * storage (quantize, cluster): a float weight, or an already-quantized one whose chain it replaces.
+ */
+export function rewritableBlocker(w: WeightTarget): string | undefined {
+  if (!w.real) return floatWeightBlocker(w.tensor);
+  if (w.tensor.graph.kind === 'function') return 'it lives inside a model-local function';
+  return w.real.stored.some((t) => t.origin !== 'initializer' && t.origin !== 'constant') ? 'its quantization parameters are not plain stored tensors' : undefined;
+}
+
+/** Why a transform that edits float values in place (prune, factorize) cannot take the weight. */
+export function inPlaceBlocker(w: WeightTarget): string | undefined {
+  if (w.real) return `it is already stored as ${w.real.label}: apply this to the float model before quantizing`;
+  return floatWeightBlocker(w.tensor);
 }
 
 /** Why a stored tensor cannot be rewritten as a float weight, or undefined when it can. */
