@@ -6,7 +6,8 @@
  * Cast(indices → INT32) and Gather(codebook, indices), which gives the weight's shape directly.
  * Centroids: 1-D k-means (Lloyd) from a seeded k-means++ start, or from the optimal clustering
  * of the value-ordered groups (init "optimal"). With keepZero, exact zeros (pruned weights)
- * keep a cluster of their own at exactly 0.
+ * keep a cluster of their own at exactly 0, and a weight with many of them stores only the
+ * non-zeros' indices plus a bit mask when that is smaller (maskedStorage.ts).
  */
 import { DataType } from '../core/onnx/dataTypes';
 import { seededRandom } from '../core/random';
@@ -20,6 +21,8 @@ import { floatName, floatSourceTensor, roundTo, type FloatSource } from './float
 import { floatWeightBlocker, layerWeights, type WeightTarget } from './targets';
 import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
 import { defaultOpset, planOpsetRaise } from './opset';
+import { maskedCodes } from './maskedStorage';
+import { MaskedWriter } from './maskedWrite';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 
 /** k-means++ seeding over value groups (each group weighted by its count). */
@@ -142,6 +145,7 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
   // 4-bit indices need opset 21 (Cast from UINT4); UINT8 indices work at any opset.
   const raise = step.clusters <= 16 ? planOpsetRaise(ctx.state.index, opset, 21, ctx.names) : undefined;
   const nibbles = raise !== undefined && !raise.blocker;
+  const writer = new MaskedWriter(ctx);
   for (const layer of ctx.layers) {
     const weights = layerWeights(layer);
     if (weights.length === 0) {
@@ -157,7 +161,7 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
         reasons.push(`'${w.tensor.name}': ${why}`);
         continue;
       }
-      const planned = await clusterWeight(ctx, w, step, nibbles);
+      const planned = await clusterWeight(ctx, w, step, nibbles, writer);
       if (planned.change.bytesAfter >= planned.change.bytesBefore) {
         reasons.push(`'${w.tensor.name}': a codebook and indices would take ${planned.change.bytesAfter} bytes instead of ${planned.change.bytesBefore}`);
         continue;
@@ -168,11 +172,13 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
     if (changes.length) outcome.changed.push(change(layer, changes));
     else outcome.skipped.push(skip(layer, reasons.join('; ')));
   }
+  // Opset 21 (4-bit indices) covers what masked indices need.
   if (nibbles && outcome.changed.length) raise.apply(ctx.patch, ctx.names);
+  else writer.finish();
   return outcome;
 }
 
-async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: ClusterStep, nibbles: boolean): Promise<{ change: TensorChange; commit(): void }> {
+async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: ClusterStep, nibbles: boolean, writer: MaskedWriter): Promise<{ change: TensorChange; commit(): void }> {
   const t = w.tensor;
   const source = t.dataType as FloatSource;
   const values = await readDenseFloat32(t);
@@ -189,12 +195,16 @@ async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: Clust
     makeNode('Gather', [codebook.name ?? '', wide], [t.name], ctx.names.fresh(`${t.name}_Gather`), [intAttr('axis', 0)]),
   ];
   const restored = Float32Array.from(assignment, (a) => centroids[a]);
-  const commit = (): void => replaceTensorWithNodes(ctx.patch, t, [codebook, indices], nodes);
+  const codebookBytes = codebook.rawData?.length ?? 0;
+  const zeroCode = centroids.indexOf(0);
+  const masked = step.keepZero && zeroCode >= 0 ? maskedCodes(ctx.names, t.name, t.dims, restored, assignment, zeroCode, codebook.name ?? '', nibbles) : undefined;
+  const useMasked = masked !== undefined && masked.bytes < (indices.rawData?.length ?? 0) && !writer.blocker(source);
+  const commit = (): void => (useMasked ? writer.commitMasked(t, { ...masked, stored: [codebook, ...masked.stored] }) : replaceTensorWithNodes(ctx.patch, t, [codebook, indices], nodes));
   return { commit, change: {
     tensor: t.name,
     bytesBefore: t.bytes,
-    bytesAfter: (codebook.rawData?.length ?? 0) + (indices.rawData?.length ?? 0),
+    bytesAfter: codebookBytes + (useMasked ? masked.bytes : (indices.rawData?.length ?? 0)),
     ...errorOf(values, restored),
-    detail: { clusters: centroids.length, indexType: nibbles ? 'uint4' : 'uint8', init: step.init, keepZero: step.keepZero, source: floatName(source) },
+    detail: { clusters: centroids.length, indexType: nibbles ? 'uint4' : 'uint8', init: step.init, keepZero: step.keepZero, source: floatName(source), storage: useMasked ? 'masked' : 'dense' },
   } };
 }

@@ -15,7 +15,7 @@
 import { DataType } from '../core/onnx/dataTypes';
 import type { AttributeProto, NodeProto, TensorProto } from '../core/onnx/proto';
 import type { NameAllocator } from './names';
-import { int64Tensor, rawTensor, uint8Tensor } from './tensorBuild';
+import { int4Tensor, int64Tensor, rawTensor, uint8Tensor } from './tensorBuild';
 import { intAttr, makeNode } from './weightEdit';
 
 /** The opset the rebuilding chain needs (BitShift, CumSum, Slice with inputs; Gather of BFLOAT16 from 13). */
@@ -121,4 +121,31 @@ export function maskedWeight(names: NameAllocator, name: string, dataType: numbe
   const gather = makeNode('Gather', [valuesT.name ?? '', positions.output], [name], names.fresh(`${name}_Gather`), [intAttr('axis', 0)]);
   const stored = [valuesT, ...positions.stored];
   return { stored, nodes: [...positions.nodes, gather], bytes: storedBytesOf(stored) };
+}
+
+/**
+ * Masked cluster indices: the codes of the non-zero weights (after the zero's code, at position
+ * 0) pick their values from the codebook, and the mask places them. `restored` is the clustered
+ * weight, `codes` its codebook indices, `zeroCode` the index of the codebook's exact 0.
+ */
+export function maskedCodes(
+  names: NameAllocator, name: string, dims: readonly number[], restored: Float32Array, codes: Int32Array,
+  zeroCode: number, codebook: string, nibbles: boolean,
+): MaskedPlan {
+  const mask = nonZeroMask(restored);
+  const ext = [zeroCode];
+  for (let i = 0; i < restored.length; i++) if (restored[i] !== 0) ext.push(codes[i]);
+  const indicesName = names.fresh(`${name}_indices`);
+  const indices = nibbles ? int4Tensor(indicesName, [ext.length], ext, true) : uint8Tensor(indicesName, [ext.length], Uint8Array.from(ext));
+  const wide = names.fresh(`${name}_indices_int32`);
+  const nonZeros = names.fresh(`${name}_nonzeros`);
+  const positions = maskPositions(names, name, mask, dims);
+  const nodes = [
+    makeNode('Cast', [indicesName], [wide], names.fresh(`${name}_Cast`), [intAttr('to', DataType.Int32)]),
+    makeNode('Gather', [codebook, wide], [nonZeros], names.fresh(`${name}_Gather`), [intAttr('axis', 0)]),
+    ...positions.nodes,
+    makeNode('Gather', [nonZeros, positions.output], [name], names.fresh(`${name}_Gather`), [intAttr('axis', 0)]),
+  ];
+  const stored = [indices, ...positions.stored];
+  return { stored, nodes, bytes: storedBytesOf(stored) };
 }

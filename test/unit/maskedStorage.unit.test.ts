@@ -44,7 +44,7 @@ const TYPES: [string, FloatSource][] = [['FLOAT', DataType.Float], ['FLOAT16', D
 for (const [typeName, dataType] of TYPES) {
   for (const [dims, kind] of [[[4, 6], 'some'], [[3, 7], 'some'], [[5, 1, 3], 'none'], [[2, 9], 'all'], [[1, 1], 'some']] as const) {
     test(`masked ${typeName} ${dims.join('x')} (${kind} zeros) rebuilds the stored values bit for bit`, async () => {
-      const values = weights(dims.reduce((a, b) => a * b, 1), kind);
+      const values = weights(dims.reduce((a: number, b) => a * b, 1), kind);
       const { dense, out } = await rebuild(dataType, [...dims], values);
       // The expected values are the dense tensor's own, read back through the same type.
       const expected = await readDenseFloat32(stateOf(parseModel(encodeModel(model(graph([], [floatSourceTensor('w', dataType, [...dims], values)])))).proto, undefined).index.tensors[0]);
