@@ -51,7 +51,7 @@ function readMasked(gather: NodeProto, producers: Map<string, NodeProto>, inits:
   const dims = int64s(init(shaped.input[1]));
   if (!dims || int64s(init(cumsum.input[1]))?.[0] !== 0) return undefined;
   const slice = producers.get(cumsum.input[0])?.opType === 'Slice' ? from(cumsum.input[0], 'Slice') : undefined;
-  if (slice) init(slice.input[1]), init(slice.input[2]);
+  if (slice) [slice.input[1], slice.input[2]].forEach(init);
   const flat = from(slice ? slice.input[0] : cumsum.input[0], 'Reshape');
   const cast = flat && from(flat.input[0], 'Cast');
   const mod = cast && from(cast.input[0], 'Mod');
@@ -60,7 +60,7 @@ function readMasked(gather: NodeProto, producers: Map<string, NodeProto>, inits:
   const shifts = shift && init(shift.input[1]);
   const mask = column && init(column.input[0]);
   if (!flat || !mod || !column || !mask?.rawData || mask.dataType !== DataType.Uint8) return undefined;
-  init(flat.input[1]), init(mod.input[1]), init(column.input[1]);
+  [flat.input[1], mod.input[1], column.input[1]].forEach(init);
   if (shifts?.rawData?.join() !== '0,1,2,3,4,5,6,7' || stored.length !== nodes.length - 1 + (slice ? 1 : 0)) return undefined;
   // Rebuild the dense bytes: the r-th set bit takes non-zero r (entry r + 1 of values).
   const width = floatBytes(values.dataType as Parameters<typeof floatBytes>[0]);
