@@ -15,6 +15,7 @@ import { quantizeStatic } from './staticQuantize';
 import { pruneLayers } from './prune';
 import { clusterLayers } from './cluster';
 import { factorizeLayers } from './factorize';
+import { maskedView } from './maskedView';
 
 export interface StepResult {
   readonly transform: RecipeStep['transform'];
@@ -66,15 +67,18 @@ export function describeStep(step: RecipeStep): string {
 }
 
 export async function applyStep(before: ModelState, step: RecipeStep, signal?: AbortSignal, services?: TransformServices): Promise<Edit> {
-  const attribution = attributeLayers(before.index);
+  // Masked weights (a masked prune) are transformed as the dense weights they stand for.
+  const view = maskedView(before);
+  const working = view?.state ?? before;
+  const attribution = attributeLayers(working.index);
   const patch = new ModelPatch();
   let last = Date.now();
   const ctx: TransformContext = {
-    state: before,
+    state: working,
     services,
     layers: selectLayers(attribution, step.layers, step.exclude),
     patch,
-    names: new NameAllocator(before.index),
+    names: new NameAllocator(working.index),
     checkpoint: async () => {
       signal?.throwIfAborted();
       if (Date.now() - last > 50) {
@@ -86,8 +90,10 @@ export async function applyStep(before: ModelState, step: RecipeStep, signal?: A
   };
   const outcome = await run(ctx, step);
   // A transform works through a patch of `before`, or (layer after layer) hands back its result.
-  const proto = outcome.state ? outcome.state.proto : applyPatch(before.proto, patch);
-  const after = proto === before.proto ? before : (outcome.state ?? stateOf(proto, before.dir));
+  const proto = outcome.state ? outcome.state.proto : applyPatch(working.proto, patch);
+  const computed = proto === working.proto ? before : (outcome.state ?? stateOf(proto, before.dir));
+  const after = view && computed !== before ? view.restore(computed) : computed;
+  const changed = view ? outcome.changed.map((c) => ({ ...c, tensors: c.tensors.map((t) => ({ ...t, bytesBefore: view.maskedBytes.get(t.tensor) ?? t.bytesBefore })) })) : outcome.changed;
   return {
     label: describeStep(step),
     before,
@@ -95,7 +101,7 @@ export async function applyStep(before: ModelState, step: RecipeStep, signal?: A
     result: {
       transform: step.transform,
       step: stepToJson(step),
-      changed: outcome.changed,
+      changed,
       skipped: outcome.skipped,
       notes: outcome.notes ?? [],
       bytesBefore: storedBytes(before),

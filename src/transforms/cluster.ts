@@ -6,7 +6,8 @@
  * Cast(indices → INT32) and Gather(codebook, indices), which gives the weight's shape directly.
  * Centroids: 1-D k-means (Lloyd) from a seeded k-means++ start, or from the optimal clustering
  * of the value-ordered groups (init "optimal"). With keepZero, exact zeros (pruned weights)
- * keep a cluster of their own at exactly 0.
+ * keep a cluster of their own at exactly 0, and a weight with many of them stores only the
+ * non-zeros' indices plus a bit mask when that is smaller (maskedStorage.ts).
  */
 import { DataType } from '../core/onnx/dataTypes';
 import { seededRandom } from '../core/random';
@@ -20,6 +21,8 @@ import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
 import { requantizedNote, weightSource } from './weightSource';
 import { intAttr, makeNode } from './weightEdit';
 import { defaultOpset, planOpsetRaise } from './opset';
+import { maskedCodes } from './maskedStorage';
+import { MaskedWriter } from './maskedWrite';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 
 /** k-means++ seeding over value groups (each group weighted by its count). */
@@ -143,6 +146,7 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
   // 4-bit indices need opset 21 (Cast from UINT4); UINT8 indices work at any opset.
   const raise = step.clusters <= 16 ? planOpsetRaise(ctx.state.index, opset, 21, ctx.names) : undefined;
   const nibbles = raise !== undefined && !raise.blocker;
+  const writer = new MaskedWriter(ctx);
   for (const layer of ctx.layers) {
     const weights = layerWeights(layer);
     if (weights.length === 0) {
@@ -158,7 +162,7 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
         reasons.push(`'${w.tensor.name}': ${why}`);
         continue;
       }
-      const planned = await clusterWeight(ctx, w, step, nibbles);
+      const planned = await clusterWeight(ctx, w, step, nibbles, writer);
       if (planned.change.bytesAfter >= planned.change.bytesBefore) {
         reasons.push(`'${w.tensor.name}': a codebook and indices would take ${planned.change.bytesAfter} bytes instead of ${planned.change.bytesBefore}`);
         continue;
@@ -171,12 +175,14 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
     if (changes.length) outcome.changed.push(change(layer, changes));
     else outcome.skipped.push(skip(layer, reasons.join('; ')));
   }
+  // Opset 21 (4-bit indices) covers what masked indices need.
   if (nibbles && outcome.changed.length) raise.apply(ctx.patch, ctx.names);
+  else writer.finish();
   if (requantized.size) outcome.notes!.push(requantizedNote(requantized));
   return outcome;
 }
 
-async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: ClusterStep, nibbles: boolean): Promise<{ change: TensorChange; commit(): void }> {
+async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: ClusterStep, nibbles: boolean, writer: MaskedWriter): Promise<{ change: TensorChange; commit(): void }> {
   const t = w.tensor;
   const src = await weightSource(w);
   const { values, type: source } = src;
@@ -194,12 +200,23 @@ async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: Clust
     makeNode('Gather', [codebook.name ?? '', wide], [name], ctx.names.fresh(`${name}_Gather`), [intAttr('axis', 0)]),
   ];
   const restored = Float32Array.from(assignment, (a) => centroids[a]);
-  const commit = (): void => src.replace(ctx.patch, [codebook, indices], nodes);
+  const codebookBytes = codebook.rawData?.length ?? 0;
+  const zeroCode = centroids.indexOf(0);
+  const masked = step.keepZero && zeroCode >= 0 ? maskedCodes(ctx.names, name, t.dims, restored, assignment, zeroCode, codebook.name ?? '', nibbles) : undefined;
+  const useMasked = masked !== undefined && masked.bytes < (indices.rawData?.length ?? 0) && !writer.blocker(source);
+  const commit = (): void => {
+    if (!useMasked) return src.replace(ctx.patch, [codebook, indices], nodes);
+    writer.noteMasked(source);
+    src.replace(ctx.patch, [codebook, ...masked.stored], masked.nodes);
+  };
   return { commit, change: {
     tensor: name,
     bytesBefore: src.bytesBefore,
-    bytesAfter: (codebook.rawData?.length ?? 0) + (indices.rawData?.length ?? 0),
+    bytesAfter: codebookBytes + (useMasked ? masked.bytes : (indices.rawData?.length ?? 0)),
     ...errorOf(values, restored),
-    detail: { clusters: centroids.length, indexType: nibbles ? 'uint4' : 'uint8', init: step.init, keepZero: step.keepZero, source: floatName(source), ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}) },
+    detail: {
+      clusters: centroids.length, indexType: nibbles ? 'uint4' : 'uint8', init: step.init, keepZero: step.keepZero, source: floatName(source),
+      storage: useMasked ? 'masked' : 'dense', ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}),
+    },
   } };
 }

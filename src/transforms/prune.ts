@@ -1,17 +1,16 @@
 /**
  * Magnitude pruning: unstructured (the smallest |w| of each layer, or below one threshold across
  * the selected layers) and N:M (keep the N largest of every M consecutive weights along the
- * reduction axis, the pattern sparse tensor cores run). Zeros stored densely save nothing by
- * themselves, so each change reports what the tensor would take stored sparse (values plus a
- * bitmap) and compressed (deflate, measured), before and after.
+ * reduction axis, the pattern sparse tensor cores run). A pruned weight is stored masked (a bit
+ * mask and its non-zeros, maskedStorage.ts) when that is smaller than dense; each change also
+ * reports the sparse and deflated (measured) sizes, before and after.
  */
 import { deflateRawSync } from 'node:zlib';
 import { readDenseFloat32, readRawBytes } from '../core/onnx/tensorData';
 import type { PruneStep } from './recipe';
-import { rawTensor } from './tensorBuild';
 import { floatBytes, zeroedRaw, type FloatSource } from './floatSource';
 import { inPlaceBlocker, layerWeights, type WeightTarget } from './targets';
-import { replaceTensorValue } from './weightEdit';
+import { MaskedWriter } from './maskedWrite';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 import { pruneChannels } from './channelPrune';
 import type { Layer } from '../analyzers/layers';
@@ -92,6 +91,7 @@ export async function pruneLayers(ctx: TransformContext, step: PruneStep): Promi
   let globalCounts: Map<WeightTarget, number> | undefined;
   if (step.scope === 'global' && !nm) globalCounts = await globalBudget(ctx, candidates, step.sparsity);
 
+  const writer = new MaskedWriter(ctx);
   for (const { layer, weights } of candidates) {
     const changes: TensorChange[] = [];
     for (const w of weights) {
@@ -106,14 +106,16 @@ export async function pruneLayers(ctx: TransformContext, step: PruneStep): Promi
       const stored = await readRawBytes(w.tensor);
       const width = floatBytes(w.tensor.dataType as FloatSource);
       const raw = zeroedRaw(stored, w.tensor.dataType as FloatSource, pruned);
-      replaceTensorValue(ctx.patch, w.tensor, rawTensor(w.tensor.name, w.tensor.dataType, w.tensor.dims, raw));
+      const written = writer.write(w.tensor, raw, pruned, width);
       changes.push({
         tensor: w.tensor.name,
         bytesBefore: w.tensor.bytes,
-        bytesAfter: w.tensor.bytes,
+        bytesAfter: written.bytes,
         ...errorOf(original, pruned),
         detail: {
           pattern: step.pattern,
+          storage: written.storage,
+          ...(written.denseBecause ? { denseBecause: written.denseBecause } : {}),
           sparsityBefore: zerosBefore / pruned.length,
           sparsityAfter: zerosAfter / pruned.length,
           sparseBytesBefore: sparseBytes(original, width),
@@ -125,6 +127,7 @@ export async function pruneLayers(ctx: TransformContext, step: PruneStep): Promi
     }
     outcome.changed.push(change(layer, changes));
   }
+  writer.finish();
   return outcome;
 }
 
