@@ -42,6 +42,9 @@ export interface LayerRedundancy {
   /** The same with one scale for the whole tensor. */
   int8PerTensorSqnrDb: number;
   int4PerTensorSqnrDb: number;
+  /** Asymmetric per tensor: UINT8 / UINT4 with a zero point. */
+  uint8PerTensorSqnrDb: number;
+  uint4PerTensorSqnrDb: number;
   cluster4SqnrDb: number;
   cluster16SqnrDb: number;
   cluster256SqnrDb: number;
@@ -151,6 +154,8 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
     int4MaxAbsError: int4.maxAbsError,
     int8PerTensorSqnrDb: r.int8PerTensor.sqnrDb,
     int4PerTensorSqnrDb: r.int4PerTensor.sqnrDb,
+    uint8PerTensorSqnrDb: r.uint8PerTensorSqnrDb,
+    uint4PerTensorSqnrDb: r.uint4PerTensorSqnrDb,
     cluster4SqnrDb: r.clusterSqnrDb['4'],
     cluster16SqnrDb: r.clusterSqnrDb['16'],
     cluster256SqnrDb: r.clusterSqnrDb['256'],

@@ -54,3 +54,27 @@ export class QuantErrorMeter {
     return q;
   }
 }
+
+/**
+ * Asymmetric (UINT8/UINT4) per-tensor quantization, as the quantize transform does it: the range
+ * [min, max] widened to contain 0 spread over every code, with a zero point.
+ */
+export class AsymmetricMeter {
+  noiseEnergy = 0;
+  private readonly scale: number;
+  private readonly zero: number;
+
+  constructor(min: number, max: number, private readonly qmax: number) {
+    const lo = Math.min(min, 0);
+    const span = Math.max(max, 0) - lo;
+    this.scale = span > 0 ? Math.fround(span / qmax) : 1;
+    this.zero = Math.min(qmax, Math.max(0, roundHalfEven(-lo / this.scale)));
+  }
+
+  add(x: number): void {
+    let q = roundHalfEven(Math.fround(x / this.scale)) + this.zero;
+    q = q < 0 ? 0 : q > this.qmax ? this.qmax : q;
+    const err = x - Math.fround((q - this.zero) * this.scale);
+    this.noiseEnergy += err * err;
+  }
+}

@@ -17,8 +17,12 @@ export interface StepPreview {
   readonly bytesAfter: number;
   /** Worst estimated weight SQNR over those layers; null when no estimate exists for this setting. */
   readonly worstSqnrDb: number | null;
-  /** 'estimate', or 'lower bound' when the figure is a guaranteed floor (e.g. block scales beat per-channel ones). */
-  readonly sqnrKind: 'estimate' | 'lower bound';
+  /**
+   * 'estimate'; 'lower bound' when the figure is a floor (block scales beat per-channel ones; the
+   * clustering refines the analysis's optimal centroids on the exact values); 'upper bound' when
+   * it is a ceiling (a cluster pinned at zero can only cost accuracy).
+   */
+  readonly sqnrKind: 'estimate' | 'lower bound' | 'upper bound';
   /** Layers with no analysis yet (still running, or deferred): not counted in the SQNR. */
   readonly unanalyzed: number;
   readonly note?: string;
@@ -32,13 +36,14 @@ type Step = Readonly<Record<string, unknown>>;
 /** What the preview needs of a layer: its weights (with statistics when analyzed) and its redundancy (undefined until analyzed). */
 export type PreviewLayer = Pick<AnalyzedLayer, 'weights'> & { readonly redundancy?: AnalyzedLayer['redundancy'] };
 /** `unchanged`: the transform would skip the layer (e.g. factorizing it would not make it smaller). */
-type LayerEstimate = { bytesAfter: number; sqnrDb: number | null; bound?: boolean; unchanged?: boolean };
+type LayerEstimate = { bytesAfter: number; sqnrDb: number | null; bound?: boolean; ceiling?: boolean; unchanged?: boolean };
 
 export function previewStep(step: Step, layers: readonly PreviewLayer[]): StepPreview {
   let bytesBefore = 0;
   let bytesAfter = 0;
   let worst: number | null = null;
   let bound = false;
+  let ceiling = false;
   let touched = 0;
   let unanalyzed = 0;
   let unknownSqnr = false;
@@ -56,6 +61,7 @@ export function previewStep(step: Step, layers: readonly PreviewLayer[]): StepPr
     else {
       worst = worst === null ? e.sqnrDb : Math.min(worst, e.sqnrDb);
       bound ||= e.bound === true;
+      ceiling ||= e.ceiling === true;
     }
   }
   return {
@@ -63,7 +69,7 @@ export function previewStep(step: Step, layers: readonly PreviewLayer[]): StepPr
     bytesBefore,
     bytesAfter,
     worstSqnrDb: unknownSqnr ? null : worst,
-    sqnrKind: bound ? 'lower bound' : 'estimate',
+    sqnrKind: bound === ceiling ? 'estimate' : bound ? 'lower bound' : 'upper bound',
     unanalyzed,
     note: unknownSqnr ? noteFor(step) : undefined,
   };
@@ -108,7 +114,12 @@ function quantizeEstimate(step: Step, weights: readonly AnalyzedWeight[], r: Ana
   // The analysis quantized symmetrically; asymmetric codes of the same width do at least as well.
   const perChannel = bits === 8 ? r.int8SqnrDb : r.int4SqnrDb;
   const perTensor = bits === 8 ? r.int8PerTensorSqnrDb : r.int4PerTensorSqnrDb;
-  if (granularity === 'per-tensor') return { bytesAfter: bytes, sqnrDb: perTensor, bound: !symmetric };
+  if (granularity === 'per-tensor') {
+    const asymmetric = bits === 8 ? r.uint8PerTensorSqnrDb : r.uint4PerTensorSqnrDb;
+    // Analyses from before the asymmetric figures existed: the symmetric one is a floor.
+    if (!symmetric && asymmetric === undefined) return { bytesAfter: bytes, sqnrDb: perTensor, bound: true };
+    return { bytesAfter: bytes, sqnrDb: symmetric ? perTensor : asymmetric };
+  }
   // Blocks are finer than channels: the per-channel figure is a floor.
   return { bytesAfter: bytes, sqnrDb: perChannel, bound: granularity === 'block' || !symmetric };
 }
@@ -134,7 +145,7 @@ export function prunedSqnrDb(h: { min: number; max: number; counts: readonly num
   const bins = h.counts.map((count, i) => ({ count, centre: width > 0 ? h.min + (i + 0.5) * width : h.min }));
   const total = bins.reduce((e, b) => e + b.count * b.centre * b.centre, 0);
   bins.sort((a, b) => Math.abs(a.centre) - Math.abs(b.centre));
-  let left = fraction * n;
+  let left = Math.round(fraction * n); // the transform zeroes this many
   let removed = 0;
   for (const b of bins) {
     if (left <= 0) break;
@@ -158,7 +169,9 @@ function clusterEstimate(step: Step, weights: readonly AnalyzedWeight[], r: Anal
     [256, r.cluster256SqnrDb],
   ];
   const exact = known.find(([c]) => c === k);
-  if (exact) return { bytesAfter: bytes, sqnrDb: exact[1] };
+  // The analysis's figure is the optimal clustering's: no clustering does better (seeded
+  // k-means++ lands 0-2.5 dB below it), and zeros kept exact pin a centroid at 0.
+  if (exact) return { bytesAfter: bytes, sqnrDb: exact[1], ceiling: true };
   // More clusters never do worse: the largest analysed k below is a floor.
   const below = known.filter(([c]) => c < k).at(-1);
   return { bytesAfter: bytes, sqnrDb: below ? below[1] : null, bound: true };

@@ -12,7 +12,7 @@
 import type { TensorInfo } from '../core/onnx/tensor';
 import { Histogram } from './histogram';
 import { COARSE_GROUPS, MomentHistogram, coarsen, groupsFromSorted, kmeans1d, type MomentGroups } from './kmeans1d';
-import { INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
+import { AsymmetricMeter, INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
 import { huffmanBits, shannonEntropyBits } from './entropy';
 import { checkpointFor } from './checkpoint';
 import type { DequantizeParams } from './dequantize';
@@ -57,6 +57,9 @@ export interface QuantEstimate {
 export interface TensorRedundancy {
   int8PerTensor: QuantEstimate;
   int4PerTensor: QuantEstimate;
+  /** Asymmetric per tensor (UINT8/UINT4 with a zero point), as the quantize transform does it. */
+  uint8PerTensorSqnrDb: number;
+  uint4PerTensorSqnrDb: number;
   int8PerChannel: QuantEstimate | null;
   int4PerChannel: QuantEstimate | null;
   /** Entropy of the INT8 codes (per-channel when there are channels), bits per weight. */
@@ -175,6 +178,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   const quant = wantRedundancy
     ? {
         perTensor: quantMeters(),
+        asymmetric: { uint8: new AsymmetricMeter(min, max, 255), uint4: new AsymmetricMeter(min, max, 15) },
         perChannel: channels ? quantMeters() : null,
         tensorScale8: scaleFor(absMax, INT8),
         tensorScale4: scaleFor(absMax, INT4),
@@ -214,13 +218,15 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   const estimate = (m: QuantErrorMeter): QuantEstimate => ({ sqnrDb: sqnrDb(signalEnergy, m.noiseEnergy), maxAbsError: m.maxAbsError });
   let redundancy: TensorRedundancy | null = null;
   if (quant) {
-    const { perTensor, perChannel, int8Codes } = quant;
+    const { perTensor, asymmetric, perChannel, int8Codes } = quant;
     const groups: MomentGroups = kept ? groupsFromSorted(kept.sort()) : moments!.groups();
     const coarse = coarsen(groups, COARSE_GROUPS);
     const cluster = (k: number): number => sqnrDb(signalEnergy, kmeans1d(groups, k, { coarse }).sse);
     redundancy = {
       int8PerTensor: estimate(perTensor.int8),
       int4PerTensor: estimate(perTensor.int4),
+      uint8PerTensorSqnrDb: sqnrDb(signalEnergy, asymmetric.uint8.noiseEnergy),
+      uint4PerTensorSqnrDb: sqnrDb(signalEnergy, asymmetric.uint4.noiseEnergy),
       int8PerChannel: perChannel ? estimate(perChannel.int8) : null,
       int4PerChannel: perChannel ? estimate(perChannel.int4) : null,
       entropyBitsInt8: shannonEntropyBits(int8Codes),
@@ -386,6 +392,7 @@ function logHistogramChunk(v: Float32Array, logPositive: Float64Array, logNegati
 
 interface QuantState {
   perTensor: { int8: QuantErrorMeter; int4: QuantErrorMeter };
+  asymmetric: { uint8: AsymmetricMeter; uint4: AsymmetricMeter };
   perChannel: { int8: QuantErrorMeter; int4: QuantErrorMeter } | null;
   tensorScale8: number;
   tensorScale4: number;
@@ -396,12 +403,14 @@ interface QuantState {
 
 /** Quantizes a chunk as INT8/INT4, per tensor and per channel, counting the INT8 codes. */
 function quantizeChunk(v: Float32Array, first: number, channels: { inner: number; size: number } | null, q: QuantState): void {
-  const { perTensor, perChannel, tensorScale8, tensorScale4, channelScale8, channelScale4, int8Codes } = q;
+  const { perTensor, asymmetric, perChannel, tensorScale8, tensorScale4, channelScale8, channelScale4, int8Codes } = q;
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
     if (x - x !== 0) continue;
     const q8 = perTensor.int8.add(x, tensorScale8);
     perTensor.int4.add(x, tensorScale4);
+    asymmetric.uint8.add(x);
+    asymmetric.uint4.add(x);
     if (perChannel && channels && channelScale8 && channelScale4) {
       const c = Math.floor((first + i) / channels.inner) % channels.size;
       int8Codes[perChannel.int8.add(x, channelScale8[c]) + 128]++;

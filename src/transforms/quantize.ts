@@ -12,6 +12,7 @@ import { DataType } from '../core/onnx/dataTypes';
 import type { AttributeProto, TensorProto } from '../core/onnx/proto';
 import type { QuantizeStep } from './recipe';
 import { rangeOf, scaleLayout } from './quantizeMath';
+import { quantizeChoice, scaleType as scaleTypeFor } from '../analyzers/resultBytes';
 import { HALF_DEQUANTIZE_OPSET, outputAs, quantizeAs } from './dequantizeOutput';
 import { int4Tensor, int8Tensor, uint8Tensor } from './tensorBuild';
 import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
@@ -116,13 +117,9 @@ function toIntegers(ctx: TransformContext, src: WeightSource, w: WeightTarget, s
   // Any axis gives a valid model (DequantizeLinear is element-wise); the op's own axes give the
   // best accuracy. Without them (a weight reaching the layer through Slice, Transpose...):
   // scales per leading-axis row, blocks along the last axis, reported as guessed.
-  const role = w.role ?? { channelAxis: 0, reductionAxis: dims.length - 1 };
-  // A reduction axis shorter than a block (depthwise Conv: 1) would get a scale per weight:
-  // blocks then become one scale per output channel.
-  const granularity = step.granularity === 'block' && dims[role.reductionAxis] < step.blockSize ? 'per-channel' : step.granularity;
-  const axis = granularity === 'block' ? role.reductionAxis : role.channelAxis;
+  const { granularity, axis } = quantizeChoice(dims, w.role, step.granularity, step.blockSize);
   const layout = scaleLayout(dims, granularity, axis, step.blockSize);
-  const scaleType: FloatSource = source === DataType.Float16 && halfScales ? DataType.Float16 : DataType.Float;
+  const scaleType = scaleTypeFor(source, halfScales) as FloatSource;
   const range = rangeOf(step.dtype as Exclude<QuantizeStep['dtype'], 'float16'>);
   const q = quantizeAs(src.values, layout, range, step.symmetric, source, scaleType);
   const base = src.name;

@@ -5,6 +5,7 @@
  */
 import { roundHalfEven } from '../analyzers/quantize';
 import type { Granularity, QuantDType } from './recipe';
+import { scaleShape } from '../analyzers/resultBytes';
 
 export interface QuantRange {
   readonly qmin: number;
@@ -59,14 +60,14 @@ export function scaleLayout(dims: readonly number[], granularity: Granularity, a
     }
     return out;
   };
+  const shape = scaleShape(dims, granularity, axis, blockSize);
   if (granularity === 'per-channel') {
-    return { scaleDims: [size], groups: size, axis, groupIndices: (n) => indices(n, size, (d) => d) };
+    return { scaleDims: shape.dims, groups: shape.groups, axis, groupIndices: (n) => indices(n, size, (d) => d) };
   }
   const blocks = Math.ceil(size / blockSize);
-  const scaleDims = dims.map((d, i) => (i === axis ? blocks : d));
   return {
-    scaleDims,
-    groups: scaleDims.reduce((a, b) => a * b, 1),
+    scaleDims: shape.dims,
+    groups: shape.groups,
     axis,
     blockSize,
     groupIndices: (n) => indices(n, blocks, (d) => Math.floor(d / blockSize)),

@@ -29,7 +29,7 @@ export interface RealWeightChain {
 
 const consumerMaps = new WeakMap<GraphInfo, Map<string, NodeProto[]>>();
 
-function consumersOf(graph: GraphInfo): Map<string, NodeProto[]> {
+export function consumersOf(graph: GraphInfo): Map<string, NodeProto[]> {
   let m = consumerMaps.get(graph);
   if (!m) {
     m = new Map();

@@ -5,8 +5,11 @@
  */
 import { OnnxError } from '../core/errors';
 import { isFloatSource, notFloatReason } from './floatSource';
+import { castOperand, weightRole, type WeightRole } from '../analyzers/weightRole';
+
+export { weightRole, type WeightRole };
 import { realWeightChain, type RealWeightChain } from './realWeight';
-import type { GraphInfo, StoredTensor } from '../core/onnx/modelIndex';
+import type { StoredTensor } from '../core/onnx/modelIndex';
 import type { AttributeProto, NodeProto } from '../core/onnx/proto';
 import type { Layer, LayerAttribution } from '../analyzers/layers';
 import { qualifiedLayerName } from '../analyzers/layerName';
@@ -42,48 +45,6 @@ export function selectLayers(attribution: LayerAttribution, selector: LayerSelec
   return candidates.filter((l) => matchesAny(l, patterns));
 }
 
-export interface WeightRole {
-  /** Axis of output channels (one scale per entry of it). */
-  readonly channelAxis: number;
-  /** Axis the op sums over (blocks and N:M groups run along it). */
-  readonly reductionAxis: number;
-}
-
-function intAttribute(node: NodeProto, name: string, fallback: number): number {
-  const a = node.attribute.find((x) => x.name === name);
-  return a?.i !== undefined ? Number(a.i) : fallback;
-}
-
-/** How `node` uses the tensor at input `operand` of rank `rank`, when that is known. */
-export function weightRole(node: NodeProto, operand: number, rank: number): WeightRole | undefined {
-  if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') return undefined;
-  switch (node.opType) {
-    case 'Conv':
-      return operand === 1 && rank >= 3 ? { channelAxis: 0, reductionAxis: 1 } : undefined;
-    case 'ConvTranspose':
-      return operand === 1 && rank >= 3 ? { channelAxis: 1, reductionAxis: 0 } : undefined;
-    case 'Gemm': {
-      if (rank !== 2) return undefined;
-      if (operand === 1) return intAttribute(node, 'transB', 0) ? { channelAxis: 0, reductionAxis: 1 } : { channelAxis: 1, reductionAxis: 0 };
-      if (operand === 0) return intAttribute(node, 'transA', 0) ? { channelAxis: 1, reductionAxis: 0 } : { channelAxis: 0, reductionAxis: 1 };
-      return undefined;
-    }
-    case 'MatMul':
-      if (rank < 2) return undefined;
-      if (operand === 1) return { channelAxis: rank - 1, reductionAxis: rank - 2 };
-      if (operand === 0) return { channelAxis: rank - 2, reductionAxis: rank - 1 };
-      return undefined;
-    case 'Gather':
-      return operand === 0 && rank === 2 && intAttribute(node, 'axis', 0) === 0 ? { channelAxis: 0, reductionAxis: 1 } : undefined;
-    case 'LSTM':
-    case 'GRU':
-    case 'RNN':
-      return (operand === 1 || operand === 2) && rank === 3 ? { channelAxis: 1, reductionAxis: 2 } : undefined;
-    default:
-      return undefined;
-  }
-}
-
 export interface WeightTarget {
   readonly layer: Layer;
   readonly tensor: StoredTensor;
@@ -97,41 +58,6 @@ export interface WeightTarget {
   readonly casts?: readonly NodeProto[];
   /** For an already-quantized weight (codes + DequantizeLinear, or a clustered Gather): how its real values are made. */
   readonly real?: RealWeightChain;
-}
-
-const producerMaps = new WeakMap<GraphInfo, Map<string, NodeProto>>();
-
-function producersOf(graph: GraphInfo): Map<string, NodeProto> {
-  let m = producerMaps.get(graph);
-  if (!m) {
-    m = new Map();
-    for (const n of graph.nodes) for (const o of n.node.output) if (o) m.set(o, n.node);
-    producerMaps.set(graph, m);
-  }
-  return m;
-}
-
-/** The operand a stored tensor feeds through a chain of Cast/Identity nodes, and the last Cast's type. */
-function castOperand(layer: Layer, value: string): { operand: number; castTo?: number; casts?: NodeProto[] } | undefined {
-  const node = layer.node.node;
-  const direct = node.input.indexOf(value);
-  if (direct >= 0) return { operand: direct };
-  const producers = producersOf(layer.node.graph);
-  for (let operand = 0; operand < node.input.length; operand++) {
-    let name = node.input[operand];
-    let castTo: number | undefined;
-    const chain: NodeProto[] = [];
-    for (let hops = 0; hops < 4; hops++) {
-      const p = producers.get(name);
-      const op = p?.opType;
-      if (!p || ((p.domain ?? '') !== '' && p.domain !== 'ai.onnx') || (op !== 'Cast' && op !== 'Identity')) break;
-      if (op === 'Cast') castTo ??= Number(p.attribute.find((a) => a.name === 'to')?.i ?? 0);
-      chain.unshift(p);
-      name = p.input[0];
-      if (name === value) return { operand, castTo, casts: chain };
-    }
-  }
-  return undefined;
 }
 
 /**

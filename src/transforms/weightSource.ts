@@ -4,9 +4,9 @@
  */
 import { readDenseFloat32 } from '../core/onnx/tensorData';
 import type { NodeProto, TensorProto } from '../core/onnx/proto';
-import type { FloatSource } from './floatSource';
+import { isFloatSource, type FloatSource } from './floatSource';
 import type { ModelPatch } from './patch';
-import { chainBytes, readRealWeight, replaceRealWeight } from './realWeight';
+import { chainBytes, consumersOf, readRealWeight, replaceRealWeight } from './realWeight';
 import type { WeightTarget } from './targets';
 import { replaceTensorWithNodes } from './weightEdit';
 
@@ -24,9 +24,45 @@ export interface WeightSource {
   replace(patch: ModelPatch, stored: readonly TensorProto[], nodes: readonly NodeProto[]): void;
 }
 
+/** The cast chain's output and type, when the chain (and the weight) feed only this layer and end in a float type. */
+function castAbsorbed(w: WeightTarget): { name: string; type: FloatSource } | undefined {
+  const casts = w.casts;
+  if (w.real || !casts?.length || w.castTo === undefined || !isFloatSource(w.castTo) || w.tensor.graph !== w.layer.node.graph) return undefined;
+  const users = consumersOf(w.tensor.graph);
+  const values = [w.tensor.name, ...casts.map((n) => n.output[0])];
+  if (values.some((v) => (users.get(v) ?? []).length !== 1)) return undefined;
+  return { name: casts[casts.length - 1].output[0], type: w.castTo };
+}
+
+/** The float type a rewriting transform produces the weight in (see weightSource). */
+export function sourceTypeOf(w: WeightTarget): FloatSource {
+  return castAbsorbed(w)?.type ?? ((w.real ? w.real.valueType : w.tensor.dataType) as FloatSource);
+}
+
 export async function weightSource(w: WeightTarget): Promise<WeightSource> {
   const t = w.tensor;
   const real = w.real;
+  const cast = castAbsorbed(w);
+  if (cast) {
+    // A weight stored in one float type and cast to another on its way to the layer: the new
+    // storage gives the cast's output directly, in the type the layer computes in (no second rounding).
+    return {
+      values: await readDenseFloat32(t),
+      type: cast.type,
+      name: cast.name,
+      bytesBefore: t.bytes,
+      replace: (patch, stored, nodes) => {
+        const p = patch.forGraph(t.graph.proto!);
+        p.addInitializers.push(...stored);
+        w.casts!.forEach((n, i) => p.replaceNodes.set(n, i === w.casts!.length - 1 ? [...nodes] : []));
+        if (t.origin === 'constant' && t.node) p.replaceNodes.set(t.node.node, []);
+        else {
+          p.removeInitializers.add(t.name);
+          if (t.graph.inputs.includes(t.name)) p.removeInputs.add(t.name);
+        }
+      },
+    };
+  }
   if (!real) {
     return {
       values: await readDenseFloat32(t),

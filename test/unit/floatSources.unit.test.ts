@@ -96,16 +96,37 @@ for (const [type, label] of [[F16, 'FLOAT16'], [BF16, 'BFLOAT16'], [F64, 'DOUBLE
   });
 }
 
-test('FLOAT16 weights get FLOAT16 scales (DequantizeLinear at opset 19+), BFLOAT16 ones FLOAT scales and a Cast back', async () => {
-  for (const [type, scaleType, cast] of [[F16, F16, false], [BF16, 1, true]] as const) {
+test('FLOAT16 weights get FLOAT16 scales (DequantizeLinear at opset 19+); a BFLOAT16 weight cast to FLOAT gets FLOAT scales that give the Cast\'s output directly', async () => {
+  for (const [type, scaleType] of [[F16, F16], [BF16, 1]] as const) {
     const dir = tempDir();
     const state = stateOf(parseModel(matmulModel(type).bytes, { dir }).proto, dir);
     const after = (await applyStep(state, parseStep({ transform: 'quantize', dtype: 'int8' }))).after;
     const scale = after.index.tensors.find((t) => t.name.endsWith('_scale'))!;
     assert.equal(scale.dataType, scaleType);
-    assert.equal(after.proto.graph!.node.some((n) => n.opType === 'Cast' && n.output[0] === 'w'), cast);
-    if (type === F16) assert.ok(Number(after.proto.opsetImport.find((o) => !o.domain)!.version) >= 19);
+    const nodes = after.proto.graph!.node;
+    if (type === F16) {
+      assert.ok(Number(after.proto.opsetImport.find((o) => !o.domain)!.version) >= 19);
+      assert.ok(nodes.some((n) => n.opType === 'DequantizeLinear' && n.output[0] === 'w'));
+    } else {
+      // No rounding to BFLOAT16 and back: the Cast is gone, DequantizeLinear outputs what it gave.
+      assert.ok(nodes.some((n) => n.opType === 'DequantizeLinear' && n.output[0] === 'wf'));
+      assert.ok(!nodes.some((n) => n.opType === 'Cast'));
+      assert.ok(!after.index.tensors.some((t) => t.dataType === BF16));
+    }
   }
+});
+
+test('a BFLOAT16 weight whose Cast is shared keeps its type: FLOAT scales and a Cast back to BFLOAT16', async () => {
+  const dir = tempDir();
+  const { bytes } = matmulModel(BF16);
+  const proto = parseModel(bytes, { dir }).proto;
+  // A second reader of the stored weight keeps the BFLOAT16 value in use.
+  const g = proto.graph!;
+  const extra = { ...g.node[0], name: 'cast2', output: ['wf2'] };
+  const shared = { ...proto, graph: { ...g, node: [...g.node, extra], output: [...g.output, { name: 'wf2', metadataProps: [] }] } };
+  const after = (await applyStep(stateOf(shared, dir), parseStep({ transform: 'quantize', dtype: 'int8' }))).after;
+  assert.ok(after.proto.graph!.node.some((n) => n.opType === 'Cast' && n.output[0] === 'w'));
+  assert.equal(after.index.tensors.find((t) => t.name.endsWith('_scale'))!.dataType, 1);
 });
 
 test('pruning DOUBLE and FLOAT16 weights keeps every other weight bit for bit', async () => {

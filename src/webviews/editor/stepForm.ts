@@ -186,7 +186,7 @@ export class StepForm {
     const sqnr =
       p.worstSqnrDb === null
         ? (p.note ?? 'no error estimate')
-        : `worst weight SQNR ${p.sqnrKind === 'lower bound' ? '≥ ' : '≈ '}${Number.isFinite(p.worstSqnrDb) ? `${p.worstSqnrDb.toFixed(1)} dB` : 'exact'}`;
+        : `worst weight SQNR ${p.sqnrKind === 'lower bound' ? '≥ ' : p.sqnrKind === 'upper bound' ? '≤ ' : '≈ '}${Number.isFinite(p.worstSqnrDb) ? `${p.worstSqnrDb.toFixed(1)} dB` : 'exact'}`;
     const pending = p.unanalyzed ? ` (${p.unanalyzed} layer${p.unanalyzed > 1 ? 's' : ''} not analyzed yet)` : '';
     this.preview.textContent = `Preview: ${p.layers} layer${p.layers > 1 ? 's' : ''}, weights ${humanBytes(p.bytesBefore)} → ${humanBytes(Math.round(p.bytesAfter))} (${change >= 0 ? '+' : ''}${change.toFixed(0)}%), ${sqnr}${pending}.`;
   }
