@@ -6,7 +6,7 @@
  * or (opset 21 blocks) one per `blockSize` consecutive elements along `axis`. Applied chunk by
  * chunk in place, so the statistics of a quantized layer describe its weights, not its codes.
  */
-export type DequantizeParams = LinearDequantize | NBitsDequantize | CodebookDequantize;
+export type DequantizeParams = LinearDequantize | NBitsDequantize | CodebookDequantize | MaskedDequantize;
 
 export interface LinearDequantize {
   readonly kind: 'linear';
@@ -40,6 +40,17 @@ export interface NBitsDequantize {
 export interface CodebookDequantize {
   readonly kind: 'codebook';
   readonly codebook: Float32Array;
+  readonly key: string;
+}
+
+/** A masked weight of `dims`: element i is 0 where bit i of the mask is clear, else the next non-zero. */
+export interface MaskedDequantize {
+  readonly kind: 'masked';
+  readonly dims: readonly number[];
+  /** Bit i of byte k: element 8k+i is not zero. */
+  readonly mask: Uint8Array;
+  /** Entry 0 the zero, entry r the r-th non-zero (codebook entries already looked up). */
+  readonly values: Float32Array;
   readonly key: string;
 }
 

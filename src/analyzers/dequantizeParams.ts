@@ -1,11 +1,13 @@
 /**
- * Reads the stored parameters a dequantizer names (scales, zero points, codebook) and checks
+ * Reads the stored parameters a dequantizer names (scales, zero points, codebook, a mask and its
+ * non-zeros) and checks
  * that they fit the weight; when they do not, the weight is analyzed as stored.
  */
 import { DataType, dataTypeInfo } from '../core/onnx/dataTypes';
 import type { StoredTensor } from '../core/onnx/modelIndex';
-import { readDenseFloat32 } from '../core/onnx/tensorData';
-import { dequantizeFits, type DequantizeParams } from './dequantize';
+import { readDenseFloat32, readRawBytes } from '../core/onnx/tensorData';
+import { dequantizeFits, lookUpChunk, type DequantizeParams } from './dequantize';
+import { maskedCount } from './maskedValues';
 import type { Dequantizer } from './layers';
 import { nbitsFits, unpackZeroPoints } from './nbits';
 
@@ -42,5 +44,15 @@ export async function dequantizeParams(t: StoredTensor, d: Dequantizer | undefin
     case 'codebook':
       if (!isNumeric(d.codebook) || d.codebook.dims.length !== 1) return undefined;
       return { kind: 'codebook', codebook: await readDenseFloat32(d.codebook), key: `codebook/${d.codebook.where}` };
+    case 'masked': {
+      const n = d.dims.reduce((a, b) => a * b, 1);
+      if (d.mask.elements !== Math.ceil(n / 8) || !isNumeric(d.values) || (d.codebook && (!isNumeric(d.codebook) || d.codebook.dims.length !== 1))) return undefined;
+      const mask = await readRawBytes(d.mask);
+      // One leading zero (or its code), then one entry per set bit.
+      if (maskedCount(mask, n) + 1 !== d.values.elements) return undefined;
+      const values = await readDenseFloat32(d.values);
+      if (d.codebook) lookUpChunk(values, await readDenseFloat32(d.codebook));
+      return { kind: 'masked', dims: d.dims, mask, values, key: `masked/${d.mask.where}/${d.codebook?.where ?? '-'}/${d.dims.join('x')}` };
+    }
   }
 }

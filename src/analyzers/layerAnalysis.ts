@@ -66,9 +66,9 @@ export interface LayerAnalysisOptions extends StatsOptions {
   readonly cache?: { readonly stats: StatsCache; readonly fileVersion: string | undefined };
 }
 
-/** The axis of a weight that holds output channels, by how the op uses it. */
-export function channelAxisFor(opType: string, t: StoredTensor, attributes: ReadonlyMap<string, number>): number | undefined {
-  const rank = t.dims.length;
+/** The axis of a weight (of real shape `dims`) that holds output channels, by how the op uses it. */
+export function channelAxisFor(opType: string, dims: readonly number[], attributes: ReadonlyMap<string, number>): number | undefined {
+  const rank = dims.length;
   if (rank < 2) return undefined;
   switch (opType) {
     case 'ConvTranspose':
@@ -94,11 +94,19 @@ function isAnalyzable(t: StoredTensor): boolean {
   return (dataTypeInfo(t.dataType)?.numeric ?? false) && t.dataType !== DataType.Bool && t.elements > 0;
 }
 
-/** The layer's main weight: the largest numeric tensor of rank ≥ 2, else the largest numeric one. */
+/**
+ * The layer's main weight: the largest numeric tensor of rank ≥ 2, else the largest numeric one;
+ * a masked weight's non-zeros count as the dense weight they make.
+ */
 export function mainWeight(layer: Layer): StoredTensor | undefined {
   const numeric = layer.weights.filter(isAnalyzable);
-  const byElements = (a: StoredTensor, b: StoredTensor): number => b.elements - a.elements;
-  return numeric.filter((t) => t.dims.length >= 2).sort(byElements)[0] ?? numeric.sort(byElements)[0];
+  const dims = (t: StoredTensor): readonly number[] => {
+    const d = layer.dequantized?.get(t);
+    return d?.kind === 'masked' ? d.dims : t.dims;
+  };
+  const elements = (t: StoredTensor): number => dims(t).reduce((a, b) => a * b, 1);
+  const byElements = (a: StoredTensor, b: StoredTensor): number => elements(b) - elements(a);
+  return numeric.filter((t) => dims(t).length >= 2).sort(byElements)[0] ?? numeric.sort(byElements)[0];
 }
 
 export function intAttributes(layer: Layer): Map<string, number> {
@@ -127,7 +135,7 @@ export async function analyzeLayer(layer: Layer, options: LayerAnalysisOptions =
       exactClusteringElements: options.exactClusteringElements,
       logHistogram: options.logHistogram,
       signal: options.signal,
-      channelAxis: channelAxisFor(op, t, attrs),
+      channelAxis: channelAxisFor(op, realDims(t, dequantize), attrs),
       redundancy: wantRedundancy && t === main,
       dequantize,
     };

@@ -9,11 +9,15 @@
  * indices) and scalar constants such as epsilons are no layer's weights: they are reported as unattributed.
  * Weights stored as something else than their values (quantized codes, packed blocks, codebook
  * indices: see quantizedOps.ts) carry a Dequantizer, so the analysis can read their real values.
+ * A masked weight's chain (maskedChain.ts) is no layer: its consumer owns the mask, the non-zeros
+ * (and codebook), and the chain's shape constants and bit shifts are unattributed.
  */
 import type { GraphInfo, ModelIndex, NodeInfo, StoredTensor } from '../core/onnx/modelIndex';
 import { buildTopology } from '../core/onnx/topology';
 import { DataType } from '../core/onnx/dataTypes';
 import type { NodeProto } from '../core/onnx/proto';
+import { readRawBytesSync } from '../core/onnx/tensorData';
+import { readMaskedChain, type MaskedChain } from './maskedChain';
 import { QUANTIZED_NON_WEIGHT_OPERANDS, codebookGather, integerOpScale, operandDequantizers, type GraphLookup } from './quantizedOps';
 
 export interface Layer {
@@ -29,7 +33,8 @@ export interface Layer {
  * How a stored weight becomes the values the model computes with: integer codes with a stored
  * scale (and zero point) per tensor, axis or block (`op`: DequantizeLinear, ConvInteger,
  * MatMulInteger, QLinearConv, QLinearMatMul, QGemm); MatMulNBits' packed blocks; or indices
- * into a codebook (Gather, as our clustering writes it).
+ * into a codebook (Gather, as our clustering writes it); or masked: a bit mask of the non-zeros
+ * and their values (or codebook indices), as prune and cluster with keepZero write them.
  */
 export type Dequantizer =
   | {
@@ -49,7 +54,16 @@ export type Dequantizer =
       readonly n: number;
       readonly blockSize: number;
     }
-  | { readonly kind: 'codebook'; readonly codebook: StoredTensor };
+  | { readonly kind: 'codebook'; readonly codebook: StoredTensor }
+  | {
+      /** Masked storage (maskedChain.ts): the dense weight of `dims` from a bit mask and the non-zeros. */
+      readonly kind: 'masked';
+      readonly mask: StoredTensor;
+      /** A zero then the non-zeros: the values, or indices into `codebook`. */
+      readonly values: StoredTensor;
+      readonly codebook?: StoredTensor;
+      readonly dims: readonly number[];
+    };
 
 export interface LayerAttribution {
   readonly layers: readonly Layer[];
@@ -119,6 +133,17 @@ export function attributeLayers(index: ModelIndex): LayerAttribution {
     }
   }
 
+  // Masked chains: their nodes only pass the weight's parts on to the consumer.
+  const maskedNodes = new Map<NodeProto, MaskedChain<StoredTensor> | null>();
+  for (const g of index.graphs) {
+    if (!g.nodes.some((n) => n.node.opType === 'BitShift')) continue;
+    const lookup = graphLookup(g, (name) => sourcesOf(name, g));
+    for (const chain of maskedChains(g, lookup)) {
+      for (const n of chain.nodes) maskedNodes.set(n, null);
+      maskedNodes.set(chain.gather, chain);
+    }
+  }
+
   const visit = (graph: GraphInfo): void => {
     for (const info of topology.order(graph)) {
       const { node } = info;
@@ -129,6 +154,14 @@ export function attributeLayers(index: ModelIndex): LayerAttribution {
 
       if (op === 'Constant' && isDefaultDomain) {
         // Its value is already a stored tensor named by its output.
+      } else if (maskedNodes.has(node)) {
+        const chain = maskedNodes.get(node);
+        let m = valueTensors.get(graph);
+        if (!m) valueTensors.set(graph, (m = new Map()));
+        // Intermediate values carry no weight; the dense weight is its mask and non-zeros (and codebook).
+        const parts = chain ? [chain.values, chain.mask, ...(chain.codebook ? [chain.codebook] : [])] : [];
+        for (const o of node.output) if (o) m.set(o, parts);
+        if (chain) dequantizers.set(chain.values, { kind: 'masked', mask: chain.mask, values: chain.values, dims: chain.dims, ...(chain.codebook ? { codebook: chain.codebook } : {}) });
       } else if (
         isDefaultDomain &&
         (WEIGHT_CHAIN_OPS.has(op) || codebookGather(node, inputs)) &&
@@ -184,6 +217,22 @@ export function attributeLayers(index: ModelIndex): LayerAttribution {
 
   for (const g of index.graphs) if (!g.parent) visit(g);
   return { layers, unattributed: index.tensors.filter((t) => !claimed.has(t)) };
+}
+
+/** The masked weights a graph computes (bytes read only from inside the model file). */
+function maskedChains(graph: GraphInfo, lookup: GraphLookup): MaskedChain<StoredTensor>[] {
+  const found: MaskedChain<StoredTensor>[] = [];
+  for (const { node } of graph.nodes) {
+    if (node.opType !== 'Gather') continue;
+    const chain = readMaskedChain(node, {
+      producer: lookup.producer,
+      stored: lookup.stored,
+      dataType: (t) => t.dataType,
+      bytes: (t) => (t.storage.kind === 'sparse' ? undefined : readRawBytesSync(t)),
+    });
+    if (chain) found.push(chain);
+  }
+  return found;
 }
 
 /** Producers and consumers of a graph's values, and the stored tensors names refer to directly. */

@@ -4,7 +4,8 @@
  * worker (or the CLI) can drive it.
  */
 import type { OnnxModel } from '../core/onnx/model';
-import { attributeLayers } from './layers';
+import { attributeLayers, type Layer } from './layers';
+import type { StoredTensor } from '../core/onnx/modelIndex';
 import { analyzeLayer, type LayerAnalysisOptions, type LayerRedundancy } from './layerAnalysis';
 import { countMacs } from './macs';
 import { checkpointFor } from './checkpoint';
@@ -95,7 +96,7 @@ export async function analyzeModel(
     const out = summary.layers[i];
     out.macs = macs.perNode.get(l.node) ?? null;
     out.share = summary.model.weightBytes ? out.bytes / summary.model.weightBytes : 0;
-    out.sizeAt = sumSizes(out.weights.map(weightSizeAt));
+    out.sizeAt = sumSizes(out.weights.map((w, k) => maskedSizeAt(w, l, l.weights[k]) ?? weightSizeAt(w)));
   });
   const owner = options.shard ? assignShards(layers.map((l) => l.params), options.shard.count) : undefined;
   const only = options.layers ? new Set(options.layers) : undefined;
@@ -171,6 +172,22 @@ function weightSizeAt(w: WeightSummary): SizeAt {
     int4: Math.ceil(w.elements / 2) + scales,
     cluster16: Math.ceil(w.elements / 2) + 16 * 4, // 4-bit indices + a 16-entry float codebook
   };
+}
+
+/**
+ * A masked float weight's part: the non-zeros stand for the dense weight, which is what quantize
+ * and cluster write (dense), and FP16 halves the non-zeros beside the mask; the mask counts only
+ * at FP16. Undefined for other weights (masked codebook indices are already compressed: as stored).
+ */
+function maskedSizeAt(w: WeightSummary, layer: Layer, t: StoredTensor): SizeAt | undefined {
+  for (const [values, d] of layer.dequantized ?? []) {
+    if (d.kind !== 'masked' || d.codebook) continue;
+    if (t === d.mask) return { float16: w.bytes, int8: 0, int4: 0, cluster16: 0 };
+    if (t !== values) continue;
+    const dense = weightSizeAt({ ...w, dataType: 'FLOAT', shape: [...d.dims], elements: d.dims.reduce((a, b) => a * b, 1) });
+    return { ...dense, float16: Math.min(w.bytes, w.elements * 2) };
+  }
+  return undefined;
 }
 
 function sumSizes(sizes: SizeAt[]): SizeAt {

@@ -1,20 +1,21 @@
 /**
  * A stored tensor's real values, chunk by chunk: as stored, or decoded by its dequantizer
- * (codes × scale, MatMulNBits blocks, codebook look-ups). Statistics, estimates and the low-rank
+ * (codes × scale, MatMulNBits blocks, codebook look-ups, masked non-zeros placed). Statistics, estimates and the low-rank
  * figures all read weights through here, so they describe what the model computes with.
  */
 import type { TensorInfo } from '../core/onnx/tensor';
 import { forEachFloat32Chunk, readDenseFloat32 } from '../core/onnx/tensorData';
 import { dequantizeChunk, lookUpChunk, type DequantizeParams } from './dequantize';
 import { forEachNBitsChunk } from './nbits';
+import { forEachMaskedChunk } from './maskedValues';
 
-/** The shape of the real values: the stored dims, except MatMulNBits' [N, K]. */
+/** The shape of the real values: the stored dims, except MatMulNBits' [N, K] and a masked weight's dense shape. */
 export function realDims(t: TensorInfo, p: DequantizeParams | undefined): readonly number[] {
-  return p?.kind === 'nbits' ? [p.n, p.k] : t.dims;
+  return p?.kind === 'nbits' ? [p.n, p.k] : p?.kind === 'masked' ? p.dims : t.dims;
 }
 
 export function realElements(t: TensorInfo, p: DequantizeParams | undefined): number {
-  return p?.kind === 'nbits' ? p.n * p.k : t.elements;
+  return p?.kind === 'nbits' ? p.n * p.k : p?.kind === 'masked' ? p.dims.reduce((a, b) => a * b, 1) : t.elements;
 }
 
 /** Calls `each` with consecutive chunks of the real values (written into `into(count)` when given). */
@@ -34,6 +35,8 @@ export function forEachRealChunk(
       return forEachFloat32Chunk(t, chunkElements, (v, first) => (lookUpChunk(v, p.codebook), each(v, first)), into);
     case 'nbits':
       return forEachNBitsChunk(t, p, chunkElements, each, into);
+    case 'masked':
+      return forEachMaskedChunk(p, chunkElements, each, into);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * How a layer's main weight is stored, in words a table can show: "FP32", "FP16", "INT8
- * per-channel", "UINT8 per-tensor", "INT4 block 32", "16 clusters". Read from the attribution
+ * per-channel", "UINT8 per-tensor", "INT4 block 32", "16 clusters", "FP32 masked (50% zeros)". Read from the attribution
  * only (types, shapes, the dequantizer's tensors), so it is known before any value is read.
  */
 import { dataTypeInfo, dataTypeName } from '../core/onnx/dataTypes';
@@ -11,9 +11,10 @@ import { mainWeight } from './layerAnalysis';
 export interface StoredAs {
   /**
    * 'plain': the values as stored; 'linear': integer codes × scale (minus a zero point);
-   * 'nbits': MatMulNBits' packed blocks; 'codebook': indices into a codebook (clustering).
+   * 'nbits': MatMulNBits' packed blocks; 'codebook': indices into a codebook (clustering);
+   * 'masked': a bit mask of the non-zeros and their values (or codebook indices).
    */
-  kind: 'plain' | 'linear' | 'nbits' | 'codebook';
+  kind: 'plain' | 'linear' | 'nbits' | 'codebook' | 'masked';
   /** ONNX type of the stored tensor: FLOAT, FLOAT16, INT8, UINT8 (MatMulNBits' blob), UINT4 (codebook indices)... */
   dataType: string;
   /** Bits per stored code (nbits codes, codebook indices). */
@@ -23,6 +24,8 @@ export interface StoredAs {
   blockSize?: number;
   /** Codebook entries. */
   clusters?: number;
+  /** Masked: the share of the weight's elements that are zeros (not stored). */
+  zeroFraction?: number;
   /** The op that dequantizes it: DequantizeLinear, QLinearConv, ConvInteger, MatMulNBits, Gather... */
   op?: string;
   label: string;
@@ -50,5 +53,14 @@ function storedFormOf(t: StoredTensor, d: Dequantizer | undefined): StoredAs {
       return { kind: 'nbits', dataType, bits: d.bits, granularity: 'per-block', blockSize: d.blockSize, op: 'MatMulNBits', label: `INT${d.bits} block ${d.blockSize}` };
     case 'codebook':
       return { kind: 'codebook', dataType, bits: dataTypeInfo(t.dataType)?.bits, clusters: d.codebook.elements, op: 'Gather', label: `${d.codebook.elements} clusters` };
+    case 'masked': {
+      // Values (or indices) hold a leading zero, then one entry per non-zero.
+      const elements = d.dims.reduce((a, b) => a * b, 1);
+      const zeroFraction = elements > 0 ? Math.max(0, 1 - (d.values.elements - 1) / elements) : 0;
+      const zeros = `masked (${Math.round(100 * zeroFraction)}% zeros)`;
+      const label = d.codebook ? `${d.codebook.elements} clusters, ${zeros}` : `${SHORT_FLOAT_NAMES[dataType] ?? dataType} ${zeros}`;
+      const clustered = d.codebook ? { bits: dataTypeInfo(t.dataType)?.bits, clusters: d.codebook.elements } : {};
+      return { kind: 'masked', dataType, ...clustered, zeroFraction, op: 'Gather', label };
+    }
   }
 }

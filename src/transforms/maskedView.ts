@@ -6,7 +6,7 @@
  */
 import type { GraphInfo } from '../core/onnx/modelIndex';
 import type { GraphProto, NodeProto, TensorProto } from '../core/onnx/proto';
-import { DataType } from '../core/onnx/dataTypes';
+import { readMaskedChain } from '../analyzers/maskedChain';
 import { isFloatSource, floatBytes } from './floatSource';
 import { ModelPatch, applyPatch } from './patch';
 import { stateOf } from './stateOf';
@@ -20,61 +20,32 @@ interface Masked {
   readonly stored: readonly TensorProto[];
 }
 
-const isDefault = (n: NodeProto): boolean => (n.domain ?? '') === '' || n.domain === 'ai.onnx';
-
-function int64s(t: TensorProto | undefined): number[] | undefined {
-  if (!t || t.dataType !== DataType.Int64 || !t.rawData || t.rawData.length % 8) return undefined;
-  const v = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.length);
-  return Array.from({ length: t.rawData.length / 8 }, (_, i) => Number(v.getBigInt64(i * 8, true)));
-}
-
-/** The masked weight computed by `gather`, when it is exactly the chain maskedStorage.ts writes. */
+/** The masked weight computed by `gather`, when it is exactly the prune chain maskedStorage.ts writes. */
 function readMasked(gather: NodeProto, producers: Map<string, NodeProto>, inits: Map<string, TensorProto>): Masked | undefined {
-  const nodes: NodeProto[] = [gather];
-  const stored: TensorProto[] = [];
-  const from = (value: string, op: string): NodeProto | undefined => {
-    const n = producers.get(value);
-    if (!n || n.opType !== op || !isDefault(n)) return undefined;
-    nodes.push(n);
-    return n;
-  };
-  const init = (name: string | undefined): TensorProto | undefined => {
-    const t = name === undefined ? undefined : inits.get(name);
-    if (t) stored.push(t);
-    return t;
-  };
-  const values = init(gather.input[0]);
-  const shaped = from(gather.input[1], 'Reshape');
-  const mul = shaped && from(shaped.input[0], 'Mul');
-  const cumsum = mul && from(mul.input[0], 'CumSum');
-  if (!values || !isFloatSource(values.dataType ?? 0) || !values.rawData || !mul || !cumsum || cumsum.input[0] !== mul.input[1]) return undefined;
-  const dims = int64s(init(shaped.input[1]));
-  if (!dims || int64s(init(cumsum.input[1]))?.[0] !== 0) return undefined;
-  const slice = producers.get(cumsum.input[0])?.opType === 'Slice' ? from(cumsum.input[0], 'Slice') : undefined;
-  if (slice) [slice.input[1], slice.input[2]].forEach(init);
-  const flat = from(slice ? slice.input[0] : cumsum.input[0], 'Reshape');
-  const cast = flat && from(flat.input[0], 'Cast');
-  const mod = cast && from(cast.input[0], 'Mod');
-  const shift = mod && from(mod.input[0], 'BitShift');
-  const column = shift && from(shift.input[0], 'Reshape');
-  const shifts = shift && init(shift.input[1]);
-  const mask = column && init(column.input[0]);
-  if (!flat || !mod || !column || !mask?.rawData || mask.dataType !== DataType.Uint8) return undefined;
-  [flat.input[1], mod.input[1], column.input[1]].forEach(init);
-  if (shifts?.rawData?.join() !== '0,1,2,3,4,5,6,7' || stored.length !== nodes.length - 1 + (slice ? 1 : 0)) return undefined;
+  const chain = readMaskedChain(gather, {
+    producer: (v) => producers.get(v),
+    stored: (v) => inits.get(v),
+    dataType: (t) => t.dataType ?? 0,
+    bytes: (t) => t.rawData,
+  });
+  // Masked cluster indices stay as they are: a dense float view would lose the codebook.
+  const values = chain?.values;
+  const mask = chain?.mask.rawData;
+  if (!chain || chain.codebook || !values?.rawData || !mask || !isFloatSource(values.dataType ?? 0)) return undefined;
   // Rebuild the dense bytes: the r-th set bit takes non-zero r (entry r + 1 of values).
   const width = floatBytes(values.dataType as Parameters<typeof floatBytes>[0]);
-  const n = dims.reduce((a, b) => a * b, 1);
+  const n = chain.dims.reduce((a, b) => a * b, 1);
+  if (mask.length !== Math.ceil(n / 8)) return undefined;
   const raw = new Uint8Array(n * width);
   let r = 1;
   for (let i = 0; i < n; i++) {
-    if (!((mask.rawData[i >> 3] >> (i & 7)) & 1)) continue;
+    if (!((mask[i >> 3] >> (i & 7)) & 1)) continue;
     if ((r + 1) * width > values.rawData.length) return undefined;
     raw.set(values.rawData.subarray(r * width, (r + 1) * width), i * width);
     r++;
   }
   const name = gather.output[0];
-  return { name, nodes, stored, dense: rawTensor(name, values.dataType!, dims, raw) };
+  return { name, nodes: chain.nodes, stored: chain.stored, dense: rawTensor(name, values.dataType!, chain.dims, raw) };
 }
 
 function maskedIn(graph: GraphInfo): Masked[] {
@@ -85,7 +56,6 @@ function maskedIn(graph: GraphInfo): Masked[] {
   const inits = new Map(g.initializer.map((t) => [t.name ?? '', t]));
   const found: Masked[] = [];
   for (const n of g.node) {
-    if (n.opType !== 'Gather' || !isDefault(n)) continue;
     const m = readMasked(n, producers, inits);
     if (m) found.push(m);
   }

@@ -161,8 +161,9 @@ function toFloat16(ctx: TransformContext, src: WeightSource, w: WeightTarget): P
   };
 }
 
-/** The type of an already-quantized weight's real values (its scale's or codebook's). */
+/** The type of an already-quantized weight's real values (its scale's or codebook's; a masked weight's values'). */
 function realTypeOf(layer: Layer, t: StoredTensor): number | undefined {
   const d = layer.dequantized?.get(t);
+  if (d?.kind === 'masked') return (d.codebook ?? d.values).dataType;
   return d?.kind === 'codebook' ? d.codebook.dataType : d?.scale.dataType;
 }

@@ -51,7 +51,8 @@ const isDefault = (n: NodeProto): boolean => (n.domain ?? '') === '' || n.domain
 /** The chain making `codes`' real values in `layer`, when it is one a transform can replace. */
 export function realWeightChain(layer: Layer, codes: StoredTensor): RealWeightChain | undefined {
   const d = layer.dequantized?.get(codes);
-  if (!d || d.kind === 'nbits' || !codes.isValue) return undefined;
+  // A masked weight is no chain to replace: the transforms read it dense (maskedView.ts).
+  if (!d || d.kind === 'nbits' || d.kind === 'masked' || !codes.isValue) return undefined;
   const users = consumersOf(codes.graph).get(codes.name) ?? [];
   if (users.length !== 1 || !isDefault(users[0])) return undefined;
   const label = storedAs(layer).label;

@@ -63,13 +63,15 @@ export interface WeightTarget {
 /**
  * The layer's weights of rank ≥ 2 (biases and norms are left alone), with their roles. An
  * already-quantized weight is its codes, with the chain that makes its real values; the scales,
- * zero points and codebooks of that chain are not weights of their own.
+ * zero points and codebooks of that chain are not weights of their own, nor are a masked
+ * weight's mask and non-zeros (the transforms see it dense, through maskedView.ts).
  */
 export function layerWeights(layer: Layer): WeightTarget[] {
   const node = layer.node.node;
   const parameters = new Set<StoredTensor>();
   for (const d of layer.dequantized?.values() ?? []) {
     if (d.kind === 'codebook') parameters.add(d.codebook);
+    else if (d.kind === 'masked') [d.mask, d.values, d.codebook].forEach((t) => t && parameters.add(t));
     else {
       parameters.add(d.scale);
       if (d.zeroPoint) parameters.add(d.zeroPoint);

@@ -25,6 +25,7 @@ const fmtCount = (n: number): string => n.toLocaleString('en-US');
 
 /** How the real values the statistics describe come out of what is stored. */
 function realValuesFrom(kind: Row['storedAs']['kind']): string {
+  if (kind === 'masked') return 'the dense weight, zeros included';
   return kind === 'codebook' ? 'codebook entries' : kind === 'nbits' ? 'unpacked codes × block scale' : 'codes × scale';
 }
 
