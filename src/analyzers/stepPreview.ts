@@ -23,6 +23,8 @@ export interface StepPreview {
    * it is a ceiling (a cluster pinned at zero can only cost accuracy).
    */
   readonly sqnrKind: 'estimate' | 'lower bound' | 'upper bound';
+  /** Set when the bytes were planned by the transforms' own choices: true when they are the bytes Apply gets. */
+  readonly bytesExact?: boolean;
   /** Layers with no analysis yet (still running, or deferred): not counted in the SQNR. */
   readonly unanalyzed: number;
   readonly note?: string;

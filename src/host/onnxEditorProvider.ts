@@ -158,7 +158,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
           const shown = this.shown.get(document) ?? new ShownAnalysis(document.session.version);
           const summary = this.summaries.get(document);
           if (summary?.version !== document.session.version) return; // a newer model message is on its way
-          this.post(panel, formPreview(m.id, m.step, m.layers, shown, summary.summary.layers, this.modelLayers(document)));
+          this.post(panel, formPreview(m.id, m.step, m.layers, shown, summary.summary.layers, this.modelLayers(document), document.session.state));
           return;
         }
       }

@@ -38,6 +38,21 @@ export class ShownAnalysis {
     return this.layers.get(index);
   }
 
+  /** The number of exact zeros of a weight (by name), when its layer is analyzed. */
+  zerosOf(weight: string): number | undefined {
+    // Indexed once per set of analyzed layers (layers stream in; the index follows).
+    if (this.zeros?.from !== this.layers.size) {
+      const byName = new Map<string, number>();
+      for (const layer of this.layers.values()) {
+        for (const w of layer.weights) if (w.stats) byName.set(w.name, Math.round(w.stats.zeroFraction * w.elements));
+      }
+      this.zeros = { from: this.layers.size, byName };
+    }
+    return this.zeros.byName.get(weight);
+  }
+
+  private zeros?: { from: number; byName: Map<string, number> };
+
   /** The messages that bring a webview that just loaded up to date. */
   replay(): ToWebview[] {
     const out: ToWebview[] = [];

@@ -20,6 +20,8 @@ import { layerName } from '../../src/transforms/targets';
 import { plannedBytes } from '../../src/transforms/plannedBytes';
 import type { StoredTensor } from '../../src/core/onnx/modelIndex';
 import { corpusDir, corpusModels } from '../helpers/dtypeCorpus';
+import { ShownAnalysis } from '../../src/host/shownAnalysis';
+import { formPreview } from '../../src/host/formPreview';
 import { repoRoot } from '../helpers/paths';
 
 const STEPS: Record<string, Record<string, unknown>> = {
@@ -87,3 +89,18 @@ for (const file of MODELS) {
 function sum(tensors: readonly { bytesBefore: number; bytesAfter: number }[], key: 'bytesBefore' | 'bytesAfter'): number {
   return tensors.reduce((n, t) => n + t[key], 0);
 }
+
+test("the editor's form preview shows the planned bytes, exact, and Apply gets them", async () => {
+  const model = openModel(path.join(repoRoot, 'samples/digits-cnn.onnx'));
+  const state = stateOf(model.proto, model.dir);
+  const analysis = await analyzeModel(model);
+  const shown = new ShownAnalysis(1);
+  analysis.layers.forEach((l, i) => shown.add(i, l));
+  const layers = attributeLayers(state.index).layers;
+  for (const step of [{ transform: 'quantize', dtype: 'int4', granularity: 'block', blockSize: 32 }, { transform: 'prune', sparsity: 0.5 }]) {
+    const reply = formPreview(1, step, '*', shown, analysis.layers, layers, state);
+    const edit = await applyStep(state, parseStep(step));
+    assert.equal(reply.preview.bytesExact, true);
+    assert.equal(reply.preview.bytesAfter, edit.result.changed.flatMap((c) => c.tensors).reduce((n, t) => n + t.bytesAfter, 0));
+  }
+});

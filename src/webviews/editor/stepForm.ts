@@ -188,7 +188,8 @@ export class StepForm {
         ? (p.note ?? 'no error estimate')
         : `worst weight SQNR ${p.sqnrKind === 'lower bound' ? '≥ ' : p.sqnrKind === 'upper bound' ? '≤ ' : '≈ '}${Number.isFinite(p.worstSqnrDb) ? `${p.worstSqnrDb.toFixed(1)} dB` : 'exact'}`;
     const pending = p.unanalyzed ? ` (${p.unanalyzed} layer${p.unanalyzed > 1 ? 's' : ''} not analyzed yet)` : '';
-    this.preview.textContent = `Preview: ${p.layers} layer${p.layers > 1 ? 's' : ''}, weights ${humanBytes(p.bytesBefore)} → ${humanBytes(Math.round(p.bytesAfter))} (${change >= 0 ? '+' : ''}${change.toFixed(0)}%), ${sqnr}${pending}.`;
+    const about = p.bytesExact ? '' : '≈ ';
+    this.preview.textContent = `Preview: ${p.layers} layer${p.layers > 1 ? 's' : ''}, weights ${humanBytes(p.bytesBefore)} → ${about}${humanBytes(Math.round(p.bytesAfter))} (${change >= 0 ? '+' : ''}${change.toFixed(0)}%), ${sqnr}${pending}.`;
   }
 
   private showPresets(reasons: readonly (string | null)[]): void {
