@@ -13,6 +13,7 @@ import { benchKMeans, benchStats } from './analysisBench';
 import { benchOpen } from './openBench';
 import { benchLatency, benchTransforms } from './transformBench';
 import { benchEval } from './evalBench';
+import { benchFp16Ocr } from './fp16Ocr';
 
 const MB = 1024 * 1024;
 
@@ -97,6 +98,8 @@ async function main(): Promise<void> {
     { file: path.join(models, 'ch_PP-OCRv4_rec_infer.onnx'), h: 48, w: 320 },
     { file: path.join(models, 'ch_PP-OCRv4_det_infer.onnx'), h: 640, w: 640 },
   ]);
+  console.log('');
+  await benchFp16Ocr();
   console.log('');
   await benchEval(path.join(models, 'ch_PP-OCRv4_rec_infer.onnx'), 48, 320);
   console.log('');
