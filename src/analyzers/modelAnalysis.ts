@@ -14,6 +14,9 @@ import { summarizeModel, type LayerSummary, type ModelSummary, type WeightSummar
 import type { TensorStats } from './tensorStats';
 import { assignShards, type Shard } from './shards';
 import { humanBytes } from '../report/format';
+import { DataType } from '../core/onnx/dataTypes';
+import { clusteredBytes, quantizedBytes } from './resultBytes';
+import { castOperand, weightRole, type WeightRole } from './weightRole';
 
 export interface AnalysisProgress {
   layersDone: number;
@@ -96,7 +99,7 @@ export async function analyzeModel(
     const out = summary.layers[i];
     out.macs = macs.perNode.get(l.node) ?? null;
     out.share = summary.model.weightBytes ? out.bytes / summary.model.weightBytes : 0;
-    out.sizeAt = sumSizes(out.weights.map((w, k) => maskedSizeAt(w, l, l.weights[k]) ?? weightSizeAt(w)));
+    out.sizeAt = sumSizes(out.weights.map((w, k) => maskedSizeAt(w, l, l.weights[k]) ?? weightSizeAt(w, roleIn(l, l.weights[k]))));
   });
   const owner = options.shard ? assignShards(layers.map((l) => l.params), options.shard.count) : undefined;
   const only = options.layers ? new Set(options.layers) : undefined;
@@ -162,15 +165,25 @@ export interface SizeAt {
   cluster16: number;
 }
 
-function weightSizeAt(w: WeightSummary): SizeAt {
-  const isFloat = ['FLOAT', 'DOUBLE', 'FLOAT16', 'BFLOAT16'].includes(w.dataType);
-  if (!isFloat || w.shape.length < 2) return { float16: w.bytes, int8: w.bytes, int4: w.bytes, cluster16: w.bytes };
-  const scales = w.shape[0] * 4; // one float scale per output channel (leading axis)
+const FLOAT_TYPES: Record<string, number> = { FLOAT: DataType.Float, DOUBLE: DataType.Double, FLOAT16: DataType.Float16, BFLOAT16: DataType.BFloat16 };
+
+/** How the layer's op uses a weight, when it feeds the op directly or through Casts. */
+function roleIn(layer: Layer, t: StoredTensor): WeightRole | undefined {
+  const found = t.isValue ? castOperand(layer, t.name) : undefined;
+  return found ? weightRole(layer.node.node, found.operand, t.dims.length) : undefined;
+}
+
+/** What the transforms would write at each default setting (the same formulas: resultBytes.ts; FLOAT16 scales for FLOAT16 weights). */
+function weightSizeAt(w: WeightSummary, role?: WeightRole): SizeAt {
+  const type = FLOAT_TYPES[w.dataType];
+  if (type === undefined || w.shape.length < 2) return { float16: w.bytes, int8: w.bytes, int4: w.bytes, cluster16: w.bytes };
+  const width = w.bytes / Math.max(1, w.elements);
+  const perChannel = (dtype: string): number => quantizedBytes(w.shape, type, role, { dtype, granularity: 'per-channel', blockSize: 32, symmetric: true }, true);
   return {
-    float16: Math.min(w.bytes, w.elements * 2),
-    int8: w.elements + scales,
-    int4: Math.ceil(w.elements / 2) + scales,
-    cluster16: Math.ceil(w.elements / 2) + 16 * 4, // 4-bit indices + a 16-entry float codebook
+    float16: width > 2 ? w.elements * 2 : w.bytes,
+    int8: perChannel('int8'),
+    int4: perChannel('int4'),
+    cluster16: clusteredBytes(w.elements, 16, width, true),
   };
 }
 
@@ -184,7 +197,8 @@ function maskedSizeAt(w: WeightSummary, layer: Layer, t: StoredTensor): SizeAt |
     if (d.kind !== 'masked' || d.codebook) continue;
     if (t === d.mask) return { float16: w.bytes, int8: 0, int4: 0, cluster16: 0 };
     if (t !== values) continue;
-    const dense = weightSizeAt({ ...w, dataType: 'FLOAT', shape: [...d.dims], elements: d.dims.reduce((a, b) => a * b, 1) });
+    const elements = d.dims.reduce((a, b) => a * b, 1);
+    const dense = weightSizeAt({ ...w, shape: [...d.dims], elements, bytes: elements * (w.bytes / Math.max(1, w.elements)) });
     return { ...dense, float16: Math.min(w.bytes, w.elements * 2) };
   }
   return undefined;

@@ -45,7 +45,8 @@ test('analyze --no-redundancy skips the costly estimates but keeps the statistic
   const out = JSON.parse(r.stdout);
   const fc1 = out.layers.find((l: { name: string }) => l.name === 'fc1');
   // FLOAT[8x16]: 256 bytes at FP16; 128 INT8 codes + 8 float scales; 64 bytes of INT4 + scales; 4-bit indices + codebook.
-  assert.deepEqual(fc1.sizeAt, { float16: 256, int8: 128 + 32, int4: 64 + 32, cluster16: 64 + 64 });
+  // What quantize writes: codes + one FLOAT scale per output channel (16: the MatMul's last axis).
+  assert.deepEqual(fc1.sizeAt, { float16: 256, int8: 128 + 64, int4: 64 + 64, cluster16: 64 + 64 });
   assert.equal(fc1.share, 512 / out.model.weightBytes);
   for (const layer of out.layers) {
     assert.equal(layer.redundancy, null);
