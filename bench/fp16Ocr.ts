@@ -17,21 +17,12 @@ import { floatValues } from '../src/eval/floatOutputs';
 import { float16Bits } from '../src/core/onnx/halfFloat';
 import type { Feed } from '../src/eval/protocol';
 import { textImages } from '../test/helpers/textImages';
+import { outputSqnr } from '../test/helpers/transformRun';
 
 const MODELS = [
   { name: 'ch_PP-OCRv4_rec_infer', h: 48, w: 320 },
   { name: 'ch_PP-OCRv4_det_infer', h: 640, w: 640 },
 ];
-
-function sqnr(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    s += a[i] ** 2;
-    n += (a[i] - b[i]) ** 2;
-  }
-  return n === 0 ? Infinity : 10 * Math.log10(s / n);
-}
 
 /** Makes the FLOAT16 models with the fixture converter when they are missing (needs Debian python3-onnx). */
 function ensureFp16Models(dir: string): boolean {
@@ -79,8 +70,8 @@ export async function benchFp16Ocr(): Promise<void> {
       const size8 = fs.statSync(int8).size;
       console.log(
         `${m.name.replace('ch_PP-OCRv4_', '').replace('_infer', '').padEnd(12)} ${(size16 / 2 ** 20).toFixed(2)} MiB → ${(size8 / 2 ** 20).toFixed(2)} MiB (${(size8 / size16).toFixed(3)}x)`.padEnd(46) +
-          `${sqnr(out(b), out(c)).toFixed(1).padStart(8)} dB ${sqnr(out(a), out(c)).toFixed(1).padStart(6)} dB   ${a.medianMs.toFixed(1)} / ${b.medianMs.toFixed(1)} / ${c.medianMs.toFixed(1)}` +
-          `   (output ${Object.values(c.outputs)[0].type}; ${edit.result.changed.length} layers changed; the FP32 model's INT8: ${sqnr(out(a), out(d)).toFixed(1)} dB, ${d.medianMs.toFixed(1)} ms)`,
+          `${outputSqnr(out(b), out(c)).toFixed(1).padStart(8)} dB ${outputSqnr(out(a), out(c)).toFixed(1).padStart(6)} dB   ${a.medianMs.toFixed(1)} / ${b.medianMs.toFixed(1)} / ${c.medianMs.toFixed(1)}` +
+          `   (output ${Object.values(c.outputs)[0].type}; ${edit.result.changed.length} layers changed; the FP32 model's INT8: ${outputSqnr(out(a), out(d)).toFixed(1)} dB, ${d.medianMs.toFixed(1)} ms)`,
       );
     }
   } finally {

@@ -20,20 +20,15 @@ import { layerName } from '../../src/transforms/targets';
 import { plannedBytes } from '../../src/transforms/plannedBytes';
 import type { StoredTensor } from '../../src/core/onnx/modelIndex';
 import { corpusDir, corpusModels } from '../helpers/dtypeCorpus';
+import { PRESETS } from '../../src/webviews/presets';
 import { ShownAnalysis } from '../../src/host/shownAnalysis';
 import { formPreview } from '../../src/host/formPreview';
 import { repoRoot } from '../helpers/paths';
 
+// The editor's presets, plus the settings the presets leave out (asymmetric per tensor, 2:4 on its own).
 const STEPS: Record<string, Record<string, unknown>> = {
-  'int8 per-channel': { transform: 'quantize', dtype: 'int8', granularity: 'per-channel' },
-  'uint8 per-tensor asymmetric': { transform: 'quantize', dtype: 'uint8', granularity: 'per-tensor', symmetric: false },
-  'int4 block 32': { transform: 'quantize', dtype: 'int4', granularity: 'block', blockSize: 32 },
-  float16: { transform: 'quantize', dtype: 'float16' },
-  'prune 30%': { transform: 'prune', sparsity: 0.3 },
-  'prune 2:4': { transform: 'prune', pattern: '2:4' },
-  'cluster 16': { transform: 'cluster', clusters: 16 },
-  'cluster 16, zeros kept': { transform: 'cluster', clusters: 16, keepZero: true },
-  'cluster 256': { transform: 'cluster', clusters: 256 },
+  ...Object.fromEntries(Object.values(PRESETS).flat().map((p) => [p.label, p.step])),
+  'uint4 per-tensor asymmetric': { transform: 'quantize', dtype: 'uint4', granularity: 'per-tensor', symmetric: false },
 };
 
 const MODELS = [
