@@ -88,3 +88,10 @@ export function maskChainBytes(dims: readonly number[]): number {
 export function maskedCodeBytes(dims: readonly number[], nonZeros: number, nibbles: boolean): number {
   return maskChainBytes(dims) + (nibbles ? Math.ceil((nonZeros + 1) / 2) : nonZeros + 1);
 }
+
+/** MatMulNBits: packed codes per (output, block), a scale each, packed zero points unless symmetric. */
+export function nbitsBytes(k: number, n: number, bits: number, blockSize: number, symmetric: boolean, scaleWidth: number): number {
+  const blocks = Math.ceil(k / blockSize);
+  const zeroPoints = symmetric ? 0 : n * Math.ceil((blocks * bits) / 8);
+  return n * blocks * ((blockSize * bits) / 8) + n * blocks * scaleWidth + zeroPoints;
+}

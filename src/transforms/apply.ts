@@ -56,7 +56,7 @@ export function describeStep(step: RecipeStep): string {
   switch (step.transform) {
     case 'quantize':
       if (step.mode === 'static') return `Quantize ${what} statically (int8 ${step.granularity} weights, uint8 activations, ${step.calibration?.method} calibration)`;
-      return `Quantize ${what} to ${step.dtype}${step.dtype === 'float16' ? '' : ` ${step.granularity}`}`;
+      return `Quantize ${what} to ${step.dtype}${step.dtype === 'float16' ? '' : ` ${step.granularity}`}${step.format === 'matmulnbits' ? ' as MatMulNBits' : ''}`;
     case 'prune':
       return `Prune ${what} ${step.pattern === 'unstructured' || step.pattern === 'channel' ? `${Math.round(step.sparsity * 100)}% ${step.pattern}` : step.pattern}`;
     case 'cluster':

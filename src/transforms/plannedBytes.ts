@@ -7,7 +7,7 @@
 import { DataType } from '../core/onnx/dataTypes';
 import type { StoredTensor } from '../core/onnx/modelIndex';
 import type { Layer } from '../analyzers/layers';
-import { clusteredBytes, maskedBytes, maskedCodeBytes, quantizedBytes } from '../analyzers/resultBytes';
+import { clusteredBytes, codeBits, maskedBytes, maskedCodeBytes, nbitsBytes, quantizedBytes } from '../analyzers/resultBytes';
 import { floatBytes, type FloatSource } from './floatSource';
 import { sourceTypeOf } from './weightSource';
 import { maskedOpset } from './maskedStorage';
@@ -80,6 +80,13 @@ function weightBytes(step: RecipeStep, w: WeightTarget, reach: (opset: number) =
   switch (step.transform) {
     case 'quantize': {
       if (step.mode === 'static') return undefined;
+      if (step.format === 'matmulnbits') {
+        const op = w.layer.node.node.opType;
+        if (w.operand !== 1 || (op !== 'MatMul' && op !== 'Gemm') || t.dims.length !== 2) return { bytes: UNCHANGED, exact: true };
+        const transB = op === 'Gemm' && w.layer.node.node.attribute.some((a) => a.name === 'transB' && Number(a.i) === 1);
+        const [k, cols] = transB ? [t.dims[1], t.dims[0]] : [t.dims[0], t.dims[1]];
+        return { bytes: nbitsBytes(k, cols, codeBits(step.dtype), step.blockSize, step.symmetric, source === DataType.Float16 ? 2 : 4), exact: false };
+      }
       if (step.dtype === 'float16') return { bytes: w.real || floatBytes(source) > 2 ? n * 2 : UNCHANGED, exact: true };
       // The opset quantize needs for this setting, and 19 for FLOAT16 scales.
       const needed = step.dtype.endsWith('4') || step.granularity === 'block' ? 21 : step.granularity === 'per-channel' ? 13 : 10;

@@ -12,7 +12,8 @@ import { DataType } from '../core/onnx/dataTypes';
 import type { AttributeProto, TensorProto } from '../core/onnx/proto';
 import type { QuantizeStep } from './recipe';
 import { rangeOf, scaleLayout } from './quantizeMath';
-import { quantizeChoice, scaleType as scaleTypeFor } from '../analyzers/resultBytes';
+import { codeBits, quantizeChoice, scaleType as scaleTypeFor } from '../analyzers/resultBytes';
+import { NBITS_DOMAIN, toMatMulNBits } from './matMulNBits';
 import { HALF_DEQUANTIZE_OPSET, outputAs, quantizeAs } from './dequantizeOutput';
 import { int4Tensor, int8Tensor, uint8Tensor } from './tensorBuild';
 import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
@@ -42,6 +43,7 @@ function codesTensor(name: string, dims: readonly number[], dtype: QuantizeStep[
 }
 
 export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep): Promise<TransformOutcome> {
+  if (step.format === 'matmulnbits') return quantizeNBits(ctx, step);
   const outcome: TransformOutcome = { changed: [], skipped: [], notes: [] };
   const requantized = new Set<string>();
   const opset = defaultOpset(ctx.state.proto.opsetImport);
@@ -166,4 +168,21 @@ function realTypeOf(layer: Layer, t: StoredTensor): number | undefined {
   const d = layer.dequantized?.get(t);
   if (d?.kind === 'masked') return (d.codebook ?? d.values).dataType;
   return d?.kind === 'codebook' ? d.codebook.dataType : d?.scale.dataType;
+}
+
+/** Every selected MatMul/Gemm to MatMulNBits; the com.microsoft opset is added when one changed. */
+async function quantizeNBits(ctx: TransformContext, step: QuantizeStep): Promise<TransformOutcome> {
+  const outcome: TransformOutcome = { changed: [], skipped: [], notes: [] };
+  const settings = { bits: codeBits(step.dtype) as 4 | 8, blockSize: step.blockSize, symmetric: step.symmetric, accuracyLevel: step.accuracyLevel ?? 4 };
+  if (settings.blockSize < 16) {
+    return { ...outcome, skipped: ctx.layers.map((l) => skip(l, `MatMulNBits blocks are 16 or more weights, not ${settings.blockSize}`)) };
+  }
+  for (const layer of ctx.layers) {
+    await ctx.checkpoint();
+    const r = await toMatMulNBits(ctx, layer, settings);
+    if ('reason' in r) outcome.skipped.push(r);
+    else outcome.changed.push(r);
+  }
+  if (outcome.changed.length) ctx.patch.requireOpset(NBITS_DOMAIN, 1);
+  return outcome;
 }

@@ -40,6 +40,10 @@ export interface QuantizeStep extends StepBase {
   readonly symmetric: boolean;
   /** Elements per scale along the reduction axis (granularity 'block'). */
   readonly blockSize: number;
+  /** 'matmulnbits': onnxruntime's MatMulNBits (MatMul and Gemm layers); absent: DequantizeLinear (standard ONNX). */
+  readonly format?: 'matmulnbits';
+  /** MatMulNBits' accuracy_level (4: int8 compute, onnxruntime's fastest on CPU). */
+  readonly accuracyLevel?: number;
 }
 
 export interface PruneStep extends StepBase {
@@ -175,8 +179,15 @@ export function parseStep(raw: unknown, where = 'step'): RecipeStep {
         f.fail(`'mode' "static" quantizes weights to symmetric int8 (per-channel or per-tensor) and activations to uint8`);
       }
       if (calibration && mode !== 'static') f.fail(`'calibration' applies to 'mode' "static" only`);
+      const format = f.choice('format', ['qdq', 'matmulnbits'] as const, 'qdq') as 'qdq' | 'matmulnbits';
+      const accuracyLevel = f.number('accuracyLevel', format === 'matmulnbits' ? 4 : undefined, 0, 4, true);
+      if (accuracyLevel !== undefined && format !== 'matmulnbits') f.fail(`'accuracyLevel' applies to 'format' "matmulnbits" only`);
+      if (format === 'matmulnbits' && (mode !== 'weights' || dtype === 'float16' || granularity !== 'block')) {
+        f.fail(`'format' "matmulnbits" stores 4- or 8-bit weights in blocks: it needs 'granularity' "block" and weight-only quantization`);
+      }
       step = {
         transform: 'quantize', ...base, dtype, granularity, symmetric, blockSize, mode,
+        ...(format === 'matmulnbits' ? { format, accuracyLevel } : {}),
         ...(mode === 'static' ? { calibration: parseCalibration(calibration ?? {}, `${where} calibration`) } : {}),
       };
       break;

@@ -26,6 +26,7 @@ export function layerUnfit(step: RecipeStep, layer: Layer): Unfit | undefined {
   const node = layer.node.node;
   const standard = (node.domain ?? '') === '' || node.domain === 'ai.onnx';
   if (step.transform === 'factorize' && !(standard && ['MatMul', 'Gemm', 'Conv'].includes(node.opType ?? ''))) return { kind: 'op' };
+  if (step.transform === 'quantize' && step.format === 'matmulnbits' && !(standard && ['MatMul', 'Gemm'].includes(node.opType ?? ''))) return { kind: 'op' };
   // Factorize rewrites the op's weight input only; the others every weight matrix.
   const matrices = layerWeights(layer).filter((w) => step.transform !== 'factorize' || w.operand === 1);
   if (matrices.length === 0) return { kind: 'no-matrix' };
@@ -134,7 +135,9 @@ function sentence(step: RecipeStep, u: Unfit, theirs: string, layers: string): s
       return `${u.detail} needs a reduction axis that is a multiple of ${m}, and no ${layers} has one`;
     }
     case 'op':
-      return `factorize works on MatMul, Gemm and Conv layers only, and no ${layers} is one`;
+      return step.transform === 'quantize'
+        ? `MatMulNBits replaces MatMul and Gemm layers only, and no ${layers} is one`
+        : `factorize works on MatMul, Gemm and Conv layers only, and no ${layers} is one`;
     case 'small':
       return `${theirs} weights have no more values than the ${step.transform === 'cluster' ? step.clusters : ''} clusters`;
     case 'rank':
