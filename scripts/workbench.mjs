@@ -6,11 +6,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CODE_SERVER, NODE24, NODE24_DIR, ensureTools } from './vscode-tools.mjs';
+import { packageVsix } from './package.mjs';
 
-const root = resolve('.');
 
 async function freePort() {
   return new Promise((done) => {
@@ -35,9 +35,7 @@ export async function launchWorkbench(files, { viewport = { width: 1500, height:
   mkdirSync(join(tmp, 'user/User'), { recursive: true });
   writeFileSync(join(tmp, 'user/User/settings.json'), JSON.stringify({ 'files.autoSave': 'off', 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'telemetry.telemetryLevel': 'off' }));
   // What we ship is what we test: package the VSIX and install it into a fresh extensions folder.
-  const vsix = join(root, 'out/onnx-compress-linux-x64.vsix');
-  mkdirSync(join(root, 'out'), { recursive: true });
-  execFileSync(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--target', 'linux-x64', '--allow-missing-repository', '--skip-license', '-o', vsix], { stdio: 'ignore' });
+  const vsix = packageVsix({ quiet: true });
   const env = { ...process.env, PATH: `${join(NODE24_DIR, 'bin')}:${process.env.PATH}`, XDG_CONFIG_HOME: join(tmp, 'c'), XDG_DATA_HOME: join(tmp, 'd'), XDG_CACHE_HOME: join(tmp, 'h') };
   execFileSync(NODE24, [CODE_SERVER, '--user-data-dir', join(tmp, 'user'), '--extensions-dir', join(tmp, 'extensions'), '--install-extension', vsix], { env, stdio: 'ignore' });
   const server = spawn(
