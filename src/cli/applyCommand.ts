@@ -32,6 +32,8 @@ export interface ApplyReport {
   /** Bytes of external data written beside the output, if any. */
   dataBytesAfter: number;
   steps: StepResult[];
+  /** Each step's label, as the editor's undo menu would say it. */
+  labels: string[];
   /** Set when no step changed any layer: the first line of the explanation (each step's `skipped` has the rest). */
   nothingChanged?: string;
 }
@@ -79,6 +81,7 @@ export async function runApply(file: string, options: ApplyOptions, out: (text: 
       fileBytesAfter: null,
       dataBytesAfter: 0,
       steps: results,
+      labels,
       nothingChanged: nothingChangedLine(results, labels),
     };
     if (options.json) out(JSON.stringify(report, null, 2));
@@ -94,6 +97,7 @@ export async function runApply(file: string, options: ApplyOptions, out: (text: 
     fileBytesAfter: saved.bytes,
     dataBytesAfter: saved.dataBytes,
     steps: results,
+    labels,
   };
   out(options.json ? JSON.stringify(report, null, 2) : applyText(report, labels));
   return report;
