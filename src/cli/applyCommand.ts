@@ -52,7 +52,13 @@ function readRecipe(file: string): unknown {
   }
 }
 
-export async function runApply(file: string, options: ApplyOptions, out: (text: string) => void, err: (text: string) => void = out): Promise<ApplyReport> {
+export async function runApply(
+  file: string,
+  options: ApplyOptions,
+  out: (text: string) => void,
+  err: (text: string) => void = out,
+  progress?: (line: string) => void,
+): Promise<ApplyReport> {
   const recipe = parseRecipe(readRecipe(options.recipe));
   const model = openModel(file);
   const runner = new OrtProcess();
@@ -66,7 +72,9 @@ export async function runApply(file: string, options: ApplyOptions, out: (text: 
   };
   let edits;
   try {
-    edits = await applyRecipe(stateOf(model.proto, model.dir), recipe.steps, undefined, services);
+    edits = await applyRecipe(stateOf(model.proto, model.dir), recipe.steps, undefined, services, (i, step) =>
+      progress?.(`step ${i + 1} of ${recipe.steps.length}: ${step.transform}…`),
+    );
   } finally {
     runner.dispose();
   }
@@ -89,6 +97,7 @@ export async function runApply(file: string, options: ApplyOptions, out: (text: 
     return report;
   }
   const final = edits[edits.length - 1].after;
+  progress?.(`writing ${options.output}…`);
   const saved = await saveModel(final, options.output, { externalData: options.externalData });
   const report: ApplyReport = {
     model: path.resolve(file),

@@ -80,7 +80,16 @@ async function main(argv: string[]): Promise<number> {
         if (positional.length !== 1) usage('apply takes exactly one MODEL');
         if (!options.recipe) usage('apply needs --recipe RECIPE.json');
         options.output = applyDestination(positional[0], options.output, inPlace);
-        const report = await runApply(positional[0], options as ApplyOptions, (t) => process.stdout.write(t + '\n'), (t) => process.stderr.write(t + '\n'));
+        const report = await runApply(
+          positional[0],
+          options as ApplyOptions,
+          (t) => write(t, progress.done),
+          (t) => {
+            progress.done();
+            process.stderr.write(`${t}\n`);
+          },
+          progress.update,
+        );
         return report.nothingChanged ? 3 : 0;
       }
       case 'eval':

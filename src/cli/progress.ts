@@ -26,7 +26,7 @@ export function progressWriter(stream: ProgressStream, everyMs = 100, now: () =>
       if (t - at < everyMs) return;
       at = t;
       // Longer than the terminal is wide, \r would return to a wrapped row and leave the rest behind.
-      const width = (stream.columns ?? 80) - 1;
+      const width = (stream.columns && stream.columns > 10 ? stream.columns : 80) - 1; // a pty may report 0 columns
       const fitted = line.length > width ? `${line.slice(0, width - 1)}…` : line;
       stream.write(`\r${fitted}\x1b[K`);
       shown = true;

@@ -23,12 +23,14 @@ export interface StartJob {
 }
 
 export async function runStartJob(job: StartJob): Promise<void> {
-  const print = (text: string): void => void process.stdout.write(`${text}\n`);
   const progress = progressWriter(process.stderr);
+  const print = (text: string): void => {
+    progress.done(); // results start on a clean line
+    process.stdout.write(`${text}\n`);
+  };
   fs.mkdirSync(path.dirname(path.resolve(job.output)), { recursive: true });
   const analysis = await runAnalyze(job.model, { json: false, redundancy: true, dims: {}, inputShapes: job.shapes, onProgress: progress.update }, print);
-  progress.done();
-  const applied = await runApply(job.model, { recipe: job.recipe, output: job.output, json: false }, print);
+  const applied = await runApply(job.model, { recipe: job.recipe, output: job.output, json: false }, print, print, progress.update);
   if (applied.output === null) throw new Error(`${job.recipe} changed nothing in ${job.model}`);
   const evaluation = await runEval(
     job.output,
@@ -36,7 +38,6 @@ export async function runStartJob(job: StartJob): Promise<void> {
     print,
     progress.update,
   );
-  progress.done();
   fs.mkdirSync(path.dirname(path.resolve(job.report)), { recursive: true });
   fs.writeFileSync(
     job.report,
