@@ -25,8 +25,9 @@ export function editDistance(a: string, b: string): number {
 /** Up to `max` known names within typo distance of `word`, nearest first (ties in the given order). */
 export function closest(word: string, known: Iterable<string>, max = 3): string[] {
   const w = word.toLowerCase();
-  // A third of the word's length, at least 2: "--jsno" finds --json, "batch" does not find "bias".
-  const limit = Math.max(2, Math.floor(w.length / 3));
+  // A third of the word's length, at least 2 (1 for words of three letters or fewer, where 2 would match almost anything):
+  // "--jsno" finds --json, "batch" does not find "bias".
+  const limit = w.length <= 3 ? 1 : Math.max(2, Math.floor(w.length / 3));
   const found: { name: string; d: number }[] = [];
   for (const name of known) {
     if (Math.abs(name.length - w.length) > limit) continue;
