@@ -53,7 +53,7 @@ const builds = [
   // The editor's webview: a browser bundle (chart.js included), no Node built-ins.
   { ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: { editor: 'src/webviews/editor/main.ts', report: 'src/webviews/report/main.ts' }, outdir: 'dist/webviews' },
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
-  { ...common, entryPoints: { cli: 'src/cli/main.ts', analysisWorker: 'src/analyzers/worker/analysisWorker.ts', ortRunner: 'src/eval/ortRunner.ts' }, outdir: 'dist' },
+  { ...common, entryPoints: { cli: 'src/cli/main.ts', start: 'src/cli/startJob.ts', analysisWorker: 'src/analyzers/worker/analysisWorker.ts', ortRunner: 'src/eval/ortRunner.ts' }, outdir: 'dist' },
   {
     ...common,
     entryPoints: Object.fromEntries(

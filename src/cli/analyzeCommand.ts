@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openModel } from '../core/onnx/model';
-import { analyzeModel, type ModelAnalysis } from '../analyzers/modelAnalysis';
+import { analyzeModel, type AnalysisProgress, type ModelAnalysis } from '../analyzers/modelAnalysis';
 import { AnalysisClient, defaultWorkerCount } from '../analyzers/worker/analysisClient';
 import { markdownReport, textReport } from '../report/analysisText';
 
@@ -18,27 +18,37 @@ export interface AnalyzeOptions {
   inputShapes: Record<string, number[]>;
   /** Worker threads sharing the layers (default: one per core, at most 4); 1 runs in this thread. */
   workers?: number;
+  /** A line saying how far the analysis is (the CLI shows it on a terminal's stderr). */
+  onProgress?: (line: string) => void;
 }
 
-export async function runAnalyze(file: string, options: AnalyzeOptions, out: (text: string) => void): Promise<void> {
+export async function runAnalyze(file: string, options: AnalyzeOptions, out: (text: string) => void): Promise<ModelAnalysis> {
   const analysis = await analyze(file, options);
   if (options.report) {
     fs.mkdirSync(path.dirname(path.resolve(options.report)), { recursive: true });
     fs.writeFileSync(options.report, markdownReport(analysis));
   }
   out(options.json ? JSON.stringify(analysis, jsonValue, 2) : textReport(analysis));
+  return analysis;
 }
 
 async function analyze(file: string, options: AnalyzeOptions): Promise<ModelAnalysis> {
   const settings = { redundancy: options.redundancy, bins: options.bins, nearZeroEpsilon: options.nearZeroEpsilon, dims: options.dims, inputShapes: options.inputShapes };
   const workers = options.workers ?? defaultWorkerCount();
-  if (workers === 1) return analyzeModel(openModel(file), settings);
+  const onProgress = options.onProgress && ((p: AnalysisProgress): void => options.onProgress?.(progressLine(p)));
+  if (workers === 1) return analyzeModel(openModel(file), { ...settings, onProgress });
   const client = new AnalysisClient(path.join(__dirname, 'analysisWorker.js'), workers);
   try {
-    return await client.analyze(file, settings);
+    return await client.analyze(file, settings, { onProgress, progressEveryMs: 100 });
   } finally {
     await client.dispose();
   }
+}
+
+/** "analyzing: 12 of 90 layers, 43% of the weights" (weights, not layers, measure the time left). */
+export function progressLine(p: AnalysisProgress): string {
+  const share = p.elementsTotal > 0 ? `, ${Math.floor((100 * p.elementsDone) / p.elementsTotal)}% of the weights` : '';
+  return `analyzing: ${p.layersDone} of ${p.layersTotal} layers${share}`;
 }
 
 /** JSON has no Infinity: an exact reconstruction's SQNR is written as the string "Infinity". */

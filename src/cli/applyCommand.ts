@@ -32,6 +32,8 @@ export interface ApplyReport {
   /** Bytes of external data written beside the output, if any. */
   dataBytesAfter: number;
   steps: StepResult[];
+  /** Each step's label, as the editor's undo menu would say it. */
+  labels: string[];
   /** Set when no step changed any layer: the first line of the explanation (each step's `skipped` has the rest). */
   nothingChanged?: string;
 }
@@ -50,7 +52,13 @@ function readRecipe(file: string): unknown {
   }
 }
 
-export async function runApply(file: string, options: ApplyOptions, out: (text: string) => void, err: (text: string) => void = out): Promise<ApplyReport> {
+export async function runApply(
+  file: string,
+  options: ApplyOptions,
+  out: (text: string) => void,
+  err: (text: string) => void = out,
+  progress?: (line: string) => void,
+): Promise<ApplyReport> {
   const recipe = parseRecipe(readRecipe(options.recipe));
   const model = openModel(file);
   const runner = new OrtProcess();
@@ -64,7 +72,9 @@ export async function runApply(file: string, options: ApplyOptions, out: (text: 
   };
   let edits;
   try {
-    edits = await applyRecipe(stateOf(model.proto, model.dir), recipe.steps, undefined, services);
+    edits = await applyRecipe(stateOf(model.proto, model.dir), recipe.steps, undefined, services, (i, step) =>
+      progress?.(`step ${i + 1} of ${recipe.steps.length}: ${step.transform}…`),
+    );
   } finally {
     runner.dispose();
   }
@@ -79,6 +89,7 @@ export async function runApply(file: string, options: ApplyOptions, out: (text: 
       fileBytesAfter: null,
       dataBytesAfter: 0,
       steps: results,
+      labels,
       nothingChanged: nothingChangedLine(results, labels),
     };
     if (options.json) out(JSON.stringify(report, null, 2));
@@ -86,6 +97,7 @@ export async function runApply(file: string, options: ApplyOptions, out: (text: 
     return report;
   }
   const final = edits[edits.length - 1].after;
+  progress?.(`writing ${options.output}…`);
   const saved = await saveModel(final, options.output, { externalData: options.externalData });
   const report: ApplyReport = {
     model: path.resolve(file),
@@ -94,6 +106,7 @@ export async function runApply(file: string, options: ApplyOptions, out: (text: 
     fileBytesAfter: saved.bytes,
     dataBytesAfter: saved.dataBytes,
     steps: results,
+    labels,
   };
   out(options.json ? JSON.stringify(report, null, 2) : applyText(report, labels));
   return report;

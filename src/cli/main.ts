@@ -15,23 +15,23 @@ import { runEval, type EvalOptions } from './evalCommand';
 import { runSensitivity } from './sensitivityCommand';
 import { parseStep } from '../transforms/recipe';
 import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../eval/dataset';
+import { commandHelp, commandSpec, generalHelp, unknownCommand, unknownOption } from './commands';
+import { progressWriter } from './progress';
+import { version } from '../../package.json';
 
-const USAGE = `usage: onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--dim NAME=VALUE]... [--shape INPUT=DxDx...]... [--workers N] [--debug]
-       onnx-compress apply MODEL --recipe RECIPE.json (--output OUT.onnx | --in-place) [--json] [--external-data auto|always|never] [--debug]
-       onnx-compress eval MODEL [--baseline BASE.onnx] [--data DATA.npz|DIR [--labels LABELS.npy]]
-                     [--images ROOT [--input NAME] [--resize N|WxH] [--crop WxH] [--scale S] [--mean R,G,B] [--std R,G,B] [--bgr] [--nhwc]]
-                     [--samples N] [--shape INPUT=DxD...] [--limit N] [--batch N] [--threads N] [--optimization disabled|basic|extended|all]
-                     [--provider cuda] [--timeout SECONDS] [--json] [--debug]
-       onnx-compress sensitivity MODEL --transform '{"transform": ...recipe step}' [data options as for eval] [--limit N]
-                     [--target-bytes N | --target-ratio R] [--plan PLAN.json] [--json] [--debug]
-exit codes: 0 done; 2 bad input or usage; 3 apply changed no layer (nothing written, reasons on stderr or in --json)`;
-
+/** A usage mistake: the message, then where the command's options are listed. */
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
+  const [command, ...rest] = argv.filter((a) => a !== '--debug');
+  const progress = progressWriter(process.stderr);
   try {
-    const [command, ...rest] = argv.filter((a) => a !== '--debug');
+    const spec = commandSpec(command);
+    if (spec && (rest.includes('--help') || rest.includes('-h'))) {
+      process.stdout.write(`${commandHelp(spec)}\n`);
+      return 0;
+    }
     switch (command) {
       case 'analyze': {
         const positional: string[] = [];
@@ -53,11 +53,11 @@ async function main(argv: string[]): Promise<number> {
             if (!m) usage('--shape needs INPUT=DIMS, e.g. --shape input=1x3x224x224');
             options.inputShapes[m[1]] = m[2].split('x').map((d) => positiveNumber(d, '--shape', true));
           }
-          else if (a.startsWith('--')) usage(`unknown option ${a}`);
+          else if (a.startsWith('-')) usage(unknownOption(a, command));
           else positional.push(a);
         }
         if (positional.length !== 1) usage('analyze takes exactly one MODEL');
-        await runAnalyze(positional[0], options, (t) => process.stdout.write(t + '\n'));
+        await runAnalyze(positional[0], { ...options, onProgress: progress.update }, (t) => write(t, progress.done));
         return 0;
       }
       case 'apply': {
@@ -74,13 +74,22 @@ async function main(argv: string[]): Promise<number> {
             const mode = rest[++i];
             if (mode !== 'auto' && mode !== 'always' && mode !== 'never') usage('--external-data takes auto, always or never');
             options.externalData = mode;
-          } else if (a.startsWith('--')) usage(`unknown option ${a}`);
+          } else if (a.startsWith('-')) usage(unknownOption(a, command));
           else positional.push(a);
         }
         if (positional.length !== 1) usage('apply takes exactly one MODEL');
         if (!options.recipe) usage('apply needs --recipe RECIPE.json');
         options.output = applyDestination(positional[0], options.output, inPlace);
-        const report = await runApply(positional[0], options as ApplyOptions, (t) => process.stdout.write(t + '\n'), (t) => process.stderr.write(t + '\n'));
+        const report = await runApply(
+          positional[0],
+          options as ApplyOptions,
+          (t) => write(t, progress.done),
+          (t) => {
+            progress.done();
+            process.stderr.write(`${t}\n`);
+          },
+          progress.update,
+        );
         return report.nothingChanged ? 3 : 0;
       }
       case 'eval':
@@ -110,13 +119,13 @@ async function main(argv: string[]): Promise<number> {
           else if (a === '--target-bytes' && command === 'sensitivity') targetBytes = positiveNumber(rest[++i], '--target-bytes', false);
           else if (a === '--target-ratio' && command === 'sensitivity') targetRatio = positiveNumber(rest[++i], '--target-ratio', false);
           else if (a === '--plan' && command === 'sensitivity') planFile = rest[++i] ?? usage('--plan needs a file');
-          else if (a.startsWith('--')) usage(`unknown option ${a} for ${command}`);
+          else if (a.startsWith('-')) usage(unknownOption(a, command));
           else positional.push(a);
         }
         if (positional.length !== 1) usage(`${command} takes exactly one MODEL`);
         const dataset = data.spec();
         if (command === 'eval') {
-          await runEval(positional[0], { ...options, dataset }, (t) => process.stdout.write(t + '\n'), progressLine);
+          await runEval(positional[0], { ...options, dataset }, (t) => write(t, progress.done), progress.update);
         } else {
           if (!transform) usage('sensitivity needs --transform \'{"transform": "quantize", ...}\'');
           let step: unknown;
@@ -128,30 +137,42 @@ async function main(argv: string[]): Promise<number> {
           await runSensitivity(positional[0], {
             step: parseStep(step, '--transform'), dataset, limit: options.limit ?? 64, batchSize: options.batchSize, threads: options.threads,
             targetBytes, targetRatio, planFile, json: options.json,
-          }, (t) => process.stdout.write(t + '\n'), progressLine);
+          }, (t) => write(t, progress.done), progress.update);
         }
-        if (process.stderr.isTTY) process.stderr.write('\n');
         return 0;
       }
+      case 'help': {
+        const about = rest[0] === undefined ? undefined : (commandSpec(rest[0]) ?? usage(unknownCommand(rest[0])));
+        process.stdout.write(`${about ? commandHelp(about) : generalHelp()}\n`);
+        return 0;
+      }
+      case '--version':
+      case '-V':
+        process.stdout.write(`${version}\n`);
+        return 0;
       case undefined:
       case '--help':
       case '-h':
-        process.stdout.write(USAGE + '\n');
+        (command === undefined ? process.stderr : process.stdout).write(generalHelp() + '\n');
         return command === undefined ? 2 : 0;
       default:
-        usage(`unknown command '${command}'`);
+        usage(unknownCommand(command));
     }
   } catch (e) {
+    progress.done();
+    const help = commandSpec(command) ? `onnx-compress ${command} --help lists its options` : 'onnx-compress --help lists the commands';
     if (debug) process.stderr.write(`${(e as Error).stack ?? e}\n`);
-    else if (e instanceof UsageError) process.stderr.write(`error: ${e.message}\n${USAGE}\n`);
+    else if (e instanceof UsageError) process.stderr.write(`error: ${e.message}\n(${help})\n`);
     else if (e instanceof OnnxError) process.stderr.write(`error: ${e.message}\n`);
     else process.stderr.write(`error: ${(e as Error).message ?? e} (run with --debug for details)\n`);
     return 2;
   }
 }
 
-function progressLine(line: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`\r${line}   `);
+/** Results go to stdout once the progress line is cleared from the terminal. */
+function write(text: string, clearProgress: () => void): void {
+  clearProgress();
+  process.stdout.write(`${text}\n`);
 }
 
 /** The options that say where evaluation data comes from (shared by eval and sensitivity). */

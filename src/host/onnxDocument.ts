@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { ModelSession, type SessionEdit } from '../transforms/modelSession';
 import { parseStep, stepToJson, type RecipeStep } from '../transforms/recipe';
 import type { EditView } from '../webviews/protocol';
-import { editView } from '../report/compressionReport';
+import { editView } from '../report/editView';
 import { noOpNotice } from '../transforms/noOp';
 
 interface Backup {

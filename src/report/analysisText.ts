@@ -6,7 +6,8 @@ import type { ModelAnalysis } from '../analyzers/modelAnalysis';
 import { qualifiedLayerName } from '../analyzers/layerName';
 import { humanBytes, humanCount, table } from './format';
 
-function header(s: ModelAnalysis): string[] {
+/** The summary as [label, value] pairs: a terminal aligns them, Markdown makes them a list. */
+function header(s: ModelAnalysis): [string, string][] {
   const m = s.model;
   const e = s.estimates;
   const opsets = Object.entries(m.opsets).map(([d, v]) => `${d} ${v}`).join(', ');
@@ -16,19 +17,24 @@ function header(s: ModelAnalysis): string[] {
       .slice(0, 6)
       .map(([k, v]) => `${k} ${humanBytes(v.bytes)}`)
       .join(', ');
-  const lines = [
-    `Model       ${m.file} (${humanBytes(m.fileBytes)}${m.externalDataBytes ? ` + ${humanBytes(m.externalDataBytes)} external data` : ''})`,
-    `Format      IR ${m.irVersion ?? '?'}, opsets ${opsets || 'none'}${m.producer ? `, produced by ${m.producer}` : ''}`,
-    `Graph       ${m.nodeCount} nodes in ${m.graphCount} graph${m.graphCount === 1 ? '' : 's'}`,
-    `Weights     ${humanCount(m.parameterCount)} parameters, ${humanBytes(m.weightBytes)}; ${s.layers.length} layers`,
-    `By op       ${top(s.breakdown.byOpType)}`,
-    `By type     ${top(s.breakdown.byDataType)}`,
-    `Compute     ${humanCount(s.macs.total)} MACs per inference` +
-      (s.macs.unresolved.length ? ` (${s.macs.unresolved.length} of ${s.macs.resolvedNodes + s.macs.unresolved.length} Conv/Gemm/MatMul/RNN nodes unresolved: unknown dims; pass --dim NAME=VALUE or --shape INPUT=DxD...)` : ''),
-    `Estimated   FP16 ${humanBytes(e.float16Bytes)}, INT8 ${humanBytes(e.int8PerChannelBytes)}, INT4 ${humanBytes(e.int4PerChannelBytes)}, 16 clusters ${humanBytes(e.cluster16Bytes)}` +
-      (e.huffmanInt8Bytes !== null ? `, INT8+Huffman ${humanBytes(e.huffmanInt8Bytes)}` : ''),
+  return [
+    ['Model', `${m.file} (${humanBytes(m.fileBytes)}${m.externalDataBytes ? ` + ${humanBytes(m.externalDataBytes)} external data` : ''})`],
+    ['Format', `IR ${m.irVersion ?? '?'}, opsets ${opsets || 'none'}${m.producer ? `, produced by ${m.producer}` : ''}`],
+    ['Graph', `${m.nodeCount} nodes in ${m.graphCount} graph${m.graphCount === 1 ? '' : 's'}`],
+    ['Weights', `${humanCount(m.parameterCount)} parameters, ${humanBytes(m.weightBytes)}; ${s.layers.length} layers`],
+    ['By op', top(s.breakdown.byOpType)],
+    ['By type', top(s.breakdown.byDataType)],
+    [
+      'Compute',
+      `${humanCount(s.macs.total)} MACs per inference` +
+        (s.macs.unresolved.length ? ` (${s.macs.unresolved.length} of ${s.macs.resolvedNodes + s.macs.unresolved.length} Conv/Gemm/MatMul/RNN nodes unresolved: unknown dims; pass --dim NAME=VALUE or --shape INPUT=DxD...)` : ''),
+    ],
+    [
+      'Estimated',
+      `FP16 ${humanBytes(e.float16Bytes)}, INT8 ${humanBytes(e.int8PerChannelBytes)}, INT4 ${humanBytes(e.int4PerChannelBytes)}, 16 clusters ${humanBytes(e.cluster16Bytes)}` +
+        (e.huffmanInt8Bytes !== null ? `, INT8+Huffman ${humanBytes(e.huffmanInt8Bytes)}` : ''),
+    ],
   ];
-  return lines;
 }
 
 const db = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : Number.isFinite(v) ? v.toFixed(1) : v > 0 ? 'exact' : '-inf');
@@ -62,30 +68,50 @@ function layerRows(s: ModelAnalysis): string[][] {
 const COLUMNS = ['layer', 'op', 'stored as', 'weights', 'params', 'bytes', 'share', 'MACs', 'zeros', 'int8 dB', 'int4 dB', 'k16 dB', 'rank90', 'H bits'];
 const NUMERIC = new Set([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
 
+/** What the less obvious columns mean, said once under the table. */
+const COLUMN_NOTES: [string, string][] = [
+  ['stored as', 'how the main weight is stored (quantized and clustered weights are analyzed on their real values)'],
+  ['weights', 'the stored tensors the layer computes with, type[shape]'],
+  ['share', "the layer's part of all weight bytes"],
+  ['MACs', 'multiply-accumulates per inference ("-" when the shapes are unknown or the op has none counted)'],
+  ['zeros', 'fraction of exact zeros in the main weight'],
+  ['int8 dB, int4 dB', 'SQNR of symmetric per-channel quantization of the main weight (higher is better; about 40 dB and up is usually harmless)'],
+  ['k16 dB', 'SQNR of 16-way weight clustering'],
+  ['rank90', 'rank keeping 90% of the singular-value energy (low means low-rank factorization pays)'],
+  ['H bits', 'entropy of the INT8 codes per weight (below 8 means entropy coding would shrink them)'],
+];
+
 export function textReport(s: ModelAnalysis): string {
   const unattributedBytes = s.unattributed.reduce((n, w) => n + w.bytes, 0);
   return [
-    ...header(s),
+    ...header(s).map(([label, value]) => `${label.padEnd(11)} ${value}`),
     '',
     table(COLUMNS, layerRows(s), NUMERIC),
     '',
     `Unattributed: ${s.unattributed.length} tensors, ${humanBytes(unattributedBytes)} (shapes, axes, scalars, quantization parameters of activations)`,
-    'stored as: how the main weight is stored (quantized and clustered weights are analyzed on their real values);',
-    'int8/int4 dB: SQNR of symmetric per-channel quantization of the main weight; k16: of 16-way clustering;',
-    'rank90: rank keeping 90% of the singular-value energy; H bits: entropy of the INT8 codes per weight.',
+    ...COLUMN_NOTES.map(([column, meaning]) => `${column}: ${meaning}`),
   ].join('\n');
 }
 
-export function markdownReport(s: ModelAnalysis): string {
-  const esc = (v: string): string => v.replace(/\|/g, '\\|');
+/** The analysis as Markdown: summary list, column notes, per-layer table (each block set off by blank lines so it renders). */
+export function markdownReport(s: ModelAnalysis, title = `# ONNX Compress report: ${s.model.file}`): string {
   return [
-    `# ONNX Compress report: ${s.model.file}`,
+    title,
     '',
-    ...header(s).map((l) => `- ${l.replace(/^(\w+)\s+/, '**$1**: ')}`),
+    ...header(s).map(([label, value]) => `- **${label}**: ${markdownText(value)}`),
+    '',
+    'Columns:',
+    '',
+    ...COLUMN_NOTES.map(([column, meaning]) => `- **${column}**: ${markdownText(meaning)}`),
     '',
     `| ${COLUMNS.join(' | ')} |`,
     `| ${COLUMNS.map((_, i) => (NUMERIC.has(i) ? '---:' : '---')).join(' | ')} |`,
-    ...layerRows(s).map((r) => `| ${r.map(esc).join(' | ')} |`),
+    ...layerRows(s).map((r) => `| ${r.map(markdownText).join(' | ')} |`),
     '',
   ].join('\n');
+}
+
+/** Text as Markdown shows it literally: pipes, asterisks and backticks escaped (a lone `_` inside a name does not emphasize, so names stay readable). */
+export function markdownText(v: string): string {
+  return v.replace(/[|*`\\]/g, '\\$&');
 }

@@ -12,3 +12,24 @@ export function sizeRows(r: CompressionReport): string[][] {
   const row = (name: string, key: keyof SizeFigures): string[] => [name, humanBytes(r.before[key]), humanBytes(r.after[key]), ratio(r.before[key], r.after[key])];
   return [row('file (stored)', 'bytes'), row('weights', 'weightBytes'), row('gzip', 'gzipBytes'), row('entropy (order-0)', 'entropyBytes')];
 }
+
+export function accuracyRows(r: CompressionReport): string[][] {
+  return r.accuracy.map((a) => [
+    a.when,
+    a.dataset,
+    String(a.samples),
+    a.synthetic ? 'fidelity only' : `${pct(a.baselineAccuracy)} → ${pct(a.candidateAccuracy)}`,
+    pct(a.agreement),
+    db(a.outputSqnrDb),
+    `${ms(a.baselineLatencyMs)} → ${ms(a.candidateLatencyMs)}`,
+  ]);
+}
+
+export const ACCURACY_HEADER = ['when', 'data', 'samples', 'top-1 before → after', 'agreement', 'output SQNR', 'latency before → after'];
+export const CHANGE_HEADER = ['edit', 'layer', 'op', 'tensor', 'before', 'after', 'SQNR', 'max error'];
+
+export function changeRows(r: CompressionReport): string[][] {
+  return r.edits.flatMap((e) =>
+    e.changes.map((c) => [e.label, c.layer, c.opType, c.tensor, humanBytes(c.bytesBefore), humanBytes(c.bytesAfter), db(c.sqnrDb), c.maxError === null ? '—' : c.maxError.toPrecision(3)]),
+  );
+}

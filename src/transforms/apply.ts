@@ -111,9 +111,17 @@ export async function applyStep(before: ModelState, step: RecipeStep, signal?: A
 }
 
 /** Applies steps in order; each sees the model the previous one produced. */
-export async function applyRecipe(state: ModelState, steps: readonly RecipeStep[], signal?: AbortSignal, services?: TransformServices): Promise<Edit[]> {
+export async function applyRecipe(
+  state: ModelState,
+  steps: readonly RecipeStep[],
+  signal?: AbortSignal,
+  services?: TransformServices,
+  /** Told before each step starts (index from 0): a step over a large model can take a while. */
+  onStep?: (index: number, step: RecipeStep) => void,
+): Promise<Edit[]> {
   const edits: Edit[] = [];
   for (const step of steps) {
+    onStep?.(edits.length, step);
     const edit = await applyStep(state, step, signal, services);
     edits.push(edit);
     state = edit.after;

@@ -3,6 +3,7 @@
  * shape for editors). Parsing checks every field and fills in defaults, so a step read back
  * from a saved recipe does exactly what it did when it was recorded.
  */
+import { didYouMean } from '../core/didYouMean';
 import { OnnxError } from '../core/errors';
 import type { LayerSelector } from './targets';
 
@@ -136,8 +137,14 @@ class Fields {
   /** Every key of the step was understood (a typo must not silently do nothing). */
   finish(notAllowed: readonly string[] = []): void {
     const unknown = Object.keys(this.o).filter((k) => !this.used.has(k) || notAllowed.includes(k));
-    if (unknown.length) this.fail(`unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}`);
+    const known = [...this.used].filter((k) => !notAllowed.includes(k));
+    if (unknown.length) this.fail(`unknown parameter${unknown.length > 1 ? 's' : ''} ${unknownNames(unknown, known)}`);
   }
+}
+
+/** "'blocksize' (did you mean 'blockSize'?), 'foo'": each unknown name with the known ones it is a typo of. */
+function unknownNames(unknown: readonly string[], known: readonly string[]): string {
+  return unknown.map((k) => `'${k}'${didYouMean(k, known)}`).join(', ');
 }
 
 function stringList(v: unknown, key: string, where: string): string[] {
@@ -257,7 +264,7 @@ export function parseRecipe(raw: unknown): Recipe {
   if (o.version !== 1) throw new OnnxError('recipe', `'version' must be 1, not ${JSON.stringify(o.version)}`, 'recipe');
   if (!Array.isArray(o.steps)) throw new OnnxError('recipe', `'steps' must be a list`, 'recipe');
   const extra = Object.keys(o).filter((k) => k !== 'version' && k !== 'steps' && k !== '$schema' && k !== 'description');
-  if (extra.length) throw new OnnxError('recipe', `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')}`, 'recipe');
+  if (extra.length) throw new OnnxError('recipe', `unknown field${extra.length > 1 ? 's' : ''} ${unknownNames(extra, ['version', 'steps', '$schema', 'description'])}`, 'recipe');
   return { version: 1, steps: o.steps.map((s, i) => parseStep(s, `recipe step ${i + 1}`)) };
 }
 

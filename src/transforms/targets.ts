@@ -4,6 +4,7 @@
  * N:M groups), known only when the stored tensor feeds the layer directly.
  */
 import { OnnxError } from '../core/errors';
+import { didYouMean } from '../core/didYouMean';
 import { isFloatSource, notFloatReason } from './floatSource';
 import { castOperand, weightRole, type WeightRole } from '../analyzers/weightRole';
 
@@ -21,14 +22,16 @@ export function layerName(layer: Layer): string {
   return qualifiedLayerName({ graph: layer.node.graph.path, name: layer.node.label });
 }
 
+/** Case-insensitive: "*conv*" finds p2o.Conv.45; exporters' capitalization is not something to remember. */
 function globToRegExp(glob: string): RegExp {
   const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
+  return new RegExp(`^${escaped}$`, 'i');
 }
 
 /**
- * The layers a selector names, in graph order. Entries match a layer's name or label exactly or
- * as a glob (`*`, `?`); an entry that matches nothing is an error, not a silent no-op.
+ * The layers a selector names, in graph order. Entries match a layer's name or label, ignoring
+ * case, exactly or as a glob (`*`, `?`); an entry that matches nothing is an error naming the
+ * closest layer names, not a silent no-op.
  */
 export function selectLayers(attribution: LayerAttribution, selector: LayerSelector, exclude: readonly string[] = []): Layer[] {
   const matchesAny = (layer: Layer, patterns: readonly RegExp[]): boolean =>
@@ -39,10 +42,22 @@ export function selectLayers(attribution: LayerAttribution, selector: LayerSelec
   const patterns = selector.map(globToRegExp);
   patterns.forEach((p, i) => {
     if (!attribution.layers.some((l) => matchesAny(l, [p]))) {
-      throw new OnnxError('unsupported', `no layer is named '${selector[i]}'`, 'recipe');
+      throw new OnnxError('unsupported', `no layer is named '${selector[i]}'${layerHint(selector[i], attribution.layers)}`, 'recipe');
     }
   });
   return candidates.filter((l) => matchesAny(l, patterns));
+}
+
+/** The layer names nearest to a name that matched nothing: typos first, then names that contain it. */
+function layerHint(name: string, layers: readonly Layer[]): string {
+  const names = layers.map(layerName);
+  const typo = didYouMean(name, names);
+  if (typo || /[*?]/.test(name)) return typo;
+  const part = name.toLowerCase();
+  const containing = names.filter((n) => n.toLowerCase().includes(part));
+  if (!containing.length) return '';
+  const shown = containing.slice(0, 3).map((n) => `'${n}'`).join(', ');
+  return ` (names containing it: ${shown}${containing.length > 3 ? ` and ${containing.length - 3} more` : ''})`;
 }
 
 export interface WeightTarget {

@@ -1,0 +1,23 @@
+/** The Compression Report as Markdown (the editor's "Export as Markdown"). */
+import type { CompressionReport } from './compressionReport';
+import { humanBytes } from './format';
+import { ACCURACY_HEADER, CHANGE_HEADER, accuracyRows, changeRows, db, sizeRows } from './reportRows';
+
+export function reportMarkdown(r: CompressionReport): string {
+  const cell = (s: string): string => s.replace(/\|/g, '\\|');
+  const table = (header: string[], rows: string[][]): string =>
+    [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
+  const parts = [
+    `# Compression report: ${r.model}`,
+    `Generated ${r.generated}. ${r.edits.length} edit(s) in effect.`,
+    '## Size',
+    table(['measure', 'before', 'after', 'ratio'], sizeRows(r)),
+    '## Edits',
+    r.edits.length ? table(['edit', 'weights before', 'after', 'worst SQNR', 'layers skipped'], r.edits.map((e) => [e.label, humanBytes(e.bytesBefore), humanBytes(e.bytesAfter), db(e.worstSqnrDb), String(e.skipped)])) : 'None.',
+    '## Per-tensor error',
+    r.edits.some((e) => e.changes.length) ? table(CHANGE_HEADER, changeRows(r)) : 'No tensor changed.',
+    '## Accuracy checks',
+    r.accuracy.length ? table(ACCURACY_HEADER, accuracyRows(r)) : 'None run.',
+  ];
+  return `${parts.join('\n\n')}\n`;
+}
