@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { OnnxEditorProvider } from './onnxEditorProvider';
-import { PRESETS, type Preset } from '../webviews/presets';
+import { PRESETS, type Preset } from '../shared/presets';
 import { transformDefaults } from './settings';
 
 

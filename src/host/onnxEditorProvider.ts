@@ -17,10 +17,10 @@ import { AnalysisCancelled, AnalysisClient } from '../analyzers/worker/analysisC
 import { analysisOptions, analysisWorkerCount, transformDefaults } from './settings';
 import type { ModelSummary } from '../analyzers/modelSummary';
 import { ShownAnalysis } from './shownAnalysis';
-import { tableLayer, type TableLayer } from '../webviews/tableLayer';
+import { tableLayer, type TableLayer } from '../shared/tableLayer';
 import { parseStep } from '../transforms/recipe';
 import { OnnxDocument } from './onnxDocument';
-import { isFromWebview, type ToWebview } from '../webviews/protocol';
+import { isFromWebview, type ToWebview } from '../shared/protocol';
 import { graphValues } from '../core/onnx/graphValues';
 import { attributeLayers, type Layer } from '../analyzers/layers';
 import { formPreview } from './formPreview';

@@ -19,7 +19,7 @@ import { LatestJob } from '../core/latestJob';
 import { OrtProcess } from '../eval/ortProcess';
 import { DEFAULT_PREPROCESS, type DatasetSpec } from '../eval/dataset';
 import { measureSizes, reportHtml, reportMarkdown, type AccuracyCheck, type CompressionReport, type SizeFigures } from '../report/compressionReport';
-import { isFromReport, type ReportFormat, type ToReport } from '../webviews/protocol';
+import { isFromReport, type ReportFormat, type ToReport } from '../shared/protocol';
 import type { OnnxDocument } from './onnxDocument';
 import type { OnnxEditorProvider } from './onnxEditorProvider';
 import { webviewHtml } from './webviewHtml';

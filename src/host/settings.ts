@@ -2,8 +2,8 @@
 import * as vscode from 'vscode';
 import { defaultWorkerCount } from '../analyzers/worker/analysisClient';
 import type { AnalysisOptions } from '../analyzers/worker/protocol';
-import { PRESETS, type TransformName } from '../webviews/presets';
-import type { TransformDefaults } from '../webviews/protocol';
+import { PRESETS, type TransformName } from '../shared/presets';
+import type { TransformDefaults } from '../shared/protocol';
 
 function settings(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('onnxCompress');

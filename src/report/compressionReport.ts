@@ -7,7 +7,7 @@
 import * as zlib from 'node:zlib';
 import type { Edit } from '../transforms/apply';
 import type { ChangeHistogram } from '../transforms/transform';
-import { humanBytes } from './format';
+import { humanBytes } from '../shared/format';
 import { db, ms, pct, sizeRows } from './reportRows';
 export { sizeRows };
 

@@ -4,9 +4,9 @@
  * the selection, estimated by the host from the analysis before anything is applied.
  */
 import type { StepPreview } from '../../analyzers/stepPreview';
-import { humanBytes } from '../../report/format';
+import { humanBytes } from '../../shared/format';
 import { el } from '../dom';
-import { PRESETS, presetsFor, type TransformName } from '../presets';
+import { PRESETS, presetsFor, type TransformName } from '../../shared/presets';
 
 type Step = Record<string, unknown>;
 
