@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { defaultWorkerCount } from '../analyzers/worker/analysisClient';
 import type { AnalysisOptions } from '../analyzers/worker/protocol';
-import { PRESETS, type TransformName } from '../shared/presets';
+import { TRANSFORM_NAMES } from '../shared/stepSpec';
 import type { TransformDefaults } from '../shared/protocol';
 
 function settings(): vscode.WorkspaceConfiguration {
@@ -28,7 +28,7 @@ export function analysisWorkerCount(): number {
 export function transformDefaults(): TransformDefaults {
   const s = settings();
   const out: TransformDefaults = {};
-  for (const t of Object.keys(PRESETS) as TransformName[]) {
+  for (const t of TRANSFORM_NAMES) {
     const value = s.get<unknown>(`defaults.${t}`);
     if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length) out[t] = { ...(value as Record<string, unknown>), transform: t };
   }

@@ -4,7 +4,7 @@
  * the KL divergence between the |x| histogram and its 128-level quantization (Entropy, as in
  * TensorRT's calibrator). The range always contains zero, so zero is exactly representable.
  */
-export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
+import type { CalibrationMethod } from '../shared/stepSpec';
 
 export interface CalibrationOptions {
   readonly method: CalibrationMethod;
