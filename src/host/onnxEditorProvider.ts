@@ -5,13 +5,11 @@
  * in the worker thread, on the file as opened or on a temporary copy of the edited model.
  */
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { webviewHtml } from './webviewHtml';
 import { OnnxError } from '../core/errors';
-import { saveModel } from '../core/onnx/writeModel';
+import { saveTempModel } from '../core/onnx/tempModel';
 import { summarizeModel } from '../analyzers/modelSummary';
 import { AnalysisCancelled, AnalysisClient } from '../analyzers/worker/analysisClient';
 import { analysisOptions, analysisWorkerCount, transformDefaults } from './settings';
@@ -259,13 +257,11 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
   private async withModelFile<T>(document: OnnxDocument, use: (file: string) => Promise<T>): Promise<T> {
     const session = document.session;
     if (session.steps.length === 0) return use(session.file);
-    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-edit-'));
+    const temp = await saveTempModel(session.state, 'edit', `${crypto.randomUUID()}.onnx`);
     try {
-      const file = path.join(temp, `${crypto.randomUUID()}.onnx`);
-      await saveModel(session.state, file);
-      return await use(file);
+      return await use(temp.file);
     } finally {
-      fs.rmSync(temp, { recursive: true, force: true });
+      temp.dispose();
     }
   }
 
