@@ -20,6 +20,22 @@ export default tseslint.config(
     },
   },
   { files: hostLayer, rules: { 'no-restricted-imports': 'off' } },
+  // src/shared/ is read by both sides of the webview line: the browser bundles and the host.
+  {
+    files: ['src/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [
+          { name: 'vscode', message: 'src/shared/ runs in the webview too: no vscode.' },
+          ...['fs', 'path', 'os', 'crypto', 'zlib', 'child_process', 'worker_threads'].map((name) => ({ name, message: 'src/shared/ runs in the webview too: no Node built-ins.' })),
+        ],
+        patterns: [
+          { group: ['node:*'], message: 'src/shared/ runs in the webview too: no Node built-ins.' },
+          { group: ['**/host', '**/host/**'], message: 'src/shared/ must not reach into the host layer.' },
+        ],
+      }],
+    },
+  },
   {
     files: ['scripts/**/*.mjs', 'eslint.config.mjs', '.vscode-test.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly', setTimeout: 'readonly' } },

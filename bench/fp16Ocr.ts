@@ -15,7 +15,7 @@ import { parseStep } from '../src/transforms/recipe';
 import { OrtProcess } from '../src/eval/ortProcess';
 import { floatValues } from '../src/eval/floatOutputs';
 import { float16Bits } from '../src/core/onnx/halfFloat';
-import type { Feed } from '../src/eval/protocol';
+import type { Feed } from '../src/eval/feed';
 import { textImages } from '../test/helpers/textImages';
 import { outputSqnr } from '../test/helpers/transformRun';
 

@@ -47,8 +47,9 @@ try {
   await frame.locator('.rows .row .cell.entropy').filter({ hasText: / b$/ }).first().waitFor();
   await frame.locator('.preview').filter({ hasText: /^Preview: 1 layer, weights .* → .*worst weight SQNR ≈ \d+\.\d dB/ }).waitFor({ timeout: 10_000 });
   // Changing a parameter updates the preview before anything is applied.
+  // INT4 defaults to blocks of 32, whose SQNR the analysis's per-channel figure bounds from below.
   await frame.locator('form.action select').nth(2).selectOption('int4');
-  await frame.locator('.preview').filter({ hasText: /SQNR ≈ \d+\.\d dB/ }).waitFor();
+  await frame.locator('.preview').filter({ hasText: /SQNR ≥ \d+\.\d dB/ }).waitFor();
   const int4Preview = await frame.locator('.preview').textContent();
   await frame.locator('form.action select').nth(2).selectOption('int8');
   await frame.locator('.preview').filter({ hasNotText: int4Preview }).waitFor();

@@ -8,7 +8,7 @@ import type { StoredTensor } from '../core/onnx/modelIndex';
 import { readDenseFloat32, readRawBytes } from '../core/onnx/tensorData';
 import { dequantizeFits, lookUpChunk, type DequantizeParams } from './dequantize';
 import { maskedCount } from './maskedValues';
-import type { Dequantizer } from './layers';
+import type { Dequantizer } from './dequantizer';
 import { nbitsFits, unpackZeroPoints } from './nbits';
 
 const isNumeric = (t: StoredTensor): boolean => (dataTypeInfo(t.dataType)?.numeric ?? false) && t.dataType !== DataType.Bool && t.elements > 0;

@@ -13,7 +13,7 @@ import { inferShapes } from './shapes';
 import { summarizeModel, type LayerSummary, type ModelSummary, type WeightSummary } from './modelSummary';
 import type { TensorStats } from './tensorStats';
 import { assignShards, type Shard } from './shards';
-import { humanBytes } from '../report/format';
+import { humanBytes } from '../shared/format';
 import { DataType } from '../core/onnx/dataTypes';
 import { clusteredBytes, quantizedBytes } from './resultBytes';
 import { castOperand, weightRole, type WeightRole } from './weightRole';

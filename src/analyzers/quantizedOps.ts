@@ -12,7 +12,7 @@
 import { DataType } from '../core/onnx/dataTypes';
 import type { NodeProto } from '../core/onnx/proto';
 import type { StoredTensor } from '../core/onnx/modelIndex';
-import type { Dequantizer } from './layers';
+import type { Dequantizer } from './dequantizer';
 
 export const MS_DOMAIN = 'com.microsoft';
 

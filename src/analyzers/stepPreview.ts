@@ -2,10 +2,12 @@
  * What a transform would do, estimated from the analysis before it runs: the weight bytes after
  * and the worst weight SQNR over the layers it would touch. Pure and browser-safe: the editor's
  * form shows it as the user changes a parameter. The figures are estimates — the transform
- * reports the measured ones when applied — and say when they are only bounds.
+ * reports the measured ones when applied — and say when they are only bounds. A parameter left
+ * out takes the step specification's default, as the recipe parser fills it in.
  */
 import type { AnalyzedLayer, AnalyzedWeight } from './modelAnalysis';
 import type { EnergyCurve } from './lowRank';
+import { valueOf } from '../shared/stepSpec';
 
 export interface StepPreview {
   /**
@@ -101,12 +103,12 @@ function estimateLayer(step: Step, layer: PreviewLayer, weights: readonly Analyz
 
 /** Scales: one float per output channel (leading axis) or per block; a zero point each when asymmetric. */
 function quantizeEstimate(step: Step, weights: readonly AnalyzedWeight[], r: AnalyzedLayer['redundancy']): LayerEstimate {
-  const dtype = String(step.dtype ?? 'int8');
+  const dtype = String(valueOf('quantize', 'dtype', step));
   if (dtype === 'float16') return { bytesAfter: weights.reduce((n, w) => n + w.elements * 2, 0), sqnrDb: null };
   const bits = dtype.endsWith('4') ? 4 : 8;
-  const granularity = String(step.granularity ?? 'per-channel');
-  const symmetric = step.symmetric !== false && !dtype.startsWith('u');
-  const blockSize = Number(step.blockSize ?? 32);
+  const granularity = String(valueOf('quantize', 'granularity', step));
+  const symmetric = valueOf('quantize', 'symmetric', step) !== false && !dtype.startsWith('u');
+  const blockSize = Number(valueOf('quantize', 'blockSize', step));
   let bytes = 0;
   for (const w of weights) {
     const groups = granularity === 'per-tensor' ? 1 : granularity === 'block' ? Math.ceil(w.elements / blockSize) : w.shape[0];
@@ -129,8 +131,8 @@ function quantizeEstimate(step: Step, weights: readonly AnalyzedWeight[], r: Ana
 /** Unstructured pruning stores zeros (same bytes; smaller once compressed); channel pruning removes them. */
 function pruneEstimate(step: Step, weights: readonly AnalyzedWeight[], main: AnalyzedWeight): LayerEstimate {
   const before = weights.reduce((n, w) => n + w.bytes, 0);
-  const pattern = String(step.pattern ?? 'unstructured');
-  const sparsity = Number(step.sparsity ?? 0.5);
+  const pattern = String(valueOf('prune', 'pattern', step));
+  const sparsity = Number(valueOf('prune', 'sparsity', step));
   if (pattern === 'channel') return { bytesAfter: before * (1 - sparsity), sqnrDb: null };
   if (pattern !== 'unstructured') return { bytesAfter: before, sqnrDb: null };
   return { bytesAfter: before, sqnrDb: main.stats ? prunedSqnrDb(main.stats.histogram, sparsity) : null };
@@ -161,7 +163,7 @@ export function prunedSqnrDb(h: { min: number; max: number; counts: readonly num
 
 /** Indices of 4 bits (≤ 16 clusters) or 8 bits, plus a float codebook; SQNR from the analysis's k-means at 4, 16, 256. */
 function clusterEstimate(step: Step, weights: readonly AnalyzedWeight[], r: AnalyzedLayer['redundancy']): LayerEstimate {
-  const k = Number(step.clusters ?? 16);
+  const k = Number(valueOf('cluster', 'clusters', step));
   const bits = k <= 16 ? 4 : 8;
   const bytes = weights.reduce((n, w) => n + Math.ceil((w.elements * bits) / 8) + k * 4, 0);
   if (!r) return { bytesAfter: bytes, sqnrDb: null };
@@ -196,7 +198,7 @@ function factorizeEstimate(step: Step, weights: readonly AnalyzedWeight[], main:
     kept = i >= 0 ? curve.kept[i] : 0;
     bound = curve.ranks[i] !== rank;
   } else {
-    const energy = Number(step.energy ?? 0.99);
+    const energy = Number(valueOf('factorize', 'energy', step));
     const i = curve.kept.findIndex((k) => k >= energy * (1 - 1e-12));
     if (i < 0) return { bytesAfter: before, sqnrDb: null };
     // The first sampled rank reaching the energy: the transform's rank is at most this one (bytes

@@ -5,7 +5,8 @@
  */
 import { dataTypeInfo, dataTypeName } from '../core/onnx/dataTypes';
 import type { StoredTensor } from '../core/onnx/modelIndex';
-import type { Dequantizer, Layer } from './layers';
+import type { Dequantizer } from './dequantizer';
+import type { Layer } from './layers';
 import { mainWeight } from './layerAnalysis';
 
 export interface StoredAs {

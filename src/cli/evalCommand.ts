@@ -5,7 +5,8 @@ import { OnnxError } from '../core/errors';
 import { OrtProcess } from '../eval/ortProcess';
 import type { DatasetSpec } from '../eval/dataset';
 import type { EvaluationResult, ModelRun } from '../eval/protocol';
-import { humanBytes, table } from '../report/format';
+import { humanBytes } from '../shared/format';
+import { table } from '../report/format';
 import { pct } from '../report/reportRows';
 
 export interface EvalOptions {

@@ -6,7 +6,8 @@ import { openModel } from '../core/onnx/model';
 import { stateOf, storedBytes } from '../transforms/apply';
 import type { DatasetSpec } from '../eval/dataset';
 import type { RecipeStep } from '../transforms/recipe';
-import { humanBytes, table } from '../report/format';
+import { humanBytes } from '../shared/format';
+import { table } from '../report/format';
 
 export interface SensitivityCommandOptions {
   step: RecipeStep;

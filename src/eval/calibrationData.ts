@@ -10,7 +10,7 @@ import { parseNpy, parseNpz, npyToFloat32, type NpyArray } from '../core/npy';
 import type { ModelProto } from '../core/onnx/proto';
 import { DataType, dataTypeName } from '../core/onnx/dataTypes';
 import { float16Bits } from '../core/onnx/halfFloat';
-import type { Feed, TensorData } from './protocol';
+import type { Feed, TensorData } from './feed';
 
 interface InputSpec {
   readonly name: string;

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
 import { npyToFloat32, parseNpy, parseNpz, type NpyArray } from '../core/npy';
-import type { TensorData } from './protocol';
+import type { TensorData } from './feed';
 
 export interface ImagePreprocess {
   /** Resize so the shorter side is this long (aspect kept), or to exactly [width, height]. */

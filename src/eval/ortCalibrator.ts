@@ -1,6 +1,6 @@
 /** A Calibrator that runs the model in the onnxruntime child process on prepared inputs. */
 import type { Calibrator } from '../transforms/calibration';
-import type { Feed } from './protocol';
+import type { Feed } from './feed';
 import { OrtProcess } from './ortProcess';
 
 export function ortCalibrator(feeds: readonly Feed[], description: string, runner: OrtProcess, signal?: AbortSignal): Calibrator {

@@ -3,7 +3,9 @@
  * summaries, never whole activations. Started by OrtProcess; exits when its parent goes away.
  */
 import * as ort from 'onnxruntime-node';
-import type { EvaluationResult, Feed, FromRunner, ModelRun, TensorData, ToRunner, ValueStats } from './protocol';
+import type { EvaluationResult, FromRunner, ModelRun, ToRunner } from './protocol';
+import type { Feed, TensorData } from './feed';
+import { HISTOGRAM_BINS, type ValueStats } from '../transforms/calibration';
 import { batchOf, openDataset, type InputInfo } from './dataset';
 import { Comparison, latencySummary } from './metrics';
 import { floatValues } from './floatOutputs';
@@ -20,7 +22,7 @@ async function stats(request: Extract<ToRunner, { kind: 'stats' }>): Promise<voi
   const session = await ort.InferenceSession.create(request.model, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
   try {
     const result: Record<string, ValueStats> = {};
-    const bins = request.bins ?? 2048;
+    const bins = request.bins ?? HISTOGRAM_BINS;
     for (const name of request.outputs) {
       const histMax = request.histograms?.[name];
       result[name] = { min: Infinity, max: -Infinity, ...(histMax !== undefined ? { histogram: new Float64Array(bins), histogramMax: histMax } : {}) };

@@ -1,30 +1,12 @@
 import type { DatasetSpec } from './dataset';
+import type { Feed, TensorData } from './feed';
 import type { AccuracyDelta, OutputComparison } from './metrics';
+import type { ValueStats } from '../transforms/calibration';
 
 /**
  * Messages between the extension host / CLI and the onnxruntime child process. onnxruntime runs
  * only there: a native crash ends that process and fails the job, never the caller.
  */
-
-/** float16 data are the raw half-precision bits (a Uint16Array), as onnxruntime-node takes them. */
-export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool' | 'float64';
-
-export interface TensorData {
-  readonly type: TensorType;
-  readonly dims: readonly number[];
-  readonly data: Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Float64Array;
-}
-
-/** One model run's inputs, by input name. */
-export type Feed = Readonly<Record<string, TensorData>>;
-
-export interface ValueStats {
-  min: number;
-  max: number;
-  /** Histogram of |x| over [0, histogramMax] (second calibration pass only). */
-  histogram?: Float64Array;
-  histogramMax?: number;
-}
 
 export type ToRunner =
   /** Runs `model` on every feed and summarizes the named outputs. */

@@ -10,13 +10,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openModel } from '../core/onnx/model';
-import { saveModel } from '../core/onnx/writeModel';
+import { saveTempModel } from '../core/onnx/tempModel';
 import { attributeLayers } from '../analyzers/layers';
 import { applyStep, stateOf, storedBytes } from '../transforms/apply';
 import { stepToJson, type RecipeStep } from '../transforms/recipe';
 import { layerName, selectLayers } from '../transforms/targets';
 import type { DatasetSpec } from './dataset';
 import { OrtProcess } from './ortProcess';
+import type { EvaluationResult } from './protocol';
 
 export interface SensitivityOptions {
   readonly step: RecipeStep;
@@ -71,53 +72,52 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
   const version = createHash('sha256').update(model.bytes).digest('hex');
   const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'onnx-compress-sensitivity');
   fs.mkdirSync(cacheDir, { recursive: true });
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-sensitivity-'));
   const results: LayerSensitivity[] = [];
   let samples = 0;
   let description = '';
   let synthetic = false;
-  try {
-    for (const [i, layer] of layers.entries()) {
-      options.signal?.throwIfAborted();
-      const name = layerName(layer);
-      options.onProgress?.(i, layers.length, name);
-      const step = { ...options.step, layers: [name], exclude: [] };
-      const key = createHash('sha256')
-        .update(JSON.stringify([version, stepToJson(step), options.dataset, options.limit]))
-        .digest('hex');
-      const cached = path.join(cacheDir, `${key}.json`);
-      if (fs.existsSync(cached)) {
-        const hit = JSON.parse(fs.readFileSync(cached, 'utf8')) as { entry: LayerSensitivity; samples: number; description: string; synthetic: boolean };
-        results.push(hit.entry);
-        ({ samples, description, synthetic } = hit);
-        continue;
-      }
-      const edit = await applyStep(state, step, options.signal);
-      const opType = layer.node.node.opType ?? '';
-      if (edit.result.changed.length === 0) {
-        results.push({ layer: name, opType, bytesSaved: 0, sqnrDb: null, agreement: 1, skipped: edit.result.skipped[0]?.reason ?? 'unchanged' });
-        continue;
-      }
-      const candidate = path.join(work, 'candidate.onnx');
-      await saveModel(edit.after, candidate);
-      const { result } = await runner.run(
-        { kind: 'evaluate', candidate, baseline: model.file!, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, optimization: 'all' },
+  for (const [i, layer] of layers.entries()) {
+    options.signal?.throwIfAborted();
+    const name = layerName(layer);
+    options.onProgress?.(i, layers.length, name);
+    const step = { ...options.step, layers: [name], exclude: [] };
+    const key = createHash('sha256')
+      .update(JSON.stringify([version, stepToJson(step), options.dataset, options.limit]))
+      .digest('hex');
+    const cached = path.join(cacheDir, `${key}.json`);
+    if (fs.existsSync(cached)) {
+      const hit = JSON.parse(fs.readFileSync(cached, 'utf8')) as { entry: LayerSensitivity; samples: number; description: string; synthetic: boolean };
+      results.push(hit.entry);
+      ({ samples, description, synthetic } = hit);
+      continue;
+    }
+    const edit = await applyStep(state, step, options.signal);
+    const opType = layer.node.node.opType ?? '';
+    if (edit.result.changed.length === 0) {
+      results.push({ layer: name, opType, bytesSaved: 0, sqnrDb: null, agreement: 1, skipped: edit.result.skipped[0]?.reason ?? 'unchanged' });
+      continue;
+    }
+    const candidate = await saveTempModel(edit.after, 'sensitivity', 'candidate.onnx');
+    let result: EvaluationResult;
+    try {
+      ({ result } = await runner.run(
+        { kind: 'evaluate', candidate: candidate.file, baseline: model.file!, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, optimization: 'all' },
         undefined,
         options.signal,
-      );
-      const entry: LayerSensitivity = {
-        layer: name,
-        opType,
-        bytesSaved: edit.result.bytesBefore - edit.result.bytesAfter,
-        sqnrDb: result.outputs?.[0]?.sqnrDb ?? null,
-        agreement: result.agreement ?? 1,
-      };
-      ({ samples, description, synthetic } = result);
-      fs.writeFileSync(cached, JSON.stringify({ entry, samples, description, synthetic }));
-      results.push(entry);
+      ));
+    } finally {
+      candidate.dispose();
     }
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    const entry: LayerSensitivity = {
+      layer: name,
+      opType,
+      bytesSaved: edit.result.bytesBefore - edit.result.bytesAfter,
+      sqnrDb: result.outputs?.[0]?.sqnrDb ?? null,
+      agreement: result.agreement ?? 1,
+    };
+    ({ samples, description, synthetic } = result);
+    fs.writeFileSync(cached, JSON.stringify({ entry, samples, description, synthetic }));
+    results.push(entry);
   }
   options.onProgress?.(layers.length, layers.length, '');
 

@@ -1,11 +1,11 @@
 /**
  * Command-palette and keybinding entries for the model editor: quantize / prune / cluster /
  * factorize the selected layers (all layers when none is selected) of the editor in front,
- * with the presets the editor's form offers (src/webviews/presets.ts). They run through the same path as the webview.
+ * with the presets the editor's form offers (src/shared/presets.ts). They run through the same path as the webview.
  */
 import * as vscode from 'vscode';
 import type { OnnxEditorProvider } from './onnxEditorProvider';
-import { PRESETS, type Preset } from '../webviews/presets';
+import { PRESETS, type Preset } from '../shared/presets';
 import { transformDefaults } from './settings';
 
 

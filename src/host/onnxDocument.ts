@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { ModelSession, type SessionEdit } from '../transforms/modelSession';
 import { parseStep, stepToJson, type RecipeStep } from '../transforms/recipe';
-import type { EditView } from '../webviews/protocol';
+import type { EditView } from '../shared/protocol';
 import { editView } from '../report/editView';
 import { noOpNotice } from '../transforms/noOp';
 

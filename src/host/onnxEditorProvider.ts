@@ -5,22 +5,20 @@
  * in the worker thread, on the file as opened or on a temporary copy of the edited model.
  */
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { webviewHtml } from './webviewHtml';
 import { OnnxError } from '../core/errors';
-import { saveModel } from '../core/onnx/writeModel';
+import { saveTempModel } from '../core/onnx/tempModel';
 import { summarizeModel } from '../analyzers/modelSummary';
 import { AnalysisCancelled, AnalysisClient } from '../analyzers/worker/analysisClient';
 import { analysisOptions, analysisWorkerCount, transformDefaults } from './settings';
 import type { ModelSummary } from '../analyzers/modelSummary';
 import { ShownAnalysis } from './shownAnalysis';
-import { tableLayer, type TableLayer } from '../webviews/tableLayer';
+import { tableLayer, type TableLayer } from '../shared/tableLayer';
 import { parseStep } from '../transforms/recipe';
 import { OnnxDocument } from './onnxDocument';
-import { isFromWebview, type ToWebview } from '../webviews/protocol';
+import { isFromWebview, type ToWebview } from '../shared/protocol';
 import { graphValues } from '../core/onnx/graphValues';
 import { attributeLayers, type Layer } from '../analyzers/layers';
 import { formPreview } from './formPreview';
@@ -259,13 +257,11 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
   private async withModelFile<T>(document: OnnxDocument, use: (file: string) => Promise<T>): Promise<T> {
     const session = document.session;
     if (session.steps.length === 0) return use(session.file);
-    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-edit-'));
+    const temp = await saveTempModel(session.state, 'edit', `${crypto.randomUUID()}.onnx`);
     try {
-      const file = path.join(temp, `${crypto.randomUUID()}.onnx`);
-      await saveModel(session.state, file);
-      return await use(file);
+      return await use(temp.file);
     } finally {
-      fs.rmSync(temp, { recursive: true, force: true });
+      temp.dispose();
     }
   }
 

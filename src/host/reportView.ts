@@ -5,14 +5,13 @@
  * the active ONNX editor and replays it whenever the view (re)loads or the model changes.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { openModel } from '../core/onnx/model';
 import { encodeMessage } from '../core/protobuf/encode';
 import { ModelSchema } from '../core/onnx/schema';
 import { graphValues, parseShape } from '../core/onnx/graphValues';
-import { saveModel } from '../core/onnx/writeModel';
+import { saveTempModel, type TempModel } from '../core/onnx/tempModel';
 import { stateOf, storedBytes } from '../transforms/apply';
 import type { ModelState } from '../transforms/transform';
 import { LatestJob } from '../core/latestJob';
@@ -22,7 +21,7 @@ import type { AccuracyCheck, CompressionReport, SizeFigures } from '../report/co
 import { measureSizes } from '../report/sizeFigures';
 import { reportMarkdown } from '../report/reportMarkdown';
 import { reportHtml } from '../report/reportHtml';
-import { isFromReport, type ReportFormat, type ToReport } from '../webviews/protocol';
+import { isFromReport, type ReportFormat, type ToReport } from '../shared/protocol';
 import type { OnnxDocument } from './onnxDocument';
 import type { OnnxEditorProvider } from './onnxEditorProvider';
 import { webviewHtml } from './webviewHtml';
@@ -191,12 +190,12 @@ export class ReportView implements vscode.WebviewViewProvider {
     if (!dataset) return undefined;
     const session = document.session;
     const edits = document.edits.map((e) => e.label);
-    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-check-'));
+    let temp: TempModel | undefined;
     const runner = new OrtProcess(path.join(this.context.extensionPath, 'dist', 'ortRunner.js'));
     this.post({ type: 'busy', label: 'Checking accuracy…' });
     try {
-      const candidate = path.join(temp, 'candidate.onnx');
-      const saved = await saveModel(session.state, candidate);
+      temp = await saveTempModel(session.state, 'check', 'candidate.onnx');
+      const { file: candidate, saved } = temp;
       const settings = vscode.workspace.getConfiguration('onnxCompress');
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'ONNX Compress: checking accuracy', cancellable: true },
@@ -240,7 +239,7 @@ export class ReportView implements vscode.WebviewViewProvider {
       return undefined;
     } finally {
       runner.dispose();
-      fs.rmSync(temp, { recursive: true, force: true });
+      temp?.dispose();
       this.post({ type: 'busy', label: null });
       void this.refresh();
     }

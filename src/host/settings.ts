@@ -2,8 +2,8 @@
 import * as vscode from 'vscode';
 import { defaultWorkerCount } from '../analyzers/worker/analysisClient';
 import type { AnalysisOptions } from '../analyzers/worker/protocol';
-import { PRESETS, type TransformName } from '../webviews/presets';
-import type { TransformDefaults } from '../webviews/protocol';
+import { TRANSFORM_NAMES } from '../shared/stepSpec';
+import type { TransformDefaults } from '../shared/protocol';
 
 function settings(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('onnxCompress');
@@ -28,7 +28,7 @@ export function analysisWorkerCount(): number {
 export function transformDefaults(): TransformDefaults {
   const s = settings();
   const out: TransformDefaults = {};
-  for (const t of Object.keys(PRESETS) as TransformName[]) {
+  for (const t of TRANSFORM_NAMES) {
     const value = s.get<unknown>(`defaults.${t}`);
     if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length) out[t] = { ...(value as Record<string, unknown>), transform: t };
   }

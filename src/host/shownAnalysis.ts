@@ -7,9 +7,9 @@
 import type { AnalyzedLayer, ModelAnalysis } from '../analyzers/modelAnalysis';
 import type { LayerSummary } from '../analyzers/modelSummary';
 import { previewStep, type PreviewLayer, type StepPreview } from '../analyzers/stepPreview';
-import { qualifiedLayerName } from '../analyzers/layerName';
-import { tableLayer } from '../webviews/tableLayer';
-import type { ToWebview } from '../webviews/protocol';
+import { qualifiedLayerName } from '../shared/layerName';
+import { tableLayer } from '../shared/tableLayer';
+import type { ToWebview } from '../shared/protocol';
 
 /** Layers per `layers` message when replaying: a few hundred kilobytes each. */
 const REPLAY_BATCH = 500;

@@ -3,8 +3,9 @@
  * output channel) or Markdown (for a report file).
  */
 import type { ModelAnalysis } from '../analyzers/modelAnalysis';
-import { qualifiedLayerName } from '../analyzers/layerName';
-import { humanBytes, humanCount, table } from './format';
+import { qualifiedLayerName } from '../shared/layerName';
+import { humanBytes, humanCount } from '../shared/format';
+import { table } from './format';
 
 /** The summary as [label, value] pairs: a terminal aligns them, Markdown makes them a list. */
 function header(s: ModelAnalysis): [string, string][] {

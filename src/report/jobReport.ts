@@ -8,7 +8,7 @@ import type { ModelAnalysis } from '../analyzers/modelAnalysis';
 import type { EvaluationResult } from '../eval/protocol';
 import type { StepResult } from '../transforms/apply';
 import { markdownReport, markdownText } from './analysisText';
-import { humanBytes } from './format';
+import { humanBytes } from '../shared/format';
 import { verdictLine, type SizeOutcome } from './verdict';
 
 export interface JobReport {

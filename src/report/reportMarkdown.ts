@@ -1,6 +1,6 @@
 /** The Compression Report as Markdown (the editor's "Export as Markdown"). */
 import type { CompressionReport } from './compressionReport';
-import { humanBytes } from './format';
+import { humanBytes } from '../shared/format';
 import { ACCURACY_HEADER, CHANGE_HEADER, accuracyRows, changeRows, db, sizeRows } from './reportRows';
 
 export function reportMarkdown(r: CompressionReport): string {

@@ -1,6 +1,6 @@
 /** Table rows of the Compression Report that the browser view shares with the exports (no Node imports here). */
 import type { CompressionReport, SizeFigures } from './compressionReport';
-import { humanBytes } from './format';
+import { humanBytes } from '../shared/format';
 
 const ratio = (before: number, after: number): string => (after > 0 ? `${(before / after).toFixed(2)}x` : '—');
 export const db = (v: number | null | undefined): string => (v === null || v === undefined ? 'exact' : Number.isFinite(v) ? `${v.toFixed(1)} dB` : '∞ dB');

@@ -4,7 +4,7 @@
  */
 import type { StepResult } from '../transforms/apply';
 import type { EvaluationResult } from '../eval/protocol';
-import { humanBytes } from './format';
+import { humanBytes } from '../shared/format';
 
 export interface SizeOutcome {
   readonly fileBytesBefore: number;

@@ -16,6 +16,7 @@ import { pruneLayers } from './prune';
 import { clusterLayers } from './cluster';
 import { factorizeLayers } from './factorize';
 import { maskedView } from './maskedView';
+import { TRANSFORMS } from '../shared/stepSpec';
 
 export interface StepResult {
   readonly transform: RecipeStep['transform'];
@@ -51,18 +52,20 @@ function run(ctx: TransformContext, step: RecipeStep): Promise<TransformOutcome>
   }
 }
 
+/** The edit's label (the undo menu's "Undo …"): the transform's verb from the specification, then what it did. */
 export function describeStep(step: RecipeStep): string {
   const what = step.layers === '*' ? 'all layers' : step.layers.length === 1 ? step.layers[0] : `${step.layers.length} layers`;
+  const verb = `${TRANSFORMS[step.transform].label} ${what}`;
   switch (step.transform) {
     case 'quantize':
-      if (step.mode === 'static') return `Quantize ${what} statically (int8 ${step.granularity} weights, uint8 activations, ${step.calibration?.method} calibration)`;
-      return `Quantize ${what} to ${step.dtype}${step.dtype === 'float16' ? '' : ` ${step.granularity}`}${step.format === 'matmulnbits' ? ' as MatMulNBits' : ''}`;
+      if (step.mode === 'static') return `${verb} statically (int8 ${step.granularity} weights, uint8 activations, ${step.calibration?.method} calibration)`;
+      return `${verb} to ${step.dtype}${step.dtype === 'float16' ? '' : ` ${step.granularity}`}${step.format === 'matmulnbits' ? ' as MatMulNBits' : ''}`;
     case 'prune':
-      return `Prune ${what} ${step.pattern === 'unstructured' || step.pattern === 'channel' ? `${Math.round(step.sparsity * 100)}% ${step.pattern}` : step.pattern}`;
+      return `${verb} ${step.pattern === 'unstructured' || step.pattern === 'channel' ? `${Math.round(step.sparsity * 100)}% ${step.pattern}` : step.pattern}`;
     case 'cluster':
-      return `Cluster ${what} into ${step.clusters}`;
+      return `${verb} into ${step.clusters}`;
     case 'factorize':
-      return `Factorize ${what} at ${step.rank !== undefined ? `rank ${step.rank}` : `${Math.round((step.energy ?? 1) * 1000) / 10}% energy`}`;
+      return `${verb} at ${step.rank !== undefined ? `rank ${step.rank}` : `${Math.round((step.energy ?? 1) * 1000) / 10}% energy`}`;
   }
 }
 

@@ -4,9 +4,7 @@
  * the KL divergence between the |x| histogram and its 128-level quantization (Entropy, as in
  * TensorRT's calibrator). The range always contains zero, so zero is exactly representable.
  */
-import type { ValueStats } from '../eval/protocol';
-
-export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
+import type { CalibrationMethod } from '../shared/stepSpec';
 
 export interface CalibrationOptions {
   readonly method: CalibrationMethod;
@@ -22,6 +20,16 @@ export interface Calibrator {
   readonly description: string;
 }
 
+/** What the onnxruntime process reports of one value over the calibration inputs. */
+export interface ValueStats {
+  min: number;
+  max: number;
+  /** Histogram of |x| over [0, histogramMax] (second calibration pass only). */
+  histogram?: Float64Array;
+  histogramMax?: number;
+}
+
+/** Bins of the |x| histograms, unless a request asks for another number. */
 export const HISTOGRAM_BINS = 2048;
 
 export function needsHistograms(options: CalibrationOptions): boolean {

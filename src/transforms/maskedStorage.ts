@@ -16,7 +16,7 @@ import { DataType } from '../core/onnx/dataTypes';
 import type { AttributeProto, NodeProto, TensorProto } from '../core/onnx/proto';
 import type { NameAllocator } from './names';
 import { int4Tensor, int64Tensor, rawTensor, uint8Tensor } from './tensorBuild';
-import { intAttr, makeNode } from './weightEdit';
+import { intAttr, makeNode, stringAttr } from './weightEdit';
 
 /** The opset the rebuilding chain needs (BitShift, CumSum, Slice with inputs; Gather of BFLOAT16 from 13). */
 export function maskedOpset(dataType: number): number {
@@ -76,7 +76,7 @@ export function maskPositions(names: NameAllocator, base: string, mask: Uint8Arr
   const flatBits = v('mask_bits_flat');
   const nodes: NodeProto[] = [
     node('Reshape', [maskT.name ?? '', column], col),
-    node('BitShift', [col, shifts], shifted, [{ name: 'direction', s: new TextEncoder().encode('RIGHT'), type: 3 }]),
+    node('BitShift', [col, shifts], shifted, [stringAttr('direction', 'RIGHT')]),
     node('Mod', [shifted, two], bitsU8),
     node('Cast', [bitsU8], bits, [intAttr('to', DataType.Int64)]),
     node('Reshape', [bits, flat], flatBits),

@@ -6,7 +6,8 @@
 import type { StoredTensor } from '../core/onnx/modelIndex';
 import { rawTensor } from './tensorBuild';
 import { maskedOpset, maskedWeight, type MaskedPlan } from './maskedStorage';
-import { defaultOpset, planOpsetRaise, type OpsetRaise } from './opset';
+import { defaultOpset } from './opset';
+import { planOpsetRaise, type OpsetRaise } from './opsetUpgrade';
 import { replaceTensorValue, replaceTensorWithNodes } from './weightEdit';
 import type { TransformContext } from './transform';
 

@@ -1,11 +1,4 @@
-/**
- * Raising a model's default-domain opset without changing what it computes. Nodes whose
- * operator changed incompatibly on the way are rewritten to the new form (attributes that
- * became inputs become stored INT64/FLOAT inputs; old Softmax's flattened view is spelled out
- * with Flatten and Reshape; Resize-10 gets the roi input and its old coordinate mode). An
- * operator that cannot be carried over exactly blocks the raise: the transform then skips with
- * the reason and asks for a setting that fits the current opset.
- */
+/** A model's default-domain opset, and the IR version an opset needs (raising it: opsetUpgrade.ts). */
 
 /** The IR version a default-domain opset needs (ONNX's versioning table). */
 export function irVersionFor(opset: number): number {
@@ -22,6 +15,3 @@ export function defaultOpset(opsetImport: readonly { domain?: string; version?: 
   const o = opsetImport.find((x) => (x.domain ?? '') === '' || x.domain === 'ai.onnx');
   return Number(o?.version ?? 0);
 }
-
-
-export { planOpsetRaise, type OpsetRaise } from './opsetUpgrade';

@@ -1,6 +1,13 @@
-/** Rewrites of nodes whose operator changed incompatibly between two default-domain opsets. */
+/**
+ * Raising a model's default-domain opset without changing what it computes. Nodes whose
+ * operator changed incompatibly on the way are rewritten to the new form (attributes that
+ * became inputs become stored INT64/FLOAT inputs; old Softmax's flattened view is spelled out
+ * with Flatten and Reshape; Resize-10 gets the roi input and its old coordinate mode). An
+ * operator that cannot be carried over exactly blocks the raise: the transform then skips with
+ * the reason and asks for a setting that fits the current opset.
+ */
 import type { ModelIndex, NodeInfo } from '../core/onnx/modelIndex';
-import type { AttributeProto, NodeProto, TensorProto } from '../core/onnx/proto';
+import { AttributeType, type AttributeProto, type NodeProto, type TensorProto } from '../core/onnx/proto';
 import { inferShapes, type ShapeInference } from '../analyzers/shapes';
 import type { ModelPatch } from './patch';
 import type { NameAllocator } from './names';
@@ -99,7 +106,7 @@ const CHANGES: readonly Change[] = [
     const n = info.node;
     const roi = floatTensor(names.fresh(`${info.label}_roi`), [0], new Float32Array(0));
     const mode = attr(n, 'mode');
-    const text = (name: string, value: string): AttributeProto => ({ name, s: new TextEncoder().encode(value), type: 3, floats: [], ints: [], strings: [], tensors: [], graphs: [], typeProtos: [], sparseTensors: [] });
+    const text = (name: string, value: string): AttributeProto => ({ name, s: new TextEncoder().encode(value), type: AttributeType.String, floats: [], ints: [], strings: [], tensors: [], graphs: [], typeProtos: [], sparseTensors: [] });
     const extra = [text('coordinate_transformation_mode', 'asymmetric')];
     if (!mode || new TextDecoder().decode(mode.s) === 'nearest') extra.push(text('nearest_mode', 'floor'));
     return { nodes: [{ ...n, input: [n.input[0], roi.name ?? '', n.input[1]], attribute: [...n.attribute, ...extra] }], stored: [roi] };

@@ -11,7 +11,8 @@ import { clusteredBytes, codeBits, maskedBytes, maskedCodeBytes, nbitsBytes, qua
 import { floatBytes, type FloatSource } from './floatSource';
 import { sourceTypeOf } from './weightSource';
 import { maskedOpset } from './maskedStorage';
-import { defaultOpset, planOpsetRaise } from './opset';
+import { defaultOpset } from './opset';
+import { planOpsetRaise } from './opsetUpgrade';
 import { NameAllocator } from './names';
 import { chainBytes } from './realWeight';
 import type { RecipeStep } from './recipe';

@@ -21,7 +21,8 @@ import { requantizedNote, weightSource, type WeightSource } from './weightSource
 import type { Layer } from '../analyzers/layers';
 import type { StoredTensor } from '../core/onnx/modelIndex';
 import { intAttr, makeNode } from './weightEdit';
-import { defaultOpset, planOpsetRaise } from './opset';
+import { defaultOpset } from './opset';
+import { planOpsetRaise } from './opsetUpgrade';
 import { floatBytes, floatName, floatSourceTensor, roundTo, type FloatSource } from './floatSource';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 

@@ -4,7 +4,7 @@
  * per output channel, or per block of the reduction axis.
  */
 import { roundHalfEven } from '../analyzers/quantize';
-import type { Granularity, QuantDType } from './recipe';
+import type { Granularity, QuantDType } from '../shared/stepSpec';
 import { scaleShape } from '../analyzers/resultBytes';
 
 export interface QuantRange {

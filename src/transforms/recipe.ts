@@ -1,14 +1,16 @@
 /**
  * Recipes: a list of transform steps as JSON (`schemas/recipe.schema.json` describes the same
  * shape for editors). Parsing checks every field and fills in defaults, so a step read back
- * from a saved recipe does exactly what it did when it was recorded.
+ * from a saved recipe does exactly what it did when it was recorded. Ranges, choices and
+ * defaults come from the step specification (shared/stepSpec.ts); the checks across fields are here.
  */
 import { didYouMean } from '../core/didYouMean';
 import { OnnxError } from '../core/errors';
 import type { LayerSelector } from './targets';
-
-export type QuantDType = 'int8' | 'uint8' | 'int4' | 'uint4' | 'float16';
-export type Granularity = 'per-tensor' | 'per-channel' | 'block';
+import {
+  CALIBRATION, TRANSFORMS, defaultOf,
+  type BooleanParam, type CalibrationMethod, type ChoiceParam, type Granularity, type NumberParam, type ParamSpec, type QuantDType, type TextParam,
+} from '../shared/stepSpec';
 
 interface StepBase {
   readonly layers: LayerSelector;
@@ -17,7 +19,7 @@ interface StepBase {
 }
 
 export interface CalibrationSettings {
-  readonly method: 'minmax' | 'percentile' | 'entropy';
+  readonly method: CalibrationMethod;
   /** A .npz file or a folder of <input>.npy files; random inputs when absent. */
   readonly data?: string;
   readonly samples: number;
@@ -41,8 +43,8 @@ export interface QuantizeStep extends StepBase {
   readonly symmetric: boolean;
   /** Elements per scale along the reduction axis (granularity 'block'). */
   readonly blockSize: number;
-  /** 'matmulnbits': onnxruntime's MatMulNBits (MatMul and Gemm layers); absent: DequantizeLinear (standard ONNX). */
-  readonly format?: 'matmulnbits';
+  /** 'qdq': DequantizeLinear (standard ONNX); 'matmulnbits': onnxruntime's MatMulNBits (MatMul and Gemm layers). */
+  readonly format?: 'qdq' | 'matmulnbits';
   /** MatMulNBits' accuracy_level (4: int8 compute, onnxruntime's fastest on CPU). */
   readonly accuracyLevel?: number;
 }
@@ -97,26 +99,31 @@ class Fields {
     return this.o[key];
   }
 
-  number(key: string, fallback: number | undefined, min: number, max: number, integer = false): number | undefined {
+  /** A number in the parameter's range; `fallback` when absent (the parameter's default unless given). */
+  number(key: string, p: NumberParam, fallback: number | undefined = p.default): number | undefined {
     const v = this.take(key);
     if (v === undefined) return fallback;
+    const { min, max, integer } = p;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
       this.fail(`'${key}' must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, not ${JSON.stringify(v)}`);
     }
+    if (p.values && !p.values.includes(v)) this.fail(`'${key}' must be ${p.values.slice(0, -1).join(', ')} or ${p.values.at(-1)}, not ${v}`);
+    if (p.powerOfTwo && (v & (v - 1)) !== 0) this.fail(`'${key}' must be a power of two, not ${v}`);
     return v;
   }
 
-  boolean(key: string, fallback: boolean): boolean {
+  boolean(key: string, p: BooleanParam): boolean {
     const v = this.take(key);
-    if (v === undefined) return fallback;
+    if (v === undefined) return p.default;
     if (typeof v !== 'boolean') this.fail(`'${key}' must be true or false, not ${JSON.stringify(v)}`);
     return v;
   }
 
-  choice<T extends string>(key: string, options: readonly T[], fallback: T | undefined): T | undefined {
+  /** One of the parameter's options; its default (given the step's other values) when absent. */
+  choice<T extends string>(key: string, p: ChoiceParam, values: Json = {}): T {
     const v = this.take(key);
-    if (v === undefined) return fallback;
-    if (!options.includes(v as T)) this.fail(`'${key}' must be one of ${options.map((x) => `"${x}"`).join(', ')}, not ${JSON.stringify(v)}`);
+    if (v === undefined) return defaultOf(p, values) as T;
+    if (!p.options.includes(v as T)) this.fail(`'${key}' must be one of ${p.options.map((x) => `"${x}"`).join(', ')}, not ${JSON.stringify(v)}`);
     return v as T;
   }
 
@@ -127,9 +134,9 @@ class Fields {
     return v as Json;
   }
 
-  string(key: string, fallback: string): string {
+  string(key: string, p: TextParam): string {
     const v = this.take(key);
-    if (v === undefined) return fallback;
+    if (v === undefined) return p.default ?? '';
     if (typeof v !== 'string') this.fail(`'${key}' must be a string`);
     return v;
   }
@@ -163,6 +170,18 @@ function parseLayers(o: Json, where: string): StepBase {
 
 const N_OF_M = /^(\d+):(\d+)$/;
 
+/** The parameter `key` of a spec, of the kind the parser reads it as. */
+function param<K extends ParamSpec['kind']>(params: Readonly<Record<string, ParamSpec>>, key: string, kind: K): Extract<ParamSpec, { kind: K }> {
+  const p = params[key];
+  if (p?.kind !== kind) throw new Error(`internal: the step specification has no ${kind} parameter '${key}'`);
+  return p as Extract<ParamSpec, { kind: K }>;
+}
+
+const Q = TRANSFORMS.quantize.params;
+const P = TRANSFORMS.prune.params;
+const K = TRANSFORMS.cluster.params;
+const F = TRANSFORMS.factorize.params;
+
 export function parseStep(raw: unknown, where = 'step'): RecipeStep {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new OnnxError('recipe', 'a step must be an object', where);
   const o = raw as Json;
@@ -171,62 +190,61 @@ export function parseStep(raw: unknown, where = 'step'): RecipeStep {
   let step: RecipeStep;
   switch (o.transform) {
     case 'quantize': {
-      const bits = f.number('bits', undefined, 4, 16, true);
-      if (bits !== undefined && bits !== 4 && bits !== 8 && bits !== 16) f.fail(`'bits' must be 4, 8 or 16, not ${bits}`);
-      const symmetric = f.boolean('symmetric', true);
+      const bits = f.number('bits', param(Q, 'bits', 'number'));
+      const symmetric = f.boolean('symmetric', param(Q, 'symmetric', 'boolean'));
       const fromBits: QuantDType | undefined = bits === 16 ? 'float16' : bits === 4 ? 'int4' : bits === 8 ? (symmetric ? 'int8' : 'uint8') : undefined;
-      const dtype = f.choice<QuantDType>('dtype', ['int8', 'uint8', 'int4', 'uint4', 'float16'], fromBits ?? 'int8') as QuantDType;
+      const dtype: QuantDType = fromBits && o.dtype === undefined ? fromBits : f.choice('dtype', param(Q, 'dtype', 'choice'));
       if (fromBits && bits !== bitsOf(dtype)) f.fail(`'bits' ${bits} contradicts 'dtype' "${dtype}"`);
-      const granularity = f.choice<Granularity>('granularity', ['per-tensor', 'per-channel', 'block'], dtype.endsWith('4') ? 'block' : 'per-channel') as Granularity;
-      const blockSize = f.number('blockSize', 32, 2, 1 << 20, true) as number;
-      if (granularity === 'block' && (blockSize & (blockSize - 1)) !== 0) f.fail(`'blockSize' must be a power of two, not ${blockSize}`);
-      const mode = f.choice('mode', ['weights', 'static'] as const, 'weights') as 'weights' | 'static';
+      const granularity: Granularity = f.choice('granularity', param(Q, 'granularity', 'choice'), { dtype });
+      const blockSize = f.number('blockSize', { ...param(Q, 'blockSize', 'number'), powerOfTwo: granularity === 'block' }) as number;
+      const mode: 'weights' | 'static' = f.choice('mode', param(Q, 'mode', 'choice'));
       const calibration = f.object('calibration');
       if (mode === 'static' && (dtype !== 'int8' || granularity === 'block' || !symmetric)) {
         f.fail(`'mode' "static" quantizes weights to symmetric int8 (per-channel or per-tensor) and activations to uint8`);
       }
       if (calibration && mode !== 'static') f.fail(`'calibration' applies to 'mode' "static" only`);
-      const format = f.choice('format', ['qdq', 'matmulnbits'] as const, 'qdq') as 'qdq' | 'matmulnbits';
-      const accuracyLevel = f.number('accuracyLevel', format === 'matmulnbits' ? 4 : undefined, 0, 4, true);
-      if (accuracyLevel !== undefined && format !== 'matmulnbits') f.fail(`'accuracyLevel' applies to 'format' "matmulnbits" only`);
+      const format: 'qdq' | 'matmulnbits' = f.choice('format', param(Q, 'format', 'choice'));
+      const given = o.accuracyLevel !== undefined;
+      const accuracyLevel = f.number('accuracyLevel', param(Q, 'accuracyLevel', 'number'));
+      if (given && format !== 'matmulnbits') f.fail(`'accuracyLevel' applies to 'format' "matmulnbits" only`);
       if (format === 'matmulnbits' && (mode !== 'weights' || dtype === 'float16' || granularity !== 'block')) {
         f.fail(`'format' "matmulnbits" stores 4- or 8-bit weights in blocks: it needs 'granularity' "block" and weight-only quantization`);
       }
       step = {
         transform: 'quantize', ...base, dtype, granularity, symmetric, blockSize, mode,
-        ...(format === 'matmulnbits' ? { format, accuracyLevel } : {}),
+        format, ...(format === 'matmulnbits' ? { accuracyLevel: accuracyLevel ?? 4 } : {}),
         ...(mode === 'static' ? { calibration: parseCalibration(calibration ?? {}, `${where} calibration`) } : {}),
       };
       break;
     }
     case 'prune': {
-      const pattern = f.string('pattern', 'unstructured');
+      const pattern = f.string('pattern', param(P, 'pattern', 'text'));
       const nm = N_OF_M.exec(pattern);
       if (pattern !== 'unstructured' && pattern !== 'channel' && !(nm && +nm[1] >= 1 && +nm[1] < +nm[2] && +nm[2] <= 64)) {
         f.fail(`'pattern' must be "unstructured", "channel" or "N:M" with 1 ≤ N < M ≤ 64, not ${JSON.stringify(pattern)}`);
       }
-      const given = f.number('sparsity', nm ? 1 - +nm[1] / +nm[2] : undefined, 0, 0.99);
+      const given = f.number('sparsity', param(P, 'sparsity', 'number'), nm ? 1 - +nm[1] / +nm[2] : undefined);
       const sparsity = given ?? f.fail(`'sparsity' is required for pattern "${pattern}"`);
       if (nm && Math.abs(sparsity - (1 - +nm[1] / +nm[2])) > 1e-9) f.fail(`'sparsity' ${sparsity} contradicts pattern "${pattern}"`);
-      const scope = f.choice('scope', ['layer', 'global'] as const, 'layer') as 'layer' | 'global';
+      const scope: 'layer' | 'global' = f.choice('scope', param(P, 'scope', 'choice'));
       if (scope === 'global' && pattern !== 'unstructured') f.fail(`'scope' "global" applies to unstructured pruning only`);
-      const norm = f.choice('norm', ['l1', 'l2'] as const, 'l1') as 'l1' | 'l2';
+      const norm: 'l1' | 'l2' = f.choice('norm', param(P, 'norm', 'choice'));
       step = { transform: 'prune', ...base, sparsity, pattern, scope, norm };
       break;
     }
     case 'cluster': {
-      const clusters = f.number('clusters', 16, 2, 256, true) as number;
       step = {
-        transform: 'cluster', ...base, clusters,
-        keepZero: f.boolean('keepZero', false),
-        init: f.choice('init', ['kmeans++', 'optimal'] as const, 'kmeans++') as 'kmeans++' | 'optimal',
-        seed: f.number('seed', 1, 0, 2 ** 32 - 1, true) as number,
+        transform: 'cluster', ...base,
+        clusters: f.number('clusters', param(K, 'clusters', 'number')) as number,
+        keepZero: f.boolean('keepZero', param(K, 'keepZero', 'boolean')),
+        init: f.choice('init', param(K, 'init', 'choice')),
+        seed: f.number('seed', param(K, 'seed', 'number')) as number,
       };
       break;
     }
     case 'factorize': {
-      const rank = f.number('rank', undefined, 1, 1 << 20, true);
-      const energy = f.number('energy', undefined, 0.01, 1);
+      const rank = f.number('rank', param(F, 'rank', 'number'));
+      const energy = f.number('energy', param(F, 'energy', 'number'));
       if (rank === undefined && energy === undefined) f.fail(`give 'rank' or 'energy'`);
       if (rank !== undefined && energy !== undefined) f.fail(`give 'rank' or 'energy', not both`);
       step = { transform: 'factorize', ...base, rank, energy };
@@ -241,14 +259,15 @@ export function parseStep(raw: unknown, where = 'step'): RecipeStep {
 
 function parseCalibration(o: Json, where: string): CalibrationSettings {
   const f = new Fields(o, where);
-  const method = f.choice('method', ['minmax', 'percentile', 'entropy'] as const, 'minmax') as CalibrationSettings['method'];
-  const data = f.string('data', '');
-  const samples = f.number('samples', 16, 1, 100_000, true) as number;
-  const percentile = f.number('percentile', 99.99, 50, 100) as number;
-  const reduceRange = f.boolean('reduceRange', true);
+  const method: CalibrationMethod = f.choice('method', param(CALIBRATION, 'method', 'choice'));
+  const data = f.string('data', param(CALIBRATION, 'data', 'text'));
+  const samples = f.number('samples', param(CALIBRATION, 'samples', 'number')) as number;
+  const percentile = f.number('percentile', param(CALIBRATION, 'percentile', 'number')) as number;
+  const reduceRange = f.boolean('reduceRange', param(CALIBRATION, 'reduceRange', 'boolean'));
   const shapes = f.object('shapes');
+  const maxDim = param(CALIBRATION, 'shapes', 'shapes').maxDim;
   for (const [k, v] of Object.entries(shapes ?? {})) {
-    if (!Array.isArray(v) || v.some((d) => !Number.isInteger(d) || d < 1 || d > 1 << 20)) f.fail(`'shapes' entry '${k}' must be a list of positive integers`);
+    if (!Array.isArray(v) || v.some((d) => !Number.isInteger(d) || d < 1 || d > maxDim)) f.fail(`'shapes' entry '${k}' must be a list of positive integers`);
   }
   f.finish(['transform', 'layers', 'exclude']);
   return { method, ...(data ? { data } : {}), samples, percentile, reduceRange, ...(shapes ? { shapes: shapes as Record<string, number[]> } : {}) };

@@ -7,12 +7,9 @@
  * Calibration runs the float model with the activations exposed as outputs, through the
  * Calibrator the caller provides (onnxruntime in a child process).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { DataType, dataTypeName } from '../core/onnx/dataTypes';
 import { readDenseFloat32 } from '../core/onnx/tensorData';
-import { saveModel } from '../core/onnx/writeModel';
+import { saveTempModel } from '../core/onnx/tempModel';
 import type { NodeInfo, StoredTensor } from '../core/onnx/modelIndex';
 import type { NodeProto, TensorProto } from '../core/onnx/proto';
 import type { QuantizeStep } from './recipe';
@@ -23,7 +20,8 @@ import { elemTypes } from './valueTypes';
 import { floatTensor, int8Tensor, rawTensor, uint8Tensor } from './tensorBuild';
 import { inPlaceBlocker, layerWeights } from './targets';
 import { intAttr, makeNode, replaceTensorWithNodes } from './weightEdit';
-import { defaultOpset, planOpsetRaise } from './opset';
+import { defaultOpset } from './opset';
+import { planOpsetRaise } from './opsetUpgrade';
 import { needsHistograms, rangeFor } from './calibration';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 import { attributeLayers, type Layer } from '../analyzers/layers';
@@ -118,11 +116,9 @@ async function quantizeFolded(ctx: TransformContext, step: QuantizeStep): Promis
   const exposed = values
     .filter((v) => !declared.has(v))
     .map((name) => ({ name, type: { tensorType: { elemType: activationType(name) } }, metadataProps: [] }));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-calibration-'));
+  const { file, dispose } = await saveTempModel({ proto: { ...ctx.state.proto, graph: { ...graph, output: [...graph.output, ...exposed] } }, dir: ctx.state.dir }, 'calibration', 'calibration.onnx');
   let ranges: Map<string, [number, number]>;
   try {
-    const file = path.join(dir, 'calibration.onnx');
-    await saveModel({ proto: { ...ctx.state.proto, graph: { ...graph, output: [...graph.output, ...exposed] } }, dir: ctx.state.dir }, file);
     const calibrator = factory(ctx.state.proto, calibration);
     await ctx.checkpoint();
     let stats = await calibrator.collect(file, values);
@@ -133,7 +129,7 @@ async function quantizeFolded(ctx: TransformContext, step: QuantizeStep): Promis
     ranges = new Map(values.map((v) => [v, rangeFor(stats[v], calibration)]));
     outcome.notes!.push(`calibrated (${calibration.method}) on ${calibrator.description}`);
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    dispose();
   }
 
   // Activations: Q → DQ after the producer; consumers read the DQ output.

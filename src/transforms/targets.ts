@@ -13,7 +13,7 @@ import { realWeightChain, type RealWeightChain } from './realWeight';
 import type { StoredTensor } from '../core/onnx/modelIndex';
 import type { AttributeProto, NodeProto } from '../core/onnx/proto';
 import type { Layer, LayerAttribution } from '../analyzers/layers';
-import { qualifiedLayerName } from '../analyzers/layerName';
+import { qualifiedLayerName } from '../shared/layerName';
 
 export type LayerSelector = '*' | readonly string[];
 

@@ -4,7 +4,7 @@
  * Constant node (replaced by the nodes computing the same value name where it stood).
  */
 import type { StoredTensor } from '../core/onnx/modelIndex';
-import type { AttributeProto, NodeProto, TensorProto } from '../core/onnx/proto';
+import { AttributeType, type AttributeProto, type NodeProto, type TensorProto } from '../core/onnx/proto';
 import type { ModelPatch } from './patch';
 
 export function makeNode(
@@ -24,10 +24,9 @@ export function makeNode(
   };
 }
 
-export const intAttr = (name: string, i: number): Partial<AttributeProto> => ({ name, i, type: 2 });
-export const intsAttr = (name: string, ints: readonly number[]): Partial<AttributeProto> => ({ name, ints: [...ints], type: 7 });
-export const floatAttr = (name: string, f: number): Partial<AttributeProto> => ({ name, f, type: 1 });
-export const tensorAttr = (name: string, t: TensorProto): Partial<AttributeProto> => ({ name, t, type: 4 });
+export const intAttr = (name: string, i: number): Partial<AttributeProto> => ({ name, i, type: AttributeType.Int });
+export const floatAttr = (name: string, f: number): Partial<AttributeProto> => ({ name, f, type: AttributeType.Float });
+export const stringAttr = (name: string, s: string): Partial<AttributeProto> => ({ name, s: new TextEncoder().encode(s), type: AttributeType.String });
 
 function graphOf(t: StoredTensor) {
   const g = t.graph.proto;

@@ -11,7 +11,7 @@ import { parseModel } from '../../src/core/onnx/model';
 import { saveModel } from '../../src/core/onnx/writeModel';
 import { ModelPatch, applyPatch } from '../../src/transforms/patch';
 import { NameAllocator } from '../../src/transforms/names';
-import { planOpsetRaise } from '../../src/transforms/opset';
+import { planOpsetRaise } from '../../src/transforms/opsetUpgrade';
 import { attribute, encodeModel, floatTensor, graph, model, node, valueInfo } from '../helpers/modelBuilder';
 import { fixedFloats, ort, runModel } from '../helpers/ort';
 import { tempDir } from '../helpers/paths';

@@ -20,7 +20,7 @@ import { layerName } from '../../src/transforms/targets';
 import { plannedBytes } from '../../src/transforms/plannedBytes';
 import type { StoredTensor } from '../../src/core/onnx/modelIndex';
 import { corpusDir, corpusModels } from '../helpers/dtypeCorpus';
-import { PRESETS } from '../../src/webviews/presets';
+import { PRESETS } from '../../src/shared/presets';
 import { ShownAnalysis } from '../../src/host/shownAnalysis';
 import { formPreview } from '../../src/host/formPreview';
 import { repoRoot } from '../helpers/paths';

@@ -22,7 +22,7 @@ import { repoRoot, tempDir } from '../helpers/paths';
 import { AnalysisClient } from '../../src/analyzers/worker/analysisClient';
 import { smallCnn } from '../helpers/smallModels';
 import { allForms, matMulNBits, quantizedModel, type QuantizedForm } from '../helpers/quantizedModels';
-import { tableLayer } from '../../src/webviews/tableLayer';
+import { tableLayer } from '../../src/shared/tableLayer';
 import { textReport } from '../../src/report/analysisText';
 
 function reference(f: QuantizedForm): { min: number; max: number; mean: number; std: number; zeroFraction: number; channelMin: number[]; channelMax: number[] } {

@@ -11,8 +11,8 @@ import { summarizeModel } from '../../src/analyzers/modelSummary';
 import { previewStep } from '../../src/analyzers/stepPreview';
 import { openModel } from '../../src/core/onnx/model';
 import { ShownAnalysis } from '../../src/host/shownAnalysis';
-import { qualifiedLayerName } from '../../src/analyzers/layerName';
-import { tableLayer } from '../../src/webviews/tableLayer';
+import { qualifiedLayerName } from '../../src/shared/layerName';
+import { tableLayer } from '../../src/shared/tableLayer';
 import { thirdPartyModels } from '../helpers/paths';
 
 const file = path.join(thirdPartyModels, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');

@@ -17,7 +17,7 @@ import { layerName } from '../../src/transforms/targets';
 import { stepFit } from '../../src/transforms/stepFit';
 import { ShownAnalysis } from '../../src/host/shownAnalysis';
 import { formPreview } from '../../src/host/formPreview';
-import { PRESETS } from '../../src/webviews/presets';
+import { PRESETS } from '../../src/shared/presets';
 import { tempDir } from '../helpers/paths';
 import { smallCnn } from '../helpers/smallModels';
 

@@ -4,7 +4,7 @@
  * fields (raw_data) are emitted as the views they are. Unknown fields go back in field-number
  * order among the known ones, which is where protobuf serializers put them.
  */
-import { WireType, tagOf, varintSize, writeVarint, type Int64 } from './wire';
+import { WireType, tagOf, writeVarint, type Int64 } from './wire';
 import { compile, isRepeated, type FieldSpec, type MessageSchema, type UnknownField } from './schema';
 import { sourceOf } from './decode';
 
@@ -183,9 +183,4 @@ function scalarValue(sink: ChunkSink, spec: FieldSpec, value: unknown): void {
     default:
       sink.varint(value as Int64);
   }
-}
-
-/** Size in bytes of a varint-encoded length prefix plus its content; handy for callers. */
-export function delimitedSize(contentLength: number): number {
-  return varintSize(contentLength) + contentLength;
 }

@@ -6,7 +6,7 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
 import type { AnalyzedLayer } from '../../analyzers/modelAnalysis';
 import type { EditView, TensorChangeRow } from '../../report/compressionReport';
-import { humanBytes } from '../../report/format';
+import { humanBytes } from '../../shared/format';
 import { el, themeColor } from '../dom';
 import type { Row } from './row';
 

@@ -6,10 +6,10 @@
  */
 import type { AnalyzedLayer, ModelAnalysis } from '../../analyzers/modelAnalysis';
 import type { ModelSummary } from '../../analyzers/modelSummary';
-import type { EditView, FromWebview, TableLayer, ToWebview, ValueView } from '../protocol';
-import type { TableWeight } from '../tableLayer';
-import { qualifiedLayerName } from '../../analyzers/layerName';
-import { humanBytes } from '../../report/format';
+import type { EditView, FromWebview, TableLayer, ToWebview, ValueView } from '../../shared/protocol';
+import type { TableWeight } from '../../shared/tableLayer';
+import { qualifiedLayerName } from '../../shared/layerName';
+import { humanBytes } from '../../shared/format';
 import { el, onThemeChange } from '../dom';
 import { renderDetail } from './detail';
 import { layerKey, type Row } from './row';

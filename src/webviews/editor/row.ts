@@ -1,5 +1,5 @@
 /** A row of the layer table: the layer's summary (at once) and its analysis (when the workers get to it). */
-import type { TableLayer } from '../tableLayer';
+import type { TableLayer } from '../../shared/tableLayer';
 import type { LayerSummary } from '../../analyzers/modelSummary';
 
 export type Row = LayerSummary & {

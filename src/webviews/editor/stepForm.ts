@@ -4,54 +4,13 @@
  * the selection, estimated by the host from the analysis before anything is applied.
  */
 import type { StepPreview } from '../../analyzers/stepPreview';
-import { humanBytes } from '../../report/format';
+import { humanBytes } from '../../shared/format';
 import { el } from '../dom';
-import { PRESETS, presetsFor, type TransformName } from '../presets';
+import { presetsFor } from '../../shared/presets';
+import { TRANSFORMS, TRANSFORM_NAMES, type TransformName } from '../../shared/stepSpec';
+import { formFields, formStep, formValues, givenBy, type Field } from './formFields';
 
 type Step = Record<string, unknown>;
-
-interface Field {
-  readonly key: string;
-  readonly label: string;
-  /** Choices for a select; a number input when absent; 'boolean' for a checkbox. */
-  readonly choices?: readonly string[] | 'boolean';
-  readonly min?: number;
-  readonly max?: number;
-  readonly step?: number;
-  /** Shown only when this holds for the current values. */
-  readonly when?: (values: Step) => boolean;
-}
-
-const FIELDS: Readonly<Record<TransformName, readonly Field[]>> = {
-  quantize: [
-    { key: 'dtype', label: 'Type', choices: ['int8', 'uint8', 'int4', 'uint4', 'float16'] },
-    { key: 'granularity', label: 'Scales', choices: ['per-channel', 'per-tensor', 'block'], when: (v) => v.dtype !== 'float16' },
-    { key: 'blockSize', label: 'Block', min: 16, max: 4096, step: 16, when: (v) => v.dtype !== 'float16' && v.granularity === 'block' },
-    { key: 'symmetric', label: 'Symmetric', choices: 'boolean', when: (v) => v.dtype !== 'float16' },
-  ],
-  prune: [
-    { key: 'pattern', label: 'Pattern', choices: ['unstructured', 'channel', '2:4', '1:4', '4:8'] },
-    { key: 'sparsity', label: 'Sparsity', min: 0.05, max: 0.95, step: 0.05, when: (v) => v.pattern === 'unstructured' || v.pattern === 'channel' },
-    { key: 'scope', label: 'Threshold', choices: ['layer', 'global'], when: (v) => v.pattern === 'unstructured' },
-  ],
-  cluster: [
-    { key: 'clusters', label: 'Clusters', min: 2, max: 256, step: 1 },
-    { key: 'keepZero', label: 'Keep zeros', choices: 'boolean' },
-  ],
-  factorize: [
-    { key: 'by', label: 'By', choices: ['energy', 'rank'] },
-    { key: 'energy', label: 'Energy kept', min: 0.5, max: 1, step: 0.005, when: (v) => v.by !== 'rank' },
-    { key: 'rank', label: 'Rank', min: 1, max: 65536, step: 1, when: (v) => v.by === 'rank' },
-  ],
-};
-
-/** Values the fields start from when neither a preset nor a setting gives one. */
-const BASE: Readonly<Record<TransformName, Step>> = {
-  quantize: { dtype: 'int8', granularity: 'per-channel', blockSize: 32, symmetric: true },
-  prune: { pattern: 'unstructured', sparsity: 0.5, scope: 'layer' },
-  cluster: { clusters: 16, keepZero: false },
-  factorize: { by: 'energy', energy: 0.99, rank: 32 },
-};
 
 export interface StepFormHost {
   /** Asks for the preview of this step on the target (the selection, or all); the answer comes to showPreview. */
@@ -68,18 +27,20 @@ export class StepForm {
   private readonly fieldsBox = el('span', { class: 'fields' });
   private readonly applyButton = el('button', { type: 'submit' });
   readonly preview = el('div', { class: 'preview', role: 'status', 'aria-live': 'polite' });
-  private values: Step = { ...BASE.quantize };
+  /** What the preset, the user's default or the user gave; the shown values add the specification's defaults. */
+  private given: Step = {};
+  private values: Step = formValues('quantize', {});
   private isBusy = false;
   /** Why Apply would change nothing (from the last preview), or undefined. */
   private blocked: string | undefined;
   private defaults: Partial<Record<TransformName, Step>> = {};
 
   constructor(private readonly host: StepFormHost) {
-    for (const t of Object.keys(PRESETS)) this.transform.append(el('option', { value: t }, t[0].toUpperCase() + t.slice(1)));
+    for (const t of TRANSFORM_NAMES) this.transform.append(el('option', { value: t, title: TRANSFORMS[t].help }, TRANSFORMS[t].label));
     this.transform.addEventListener('change', () => this.reset());
     this.preset.addEventListener('change', () => {
       const chosen = presetsFor(this.transform.value)[Number(this.preset.value)];
-      if (chosen) this.values = { ...BASE[this.name], ...fromStep(chosen.step) };
+      if (chosen) this.give(givenBy(chosen.step));
       this.renderFields();
     });
     this.element.append(this.transform, this.preset, this.fieldsBox, this.applyButton);
@@ -112,14 +73,16 @@ export class StepForm {
 
   /** The recipe step the fields describe, without its layers. */
   step(): Step {
-    const v = this.values;
-    const step: Step = { transform: this.name };
-    for (const f of FIELDS[this.name]) if (f.key !== 'by' && (!f.when || f.when(v))) step[f.key] = v[f.key];
-    return step;
+    return formStep(this.name, this.values);
+  }
+
+  private give(given: Step): void {
+    this.given = given;
+    this.values = formValues(this.name, given);
   }
 
   private reset(): void {
-    this.values = { ...BASE[this.name], ...fromStep(this.defaults[this.name] ?? {}) };
+    this.give(givenBy(this.defaults[this.name] ?? {}));
     const presets = presetsFor(this.name);
     this.preset.replaceChildren(el('option', { value: '' }, this.defaults[this.name] ? 'Your default' : 'Preset…'), ...presets.map((p, i) => el('option', { value: String(i) }, p.label)));
     this.renderFields();
@@ -127,7 +90,7 @@ export class StepForm {
 
   private renderFields(): void {
     const v = this.values;
-    const inputs = FIELDS[this.name].filter((f) => !f.when || f.when(v)).map((f) => this.input(f));
+    const inputs = formFields(this.name).filter((f) => !f.when || f.when(v)).map((f) => this.input(f));
     this.fieldsBox.replaceChildren(...inputs);
     this.refresh();
   }
@@ -140,9 +103,13 @@ export class StepForm {
       control.checked = current === true;
       control.addEventListener('change', () => this.set(f, (control as HTMLInputElement).checked));
     } else if (f.choices) {
-      control = el('select', {}, ...f.choices.map((c) => el('option', { value: c }, c)));
+      const numbers = typeof f.choices[0] === 'number';
+      // A value from a setting or a recipe that the list does not offer is still shown.
+      const choices = (f.choices as readonly unknown[]).map(String);
+      if (current !== undefined && !choices.includes(String(current))) choices.push(String(current));
+      control = el('select', {}, ...choices.map((c) => el('option', { value: c }, c)));
       control.value = String(current);
-      control.addEventListener('change', () => this.set(f, control.value));
+      control.addEventListener('change', () => this.set(f, numbers ? Number(control.value) : control.value));
     } else {
       control = el('input', { type: 'number', min: String(f.min), max: String(f.max), step: String(f.step), required: '' });
       control.value = String(current);
@@ -151,13 +118,13 @@ export class StepForm {
         if (control.value !== '' && Number.isFinite(n)) this.set(f, n, false);
       });
     }
-    return el('label', {}, `${f.label} `, control);
+    return el('label', { title: f.help }, `${f.label} `, control);
   }
 
   private set(f: Field, value: unknown, rerender = true): void {
-    this.values = { ...this.values, [f.key]: value };
+    this.give({ ...this.given, [f.key]: value });
     this.preset.value = '';
-    if (rerender && FIELDS[this.name].some((x) => x.when)) this.renderFields();
+    if (rerender && formFields(this.name).some((x) => x.when)) this.renderFields();
     else this.refresh();
   }
 
@@ -204,8 +171,3 @@ export class StepForm {
   }
 }
 
-/** Form values from a step (presets and settings speak recipe steps; the form has a 'by' switch for factorize). */
-function fromStep(step: Readonly<Step>): Step {
-  const rest = Object.fromEntries(Object.entries(step).filter(([k]) => k !== 'transform' && k !== 'layers'));
-  return 'rank' in rest || 'energy' in rest ? { ...rest, by: typeof rest.rank === 'number' ? 'rank' : 'energy' } : rest;
-}

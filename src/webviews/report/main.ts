@@ -7,8 +7,8 @@ import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, L
 import { el, onThemeChange, themeColor } from '../dom';
 import type { CompressionReport } from '../../report/compressionReport';
 import { db, pct, sizeRows } from '../../report/reportRows';
-import { humanBytes } from '../../report/format';
-import type { FromReport, ReportFormat, ToReport } from '../protocol';
+import { humanBytes } from '../../shared/format';
+import type { FromReport, ReportFormat, ToReport } from '../../shared/protocol';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip, ScatterController, PointElement, LineController, LineElement);
 

@@ -6,7 +6,7 @@
 import type { AnalyzedLayer, ModelAnalysis } from '../analyzers/modelAnalysis';
 import type { ModelSummary } from '../analyzers/modelSummary';
 import type { CompressionReport, EditView } from '../report/compressionReport';
-import type { TransformName } from './presets';
+import type { TransformName } from './stepSpec';
 import type { GraphValue } from '../core/onnx/graphValues';
 import type { StepPreview } from '../analyzers/stepPreview';
 import type { TableLayer } from './tableLayer';

@@ -1,14 +1,15 @@
 /**
  * The transform presets the editor offers, shared by its form (webview) and its palette
- * commands (host), so both apply exactly the same recipe steps.
+ * commands (host), so both apply exactly the same recipe steps. Each is a recipe step in the
+ * words of the step specification (test/unit/stepSpec.unit.test.ts parses every one).
  */
+import type { TransformName } from './stepSpec';
+
 export interface Preset {
   readonly label: string;
   readonly description?: string;
   readonly step: Readonly<Record<string, unknown>>;
 }
-
-export type TransformName = 'quantize' | 'prune' | 'cluster' | 'factorize';
 
 export const PRESETS: Readonly<Record<TransformName, readonly Preset[]>> = {
   quantize: [
