@@ -9,6 +9,7 @@ import type { Edit } from '../transforms/apply';
 import type { ChangeHistogram } from '../transforms/transform';
 import { humanBytes } from './format';
 import { db, ms, pct, sizeRows } from './reportRows';
+import { BASELINE_NOTE, baselineLines } from './baselines';
 export { sizeRows };
 
 export interface SizeFigures {
@@ -98,7 +99,10 @@ export interface AccuracyCheck {
 export interface CompressionReport {
   readonly model: string;
   readonly generated: string;
+  /** The model as opened: the session's baseline, kept across saves. */
   readonly before: SizeFigures;
+  /** The file as last saved in this session, when it was ("since last save"). */
+  readonly saved?: SizeFigures;
   readonly after: SizeFigures;
   readonly edits: readonly ReportEdit[];
   readonly accuracy: readonly AccuracyCheck[];
@@ -199,6 +203,7 @@ export function reportMarkdown(r: CompressionReport): string {
     `# Compression report: ${r.model}`,
     `Generated ${r.generated}. ${r.edits.length} edit(s) in effect.`,
     '## Size',
+    [BASELINE_NOTE, ...baselineLines(r).map((l) => `- ${l}`)].join('\n'),
     table(['measure', 'before', 'after', 'ratio'], sizeRows(r)),
     '## Edits',
     r.edits.length ? table(['edit', 'weights before', 'after', 'worst SQNR', 'layers skipped'], r.edits.map((e) => [e.label, humanBytes(e.bytesBefore), humanBytes(e.bytesAfter), db(e.worstSqnrDb), String(e.skipped)])) : 'None.',
@@ -235,6 +240,7 @@ th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}td:nth-child(n+2)
 <h1>Compression report: ${escapeHtml(r.model)}</h1>
 <p>Generated ${escapeHtml(r.generated)}. ${r.edits.length} edit(s) in effect. Grey: before, green: after.</p>
 <h2>Size</h2>
+<p>${escapeHtml(BASELINE_NOTE)}</p><ul>${baselineLines(r).map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
 ${bar('file', r.before.bytes, r.after.bytes)}${bar('gzip', r.before.gzipBytes, r.after.gzipBytes)}${bar('entropy', r.before.entropyBytes, r.after.entropyBytes)}
 ${table(['measure', 'before', 'after', 'ratio'], sizeRows(r))}
 <h2>Per-tensor error</h2>
