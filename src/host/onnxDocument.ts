@@ -132,6 +132,7 @@ export class OnnxDocument implements vscode.CustomDocument {
     if (!unsaved) {
       // No steps from the file rebuild this model: keep the model itself.
       const base = path.join(baseDir, path.basename(this.uri.fsPath));
+      await fs.promises.mkdir(baseDir, { recursive: true });
       await saveModel(this.session.state, base);
       backup = { ...backup, base };
     }
