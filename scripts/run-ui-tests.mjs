@@ -92,13 +92,15 @@ try {
   await report.locator('p.muted').filter({ hasText: 'No edits yet' }).waitFor({ timeout: 30_000 });
   await page.screenshot({ path: join(shots, '4-undone.png') });
 
-  step('redo and save: the tab is clean and the report starts from the saved file');
+  step('redo and save: the tab is clean, the edit stays listed as saved, the report compares since opened and since last save');
   await page.locator('.tab.active').click();
   await page.keyboard.press('Control+Shift+Z');
   await page.locator('.tab.active.dirty').waitFor({ timeout: 30_000 });
   await page.keyboard.press('Control+S');
   await page.locator('.tab.active:not(.dirty)').waitFor({ timeout: 30_000 });
-  await report.locator('p.muted').filter({ hasText: 'No edits yet' }).waitFor({ timeout: 30_000 });
+  await frame.locator('.edits p.hint').filter({ hasText: 'All edits are saved.' }).waitFor({ timeout: 30_000 });
+  await report.locator('li').filter({ hasText: /^since last save: / }).waitFor({ timeout: 30_000 });
+  await report.locator('li').filter({ hasText: /^since opened: / }).waitFor();
   await page.screenshot({ path: join(shots, '5-saved.png') });
 
   step('switch to the Dark High Contrast theme: the editor and the report follow, the selected row is outlined');

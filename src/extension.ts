@@ -2,7 +2,10 @@
  * The extension's entry point: the host layer. Everything that reads or changes models lives in
  * the vscode-free core (src/core, src/analyzers, src/transforms); this file only wires it to VS Code.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { analysisPool } from './host/analysisPool';
+import { analysisWorkerCount } from './host/settings';
 import { registerAnalyzeCommand } from './host/analyzeCommand';
 import { OnnxEditorProvider } from './host/onnxEditorProvider';
 import { registerEditorCommands } from './host/editorCommands';
@@ -10,8 +13,11 @@ import { ReportView } from './host/reportView';
 import { registerSampleCommands } from './host/sampleCommands';
 
 export function activate(context: vscode.ExtensionContext): { editor: OnnxEditorProvider; report: ReportView } {
-  registerAnalyzeCommand(context);
-  const editor = OnnxEditorProvider.register(context);
+  // One pool of analysis workers for the whole extension.
+  const pool = analysisPool(path.join(context.extensionPath, 'dist', 'analysisWorker.js'), analysisWorkerCount);
+  context.subscriptions.push(pool);
+  registerAnalyzeCommand(context, pool);
+  const editor = OnnxEditorProvider.register(context, pool);
   registerEditorCommands(context, editor);
   const report = ReportView.register(context, editor);
   registerSampleCommands(context, editor, report);

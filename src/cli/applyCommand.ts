@@ -13,9 +13,7 @@ import { changedNothing, nothingChangedLine, skipLines } from '../transforms/noO
 import { humanBytes } from '../shared/format';
 import { table } from '../report/format';
 import { OrtProcess } from '../eval/ortProcess';
-import { ortCalibrator } from '../eval/ortCalibrator';
-import { loadCalibrationFeeds } from '../eval/calibrationData';
-import type { TransformServices } from '../transforms/transform';
+import { ortTransformServices } from '../eval/transformServices';
 
 export interface ApplyOptions {
   recipe: string;
@@ -64,13 +62,7 @@ export async function runApply(
   const model = openModel(file);
   const runner = new OrtProcess();
   // Calibration data paths in a recipe are relative to the recipe file.
-  const services: TransformServices = {
-    calibrator: (proto, settings) => {
-      const data = settings.data && path.resolve(path.dirname(options.recipe), settings.data);
-      const { feeds, description } = loadCalibrationFeeds(proto, data, settings.samples, settings.shapes);
-      return ortCalibrator(feeds, description, runner);
-    },
-  };
+  const services = ortTransformServices(runner, () => ({ relativeTo: path.dirname(options.recipe) }));
   let edits;
   try {
     edits = await applyRecipe(stateOf(model.proto, model.dir), recipe.steps, undefined, services, (i, step) =>

@@ -7,21 +7,20 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { OnnxError } from '../core/errors';
-import { AnalysisCancelled, AnalysisClient } from '../analyzers/worker/analysisClient';
+import { AnalysisCancelled } from '../analyzers/worker/analysisClient';
 import { textReport } from '../report/analysisText';
-import { analysisOptions, analysisWorkerCount } from './settings';
+import { analysisOptions } from './settings';
+import type { AnalysisPool } from './analysisPool';
 
-export function registerAnalyzeCommand(context: vscode.ExtensionContext): void {
+/** Runs in the extension's one analysis pool (the editor's). */
+export function registerAnalyzeCommand(context: vscode.ExtensionContext, pool: AnalysisPool): void {
   const channel = vscode.window.createOutputChannel('ONNX Compress');
-  let client: AnalysisClient | undefined;
   context.subscriptions.push(
     channel,
-    { dispose: () => void client?.dispose() },
     vscode.commands.registerCommand('onnxCompress.analyzeModel', async (uri?: vscode.Uri) => {
       const target = uri ?? (await pickModel());
       if (!target) return;
-      client ??= new AnalysisClient(path.join(context.extensionPath, 'dist', 'analysisWorker.js'), analysisWorkerCount());
-      const worker = client;
+      const worker = pool.get();
       await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Analyzing ${path.basename(target.fsPath)}`, cancellable: true },
         async (progress, token) => {

@@ -24,6 +24,11 @@ export class ShownAnalysis {
     return this.totals !== null;
   }
 
+  /** The analysis's totals once every layer is in. */
+  get finished(): Omit<ModelAnalysis, 'layers'> | null {
+    return this.totals;
+  }
+
   add(index: number, layer: AnalyzedLayer): void {
     this.layers.set(index, layer);
   }

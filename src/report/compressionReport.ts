@@ -67,7 +67,10 @@ export interface AccuracyCheck {
 export interface CompressionReport {
   readonly model: string;
   readonly generated: string;
+  /** The model as opened: the session's baseline, kept across saves. */
   readonly before: SizeFigures;
+  /** The file as last saved in this session, when it was ("since last save"). */
+  readonly saved?: SizeFigures;
   readonly after: SizeFigures;
   readonly edits: readonly ReportEdit[];
   readonly accuracy: readonly AccuracyCheck[];

@@ -1,5 +1,6 @@
 /** The Compression Report as a self-contained HTML page (the editor's "Export as HTML"). */
 import type { CompressionReport } from './compressionReport';
+import { BASELINE_NOTE, baselineLines } from './baselines';
 import { ACCURACY_HEADER, CHANGE_HEADER, accuracyRows, changeRows, sizeRows } from './reportRows';
 
 function escapeHtml(s: string): string {
@@ -27,6 +28,7 @@ th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}td:nth-child(n+2)
 <h1>Compression report: ${escapeHtml(r.model)}</h1>
 <p>Generated ${escapeHtml(r.generated)}. ${r.edits.length} edit(s) in effect. Grey: before, green: after.</p>
 <h2>Size</h2>
+<p>${escapeHtml(BASELINE_NOTE)}</p><ul>${baselineLines(r).map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
 ${bar('file', r.before.bytes, r.after.bytes)}${bar('gzip', r.before.gzipBytes, r.after.gzipBytes)}${bar('entropy', r.before.entropyBytes, r.after.entropyBytes)}
 ${table(['measure', 'before', 'after', 'ratio'], sizeRows(r))}
 <h2>Per-tensor error</h2>

@@ -25,7 +25,10 @@ export type ToWebview =
       readonly summary: ModelSummary;
       readonly inputs: readonly ValueView[];
       readonly outputs: readonly ValueView[];
+      /** The edits in effect since the model was opened (a save keeps them). */
       readonly edits: readonly EditView[];
+      /** How many of `edits` the file on disk holds; null when it holds none of them (e.g. undo past a save). */
+      readonly savedEdits: number | null;
       readonly version: number;
       /** The user's default parameters per transform (settings `onnxCompress.defaults.*`). */
       readonly defaults: TransformDefaults;

@@ -16,10 +16,13 @@ import { OnnxDocument } from '../../src/host/onnxDocument';
 import type { ReportView } from '../../src/host/reportView';
 import type { AccuracyCheck, CompressionReport } from '../../src/report/compressionReport';
 import { smallCnn } from '../helpers/smallModels';
+import { storedBytes } from '../../src/transforms/apply';
+import { baselineLines } from '../../src/report/baselines';
 
 let editor: OnnxEditorProvider;
 let reportView: ReportView;
 let dir: string;
+let extensionPath: string;
 
 async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
@@ -46,6 +49,7 @@ suite('ONNX model editor', () => {
   suiteSetup(async () => {
     const extension = vscode.extensions.all.find((e) => e.packageJSON.name === 'onnx-compress');
     assert.ok(extension, 'the extension is loaded');
+    extensionPath = extension.extensionPath;
     const api = (await extension.activate()) as { editor: OnnxEditorProvider; report: ReportView };
     editor = api.editor;
     reportView = api.report;
@@ -120,7 +124,7 @@ suite('ONNX model editor', () => {
     await vscode.commands.executeCommand('workbench.action.files.save');
     await until('the save', () => activeTabDirty() === false);
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(document.session.steps.length, 0, 'saved, and not reverted by the watcher');
+    assert.ok(document.session.onDisk, 'saved, and not reverted by the watcher');
     assert.ok(openModel(uri.fsPath).proto.graph!.node.some((n) => n.opType === 'DequantizeLinear'));
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
@@ -201,6 +205,65 @@ suite('ONNX model editor', () => {
     assert.ok(fs.readFileSync(uri.fsPath).equals(Buffer.from(original)), 'the file is untouched');
     backup.delete();
     restored.dispose();
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  test('apply INT8, save, undo: dirty, the model on screen is analyzed and backed up, a change on disk asks, the report keeps the opened baseline', async () => {
+    const sample = fs.readFileSync(path.join(extensionPath, 'samples', 'digits-cnn.onnx'));
+    const uri = await openInEditor('undo-after-save.onnx', sample);
+    const document = editor.activeDocument!;
+    const session = editor.sessionOf(document)!;
+    const openedWeights = storedBytes(document.session.state);
+    await vscode.commands.executeCommand('onnxCompress.quantizeSelection', 'INT8 per channel');
+    await until('the dirty marker', () => activeTabDirty());
+    await vscode.commands.executeCommand('workbench.action.files.save');
+    await until('the save', () => activeTabDirty() === false);
+    const savedBytes = fs.statSync(uri.fsPath).size;
+    assert.ok(savedBytes < 0.3 * sample.length, `${savedBytes} bytes saved`);
+
+    // After the save the report still compares with the model as opened, and with the save.
+    const afterSave = await reportView.build(document);
+    assert.equal(afterSave.before.bytes, sample.length, 'baseline: the model as opened');
+    assert.equal(afterSave.saved?.bytes, savedBytes, 'since last save: the file as saved');
+    assert.equal(afterSave.edits.length, 1, 'the edit since opened is still listed');
+    assert.match(baselineLines(afterSave)[0], /^since opened: 1\.08 MiB → 281\.\d KiB/);
+    assert.match(baselineLines(afterSave)[1], /^since last save: 281\.\d KiB → 281\.\d KiB/);
+
+    await vscode.commands.executeCommand('undo');
+    await until('undo', () => document.session.steps.length === 0);
+    await until('a dirty tab after undo past the save', () => activeTabDirty() === true);
+    assert.equal(document.session.onDisk, false, 'no steps, yet not the file on disk');
+    assert.equal(storedBytes(document.session.state), openedWeights);
+
+    // The analysis is of the model on screen, not of the quantized file.
+    const shown = await until('the analysis of the model shown', () => session.analysis?.finished ?? undefined, 60_000);
+    assert.equal(shown.model.weightBytes, openedWeights, `analyzed ${shown.model.weightBytes} weight bytes, the model shown has ${openedWeights}`);
+
+    // The hot-exit backup rebuilds the model on screen.
+    const destination = vscode.Uri.file(path.join(dir, 'backups', 'undo-after-save.json'));
+    const backup = await editor.backupCustomDocument(document, { destination });
+    const restored = await OnnxDocument.create(uri, backup.id);
+    assert.equal(storedBytes(restored.session.state), openedWeights, 'the restored model is the one on screen');
+    assert.ok(!restored.session.state.proto.graph!.node.some((n) => n.opType === 'DequantizeLinear'));
+    assert.equal(restored.session.onDisk, false);
+    backup.delete();
+    restored.dispose();
+
+    // A change on disk does not silently replace it: the user is asked.
+    await new Promise((r) => setTimeout(r, 50));
+    fs.writeFileSync(uri.fsPath, smallCnn());
+    await until('the question about the change on disk', () => session.askingAboutDiskChange || undefined);
+    assert.equal(storedBytes(document.session.state), openedWeights, 'still the model on screen');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  test('static quantization from the editor calibrates in onnxruntime and changes layers', async () => {
+    await openInEditor('static.onnx', smallCnn());
+    const document = editor.activeDocument!;
+    await editor.applyStep(document, { transform: 'quantize', mode: 'static', layers: '*' });
+    assert.equal(document.session.steps.length, 1, 'an edit, not a step that skipped every layer');
+    assert.ok(document.edits[0].layers.length > 0, `changed ${document.edits[0].layers.join(', ')}`);
+    assert.ok(document.session.state.proto.graph!.node.some((n) => n.opType === 'QuantizeLinear'), 'activations are quantized');
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 });

@@ -40,7 +40,8 @@ test('apply, undo and redo move between exact states; save writes atomically and
 
   await session.save();
   assert.ok(fs.readFileSync(file).equals(afterBoth));
-  assert.equal(session.steps.length, 0);
+  assert.ok(session.onDisk);
+  assert.deepEqual(session.unsavedSteps, []);
   assert.deepEqual(fs.readdirSync(dir), ['cnn.onnx'], 'no temp files left');
 
   fs.writeFileSync(file, original);

@@ -14,6 +14,7 @@ import { el, onThemeChange } from '../dom';
 import { renderDetail } from './detail';
 import { layerKey, type Row } from './row';
 import { StepForm } from './stepForm';
+import { editsList } from './editsList';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void };
 const vscode = acquireVsCodeApi();
@@ -33,6 +34,8 @@ const view = {
   detailAsked: undefined as TableLayer | undefined,
   version: -1,
   edits: [] as readonly EditView[],
+  /** How many of the edits the file on disk holds (null: none of them). */
+  savedEdits: 0 as number | null,
   rows: [] as Row[],
   shown: [] as Row[],
   selected: new Set<string>(),
@@ -307,22 +310,9 @@ function showDetail(force = false): void {
 }
 
 function renderEdits(): void {
-  if (view.edits.length === 0) {
-    editsBox.replaceChildren(el('h2', {}, 'Edits'), el('p', { class: 'hint' }, 'No edits yet: choose a transform above.'));
-    return;
-  }
-  const list = el('ol');
-  for (const e of view.edits) {
-    list.append(
-      el(
-        'li',
-        {},
-        `${e.label}: ${e.layers.length} layer(s), weights ${fmtBytes(e.bytesBefore)} → ${fmtBytes(e.bytesAfter)}` +
-          `${e.worstSqnrDb !== null ? `, worst weight SQNR ${e.worstSqnrDb.toFixed(1)} dB` : ''}${e.skipped ? `, ${e.skipped} skipped` : ''}`,
-      ),
-    );
-  }
-  editsBox.replaceChildren(el('h2', {}, 'Edits'), list);
+  const { hint, items } = editsList(view.edits, view.savedEdits);
+  const list = items.length ? [el('ol', {}, ...items.map((i) => el('li', i.saved ? { class: 'saved' } : {}, i.text)))] : [];
+  editsBox.replaceChildren(el('h2', {}, 'Edits since opened'), ...list, ...(hint ? [el('p', { class: 'hint' }, hint)] : []));
 }
 
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
@@ -340,6 +330,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       view.inputs = m.inputs;
       view.outputs = m.outputs;
       view.edits = m.edits;
+      view.savedEdits = m.savedEdits;
       view.version = m.version;
       form.setDefaults(m.defaults);
       buildRows();

@@ -8,6 +8,7 @@ import { el, onThemeChange, themeColor } from '../dom';
 import type { CompressionReport } from '../../report/compressionReport';
 import { db, pct, sizeRows } from '../../report/reportRows';
 import { humanBytes } from '../../shared/format';
+import { BASELINE_NOTE, baselineLines } from '../../report/baselines';
 import type { FromReport, ReportFormat, ToReport } from '../../shared/protocol';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip, ScatterController, PointElement, LineController, LineElement);
@@ -43,12 +44,13 @@ function render(): void {
   const app = document.getElementById('app')!;
   app.replaceChildren();
   const r = current;
-  app.append(el('div', { class: 'status', role: 'status', 'aria-live': 'polite' }, busy ?? (r ? `${r.model}: ${r.edits.length} edit(s) in effect` : 'Open an .onnx file in the ONNX Compress editor to see its report.')));
+  app.append(el('div', { class: 'status', role: 'status', 'aria-live': 'polite' }, busy ?? (r ? `${r.model}: ${r.edits.length} edit(s) since opened` : 'Open an .onnx file in the ONNX Compress editor to see its report.')));
   if (!r) return;
   const formats: [string, ReportFormat][] = [['Markdown', 'markdown'], ['HTML', 'html'], ['JSON', 'json']];
   app.append(el('div', { class: 'toolbar' }, button('Check accuracy…', { type: 'checkAccuracy' }, true), ...formats.map(([name, format]) => button(`Export ${name}`, { type: 'export', format }))));
 
-  const sizes = el('section', { 'aria-label': 'Size before and after' }, el('h2', {}, 'Size'), table(['measure', 'before', 'after', 'ratio'], sizeRows(r), new Set([1, 2, 3]), 'Size before and after'));
+  const baselines = el('ul', { class: 'baselines', 'aria-label': 'Compared with' }, ...baselineLines(r).map((l) => el('li', {}, l)));
+  const sizes = el('section', { 'aria-label': 'Size before and after' }, el('h2', {}, 'Size'), el('p', { class: 'muted' }, BASELINE_NOTE), baselines, table(['measure', 'before', 'after', 'ratio'], sizeRows(r), new Set([1, 2, 3]), 'Size before and after'));
   const sizeCanvas = el('canvas', { role: 'img', 'aria-label': 'Bar chart of sizes before and after' });
   const tradeCanvas = el('canvas', { role: 'img', 'aria-label': 'Per-tensor bytes saved against weight SQNR' });
   app.append(el('div', { class: 'columns' }, sizes, el('div', { class: 'chart' }, sizeCanvas), el('div', { class: 'chart' }, tradeCanvas)));
