@@ -1,75 +1,72 @@
 /**
  * Dense Cholesky arithmetic on symmetric positive definite matrices, row-major Float64Array
- * [n, n]. Every inner loop runs along a row, so memory is read contiguously.
+ * [n, n]. Every inner loop runs along rows, so memory is read contiguously.
  */
 
-/** Row i of the right-looking factorization: scale row i, then subtract its outer product. */
-function eliminateRow(a: Float64Array, n: number, i: number): void {
-  const pivot = a[i * n + i];
-  if (!(pivot > 0)) throw new Error(`the matrix is not positive definite (pivot ${pivot} at ${i})`);
-  const d = Math.sqrt(pivot);
-  const row = i * n;
-  a[row + i] = d;
-  for (let j = i + 1; j < n; j++) a[row + j] /= d;
-  for (let j = i + 1; j < n; j++) {
-    const c = a[row + j];
-    if (c === 0) continue;
-    const at = j * n;
-    for (let m = j; m < n; m++) a[at + m] -= c * a[row + m];
+/** Σ a[p + m] · a[q + m] for m < len, four running sums so the additions overlap. */
+function dot(a: Float64Array, p: number, q: number, len: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let m = 0;
+  for (; m + 4 <= len; m += 4) {
+    s0 += a[p + m] * a[q + m];
+    s1 += a[p + m + 1] * a[q + m + 1];
+    s2 += a[p + m + 2] * a[q + m + 2];
+    s3 += a[p + m + 3] * a[q + m + 3];
   }
+  for (; m < len; m++) s0 += a[p + m] * a[q + m];
+  return s0 + s1 + s2 + s3;
 }
 
-/**
- * Upper factor R with RᵀR = A, in place over A's upper triangle (the lower one is zeroed).
- * Only A's upper triangle is read.
- */
-export function upperCholesky(a: Float64Array, n: number): void {
-  for (let i = 0; i < n; i++) eliminateRow(a, n, i);
-  for (let i = 1; i < n; i++) a.fill(0, i * n, i * n + i);
-}
-
-/** Row i of V = R⁻¹ (upper) by back substitution, rows below i already solved. */
-function solveInverseRow(r: Float64Array, v: Float64Array, n: number, i: number): void {
+/** Row i of L from rows 0 … i−1: L[i, j] = (A[i, j] − L[i, :j]·L[j, :j]) / L[j, j]. */
+function choleskyRow(a: Float64Array, n: number, i: number): void {
   const row = i * n;
-  v[row + i] = 1;
-  for (let k = i + 1; k < n; k++) {
-    const c = r[row + k];
+  for (let j = 0; j < i; j++) a[row + j] = (a[row + j] - dot(a, row, j * n, j)) / a[j * n + j];
+  const pivot = a[row + i] - dot(a, row, row, i);
+  if (!(pivot > 0)) throw new Error(`the matrix is not positive definite (pivot ${pivot} at ${i})`);
+  a[row + i] = Math.sqrt(pivot);
+  a.fill(0, row + i + 1, row + n);
+}
+
+/** Lower factor L with LLᵀ = A, in place (only A's lower triangle is read; the upper is zeroed). */
+export function lowerCholesky(a: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) choleskyRow(a, n, i);
+}
+
+/** Row i of Y = L⁻¹ by forward substitution: Y[i] = (eᵢ − Σₖ L[i, k]·Y[k]) / L[i, i]. */
+function inverseRow(l: Float64Array, y: Float64Array, n: number, i: number): void {
+  const row = i * n;
+  y[row + i] = 1;
+  for (let k = 0; k < i; k++) {
+    const c = l[row + k];
     if (c === 0) continue;
     const at = k * n;
-    for (let m = k; m < n; m++) v[row + m] -= c * v[at + m];
+    for (let m = 0; m <= k; m++) y[row + m] -= c * y[at + m]; // row k of Y is zero past k
   }
-  const d = r[row + i];
-  for (let m = i; m < n; m++) v[row + m] /= d;
+  const d = l[row + i];
+  for (let m = 0; m <= i; m++) y[row + m] /= d;
 }
 
-/** Rows a ≥ b of V·Vᵀ: both rows are zero left of their own index, so the dot starts at a. */
-function gramRow(v: Float64Array, out: Float64Array, n: number, a: number): void {
-  const ra = a * n;
-  for (let b = 0; b <= a; b++) {
-    const rb = b * n;
-    let s = 0;
-    for (let m = a; m < n; m++) s += v[ra + m] * v[rb + m];
-    out[ra + b] = s;
-    out[rb + a] = s;
-  }
+/** L⁻¹ of a lower triangular L (lower triangular too). */
+export function lowerInverse(l: Float64Array, n: number): Float64Array {
+  const y = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) inverseRow(l, y, n, i);
+  return y;
 }
 
-/** A⁻¹ = R⁻¹R⁻ᵀ from A's upper factor R (what torch.cholesky_inverse forms from a factor). */
-export function inverseFromUpper(r: Float64Array, n: number): Float64Array {
-  const v = new Float64Array(n * n);
-  for (let i = n - 1; i >= 0; i--) solveInverseRow(r, v, n, i);
+/** out[a, b] = m[n−1−a, n−1−b]: J·M·J with J the reversal. */
+function reversed(m: Float64Array, n: number): Float64Array {
   const out = new Float64Array(n * n);
-  for (let a = 0; a < n; a++) gramRow(v, out, n, a);
+  for (let i = 0; i < n * n; i++) out[i] = m[n * n - 1 - i];
   return out;
 }
 
 /**
- * The upper Cholesky factor U of A⁻¹ (UᵀU = A⁻¹), formed as the GPTQ reference does: factor A,
- * invert from the factor, factor the inverse. A is overwritten.
+ * The upper Cholesky factor U of A⁻¹ (UᵀU = A⁻¹). The GPTQ reference factors A, forms A⁻¹ from
+ * the factor and factors that again; the factor is unique, and this reaches it with half the
+ * work: with J·A·J = LLᵀ, A⁻¹ = (J·L⁻¹·J)ᵀ(J·L⁻¹·J) and J·L⁻¹·J is upper triangular.
  */
 export function inverseUpperFactor(a: Float64Array, n: number): Float64Array {
-  upperCholesky(a, n);
-  const inverse = inverseFromUpper(a, n);
-  upperCholesky(inverse, n);
-  return inverse;
+  const m = reversed(a, n);
+  lowerCholesky(m, n);
+  return reversed(lowerInverse(m, n), n);
 }
