@@ -1,6 +1,6 @@
 /**
- * The streaming Hessian: batches of odd sizes (the four-row and one-row paths) give NumPy's
- * running average of 2·XᵢᵀXᵢ; it is symmetric, and it refuses use after finish() and bad input.
+ * The streaming Hessian: batches of odd sizes (partial chunks) give NumPy's running average of
+ * 2·XᵢᵀXᵢ, an odd K the plain sum; H is symmetric; use after finish() and bad input are refused.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -24,14 +24,18 @@ test('H from batches of 7, 50, 1, 33 and the rest equals NumPy\'s running averag
   for (let i = 0; i < c.k; i++) for (let j = 0; j < i; j++) assert.equal(h[i * c.k + j], h[j * c.k + i]);
 });
 
-test('one row at a time gives the same H as four at a time', () => {
+test('odd K, one row at a time or 70 at once (past one chunk): 2·XᵀX / n as written', () => {
   const k = 5;
-  const x = Float32Array.from({ length: 9 * k }, (_, i) => Math.sin(i * 1.7) * (i % 3));
+  const rows = 70;
+  const x = Float32Array.from({ length: rows * k }, (_, i) => Math.fround(Math.sin(i * 1.7) * (i % 3)));
+  const direct = new Float64Array(k * k);
+  for (let r = 0; r < rows; r++) for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) direct[i * k + j] += (2 / rows) * x[r * k + i] * x[r * k + j];
   const one = new HessianAccumulator(k);
-  for (let r = 0; r < 9; r++) one.add(x.subarray(r * k, r * k + k), 1);
-  const all = hessianOf(x, k, []);
-  assert.deepEqual(Array.from(one.finish(), (v) => Number(v.toPrecision(12))), Array.from(all, (v) => Number(v.toPrecision(12))));
-  assert.ok(all[0] > 0);
+  for (let r = 0; r < rows; r++) one.add(x.subarray(r * k, r * k + k), 1);
+  for (const h of [one.finish(), hessianOf(x, k, [])]) {
+    h.forEach((v, i) => assert.ok(Math.abs(v - direct[i]) <= 1e-12 * Math.abs(direct[i]) + 1e-15, `H[${i}] = ${v}, directly ${direct[i]}`));
+  }
+  assert.ok(direct[0] > 0 && direct[k * k - 1] > 0);
 });
 
 test('no rows give zeros; finished, short or fractional input is refused', () => {
