@@ -35,7 +35,7 @@ export async function benchGptq(k = 1024, n = 1024, rows = 2048): Promise<Record
   t = process.cpuUsage();
   const copy = Float64Array.from(h);
   for (let i = 0; i < k; i++) copy[i * k + i] += 0.01;
-  inverseUpperFactor(copy, k);
+  await inverseUpperFactor(copy, k);
   const factorS = seconds(t);
   const result: Record<string, number> = { k, n, rows, hessianS, factorS };
   for (const [name, options] of [

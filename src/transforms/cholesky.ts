@@ -46,13 +46,6 @@ function inverseRow(l: Float64Array, y: Float64Array, n: number, i: number): voi
   for (let m = 0; m <= i; m++) y[row + m] /= d;
 }
 
-/** L⁻¹ of a lower triangular L (lower triangular too). */
-export function lowerInverse(l: Float64Array, n: number): Float64Array {
-  const y = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) inverseRow(l, y, n, i);
-  return y;
-}
-
 /** out[a, b] = m[n−1−a, n−1−b]: J·M·J with J the reversal. */
 function reversed(m: Float64Array, n: number): Float64Array {
   const out = new Float64Array(n * n);
@@ -60,13 +53,25 @@ function reversed(m: Float64Array, n: number): Float64Array {
   return out;
 }
 
+/** Rows between two calls of a checkpoint. */
+const ROWS_PER_CHECKPOINT = 128;
+
 /**
- * The upper Cholesky factor U of A⁻¹ (UᵀU = A⁻¹). The GPTQ reference factors A, forms A⁻¹ from
- * the factor and factors that again; the factor is unique, and this reaches it with half the
- * work: with J·A·J = LLᵀ, A⁻¹ = (J·L⁻¹·J)ᵀ(J·L⁻¹·J) and J·L⁻¹·J is upper triangular.
+ * The upper Cholesky factor U of A⁻¹ (UᵀU = A⁻¹); A is not changed. The GPTQ reference factors
+ * A, forms A⁻¹ from the factor and factors that again; the factor is unique, and this reaches it
+ * with half the work: with J·A·J = LLᵀ, A⁻¹ = (J·L⁻¹·J)ᵀ(J·L⁻¹·J), J·L⁻¹·J upper triangular.
+ * `checkpoint` is awaited every 128 rows of each step (the work grows as n³).
  */
-export function inverseUpperFactor(a: Float64Array, n: number): Float64Array {
+export async function inverseUpperFactor(a: Float64Array, n: number, checkpoint?: () => Promise<void>): Promise<Float64Array> {
   const m = reversed(a, n);
-  lowerCholesky(m, n);
-  return reversed(lowerInverse(m, n), n);
+  for (let i = 0; i < n; i++) {
+    choleskyRow(m, n, i);
+    if (checkpoint && i % ROWS_PER_CHECKPOINT === ROWS_PER_CHECKPOINT - 1) await checkpoint();
+  }
+  const y = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    inverseRow(m, y, n, i);
+    if (checkpoint && i % ROWS_PER_CHECKPOINT === ROWS_PER_CHECKPOINT - 1) await checkpoint();
+  }
+  return reversed(y, n);
 }

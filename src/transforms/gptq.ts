@@ -24,7 +24,10 @@ export interface GptqOptions {
   readonly storeScale?: (s: number) => number;
   /** Rounds a restored weight to the type DequantizeLinear outputs (default float32). */
   readonly storeValue?: (v: number) => number;
-  /** Awaited between batches of rows, so a caller can yield or cancel (by throwing). */
+  /**
+   * Awaited between batches of rows (and every 128 rows of the inverse Hessian's factorization),
+   * so a caller can yield or cancel (by throwing).
+   */
   readonly checkpoint?: () => Promise<void>;
 }
 
@@ -128,7 +131,7 @@ export async function gptqQuantize(w: Float32Array, k: number, n: number, hessia
   const ordered = actOrder ? permuteSymmetric(h, k, perm) : h;
   if (actOrder) work = permuteRows(work, n, perm);
   dampen(ordered, k, options.damp ?? 0.01);
-  const u = inverseUpperFactor(ordered, k);
+  const u = await inverseUpperFactor(ordered, k, options.checkpoint);
   // Batches end on block boundaries, so a block's rows are fully updated when its scales are fitted.
   const batch = fitAsWeGo ? blockSize * Math.max(1, Math.floor(BATCH / blockSize)) : BATCH;
   const run: Run = {

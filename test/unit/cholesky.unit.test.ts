@@ -18,10 +18,12 @@ function spd(n: number): Float64Array {
   return a;
 }
 
-test('UᵀU is A⁻¹, U upper triangular with a positive diagonal (n = 1, 2, 7, 37)', () => {
+test('UᵀU is A⁻¹, U upper triangular with a positive diagonal (n = 1, 2, 7, 37)', async () => {
   for (const n of [1, 2, 7, 37]) {
     const a = spd(n);
-    const u = inverseUpperFactor(a, n);
+    const before = Float64Array.from(a);
+    const u = await inverseUpperFactor(a, n);
+    assert.deepEqual(a, before);
     for (let i = 0; i < n; i++) {
       assert.ok(u[i * n + i] > 0, `n=${n}: U[${i}, ${i}] = ${u[i * n + i]}`);
       for (let j = 0; j < i; j++) assert.equal(u[i * n + j], 0, `n=${n}: U[${i}, ${j}]`);

@@ -105,14 +105,14 @@ test('with a diagonal H there is nothing to compensate: GPTQ is round-to-nearest
   }
 });
 
-test('the checkpoint runs before every batch of 128 rows and can cancel', async () => {
+test('the checkpoint runs before every batch of 128 rows, and in the factorization, and can cancel', async () => {
   const k = 300;
   const n = 8;
   const w = weights(k, n);
   const h = diagonal(k, () => 2);
   let calls = 0;
   await gptqQuantize(w, k, n, h, { dtype: 'int8', symmetric: true, granularity: 'per-channel', checkpoint: async () => void calls++ });
-  assert.equal(calls, 3);
+  assert.equal(calls, 3 + 2 * 2); // 3 batches; rows 128 and 256 of the Cholesky and of the inverse
   calls = 0;
   const cancel = async (): Promise<void> => {
     if (++calls === 2) throw new Error('cancelled');
