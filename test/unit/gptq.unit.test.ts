@@ -44,7 +44,7 @@ function rtn(w: Float32Array, k: number, n: number, options: GptqOptions): Quant
 }
 
 for (const c of ref.cases) {
-  test(`${c.name}: K=${c.k} N=${c.n} matches the NumPy reference and beats round-to-nearest`, async () => {
+  test(`${c.name}: K=${c.k} N=${c.n} matches the NumPy reference and beats round-to-nearest`, async (t) => {
     const { k, n } = c;
     const x = floats(ref, `${c.name}__x`);
     const w = floats(ref, `${c.name}__w`);
@@ -67,6 +67,7 @@ for (const c of ref.cases) {
     assert.ok(Math.abs(ours - c.outputError) <= 1e-4 * c.outputError, `‖XW − XŴ‖ ${ours} vs the reference's ${c.outputError}`);
     const baseline = outputError(x, w, rtn(w, k, n, options).restored, k, n);
     assert.ok(Math.abs(baseline - c.rtnOutputError) <= 1e-4 * c.rtnOutputError, `round-to-nearest ${baseline} vs NumPy's ${c.rtnOutputError}`);
+    t.diagnostic(`‖XW − XŴ‖ GPTQ ${ours.toPrecision(6)} (NumPy ${c.outputError.toPrecision(6)}), round-to-nearest ${baseline.toPrecision(6)}: ratio ${(ours / baseline).toFixed(3)}`);
     assert.ok(ours < 0.8 * baseline, `GPTQ ${ours} vs round-to-nearest ${baseline}: ratio ${(ours / baseline).toFixed(3)}`);
   });
 }
