@@ -3,6 +3,9 @@
  * Transformers"): quantizes W [K, N] one input row at a time and spreads each row's error over
  * the rows not yet quantized, weighted by the inverse Hessian of the layer's inputs, so X·Ŵ stays
  * close to X·W. The grid is quantizeValues' own, and the result is laid out as gptqLayout says.
+ * Where IST-DASLab/gptq leaves room, scales are fitted after dead inputs are zeroed, and a block's
+ * scales from its rows with every earlier row's error applied (the reference fits from W as of
+ * its 128-row batch's start, which is the same only when blocks are 128).
  */
 import type { QuantDType } from './recipe';
 import { fitGroups, rangeOf, scaleLayout, type QuantRange, type Quantized, type ScaleLayout } from './quantizeMath';
@@ -101,6 +104,8 @@ function check(w: Float32Array, k: number, n: number, hessian: Float64Array, opt
   if (!(Number.isInteger(k) && Number.isInteger(n) && k > 0 && n > 0)) throw new Error(`GPTQ needs positive integer sizes, got K=${k}, N=${n}`);
   if (w.length !== k * n) throw new Error(`GPTQ: W has ${w.length} values, [K=${k}, N=${n}] needs ${k * n}`);
   if (hessian.length !== k * k) throw new Error(`GPTQ: H has ${hessian.length} values, [K, K] needs ${k * k}`);
+  const damp = options.damp ?? 0.01;
+  if (!(damp >= 0 && Number.isFinite(damp))) throw new Error(`GPTQ: damping ${damp} is not a finite number ≥ 0`);
   const b = options.blockSize ?? 32;
   if (options.granularity === 'block' && !(Number.isInteger(b) && b > 0)) throw new Error(`GPTQ: block size ${b} is not a positive integer`);
 }

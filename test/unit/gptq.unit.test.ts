@@ -132,6 +132,7 @@ test('the input H is left as it was; wrong sizes are refused', async () => {
   assert.deepEqual(Array.from(q.restored.subarray(0, n)), [0, 0]);
   const options: GptqOptions = { dtype: 'int4', symmetric: true, granularity: 'block', blockSize: 0 };
   await assert.rejects(gptqQuantize(weights(k, n), k, n, h, options), /block size 0/);
+  await assert.rejects(gptqQuantize(weights(k, n), k, n, h, { ...options, blockSize: 2, damp: -0.1 }), /damping -0.1/);
   await assert.rejects(gptqQuantize(weights(k, n), k, n + 1, h, { ...options, blockSize: 2 }), /W has 8 values/);
   await assert.rejects(gptqQuantize(weights(k, n), k, n, h.subarray(1), { ...options, blockSize: 2 }), /H has 15 values/);
   await assert.rejects(gptqQuantize(weights(k, n), k, n, diagonal(k, (i) => -i - 1), { ...options, blockSize: 2 }), /not positive definite/);
