@@ -20,10 +20,9 @@ export interface NBitsPacked {
   readonly restored: Float32Array;
 }
 
-/** W [K, N] row-major as Wᵀ [N, K]: MatMulNBits quantizes and stores by output column. */
-function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(w.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = w[i * cols + j];
+/** A [rows, cols] row-major as Aᵀ [cols, rows]: MatMulNBits quantizes and stores by output column. */
+function transpose<T extends Float32Array | Int32Array>(a: T, rows: number, cols: number, out: T): T {
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
   return out;
 }
 
@@ -35,20 +34,44 @@ export function packNBits(
   w: Float32Array, k: number, n: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
   storeScale: (s: number) => number = Math.fround, storeValue: (v: number) => number = Math.fround,
 ): NBitsPacked {
-  const columns = transpose(w, k, n);
+  const columns = transpose(w, k, n, new Float32Array(w.length));
   const layout = scaleLayout([n, k], 'block', 1, blockSize);
   const q: Quantized = quantizeValues(columns, layout, rangeOf(bits === 4 ? 'uint4' : 'uint8'), symmetric, storeScale, storeValue);
+  return packColumns(q.codes, q.scales, q.zeroPoints, transpose(q.restored, n, k, new Float32Array(w.length)), k, n, bits, blockSize, symmetric);
+}
+
+/**
+ * Packs a weight already quantized on W [K, N] with block scales [blocks, N] (gptqLayout's
+ * 'block' layout, e.g. by GPTQ) to unsigned `bits`-bit codes (uint4 or uint8).
+ */
+export function packQuantizedNBits(q: Quantized, k: number, n: number, bits: 4 | 8, blockSize: number, symmetric: boolean): NBitsPacked {
+  const blocks = Math.ceil(k / blockSize);
+  if (q.codes.length !== k * n || q.scales.length !== blocks * n) throw new Error(`MatMulNBits: codes for [${k}, ${n}] and ${blocks * n} block scales needed, got ${q.codes.length} and ${q.scales.length}`);
+  const top = 2 ** bits - 1;
+  if (q.codes.some((c) => c < 0 || c > top)) throw new Error(`MatMulNBits stores codes 0…${top}; these are signed or wider`);
+  if (symmetric && q.zeroPoints.some((z) => z !== 2 ** (bits - 1))) throw new Error(`symmetric MatMulNBits needs every zero point at ${2 ** (bits - 1)}`);
+  return packColumns(
+    transpose(q.codes, k, n, new Int32Array(k * n)), transpose(q.scales, blocks, n, new Float32Array(blocks * n)),
+    transpose(q.zeroPoints, blocks, n, new Int32Array(blocks * n)), q.restored, k, n, bits, blockSize, symmetric,
+  );
+}
+
+/** B, scales and packed zero points from codes [N, K] and per-(n, block) scales and zero points [N, blocks]. */
+function packColumns(
+  codes: Int32Array, scales: Float32Array, zeros: Int32Array, restored: Float32Array,
+  k: number, n: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
+): NBitsPacked {
   const blocks = Math.ceil(k / blockSize);
   const blobBytes = (blockSize * bits) / 8;
   const perByte = 8 / bits;
   const b = new Uint8Array(n * blocks * blobBytes);
   for (let row = 0; row < n; row++) {
     for (let block = 0; block < blocks; block++) {
-      const zero = q.zeroPoints[row * blocks + block];
+      const zero = zeros[row * blocks + block];
       const at = (row * blocks + block) * blobBytes;
       for (let j = 0; j < blockSize; j++) {
         const kk = block * blockSize + j;
-        const code = kk < k ? q.codes[row * k + kk] : zero; // padding past K: the zero point (a 0 weight)
+        const code = kk < k ? codes[row * k + kk] : zero; // padding past K: the zero point (a 0 weight)
         b[at + Math.floor(j / perByte)] |= code << ((j % perByte) * bits);
       }
     }
@@ -60,9 +83,9 @@ export function packNBits(
     for (let row = 0; row < n; row++) {
       for (let block = 0; block < blocks; block++) {
         const bit = block * bits;
-        zeroPoints[row * rowBytes + (bit >> 3)] |= q.zeroPoints[row * blocks + block] << (bit & 7);
+        zeroPoints[row * rowBytes + (bit >> 3)] |= zeros[row * blocks + block] << (bit & 7);
       }
     }
   }
-  return { b, blocks, blobBytes, scales: q.scales, zeroPoints, restored: transpose(q.restored, n, k) };
+  return { b, blocks, blobBytes, scales, zeroPoints, restored };
 }

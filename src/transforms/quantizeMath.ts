@@ -76,6 +76,35 @@ export function scaleLayout(dims: readonly number[], granularity: Granularity, a
 
 const ROUNDER = 6755399441055744;
 
+/** The code of `v` with scale `s` and zero point `z`: round(v / S) + Z, saturated. */
+export function codeOf(v: number, s: number, z: number, qmin: number, qmax: number): number {
+  // Adding and subtracting 1.5·2^52 rounds a double to an integer, half to even (|x| < 2^51).
+  const q = Math.fround(v / s) + ROUNDER - ROUNDER + z;
+  return q < qmin ? qmin : q > qmax ? qmax : q;
+}
+
+/**
+ * Scale and zero point of each group from its range [lo ≤ 0 ≤ hi], written to `scales` and
+ * `zeroPoints` (GPTQ fits groups from weights it has already changed, so this stands apart).
+ */
+export function fitGroups(
+  lo: Float64Array, hi: Float64Array, range: QuantRange, symmetric: boolean,
+  storeScale: (s: number) => number, scales: Float32Array, zeroPoints: Int32Array,
+): void {
+  for (let g = 0; g < lo.length; g++) {
+    if (symmetric) {
+      const absMax = Math.max(-lo[g], hi[g]);
+      scales[g] = absMax > 0 ? storeScale(absMax / range.symmetricMax) : 1;
+      zeroPoints[g] = range.symmetricZero;
+    } else {
+      const span = hi[g] - lo[g];
+      scales[g] = span > 0 ? storeScale(span / (range.qmax - range.qmin)) : 1;
+      const z = roundHalfEven(range.qmin - lo[g] / scales[g]);
+      zeroPoints[g] = Math.min(range.qmax, Math.max(range.qmin, z));
+    }
+  }
+}
+
 export interface Quantized {
   /** Codes, one per weight, in the range of the data type. */
   readonly codes: Int32Array;
@@ -109,27 +138,14 @@ export function quantizeValues(
   }
   const scales = new Float32Array(layout.groups);
   const zeroPoints = new Int32Array(layout.groups);
-  for (let g = 0; g < layout.groups; g++) {
-    if (symmetric) {
-      const absMax = Math.max(-lo[g], hi[g]);
-      scales[g] = absMax > 0 ? storeScale(absMax / range.symmetricMax) : 1;
-      zeroPoints[g] = range.symmetricZero;
-    } else {
-      const span = hi[g] - lo[g];
-      scales[g] = span > 0 ? storeScale(span / (range.qmax - range.qmin)) : 1;
-      const z = roundHalfEven(range.qmin - lo[g] / scales[g]);
-      zeroPoints[g] = Math.min(range.qmax, Math.max(range.qmin, z));
-    }
-  }
+  fitGroups(lo, hi, range, symmetric, storeScale, scales, zeroPoints);
   const codes = new Int32Array(values.length);
   const restored = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const g = groupIndex[i];
     const s = scales[g];
     const z = zeroPoints[g];
-    // Adding and subtracting 1.5·2^52 rounds a double to an integer, half to even (|x| < 2^51).
-    let q = Math.fround(values[i] / s) + ROUNDER - ROUNDER + z;
-    q = q < range.qmin ? range.qmin : q > range.qmax ? range.qmax : q;
+    const q = codeOf(values[i], s, z, range.qmin, range.qmax);
     codes[i] = q;
     restored[i] = storeValue(Math.fround((q - z) * s));
   }

@@ -1,0 +1,55 @@
+/**
+ * GPTQ's cost on a K×N layer (default 1024×1024): the Hessian over `rows` inputs, the inverse
+ * Hessian's factor, and the quantization with its error updates, each timed on its own.
+ * CPU seconds, `node dist/bench/gptqBench.js [K] [N] [rows]`.
+ */
+import { HessianAccumulator } from '../src/transforms/hessian';
+import { inverseUpperFactor } from '../src/transforms/cholesky';
+import { gptqQuantize } from '../src/transforms/gptq';
+
+/** Deterministic pseudo-random values in [-1, 1) (a linear congruential generator). */
+function noise(length: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+/** CPU seconds of this process since `since` (wall time means little on a shared machine). */
+function seconds(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
+
+export async function benchGptq(k = 1024, n = 1024, rows = 2048): Promise<Record<string, number>> {
+  const base = noise(rows * k, 1);
+  // Neighbouring inputs share a component, so H is far from diagonal.
+  const x = Float32Array.from(base, (v, i) => v + (i % k > 0 ? base[i - 1] : 0));
+  const w = Float32Array.from(noise(k * n, 2), (v) => v * 0.05);
+  let t = process.cpuUsage();
+  const acc = new HessianAccumulator(k);
+  for (let r = 0; r < rows; r += 256) acc.add(x.subarray(r * k, Math.min(r + 256, rows) * k), Math.min(256, rows - r));
+  const h = acc.finish();
+  const hessianS = seconds(t);
+  t = process.cpuUsage();
+  const copy = Float64Array.from(h);
+  for (let i = 0; i < k; i++) copy[i * k + i] += 0.01;
+  await inverseUpperFactor(copy, k);
+  const factorS = seconds(t);
+  const result: Record<string, number> = { k, n, rows, hessianS, factorS };
+  for (const [name, options] of [
+    ['int4Block32S', { dtype: 'int4', symmetric: true, granularity: 'block', blockSize: 32 }],
+    ['int8ChannelActOrderS', { dtype: 'int8', symmetric: false, granularity: 'per-channel', actOrder: true }],
+  ] as const) {
+    t = process.cpuUsage();
+    await gptqQuantize(w, k, n, h, options);
+    result[name] = seconds(t);
+  }
+  return result;
+}
+
+if (require.main === module) {
+  const [k, n, rows] = process.argv.slice(2).map(Number);
+  void benchGptq(k || undefined, n || undefined, rows || undefined).then((r) => console.log(JSON.stringify(r)));
+}

@@ -1,0 +1,83 @@
+/**
+ * GPTQ's inner loops over the working weights W [K, N] (float64, rows in processing order): each
+ * row holds one input feature's weights for all N outputs, so every loop here runs along a row.
+ */
+import { codeOf } from './quantizeMath';
+
+/** Per output column, the range of rows [from, to), widened to hold 0 (as quantizeValues does). */
+export function columnRange(w: Float64Array, n: number, from: number, to: number, lo: Float64Array, hi: Float64Array): void {
+  lo.fill(0);
+  hi.fill(0);
+  for (let r = from; r < to; r++) {
+    const at = r * n;
+    for (let c = 0; c < n; c++) {
+      const v = w[at + c];
+      if (v < lo[c]) lo[c] = v;
+      if (v > hi[c]) hi[c] = v;
+    }
+  }
+}
+
+/** Where row i's results go and which scales quantize it. */
+export interface RowTarget {
+  /** Row of W [K, N] in the original order (codes and restored are stored there). */
+  readonly row: number;
+  /** Offset of this row's N scales and zero points. */
+  readonly scaleAt: number;
+}
+
+/**
+ * Quantizes working row i: codes and restored values go to `target.row`, and the scaled error
+ * (w − ŵ) / d lands in `err` at `errAt`, ready to be spread over the rows still to come.
+ */
+export function quantizeRow(
+  w: Float64Array, n: number, i: number, target: RowTarget, scales: Float32Array, zeroPoints: Int32Array,
+  qmin: number, qmax: number, storeValue: (v: number) => number,
+  codes: Int32Array, restored: Float32Array, err: Float64Array, errAt: number, d: number,
+): void {
+  const at = i * n;
+  const out = target.row * n;
+  const sAt = target.scaleAt;
+  for (let c = 0; c < n; c++) {
+    const s = scales[sAt + c];
+    const z = zeroPoints[sAt + c];
+    const v = w[at + c];
+    const q = codeOf(v, s, z, qmin, qmax);
+    const r = storeValue(Math.fround((q - z) * s));
+    codes[out + c] = q;
+    restored[out + c] = r;
+    err[errAt + c] = (v - r) / d;
+  }
+}
+
+/** Rows i+1 … end−1 take row i's error at once: W[j] −= U[i, j] · err_i. */
+export function spreadWithin(w: Float64Array, u: Float64Array, n: number, k: number, i: number, end: number, err: Float64Array, errAt: number): void {
+  const uRow = i * k;
+  for (let j = i + 1; j < end; j++) {
+    const c = u[uRow + j];
+    if (c === 0) continue;
+    const at = j * n;
+    for (let m = 0; m < n; m++) w[at + m] -= c * err[errAt + m];
+  }
+}
+
+/**
+ * The lazy batch update: rows end … K−1 take the errors of the batch's rows start … end−1 at
+ * once, W[j] −= Σ_i U[i, j] · err_i, four error rows per pass over W[j].
+ */
+export function spreadAfter(w: Float64Array, u: Float64Array, n: number, k: number, start: number, end: number, err: Float64Array): void {
+  for (let j = end; j < k; j++) {
+    const at = j * n;
+    let i = start;
+    for (; i + 4 <= end; i += 4) {
+      const c0 = u[i * k + j], c1 = u[(i + 1) * k + j], c2 = u[(i + 2) * k + j], c3 = u[(i + 3) * k + j];
+      const e0 = (i - start) * n, e1 = e0 + n, e2 = e1 + n, e3 = e2 + n;
+      for (let m = 0; m < n; m++) w[at + m] -= c0 * err[e0 + m] + c1 * err[e1 + m] + c2 * err[e2 + m] + c3 * err[e3 + m];
+    }
+    for (; i < end; i++) {
+      const c = u[i * k + j];
+      const e = (i - start) * n;
+      for (let m = 0; m < n; m++) w[at + m] -= c * err[e + m];
+    }
+  }
+}
