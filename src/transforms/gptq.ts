@@ -7,7 +7,7 @@
  * scales from its rows with every earlier row's error applied (the reference fits from W as of
  * its 128-row batch's start, which is the same only when blocks are 128).
  */
-import type { QuantDType } from './recipe';
+import type { QuantDType } from '../shared/stepSpec';
 import { fitGroups, rangeOf, scaleLayout, type QuantRange, type Quantized, type ScaleLayout } from './quantizeMath';
 import { inverseUpperFactor } from './cholesky';
 import { activationOrder, dampen, permuteSymmetric, reviveDeadInputs } from './gptqHessian';

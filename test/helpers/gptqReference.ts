@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseNpz, npyToFloat32, type NpyArray } from '../../src/core/npy';
-import type { QuantDType } from '../../src/transforms/recipe';
+import type { QuantDType } from '../../src/shared/stepSpec';
 import { HessianAccumulator } from '../../src/transforms/hessian';
 import { readJson, repoRoot } from './paths';
 
