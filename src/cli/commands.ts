@@ -81,6 +81,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...DATA,
       { name: '--optimization', value: 'disabled|basic|extended|all', about: 'onnxruntime graph optimization level (default all)' },
       { name: '--provider', value: 'NAME', about: 'an execution provider to try before the CPU one, e.g. cuda (repeatable)' },
+      { name: '--task', value: 'lm', about: 'language model: perplexity of next-token predictions (input_ids, optional attention_mask and labels [samples, seq]), agreement, KL' },
       { name: '--timeout', value: 'SECONDS', about: 'stop the run after this long (default 3600)' },
       ...COMMON,
     ],

@@ -8,6 +8,7 @@ import type { EvaluationResult, ModelRun } from '../eval/protocol';
 import { humanBytes } from '../shared/format';
 import { table } from '../report/format';
 import { pct } from '../report/reportRows';
+import type { LmResult } from '../eval/lmMetrics';
 
 export interface EvalOptions {
   baseline?: string;
@@ -18,6 +19,8 @@ export interface EvalOptions {
   optimization: 'disabled' | 'basic' | 'extended' | 'all';
   /** Execution providers tried before the CPU one (e.g. cuda). */
   providers?: string[];
+  /** 'lm': language-model perplexity instead of classification metrics. */
+  task?: 'lm';
   timeoutSeconds: number;
   json: boolean;
 }
@@ -52,6 +55,7 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
         threads: options.threads,
         optimization: options.optimization,
         providers: options.providers,
+        task: options.task,
       },
       (done, total, rate) => progress?.(`${done}/${total} samples${rate ? `, ${rate.toFixed(1)}/s` : ''}`),
       undefined,
@@ -82,7 +86,8 @@ function evalText(r: EvalReport): string {
       new Set([1, 2, 3, 4, 5, 6]),
     ),
   );
-  if (r.agreement !== undefined) lines.push(`top-1 agreement ${pct(r.agreement)}`);
+  if (r.lm) lines.push(lmText(r.lm));
+  else if (r.agreement !== undefined) lines.push(`top-1 agreement ${pct(r.agreement)}`);
   if (r.accuracyDelta) {
     const d = r.accuracyDelta;
     const noise = d.ci95[0] <= 0 && d.ci95[1] >= 0;
@@ -101,5 +106,16 @@ function evalText(r: EvalReport): string {
     );
   }
   if (r.synthetic) lines.push('No data given: these figures are fidelity on synthetic inputs, not accuracy.');
+  return lines.join('\n');
+}
+
+function lmText(lm: LmResult): string {
+  const ppl = (x: { perplexity: number }): string => x.perplexity.toFixed(3);
+  const lines = [`perplexity ${lm.baseline ? `${ppl(lm.baseline)} → ` : ''}${ppl(lm.candidate)} on ${lm.tokens} predicted tokens`];
+  if (lm.perplexityDelta) {
+    const d = lm.perplexityDelta;
+    lines.push(`perplexity change ${d.value >= 0 ? '+' : ''}${d.value.toFixed(3)}, 95% CI [${d.ci95[0].toFixed(3)}, ${d.ci95[1].toFixed(3)}] (bootstrap over windows)`);
+  }
+  if (lm.agreement !== undefined) lines.push(`next-token top-1 agreement ${pct(lm.agreement)}, KL ${lm.klDivergence!.toPrecision(3)} nats`);
   return lines.join('\n');
 }

@@ -114,6 +114,9 @@ async function main(argv: string[]): Promise<number> {
             const level = rest[++i];
             if (level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') usage('--optimization takes disabled, basic, extended or all');
             options.optimization = level;
+          } else if (a === '--task' && command === 'eval') {
+            if (rest[++i] !== 'lm') usage('--task takes lm (language models); other tasks are chosen from the outputs');
+            options.task = 'lm';
           } else if (a === '--provider' && command === 'eval') options.providers = [...(options.providers ?? []), rest[++i] ?? usage('--provider needs a name, e.g. cuda')];
           else if (a === '--transform' && command === 'sensitivity') transform = rest[++i] ?? usage('--transform needs a recipe step as JSON');
           else if (a === '--target-bytes' && command === 'sensitivity') targetBytes = positiveNumber(rest[++i], '--target-bytes', false);

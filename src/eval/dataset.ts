@@ -52,6 +52,8 @@ export interface Sample {
   /** One sample per input, with a leading batch dim of 1. */
   readonly feed: Record<string, TensorData>;
   readonly label?: number;
+  /** Per-token labels of a language-model sample (`labels` [samples, seq]; -100 marks positions left out). */
+  readonly targets?: Int32Array;
 }
 
 export interface Dataset {
@@ -118,6 +120,7 @@ function labelsFrom(a: NpyArray | undefined, where: string): Int32Array | undefi
 function numpyDataset(spec: Extract<DatasetSpec, { kind: 'numpy' }>, inputs: readonly InputInfo[]): Dataset {
   const arrays = new Map<string, NpyArray>();
   let labels: Int32Array | undefined;
+  let tokenLabels: { values: Int32Array; per: number } | undefined;
   const where = spec.path;
   const safe = (n: string) => n.replace(/[^A-Za-z0-9._-]/g, '_');
   if (fs.statSync(spec.path, { throwIfNoEntry: false })?.isDirectory()) {
@@ -136,8 +139,11 @@ function numpyDataset(spec: Extract<DatasetSpec, { kind: 'numpy' }>, inputs: rea
       if (!a) throw new OnnxError('io', `has no array '${input.name}' for that model input (it has ${[...npz.keys()].join(', ')})`, where);
       arrays.set(input.name, a);
     }
-    if (spec.labels) labels = labelsFrom(parseNpy(fs.readFileSync(spec.labels), spec.labels), spec.labels);
-    else labels = labelsFrom(npz.get('labels'), where);
+    const given = npz.get('labels');
+    // Token labels [samples, seq] (language models) are targets per position, not class ids.
+    if (!spec.labels && given && given.shape.length === 2) tokenLabels = { values: Int32Array.from(npyToFloat32(given)), per: given.shape[1] };
+    else if (spec.labels) labels = labelsFrom(parseNpy(fs.readFileSync(spec.labels), spec.labels), spec.labels);
+    else labels = labelsFrom(given, where);
   }
   const sizes = inputs.map((i) => arrays.get(i.name)!.shape[0] ?? 0);
   const size = Math.min(...sizes);
@@ -152,8 +158,9 @@ function numpyDataset(spec: Extract<DatasetSpec, { kind: 'numpy' }>, inputs: rea
     sample: async (i) => ({
       feed: Object.fromEntries(inputs.map((input) => [input.name, tensorOf(arrays.get(input.name)!, input, i, where)])),
       label: labels?.[i],
+      ...(tokenLabels ? { targets: tokenLabels.values.subarray(i * tokenLabels.per, (i + 1) * tokenLabels.per) } : {}),
     }),
-    batch: inputs.every((i) => i.type === 'float32')
+    batch: inputs.every((i) => i.type === 'float32') && !tokenLabels
       ? (first, count) => ({
           feed: Object.fromEntries(
             inputs.map((input) => {

@@ -9,6 +9,28 @@ import { HISTOGRAM_BINS, type ValueStats } from '../transforms/calibration';
 import { batchOf, openDataset, type InputInfo } from './dataset';
 import { Comparison, latencySummary } from './metrics';
 import { floatValues } from './floatOutputs';
+import { LanguageModelMetrics, type LmBatch } from './lmMetrics';
+import type { Sample } from './dataset';
+
+/** The logits [batch, seq, vocab] of a language model's outputs: 'logits', else the first float output of rank 3. */
+function logitsOf(out: ort.InferenceSession.OnnxValueMapType): LmBatch {
+  const name = 'logits' in out ? 'logits' : Object.keys(out).find((n) => out[n].dims.length === 3 && floatValues(out[n].type, out[n].data));
+  if (!name) throw new Error('task lm: the model has no logits output [batch, seq, vocab]');
+  const t = out[name];
+  if (t.dims.length !== 3) throw new Error(`task lm: '${name}' is [${t.dims.join(', ')}], not [batch, seq, vocab]`);
+  return { logits: floatValues(t.type, t.data)!, samples: t.dims[0], seq: t.dims[1], vocab: t.dims[2] };
+}
+
+/** Targets: the samples' token labels, else the input ids (shifted inside the metrics); an attention mask leaves padding out. */
+function addLanguageModelBatch(lm: LanguageModelMetrics, samples: readonly Sample[], feeds: Record<string, ort.Tensor>, cand: ort.InferenceSession.OnnxValueMapType, base?: ort.InferenceSession.OnnxValueMapType): void {
+  const ids = feeds.input_ids ?? Object.values(feeds).find((t) => t.type === 'int64' && t.dims.length === 2);
+  if (!ids) throw new Error('task lm: the model has no input_ids input [batch, seq] of int64');
+  const targets = samples.every((s) => s.targets)
+    ? Int32Array.from(samples.flatMap((s) => Array.from(s.targets!)))
+    : Int32Array.from(ids.data as BigInt64Array, (v) => Number(v));
+  const mask = feeds.attention_mask?.data as BigInt64Array | undefined;
+  lm.add(logitsOf(cand), base ? logitsOf(base) : undefined, targets, mask ? (i) => mask[i] !== 0n : undefined);
+}
 
 function send(message: FromRunner): void {
   process.send?.(message);
@@ -129,10 +151,21 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       into.push(Number(process.hrtime.bigint() - t0) / 1e6);
       return out;
     };
+    const lm = request.task === 'lm' ? new LanguageModelMetrics() : undefined;
     for (let first = 0; first < total; first += batchSize) {
       const count = Math.min(batchSize, total - first);
       let feeds: Record<string, ort.Tensor>;
       let labels: number[] | undefined;
+      if (lm) {
+        const samples = await Promise.all(Array.from({ length: count }, (_, k) => dataset.sample(first + k)));
+        feeds = toOrt(batchOf(samples));
+        const c = await timed(candidate, feeds, times.cand);
+        const b = baseline ? await timed(baseline, feeds, times.base) : undefined;
+        addLanguageModelBatch(lm, samples, feeds, c, b);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        send({ kind: 'progress', id: request.id, done: first + count, total, samplesPerSecond: (first + count) / seconds });
+        continue;
+      }
       const direct = dataset.batch?.(first, count);
       if (direct) {
         feeds = toOrt(direct.feed);
@@ -147,6 +180,16 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       comparison.add(base ?? cand, cand, labels);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       send({ kind: 'progress', id: request.id, done: first + count, total, samplesPerSecond: (first + count) / seconds });
+    }
+    if (lm) {
+      const lmRun = (ms: number[]): ModelRun => ({ latencyMs: latencySummary(ms), samplesPerSecond: ms.length ? (total / ms.reduce((a, b) => a + b, 0)) * 1000 : 0 });
+      const r = lm.result(!!baseline);
+      const result: EvaluationResult = {
+        samples: total, description: dataset.description, synthetic: dataset.synthetic, batchSize,
+        candidate: lmRun(times.cand), ...(baseline ? { baseline: lmRun(times.base), agreement: r.agreement } : {}), lm: r,
+      };
+      send({ kind: 'evaluation', id: request.id, result });
+      return;
     }
     const c = comparison.result();
     const run = (ms: number[], accuracy?: number, top5?: number): ModelRun => ({

@@ -1,6 +1,7 @@
 import type { DatasetSpec } from './dataset';
 import type { Feed, TensorData } from './feed';
 import type { AccuracyDelta, OutputComparison } from './metrics';
+import type { LmResult } from './lmMetrics';
 import type { ValueStats } from '../transforms/calibration';
 
 /**
@@ -12,7 +13,7 @@ export type ToRunner =
   /** Runs `model` on every feed and summarizes the named outputs. */
   | { readonly kind: 'stats'; readonly id: number; readonly model: string; readonly feeds: readonly Feed[]; readonly outputs: readonly string[]; readonly histograms?: Readonly<Record<string, number>>; readonly bins?: number }
   /** Runs the candidate (and the baseline, on the same batches) over a dataset and compares them. */
-  | { readonly kind: 'evaluate'; readonly id: number; readonly candidate: string; readonly baseline?: string; readonly dataset: DatasetSpec; readonly limit?: number; readonly batchSize: number; readonly threads: number; readonly optimization: 'disabled' | 'basic' | 'extended' | 'all'; readonly providers?: readonly string[] }
+  | { readonly kind: 'evaluate'; readonly id: number; readonly candidate: string; readonly baseline?: string; readonly dataset: DatasetSpec; readonly limit?: number; readonly batchSize: number; readonly threads: number; readonly optimization: 'disabled' | 'basic' | 'extended' | 'all'; readonly providers?: readonly string[]; readonly task?: 'lm' }
   /** Times `runs` runs of `model` on one feed with all graph optimizations (after `warmup` runs). */
   | { readonly kind: 'latency'; readonly id: number; readonly model: string; readonly feed: Feed; readonly runs: number; readonly warmup: number; readonly threads: number };
 
@@ -43,4 +44,6 @@ export interface EvaluationResult {
   readonly agreement?: number;
   readonly accuracyDelta?: AccuracyDelta;
   readonly outputs?: readonly OutputComparison[];
+  /** Language models (task 'lm'): perplexity of both, next-token agreement, KL. */
+  readonly lm?: LmResult;
 }

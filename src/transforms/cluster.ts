@@ -16,7 +16,7 @@ export { seededRandom };
 import { MomentHistogram, kmeans1d, lloydFrom, type MomentGroups } from '../analyzers/kmeans1d';
 import type { ClusterStep } from './recipe';
 import { int4Tensor, uint8Tensor } from './tensorBuild';
-import { floatName, floatSourceTensor, roundTo } from './floatSource';
+import { floatName, floatSourceTensor, nonFiniteReason, roundTo } from './floatSource';
 import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
 import { requantizedNote, weightSource } from './weightSource';
 import { intAttr, makeNode } from './weightEdit';
@@ -164,6 +164,10 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
         continue;
       }
       const planned = await clusterWeight(ctx, w, step, nibbles, writer);
+      if (typeof planned === 'string') {
+        reasons.push(`'${w.tensor.name}': ${planned}`);
+        continue;
+      }
       if (planned.change.bytesAfter >= planned.change.bytesBefore) {
         reasons.push(`'${w.tensor.name}': a codebook and indices would take ${planned.change.bytesAfter} bytes instead of ${planned.change.bytesBefore}`);
         continue;
@@ -183,10 +187,12 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
   return outcome;
 }
 
-async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: ClusterStep, nibbles: boolean, writer: MaskedWriter): Promise<{ change: TensorChange; commit(): void }> {
+async function clusterWeight(ctx: TransformContext, w: WeightTarget, step: ClusterStep, nibbles: boolean, writer: MaskedWriter): Promise<{ change: TensorChange; commit(): void } | string> {
   const t = w.tensor;
   const src = await weightSource(w);
   const { values, type: source } = src;
+  const bad = nonFiniteReason(values);
+  if (bad) return bad;
   // The codebook is stored in the weight's own type: centroids rounded to it (and merged if equal).
   const centroids = Float64Array.from(new Set(Array.from(clusterCentroids(values, step), (c) => roundTo(source, c)))).sort();
   const assignment = assignNearest(values, centroids);

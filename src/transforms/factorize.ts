@@ -10,7 +10,7 @@ import type { NodeProto } from '../core/onnx/proto';
 import { rankForEnergy, singularEnergies } from '../analyzers/lowRank';
 import type { Layer } from '../analyzers/layers';
 import type { FactorizeStep } from './recipe';
-import { floatBytes, floatName, floatSourceTensor, roundedTo, type FloatSource } from './floatSource';
+import { floatBytes, floatName, floatSourceTensor, nonFiniteReason, roundedTo, type FloatSource } from './floatSource';
 import { inPlaceBlocker, layerWeights, type WeightTarget } from './targets';
 import { floatAttr, intAttr, makeNode } from './weightEdit';
 import { truncatedSvd } from './truncatedSvd';
@@ -56,6 +56,11 @@ export async function factorizeLayers(ctx: TransformContext, step: FactorizeStep
     }
     const { w, rows, cols } = plan;
     const values = await readDenseFloat32(w.tensor);
+    const bad = nonFiniteReason(values);
+    if (bad) {
+      outcome.skipped.push(skip(layer, `'${w.tensor.name}': ${bad}`));
+      continue;
+    }
     const matrix = plan.matrix(values);
     // The spectrum alone (no vectors: a third of the work) decides the rank and whether it pays.
     const spectrum = await singularEnergies(matrix, rows, cols, ctx.checkpoint);

@@ -121,3 +121,11 @@ export function zeroedRaw(raw: Uint8Array, dataType: FloatSource, values: Float3
   for (let i = 0; i < values.length; i++) if (values[i] === 0) out.fill(0, i * width, (i + 1) * width);
   return out;
 }
+
+/** Why values cannot be rewritten as weights: infinities or NaNs (an attention mask of -inf, say), or undefined. */
+export function nonFiniteReason(values: Float32Array): string | undefined {
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] - values[i] !== 0) return `it holds ${Number.isNaN(values[i]) ? 'NaN' : 'infinite'} values (a mask or a constant, not weights)`;
+  }
+  return undefined;
+}

@@ -9,7 +9,7 @@ import { DataType } from '../core/onnx/dataTypes';
 import type { NodeProto, TensorProto } from '../core/onnx/proto';
 import type { Layer } from '../analyzers/layers';
 import { packNBits } from './nbitsPack';
-import { floatName, floatSourceTensor, roundTo, roundUpTo, type FloatSource } from './floatSource';
+import { floatName, floatSourceTensor, nonFiniteReason, roundTo, roundUpTo, type FloatSource } from './floatSource';
 import { uint8Tensor } from './tensorBuild';
 import { intAttr, makeNode } from './weightEdit';
 import { consumersOf } from './realWeight';
@@ -56,6 +56,8 @@ export async function toMatMulNBits(ctx: TransformContext, layer: Layer, s: NBit
   if ((users.get(fed) ?? []).length !== 1) return skip(layer, `'${w.tensor.name}' is shared with other nodes`);
 
   const src = await weightSource(w);
+  const bad = nonFiniteReason(src.values);
+  if (bad) return skip(layer, `'${w.tensor.name}': ${bad}`);
   const computeType = src.type === DataType.Float16 ? DataType.Float16 : DataType.Float;
   if (src.type !== computeType) return skip(layer, `its weight is ${floatName(src.type)}: MatMulNBits computes in float32 or float16`);
   const values = transB ? transposed(src.values, rows, cols) : src.values;

@@ -23,7 +23,7 @@ import type { StoredTensor } from '../core/onnx/modelIndex';
 import { intAttr, makeNode } from './weightEdit';
 import { defaultOpset } from './opset';
 import { planOpsetRaise } from './opsetUpgrade';
-import { floatBytes, floatName, floatSourceTensor, roundTo, type FloatSource } from './floatSource';
+import { floatBytes, floatName, nonFiniteReason, floatSourceTensor, roundTo, type FloatSource } from './floatSource';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 
 function opsetNeeded(step: QuantizeStep): number {
@@ -80,6 +80,11 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
         continue;
       }
       const source = await weightSource(w);
+      const bad = nonFiniteReason(source.values);
+      if (bad) {
+        reasons.push(`'${w.tensor.name}': ${bad}`);
+        continue;
+      }
       const planned = step.dtype === 'float16' ? toFloat16(ctx, source, w) : toIntegers(ctx, source, w, step, halfScales);
       const c = planned.change;
       if (source.requantizedFrom && c.sqnrDb === null && c.bytesAfter > 0.99 * c.bytesBefore) {
