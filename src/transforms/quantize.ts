@@ -11,7 +11,8 @@
 import { DataType } from '../core/onnx/dataTypes';
 import type { AttributeProto, TensorProto } from '../core/onnx/proto';
 import type { QuantizeStep } from './recipe';
-import { rangeOf, scaleLayout } from './quantizeMath';
+import { rangeOf, scaleLayout, type Quantized, type ScaleLayout } from './quantizeMath';
+import type { Granularity } from '../shared/stepSpec';
 import { codeBits, quantizeChoice, scaleType as scaleTypeFor } from '../analyzers/resultBytes';
 import { NBITS_DOMAIN, toMatMulNBits } from './matMulNBits';
 import { HALF_DEQUANTIZE_OPSET, outputAs, quantizeAs } from './dequantizeOutput';
@@ -109,7 +110,7 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
 
 
 /** A computed change, written into the patch only by `commit` (so a change not worth making leaves no trace). */
-interface Planned {
+export interface Planned {
   readonly change: TensorChange;
   commit(): void;
 }
@@ -125,6 +126,20 @@ function toIntegers(ctx: TransformContext, src: WeightSource, w: WeightTarget, s
   const scaleType = scaleTypeFor(source, halfScales) as FloatSource;
   const range = rangeOf(step.dtype as Exclude<QuantizeStep['dtype'], 'float16'>);
   const q = quantizeAs(src.values, layout, range, step.symmetric, source, scaleType);
+  return writeIntegers(ctx, src, w, step, layout, granularity, scaleType, q);
+}
+
+/**
+ * Writes codes, scales and zero points quantized on `layout` over the weight's stored dims as
+ * DequantizeLinear (+ a Cast back to the weight's type when the scales' type differs). The codes
+ * come from round to nearest (toIntegers) or GPTQ; `detail` adds to the change's detail.
+ */
+export function writeIntegers(
+  ctx: TransformContext, src: WeightSource, w: WeightTarget, step: QuantizeStep, layout: ScaleLayout, granularity: Granularity,
+  scaleType: FloatSource, q: Quantized, detail: Readonly<Record<string, unknown>> = {},
+): Planned {
+  const dims = w.tensor.dims;
+  const source = src.type;
   const base = src.name;
   const stored: TensorProto[] = [
     codesTensor(ctx.names.fresh(`${base}_quantized`), dims, step.dtype, q.codes),
@@ -147,7 +162,7 @@ function toIntegers(ctx: TransformContext, src: WeightSource, w: WeightTarget, s
     detail: {
       dtype: step.dtype, granularity: layout.axis === undefined ? 'per-tensor' : granularity, axis: layout.axis ?? null,
       axisGuessed: layout.axis !== undefined && !w.role, scales: layout.groups, source: floatName(source), scaleType: floatName(scaleType),
-      ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}),
+      ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}), ...detail,
     },
   } };
 }
