@@ -210,6 +210,7 @@ export function parseStep(raw: unknown, where = 'step'): RecipeStep {
       }
       const method: 'rtn' | 'gptq' = f.choice('method', param(Q, 'method', 'choice'));
       if (method === 'gptq' && (mode !== 'weights' || dtype === 'float16')) f.fail(`'method' "gptq" applies to weight-only integer quantization`);
+      if (method === 'gptq' && granularity === 'per-tensor') f.fail(`'method' "gptq" needs 'granularity' "per-channel" or "block"`);
       // Spelled-out defaults (stepToJson writes every parameter) are fine with round to nearest.
       const gptqGiven = ['damp', 'actOrder'].filter((k) => o[k] !== undefined && o[k] !== defaultOf(Q[k], {}));
       const damp = f.number('damp', param(Q, 'damp', 'number')) as number;
