@@ -10,5 +10,9 @@ export function ortCalibrator(feeds: readonly Feed[], description: string, runne
       const reply = await runner.run({ kind: 'stats', model: modelFile, feeds, outputs: values, histograms }, undefined, signal);
       return reply.stats;
     },
+    async hessians(modelFile, values) {
+      const reply = await runner.run({ kind: 'hessian', model: modelFile, feeds, values }, undefined, signal);
+      return { hessians: reply.hessians, rows: reply.rows };
+    },
   };
 }

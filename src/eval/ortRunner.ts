@@ -9,6 +9,7 @@ import { HISTOGRAM_BINS, type ValueStats } from '../transforms/calibration';
 import { batchOf, openDataset, type InputInfo } from './dataset';
 import { Comparison, latencySummary } from './metrics';
 import { floatValues } from './floatOutputs';
+import { HessianAccumulator } from '../transforms/hessian';
 import { LanguageModelMetrics, type LmBatch } from './lmMetrics';
 import type { Sample } from './dataset';
 
@@ -76,6 +77,40 @@ async function stats(request: Extract<ToRunner, { kind: 'stats' }>): Promise<voi
       send({ kind: 'progress', id: request.id, done: i + 1, total: request.feeds.length });
     }
     send({ kind: 'stats', id: request.id, stats: result });
+  } finally {
+    await session.release();
+  }
+}
+
+/** The largest K whose Hessian is gathered: K² doubles (128 MiB at 4096) per value. */
+export const MAX_HESSIAN_SIZE = 4096;
+
+async function hessian(request: Extract<ToRunner, { kind: 'hessian' }>): Promise<void> {
+  const session = await ort.InferenceSession.create(request.model, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+  try {
+    const sums = new Map<string, HessianAccumulator>();
+    for (let i = 0; i < request.feeds.length; i++) {
+      const out = await session.run(toOrt(request.feeds[i]), request.values as string[]);
+      for (const name of request.values) {
+        const t = out[name];
+        const data = floatValues(t.type, t.data);
+        if (!data) throw new Error(`'${name}' is ${t.type}: Hessians are gathered from float values`);
+        const k = Number(t.dims.at(-1) ?? 1);
+        if (k > MAX_HESSIAN_SIZE) throw new Error(`'${name}' has ${k} features: Hessians are gathered up to ${MAX_HESSIAN_SIZE} (K² doubles each)`);
+        let acc = sums.get(name);
+        if (!acc) sums.set(name, (acc = new HessianAccumulator(k)));
+        else if (acc.k !== k) throw new Error(`'${name}' has ${k} features in one run and ${acc.k} in another`);
+        acc.add(data, data.length / k);
+      }
+      send({ kind: 'progress', id: request.id, done: i + 1, total: request.feeds.length });
+    }
+    const hessians: Record<string, Float64Array> = {};
+    const rows: Record<string, number> = {};
+    for (const [name, acc] of sums) {
+      rows[name] = acc.rows;
+      hessians[name] = acc.finish();
+    }
+    send({ kind: 'hessian', id: request.id, hessians, rows });
   } finally {
     await session.release();
   }
@@ -220,7 +255,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
 }
 
 process.on('message', (message: ToRunner) => {
-  const job = message.kind === 'stats' ? stats(message) : message.kind === 'latency' ? latency(message) : evaluate(message);
+  const job = message.kind === 'stats' ? stats(message) : message.kind === 'hessian' ? hessian(message) : message.kind === 'latency' ? latency(message) : evaluate(message);
   job.catch((e: unknown) => send({ kind: 'error', id: message.id, message: (e as Error).message ?? String(e) }));
 });
 process.on('disconnect', () => process.exit(0));

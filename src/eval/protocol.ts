@@ -12,6 +12,11 @@ import type { ValueStats } from '../transforms/calibration';
 export type ToRunner =
   /** Runs `model` on every feed and summarizes the named outputs. */
   | { readonly kind: 'stats'; readonly id: number; readonly model: string; readonly feeds: readonly Feed[]; readonly outputs: readonly string[]; readonly histograms?: Readonly<Record<string, number>>; readonly bins?: number }
+  /**
+   * Runs `model` on every feed and, per named value (a float tensor whose last axis is K), gathers
+   * the GPTQ Hessian 2·XᵀX / rows over every row (every leading index) of it.
+   */
+  | { readonly kind: 'hessian'; readonly id: number; readonly model: string; readonly feeds: readonly Feed[]; readonly values: readonly string[] }
   /** Runs the candidate (and the baseline, on the same batches) over a dataset and compares them. */
   | { readonly kind: 'evaluate'; readonly id: number; readonly candidate: string; readonly baseline?: string; readonly dataset: DatasetSpec; readonly limit?: number; readonly batchSize: number; readonly threads: number; readonly optimization: 'disabled' | 'basic' | 'extended' | 'all'; readonly providers?: readonly string[]; readonly task?: 'lm' }
   /** Times `runs` runs of `model` on one feed with all graph optimizations (after `warmup` runs). */
@@ -21,6 +26,7 @@ export type FromRunner =
   | { readonly kind: 'progress'; readonly id: number; readonly done: number; readonly total: number; readonly samplesPerSecond?: number }
   | { readonly kind: 'evaluation'; readonly id: number; readonly result: EvaluationResult }
   | { readonly kind: 'stats'; readonly id: number; readonly stats: Record<string, ValueStats> }
+  | { readonly kind: 'hessian'; readonly id: number; readonly hessians: Record<string, Float64Array>; readonly rows: Record<string, number> }
   | { readonly kind: 'latency'; readonly id: number; readonly medianMs: number; readonly minMs: number; readonly outputs: Record<string, TensorData> }
   | { readonly kind: 'error'; readonly id: number; readonly message: string };
 

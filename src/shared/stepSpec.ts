@@ -119,6 +119,21 @@ export const TRANSFORMS: Readonly<Record<TransformName, TransformSpec>> = {
         kind: 'choice', label: 'Mode', advanced: true, options: ['weights', 'static'], default: 'weights',
         help: "weights: weight-only; static: activations too (QDQ for onnxruntime's integer kernels), calibrated by running the model.",
       },
+      method: {
+        kind: 'choice', label: 'Method', options: ['rtn', 'gptq'], default: 'rtn',
+        help: 'rtn: each weight rounded to its nearest code; gptq: MatMul and Gemm weights rounded one input row at a time, each row\'s error spread over the rows left, weighted by the layer\'s input statistics from calibration (GPTQ).',
+        when: (v) => notFloat16(v) && (v.mode ?? 'weights') === 'weights',
+      },
+      damp: {
+        kind: 'number', label: 'GPTQ damping', advanced: true, min: 0, max: 1, default: 0.01,
+        help: "GPTQ: the fraction of the Hessian's mean diagonal added to its diagonal (keeps the inverse stable).",
+        when: (v) => v.method === 'gptq',
+      },
+      actOrder: {
+        kind: 'boolean', label: 'GPTQ activation order', advanced: true, default: false,
+        help: 'GPTQ: quantize inputs by decreasing Hessian diagonal (the most active first); block scales then come from the weights before any update.',
+        when: (v) => v.method === 'gptq',
+      },
       format: {
         kind: 'choice', label: 'Format', options: ['qdq', 'matmulnbits'], default: 'qdq',
         help: "qdq: DequantizeLinear (standard ONNX, any runtime); matmulnbits: onnxruntime's MatMulNBits for MatMul and Gemm layers (its fast 4-/8-bit kernels).",
@@ -174,7 +189,7 @@ export const TRANSFORMS: Readonly<Record<TransformName, TransformSpec>> = {
   },
 };
 
-/** Quantize's `calibration` object (static mode only). */
+/** Quantize's `calibration` object (static mode, and weight-only with method gptq: then only data, samples and shapes matter). */
 export const CALIBRATION: Readonly<Record<string, ParamSpec>> = {
   method: { kind: 'choice', label: 'Method', help: 'How activation ranges are chosen from the collected statistics.', options: CALIBRATION_METHODS, default: 'minmax' },
   data: {

@@ -59,7 +59,7 @@ export function describeStep(step: RecipeStep): string {
   switch (step.transform) {
     case 'quantize':
       if (step.mode === 'static') return `${verb} statically (int8 ${step.granularity} weights, uint8 activations, ${step.calibration?.method} calibration)`;
-      return `${verb} to ${step.dtype}${step.dtype === 'float16' ? '' : ` ${step.granularity}`}${step.format === 'matmulnbits' ? ' as MatMulNBits' : ''}`;
+      return `${verb} to ${step.dtype}${step.dtype === 'float16' ? '' : ` ${step.granularity}`}${step.method === 'gptq' ? ' by GPTQ' : ''}${step.format === 'matmulnbits' ? ' as MatMulNBits' : ''}`;
     case 'prune':
       return `${verb} ${step.pattern === 'unstructured' || step.pattern === 'channel' ? `${Math.round(step.sparsity * 100)}% ${step.pattern}` : step.pattern}`;
     case 'cluster':

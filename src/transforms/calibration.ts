@@ -16,6 +16,11 @@ export interface CalibrationOptions {
 export interface Calibrator {
   /** Runs `modelFile` on the calibration inputs; `histograms` asks for |x| histograms over [0, max] by value name. */
   collect(modelFile: string, values: readonly string[], histograms?: Readonly<Record<string, number>>): Promise<Record<string, ValueStats>>;
+  /**
+   * Runs `modelFile` on the calibration inputs and returns, per value (float, last axis K), the
+   * Hessian H = 2·XᵀX / rows [K, K] over every row of it, with the number of rows.
+   */
+  hessians(modelFile: string, values: readonly string[]): Promise<{ hessians: Record<string, Float64Array>; rows: Record<string, number> }>;
   /** How the inputs were obtained, for reports. */
   readonly description: string;
 }

@@ -8,13 +8,13 @@
 import { DataType } from '../core/onnx/dataTypes';
 import type { NodeProto, TensorProto } from '../core/onnx/proto';
 import type { Layer } from '../analyzers/layers';
-import { packNBits } from './nbitsPack';
+import { packNBits, type NBitsPacked } from './nbitsPack';
 import { floatName, floatSourceTensor, nonFiniteReason, roundTo, roundUpTo, type FloatSource } from './floatSource';
 import { uint8Tensor } from './tensorBuild';
 import { intAttr, makeNode } from './weightEdit';
 import { consumersOf } from './realWeight';
-import { layerWeights, rewritableBlocker } from './targets';
-import { weightSource } from './weightSource';
+import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
+import { weightSource, type WeightSource } from './weightSource';
 import { change, errorOf, skip, type LayerChange, type LayerSkip, type TransformContext } from './transform';
 
 export interface NBitsSettings {
@@ -32,8 +32,17 @@ const attr = (n: NodeProto, name: string): number | undefined => {
   return a?.i !== undefined ? Number(a.i) : a?.f;
 };
 
-/** Rewrites one layer, or says why not. The caller adds the com.microsoft opset when anything changed. */
-export async function toMatMulNBits(ctx: TransformContext, layer: Layer, s: NBitsSettings): Promise<LayerChange | LayerSkip> {
+/** A MatMul or Gemm layer MatMulNBits can replace: its weight W [K, N] (stored [N, K] when transB) and bias. */
+export interface NBitsTarget {
+  readonly w: WeightTarget;
+  readonly transB: boolean;
+  readonly k: number;
+  readonly n: number;
+  readonly bias?: string;
+}
+
+/** Whether MatMulNBits can replace the layer, and its weight's shape; says why not. */
+export function nbitsTarget(ctx: TransformContext, layer: Layer): NBitsTarget | LayerSkip {
   const node = layer.node.node;
   const op = node.opType ?? '';
   if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') return skip(layer, `${node.domain}.${op} has no MatMulNBits form`);
@@ -54,18 +63,49 @@ export async function toMatMulNBits(ctx: TransformContext, layer: Layer, s: NBit
   const users = consumersOf(w.tensor.graph);
   const fed = w.real ? w.real.value : w.tensor.name;
   if ((users.get(fed) ?? []).length !== 1) return skip(layer, `'${w.tensor.name}' is shared with other nodes`);
+  return { w, transB, k, n, bias };
+}
 
-  const src = await weightSource(w);
+/** The weight's source and the type MatMulNBits computes in, or why it cannot. */
+export async function nbitsSource(layer: Layer, t: NBitsTarget): Promise<{ src: WeightSource; computeType: FloatSource } | LayerSkip> {
+  const src = await weightSource(t.w);
   const bad = nonFiniteReason(src.values);
-  if (bad) return skip(layer, `'${w.tensor.name}': ${bad}`);
+  if (bad) return skip(layer, `'${t.w.tensor.name}': ${bad}`);
   const computeType = src.type === DataType.Float16 ? DataType.Float16 : DataType.Float;
   if (src.type !== computeType) return skip(layer, `its weight is ${floatName(src.type)}: MatMulNBits computes in float32 or float16`);
-  const values = transB ? transposed(src.values, rows, cols) : src.values;
-  const packed = packNBits(values, k, n, s.bits, s.blockSize, s.symmetric, (x) => roundUpTo(computeType as FloatSource, x), (x) => roundTo(computeType as FloatSource, x));
+  return { src, computeType };
+}
+
+/** W [K, N] as stored: transposed back to [N, K] for a Gemm with transB. */
+export function weightKN(t: NBitsTarget, values: Float32Array): Float32Array {
+  return t.transB ? transposed(values, t.n, t.k) : values;
+}
+
+/** Rewrites one layer, or says why not. The caller adds the com.microsoft opset when anything changed. */
+export async function toMatMulNBits(ctx: TransformContext, layer: Layer, s: NBitsSettings): Promise<LayerChange | LayerSkip> {
+  const t = nbitsTarget(ctx, layer);
+  if ('reason' in t) return t;
+  const source = await nbitsSource(layer, t);
+  if ('reason' in source) return source;
+  const { src, computeType } = source;
+  const packed = packNBits(weightKN(t, src.values), t.k, t.n, s.bits, s.blockSize, s.symmetric, (x) => roundUpTo(computeType, x), (x) => roundTo(computeType, x));
+  return writeMatMulNBits(ctx, layer, t, src, computeType, packed, s);
+}
+
+/**
+ * Replaces the layer's node with MatMulNBits over `packed` (round to nearest, or GPTQ's codes
+ * through packQuantizedNBits); `detail` adds to the change's detail.
+ */
+export function writeMatMulNBits(
+  ctx: TransformContext, layer: Layer, t: NBitsTarget, src: WeightSource, computeType: FloatSource, packed: NBitsPacked, s: NBitsSettings,
+  detail: Readonly<Record<string, unknown>> = {},
+): LayerChange {
+  const node = layer.node.node;
+  const { k, n, bias } = t;
   const base = src.name;
   const stored: TensorProto[] = [
     uint8Tensor(ctx.names.fresh(`${base}_Q${s.bits}`), [n, packed.blocks, packed.blobBytes], packed.b),
-    floatSourceTensor(ctx.names.fresh(`${base}_scales`), computeType as FloatSource, [n * packed.blocks], packed.scales),
+    floatSourceTensor(ctx.names.fresh(`${base}_scales`), computeType, [n * packed.blocks], packed.scales),
   ];
   if (packed.zeroPoints) stored.push(uint8Tensor(ctx.names.fresh(`${base}_zero_points`), [packed.zeroPoints.length], packed.zeroPoints));
   const inputs = [node.input[0], stored[0].name!, stored[1].name!, packed.zeroPoints ? stored[2].name! : '', ...(bias ? ['', bias] : [])];
@@ -77,20 +117,20 @@ export async function toMatMulNBits(ctx: TransformContext, layer: Layer, s: NBit
   src.replace(ctx.patch, stored, []);
   p.replaceNodes.set(node, [replacement]);
   const before = src.bytesBefore;
-  const after = stored.reduce((total, t) => total + (t.rawData?.length ?? 0), 0);
+  const after = stored.reduce((total, x) => total + (x.rawData?.length ?? 0), 0);
   return change(layer, [{
     tensor: src.name,
     bytesBefore: before,
     bytesAfter: after,
-    ...errorOf(src.values, transB ? transposed(packed.restored, k, n) : packed.restored),
+    ...errorOf(src.values, t.transB ? transposed(packed.restored, k, n) : packed.restored),
     detail: {
       format: 'matmulnbits', bits: s.bits, blockSize: s.blockSize, symmetric: s.symmetric, accuracyLevel: s.accuracyLevel, k, n,
-      scaleType: floatName(computeType as FloatSource), ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}),
+      scaleType: floatName(computeType), ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}), ...detail,
     },
   }]);
 }
 
-function transposed(v: Float32Array, rows: number, cols: number): Float32Array {
+export function transposed(v: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(v.length);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = v[i * cols + j];
   return out;

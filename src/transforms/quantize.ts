@@ -7,13 +7,18 @@
  * The float16 target stores FLOAT16 with a Cast back to the original type.
  * Opsets: per-tensor INT8/UINT8 needs 10, per-channel 13, blocks and 4-bit types 21; the
  * model's opset is raised when that is safe, otherwise the layer is skipped with the reason.
+ * Codes come from round to nearest, or (method 'gptq') from GPTQ on MatMul and Gemm weights
+ * with their inputs' Hessians from calibration (gptqLayers.ts); both are written the same way.
  */
 import { DataType } from '../core/onnx/dataTypes';
 import type { AttributeProto, TensorProto } from '../core/onnx/proto';
 import type { QuantizeStep } from './recipe';
-import { rangeOf, scaleLayout } from './quantizeMath';
+import { rangeOf, scaleLayout, type Quantized, type ScaleLayout } from './quantizeMath';
+import type { Granularity } from '../shared/stepSpec';
 import { codeBits, quantizeChoice, scaleType as scaleTypeFor } from '../analyzers/resultBytes';
-import { NBITS_DOMAIN, toMatMulNBits } from './matMulNBits';
+import { NBITS_DOMAIN, nbitsSource, nbitsTarget, toMatMulNBits, writeMatMulNBits, type NBitsSettings } from './matMulNBits';
+import { packQuantizedNBits } from './nbitsPack';
+import { gptqCalibrate, gptqWeight, storedLayout, type GptqTarget } from './gptqLayers';
 import { HALF_DEQUANTIZE_OPSET, outputAs, quantizeAs } from './dequantizeOutput';
 import { int4Tensor, int8Tensor, uint8Tensor } from './tensorBuild';
 import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
@@ -24,7 +29,7 @@ import { intAttr, makeNode } from './weightEdit';
 import { defaultOpset } from './opset';
 import { planOpsetRaise } from './opsetUpgrade';
 import { floatBytes, floatName, nonFiniteReason, floatSourceTensor, roundTo, type FloatSource } from './floatSource';
-import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
+import { change, errorOf, skip, type LayerChange, type LayerSkip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 
 function opsetNeeded(step: QuantizeStep): number {
   if (step.dtype === 'float16') return 1;
@@ -56,9 +61,13 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   const halfRaise = hasHalf && !blocker ? (needed >= HALF_DEQUANTIZE_OPSET ? raise : planOpsetRaise(ctx.state.index, opset, HALF_DEQUANTIZE_OPSET, ctx.names)) : undefined;
   const halfScales = halfRaise !== undefined && !halfRaise.blocker;
   let usedHalfScales = false;
+  const gptq = step.method === 'gptq' ? await gptqCalibrate(ctx, step) : undefined;
+  if (gptq) outcome.skipped.push(...gptq.skipped);
   for (const layer of ctx.layers) {
     await ctx.checkpoint();
-    const weights = layerWeights(layer);
+    const target = gptq?.targets.get(layer);
+    if (gptq && !target) continue;
+    const weights = target ? [target.w] : layerWeights(layer);
     if (weights.length === 0) {
       outcome.skipped.push(skip(layer, 'it has no weights of rank 2 or more'));
       continue;
@@ -85,7 +94,9 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
         reasons.push(`'${w.tensor.name}': ${bad}`);
         continue;
       }
-      const planned = step.dtype === 'float16' ? toFloat16(ctx, source, w) : toIntegers(ctx, source, w, step, halfScales);
+      const planned = step.dtype === 'float16' ? toFloat16(ctx, source, w)
+        : target ? await toGptq(ctx, source, w, step, halfScales, target, gptq!.hessians.get(target.input)!)
+        : toIntegers(ctx, source, w, step, halfScales);
       const c = planned.change;
       if (source.requantizedFrom && c.sqnrDb === null && c.bytesAfter > 0.99 * c.bytesBefore) {
         reasons.push(`'${w.tensor.name}': it is stored as ${source.requantizedFrom} already (the same values would come back)`);
@@ -109,12 +120,22 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   if (usedHalfScales) halfRaise!.apply(ctx.patch, ctx.names);
   else if (outcome.changed.length) raise.apply(ctx.patch, ctx.names);
   if (requantized.size) outcome.notes!.push(requantizedNote(requantized));
+  if (gptq?.note) outcome.notes!.push(gptq.note);
   return outcome;
+}
+
+/** GPTQ's codes for one MatMul or Gemm weight, written as DequantizeLinear like toIntegers'. */
+async function toGptq(ctx: TransformContext, src: WeightSource, w: WeightTarget, step: QuantizeStep, halfScales: boolean, t: GptqTarget, hessian: Float64Array): Promise<Planned> {
+  const scaleType = scaleTypeFor(src.type, halfScales) as FloatSource;
+  const granularity = step.granularity === 'block' ? 'block' : 'per-channel';
+  const onKN = await gptqWeight(ctx, step, t, src.values, hessian, step.dtype as Exclude<QuantizeStep['dtype'], 'float16'>, scaleType, src.type);
+  const { q, layout } = storedLayout(t, onKN, granularity, step.blockSize);
+  return writeIntegers(ctx, src, w, step, layout, granularity, scaleType, q, { method: 'gptq' });
 }
 
 
 /** A computed change, written into the patch only by `commit` (so a change not worth making leaves no trace). */
-interface Planned {
+export interface Planned {
   readonly change: TensorChange;
   commit(): void;
 }
@@ -130,6 +151,20 @@ function toIntegers(ctx: TransformContext, src: WeightSource, w: WeightTarget, s
   const scaleType = scaleTypeFor(source, halfScales) as FloatSource;
   const range = rangeOf(step.dtype as Exclude<QuantizeStep['dtype'], 'float16'>);
   const q = quantizeAs(src.values, layout, range, step.symmetric, source, scaleType);
+  return writeIntegers(ctx, src, w, step, layout, granularity, scaleType, q);
+}
+
+/**
+ * Writes codes, scales and zero points quantized on `layout` over the weight's stored dims as
+ * DequantizeLinear (+ a Cast back to the weight's type when the scales' type differs). The codes
+ * come from round to nearest (toIntegers) or GPTQ; `detail` adds to the change's detail.
+ */
+export function writeIntegers(
+  ctx: TransformContext, src: WeightSource, w: WeightTarget, step: QuantizeStep, layout: ScaleLayout, granularity: Granularity,
+  scaleType: FloatSource, q: Quantized, detail: Readonly<Record<string, unknown>> = {},
+): Planned {
+  const dims = w.tensor.dims;
+  const source = src.type;
   const base = src.name;
   const stored: TensorProto[] = [
     codesTensor(ctx.names.fresh(`${base}_quantized`), dims, step.dtype, q.codes),
@@ -152,7 +187,7 @@ function toIntegers(ctx: TransformContext, src: WeightSource, w: WeightTarget, s
     detail: {
       dtype: step.dtype, granularity: layout.axis === undefined ? 'per-tensor' : granularity, axis: layout.axis ?? null,
       axisGuessed: layout.axis !== undefined && !w.role, scales: layout.groups, source: floatName(source), scaleType: floatName(scaleType),
-      ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}),
+      ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}), ...detail,
     },
   } };
 }
@@ -183,12 +218,29 @@ async function quantizeNBits(ctx: TransformContext, step: QuantizeStep): Promise
   if (settings.blockSize < 16) {
     return { ...outcome, skipped: ctx.layers.map((l) => skip(l, `MatMulNBits blocks are 16 or more weights, not ${settings.blockSize}`)) };
   }
+  const gptq = step.method === 'gptq' ? await gptqCalibrate(ctx, step) : undefined;
+  if (gptq) outcome.skipped.push(...gptq.skipped);
   for (const layer of ctx.layers) {
     await ctx.checkpoint();
-    const r = await toMatMulNBits(ctx, layer, settings);
+    const target = gptq?.targets.get(layer);
+    if (gptq && !target) continue;
+    const r = target ? await gptqNBits(ctx, layer, step, settings, target, gptq!.hessians.get(target.input)!) : await toMatMulNBits(ctx, layer, settings);
     if ('reason' in r) outcome.skipped.push(r);
     else outcome.changed.push(r);
   }
   if (outcome.changed.length) ctx.patch.requireOpset(NBITS_DOMAIN, 1);
+  if (gptq?.note) outcome.notes!.push(gptq.note);
   return outcome;
+}
+
+/** GPTQ's unsigned block codes for one MatMul or Gemm weight, written as MatMulNBits like toMatMulNBits'. */
+async function gptqNBits(ctx: TransformContext, layer: Layer, step: QuantizeStep, s: NBitsSettings, g: GptqTarget, hessian: Float64Array): Promise<LayerChange | LayerSkip> {
+  const t = nbitsTarget(ctx, layer);
+  if ('reason' in t) return t;
+  const source = await nbitsSource(layer, t);
+  if ('reason' in source) return source;
+  const { src, computeType } = source;
+  const q = await gptqWeight(ctx, { ...step, granularity: 'block' }, g, src.values, hessian, s.bits === 4 ? 'uint4' : 'uint8', computeType, computeType);
+  const packed = packQuantizedNBits(q, t.k, t.n, s.bits, s.blockSize, s.symmetric);
+  return writeMatMulNBits(ctx, layer, t, src, computeType, packed, s, { method: 'gptq' });
 }

@@ -47,6 +47,12 @@ export interface QuantizeStep extends StepBase {
   readonly format?: 'qdq' | 'matmulnbits';
   /** MatMulNBits' accuracy_level (4: int8 compute, onnxruntime's fastest on CPU). */
   readonly accuracyLevel?: number;
+  /** 'rtn': round to nearest; 'gptq': GPTQ on MatMul and Gemm weights, from calibration's input Hessians. */
+  readonly method: 'rtn' | 'gptq';
+  /** GPTQ's damping: the fraction of mean(diag H) added to H's diagonal. */
+  readonly damp: number;
+  /** GPTQ: inputs in decreasing order of diag(H). */
+  readonly actOrder: boolean;
 }
 
 export interface PruneStep extends StepBase {
@@ -202,7 +208,15 @@ export function parseStep(raw: unknown, where = 'step'): RecipeStep {
       if (mode === 'static' && (dtype !== 'int8' || granularity === 'block' || !symmetric)) {
         f.fail(`'mode' "static" quantizes weights to symmetric int8 (per-channel or per-tensor) and activations to uint8`);
       }
-      if (calibration && mode !== 'static') f.fail(`'calibration' applies to 'mode' "static" only`);
+      const method: 'rtn' | 'gptq' = f.choice('method', param(Q, 'method', 'choice'));
+      if (method === 'gptq' && (mode !== 'weights' || dtype === 'float16')) f.fail(`'method' "gptq" applies to weight-only integer quantization`);
+      if (method === 'gptq' && granularity === 'per-tensor') f.fail(`'method' "gptq" needs 'granularity' "per-channel" or "block"`);
+      // Spelled-out defaults (stepToJson writes every parameter) are fine with round to nearest.
+      const gptqGiven = ['damp', 'actOrder'].filter((k) => o[k] !== undefined && o[k] !== defaultOf(Q[k], {}));
+      const damp = f.number('damp', param(Q, 'damp', 'number')) as number;
+      const actOrder = f.boolean('actOrder', param(Q, 'actOrder', 'boolean'));
+      if (gptqGiven.length && method !== 'gptq') f.fail(`'${gptqGiven[0]}' applies to 'method' "gptq" only`);
+      if (calibration && mode !== 'static' && method !== 'gptq') f.fail(`'calibration' applies to 'mode' "static" and 'method' "gptq" only`);
       const format: 'qdq' | 'matmulnbits' = f.choice('format', param(Q, 'format', 'choice'));
       const given = o.accuracyLevel !== undefined;
       const accuracyLevel = f.number('accuracyLevel', param(Q, 'accuracyLevel', 'number'));
@@ -211,9 +225,9 @@ export function parseStep(raw: unknown, where = 'step'): RecipeStep {
         f.fail(`'format' "matmulnbits" stores 4- or 8-bit weights in blocks: it needs 'granularity' "block" and weight-only quantization`);
       }
       step = {
-        transform: 'quantize', ...base, dtype, granularity, symmetric, blockSize, mode,
+        transform: 'quantize', ...base, dtype, granularity, symmetric, blockSize, mode, method, damp, actOrder,
         format, ...(format === 'matmulnbits' ? { accuracyLevel: accuracyLevel ?? 4 } : {}),
-        ...(mode === 'static' ? { calibration: parseCalibration(calibration ?? {}, `${where} calibration`) } : {}),
+        ...(mode === 'static' || method === 'gptq' ? { calibration: parseCalibration(calibration ?? {}, `${where} calibration`) } : {}),
       };
       break;
     }

@@ -54,7 +54,7 @@ function transformSchema(name: (typeof TRANSFORM_NAMES)[number]): Schema {
     ...params(t.params),
   };
   if (name === 'quantize') {
-    properties.calibration = { type: 'object', additionalProperties: false, description: "Static mode only ('mode': \"static\").", properties: params(CALIBRATION) };
+    properties.calibration = { type: 'object', additionalProperties: false, description: "Static mode ('mode': \"static\"), or weight-only with 'method' \"gptq\" (data, samples and shapes only).", properties: params(CALIBRATION) };
   }
   return {
     description: t.help,

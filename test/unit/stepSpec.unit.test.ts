@@ -60,7 +60,7 @@ test('INT4 and UINT4 default to blocks of 32, 8-bit types to per-channel scales,
   for (const dtype of ['int4', 'uint4'] as const) {
     const parsed = parseStep({ transform: 'quantize', dtype });
     assert.equal(parsed.transform === 'quantize' && `${parsed.granularity} ${parsed.blockSize}`, 'block 32');
-    assert.deepEqual(formStep('quantize', formValues('quantize', { dtype })), { transform: 'quantize', dtype, granularity: 'block', blockSize: 32, symmetric: true, format: 'qdq' });
+    assert.deepEqual(formStep('quantize', formValues('quantize', { dtype })), { transform: 'quantize', dtype, granularity: 'block', blockSize: 32, symmetric: true, method: 'rtn', format: 'qdq' });
   }
   for (const dtype of ['int8', 'uint8'] as const) assert.equal(defaultGranularity(dtype), 'per-channel');
   // A bigger INT4 preview than per-channel scales would give: the preview counts blocks.
