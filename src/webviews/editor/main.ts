@@ -163,7 +163,7 @@ let resizing = false;
 for (const key of COLUMN_KEYS) {
   const c: Column = COLUMNS[key];
   const resizer = el('span', { class: 'resizer', 'aria-hidden': 'true' });
-  const cell = el('div', { class: `cell ${key}`, role: 'columnheader', tabindex: '0', 'aria-sort': 'none', title: `${c.hint}. Click to sort; drag the right edge (or Alt+←/→) to resize.` }, el('span', { class: 'title' }, c.title), resizer);
+  const cell = el('div', { class: `cell ${key}`, role: 'columnheader', tabindex: '0', 'aria-sort': 'none', title: `${c.hint}. Click to sort; drag the right edge (or Ctrl+←/→) to resize.` }, el('span', { class: 'title' }, c.title), resizer);
   const sortBy = (): void => {
     if (resizing) return;
     view.sort = { key, descending: view.sort.key === key ? !view.sort.descending : c.first === 'descending' };
@@ -174,7 +174,7 @@ for (const key of COLUMN_KEYS) {
     if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
       sortBy();
-    } else if (e.altKey && (e.key === 'ArrowLeft' || e.key === 'ArrowRight')) {
+    } else if ((e.ctrlKey || e.altKey) && (e.key === 'ArrowLeft' || e.key === 'ArrowRight')) {
       e.preventDefault();
       resizeColumn(key, (widths.get(key) ?? c.width) + (e.key === 'ArrowRight' ? 16 : -16), true);
     }
@@ -238,7 +238,9 @@ function applyWidths(): void {
 
 /** The header leaves room for the rows' scrollbar, so its columns stay over theirs. */
 function fitColumns(): void {
-  head.style.paddingRight = `${viewport.offsetWidth - viewport.clientWidth}px`;
+  const scrollbar = `${viewport.offsetWidth - viewport.clientWidth}px`;
+  head.style.paddingRight = scrollbar;
+  table.style.setProperty('--scrollbar', scrollbar);
 }
 
 viewport.append(spacer, rowsBox);
