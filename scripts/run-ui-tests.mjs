@@ -37,15 +37,77 @@ try {
   await frame.locator('.summary .io').filter({ hasText: /Inputs: x \[p2o\.DynamicDimension\.0×3×.*\] FLOAT/ }).waitFor();
   await page.screenshot({ path: join(shots, '1-opened.png') });
 
-  step('select the largest layer: histogram, channel ranges and energy curve; the form previews INT8');
   await frame.locator('.estimates').filter({ hasNotText: 'Analyzing' }).waitFor({ timeout: 60_000 });
+  step('at the default window size no header and no number in the table is truncated; names have their full name as title');
+  // Truncated: the text is wider than its box (scrollWidth > clientWidth), in a header cell, its title or a numeric cell.
+  const truncated = await frame.locator('.table').evaluate((t) => {
+    const numeric = ['params', 'bytes', 'share', 'macs', 'sparsity', 'int8', 'int4', 'cluster16', 'rank90', 'entropy'];
+    const boxes = [...t.querySelectorAll('.row.head .cell, .row.head .cell .title'), ...t.querySelectorAll(numeric.map((c) => `.rows .row .cell.${c}`).join(','))];
+    return boxes.filter((b) => b.scrollWidth > b.clientWidth).map((b) => `${b.className}: "${b.textContent}" ${b.scrollWidth} > ${b.clientWidth}`);
+  });
+  if (truncated.length) throw new Error(`truncated in the table:\n${truncated.join('\n')}`);
+  const headers = await frame.locator('.row.head .cell .title').allTextContents();
+  for (const h of ['INT8 dB', 'INT4 dB', 'k16 dB', 'rank90', 'H bits']) if (!headers.includes(h)) throw new Error(`no "${h}" column: ${headers.join(', ')}`);
+  const untitled = await frame.locator('.rows .row').evaluateAll((rows) => rows.filter((r) => r.querySelector('.cell.name').title.split('\n')[0] !== r.getAttribute('data-layer')).length);
+  if (untitled) throw new Error(`${untitled} name cells without the full name as title`);
+
+  step('one click on a redundancy column sorts the most compressible layers first');
+  const columnValues = (c) => frame.locator(`.rows .row .cell.${c}`).evaluateAll((cells) => cells.map((x) => x.textContent));
+  for (const [c, descending] of [['int8', true], ['int4', true], ['cluster16', true], ['rank90', false], ['entropy', false]]) {
+    await frame.locator(`.row.head .cell.${c}`).click();
+    await frame.locator(`.row.head .cell.${c}[aria-sort="${descending ? 'descending' : 'ascending'}"]`).waitFor();
+    const numbers = (await columnValues(c)).map((v) => (v === 'exact' ? Infinity : v === '-inf' ? -Infinity : parseFloat(v))).filter((v) => !Number.isNaN(v));
+    if (numbers.length < 2) throw new Error(`column ${c} has no figures: ${await columnValues(c)}`);
+    for (let i = 1; i < numbers.length; i++) if (descending ? numbers[i] > numbers[i - 1] : numbers[i] < numbers[i - 1]) throw new Error(`column ${c} not sorted: ${numbers.join(' ')}`);
+  }
+  // Back to the default order (largest first): the next steps select the largest layer.
+  await frame.locator('.row.head .cell.bytes').click();
+  await frame.locator('.row.head .cell.bytes[aria-sort="descending"]').waitFor();
+
+  step('drag a header\'s right edge: the column and its cells widen, the header is not sorted');
+  const opHead = frame.locator('.row.head .cell.opType');
+  const opBefore = (await opHead.boundingBox()).width;
+  // The sorting clicks above may have scrolled the table sideways: bring the edge into view.
+  await frame.locator('.table').evaluate((t) => (t.scrollLeft = 0));
+  const resizer = frame.locator('.row.head .cell.opType .resizer');
+  await resizer.scrollIntoViewIfNeeded();
+  const edge = await resizer.boundingBox();
+  await page.mouse.move(edge.x + edge.width / 2, edge.y + edge.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(edge.x + edge.width / 2 + 20, edge.y + edge.height / 2, { steps: 4 });
+  await page.mouse.move(edge.x + edge.width / 2 + 40, edge.y + edge.height / 2, { steps: 4 });
+  await page.mouse.up();
+  const opAfter = (await opHead.boundingBox()).width;
+  const cellAfter = (await frame.locator('.rows .row .cell.opType').first().boundingBox()).width;
+  if (Math.abs(opAfter - opBefore - 40) > 2 || Math.abs(cellAfter - opAfter) > 1) throw new Error(`resize: header ${opBefore} → ${opAfter}, cell ${cellAfter}`);
+  if ((await opHead.getAttribute('aria-sort')) !== 'none') throw new Error('the drag sorted the column');
+  // Ctrl+→ and Ctrl+← from the keyboard resize it too (16 px a press).
+  await opHead.focus();
+  await page.keyboard.press('Control+ArrowRight');
+  const opKeyed = (await opHead.boundingBox()).width;
+  await page.keyboard.press('Control+ArrowLeft');
+  const opBack = (await opHead.boundingBox()).width;
+  if (Math.abs(opKeyed - opAfter - 16) > 1 || Math.abs(opBack - opAfter) > 1) throw new Error(`keyboard resize: ${opAfter} → ${opKeyed} → ${opBack}`);
+  await frame.locator('.table').evaluate((t) => (t.scrollLeft = 0));
+
+  step('select the largest layer: histogram, channel ranges and energy curve; the form previews INT8; the table does not move');
+  // The table's box, and its header cells' boxes from the header's left edge (sideways scrolling aside).
+  const layoutOf = () =>
+    frame.locator('.table').evaluate((t) => {
+      const box = (r, x0 = 0) => [r.x - x0, r.y, r.width, r.height].map(Math.round).join(',');
+      const head = t.querySelector('.row.head').getBoundingClientRect();
+      return [box(t.getBoundingClientRect()), ...[...t.querySelectorAll('.row.head .cell')].map((c) => box(c.getBoundingClientRect(), head.x))].join(' ');
+    });
+  const layoutBefore = await layoutOf();
   const firstRow = frame.locator('.rows .row').first();
   const layer = await firstRow.getAttribute('data-layer');
   await firstRow.click();
   await frame.locator('.detail canvas').nth(2).waitFor({ timeout: 30_000 });
   for (const heading of ['Histogram of', 'Channel ranges', 'Energy kept by rank']) await frame.locator('.detail h3').filter({ hasText: heading }).waitFor();
-  await frame.locator('.rows .row .cell.entropy').filter({ hasText: / b$/ }).first().waitFor();
+  await frame.locator('.rows .row .cell.entropy').filter({ hasText: /^\d+\.\d\d$/ }).first().waitFor();
   await frame.locator('.preview').filter({ hasText: /^Preview: 1 layer, weights .* → .*worst weight SQNR ≈ \d+\.\d dB/ }).waitFor({ timeout: 10_000 });
+  const layoutAfter = await layoutOf();
+  if (layoutAfter !== layoutBefore) throw new Error(`the table moved when a row was selected:\n${layoutBefore}\n${layoutAfter}`);
   // Changing a parameter updates the preview before anything is applied.
   // INT4 defaults to blocks of 32, whose SQNR the analysis's per-channel figure bounds from below.
   await frame.locator('form.action select').nth(2).selectOption('int4');
@@ -54,6 +116,21 @@ try {
   await frame.locator('form.action select').nth(2).selectOption('int8');
   await frame.locator('.preview').filter({ hasNotText: int4Preview }).waitFor();
   await page.screenshot({ path: join(shots, '2-layer-selected.png') });
+
+  step('collapse the detail pane from the keyboard: the table gets the width; expand it again');
+  const tableWidth = async () => (await frame.locator('.table').boundingBox()).width;
+  const narrow = await tableWidth();
+  await frame.locator('button.detail-toggle[aria-expanded="true"]').focus();
+  await page.keyboard.press('Enter');
+  await frame.locator('button.detail-toggle[aria-expanded="false"]').waitFor();
+  await frame.locator('.detail').waitFor({ state: 'hidden' });
+  const wide = await tableWidth();
+  if (wide < narrow + 200) throw new Error(`collapsed detail: table ${narrow} → ${wide}`);
+  await page.screenshot({ path: join(shots, '2b-detail-collapsed.png') });
+  await page.keyboard.press('Enter');
+  await frame.locator('button.detail-toggle[aria-expanded="true"]').waitFor();
+  await frame.locator('.detail canvas').first().waitFor();
+  if (Math.abs((await tableWidth()) - narrow) > 1) throw new Error(`expanded detail: table ${await tableWidth()}, was ${narrow}`);
 
   step('quantize the selected layer from the form: dirty marker, edit listed, row marked');
   await frame.locator('form.action button').filter({ hasText: 'Apply to 1 selected layer' }).click();

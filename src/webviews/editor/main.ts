@@ -15,9 +15,14 @@ import { renderDetail } from './detail';
 import { layerKey, type Row } from './row';
 import { StepForm } from './stepForm';
 import { editsList } from './editsList';
+import { columnWidth, compareForSort, gridTemplate, shortenMiddle } from './tableLayout';
 
-declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void };
+/** What the webview remembers across reloads and tab switches (VS Code keeps it with the editor). */
+type SavedState = { widths?: Partial<Record<string, number>>; detailCollapsed?: boolean };
+declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void; getState(): SavedState | undefined; setState(s: SavedState): void };
 const vscode = acquireVsCodeApi();
+const saved: SavedState = { ...(vscode.getState() ?? {}) };
+const remember = (change: SavedState): void => vscode.setState(Object.assign(saved, change));
 
 const ROW_HEIGHT = 24;
 const view = {
@@ -40,7 +45,7 @@ const view = {
   shown: [] as Row[],
   selected: new Set<string>(),
   focus: 0,
-  sort: { key: 'bytes' as keyof typeof COLUMNS, descending: true },
+  sort: { key: 'bytes' as ColumnKey, descending: true },
   filter: '',
   logScale: false,
   /** The layer whose detail is shown (the last one clicked). */
@@ -52,43 +57,59 @@ const view = {
 const fmtBytes = humanBytes;
 const fmtCount = (n: number | null | undefined): string =>
   n === null || n === undefined ? '—' : n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n);
-const fmtDb = (v: number | string | null | undefined): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : `${v.toFixed(1)} dB`);
+const fmtDb = (v: number | string | null | undefined): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : Number.isFinite(v) ? v.toFixed(1) : v > 0 ? 'exact' : '-inf');
 
+/**
+ * The table's columns, in the CLI table's order and with its names (src/report/analysisText.ts).
+ * `width` is the default in pixels (a column is never narrower than its header needs); `first`
+ * the direction a first click sorts in: the one putting the most compressible layers on top.
+ */
+type Column = { title: string; hint: string; width: number; numeric?: boolean; first: 'ascending' | 'descending'; value: (r: Row) => number | string | undefined; text: (r: Row) => string };
 const COLUMNS = {
-  name: { title: 'Layer', value: (r: Row) => r.name, text: (r: Row) => r.name },
-  opType: { title: 'Op', value: (r: Row) => r.opType, text: (r: Row) => r.opType },
-  storedAs: { title: 'Stored as', value: (r: Row) => r.storedAs.label, text: (r: Row) => r.storedAs.label },
-  shapes: { title: 'Weights', value: (r: Row) => r.weights.length, text: (r: Row) => r.weights.map((w) => `[${w.shape.join('×')}] ${w.dataType}`).join(', ') },
-  params: { title: 'Params', value: (r: Row) => r.params, text: (r: Row) => fmtCount(r.params) },
-  bytes: { title: 'Bytes', value: (r: Row) => r.bytes, text: (r: Row) => fmtBytes(r.bytes) },
-  share: { title: 'Share', value: (r: Row) => share(r), text: (r: Row) => `${(share(r) * 100).toFixed(1)}%` },
-  macs: { title: 'MACs', value: (r: Row) => r.analyzed?.macs ?? -1, text: (r: Row) => fmtCount(r.analyzed?.macs) },
+  name: { title: 'Layer', hint: 'Layer name (graph-qualified inside subgraphs)', width: 200, first: 'ascending', value: (r: Row) => r.name, text: (r: Row) => r.name },
+  opType: { title: 'Op', hint: 'Operator type', width: 90, first: 'ascending', value: (r: Row) => r.opType, text: (r: Row) => r.opType },
+  storedAs: { title: 'Stored as', hint: 'How the main weight is stored (quantized and clustered weights are analyzed on their real values)', width: 110, first: 'ascending', value: (r: Row) => r.storedAs.label, text: (r: Row) => r.storedAs.label },
+  shapes: { title: 'Weights', hint: 'The stored tensors the layer computes with', width: 170, first: 'descending', value: (r: Row) => r.weights.length, text: (r: Row) => r.weights.map((w) => `[${w.shape.join('×')}] ${w.dataType}`).join(', ') },
+  params: { title: 'Params', hint: 'Parameters', width: 76, numeric: true, first: 'descending', value: (r: Row) => r.params, text: (r: Row) => fmtCount(r.params) },
+  bytes: { title: 'Bytes', hint: 'Bytes of weights', width: 84, numeric: true, first: 'descending', value: (r: Row) => r.bytes, text: (r: Row) => fmtBytes(r.bytes) },
+  share: { title: 'Share', hint: "The layer's part of all weight bytes", width: 70, numeric: true, first: 'descending', value: (r: Row) => share(r), text: (r: Row) => `${(share(r) * 100).toFixed(1)}%` },
+  macs: { title: 'MACs', hint: 'Multiply-accumulates per inference (— when the shapes are unknown or the op has none counted)', width: 76, numeric: true, first: 'descending', value: (r: Row) => r.analyzed?.macs ?? undefined, text: (r: Row) => fmtCount(r.analyzed?.macs) },
   sparsity: {
     title: 'Zeros',
-    value: (r: Row) => mainStats(r)?.zeroFraction ?? -1,
+    hint: 'Fraction of exact zeros in the main weight',
+    width: 70,
+    numeric: true,
+    first: 'descending',
+    value: (r: Row) => mainStats(r)?.zeroFraction,
     text: (r: Row) => {
       const z = mainStats(r)?.zeroFraction;
       return z === undefined ? '' : `${(z * 100).toFixed(1)}%`;
     },
   },
-  rank90: { title: 'Rank 90%', value: (r: Row) => red(r)?.rank90 ?? -1, text: (r: Row) => (red(r)?.rank90 ?? '—').toString() },
-  int8: { title: 'INT8', value: (r: Row) => num(red(r)?.int8SqnrDb), text: (r: Row) => fmtDb(red(r)?.int8SqnrDb) },
-  int4: { title: 'INT4', value: (r: Row) => num(red(r)?.int4SqnrDb), text: (r: Row) => fmtDb(red(r)?.int4SqnrDb) },
-  cluster16: { title: 'k=16', value: (r: Row) => num(red(r)?.cluster16SqnrDb), text: (r: Row) => fmtDb(red(r)?.cluster16SqnrDb) },
+  int8: { title: 'INT8 dB', hint: 'SQNR of symmetric per-channel INT8 quantization of the main weight (higher is better; about 40 dB and up is usually harmless)', width: 76, numeric: true, first: 'descending', value: (r: Row) => num(red(r)?.int8SqnrDb), text: (r: Row) => fmtDb(red(r)?.int8SqnrDb) },
+  int4: { title: 'INT4 dB', hint: 'SQNR of symmetric per-channel INT4 quantization of the main weight (higher is better)', width: 76, numeric: true, first: 'descending', value: (r: Row) => num(red(r)?.int4SqnrDb), text: (r: Row) => fmtDb(red(r)?.int4SqnrDb) },
+  cluster16: { title: 'k16 dB', hint: 'SQNR of 16-way weight clustering (higher is better)', width: 72, numeric: true, first: 'descending', value: (r: Row) => num(red(r)?.cluster16SqnrDb), text: (r: Row) => fmtDb(red(r)?.cluster16SqnrDb) },
+  rank90: { title: 'rank90', hint: 'Rank keeping 90% of the singular-value energy (low means low-rank factorization pays)', width: 70, numeric: true, first: 'ascending', value: (r: Row) => red(r)?.rank90 ?? undefined, text: (r: Row) => (red(r)?.rank90 ?? '—').toString() },
   entropy: {
-    title: 'Entropy',
-    value: (r: Row) => red(r)?.entropyBitsInt8 ?? -1,
-    text: (r: Row) => (red(r) ? `${red(r)!.entropyBitsInt8.toFixed(2)} b` : r.analyzed?.deferred ? 'later' : ''),
+    title: 'H bits',
+    hint: 'Entropy of the INT8 codes per weight, in bits (below 8 means entropy coding would shrink them)',
+    width: 70,
+    numeric: true,
+    first: 'ascending',
+    value: (r: Row) => red(r)?.entropyBitsInt8,
+    text: (r: Row) => (red(r) ? red(r)!.entropyBitsInt8.toFixed(2) : r.analyzed?.deferred ? 'later' : ''),
   },
-};
+} satisfies Record<string, Column>;
+type ColumnKey = keyof typeof COLUMNS;
+const COLUMN_KEYS = Object.keys(COLUMNS) as ColumnKey[];
 
 const red = (r: Row): TableLayer['redundancy'] => r.analyzed?.redundancy;
 /** The statistics of the weight the redundancy describes (a clustered layer's indices, not its codebook). */
 const mainStats = (r: Row): TableWeight['stats'] => (r.analyzed?.weights.find((w) => w.name === red(r)?.weight) ?? r.analyzed?.weights[0])?.stats;
 const share = (r: Row): number => (view.summary?.model.weightBytes ? r.bytes / view.summary.model.weightBytes : 0);
 
-function num(v: number | string | null | undefined): number {
-  return typeof v === 'number' ? v : v === 'Infinity' ? Infinity : -Infinity;
+function num(v: number | string | null | undefined): number | undefined {
+  return v === null || v === undefined ? undefined : typeof v === 'number' ? v : v === 'Infinity' ? Infinity : -Infinity;
 }
 
 // ---- layout -------------------------------------------------------------------------------
@@ -115,20 +136,126 @@ const form = new StepForm({
 });
 toolbar.append(filterBox, form.element);
 
-for (const [key, c] of Object.entries(COLUMNS)) {
-  const cell = el('div', { class: `cell ${key}`, role: 'columnheader', tabindex: '0', 'aria-sort': 'none' }, c.title);
+const detailToggle = el('button', { type: 'button', class: 'detail-toggle', 'aria-controls': 'layer-detail' });
+detail.id = 'layer-detail';
+function showDetailPane(collapsed: boolean): void {
+  app.classList.toggle('detail-collapsed', collapsed);
+  detailToggle.textContent = collapsed ? 'Show details' : 'Hide details';
+  detailToggle.title = collapsed ? 'Show the selected layer\'s detail beside the table' : 'Hide the detail pane: the table gets the width';
+  detailToggle.setAttribute('aria-expanded', String(!collapsed));
+  detail.hidden = collapsed;
+}
+detailToggle.addEventListener('click', () => {
+  const collapsed = !app.classList.contains('detail-collapsed');
+  showDetailPane(collapsed);
+  remember({ detailCollapsed: collapsed });
+  fitColumns();
+});
+showDetailPane(saved.detailCollapsed === true);
+toolbar.prepend(detailToggle);
+
+/** Each column's width in pixels; `least` is what its header (title and sort arrow) needs. */
+const widths = new Map<ColumnKey, number>();
+const least = new Map<ColumnKey, number>();
+/** Set while a column is dragged wider or narrower, so the click ending the drag does not sort. */
+let resizing = false;
+
+for (const key of COLUMN_KEYS) {
+  const c: Column = COLUMNS[key];
+  const resizer = el('span', { class: 'resizer', 'aria-hidden': 'true' });
+  const cell = el('div', { class: `cell ${key}`, role: 'columnheader', tabindex: '0', 'aria-sort': 'none', title: `${c.hint}. Click to sort; drag the right edge (or Ctrl+←/→) to resize.` }, el('span', { class: 'title' }, c.title), resizer);
   const sortBy = (): void => {
-    const k = key as keyof typeof COLUMNS;
-    view.sort = { key: k, descending: view.sort.key === k ? !view.sort.descending : k !== 'name' && k !== 'opType' && k !== 'storedAs' };
+    if (resizing) return;
+    view.sort = { key, descending: view.sort.key === key ? !view.sort.descending : c.first === 'descending' };
     render();
   };
   cell.addEventListener('click', sortBy);
-  cell.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), sortBy()));
+  cell.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      sortBy();
+    } else if ((e.ctrlKey || e.altKey) && (e.key === 'ArrowLeft' || e.key === 'ArrowRight')) {
+      e.preventDefault();
+      resizeColumn(key, (widths.get(key) ?? c.width) + (e.key === 'ArrowRight' ? 16 : -16), true);
+    }
+  });
+  resizer.addEventListener('pointerdown', (e) => {
+    e.preventDefault();
+    e.stopPropagation();
+    resizing = true;
+    resizer.setPointerCapture(e.pointerId);
+    const x0 = e.clientX;
+    const w0 = widths.get(key) ?? c.width;
+    const move = (m: PointerEvent): void => resizeColumn(key, w0 + m.clientX - x0, false);
+    const up = (): void => {
+      resizer.removeEventListener('pointermove', move);
+      resizer.removeEventListener('pointerup', up);
+      resizer.removeEventListener('pointercancel', up);
+      resizeColumn(key, widths.get(key) ?? w0, true);
+      setTimeout(() => (resizing = false), 0);
+    };
+    resizer.addEventListener('pointermove', move);
+    resizer.addEventListener('pointerup', up);
+    resizer.addEventListener('pointercancel', up);
+  });
+  resizer.addEventListener('click', (e) => e.stopPropagation());
+  resizer.addEventListener('dblclick', (e) => {
+    e.stopPropagation();
+    resizeColumn(key, c.width, true);
+  });
   head.append(cell);
 }
+
+/**
+ * What each header needs: laid out at its content's width with a sort arrow, every header is
+ * measured once; no width given to a column (default, remembered or dragged) is ever less.
+ */
+function measureHeaders(): void {
+  const sorts = [...head.children].map((cell) => cell.getAttribute('aria-sort'));
+  for (const cell of head.children) cell.setAttribute('aria-sort', 'descending');
+  head.style.gridTemplateColumns = COLUMN_KEYS.map(() => 'max-content').join(' ');
+  COLUMN_KEYS.forEach((key, i) => least.set(key, Math.ceil((head.children[i] as HTMLElement).getBoundingClientRect().width) + 2));
+  head.style.gridTemplateColumns = '';
+  [...head.children].forEach((cell, i) => cell.setAttribute('aria-sort', sorts[i] ?? 'none'));
+  for (const key of COLUMN_KEYS) widths.set(key, columnWidth(saved.widths?.[key], COLUMNS[key].width, least.get(key) ?? 0));
+  applyWidths();
+}
+
+function resizeColumn(key: ColumnKey, width: number, done: boolean): void {
+  widths.set(key, columnWidth(width, COLUMNS[key].width, least.get(key) ?? 0));
+  applyWidths();
+  if (!done) return;
+  remember({ widths: Object.fromEntries(widths) });
+  renderVisible(true);
+}
+
+function applyWidths(): void {
+  const list = COLUMN_KEYS.map((k) => widths.get(k) ?? COLUMNS[k].width);
+  table.style.setProperty('--columns', gridTemplate(list));
+  table.style.setProperty('--table-width', `${list.reduce((a, b) => a + b, 0)}px`);
+  fitColumns();
+}
+
+/** The header leaves room for the rows' scrollbar, so its columns stay over theirs. */
+function fitColumns(): void {
+  const scrollbar = `${viewport.offsetWidth - viewport.clientWidth}px`;
+  head.style.paddingRight = scrollbar;
+  table.style.setProperty('--scrollbar', scrollbar);
+}
+
 viewport.append(spacer, rowsBox);
 table.append(head, viewport);
 app.append(header, status, toolbar, form.preview, table, detail, editsBox);
+measureHeaders();
+/** The name column takes the room left: when it changes, its names are shortened again. */
+let nameWidth = 0;
+new ResizeObserver(() => {
+  fitColumns();
+  const w = (head.children[0] as HTMLElement).clientWidth;
+  if (w === nameWidth) return;
+  nameWidth = w;
+  renderVisible(true);
+}).observe(head.children[0]);
 
 // ---- rendering ----------------------------------------------------------------------------
 
@@ -167,14 +294,9 @@ function buildRows(): void {
 
 function render(): void {
   const f = view.filter.toLowerCase();
-  const col = COLUMNS[view.sort.key];
+  const col: Column = COLUMNS[view.sort.key];
   const shown = view.rows.filter((r) => !f || r.name.toLowerCase().includes(f) || r.opType.toLowerCase().includes(f) || r.storedAs.label.toLowerCase().includes(f));
-  shown.sort((a, b) => {
-    const x = col.value(a);
-    const y = col.value(b);
-    const c = typeof x === 'string' || typeof y === 'string' ? String(x).localeCompare(String(y)) : x - y;
-    return view.sort.descending ? -c : c;
-  });
+  shown.sort((a, b) => compareForSort(col.value(a), col.value(b), view.sort.descending));
   view.shown = shown;
   view.focus = Math.min(view.focus, Math.max(0, shown.length - 1));
   for (const cell of head.children) cell.setAttribute('aria-sort', cell.classList.contains(view.sort.key) ? (view.sort.descending ? 'descending' : 'ascending') : 'none');
@@ -221,18 +343,47 @@ function rowElement(r: Row, i: number, edited: ReadonlySet<string>): HTMLElement
   row.style.top = `${i * ROW_HEIGHT}px`;
   if (i === view.focus) row.classList.add('focus');
   if (edited.has(r.name)) row.classList.add('edited');
-  for (const [key, c] of Object.entries(COLUMNS)) {
-    const cell = el('div', { class: `cell ${key}`, role: 'gridcell' }, c.text(r));
+  for (const key of COLUMN_KEYS) {
+    const c: Column = COLUMNS[key];
+    const text = c.text(r);
+    const cell = el('div', { class: `cell ${key}`, role: 'gridcell' }, key === 'name' ? fitName(r.name, edited.has(r.name)) : text);
+    if (!c.numeric && text) cell.title = text;
     if (key === 'share') {
       const bar = el('span', { class: 'bar' });
       bar.style.width = `${Math.min(100, share(r) * 100)}%`;
       cell.prepend(bar);
     }
-    if (key === 'name' && edited.has(r.name)) cell.title = `changed by: ${view.edits.filter((e) => e.layers.includes(r.name)).map((e) => e.label).join('; ')}`;
+    if (key === 'name' && edited.has(r.name)) cell.title = `${r.name}\nchanged by: ${view.edits.filter((e) => e.layers.includes(r.name)).map((e) => e.label).join('; ')}`;
     row.append(cell);
   }
   row.addEventListener('click', (e) => select(i, e.ctrlKey || e.metaKey, e.shiftKey));
   return row;
+}
+
+/** Names measured in the table's font: a long name keeps its start and end, the full name is its title. */
+const measureCanvas = document.createElement('canvas').getContext('2d');
+let measureFont = '';
+const fitted = new Map<string, string>();
+function fitName(name: string, edited: boolean): string {
+  const cell = head.children[0] as HTMLElement;
+  const style = getComputedStyle(cell);
+  // Padding on both sides, and the edited marker ('● ') before the name.
+  const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - (edited ? 14 : 0) - 2;
+  if (!measureCanvas || room <= 0) return name;
+  const font = `${style.fontSize} ${style.fontFamily}`;
+  if (font !== measureFont) {
+    measureFont = font;
+    measureCanvas.font = font;
+    fitted.clear();
+  }
+  const key = `${Math.floor(room)}\u0000${name}`;
+  let text = fitted.get(key);
+  if (text === undefined) {
+    text = shortenMiddle(name, room, (s) => measureCanvas.measureText(s).width);
+    if (fitted.size > 20_000) fitted.clear();
+    fitted.set(key, text);
+  }
+  return text;
 }
 
 let anchor = 0;
