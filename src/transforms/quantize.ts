@@ -61,8 +61,7 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   const halfRaise = hasHalf && !blocker ? (needed >= HALF_DEQUANTIZE_OPSET ? raise : planOpsetRaise(ctx.state.index, opset, HALF_DEQUANTIZE_OPSET, ctx.names)) : undefined;
   const halfScales = halfRaise !== undefined && !halfRaise.blocker;
   let usedHalfScales = false;
-  const gptq = step.method === 'gptq' ? await gptqCalibrate(ctx, step) : undefined;
-  if (gptq) outcome.skipped.push(...gptq.skipped);
+  const gptq = await gptqIfAsked(ctx, step, outcome);
   for (const layer of ctx.layers) {
     await ctx.checkpoint();
     const target = gptq?.targets.get(layer);
@@ -218,8 +217,7 @@ async function quantizeNBits(ctx: TransformContext, step: QuantizeStep): Promise
   if (settings.blockSize < 16) {
     return { ...outcome, skipped: ctx.layers.map((l) => skip(l, `MatMulNBits blocks are 16 or more weights, not ${settings.blockSize}`)) };
   }
-  const gptq = step.method === 'gptq' ? await gptqCalibrate(ctx, step) : undefined;
-  if (gptq) outcome.skipped.push(...gptq.skipped);
+  const gptq = await gptqIfAsked(ctx, step, outcome);
   for (const layer of ctx.layers) {
     await ctx.checkpoint();
     const target = gptq?.targets.get(layer);
@@ -243,4 +241,12 @@ async function gptqNBits(ctx: TransformContext, layer: Layer, step: QuantizeStep
   const q = await gptqWeight(ctx, { ...step, granularity: 'block' }, g, src.values, hessian, s.bits === 4 ? 'uint4' : 'uint8', computeType, computeType);
   const packed = packQuantizedNBits(q, t.k, t.n, s.bits, s.blockSize, s.symmetric);
   return writeMatMulNBits(ctx, layer, t, src, computeType, packed, s, { method: 'gptq' });
+}
+
+/** GPTQ's Hessians and targets when the step asks for GPTQ (the layers it cannot take are skipped into the outcome). */
+async function gptqIfAsked(ctx: TransformContext, step: QuantizeStep, outcome: TransformOutcome): Promise<Awaited<ReturnType<typeof gptqCalibrate>> | undefined> {
+  if (step.method !== 'gptq') return undefined;
+  const gptq = await gptqCalibrate(ctx, step);
+  outcome.skipped.push(...gptq.skipped);
+  return gptq;
 }
