@@ -4,18 +4,17 @@
  * compress form with its preview (stepForm.ts). It keeps only view state; the host replays the
  * model whenever the view (re)loads.
  */
-import type { AnalyzedLayer, ModelAnalysis } from '../../analyzers/modelAnalysis';
-import type { ModelSummary } from '../../analyzers/modelSummary';
-import type { EditView, FromWebview, TableLayer, ToWebview, ValueView } from '../../shared/protocol';
-import type { TableWeight } from '../../shared/tableLayer';
+import type { FromWebview, ToWebview } from '../../shared/protocol';
 import { qualifiedLayerName } from '../../shared/layerName';
-import { humanBytes } from '../../shared/format';
 import { el, onThemeChange } from '../dom';
 import { renderDetail } from './detail';
 import { layerKey, type Row } from './row';
 import { StepForm } from './stepForm';
 import { editsList } from './editsList';
 import { columnWidth, compareForSort, gridTemplate, shortenMiddle } from './tableLayout';
+import { share, tableColumns, type Column, type ColumnKey } from './columns';
+import { summaryElements } from './summary';
+import { view } from './viewState';
 
 /** What the webview remembers across reloads and tab switches (VS Code keeps it with the editor). */
 type SavedState = { widths?: Partial<Record<string, number>>; detailCollapsed?: boolean };
@@ -25,92 +24,9 @@ const saved: SavedState = { ...(vscode.getState() ?? {}) };
 const remember = (change: SavedState): void => vscode.setState(Object.assign(saved, change));
 
 const ROW_HEIGHT = 24;
-const view = {
-  summary: undefined as ModelSummary | undefined,
-  inputs: [] as readonly ValueView[],
-  outputs: [] as readonly ValueView[],
-  /** The analysis's totals, once every layer is in. */
-  analysis: undefined as Omit<ModelAnalysis, 'layers'> | undefined,
-  /** Analyzed layers by key (the table's figures), filled as the host sends them. */
-  analyzed: new Map<string, TableLayer>(),
-  /** The selected layer in full (histograms, ranges, energy curve), as the host sent it on request. */
-  detail: undefined as { index: number; layer: AnalyzedLayer; of: TableLayer } | undefined,
-  /** The table layer whose full detail was last asked for (asked once per analysis of it). */
-  detailAsked: undefined as TableLayer | undefined,
-  version: -1,
-  edits: [] as readonly EditView[],
-  /** How many of the edits the file on disk holds (null: none of them). */
-  savedEdits: 0 as number | null,
-  rows: [] as Row[],
-  shown: [] as Row[],
-  selected: new Set<string>(),
-  focus: 0,
-  sort: { key: 'bytes' as ColumnKey, descending: true },
-  filter: '',
-  logScale: false,
-  /** The layer whose detail is shown (the last one clicked). */
-  detailOf: undefined as string | undefined,
-  /** The id of the latest preview asked for: older answers are dropped. */
-  previewId: 0,
-};
 
-const fmtBytes = humanBytes;
-const fmtCount = (n: number | null | undefined): string =>
-  n === null || n === undefined ? '—' : n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n);
-const fmtDb = (v: number | string | null | undefined): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : Number.isFinite(v) ? v.toFixed(1) : v > 0 ? 'exact' : '-inf');
-
-/**
- * The table's columns, in the CLI table's order and with its names (src/report/analysisText.ts).
- * `width` is the default in pixels (a column is never narrower than its header needs); `first`
- * the direction a first click sorts in: the one putting the most compressible layers on top.
- */
-type Column = { title: string; hint: string; width: number; numeric?: boolean; first: 'ascending' | 'descending'; value: (r: Row) => number | string | undefined; text: (r: Row) => string };
-const COLUMNS = {
-  name: { title: 'Layer', hint: 'Layer name (graph-qualified inside subgraphs)', width: 200, first: 'ascending', value: (r: Row) => r.name, text: (r: Row) => r.name },
-  opType: { title: 'Op', hint: 'Operator type', width: 90, first: 'ascending', value: (r: Row) => r.opType, text: (r: Row) => r.opType },
-  storedAs: { title: 'Stored as', hint: 'How the main weight is stored (quantized and clustered weights are analyzed on their real values)', width: 110, first: 'ascending', value: (r: Row) => r.storedAs.label, text: (r: Row) => r.storedAs.label },
-  shapes: { title: 'Weights', hint: 'The stored tensors the layer computes with', width: 170, first: 'descending', value: (r: Row) => r.weights.length, text: (r: Row) => r.weights.map((w) => `[${w.shape.join('×')}] ${w.dataType}`).join(', ') },
-  params: { title: 'Params', hint: 'Parameters', width: 76, numeric: true, first: 'descending', value: (r: Row) => r.params, text: (r: Row) => fmtCount(r.params) },
-  bytes: { title: 'Bytes', hint: 'Bytes of weights', width: 84, numeric: true, first: 'descending', value: (r: Row) => r.bytes, text: (r: Row) => fmtBytes(r.bytes) },
-  share: { title: 'Share', hint: "The layer's part of all weight bytes", width: 70, numeric: true, first: 'descending', value: (r: Row) => share(r), text: (r: Row) => `${(share(r) * 100).toFixed(1)}%` },
-  macs: { title: 'MACs', hint: 'Multiply-accumulates per inference (— when the shapes are unknown or the op has none counted)', width: 76, numeric: true, first: 'descending', value: (r: Row) => r.analyzed?.macs ?? undefined, text: (r: Row) => fmtCount(r.analyzed?.macs) },
-  sparsity: {
-    title: 'Zeros',
-    hint: 'Fraction of exact zeros in the main weight',
-    width: 70,
-    numeric: true,
-    first: 'descending',
-    value: (r: Row) => mainStats(r)?.zeroFraction,
-    text: (r: Row) => {
-      const z = mainStats(r)?.zeroFraction;
-      return z === undefined ? '' : `${(z * 100).toFixed(1)}%`;
-    },
-  },
-  int8: { title: 'INT8 dB', hint: 'SQNR of symmetric per-channel INT8 quantization of the main weight (higher is better; about 40 dB and up is usually harmless)', width: 76, numeric: true, first: 'descending', value: (r: Row) => num(red(r)?.int8SqnrDb), text: (r: Row) => fmtDb(red(r)?.int8SqnrDb) },
-  int4: { title: 'INT4 dB', hint: 'SQNR of symmetric per-channel INT4 quantization of the main weight (higher is better)', width: 76, numeric: true, first: 'descending', value: (r: Row) => num(red(r)?.int4SqnrDb), text: (r: Row) => fmtDb(red(r)?.int4SqnrDb) },
-  cluster16: { title: 'k16 dB', hint: 'SQNR of 16-way weight clustering (higher is better)', width: 72, numeric: true, first: 'descending', value: (r: Row) => num(red(r)?.cluster16SqnrDb), text: (r: Row) => fmtDb(red(r)?.cluster16SqnrDb) },
-  rank90: { title: 'rank90', hint: 'Rank keeping 90% of the singular-value energy (low means low-rank factorization pays)', width: 70, numeric: true, first: 'ascending', value: (r: Row) => red(r)?.rank90 ?? undefined, text: (r: Row) => (red(r)?.rank90 ?? '—').toString() },
-  entropy: {
-    title: 'H bits',
-    hint: 'Entropy of the INT8 codes per weight, in bits (below 8 means entropy coding would shrink them)',
-    width: 70,
-    numeric: true,
-    first: 'ascending',
-    value: (r: Row) => red(r)?.entropyBitsInt8,
-    text: (r: Row) => (red(r) ? red(r)!.entropyBitsInt8.toFixed(2) : r.analyzed?.deferred ? 'later' : ''),
-  },
-} satisfies Record<string, Column>;
-type ColumnKey = keyof typeof COLUMNS;
+const COLUMNS = tableColumns(() => view.summary?.model.weightBytes ?? 0);
 const COLUMN_KEYS = Object.keys(COLUMNS) as ColumnKey[];
-
-const red = (r: Row): TableLayer['redundancy'] => r.analyzed?.redundancy;
-/** The statistics of the weight the redundancy describes (a clustered layer's indices, not its codebook). */
-const mainStats = (r: Row): TableWeight['stats'] => (r.analyzed?.weights.find((w) => w.name === red(r)?.weight) ?? r.analyzed?.weights[0])?.stats;
-const share = (r: Row): number => (view.summary?.model.weightBytes ? r.bytes / view.summary.model.weightBytes : 0);
-
-function num(v: number | string | null | undefined): number | undefined {
-  return v === null || v === undefined ? undefined : typeof v === 'number' ? v : v === 'Infinity' ? Infinity : -Infinity;
-}
 
 // ---- layout -------------------------------------------------------------------------------
 
@@ -260,32 +176,7 @@ new ResizeObserver(() => {
 // ---- rendering ----------------------------------------------------------------------------
 
 function renderSummary(): void {
-  const s = view.summary;
-  if (!s) return;
-  const m = s.model;
-  const est = view.analysis?.estimates;
-  header.replaceChildren(
-    el('h1', {}, m.file),
-    el(
-      'p',
-      {},
-      `${fmtBytes(m.fileBytes)} · IR ${m.irVersion ?? '?'} · opsets ${Object.entries(m.opsets).map(([d, v]) => `${d} ${v}`).join(', ')} · ${m.producer || 'unknown producer'} · ` +
-        `${fmtCount(m.parameterCount)} parameters · weights ${fmtBytes(m.weightBytes)} (${Object.entries(s.breakdown.byDataType).map(([t, v]) => `${t} ${fmtBytes(v.bytes)}`).join(', ')})`,
-    ),
-    el('p', { class: 'io' }, `Inputs: ${values(view.inputs)} · Outputs: ${values(view.outputs)}`),
-    el(
-      'p',
-      { class: 'estimates' },
-      est
-        ? `Estimated weights: FP16 ${fmtBytes(est.float16Bytes)} · INT8 ${fmtBytes(est.int8PerChannelBytes)} · INT4 ${fmtBytes(est.int4PerChannelBytes)} · 16 clusters ${fmtBytes(est.cluster16Bytes)}` +
-            `${est.huffmanInt8Bytes !== null ? ` · INT8 + Huffman ${fmtBytes(est.huffmanInt8Bytes)}` : ''}${view.analysis?.macs.total ? ` · ${fmtCount(view.analysis.macs.total)} MACs` : ''}`
-        : 'Analyzing…',
-    ),
-  );
-}
-
-function values(list: readonly ValueView[]): string {
-  return list.map((v) => `${v.name} [${v.shape.join('×')}] ${v.dataType}`).join(', ') || '—';
+  if (view.summary) header.replaceChildren(...summaryElements(view.summary, view.analysis, view.inputs, view.outputs));
 }
 
 function buildRows(): void {
@@ -350,7 +241,7 @@ function rowElement(r: Row, i: number, edited: ReadonlySet<string>): HTMLElement
     if (!c.numeric && text) cell.title = text;
     if (key === 'share') {
       const bar = el('span', { class: 'bar' });
-      bar.style.width = `${Math.min(100, share(r) * 100)}%`;
+      bar.style.width = `${Math.min(100, share(r, view.summary?.model.weightBytes ?? 0) * 100)}%`;
       cell.prepend(bar);
     }
     if (key === 'name' && edited.has(r.name)) cell.title = `${r.name}\nchanged by: ${view.edits.filter((e) => e.layers.includes(r.name)).map((e) => e.label).join('; ')}`;
