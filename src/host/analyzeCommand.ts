@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { analysisProgress } from '../shared/format';
 import { OnnxError } from '../core/errors';
 import { AnalysisCancelled } from '../analyzers/worker/analysisClient';
 import { textReport } from '../report/analysisText';
@@ -35,7 +36,7 @@ export function registerAnalyzeCommand(context: vscode.ExtensionContext, pool: A
               progressEveryMs: 100,
               onProgress: (p) => {
                 const percent = (100 * p.elementsDone) / Math.max(1, p.elementsTotal);
-                progress.report({ message: `layer ${p.layersDone} of ${p.layersTotal}`, increment: percent - reported });
+                progress.report({ message: analysisProgress(p), increment: percent - reported });
                 reported = percent;
               },
             });

@@ -23,6 +23,7 @@ import { isFromWebview, type ToWebview } from '../shared/protocol';
 import { analysisOptions, transformDefaults } from './settings';
 import { ShownAnalysis } from './shownAnalysis';
 import { formPreview } from './formPreview';
+import { analysisProgress } from '../shared/format';
 import { ReportFigures } from './reportFigures';
 import type { AnalysisPool } from './analysisPool';
 import type { OnnxDocument } from './onnxDocument';
@@ -299,7 +300,7 @@ export class EditorSession {
       const analysis = await this.withModelFile((file) =>
         this.host.pool.get().analyze(file, analysisOptions(), {
           signal: abort.signal,
-          onProgress: (p) => this.broadcast({ type: 'progress', message: `analyzing layer ${p.layersDone} of ${p.layersTotal}`, fraction: p.elementsDone / Math.max(1, p.elementsTotal) }),
+          onProgress: (p) => this.broadcast({ type: 'progress', message: `Analyzing: ${analysisProgress(p)}`, fraction: p.elementsDone / Math.max(1, p.elementsTotal) }),
           progressEveryMs: 100,
           onLayer: (index, layer) => {
             shown.add(index, layer);
@@ -351,3 +352,4 @@ export class EditorSession {
     for (const d of this.disposables) d.dispose();
   }
 }
+

@@ -47,7 +47,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
       html: (webview) => {
         const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webviews');
         const media = vscode.Uri.joinPath(this.context.extensionUri, 'media');
-        return webviewHtml(webview, { script: vscode.Uri.joinPath(dist, 'editor.js'), style: vscode.Uri.joinPath(media, 'editor.css'), title: 'ONNX model' });
+        return webviewHtml(webview, { script: vscode.Uri.joinPath(dist, 'editor.js'), style: vscode.Uri.joinPath(media, 'editor.css'), title: 'ONNX model', loading: 'Opening the model…' });
       },
     };
   }

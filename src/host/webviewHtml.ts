@@ -2,7 +2,8 @@
 import * as crypto from 'node:crypto';
 import type * as vscode from 'vscode';
 
-export function webviewHtml(webview: vscode.Webview, page: { script: vscode.Uri; style: vscode.Uri; title: string }): string {
+/** `loading` is shown from the first frame until the script draws the page (an 88 MB model takes seconds to parse). */
+export function webviewHtml(webview: vscode.Webview, page: { script: vscode.Uri; style: vscode.Uri; title: string; loading?: string }): string {
   const nonce = crypto.randomBytes(16).toString('base64');
   const csp = [
     "default-src 'none'",
@@ -21,7 +22,7 @@ export function webviewHtml(webview: vscode.Webview, page: { script: vscode.Uri;
 <title>${page.title}</title>
 </head>
 <body>
-<div id="app" role="application" aria-label="${page.title}"></div>
+<div id="app" role="application" aria-label="${page.title}">${page.loading ? `<p class="loading" role="status">${page.loading}</p>` : ''}</div>
 <script nonce="${nonce}" src="${webview.asWebviewUri(page.script)}"></script>
 </body>
 </html>`;

@@ -18,3 +18,8 @@ export function humanCount(n: number): string {
   if (n < 1e9) return `${(n / 1e6).toFixed(2)}M`;
   return `${(n / 1e9).toFixed(2)}B`;
 }
+
+/** Analysis progress in one phrase: layers done of all, and the share of the weights they hold (big layers take longer). */
+export function analysisProgress(p: { layersDone: number; layersTotal: number; elementsDone: number; elementsTotal: number }): string {
+  return `${p.layersDone} of ${p.layersTotal} layers, ${Math.floor((100 * p.elementsDone) / Math.max(1, p.elementsTotal))}% of the weights`;
+}

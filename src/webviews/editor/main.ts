@@ -161,7 +161,9 @@ function fitColumns(): void {
 
 viewport.append(spacer, rowsBox);
 table.append(head, viewport);
-app.append(header, status, toolbar, form.preview, table, detail, editsBox);
+// Until the host's first message (a big model takes seconds to parse) the header says so.
+header.replaceChildren(el('p', { class: 'loading' }, 'Opening the model…'));
+app.replaceChildren(header, status, toolbar, form.preview, table, detail, editsBox);
 measureHeaders();
 /** The name column takes the room left: when it changes, its names are shortened again. */
 let nameWidth = 0;
@@ -412,7 +414,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       if (m.id === view.previewId) form.showPreview(m.preview, m.cannot, m.presets);
       return;
     case 'progress':
-      status.textContent = `${m.message} (${Math.round(m.fraction * 100)}%)`;
+      status.textContent = m.message;
       return;
     case 'busy':
       form.busy = m.label !== null;
