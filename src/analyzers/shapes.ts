@@ -6,10 +6,11 @@
  */
 import { DataType } from '../core/onnx/dataTypes';
 import type { GraphInfo, ModelIndex, NodeInfo, StoredTensor } from '../core/onnx/modelIndex';
-import type { AttributeProto, ValueInfoProto } from '../core/onnx/proto';
+import type { ValueInfoProto } from '../core/onnx/proto';
 import { buildTopology } from '../core/onnx/topology';
 import { widenToFloat32 } from '../core/onnx/widen';
 import { readRawBytesSync } from '../core/onnx/tensorData';
+import { attrInt, attrInts, attrString, propagateValue } from './shapeValues';
 
 /** A dim is a number when known. */
 export type Dim = number | undefined;
@@ -36,21 +37,6 @@ function typeShape(v: ValueInfoProto, dims: ReadonlyMap<string, number>): Shape 
   const t = v.type?.tensorType;
   if (!t?.shape) return undefined;
   return t.shape.dim.map((d) => (d.dimValue !== undefined ? Number(d.dimValue) : d.dimParam ? dims.get(d.dimParam) : undefined));
-}
-
-function attrInts(n: NodeInfo, name: string): number[] | undefined {
-  const a = n.node.attribute.find((x: AttributeProto) => x.name === name);
-  return a && a.ints.length ? a.ints.map(Number) : a?.i !== undefined ? [Number(a.i)] : undefined;
-}
-
-function attrInt(n: NodeInfo, name: string, fallback: number): number {
-  const a = n.node.attribute.find((x) => x.name === name);
-  return a?.i !== undefined ? Number(a.i) : fallback;
-}
-
-function attrString(n: NodeInfo, name: string): string | undefined {
-  const a = n.node.attribute.find((x) => x.name === name);
-  return a?.s ? new TextDecoder().decode(a.s) : undefined;
 }
 
 const known = (s: Shape | undefined): s is readonly number[] => !!s && s.every((d) => d !== undefined);
@@ -80,68 +66,6 @@ export function broadcastShapes(shapes: (Shape | undefined)[]): Shape | undefine
  * (Shape → Gather → Unsqueeze → Concat → Reshape, with some arithmetic): values of 1-D or scalar
  * INT tensors, by name.
  */
-function propagateValue(
-  op: string,
-  n: NodeInfo,
-  value: (i: number) => readonly number[] | undefined,
-  setValue: (name: string, v: readonly number[]) => void,
-): void {
-  const out = n.node.output[0];
-  if (!out) return;
-  switch (op) {
-    case 'Identity':
-    case 'Cast':
-    case 'Unsqueeze':
-    case 'Squeeze':
-    case 'Flatten': {
-      const v = value(0);
-      if (v) setValue(out, v);
-      return;
-    }
-    case 'Concat': {
-      const parts = n.node.input.map((_, i) => value(i));
-      if (parts.length > 0 && parts.every(Boolean)) setValue(out, parts.flatMap((p) => [...p!]));
-      return;
-    }
-    case 'Add':
-    case 'Sub':
-    case 'Mul':
-    case 'Div': {
-      const a = value(0);
-      const b = value(1);
-      if (!a || !b || (a.length !== b.length && a.length !== 1 && b.length !== 1)) return;
-      const len = Math.max(a.length, b.length);
-      const at = (v: readonly number[], i: number): number => (v.length === 1 ? v[0] : v[i]);
-      const f = { Add: (p: number, q: number) => p + q, Sub: (p: number, q: number) => p - q, Mul: (p: number, q: number) => p * q, Div: (p: number, q: number) => Math.trunc(p / q) }[op];
-      const result = Array.from({ length: len }, (_, i) => f(at(a, i), at(b, i)));
-      if (result.every(Number.isFinite)) setValue(out, result);
-      return;
-    }
-    case 'Slice': {
-      // Opset < 10 gives starts/ends/axes as attributes, later opsets as inputs.
-      const fromAttribute = (name: string): number[] | undefined => {
-        const a = n.node.attribute.find((x) => x.name === name);
-        return a ? a.ints.map(Number) : undefined;
-      };
-      const legacy = fromAttribute('starts') !== undefined;
-      const data = value(0);
-      const starts = legacy ? fromAttribute('starts') : value(1);
-      const ends = legacy ? fromAttribute('ends') : value(2);
-      const axes = legacy ? (fromAttribute('axes') ?? [0]) : n.node.input[3] ? value(3) : [0];
-      const steps = legacy ? [1] : n.node.input[4] ? value(4) : [1];
-      if (!data || !starts || !ends || !axes || !steps || starts.length !== 1 || axes[0] !== 0) return;
-      const len = data.length;
-      const clamp = (i: number, lo: number, hi: number): number => Math.min(Math.max(i < 0 ? i + len : i, lo), hi);
-      const step = steps[0];
-      const result: number[] = [];
-      if (step > 0) for (let i = clamp(starts[0], 0, len); i < clamp(ends[0], 0, len); i += step) result.push(data[i]);
-      else if (step < 0) for (let i = clamp(starts[0], -1, len - 1); i > clamp(ends[0], -1, len - 1); i += step) result.push(data[i]);
-      setValue(out, result);
-      return;
-    }
-  }
-}
-
 /** Output spatial size of a convolution or pooling window along one axis. */
 function windowOut(input: Dim, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number, autoPad: string | undefined, ceilMode: boolean): Dim {
   if (input === undefined) return undefined;

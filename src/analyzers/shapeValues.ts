@@ -1,0 +1,84 @@
+/**
+ * Small INT64 values carried through shape arithmetic (Shape, Gather, Concat, Unsqueeze...), so
+ * a Reshape's target shape is known; and the attribute readers the shape rules share.
+ */
+import type { NodeInfo } from '../core/onnx/modelIndex';
+import type { AttributeProto } from '../core/onnx/proto';
+
+export function attrInts(n: NodeInfo, name: string): number[] | undefined {
+  const a = n.node.attribute.find((x: AttributeProto) => x.name === name);
+  return a && a.ints.length ? a.ints.map(Number) : a?.i !== undefined ? [Number(a.i)] : undefined;
+}
+
+export function attrInt(n: NodeInfo, name: string, fallback: number): number {
+  const a = n.node.attribute.find((x) => x.name === name);
+  return a?.i !== undefined ? Number(a.i) : fallback;
+}
+
+export function attrString(n: NodeInfo, name: string): string | undefined {
+  const a = n.node.attribute.find((x) => x.name === name);
+  return a?.s ? new TextDecoder().decode(a.s) : undefined;
+}
+
+export function propagateValue(
+  op: string,
+  n: NodeInfo,
+  value: (i: number) => readonly number[] | undefined,
+  setValue: (name: string, v: readonly number[]) => void,
+): void {
+  const out = n.node.output[0];
+  if (!out) return;
+  switch (op) {
+    case 'Identity':
+    case 'Cast':
+    case 'Unsqueeze':
+    case 'Squeeze':
+    case 'Flatten': {
+      const v = value(0);
+      if (v) setValue(out, v);
+      return;
+    }
+    case 'Concat': {
+      const parts = n.node.input.map((_, i) => value(i));
+      if (parts.length > 0 && parts.every(Boolean)) setValue(out, parts.flatMap((p) => [...p!]));
+      return;
+    }
+    case 'Add':
+    case 'Sub':
+    case 'Mul':
+    case 'Div': {
+      const a = value(0);
+      const b = value(1);
+      if (!a || !b || (a.length !== b.length && a.length !== 1 && b.length !== 1)) return;
+      const len = Math.max(a.length, b.length);
+      const at = (v: readonly number[], i: number): number => (v.length === 1 ? v[0] : v[i]);
+      const f = { Add: (p: number, q: number) => p + q, Sub: (p: number, q: number) => p - q, Mul: (p: number, q: number) => p * q, Div: (p: number, q: number) => Math.trunc(p / q) }[op];
+      const result = Array.from({ length: len }, (_, i) => f(at(a, i), at(b, i)));
+      if (result.every(Number.isFinite)) setValue(out, result);
+      return;
+    }
+    case 'Slice': {
+      // Opset < 10 gives starts/ends/axes as attributes, later opsets as inputs.
+      const fromAttribute = (name: string): number[] | undefined => {
+        const a = n.node.attribute.find((x) => x.name === name);
+        return a ? a.ints.map(Number) : undefined;
+      };
+      const legacy = fromAttribute('starts') !== undefined;
+      const data = value(0);
+      const starts = legacy ? fromAttribute('starts') : value(1);
+      const ends = legacy ? fromAttribute('ends') : value(2);
+      const axes = legacy ? (fromAttribute('axes') ?? [0]) : n.node.input[3] ? value(3) : [0];
+      const steps = legacy ? [1] : n.node.input[4] ? value(4) : [1];
+      if (!data || !starts || !ends || !axes || !steps || starts.length !== 1 || axes[0] !== 0) return;
+      const len = data.length;
+      const clamp = (i: number, lo: number, hi: number): number => Math.min(Math.max(i < 0 ? i + len : i, lo), hi);
+      const step = steps[0];
+      const result: number[] = [];
+      if (step > 0) for (let i = clamp(starts[0], 0, len); i < clamp(ends[0], 0, len); i += step) result.push(data[i]);
+      else if (step < 0) for (let i = clamp(starts[0], -1, len - 1); i > clamp(ends[0], -1, len - 1); i += step) result.push(data[i]);
+      setValue(out, result);
+      return;
+    }
+  }
+}
+
