@@ -5,6 +5,7 @@
  * the original kernel (B) followed by a 1×1 Conv with O filters (A) that adds the bias. Applied
  * only where it lowers the parameter count and where the weight has no other consumer.
  */
+import { transposed } from '../core/transpose';
 import { readDenseFloat32 } from '../core/onnx/tensorData';
 import type { NodeProto } from '../core/onnx/proto';
 import { rankForEnergy, singularEnergies } from '../analyzers/lowRank';
@@ -35,12 +36,6 @@ interface Plan {
 function intAttribute(node: NodeProto, name: string, fallback: number): number {
   const a = node.attribute.find((x) => x.name === name);
   return a?.i !== undefined ? Number(a.i) : fallback;
-}
-
-function transpose(v: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = v[i * cols + j];
-  return out;
 }
 
 export async function factorizeLayers(ctx: TransformContext, step: FactorizeStep): Promise<TransformOutcome> {
@@ -181,7 +176,7 @@ function planFor(ctx: TransformContext, layer: Layer, consumers: ReadonlyMap<str
     if (!hasBias && alpha !== 1 && defaultOpset(ctx.state.proto.opsetImport) < 11) return skip(layer, 'Gemm without C and with alpha ≠ 1 below opset 11');
     return {
       w, source, rows, cols,
-      matrix: (v) => (transB ? transpose(v, dims[0], dims[1]) : v),
+      matrix: (v) => (transB ? transposed(v, dims[0], dims[1]) : v),
       build: (a, b, rank) => {
         const [an, bn, mid] = factorNames();
         factor(an, [rows, rank], a);

@@ -7,7 +7,7 @@
 import { DataType, dataTypeName } from '../core/onnx/dataTypes';
 import type { TensorProto } from '../core/onnx/proto';
 import { float16Bits } from '../core/onnx/halfFloat';
-import { rawTensor } from './tensorBuild';
+import { bytesOf, rawTensor } from './tensorBuild';
 
 export type FloatSource = DataType.Float | DataType.Float16 | DataType.BFloat16 | DataType.Double;
 
@@ -79,10 +79,6 @@ export function roundedTo(dataType: FloatSource, values: Float32Array): Float32A
   const out = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = roundTo(dataType, values[i]);
   return out;
-}
-
-function bytesOf(a: ArrayBufferView): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 /** A tensor of `values` stored as `dataType` (raw_data, little-endian). */

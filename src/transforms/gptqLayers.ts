@@ -5,6 +5,7 @@
  * gptqQuantize on it. The codes are written like round to nearest's: DequantizeLinear
  * (quantize.ts' writeIntegers) or MatMulNBits (matMulNBits.ts' writeMatMulNBits).
  */
+import { transposed } from '../core/transpose';
 import { DataType, dataTypeName } from '../core/onnx/dataTypes';
 import { saveTempModel } from '../core/onnx/tempModel';
 import type { NodeProto } from '../core/onnx/proto';
@@ -107,7 +108,7 @@ export async function gptqWeight(
   ctx: TransformContext, step: QuantizeStep, t: GptqTarget, values: Float32Array, hessian: Float64Array,
   dtype: GptqOptions['dtype'], scaleType: FloatSource, valueType: FloatSource,
 ): Promise<Quantized> {
-  const w = t.transB ? transposedCopy(values, t.n, t.k) : values;
+  const w = t.transB ? transposed(values, t.n, t.k) : values;
   return gptqQuantize(w, t.k, t.n, hessian, {
     dtype, symmetric: step.symmetric, granularity: step.granularity === 'block' ? 'block' : 'per-channel', blockSize: step.blockSize,
     damp: step.damp, actOrder: step.actOrder, storeScale: (x) => roundUpTo(scaleType, x), storeValue: (x) => roundTo(valueType, x), checkpoint: ctx.checkpoint,
@@ -124,15 +125,9 @@ export function storedLayout(t: GptqTarget, q: Quantized, granularity: 'per-chan
   const groups = granularity === 'block' ? Math.ceil(t.k / blockSize) : 1;
   return {
     q: {
-      codes: transposedCopy(q.codes, t.k, t.n), restored: transposedCopy(q.restored, t.k, t.n),
-      scales: transposedCopy(q.scales, groups, t.n), zeroPoints: transposedCopy(q.zeroPoints, groups, t.n),
+      codes: transposed(q.codes, t.k, t.n), restored: transposed(q.restored, t.k, t.n),
+      scales: transposed(q.scales, groups, t.n), zeroPoints: transposed(q.zeroPoints, groups, t.n),
     },
     layout: granularity === 'block' ? scaleLayout([t.n, t.k], 'block', 1, blockSize) : scaleLayout([t.n, t.k], 'per-channel', 0, blockSize),
   };
-}
-
-function transposedCopy<T extends Float32Array | Int32Array>(a: T, rows: number, cols: number): T {
-  const out = new (a.constructor as new (n: number) => T)(a.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
-  return out;
 }

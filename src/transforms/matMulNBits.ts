@@ -5,6 +5,7 @@
  * and zero points, and the Gemm's bias. onnxruntime runs it with its blocked 4-bit/8-bit kernels
  * on CPU and GPU, which DequantizeLinear + MatMul does not (that one dequantizes every run).
  */
+import { transposed } from '../core/transpose';
 import { DataType } from '../core/onnx/dataTypes';
 import type { NodeProto, TensorProto } from '../core/onnx/proto';
 import type { Layer } from '../analyzers/layers';
@@ -128,10 +129,4 @@ export function writeMatMulNBits(
       scaleType: floatName(computeType), ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}), ...detail,
     },
   }]);
-}
-
-export function transposed(v: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = v[i * cols + j];
-  return out;
 }

@@ -5,6 +5,7 @@
  * (codes low bits first, a row's last block padded with its zero point), scales [N · blocks] and
  * zero points packed per row [N · ceil(blocks · bits / 8)].
  */
+import { transposed } from '../core/transpose';
 import { quantizeValues, rangeOf, scaleLayout, type Quantized } from './quantizeMath';
 
 export interface NBitsPacked {
@@ -20,12 +21,6 @@ export interface NBitsPacked {
   readonly restored: Float32Array;
 }
 
-/** A [rows, cols] row-major as Aᵀ [cols, rows]: MatMulNBits quantizes and stores by output column. */
-function transpose<T extends Float32Array | Int32Array>(a: T, rows: number, cols: number, out: T): T {
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
-  return out;
-}
-
 /**
  * Packs W [K, N] (`k` rows, `n` columns). `storeScale` rounds a scale to the type it is stored in
  * (FLOAT16 activations take FLOAT16 scales), `storeValue` a restored weight to the compute type.
@@ -34,10 +29,10 @@ export function packNBits(
   w: Float32Array, k: number, n: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
   storeScale: (s: number) => number = Math.fround, storeValue: (v: number) => number = Math.fround,
 ): NBitsPacked {
-  const columns = transpose(w, k, n, new Float32Array(w.length));
+  const columns = transposed(w, k, n);
   const layout = scaleLayout([n, k], 'block', 1, blockSize);
   const q: Quantized = quantizeValues(columns, layout, rangeOf(bits === 4 ? 'uint4' : 'uint8'), symmetric, storeScale, storeValue);
-  return packColumns(q.codes, q.scales, q.zeroPoints, transpose(q.restored, n, k, new Float32Array(w.length)), k, n, bits, blockSize, symmetric);
+  return packColumns(q.codes, q.scales, q.zeroPoints, transposed(q.restored, n, k), k, n, bits, blockSize, symmetric);
 }
 
 /**
@@ -51,8 +46,8 @@ export function packQuantizedNBits(q: Quantized, k: number, n: number, bits: 4 |
   if (q.codes.some((c) => c < 0 || c > top)) throw new Error(`MatMulNBits stores codes 0…${top}; these are signed or wider`);
   if (symmetric && q.zeroPoints.some((z) => z !== 2 ** (bits - 1))) throw new Error(`symmetric MatMulNBits needs every zero point at ${2 ** (bits - 1)}`);
   return packColumns(
-    transpose(q.codes, k, n, new Int32Array(k * n)), transpose(q.scales, blocks, n, new Float32Array(blocks * n)),
-    transpose(q.zeroPoints, blocks, n, new Int32Array(blocks * n)), q.restored, k, n, bits, blockSize, symmetric,
+    transposed(q.codes, k, n), transposed(q.scales, blocks, n),
+    transposed(q.zeroPoints, blocks, n), q.restored, k, n, bits, blockSize, symmetric,
   );
 }
 

@@ -10,13 +10,15 @@ import type { Layer } from '../analyzers/layers';
 import { clusteredBytes, codeBits, maskedBytes, maskedCodeBytes, nbitsBytes, quantizedBytes } from '../analyzers/resultBytes';
 import { floatBytes, type FloatSource } from './floatSource';
 import { sourceTypeOf } from './weightSource';
+import { opsetNeeded } from './quantize';
+import { HALF_DEQUANTIZE_OPSET } from './dequantizeOutput';
 import { maskedOpset } from './maskedStorage';
 import { defaultOpset } from './opset';
 import { planOpsetRaise } from './opsetUpgrade';
 import { NameAllocator } from './names';
 import { chainBytes } from './realWeight';
 import type { RecipeStep } from './recipe';
-import { inPlaceBlocker, layerName, layerWeights, rewritableBlocker, type WeightTarget } from './targets';
+import { blockerFor, layerName, layerWeights, type WeightTarget } from './targets';
 import type { ModelState } from './transform';
 
 export interface PlannedLayer {
@@ -57,8 +59,8 @@ type Plan = Omit<PlannedLayer, 'layer'>;
 const UNCHANGED = Infinity;
 
 function planLayer(step: RecipeStep, layer: Layer, reach: (opset: number) => boolean, zerosOf: ZerosOf): Plan | undefined {
-  const rewrites = step.transform === 'cluster' || (step.transform === 'quantize' && step.mode !== 'static');
-  const weights = layerWeights(layer).filter((w) => (rewrites ? rewritableBlocker(w) : inPlaceBlocker(w)) === undefined);
+  const blocker = blockerFor(step);
+  const weights = layerWeights(layer).filter((w) => blocker(w) === undefined);
   let before = 0;
   let after = 0;
   let exact = true;
@@ -89,10 +91,10 @@ function weightBytes(step: RecipeStep, w: WeightTarget, reach: (opset: number) =
         return { bytes: nbitsBytes(k, cols, codeBits(step.dtype), step.blockSize, step.symmetric, source === DataType.Float16 ? 2 : 4), exact: false };
       }
       if (step.dtype === 'float16') return { bytes: w.real || floatBytes(source) > 2 ? n * 2 : UNCHANGED, exact: true };
-      // The opset quantize needs for this setting, and 19 for FLOAT16 scales.
-      const needed = step.dtype.endsWith('4') || step.granularity === 'block' ? 21 : step.granularity === 'per-channel' ? 13 : 10;
+      // The opset quantize needs for this setting, and HALF_DEQUANTIZE_OPSET for FLOAT16 scales.
+      const needed = opsetNeeded(step);
       if (!reach(needed)) return { bytes: UNCHANGED, exact: true };
-      const halfScales = source === DataType.Float16 && reach(Math.max(needed, 19));
+      const halfScales = source === DataType.Float16 && reach(Math.max(needed, HALF_DEQUANTIZE_OPSET));
       // Re-quantizing to the very same values is refused; only the values tell, so not exact.
       return { bytes: quantizedBytes(t.dims, source, w.role, step, halfScales), exact: !w.real };
     }

@@ -31,7 +31,8 @@ import { planOpsetRaise } from './opsetUpgrade';
 import { floatBytes, floatName, nonFiniteReason, floatSourceTensor, roundTo, type FloatSource } from './floatSource';
 import { change, errorOf, skip, type LayerChange, type LayerSkip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 
-function opsetNeeded(step: QuantizeStep): number {
+/** The opset weight-only quantization at this setting needs (the transform raises the model's to it). */
+export function opsetNeeded(step: QuantizeStep): number {
   if (step.dtype === 'float16') return 1;
   if (step.dtype === 'int4' || step.dtype === 'uint4' || step.granularity === 'block') return 21;
   return step.granularity === 'per-channel' ? 13 : 10;

@@ -7,7 +7,7 @@
 import { OnnxError } from '../core/errors';
 import { DataType, dataTypeName } from '../core/onnx/dataTypes';
 import type { Layer } from '../analyzers/layers';
-import { inPlaceBlocker, layerName, layerWeights, rewritableBlocker, type WeightTarget } from './targets';
+import { blockerFor, layerName, layerWeights, type WeightTarget } from './targets';
 import { parseStep, type RecipeStep } from './recipe';
 
 /** Why a layer cannot take a step; `kind` groups layers under one sentence. */
@@ -31,8 +31,7 @@ export function layerUnfit(step: RecipeStep, layer: Layer): Unfit | undefined {
   const matrices = layerWeights(layer).filter((w) => step.transform !== 'factorize' || w.operand === 1);
   if (matrices.length === 0) return { kind: 'no-matrix' };
   // The transform's own test: quantize and cluster re-encode already-quantized weights from their real values.
-  const rewrites = step.transform === 'cluster' || (step.transform === 'quantize' && step.mode !== 'static');
-  const blocker = (w: WeightTarget): string | undefined => (rewrites ? rewritableBlocker(w) : inPlaceBlocker(w));
+  const blocker = blockerFor(step);
   const floats = matrices.filter((w) => blocker(w) === undefined);
   if (floats.length === 0) {
     const w = matrices[0];

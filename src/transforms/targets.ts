@@ -125,6 +125,12 @@ export function inPlaceBlocker(w: WeightTarget): string | undefined {
   return floatWeightBlocker(w.tensor);
 }
 
+/** The blocker a step's transform applies: quantize (weight-only) and cluster re-encode quantized weights; the others edit float values. */
+export function blockerFor(step: { readonly transform: string; readonly mode?: string }): (w: WeightTarget) => string | undefined {
+  const rewrites = step.transform === 'cluster' || (step.transform === 'quantize' && step.mode !== 'static');
+  return rewrites ? rewritableBlocker : inPlaceBlocker;
+}
+
 /** Why a stored tensor cannot be rewritten as a float weight, or undefined when it can. */
 export function floatWeightBlocker(t: StoredTensor): string | undefined {
   if (t.graph.kind === 'function') return 'it lives inside a model-local function';

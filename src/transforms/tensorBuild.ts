@@ -14,7 +14,8 @@ export function rawTensor(name: string, dataType: number, dims: readonly number[
   };
 }
 
-function bytesOf(a: ArrayBufferView): Uint8Array {
+/** A typed array's bytes (a view, no copy). */
+export function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
