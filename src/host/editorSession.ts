@@ -44,6 +44,8 @@ export class EditorSession {
   private readonly panels = new Set<vscode.WebviewPanel>();
   private selected: readonly string[] = [];
   private running: AbortController | undefined;
+  /** The step being applied, stopped by the form's Cancel. */
+  private applying: AbortController | undefined;
   /** The analysis of the current version, complete or still coming in. */
   private shown: ShownAnalysis | undefined;
   /** The summary last sent (the preview's layers), and the model's layers, per version. */
@@ -124,6 +126,9 @@ export class EditorSession {
       case 'apply':
         void this.applyStep(m.step);
         return;
+      case 'cancelApply':
+        this.applying?.abort();
+        return;
       case 'analyzeLayer':
         void this.analyzeLayer(m.index);
         return;
@@ -177,31 +182,27 @@ export class EditorSession {
     }
     const document = this.document;
     this.broadcast({ type: 'busy', label: 'Applying…' });
+    // Progress in the editor (with its Cancel) and the status bar: a notification would sit over the detail pane.
+    const abort = (this.applying = new AbortController());
     try {
-      const applied = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'ONNX Compress', cancellable: true },
-        async (progress, token) => {
-          progress.report({ message: 'applying…' });
-          const abort = new AbortController();
-          token.onCancellationRequested(() => abort.abort());
-          return this.host.withServices(document.session.file, this.dataset, (services) => document.apply(step, abort.signal, services));
-        },
+      const applied = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'ONNX Compress: applying…' }, () =>
+        this.host.withServices(document.session.file, this.dataset, (services) => document.apply(step, abort.signal, services)),
       );
       if ('unchanged' in applied) {
-        // Not an edit: no dirty marker, no undo entry; say why instead.
+        // Not an edit: no dirty marker, no undo entry; the editor says why.
         this.broadcast({ type: 'notice', message: applied.unchanged });
-        void vscode.window.showWarningMessage(`ONNX Compress: ${applied.unchanged}`);
         return;
       }
       const { edit } = applied;
       this.host.edited(this, edit.label, () => this.refresh(edit.undo), () => this.refresh(edit.redo));
       this.refresh();
     } catch (e) {
-      if (e instanceof Error && e.name === 'AbortError') return;
+      if (e instanceof Error && e.name === 'AbortError') return this.broadcast({ type: 'notice', message: 'Cancelled: the model is unchanged.' });
       const message = e instanceof OnnxError ? e.message : String((e as Error).message ?? e);
       this.broadcast({ type: 'error', message });
       void vscode.window.showErrorMessage(`ONNX Compress: ${message}`);
     } finally {
+      if (this.applying === abort) this.applying = undefined;
       this.broadcast({ type: 'busy', label: null });
     }
   }

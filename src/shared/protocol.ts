@@ -55,6 +55,8 @@ export type FromWebview =
   | { readonly type: 'ready' }
   /** A recipe step (JSON) to apply; `layers` names the selection or is "*". */
   | { readonly type: 'apply'; readonly step: Record<string, unknown> }
+  /** Stop the step being applied. */
+  | { readonly type: 'cancelApply' }
   | { readonly type: 'selection'; readonly layers: readonly string[] }
   /** Analyze a layer that was left out when the model opened (index into the summary's layers). */
   | { readonly type: 'analyzeLayer'; readonly index: number }
@@ -64,7 +66,7 @@ export type FromWebview =
   | { readonly type: 'preview'; readonly id: number; readonly step: Record<string, unknown>; readonly layers: readonly string[] | '*' };
 
 export function isFromWebview(m: unknown): m is FromWebview {
-  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && ['ready', 'apply', 'selection', 'analyzeLayer', 'layerDetail', 'preview'].includes((m as { type: string }).type);
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && ['ready', 'apply', 'cancelApply', 'selection', 'analyzeLayer', 'layerDetail', 'preview'].includes((m as { type: string }).type);
 }
 
 /** Host → Compression Report view. `report` is null when no ONNX editor is active. */

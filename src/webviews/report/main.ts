@@ -7,7 +7,7 @@ import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, L
 import { el, onThemeChange, themeColor } from '../dom';
 import type { CompressionReport } from '../../report/compressionReport';
 import { db, pct, sizeRows } from '../../report/reportRows';
-import { humanBytes } from '../../shared/format';
+import { byteAxisUnit, humanBytes } from '../../shared/format';
 import { BASELINE_NOTE, baselineLines } from '../../report/baselines';
 import type { FromReport, ReportFormat, ToReport } from '../../shared/protocol';
 
@@ -59,21 +59,25 @@ function render(): void {
   const before = themeColor('--vscode-charts-foreground', fg);
   const after = themeColor('--vscode-charts-green', '#3a3');
   const scales = { x: { ticks: { color: fg } }, y: { ticks: { color: fg } } };
+  // The axis counts in one unit (the largest bar's), so Chart.js puts its ticks at round values of it.
+  const bars = { before: [r.before.bytes, r.before.weightBytes, r.before.gzipBytes, r.before.entropyBytes], after: [r.after.bytes, r.after.weightBytes, r.after.gzipBytes, r.after.entropyBytes] };
+  const unit = byteAxisUnit(Math.max(...bars.before, ...bars.after));
+  const inUnit = (bytes: number[]): number[] => bytes.map((b) => b / unit.bytes);
   charts.push(
     new Chart(sizeCanvas, {
       type: 'bar',
       data: {
         labels: ['file', 'weights', 'gzip', 'entropy'],
         datasets: [
-          { label: 'before', data: [r.before.bytes, r.before.weightBytes, r.before.gzipBytes, r.before.entropyBytes], backgroundColor: before },
-          { label: 'after', data: [r.after.bytes, r.after.weightBytes, r.after.gzipBytes, r.after.entropyBytes], backgroundColor: after },
+          { label: 'before', data: inUnit(bars.before), backgroundColor: before },
+          { label: 'after', data: inUnit(bars.after), backgroundColor: after },
         ],
       },
       options: {
         maintainAspectRatio: false,
         animation: false,
-        plugins: { legend: { labels: { color: fg } }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${humanBytes(c.parsed.y ?? 0)}` } } },
-        scales: { x: scales.x, y: { ticks: { color: fg, callback: (v) => humanBytes(Number(v)) } } },
+        plugins: { legend: { labels: { color: fg } }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${humanBytes((c.parsed.y ?? 0) * unit.bytes)}` } } },
+        scales: { x: scales.x, y: { title: { display: true, text: unit.name, color: fg }, ticks: { color: fg } } },
       },
     }),
   );
