@@ -171,14 +171,15 @@ export class EditorSession {
     return { type: 'model', summary, inputs, outputs, edits: this.document.edits, savedEdits: s.savedSteps ?? null, version: s.version, defaults: transformDefaults() };
   }
 
-  /** Applies a recipe step (from the webview or a command) as an undoable edit, unless it changes no layer. */
-  async applyStep(raw: Record<string, unknown>): Promise<void> {
+  /** Applies a recipe step (from the webview or a command) as an undoable edit, unless it changes no layer; true when it did. */
+  async applyStep(raw: Record<string, unknown>): Promise<boolean> {
     let step: RecipeStep;
     try {
       step = parseStep(raw, 'action');
     } catch (e) {
       this.broadcast({ type: 'error', message: (e as Error).message });
-      return;
+      void vscode.window.showErrorMessage(`ONNX Compress: ${(e as Error).message}`);
+      return false;
     }
     const document = this.document;
     this.broadcast({ type: 'busy', label: 'Applying…' });
@@ -191,16 +192,21 @@ export class EditorSession {
       if ('unchanged' in applied) {
         // Not an edit: no dirty marker, no undo entry; the editor says why.
         this.broadcast({ type: 'notice', message: applied.unchanged });
-        return;
+        return false;
       }
       const { edit } = applied;
       this.host.edited(this, edit.label, () => this.refresh(edit.undo), () => this.refresh(edit.redo));
       this.refresh();
+      return true;
     } catch (e) {
-      if (e instanceof Error && e.name === 'AbortError') return this.broadcast({ type: 'notice', message: 'Cancelled: the model is unchanged.' });
+      if (e instanceof Error && e.name === 'AbortError') {
+        this.broadcast({ type: 'notice', message: 'Cancelled: the model is unchanged.' });
+        return false;
+      }
       const message = e instanceof OnnxError ? e.message : String((e as Error).message ?? e);
       this.broadcast({ type: 'error', message });
       void vscode.window.showErrorMessage(`ONNX Compress: ${message}`);
+      return false;
     } finally {
       if (this.applying === abort) this.applying = undefined;
       this.broadcast({ type: 'busy', label: null });

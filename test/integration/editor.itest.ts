@@ -18,21 +18,12 @@ import type { AccuracyCheck, CompressionReport } from '../../src/report/compress
 import { smallCnn } from '../helpers/smallModels';
 import { storedBytes } from '../../src/transforms/apply';
 import { baselineLines } from '../../src/report/baselines';
+import { until } from './until';
 
 let editor: OnnxEditorProvider;
 let reportView: ReportView;
 let dir: string;
 let extensionPath: string;
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const activeTabDirty = () => vscode.window.tabGroups.activeTabGroup.activeTab?.isDirty;
 
