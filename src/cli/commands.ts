@@ -99,6 +99,18 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...COMMON,
     ],
   },
+  {
+    name: 'report',
+    usage: 'onnx-compress report MODEL --baseline BASE.onnx [--format md|html|json] [--output FILE]',
+    about: "The editor's Compression Report, headless: sizes before and after, and each layer's weight error against BASE (a model from any tool).",
+    options: [
+      { name: '--baseline', value: 'BASE.onnx', about: 'the model MODEL is compared with (layers matched by name)' },
+      { name: '--format', value: 'md|html|json', about: "default: from --output's extension, else md" },
+      { name: '--output', value: 'FILE', about: 'write the report here (-o for short; default: stdout)' },
+      { name: '--debug', about: 'print the stack trace of an error' },
+      { name: '--help', about: 'print this help' },
+    ],
+  },
 ];
 
 export function commandSpec(name: string): CommandSpec | undefined {

@@ -13,6 +13,8 @@ import { runApply, type ApplyOptions } from './applyCommand';
 import { sameFile } from './sameFile';
 import { runEval, type EvalOptions } from './evalCommand';
 import { runSensitivity } from './sensitivityCommand';
+import { runReport } from './reportCommand';
+import type { ReportFormat } from '../shared/protocol';
 import { parseStep } from '../transforms/recipe';
 import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../eval/dataset';
 import { commandHelp, commandSpec, generalHelp, unknownCommand, unknownOption } from './commands';
@@ -142,6 +144,26 @@ async function main(argv: string[]): Promise<number> {
             targetBytes, targetRatio, planFile, json: options.json,
           }, (t) => write(t, progress.done), progress.update);
         }
+        return 0;
+      }
+      case 'report': {
+        const positional: string[] = [];
+        let baseline: string | undefined;
+        let format: ReportFormat | undefined;
+        let output: string | undefined;
+        for (let i = 0; i < rest.length; i++) {
+          const a = rest[i];
+          if (a === '--baseline') baseline = rest[++i] ?? usage('--baseline needs a model');
+          else if (a === '--output' || a === '-o') output = rest[++i] ?? usage('--output needs a file');
+          else if (a === '--format') {
+            const f = rest[++i];
+            format = f === 'md' || f === 'markdown' ? 'markdown' : f === 'html' || f === 'json' ? f : usage('--format takes md, html or json');
+          } else if (a.startsWith('-')) usage(unknownOption(a, command));
+          else positional.push(a);
+        }
+        if (positional.length !== 1) usage('report takes exactly one MODEL');
+        if (!baseline) usage('report needs --baseline BASE.onnx: the model MODEL is compared with');
+        await runReport(positional[0], { baseline, format, output }, (t) => write(t, progress.done), (t) => process.stderr.write(`${t}\n`));
         return 0;
       }
       case 'help': {

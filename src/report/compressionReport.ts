@@ -67,8 +67,10 @@ export interface AccuracyCheck {
 export interface CompressionReport {
   readonly model: string;
   readonly generated: string;
-  /** The model as opened: the session's baseline, kept across saves. */
+  /** The model as opened: the session's baseline, kept across saves (or the baseline file's, below). */
   readonly before: SizeFigures;
+  /** A headless report's baseline file (`onnx-compress report MODEL --baseline BASE`); absent in the editor. */
+  readonly baseline?: string;
   /** The file as last saved in this session, when it was ("since last save"). */
   readonly saved?: SizeFigures;
   readonly after: SizeFigures;

@@ -8,7 +8,7 @@ import { el, onThemeChange, themeColor } from '../dom';
 import type { CompressionReport } from '../../report/compressionReport';
 import { db, pct, sizeRows } from '../../report/reportRows';
 import { byteAxisUnit, humanBytes } from '../../shared/format';
-import { BASELINE_NOTE, baselineLines } from '../../report/baselines';
+import { baselineLines, baselineNote } from '../../report/baselines';
 import type { FromReport, ReportFormat, ToReport } from '../../shared/protocol';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip, ScatterController, PointElement, LineController, LineElement);
@@ -50,7 +50,7 @@ function render(): void {
   app.append(el('div', { class: 'toolbar' }, button('Check accuracy…', { type: 'checkAccuracy' }, true), ...formats.map(([name, format]) => button(`Export ${name}`, { type: 'export', format }))));
 
   const baselines = el('ul', { class: 'baselines', 'aria-label': 'Compared with' }, ...baselineLines(r).map((l) => el('li', {}, l)));
-  const sizes = el('section', { 'aria-label': 'Size before and after' }, el('h2', {}, 'Size'), el('p', { class: 'muted' }, BASELINE_NOTE), baselines, table(['measure', 'before', 'after', 'ratio'], sizeRows(r), new Set([1, 2, 3]), 'Size before and after'));
+  const sizes = el('section', { 'aria-label': 'Size before and after' }, el('h2', {}, 'Size'), el('p', { class: 'muted' }, baselineNote(r)), baselines, table(['measure', 'before', 'after', 'ratio'], sizeRows(r), new Set([1, 2, 3]), 'Size before and after'));
   const sizeCanvas = el('canvas', { role: 'img', 'aria-label': 'Bar chart of sizes before and after' });
   const tradeCanvas = el('canvas', { role: 'img', 'aria-label': 'Per-tensor bytes saved against weight SQNR' });
   app.append(el('div', { class: 'columns' }, sizes, el('div', { class: 'chart' }, sizeCanvas), el('div', { class: 'chart' }, tradeCanvas)));
