@@ -81,7 +81,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...DATA,
       { name: '--optimization', value: 'disabled|basic|extended|all', about: 'onnxruntime graph optimization level (default all)' },
       { name: '--provider', value: 'NAME', about: 'an execution provider to try before the CPU one, e.g. cuda (repeatable)' },
-      { name: '--task', value: 'lm', about: 'language model: perplexity of next-token predictions (input_ids, optional attention_mask and labels [samples, seq]), agreement, KL' },
+      { name: '--task', value: '[OUTPUT=]TASK', about: 'the metrics an output gets instead of those its shape and values suggest: classification, segmentation, mask, dense, sequence, score, embedding; lm for a language model (perplexity of next-token predictions from input_ids, optional attention_mask and labels)' },
+      { name: '--max-drop', value: '[OUTPUT=]Npt', about: 'budget: accuracy (with labels) or agreement with the baseline may fall by at most N points; FAIL exits 1' },
+      { name: '--min-agreement', value: '[OUTPUT=]A', about: "budget: each output's agreement with the baseline (its task's figure) at least A, e.g. 0.99" },
+      { name: '--min-sqnr', value: '[OUTPUT=]DB', about: "budget: each output's SQNR against the baseline at least DB, e.g. 30" },
       { name: '--timeout', value: 'SECONDS', about: 'stop the run after this long (default 3600)' },
       ...COMMON,
     ],
@@ -123,7 +126,7 @@ export function generalHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.about}`),
     '',
     "'onnx-compress COMMAND --help' lists a command's options; '--version' prints the version.",
-    'exit codes: 0 done; 2 bad input or usage; 3 apply changed no layer (nothing written, reasons on stderr or in --json)',
+    'exit codes: 0 done; 1 eval missed a budget (FAIL); 2 bad input or usage; 3 apply changed no layer (nothing written, reasons on stderr or in --json)',
   ].join('\n');
 }
 

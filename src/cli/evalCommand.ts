@@ -9,6 +9,9 @@ import { humanBytes } from '../shared/format';
 import { table } from '../report/format';
 import { pct } from '../report/reportRows';
 import type { LmResult } from '../eval/lmMetrics';
+import type { Task } from '../eval/taskChoice';
+import { judge, type Budget, type Verdict } from '../eval/budgets';
+import { tasksText } from '../report/taskText';
 
 export interface EvalOptions {
   baseline?: string;
@@ -19,13 +22,19 @@ export interface EvalOptions {
   optimization: 'disabled' | 'basic' | 'extended' | 'all';
   /** Execution providers tried before the CPU one (e.g. cuda). */
   providers?: string[];
-  /** 'lm': language-model perplexity instead of classification metrics. */
+  /** 'lm': language-model perplexity instead of the per-output task metrics. */
   task?: 'lm';
+  /** Per output name ('*' for all): the task whose metrics fit it, instead of the one chosen from its shape and values. */
+  outputTasks?: Record<string, Task>;
+  /** Budgets the candidate must meet; a miss is a FAIL (exit code 1). */
+  budgets?: Budget[];
   timeoutSeconds: number;
   json: boolean;
 }
 
 export interface EvalReport extends EvaluationResult {
+  /** PASS or FAIL against the budgets given (absent without budgets). */
+  readonly verdict?: Verdict;
   readonly candidate: ModelRun & { readonly fileBytes: number };
   readonly baseline?: ModelRun & { readonly fileBytes: number };
 }
@@ -56,6 +65,7 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
         optimization: options.optimization,
         providers: options.providers,
         task: options.task,
+        outputTasks: options.outputTasks,
       },
       (done, total, rate) => progress?.(`${done}/${total} samples${rate ? `, ${rate.toFixed(1)}/s` : ''}`),
       undefined,
@@ -66,7 +76,9 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
     runner.dispose();
   }
   const { baseline, ...rest } = result;
+  const verdict = options.budgets?.length ? judge(result, options.budgets) : undefined;
   const report: EvalReport = {
+    ...(verdict ? { verdict } : {}),
     ...rest,
     candidate: { ...result.candidate, fileBytes: candidateBytes },
     ...(baseline && baselineBytes !== undefined ? { baseline: { ...baseline, fileBytes: baselineBytes } } : {}),
@@ -77,7 +89,7 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
 
 
 function evalText(r: EvalReport): string {
-  const lines = [`${r.description}${r.synthetic ? '' : ''}; batch ${r.batchSize}`];
+  const lines = [...(r.verdict ? [r.verdict.line] : []), `${r.description}; batch ${r.batchSize}`];
   const runs = [...(r.baseline ? [['baseline', r.baseline] as const] : []), ['candidate', r.candidate] as const];
   lines.push(
     table(
@@ -87,7 +99,7 @@ function evalText(r: EvalReport): string {
     ),
   );
   if (r.lm) lines.push(lmText(r.lm));
-  else if (r.agreement !== undefined) lines.push(`top-1 agreement ${pct(r.agreement)}`);
+  else if (r.tasks?.length) lines.push(...tasksText(r.tasks));
   if (r.accuracyDelta) {
     const d = r.accuracyDelta;
     const noise = d.ci95[0] <= 0 && d.ci95[1] >= 0;
@@ -96,7 +108,7 @@ function evalText(r: EvalReport): string {
         `(McNemar p = ${d.pValue.toPrecision(3)}; ${noise ? 'within noise' : 'a real difference'})`,
     );
   }
-  if (r.outputs?.length) {
+  if (r.outputs?.length && !r.tasks?.length) {
     lines.push(
       table(
         ['output', 'max |err|', 'mean |err|', 'SQNR', 'cosine', 'KL'],

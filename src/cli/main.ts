@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The command line over the same core the editor uses.
- * Exit codes: 0 success, 2 bad input or usage (one line on stderr; `--debug` adds the stack),
- * 3 `apply` changed nothing (nothing is written; the reasons are on stderr, or in the JSON).
+ * Exit codes: 0 success, 1 `eval` missed a budget (FAIL), 2 bad input or usage (one line on
+ * stderr; `--debug` adds the stack), 3 `apply` changed nothing (nothing is written; the reasons
+ * are on stderr, or in the JSON).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +18,8 @@ import { parseStep } from '../transforms/recipe';
 import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../eval/dataset';
 import { commandHelp, commandSpec, generalHelp, unknownCommand, unknownOption } from './commands';
 import { progressWriter } from './progress';
+import { parseBudget, type BudgetKind } from '../eval/budgets';
+import { parseTask } from './taskOption';
 import { version } from '../../package.json';
 
 /** A usage mistake: the message, then where the command's options are listed. */
@@ -115,8 +118,14 @@ async function main(argv: string[]): Promise<number> {
             if (level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') usage('--optimization takes disabled, basic, extended or all');
             options.optimization = level;
           } else if (a === '--task' && command === 'eval') {
-            if (rest[++i] !== 'lm') usage('--task takes lm (language models); other tasks are chosen from the outputs');
-            options.task = 'lm';
+            const task = parseTask(rest[++i]);
+            if (typeof task === 'string') usage(task);
+            if (task.lm) options.task = 'lm';
+            else options.outputTasks = { ...options.outputTasks, ...task.outputs };
+          } else if ((a === '--max-drop' || a === '--min-agreement' || a === '--min-sqnr') && command === 'eval') {
+            const budget = parseBudget(a.slice(2) as BudgetKind, rest[++i] ?? '');
+            if (typeof budget === 'string') usage(budget);
+            options.budgets = [...(options.budgets ?? []), budget];
           } else if (a === '--provider' && command === 'eval') options.providers = [...(options.providers ?? []), rest[++i] ?? usage('--provider needs a name, e.g. cuda')];
           else if (a === '--transform' && command === 'sensitivity') transform = rest[++i] ?? usage('--transform needs a recipe step as JSON');
           else if (a === '--target-bytes' && command === 'sensitivity') targetBytes = positiveNumber(rest[++i], '--target-bytes', false);
@@ -128,7 +137,9 @@ async function main(argv: string[]): Promise<number> {
         if (positional.length !== 1) usage(`${command} takes exactly one MODEL`);
         const dataset = data.spec();
         if (command === 'eval') {
-          await runEval(positional[0], { ...options, dataset }, (t) => write(t, progress.done), progress.update);
+          if (options.budgets?.length && !options.baseline) usage(`--${options.budgets[0].kind} judges the model against a baseline: give --baseline BASE.onnx`);
+          const report = await runEval(positional[0], { ...options, dataset }, (t) => write(t, progress.done), progress.update);
+          if (report.verdict && !report.verdict.pass) return 1;
         } else {
           if (!transform) usage('sensitivity needs --transform \'{"transform": "quantize", ...}\'');
           let step: unknown;

@@ -10,6 +10,7 @@ import { batchOf, openDataset, type InputInfo } from './dataset';
 import { Comparison, latencySummary } from './metrics';
 import { floatValues } from './floatOutputs';
 import { HessianAccumulator } from '../transforms/hessian';
+import { TaskComparison } from './taskMetrics';
 import { LanguageModelMetrics, type LmBatch } from './lmMetrics';
 import type { Sample } from './dataset';
 
@@ -179,7 +180,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       names
         .map((n) => ({ n, data: floatValues(out[n].type, out[n].data) }))
         .filter((o): o is { n: string; data: Float32Array } => o.data !== undefined)
-        .map(({ n, data }) => ({ name: n, data, samples, classes: Math.max(1, out[n].dims.at(-1) ?? 1) }));
+        .map(({ n, data }) => ({ name: n, data, samples, classes: Math.max(1, out[n].dims.at(-1) ?? 1), dims: out[n].dims.map(Number) }));
     const timed = async (session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, into: number[]) => {
       const t0 = process.hrtime.bigint();
       const out = await session.run(feeds);
@@ -187,6 +188,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       return out;
     };
     const lm = request.task === 'lm' ? new LanguageModelMetrics() : undefined;
+    const tasks = new TaskComparison(request.outputTasks);
     for (let first = 0; first < total; first += batchSize) {
       const count = Math.min(batchSize, total - first);
       let feeds: Record<string, ort.Tensor>;
@@ -213,6 +215,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       const base = baseline ? outputsOf(await timed(baseline, feeds, times.base), baseline.outputNames, count) : undefined;
       const cand = outputsOf(await timed(candidate, feeds, times.cand), candidate.outputNames, count);
       comparison.add(base ?? cand, cand, labels);
+      if (base) tasks.add(base, cand, count);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       send({ kind: 'progress', id: request.id, done: first + count, total, samplesPerSecond: (first + count) / seconds });
     }
@@ -227,6 +230,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       return;
     }
     const c = comparison.result();
+    const taskOutputs = tasks.result();
     const run = (ms: number[], accuracy?: number, top5?: number): ModelRun => ({
       ...(accuracy !== undefined ? { accuracy, top5 } : {}),
       latencyMs: latencySummary(ms),
@@ -241,9 +245,10 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       ...(baseline
         ? {
             baseline: run(times.base, c.baselineAccuracy, c.baselineTop5),
-            agreement: c.agreement,
+            agreement: taskOutputs[0]?.agreement.value ?? c.agreement,
             ...(c.accuracyDelta ? { accuracyDelta: c.accuracyDelta } : {}),
             outputs: c.outputs,
+            tasks: taskOutputs,
           }
         : {}),
     };
