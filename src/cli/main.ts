@@ -197,6 +197,10 @@ class DataOptions {
   private input?: string;
   private samples = 32;
   private readonly shapes: Record<string, number[]> = {};
+  private readonly dims: Record<string, number> = {};
+  private readonly values: Record<string, number> = {};
+  /** The synthetic-input options given, to refuse them next to real data. */
+  private readonly synthetic: string[] = [];
   private readonly pre: { -readonly [K in keyof ImagePreprocess]: ImagePreprocess[K] } = { ...DEFAULT_PREPROCESS };
 
   /** Consumes `option` (and its value through `next`) if it is a data option. */
@@ -228,11 +232,26 @@ class DataOptions {
       case '--std': this.pre.std = triple(next()); return true;
       case '--bgr': this.pre.channels = 'bgr'; return true;
       case '--nhwc': this.pre.layout = 'nhwc'; return true;
-      case '--samples': this.samples = positiveNumber(next(), '--samples', true); return true;
+      case '--samples': this.samples = positiveNumber(next(), '--samples', true); this.synthetic.push(option); return true;
       case '--shape': {
-        const m = /^(.+)=(\d+(?:x\d+)*)$/.exec(next() ?? '');
-        if (!m) usage('--shape needs INPUT=DIMS, e.g. --shape input=1x3x224x224');
-        this.shapes[m[1]] = m[2].split('x').map((d) => positiveNumber(d, '--shape', true));
+        const m = /^(.+)=(\d+(?:x\d+)*)?$/.exec(next() ?? '');
+        if (!m) usage('--shape needs INPUT=DIMS, e.g. --shape input=1x3x224x224 (input= for a scalar)');
+        this.shapes[m[1]] = m[2] ? m[2].split('x').map((d) => positiveNumber(d, '--shape', true)) : [];
+        this.synthetic.push(option);
+        return true;
+      }
+      case '--dim': {
+        const m = /^(.+)=(\d+)$/.exec(next() ?? '');
+        if (!m) usage('--dim needs NAME=VALUE, e.g. --dim sequence=512');
+        this.dims[m[1]] = positiveNumber(m[2], '--dim', true);
+        this.synthetic.push(option);
+        return true;
+      }
+      case '--value': {
+        const m = /^(.+)=(-?[0-9.]+(?:e-?\d+)?)$/i.exec(next() ?? '');
+        if (!m || !Number.isFinite(Number(m[2]))) usage('--value needs INPUT=NUMBER, e.g. --value sr=16000');
+        this.values[m[1]] = Number(m[2]);
+        this.synthetic.push(option);
         return true;
       }
       default:
@@ -242,9 +261,11 @@ class DataOptions {
 
   spec(): DatasetSpec {
     if (this.data && this.images) usage('give --data or --images, not both');
+    if (this.labels && !this.data) usage('--labels goes with --data (NumPy inputs); image folders take their labels from the class folders');
+    if ((this.data || this.images) && this.synthetic.length) usage(`${this.synthetic[0]} shapes synthetic inputs; with ${this.data ? '--data' : '--images'} the data gives the shapes and values`);
     if (this.data) return { kind: 'numpy', path: path.resolve(this.data), ...(this.labels ? { labels: path.resolve(this.labels) } : {}) };
     if (this.images) return { kind: 'images', root: path.resolve(this.images), preprocess: this.pre, ...(this.input ? { input: this.input } : {}) };
-    return { kind: 'synthetic', samples: this.samples, seed: 1, shapes: this.shapes };
+    return { kind: 'synthetic', samples: this.samples, seed: 1, shapes: this.shapes, dims: this.dims, values: this.values };
   }
 }
 

@@ -12,7 +12,15 @@ import { floatValues } from './floatOutputs';
 import { HessianAccumulator } from '../transforms/hessian';
 import { TaskComparison } from './taskMetrics';
 import { LanguageModelMetrics, type LmBatch } from './lmMetrics';
-import type { Sample } from './dataset';
+import type { DatasetSpec, Sample } from './dataset';
+import { isBatched } from './syntheticData';
+import { vocabularySizes } from './tokenRanges';
+import { openModel } from '../core/onnx/model';
+
+/** Synthetic data makes no more samples than the limit asks for (the header then says how many were used). */
+function syntheticUpTo(spec: DatasetSpec, limit: number | undefined): DatasetSpec {
+  return spec.kind === 'synthetic' && limit !== undefined ? { ...spec, samples: Math.min(spec.samples, limit) } : spec;
+}
 
 /** The logits [batch, seq, vocab] of a language model's outputs: 'logits', else the first float output of rank 3. */
 function logitsOf(out: ort.InferenceSession.OnnxValueMapType): LmBatch {
@@ -169,9 +177,10 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       const names = baseline.inputNames.slice().sort().join(', ');
       if (names !== candidate.inputNames.slice().sort().join(', ')) throw new Error(`the baseline's inputs (${names}) differ from the candidate's (${candidate.inputNames.join(', ')})`);
     }
-    const dataset = await openDataset(request.dataset, inputs);
+    const dataset = await openDataset(syntheticUpTo(request.dataset, request.limit), inputs, request.dataset.kind === 'synthetic' ? vocabularySizes(openModel(request.baseline ?? request.candidate).proto) : {});
     const total = Math.min(dataset.size, request.limit ?? Infinity);
-    const dynamicBatch = inputs.every((i) => typeof i.shape[0] !== 'number' || i.shape[0] < 0);
+    const description = total < dataset.size ? `${total} of ${dataset.description}` : dataset.description;
+    const dynamicBatch = inputs.every(isBatched);
     const batchSize = dynamicBatch ? Math.max(1, request.batchSize) : 1;
     const comparison = new Comparison();
     const times = { base: [] as number[], cand: [] as number[] };
@@ -223,7 +232,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       const lmRun = (ms: number[]): ModelRun => ({ latencyMs: latencySummary(ms), samplesPerSecond: ms.length ? (total / ms.reduce((a, b) => a + b, 0)) * 1000 : 0 });
       const r = lm.result(!!baseline);
       const result: EvaluationResult = {
-        samples: total, description: dataset.description, synthetic: dataset.synthetic, batchSize,
+        samples: total, description, synthetic: dataset.synthetic, batchSize,
         candidate: lmRun(times.cand), ...(baseline ? { baseline: lmRun(times.base), agreement: r.agreement } : {}), lm: r,
       };
       send({ kind: 'evaluation', id: request.id, result });
@@ -238,7 +247,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
     });
     const result: EvaluationResult = {
       samples: c.samples,
-      description: dataset.description,
+      description,
       synthetic: dataset.synthetic,
       batchSize,
       candidate: run(times.cand, c.candidateAccuracy, c.candidateTop5),
