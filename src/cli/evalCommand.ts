@@ -12,6 +12,8 @@ import type { LmResult } from '../eval/lmMetrics';
 import type { Task } from '../eval/taskChoice';
 import { judge, type Budget, type Verdict } from '../eval/budgets';
 import { tasksText } from '../report/taskText';
+import { compareSpeed, speedText, weightWidening, type SpeedComparison } from '../eval/latencyCause';
+import { openModel } from '../core/onnx/model';
 
 export interface EvalOptions {
   baseline?: string;
@@ -35,6 +37,8 @@ export interface EvalOptions {
 export interface EvalReport extends EvaluationResult {
   /** PASS or FAIL against the budgets given (absent without budgets). */
   readonly verdict?: Verdict;
+  /** Candidate against baseline per batch, and why it is slower when its graph says. */
+  readonly speed?: SpeedComparison;
   readonly candidate: ModelRun & { readonly fileBytes: number };
   readonly baseline?: ModelRun & { readonly fileBytes: number };
 }
@@ -77,9 +81,11 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
   }
   const { baseline, ...rest } = result;
   const verdict = options.budgets?.length ? judge(result, options.budgets) : undefined;
+  const speed = baseline ? compareSpeed(result.candidate.latencyMs.median, baseline.latencyMs.median, weightWidening(openModel(file).proto)) : undefined;
   const report: EvalReport = {
     ...(verdict ? { verdict } : {}),
     ...rest,
+    ...(speed ? { speed } : {}),
     candidate: { ...result.candidate, fileBytes: candidateBytes },
     ...(baseline && baselineBytes !== undefined ? { baseline: { ...baseline, fileBytes: baselineBytes } } : {}),
   };
@@ -91,13 +97,25 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
 function evalText(r: EvalReport): string {
   const lines = [...(r.verdict ? [r.verdict.line] : []), `${r.description}; batch ${r.batchSize}`];
   const runs = [...(r.baseline ? [['baseline', r.baseline] as const] : []), ['candidate', r.candidate] as const];
+  const labelled = runs.some(([, m]) => m.accuracy !== undefined);
+  const ms = (v: number): string => `${v.toFixed(2)} ms`;
   lines.push(
     table(
-      ['model', 'top-1', 'top-5', 'latency median', 'p90', 'samples/s', 'file'],
-      runs.map(([name, m]) => [name, pct(m.accuracy), pct(m.top5), `${m.latencyMs.median.toFixed(2)} ms`, `${m.latencyMs.p90.toFixed(2)} ms`, m.samplesPerSecond.toFixed(1), humanBytes(m.fileBytes)]),
-      new Set([1, 2, 3, 4, 5, 6]),
+      ['model', ...(labelled ? ['top-1', 'top-5'] : []), `per batch of ${r.batchSize}: median`, 'p90', 'per sample', 'samples/s', 'file'],
+      runs.map(([name, m]) => [
+        name,
+        ...(labelled ? [pct(m.accuracy), pct(m.top5)] : []),
+        ms(m.latencyMs.median),
+        ms(m.latencyMs.p90),
+        ms(m.samplesPerSecond > 0 ? 1000 / m.samplesPerSecond : NaN),
+        m.samplesPerSecond.toFixed(1),
+        humanBytes(m.fileBytes),
+      ]),
+      new Set(labelled ? [1, 2, 3, 4, 5, 6, 7] : [1, 2, 3, 4, 5]),
     ),
   );
+  if (r.speed) lines.push(speedText(r.speed));
+  if (r.peakRssBytes) lines.push(`peak memory of the onnxruntime process: ${humanBytes(r.peakRssBytes)}`);
   if (r.lm) lines.push(lmText(r.lm));
   else if (r.tasks?.length) lines.push(...tasksText(r.tasks));
   if (r.accuracyDelta) {

@@ -232,10 +232,10 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       const lmRun = (ms: number[]): ModelRun => ({ latencyMs: latencySummary(ms), samplesPerSecond: ms.length ? (total / ms.reduce((a, b) => a + b, 0)) * 1000 : 0 });
       const r = lm.result(!!baseline);
       const result: EvaluationResult = {
-        samples: total, description, synthetic: dataset.synthetic, batchSize,
+        samples: total, description, synthetic: dataset.synthetic, batchSize: Math.min(batchSize, total),
         candidate: lmRun(times.cand), ...(baseline ? { baseline: lmRun(times.base), agreement: r.agreement } : {}), lm: r,
       };
-      send({ kind: 'evaluation', id: request.id, result });
+      send({ kind: 'evaluation', id: request.id, result: { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
       return;
     }
     const c = comparison.result();
@@ -249,7 +249,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       samples: c.samples,
       description,
       synthetic: dataset.synthetic,
-      batchSize,
+      batchSize: Math.min(batchSize, Math.max(1, total)),
       candidate: run(times.cand, c.candidateAccuracy, c.candidateTop5),
       ...(baseline
         ? {
@@ -261,7 +261,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
           }
         : {}),
     };
-    send({ kind: 'evaluation', id: request.id, result });
+    send({ kind: 'evaluation', id: request.id, result: { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
   } finally {
     await candidate.release();
     await baseline?.release();

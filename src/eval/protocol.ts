@@ -52,6 +52,8 @@ export interface EvaluationResult {
   readonly agreement?: number;
   readonly accuracyDelta?: AccuracyDelta;
   readonly outputs?: readonly OutputComparison[];
+  /** Peak resident memory of the onnxruntime process over the job (both models, data, metrics). */
+  readonly peakRssBytes?: number;
   /** Per output: the task its metrics fit, why, and those metrics with 95% intervals. */
   readonly tasks?: readonly TaskOutput[];
   /** Language models (task 'lm'): perplexity of both, next-token agreement, KL. */
