@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Buffer } from 'node:buffer';
 import sharp from 'sharp';
 
 const [out = 'out/ocr-samples', lineCount = '32', pageCount = '4'] = process.argv.slice(2);
