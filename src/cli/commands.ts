@@ -94,13 +94,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'sensitivity',
     usage: 'onnx-compress sensitivity MODEL --transform STEP.json [data options] [options]',
-    about: 'Apply a step to one layer at a time, rank the layers by harm, and plan which to transform for a size target.',
+    about: 'Apply a step to one layer at a time, rank the layers by harm, and plan which to transform for a size target or, measured, an accuracy budget.',
     options: [
       { name: '--transform', value: 'JSON', about: 'a recipe step, e.g. \'{"transform": "quantize", "dtype": "int4"}\'' },
       ...DATA,
       { name: '--target-bytes', value: 'N', about: 'plan for weights of at most N bytes' },
       { name: '--target-ratio', value: 'R', about: 'plan for weights of at most R times their size now' },
       { name: '--plan', value: 'PLAN.json', about: 'write the plan as a recipe (then: apply MODEL --recipe PLAN.json)' },
+      { name: '--max-drop', value: '[OUTPUT=]Npt', about: 'plan to a budget: the most ranked layers whose combined model, measured, loses at most N points (accuracy or agreement)' },
+      { name: '--min-agreement', value: '[OUTPUT=]A', about: "plan to a budget: each output's measured agreement with the original at least A" },
+      { name: '--min-sqnr', value: '[OUTPUT=]DB', about: "plan to a budget: each output's measured SQNR at least DB" },
       ...COMMON,
     ],
   },

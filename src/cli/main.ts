@@ -122,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
             if (typeof task === 'string') usage(task);
             if (task.lm) options.task = 'lm';
             else options.outputTasks = { ...options.outputTasks, ...task.outputs };
-          } else if ((a === '--max-drop' || a === '--min-agreement' || a === '--min-sqnr') && command === 'eval') {
+          } else if (a === '--max-drop' || a === '--min-agreement' || a === '--min-sqnr') {
             const budget = parseBudget(a.slice(2) as BudgetKind, rest[++i] ?? '');
             if (typeof budget === 'string') usage(budget);
             options.budgets = [...(options.budgets ?? []), budget];
@@ -150,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
           }
           await runSensitivity(positional[0], {
             step: parseStep(step, '--transform'), dataset, limit: options.limit ?? 64, batchSize: options.batchSize, threads: options.threads,
-            targetBytes, targetRatio, planFile, json: options.json,
+            targetBytes, targetRatio, planFile, json: options.json, budgets: options.budgets,
           }, (t) => write(t, progress.done), progress.update);
         }
         return 0;
