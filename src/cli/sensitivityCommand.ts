@@ -8,6 +8,7 @@ import type { DatasetSpec } from '../eval/dataset';
 import type { RecipeStep } from '../transforms/recipe';
 import { humanBytes } from '../shared/format';
 import { table } from '../report/format';
+import type { Budget } from '../eval/budgets';
 
 export interface SensitivityCommandOptions {
   step: RecipeStep;
@@ -20,6 +21,8 @@ export interface SensitivityCommandOptions {
   targetRatio?: number;
   /** Where to write the plan as a recipe. */
   planFile?: string;
+  /** Accuracy budgets the plan must meet, measured on the combined plan. */
+  budgets?: Budget[];
   json: boolean;
 }
 
@@ -34,7 +37,11 @@ export async function runSensitivity(file: string, options: SensitivityCommandOp
   try {
     result = await analyzeSensitivity(
       file,
-      { step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, onProgress: (done, total, layer) => progress?.(`${done}/${total} layers ${layer}`) },
+      {
+        step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, budgets: options.budgets,
+        onProgress: (done, total, layer) => progress?.(`${done}/${total} layers ${layer}`),
+        onTrial: (t) => progress?.(`plan with ${t.layers} layer(s): ${t.pass ? 'PASS' : 'FAIL'}`),
+      },
       runner,
     );
   } finally {
@@ -60,6 +67,14 @@ function sensitivityText(r: SensitivityResult, targetBytes: number | undefined):
       `${targetBytes !== undefined ? ` (target ${humanBytes(targetBytes)}: ${p.meetsTarget ? 'met' : 'not reachable with this transform'})` : ''}` +
       `, estimated output SQNR ${p.estimatedSqnrDb === null ? 'exact' : `${p.estimatedSqnrDb.toFixed(1)} dB`}`,
   );
+  if (p.budget) {
+    const b = p.budget;
+    lines.unshift(`${b.pass ? 'PASS' : 'FAIL'}: plan of ${b.layers.length} of ${r.layers.filter((l) => !l.skipped && l.bytesSaved > 0).length} layers, weights ${humanBytes(r.weightBytes)} → ${humanBytes(b.weightBytesAfter)}, measured: ${b.verdict.replace(/^(PASS|FAIL): /, '')}`);
+    lines.push(
+      'combined plans evaluated (layers taken in ranked order, backed off until the budget passes):',
+      ...b.trials.map((t) => `  ${t.layers} layer(s), weights ${humanBytes(t.weightBytesAfter)}: ${t.verdict}`),
+    );
+  }
   if (r.synthetic) lines.push('No data given: these figures are fidelity on synthetic inputs, not accuracy.');
   return lines.join('\n');
 }

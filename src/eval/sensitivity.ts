@@ -18,6 +18,8 @@ import { layerName, selectLayers } from '../transforms/targets';
 import type { DatasetSpec } from './dataset';
 import { OrtProcess } from './ortProcess';
 import type { EvaluationResult } from './protocol';
+import type { Budget } from './budgets';
+import { planToBudget, type BudgetPlan, type PlanTrial } from './budgetPlan';
 
 export interface SensitivityOptions {
   readonly step: RecipeStep;
@@ -28,8 +30,12 @@ export interface SensitivityOptions {
   /** Weight bytes the plan must reach (at most). */
   readonly targetBytes?: number;
   readonly cacheDir?: string;
+  /** Accuracy budgets: the plan is then the most layers whose combined, measured verdict passes. */
+  readonly budgets?: readonly Budget[];
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number, layer: string) => void;
+  /** Each combined plan evaluated against the budgets. */
+  readonly onTrial?: (trial: PlanTrial) => void;
 }
 
 export interface LayerSensitivity {
@@ -60,6 +66,8 @@ export interface SensitivityResult {
     readonly meetsTarget: boolean;
     /** The recipe step that applies the plan. */
     readonly step: Record<string, unknown>;
+    /** With budgets: the plan measured against them (then `layers` and `step` are this plan's). */
+    readonly budget?: BudgetPlan;
   };
 }
 
@@ -133,6 +141,13 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
     chosen.push(r);
     after -= r.bytesSaved;
   }
+  const budget = options.budgets?.length
+    ? await planToBudget(state, model.file!, byCost.map((r) => r.layer), { ...options, budgets: options.budgets }, runner)
+    : undefined;
+  if (budget) {
+    chosen.splice(0, chosen.length, ...byCost.slice(0, budget.layers.length));
+    after = budget.weightBytesAfter;
+  }
   const noise = chosen.reduce((n, r) => n + noiseRatio(r.sqnrDb), 0);
   const planLayers = chosen.map((r) => r.layer);
   return {
@@ -149,6 +164,7 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
       estimatedSqnrDb: noise > 0 ? -10 * Math.log10(noise) : null,
       meetsTarget: options.targetBytes === undefined || after <= options.targetBytes,
       step: stepToJson({ ...options.step, layers: planLayers, exclude: [] }),
+      ...(budget ? { budget } : {}),
     },
   };
 }

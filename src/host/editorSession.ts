@@ -57,6 +57,8 @@ export class EditorSession {
   dataset: DatasetSpec | undefined;
   /** Shapes last given for the model's symbolic inputs, offered again next time. */
   shapes: Record<string, number[]> = {};
+  /** Values last given for integer inputs synthetic data cannot make up (a sample rate), offered again next time. */
+  values: Record<string, number> = {};
   /** Size figures for the report: the model as opened (the session's baseline) and the file as saved. */
   readonly figures: ReportFigures;
   /** Whether this session wrote the file (the report then shows "since last save" too). */

@@ -62,6 +62,12 @@ export interface AccuracyCheck {
   readonly maxAbsError?: number;
   readonly baselineLatencyMs?: number;
   readonly candidateLatencyMs?: number;
+  /** PASS/FAIL against the budgets in the settings, with the figures and their 95% intervals. */
+  readonly verdict?: { readonly pass: boolean; readonly line: string };
+  /** Per output: "NAME: TASK — figures" (the task its metrics fit). */
+  readonly outputs?: readonly string[];
+  /** When the edited model is slower: by how much, why, and what would be faster. */
+  readonly speed?: string;
 }
 
 export interface CompressionReport {

@@ -25,6 +25,7 @@ th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}td:nth-child(n+2)
 .bar{display:flex;align-items:center;gap:1em;margin:.2em 0}.bar span{width:10em}.bar div{flex:1}
 .bar i{display:block;height:.7em;margin:1px 0}.before{background:#888}.after{background:#2a7}
 </style></head><body>
+${r.accuracy.at(-1)?.verdict ? `<p><strong>${escapeHtml(r.accuracy.at(-1)!.verdict!.line)}</strong></p>` : ''}
 <h1>Compression report: ${escapeHtml(r.model)}</h1>
 <p>Generated ${escapeHtml(r.generated)}. ${r.baseline ? `Compared with ${escapeHtml(r.baseline)} layer by layer.` : `${r.edits.length} edit(s) in effect.`} Grey: before, green: after.</p>
 <h2>Size</h2>

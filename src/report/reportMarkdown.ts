@@ -8,7 +8,9 @@ export function reportMarkdown(r: CompressionReport): string {
   const cell = (s: string): string => s.replace(/\|/g, '\\|');
   const table = (header: string[], rows: string[][]): string =>
     [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
+  const verdict = r.accuracy.at(-1)?.verdict;
   const parts = [
+    ...(verdict ? [`**${verdict.line}**`] : []),
     `# Compression report: ${r.model}`,
     `Generated ${r.generated}. ${r.baseline ? `Compared with ${r.baseline} layer by layer.` : `${r.edits.length} edit(s) in effect.`}`,
     '## Size',

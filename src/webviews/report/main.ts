@@ -46,6 +46,12 @@ function render(): void {
   const r = current;
   app.append(el('div', { class: 'status', role: 'status', 'aria-live': 'polite' }, busy ?? (r ? `${r.model}: ${r.edits.length} edit(s) since opened` : 'Open an .onnx file in the ONNX Compress editor to see its report.')));
   if (!r) return;
+  const latest = r.accuracy.at(-1);
+  // The verdict first, above everything that scrolls: what the last check says about the edits.
+  if (latest?.verdict) {
+    const v = latest.verdict;
+    app.append(el('div', { class: `verdict ${v.pass ? 'pass' : 'fail'}`, role: 'status', 'aria-label': 'Verdict of the last accuracy check' }, el('strong', {}, v.pass ? 'PASS' : 'FAIL'), ` ${v.line.replace(/^(PASS|FAIL): /, '')}`));
+  }
   const formats: [string, ReportFormat][] = [['Markdown', 'markdown'], ['HTML', 'html'], ['JSON', 'json']];
   app.append(el('div', { class: 'toolbar' }, button('Check accuracy…', { type: 'checkAccuracy' }, true), ...formats.map(([name, format]) => button(`Export ${name}`, { type: 'export', format }))));
 
@@ -129,6 +135,9 @@ function render(): void {
         )
       : el('p', { class: 'muted' }, 'None yet. "Check accuracy…" runs the edited model and the file on disk side by side in onnxruntime.'),
   );
+  if (latest?.outputs?.length || latest?.speed) {
+    app.append(el('ul', { class: 'outputs', 'aria-label': 'Metrics of the last check, per output' }, ...(latest.outputs ?? []).map((o) => el('li', {}, o)), ...(latest.speed ? [el('li', {}, latest.speed)] : [])));
+  }
 }
 
 window.addEventListener('message', (event: MessageEvent<ToReport>) => {
