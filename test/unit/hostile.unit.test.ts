@@ -69,10 +69,10 @@ test('a varint longer than 10 bytes is corrupt', () => {
   rejects(Uint8Array.from([0x08, ...new Array(11).fill(0xff), 0x01]), 'corrupt', /longer than 10 bytes/);
 });
 
-function externalModel(location: string): Uint8Array {
+function externalModel(location: string, extra: { key: string; value: string }[] = []): Uint8Array {
   const t = tensor('w', 1, [4], undefined, {
     dataLocation: 1,
-    externalData: [{ key: 'location', value: location }],
+    externalData: [{ key: 'location', value: location }, ...extra],
   });
   return encodeModel(model(graph([node('Relu', ['w'], ['y'])], [t])));
 }
@@ -92,6 +92,15 @@ test('external data paths that leave the model folder are refused', () => {
   rejects(externalModel('short.bin'), 'shape-mismatch', /8 bytes but dims say 16/, inner);
   fs.writeFileSync(path.join(inner, 'ok.bin'), new Uint8Array(16));
   assert.equal(parseModel(externalModel('ok.bin'), { dir: inner }).index.tensors[0].storage.kind, 'external');
+});
+
+test('a name that merely starts with two dots stays inside; two location keys are refused as onnxruntime does', () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, '..w.bin'), new Uint8Array(16));
+  assert.equal(parseModel(externalModel('..w.bin'), { dir }).index.tensors[0].storage.kind, 'external');
+  fs.writeFileSync(path.join(dir, 'ok.bin'), new Uint8Array(16));
+  rejects(externalModel('ok.bin', [{ key: 'location', value: '..w.bin' }]), 'external-data', /'location' is given 2 times/, dir);
+  rejects(externalModel('ok.bin', [{ key: 'offset', value: '0' }, { key: 'offset', value: '4' }]), 'external-data', /'offset' is given 2 times/, dir);
 });
 
 test('random corruption of a real model never escapes as anything but an OnnxError', () => {
