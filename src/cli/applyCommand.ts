@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
+import { parseJsonText } from '../core/jsonText';
 import { openModel } from '../core/onnx/model';
 import { saveModel, type SaveOptions } from '../core/onnx/writeModel';
 import { parseRecipe } from '../transforms/recipe';
@@ -37,18 +38,20 @@ export interface ApplyReport {
   nothingChanged?: string;
 }
 
+/** A recipe is a few steps: anything bigger than this is not one (and could not become a string). */
+const MAX_RECIPE_BYTES = 16 * 1024 * 1024;
+
 function readRecipe(file: string): unknown {
   let text: string;
   try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_RECIPE_BYTES) throw new OnnxError('recipe', `is ${humanBytes(size)}; a recipe file is at most ${humanBytes(MAX_RECIPE_BYTES)}`, file);
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof OnnxError) throw e;
     throw new OnnxError('io', `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, file);
   }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new OnnxError('recipe', `is not valid JSON (${(e as Error).message})`, file);
-  }
+  return parseJsonText(text, file);
 }
 
 export async function runApply(

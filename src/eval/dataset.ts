@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
 import { npyToFloat32, parseNpy, parseNpz, type NpyArray } from '../core/npy';
+import { isFile, isFolder, readInputFile } from '../core/readInput';
 import type { TensorData } from './feed';
 
 export interface ImagePreprocess {
@@ -123,17 +124,16 @@ function numpyDataset(spec: Extract<DatasetSpec, { kind: 'numpy' }>, inputs: rea
   let tokenLabels: { values: Int32Array; per: number } | undefined;
   const where = spec.path;
   const safe = (n: string) => n.replace(/[^A-Za-z0-9._-]/g, '_');
-  if (fs.statSync(spec.path, { throwIfNoEntry: false })?.isDirectory()) {
+  if (isFolder(spec.path)) {
     for (const input of inputs) {
       const file = path.join(spec.path, `${safe(input.name)}.npy`);
-      if (!fs.existsSync(file)) throw new OnnxError('io', `has no ${path.basename(file)} for input '${input.name}'`, where);
-      arrays.set(input.name, parseNpy(fs.readFileSync(file), file));
+      if (!isFile(file)) throw new OnnxError('io', `has no ${path.basename(file)} for input '${input.name}'`, where);
+      arrays.set(input.name, parseNpy(readInputFile(file), file));
     }
     const labelFile = spec.labels ?? path.join(spec.path, 'labels.npy');
-    if (fs.existsSync(labelFile)) labels = labelsFrom(parseNpy(fs.readFileSync(labelFile), labelFile), labelFile);
+    if (spec.labels || isFile(labelFile)) labels = labelsFrom(parseNpy(readInputFile(labelFile), labelFile), labelFile);
   } else {
-    if (!fs.existsSync(spec.path)) throw new OnnxError('io', 'does not exist', where);
-    const npz = parseNpz(fs.readFileSync(spec.path), where);
+    const npz = parseNpz(readInputFile(spec.path), where);
     for (const input of inputs) {
       const a = npz.get(input.name) ?? npz.get(safe(input.name));
       if (!a) throw new OnnxError('io', `has no array '${input.name}' for that model input (it has ${[...npz.keys()].join(', ')})`, where);
@@ -142,7 +142,7 @@ function numpyDataset(spec: Extract<DatasetSpec, { kind: 'numpy' }>, inputs: rea
     const given = npz.get('labels');
     // Token labels [samples, seq] (language models) are targets per position, not class ids.
     if (!spec.labels && given && given.shape.length === 2) tokenLabels = { values: Int32Array.from(npyToFloat32(given)), per: given.shape[1] };
-    else if (spec.labels) labels = labelsFrom(parseNpy(fs.readFileSync(spec.labels), spec.labels), spec.labels);
+    else if (spec.labels) labels = labelsFrom(parseNpy(readInputFile(spec.labels), spec.labels), spec.labels);
     else labels = labelsFrom(given, where);
   }
   const sizes = inputs.map((i) => arrays.get(i.name)!.shape[0] ?? 0);
@@ -182,7 +182,7 @@ const IMAGE = /\.(png|jpe?g|webp|gif|tiff?|bmp)$/i;
 async function imageDataset(spec: Extract<DatasetSpec, { kind: 'images' }>, inputs: readonly InputInfo[]): Promise<Dataset> {
   const input = spec.input ? inputs.find((i) => i.name === spec.input) : inputs.length === 1 ? inputs[0] : undefined;
   if (!input) throw new OnnxError('unsupported', `the model has inputs ${inputs.map((i) => `'${i.name}'`).join(', ')}: say which one takes the images`, spec.root);
-  if (!fs.statSync(spec.root, { throwIfNoEntry: false })?.isDirectory()) throw new OnnxError('io', 'is not a folder', spec.root);
+  if (!isFolder(spec.root)) throw new OnnxError('io', 'is not a folder', spec.root);
   const classes = fs.readdirSync(spec.root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
   const files: { file: string; label: number }[] = [];
   classes.forEach((c, label) => {

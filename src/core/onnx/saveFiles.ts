@@ -101,9 +101,16 @@ export function saveTarget(file: string): { file: string; mode?: number } {
   try {
     st = fs.lstatSync(file, { throwIfNoEntry: false });
   } catch (e) {
-    throw new OnnxError('io', `cannot be checked before saving (${(e as NodeJS.ErrnoException).code ?? String(e)}); nothing written`, file);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new OnnxError('io', `cannot be written: a part of its folder path is a file, not a folder; nothing written`, file);
+    throw new OnnxError('io', `cannot be checked before saving (${code ?? String(e)}); nothing written`, file);
   }
-  if (st === undefined) return { file };
+  if (st === undefined) {
+    // A missing folder is named as such, not as the temp file's ENOENT.
+    const dir = path.dirname(file);
+    if (!fs.existsSync(dir)) throw new OnnxError('io', `cannot be written: its folder ${dir} does not exist; nothing written`, file);
+    return { file };
+  }
   if (st.isSymbolicLink()) {
     let real: string;
     try {
