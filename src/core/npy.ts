@@ -24,6 +24,7 @@ export function parseNpy(bytes: Uint8Array, where = 'npy'): NpyArray {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
   if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m)) throw new OnnxError('corrupt', 'is not a .npy array (no \\x93NUMPY header)', where);
   const major = bytes[6];
+  if (major < 1 || major > 3) throw new OnnxError('unsupported', `is .npy format version ${major}; versions 1 to 3 are read`, where);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;

@@ -115,7 +115,17 @@ function labelsFrom(a: NpyArray | undefined, where: string): Int32Array | undefi
   if (a.shape.length !== 1 || !['int64', 'int32', 'uint8', 'int16', 'uint16', 'int8'].includes(a.dtype)) {
     throw new OnnxError('shape-mismatch', `labels must be a 1-D array of integer class ids, not ${a.dtype} [${a.shape.join(', ')}]`, where);
   }
-  return Int32Array.from(npyToFloat32(a));
+  const values = npyToFloat32(a);
+  // Class ids index the model's scores: a negative id or one past int32 (2^62 wraps to 0) would score as a hit.
+  const bad = values.findIndex((v) => !Number.isInteger(v) || v < 0 || v >= 2 ** 31);
+  if (bad >= 0) throw new OnnxError('shape-mismatch', `label ${bad} is ${labelText(a, bad)}; class ids are whole numbers from 0`, where);
+  return Int32Array.from(values);
+}
+
+/** The label as stored (int64 labels beyond float precision are shown exactly). */
+function labelText(a: NpyArray, i: number): string {
+  const v = new DataView(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+  return a.dtype === 'int64' ? String(v.getBigInt64(i * 8, true)) : String(npyToFloat32(a)[i]);
 }
 
 function numpyDataset(spec: Extract<DatasetSpec, { kind: 'numpy' }>, inputs: readonly InputInfo[]): Dataset {
@@ -149,7 +159,9 @@ function numpyDataset(spec: Extract<DatasetSpec, { kind: 'numpy' }>, inputs: rea
   const size = Math.min(...sizes);
   if (sizes.some((s) => s !== size)) throw new OnnxError('shape-mismatch', `inputs hold different numbers of samples (${sizes.join(', ')})`, where);
   for (const input of inputs) expectShape(input, arrays.get(input.name)!.shape.slice(1), where);
-  if (labels && labels.length < size) throw new OnnxError('shape-mismatch', `has ${labels.length} labels for ${size} samples`, where);
+  if (size === 0) throw new OnnxError('shape-mismatch', 'holds no samples', where);
+  // One label per sample: extra labels mean the files do not belong together.
+  if (labels && labels.length !== size) throw new OnnxError('shape-mismatch', `has ${labels.length} labels for ${size} samples`, where);
   return {
     size,
     labelled: !!labels,

@@ -41,7 +41,7 @@ test('names in errors are shown with escapes for control characters and cut when
   fs.writeFileSync(ansi, encodeModel(model(graph([node('Relu', ['w'], ['y'])], [tensor('\x1b[31mRED\x07', 1, [2], new Uint8Array(3))]))));
   const r = run('analyze', ansi);
   failsWith(r, /\\x1b\[31mRED\\x07/);
-  assert.ok(!r.stderr.includes("\x1b") && !r.stderr.includes("\x07"), "no raw escape or bell reaches the terminal");
+  assert.ok(!r.stderr.includes('\x1b') && !r.stderr.includes('\x07'), 'no raw escape or bell reaches the terminal');
 
   const huge = path.join(dir, 'huge.onnx');
   fs.writeFileSync(huge, encodeModel(model(graph([node('Relu', ['w'], ['y'])], [tensor('n'.repeat(10_000_000), 1, [2], new Uint8Array(3))]))));
