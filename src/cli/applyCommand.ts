@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
 import { parseJsonText } from '../core/jsonText';
-import { openModel } from '../core/onnx/model';
+import { externalBytes, openModel } from '../core/onnx/model';
 import { saveModel, type SaveOptions } from '../core/onnx/writeModel';
 import { parseRecipe } from '../transforms/recipe';
 import { applyRecipe, stateOf, type StepResult } from '../transforms/apply';
@@ -29,6 +29,8 @@ export interface ApplyReport {
   output: string | null;
   fileBytesBefore: number;
   fileBytesAfter: number | null;
+  /** Bytes of external data the input model reads from side files. */
+  dataBytesBefore: number;
   /** Bytes of external data written beside the output, if any. */
   dataBytesAfter: number;
   steps: StepResult[];
@@ -82,6 +84,7 @@ export async function runApply(
       model: path.resolve(file),
       output: null,
       fileBytesBefore: model.bytes.length,
+      dataBytesBefore: externalBytes(model.index),
       fileBytesAfter: null,
       dataBytesAfter: 0,
       steps: results,
@@ -99,6 +102,7 @@ export async function runApply(
     model: path.resolve(file),
     output: saved.file,
     fileBytesBefore: model.bytes.length,
+    dataBytesBefore: externalBytes(model.index),
     fileBytesAfter: saved.bytes,
     dataBytesAfter: saved.dataBytes,
     steps: results,
@@ -129,8 +133,8 @@ function applyText(report: ApplyReport, labels: string[]): string {
     for (const l of skipLines(s.skipped)) lines.push(`   skipped ${l}`);
     for (const n of s.notes) lines.push(`   ${n}`);
   });
-  const data = report.dataBytesAfter ? ` + ${humanBytes(report.dataBytesAfter)} external data` : '';
-  lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter ?? 0)}${data} (was ${humanBytes(report.fileBytesBefore)})`);
+  const data = (bytes: number): string => (bytes ? ` + ${humanBytes(bytes)} external data` : '');
+  lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter ?? 0)}${data(report.dataBytesAfter)} (was ${humanBytes(report.fileBytesBefore)}${data(report.dataBytesBefore)})`);
   return lines.join('\n');
 }
 

@@ -81,3 +81,15 @@ test('an output under a path that is a file names that, not ENOTDIR', () => {
 test('--labels without --data is an error, not ignored', () => {
   failsWith(run('eval', mlp, '--labels', 'labels.npy'), /--labels goes with --data/);
 });
+
+test('apply reports the input size with its external data, not the .onnx alone', () => {
+  const dir = tempDir();
+  for (const f of ['external.onnx', 'external.onnx.data']) fs.copyFileSync(path.join(fixtureModels, f), path.join(dir, f));
+  const r = recipe(dir, { version: 1, steps: [{ transform: 'quantize', dtype: 'float16' }] });
+  const text = run('apply', path.join(dir, 'external.onnx'), '--recipe', r, '-o', path.join(dir, 'out.onnx'));
+  assert.equal(text.status, 0, text.stderr);
+  const dataBytes = fs.statSync(path.join(dir, 'external.onnx.data')).size;
+  assert.match(text.stdout, /\(was [\d.]+ [KMG]?i?B \+ [\d.]+ [KMG]?i?B external data\)/);
+  const json = JSON.parse(run('apply', path.join(dir, 'external.onnx'), '--recipe', r, '-o', path.join(dir, 'out2.onnx'), '--json').stdout);
+  assert.ok(json.dataBytesBefore > 0 && json.dataBytesBefore <= dataBytes, `dataBytesBefore ${json.dataBytesBefore} of ${dataBytes}`);
+});
