@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
 import { npyToFloat32, parseNpy, parseNpz, type NpyArray } from '../core/npy';
 import { isFile, isFolder, readInputFile } from '../core/readInput';
+import { checkInputNames } from '../core/inputNames';
 import type { TensorData } from './feed';
 
 export interface ImagePreprocess {
@@ -254,6 +255,7 @@ export function toTensor(rgb: Uint8Array, width: number, height: number, p: Imag
 }
 
 function syntheticDataset(spec: Extract<DatasetSpec, { kind: 'synthetic' }>, inputs: readonly InputInfo[]): Dataset {
+  checkInputNames(Object.keys(spec.shapes ?? {}), inputs.map((i) => i.name), '--shape');
   const dimsOf = (input: InputInfo): number[] => {
     const given = spec.shapes?.[input.name];
     if (given) return [1, ...given.slice(1)];

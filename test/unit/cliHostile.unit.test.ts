@@ -93,3 +93,9 @@ test('apply reports the input size with its external data, not the .onnx alone',
   const json = JSON.parse(run('apply', path.join(dir, 'external.onnx'), '--recipe', r, '-o', path.join(dir, 'out2.onnx'), '--json').stdout);
   assert.ok(json.dataBytesBefore > 0 && json.dataBytesBefore <= dataBytes, `dataBytesBefore ${json.dataBytesBefore} of ${dataBytes}`);
 });
+
+test('--shape naming an input the model does not have is an error, not ignored', () => {
+  failsWith(run('analyze', mlp, '--shape', 'nope=1x8', '--workers', '1'), /--shape names 'nope', which is not an input of the model/);
+  failsWith(run('analyze', mlp, '--shape', 'nope=1x8'), /--shape names 'nope'/);
+  failsWith(run('eval', mlp, '--shape', 'nope=4x8'), /--shape names 'nope'/);
+});
