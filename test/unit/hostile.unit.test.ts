@@ -133,3 +133,32 @@ test('a Constant with a mismatched tensor is reported with its node', () => {
   const bad = attribute('value', { t: tensor('', 1, [3], new Uint8Array(8)), type: 4 });
   rejects(encodeModel(model(graph([node('Constant', [], ['c'], 'my_const', [bad])]))), 'shape-mismatch', /node\[0\].*'value'.*8 bytes/);
 });
+
+/** A model whose graph holds `n` empty messages of graph field `field` (1: node, 5: initializer). */
+function emptyMessages(field: number, n: number): Uint8Array {
+  const inner = new Uint8Array(2 * n);
+  for (let i = 0; i < n; i++) inner[2 * i] = (field << 3) | 2;
+  const length: number[] = [];
+  for (let v = inner.length; ; v = Math.floor(v / 128)) {
+    if (v < 0x80) {
+      length.push(v);
+      break;
+    }
+    length.push((v & 0x7f) | 0x80);
+  }
+  // ir_version 8, graph (field 7), opset_import { version 13 }
+  return Uint8Array.from([0x08, 0x08, 0x3a, ...length, ...inner, 0x42, 0x02, 0x10, 0x0d]);
+}
+
+test('millions of tiny messages hit a named limit instead of costing gigabytes', () => {
+  // 10 million empty NodeProtos in 20 MB: more messages than a model of that size can hold.
+  rejects(emptyMessages(1, 10_000_000), 'limit', /holds more than 2,312,500 messages in 20,000,011 bytes/);
+  rejects(emptyMessages(5, 10_000_000), 'limit', /messages in 20,000,011 bytes/);
+});
+
+test('repeated empty messages are counted, not each decoded into its own object', () => {
+  const m = parseModel(emptyMessages(13, 1000)); // 1,000 empty value_info entries
+  const infos = m.proto.graph!.valueInfo;
+  assert.equal(infos.length, 1000);
+  assert.equal(infos[0], infos[999], 'one shared object for every empty entry');
+});
