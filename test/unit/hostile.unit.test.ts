@@ -147,13 +147,13 @@ function emptyMessages(field: number, n: number): Uint8Array {
     length.push((v & 0x7f) | 0x80);
   }
   // ir_version 8, graph (field 7), opset_import { version 13 }
-  return Uint8Array.from([0x08, 0x08, 0x3a, ...length, ...inner, 0x42, 0x02, 0x10, 0x0d]);
+  return Buffer.concat([Buffer.from([0x08, 0x08, 0x3a, ...length]), inner, Buffer.from([0x42, 0x02, 0x10, 0x0d])]);
 }
 
 test('millions of tiny messages hit a named limit instead of costing gigabytes', () => {
   // 10 million empty NodeProtos in 20 MB: more messages than a model of that size can hold.
-  rejects(emptyMessages(1, 10_000_000), 'limit', /holds more than 2,312,500 messages in 20,000,011 bytes/);
-  rejects(emptyMessages(5, 10_000_000), 'limit', /messages in 20,000,011 bytes/);
+  rejects(emptyMessages(1, 10_000_000), 'limit', /holds more than 2,312,500 messages and strings in 20,000,011 bytes/);
+  rejects(emptyMessages(5, 10_000_000), 'limit', /messages and strings in 20,000,011 bytes/);
 });
 
 test('repeated empty messages are counted, not each decoded into its own object', () => {
@@ -161,4 +161,16 @@ test('repeated empty messages are counted, not each decoded into its own object'
   const infos = m.proto.graph!.valueInfo;
   assert.equal(infos.length, 1000);
   assert.equal(infos[0], infos[999], 'one shared object for every empty entry');
+});
+
+test('millions of one-byte strings hit the same limit', () => {
+  // One node whose input list holds 7 million one-byte names (21 MB).
+  const n = 7_000_000;
+  const names = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++) names.set([0x0a, 0x01, 0x61], 3 * i);
+  const varint = (v: number): number[] => (v < 0x80 ? [v] : [(v & 0x7f) | 0x80, ...varint(Math.floor(v / 128))]);
+  const nodeBytes = Buffer.concat([names, Buffer.from([0x22, 0x04, 0x52, 0x65, 0x6c, 0x75])]); // + op_type "Relu"
+  const graphBytes = Buffer.concat([Buffer.from([0x0a, ...varint(nodeBytes.length)]), nodeBytes]);
+  const bytes = Buffer.concat([Buffer.from([0x08, 0x08, 0x3a, ...varint(graphBytes.length)]), graphBytes, Buffer.from([0x42, 0x02, 0x10, 0x0d])]);
+  rejects(bytes, 'limit', /messages and strings in 21,0\d\d,\d\d\d bytes/);
 });

@@ -40,8 +40,8 @@ export interface DecodeLimits {
   /** Deepest message nesting accepted (graphs inside attributes inside nodes...). */
   maxDepth: number;
   /**
-   * Most messages accepted: a fixed allowance plus one per this many input bytes. Each decoded
-   * message costs a few hundred bytes of memory and more downstream, so 10 million two-byte
+   * Most messages and strings accepted: a fixed allowance plus one per this many input bytes. Each
+   * decoded message costs a few hundred bytes of memory and more downstream, so 10 million two-byte
    * messages in a 20 MB file would cost gigabytes; real models stay far below the bound.
    */
   messages: { readonly base: number; readonly bytesPerMessage: number };
@@ -306,7 +306,7 @@ function countMessage(ctx: Context): void {
   if (++ctx.messages <= ctx.maxMessages) return;
   throw new OnnxError(
     'limit',
-    `holds more than ${ctx.maxMessages.toLocaleString('en-US')} messages in ${ctx.bytes.length.toLocaleString('en-US')} bytes; no real model packs them this densely`,
+    `holds more than ${ctx.maxMessages.toLocaleString('en-US')} messages and strings in ${ctx.bytes.length.toLocaleString('en-US')} bytes; no real model packs them this densely`,
     describe(ctx),
   );
 }
@@ -336,10 +336,13 @@ function readScalar(reader: WireReader, f: FieldPlan, ctx: Context): unknown {
       return new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true);
     }
     case Kind.String: {
+      // Strings and byte strings are objects too: 20 million one-byte names would cost gigabytes.
+      countMessage(ctx);
       const at = reader.delimitedStart(f.name);
       return ctx.text.utf8Slice(at, reader.pos);
     }
     case Kind.Bytes:
+      countMessage(ctx);
       return reader.lengthDelimited(f.name);
     default:
       throw new Error(`unreachable kind ${f.kind}`);
