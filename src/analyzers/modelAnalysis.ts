@@ -3,6 +3,7 @@
  * redundancy estimates. Runs layer by layer, reports progress and stops when aborted, so a
  * worker (or the CLI) can drive it.
  */
+import { checkInputNames } from '../core/inputNames';
 import type { OnnxModel } from '../core/onnx/model';
 import { attributeLayers, type Layer } from './layers';
 import type { StoredTensor } from '../core/onnx/modelIndex';
@@ -86,6 +87,7 @@ export async function analyzeModel(
   const attribution = attributeLayers(model.index);
   const summary = summarizeModel(model, attribution) as ModelSummary & ModelAnalysis;
   const { layers } = attribution;
+  checkInputNames(Object.keys(options.inputShapes ?? {}), model.index.graphs.find((g) => g.kind === 'main')?.inputs ?? [], '--shape');
   const macs = countMacs(
     model.index,
     inferShapes(model.index, { dims: new Map(Object.entries(options.dims ?? {})), inputs: new Map(Object.entries(options.inputShapes ?? {})) }),

@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
-import { openModel } from '../core/onnx/model';
+import { parseJsonText } from '../core/jsonText';
+import { externalBytes, openModel } from '../core/onnx/model';
 import { saveModel, type SaveOptions } from '../core/onnx/writeModel';
 import { parseRecipe } from '../transforms/recipe';
 import { applyRecipe, stateOf, type StepResult } from '../transforms/apply';
@@ -28,6 +29,8 @@ export interface ApplyReport {
   output: string | null;
   fileBytesBefore: number;
   fileBytesAfter: number | null;
+  /** Bytes of external data the input model reads from side files. */
+  dataBytesBefore: number;
   /** Bytes of external data written beside the output, if any. */
   dataBytesAfter: number;
   steps: StepResult[];
@@ -37,18 +40,20 @@ export interface ApplyReport {
   nothingChanged?: string;
 }
 
+/** A recipe is a few steps: anything bigger than this is not one (and could not become a string). */
+const MAX_RECIPE_BYTES = 16 * 1024 * 1024;
+
 function readRecipe(file: string): unknown {
   let text: string;
   try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_RECIPE_BYTES) throw new OnnxError('recipe', `is ${humanBytes(size)}; a recipe file is at most ${humanBytes(MAX_RECIPE_BYTES)}`, file);
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof OnnxError) throw e;
     throw new OnnxError('io', `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, file);
   }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new OnnxError('recipe', `is not valid JSON (${(e as Error).message})`, file);
-  }
+  return parseJsonText(text, file);
 }
 
 export async function runApply(
@@ -79,6 +84,7 @@ export async function runApply(
       model: path.resolve(file),
       output: null,
       fileBytesBefore: model.bytes.length,
+      dataBytesBefore: externalBytes(model.index),
       fileBytesAfter: null,
       dataBytesAfter: 0,
       steps: results,
@@ -96,6 +102,7 @@ export async function runApply(
     model: path.resolve(file),
     output: saved.file,
     fileBytesBefore: model.bytes.length,
+    dataBytesBefore: externalBytes(model.index),
     fileBytesAfter: saved.bytes,
     dataBytesAfter: saved.dataBytes,
     steps: results,
@@ -126,8 +133,8 @@ function applyText(report: ApplyReport, labels: string[]): string {
     for (const l of skipLines(s.skipped)) lines.push(`   skipped ${l}`);
     for (const n of s.notes) lines.push(`   ${n}`);
   });
-  const data = report.dataBytesAfter ? ` + ${humanBytes(report.dataBytesAfter)} external data` : '';
-  lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter ?? 0)}${data} (was ${humanBytes(report.fileBytesBefore)})`);
+  const data = (bytes: number): string => (bytes ? ` + ${humanBytes(bytes)} external data` : '');
+  lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter ?? 0)}${data(report.dataBytesAfter)} (was ${humanBytes(report.fileBytesBefore)}${data(report.dataBytesBefore)})`);
   return lines.join('\n');
 }
 

@@ -7,7 +7,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OnnxError } from '../core/errors';
+import { OnnxError, printable } from '../core/errors';
+import { parseJsonText } from '../core/jsonText';
 import type { DatasetSpec } from '../eval/dataset';
 import { runAnalyze, type AnalyzeOptions } from './analyzeCommand';
 import { runApply, type ApplyOptions } from './applyCommand';
@@ -146,9 +147,9 @@ async function main(argv: string[]): Promise<number> {
           if (!transform) usage('sensitivity needs --transform \'{"transform": "quantize", ...}\'');
           let step: unknown;
           try {
-            step = JSON.parse(transform);
-          } catch {
-            usage('--transform must be a recipe step in JSON');
+            step = parseJsonText(transform, '--transform');
+          } catch (e) {
+            usage(`--transform must be a recipe step in JSON: ${(e as Error).message}`);
           }
           await runSensitivity(positional[0], {
             step: parseStep(step, '--transform'), dataset, limit: options.limit ?? 64, batchSize: options.batchSize, threads: options.threads,
@@ -197,10 +198,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     progress.done();
     const help = commandSpec(command) ? `onnx-compress ${command} --help lists its options` : 'onnx-compress --help lists the commands';
-    if (debug) process.stderr.write(`${(e as Error).stack ?? e}\n`);
-    else if (e instanceof UsageError) process.stderr.write(`error: ${e.message}\n(${help})\n`);
+    // Messages echo names from files and arguments: printable() escapes control characters and cuts huge names.
+    if (debug) process.stderr.write(`${String((e as Error).stack ?? e).split('\n').map(printable).join('\n')}\n`);
+    else if (e instanceof UsageError) process.stderr.write(`error: ${printable(e.message)}\n(${help})\n`);
     else if (e instanceof OnnxError) process.stderr.write(`error: ${e.message}\n`);
-    else process.stderr.write(`error: ${(e as Error).message ?? e} (run with --debug for details)\n`);
+    else process.stderr.write(`error: ${printable(String((e as Error).message ?? e))} (run with --debug for details)\n`);
     return 2;
   }
 }
@@ -319,6 +321,14 @@ function positiveNumber(value: string | undefined, option: string, integer: bool
     usage(`${option} needs a positive ${integer ? 'whole number up to 1,000,000' : 'number'}`);
   }
   return n;
+}
+
+// A reader that stops early (`| head`) closes the pipe: stop quietly, not with an EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
 }
 
 void main(process.argv.slice(2)).then((code) => {

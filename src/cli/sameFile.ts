@@ -5,7 +5,16 @@ import * as path from 'node:path';
 export function sameFile(a: string, b: string): boolean {
   if (path.resolve(a) === path.resolve(b)) return true;
   // statSync follows symlinks, so a link to the file has the file's inode.
-  const sa = fs.statSync(a, { throwIfNoEntry: false });
-  const sb = fs.statSync(b, { throwIfNoEntry: false });
+  const sa = statOrNone(a);
+  const sb = statOrNone(b);
   return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
+/** A path that cannot be stat'ed (missing, ENOTDIR, EACCES) is no file here: the read or write names the problem. */
+function statOrNone(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }

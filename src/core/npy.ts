@@ -3,8 +3,8 @@
  * deflated). Little-endian numeric types only; everything else is a clear error. Used for
  * calibration and evaluation data.
  */
-import { inflateRawSync } from 'node:zlib';
-import { OnnxError } from './errors';
+import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
+import { OnnxError, formatCount } from './errors';
 
 export type NpyDType = 'float32' | 'float64' | 'float16' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool';
 
@@ -20,13 +20,28 @@ const DESCR: Record<string, [NpyDType, number]> = {
   '<i2': ['int16', 2], '<u2': ['uint16', 2], '<i4': ['int32', 4], '<u4': ['uint32', 4], '<i8': ['int64', 8], '<u8': ['uint64', 8], '|b1': ['bool', 1],
 };
 
-export function parseNpy(bytes: Uint8Array, where = 'npy'): NpyArray {
+/** Headers longer than this are not NumPy's (it writes a few hundred bytes). */
+const MAX_HEADER_BYTES = 1 << 20;
+
+interface NpyHeader {
+  readonly dtype: NpyDType;
+  readonly shape: readonly number[];
+  /** Where the element bytes start and how many the shape needs. */
+  readonly dataStart: number;
+  readonly need: number;
+}
+
+/** Reads the header only: `bytes` need not hold the data. */
+function parseNpyHeader(bytes: Uint8Array, where: string): NpyHeader {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
   if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m)) throw new OnnxError('corrupt', 'is not a .npy array (no \\x93NUMPY header)', where);
   const major = bytes[6];
+  if (major < 1 || major > 3) throw new OnnxError('unsupported', `is .npy format version ${major}; versions 1 to 3 are read`, where);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (major > 1 && bytes.length < 12) throw new OnnxError('truncated', 'its header runs past the end', where);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
+  if (headerLength > MAX_HEADER_BYTES) throw new OnnxError('limit', `has a ${formatCount(headerLength)}-byte header; NumPy writes a few hundred`, where);
   if (start + headerLength > bytes.length) throw new OnnxError('truncated', 'its header runs past the end', where);
   const header = new TextDecoder().decode(bytes.subarray(start, start + headerLength));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
@@ -37,16 +52,109 @@ export function parseNpy(bytes: Uint8Array, where = 'npy'): NpyArray {
   if (!type) throw new OnnxError('unsupported', `has dtype ${descr}; little-endian numeric arrays only`, where);
   if (fortran === 'True') throw new OnnxError('unsupported', 'is in Fortran order; save it with numpy.ascontiguousarray', where);
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new OnnxError('corrupt', `has shape (${shapeText})`, where);
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new OnnxError('corrupt', `has shape (${shapeText})`, where);
   const elements = shape.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLength;
-  const need = elements * type[1];
-  if (dataStart + need > bytes.length) throw new OnnxError('truncated', `holds ${bytes.length - dataStart} data bytes, its shape needs ${need}`, where);
-  return { dtype: type[0], shape, data: bytes.subarray(dataStart, dataStart + need) };
+  return { dtype: type[0], shape, dataStart: start + headerLength, need: elements * type[1] };
 }
 
-/** The `.npy` members of an `.npz` file by array name (the member name without `.npy`). */
-export function parseNpz(bytes: Uint8Array, where = 'npz'): Map<string, NpyArray> {
+export function parseNpy(bytes: Uint8Array, where = 'npy'): NpyArray {
+  const { dtype, shape, dataStart, need } = parseNpyHeader(bytes, where);
+  if (dataStart + need > bytes.length) throw new OnnxError('truncated', `holds ${formatCount(bytes.length - dataStart)} data bytes, its shape needs ${formatCount(need)}`, where);
+  return { dtype, shape, data: bytes.subarray(dataStart, dataStart + need) };
+}
+
+interface NpzMember {
+  readonly name: string;
+  readonly method: number;
+  readonly raw: Uint8Array;
+  /** The uncompressed size the zip directory declares. */
+  readonly size: number;
+}
+
+/**
+ * The `.npy` members of an `.npz` file by array name (the member name without `.npy`). Members
+ * are inflated only when asked for, and never past the size the zip declares for them: an unused
+ * member costs nothing, a zip bomb is refused by name.
+ */
+export class NpzArchive implements ReadonlyMap<string, NpyArray> {
+  private readonly inflated = new Map<string, NpyArray>();
+
+  constructor(
+    private readonly members: ReadonlyMap<string, NpzMember>,
+    private readonly where: string,
+  ) {}
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  has(name: string): boolean {
+    return this.members.has(name);
+  }
+
+  get(name: string): NpyArray | undefined {
+    const member = this.members.get(name);
+    if (!member) return undefined;
+    let array = this.inflated.get(name);
+    if (!array) this.inflated.set(name, (array = parseNpy(inflateMember(member, this.where), `${this.where}:${member.name}`)));
+    return array;
+  }
+
+  keys(): MapIterator<string> {
+    return this.members.keys();
+  }
+
+  *entries(): MapIterator<[string, NpyArray]> {
+    for (const name of this.members.keys()) yield [name, this.get(name)!];
+  }
+
+  *values(): MapIterator<NpyArray> {
+    for (const name of this.members.keys()) yield this.get(name)!;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, NpyArray]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: NpyArray, key: string, map: ReadonlyMap<string, NpyArray>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+}
+
+function inflateMember(m: NpzMember, where: string): Uint8Array {
+  if (m.method === 0) return m.raw;
+  if (m.method !== 8) throw new OnnxError('unsupported', `member '${m.name}' uses zip method ${m.method}`, where);
+  // The array's own header bounds what is worth inflating: deflate expands at most ~1,032×, so
+  // the first 256 compressed bytes give the header without inflating a bomb.
+  let limit = Math.max(1, m.size);
+  const head = inflatePrefix(m.raw.subarray(0, 256));
+  if (head) {
+    const h = parseNpyHeader(head, `${where}:${m.name}`);
+    limit = Math.min(limit, h.dataStart + h.need);
+  }
+  try {
+    return inflateRawSync(m.raw, { maxOutputLength: Math.max(1, limit) });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new OnnxError('corrupt', `member '${m.name}' inflates past the ${formatCount(limit)} bytes its zip entry and array header declare`, where);
+    }
+    throw new OnnxError('corrupt', `member '${m.name}' does not inflate (${(e as Error).message})`, where);
+  }
+}
+
+/** What a prefix of a deflate stream inflates to, if it holds a whole .npy header; else undefined. */
+function inflatePrefix(prefix: Uint8Array): Uint8Array | undefined {
+  try {
+    const out = inflateRawSync(prefix, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    if (out.length < 12) return undefined;
+    const headerEnd = (out[6] === 1 ? 10 + (out[8] | (out[9] << 8)) : 12 + new DataView(out.buffer, out.byteOffset).getUint32(8, true));
+    return out.length >= headerEnd ? out : undefined;
+  } catch {
+    return undefined; // the full inflate reports a broken stream
+  }
+}
+
+export function parseNpz(bytes: Uint8Array, where = 'npz'): NpzArchive {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // End of central directory: the last 0x06054b50 within the final 64 KiB.
   let eocd = -1;
@@ -59,29 +167,29 @@ export function parseNpz(bytes: Uint8Array, where = 'npz'): Map<string, NpyArray
   if (eocd < 0) throw new OnnxError('corrupt', 'is not a zip (.npz) file', where);
   const count = view.getUint16(eocd + 10, true);
   let at = view.getUint32(eocd + 16, true);
-  const out = new Map<string, NpyArray>();
+  const members = new Map<string, NpzMember>();
   for (let e = 0; e < count; e++) {
     if (at + 46 > bytes.length || view.getUint32(at, true) !== 0x02014b50) throw new OnnxError('corrupt', 'has a broken zip directory', where);
     const method = view.getUint16(at + 10, true);
     const compressed = view.getUint32(at + 20, true);
+    const size = view.getUint32(at + 24, true);
     const nameLength = view.getUint16(at + 28, true);
     const extraLength = view.getUint16(at + 30, true);
     const commentLength = view.getUint16(at + 32, true);
     const local = view.getUint32(at + 42, true);
+    if (at + 46 + nameLength > bytes.length) throw new OnnxError('truncated', 'its zip directory runs past the end', where);
     const name = new TextDecoder().decode(bytes.subarray(at + 46, at + 46 + nameLength));
     at += 46 + nameLength + extraLength + commentLength;
-    if (compressed === 0xffffffff) throw new OnnxError('unsupported', `member '${name}' needs zip64`, where);
+    if (compressed === 0xffffffff || size === 0xffffffff) throw new OnnxError('unsupported', `member '${name}' needs zip64`, where);
     if (local + 30 > bytes.length) throw new OnnxError('truncated', `member '${name}' lies past the end`, where);
     const dataStart = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
     if (dataStart + compressed > bytes.length) throw new OnnxError('truncated', `member '${name}' runs past the end`, where);
-    const raw = bytes.subarray(dataStart, dataStart + compressed);
-    let member: Uint8Array;
-    if (method === 0) member = raw;
-    else if (method === 8) member = inflateRawSync(raw);
-    else throw new OnnxError('unsupported', `member '${name}' uses zip method ${method}`, where);
-    if (name.endsWith('.npy')) out.set(name.slice(0, -4), parseNpy(member, `${where}:${name}`));
+    if (!name.endsWith('.npy')) continue;
+    const key = name.slice(0, -4);
+    if (members.has(key)) throw new OnnxError('corrupt', `holds two members named '${name}'`, where);
+    members.set(key, { name, method, raw: bytes.subarray(dataStart, dataStart + compressed), size: method === 0 ? compressed : size });
   }
-  return out;
+  return new NpzArchive(members, where);
 }
 
 /** The array's values widened to Float32 (for model inputs and statistics). */

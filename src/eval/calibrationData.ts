@@ -3,10 +3,10 @@
  * along the first axis) or a folder of `<input>.npy` files, or, when no data is given, seeded
  * random values in [-1, 1) for float inputs of fully known shape.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
 import { parseNpy, parseNpz, npyToFloat32, type NpyArray } from '../core/npy';
+import { isFile, isFolder, readInputFile } from '../core/readInput';
 import type { ModelProto } from '../core/onnx/proto';
 import { DataType, dataTypeName } from '../core/onnx/dataTypes';
 import { float16Bits } from '../core/onnx/halfFloat';
@@ -65,14 +65,14 @@ export function loadCalibrationFeeds(
   const inputs = modelInputs(proto).map((spec) => (shapes[spec.name] ? { ...spec, dims: shapes[spec.name] } : spec));
   if (data) {
     const arrays = new Map<string, NpyArray>();
-    if (fs.statSync(data, { throwIfNoEntry: false })?.isDirectory()) {
+    if (isFolder(data)) {
       for (const spec of inputs) {
         const file = path.join(data, `${spec.name.replace(/[^A-Za-z0-9._-]/g, '_')}.npy`);
-        if (!fs.existsSync(file)) throw new OnnxError('io', `has no ${path.basename(file)} for input '${spec.name}'`, data);
-        arrays.set(spec.name, parseNpy(fs.readFileSync(file), file));
+        if (!isFile(file)) throw new OnnxError('io', `has no ${path.basename(file)} for input '${spec.name}'`, data);
+        arrays.set(spec.name, parseNpy(readInputFile(file), file));
       }
     } else {
-      const npz = parseNpz(fs.readFileSync(data), data);
+      const npz = parseNpz(readInputFile(data), data);
       for (const spec of inputs) {
         const a = npz.get(spec.name) ?? npz.get(spec.name.replace(/[^A-Za-z0-9._-]/g, '_'));
         if (!a) throw new OnnxError('io', `has no array named '${spec.name}' (it has ${[...npz.keys()].join(', ')})`, data);

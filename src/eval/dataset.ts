@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
 import { npyToFloat32, parseNpy, parseNpz, type NpyArray } from '../core/npy';
+import { isFile, isFolder, readInputFile } from '../core/readInput';
 import type { TensorData } from './feed';
 import { syntheticDataset } from './syntheticData';
 import type { Dataset, DatasetSpec, ImagePreprocess, InputInfo, Sample } from './datasetTypes';
@@ -80,7 +81,17 @@ function labelsFrom(a: NpyArray | undefined, where: string): Int32Array | undefi
   if (a.shape.length !== 1 || !['int64', 'int32', 'uint8', 'int16', 'uint16', 'int8'].includes(a.dtype)) {
     throw new OnnxError('shape-mismatch', `labels must be a 1-D array of integer class ids, not ${a.dtype} [${a.shape.join(', ')}]`, where);
   }
-  return Int32Array.from(npyToFloat32(a));
+  const values = npyToFloat32(a);
+  // Class ids index the model's scores: a negative id or one past int32 (2^62 wraps to 0) would score as a hit.
+  const bad = values.findIndex((v) => !Number.isInteger(v) || v < 0 || v >= 2 ** 31);
+  if (bad >= 0) throw new OnnxError('shape-mismatch', `label ${bad} is ${labelText(a, bad)}; class ids are whole numbers from 0`, where);
+  return Int32Array.from(values);
+}
+
+/** The label as stored (int64 labels beyond float precision are shown exactly). */
+function labelText(a: NpyArray, i: number): string {
+  const v = new DataView(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+  return a.dtype === 'int64' ? String(v.getBigInt64(i * 8, true)) : String(npyToFloat32(a)[i]);
 }
 
 function numpyDataset(spec: Extract<DatasetSpec, { kind: 'numpy' }>, inputs: readonly InputInfo[]): Dataset {
@@ -89,17 +100,16 @@ function numpyDataset(spec: Extract<DatasetSpec, { kind: 'numpy' }>, inputs: rea
   let tokenLabels: { values: Int32Array; per: number } | undefined;
   const where = spec.path;
   const safe = (n: string) => n.replace(/[^A-Za-z0-9._-]/g, '_');
-  if (fs.statSync(spec.path, { throwIfNoEntry: false })?.isDirectory()) {
+  if (isFolder(spec.path)) {
     for (const input of inputs) {
       const file = path.join(spec.path, `${safe(input.name)}.npy`);
-      if (!fs.existsSync(file)) throw new OnnxError('io', `has no ${path.basename(file)} for input '${input.name}'`, where);
-      arrays.set(input.name, parseNpy(fs.readFileSync(file), file));
+      if (!isFile(file)) throw new OnnxError('io', `has no ${path.basename(file)} for input '${input.name}'`, where);
+      arrays.set(input.name, parseNpy(readInputFile(file), file));
     }
     const labelFile = spec.labels ?? path.join(spec.path, 'labels.npy');
-    if (fs.existsSync(labelFile)) labels = labelsFrom(parseNpy(fs.readFileSync(labelFile), labelFile), labelFile);
+    if (spec.labels || isFile(labelFile)) labels = labelsFrom(parseNpy(readInputFile(labelFile), labelFile), labelFile);
   } else {
-    if (!fs.existsSync(spec.path)) throw new OnnxError('io', 'does not exist', where);
-    const npz = parseNpz(fs.readFileSync(spec.path), where);
+    const npz = parseNpz(readInputFile(spec.path), where);
     for (const input of inputs) {
       const a = npz.get(input.name) ?? npz.get(safe(input.name));
       if (!a) throw new OnnxError('io', `has no array '${input.name}' for that model input (it has ${[...npz.keys()].join(', ')})`, where);
@@ -108,14 +118,16 @@ function numpyDataset(spec: Extract<DatasetSpec, { kind: 'numpy' }>, inputs: rea
     const given = npz.get('labels');
     // Token labels [samples, seq] (language models) are targets per position, not class ids.
     if (!spec.labels && given && given.shape.length === 2) tokenLabels = { values: Int32Array.from(npyToFloat32(given)), per: given.shape[1] };
-    else if (spec.labels) labels = labelsFrom(parseNpy(fs.readFileSync(spec.labels), spec.labels), spec.labels);
+    else if (spec.labels) labels = labelsFrom(parseNpy(readInputFile(spec.labels), spec.labels), spec.labels);
     else labels = labelsFrom(given, where);
   }
   const sizes = inputs.map((i) => arrays.get(i.name)!.shape[0] ?? 0);
   const size = Math.min(...sizes);
   if (sizes.some((s) => s !== size)) throw new OnnxError('shape-mismatch', `inputs hold different numbers of samples (${sizes.join(', ')})`, where);
   for (const input of inputs) expectShape(input, arrays.get(input.name)!.shape.slice(1), where);
-  if (labels && labels.length < size) throw new OnnxError('shape-mismatch', `has ${labels.length} labels for ${size} samples`, where);
+  if (size === 0) throw new OnnxError('shape-mismatch', 'holds no samples', where);
+  // One label per sample: extra labels mean the files do not belong together.
+  if (labels && labels.length !== size) throw new OnnxError('shape-mismatch', `has ${labels.length} labels for ${size} samples`, where);
   return {
     size,
     labelled: !!labels,
@@ -148,7 +160,7 @@ const IMAGE = /\.(png|jpe?g|webp|gif|tiff?|bmp)$/i;
 async function imageDataset(spec: Extract<DatasetSpec, { kind: 'images' }>, inputs: readonly InputInfo[]): Promise<Dataset> {
   const input = spec.input ? inputs.find((i) => i.name === spec.input) : inputs.length === 1 ? inputs[0] : undefined;
   if (!input) throw new OnnxError('unsupported', `the model has inputs ${inputs.map((i) => `'${i.name}'`).join(', ')}: say which one takes the images`, spec.root);
-  if (!fs.statSync(spec.root, { throwIfNoEntry: false })?.isDirectory()) throw new OnnxError('io', 'is not a folder', spec.root);
+  if (!isFolder(spec.root)) throw new OnnxError('io', 'is not a folder', spec.root);
   const classes = fs.readdirSync(spec.root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
   const files: { file: string; label: number }[] = [];
   classes.forEach((c, label) => {

@@ -5,6 +5,7 @@
  * accuracy difference gets a 95% interval from a paired bootstrap and McNemar's exact test.
  */
 import { seededRandom } from '../core/random';
+import { OnnxError } from '../core/errors';
 
 export interface OutputComparison {
   readonly name: string;
@@ -205,6 +206,8 @@ export class Comparison {
         const bv = b.data.subarray(s * classes, (s + 1) * classes);
         const cv = c.data.subarray(s * classes, (s + 1) * classes);
         const label = labels[s];
+        // A label past the scores would read as top-5 every time.
+        if (!(label >= 0 && label < classes)) throw new OnnxError('shape-mismatch', `label ${label} is outside the model's ${classes} classes (0 to ${classes - 1})`, 'labels');
         this.baseCorrect.push(argmax(bv) === label ? 1 : 0);
         this.candCorrect.push(argmax(cv) === label ? 1 : 0);
         if (inTopK(bv, label, 5)) this.baseTop5++;

@@ -34,7 +34,8 @@ export class OrtProcess {
     this.child = fork(this.runnerPath, [], {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+      // Telemetry off: otherwise onnxruntime writes /tmp/mat-debug-<pid>.log and files under ~/.cache.
+      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', ORT_DISABLE_TELEMETRY: '1' },
     });
     this.stderr = '';
     this.child.stderr?.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-2000)));
@@ -71,7 +72,8 @@ export class OrtProcess {
         if (m.kind === 'progress') onProgress?.(m.done, m.total, m.samplesPerSecond);
         else {
           cleanup();
-          if (m.kind === 'error') reject(new Error(`onnxruntime: ${m.message}`));
+          // onnxruntime spreads some messages over lines: a job error is one line.
+          if (m.kind === 'error') reject(new Error(`onnxruntime: ${m.message.replace(/\s*\n\s*/g, '; ')}`));
           else resolve(m as Reply<R['kind']>);
         }
       };

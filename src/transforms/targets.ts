@@ -5,6 +5,7 @@
  */
 import { OnnxError } from '../core/errors';
 import { didYouMean } from '../core/didYouMean';
+import { compileGlob, type Glob } from '../core/glob';
 import { isFloatSource, notFloatReason } from './floatSource';
 import { castOperand, weightRole, type WeightRole } from '../analyzers/weightRole';
 
@@ -22,24 +23,19 @@ export function layerName(layer: Layer): string {
   return qualifiedLayerName({ graph: layer.node.graph.path, name: layer.node.label });
 }
 
-/** Case-insensitive: "*conv*" finds p2o.Conv.45; exporters' capitalization is not something to remember. */
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`, 'i');
-}
-
 /**
  * The layers a selector names, in graph order. Entries match a layer's name or label, ignoring
  * case, exactly or as a glob (`*`, `?`); an entry that matches nothing is an error naming the
  * closest layer names, not a silent no-op.
  */
 export function selectLayers(attribution: LayerAttribution, selector: LayerSelector, exclude: readonly string[] = []): Layer[] {
-  const matchesAny = (layer: Layer, patterns: readonly RegExp[]): boolean =>
-    patterns.some((p) => p.test(layerName(layer)) || p.test(layer.node.label));
-  const excluded = exclude.map(globToRegExp);
+  // Case-insensitive: "*conv*" finds p2o.Conv.45; exporters' capitalization is not something to remember.
+  const matchesAny = (layer: Layer, patterns: readonly Glob[]): boolean =>
+    patterns.some((p) => p(layerName(layer)) || p(layer.node.label));
+  const excluded = exclude.map(compileGlob);
   const candidates = attribution.layers.filter((l) => !matchesAny(l, excluded));
   if (selector === '*') return candidates;
-  const patterns = selector.map(globToRegExp);
+  const patterns = selector.map(compileGlob);
   for (const name of selector) {
     if (!namesAnyLayer(name, attribution.layers)) throw new OnnxError('unsupported', `no layer is named '${name}'${layerHint(name, attribution.layers)}`, 'recipe');
   }
@@ -48,8 +44,8 @@ export function selectLayers(attribution: LayerAttribution, selector: LayerSelec
 
 /** Whether a selector entry (a name or glob, any case) matches a layer's name or label. */
 export function namesAnyLayer(entry: string, layers: readonly Layer[]): boolean {
-  const p = globToRegExp(entry);
-  return layers.some((l) => p.test(layerName(l)) || p.test(l.node.label));
+  const p = compileGlob(entry);
+  return layers.some((l) => p(layerName(l)) || p(l.node.label));
 }
 
 /** The layer names nearest to a name that matched nothing: typos first, then names that contain it. */

@@ -25,7 +25,7 @@ export interface GptqCase {
 export interface GptqReference {
   readonly hessianBatches: number[];
   readonly cases: GptqCase[];
-  readonly arrays: Map<string, NpyArray>;
+  readonly arrays: ReadonlyMap<string, NpyArray>;
 }
 
 const fixtures = path.join(repoRoot, 'test/fixtures');

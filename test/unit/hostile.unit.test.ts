@@ -69,10 +69,10 @@ test('a varint longer than 10 bytes is corrupt', () => {
   rejects(Uint8Array.from([0x08, ...new Array(11).fill(0xff), 0x01]), 'corrupt', /longer than 10 bytes/);
 });
 
-function externalModel(location: string): Uint8Array {
+function externalModel(location: string, extra: { key: string; value: string }[] = []): Uint8Array {
   const t = tensor('w', 1, [4], undefined, {
     dataLocation: 1,
-    externalData: [{ key: 'location', value: location }],
+    externalData: [{ key: 'location', value: location }, ...extra],
   });
   return encodeModel(model(graph([node('Relu', ['w'], ['y'])], [t])));
 }
@@ -92,6 +92,15 @@ test('external data paths that leave the model folder are refused', () => {
   rejects(externalModel('short.bin'), 'shape-mismatch', /8 bytes but dims say 16/, inner);
   fs.writeFileSync(path.join(inner, 'ok.bin'), new Uint8Array(16));
   assert.equal(parseModel(externalModel('ok.bin'), { dir: inner }).index.tensors[0].storage.kind, 'external');
+});
+
+test('a name that merely starts with two dots stays inside; two location keys are refused as onnxruntime does', () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, '..w.bin'), new Uint8Array(16));
+  assert.equal(parseModel(externalModel('..w.bin'), { dir }).index.tensors[0].storage.kind, 'external');
+  fs.writeFileSync(path.join(dir, 'ok.bin'), new Uint8Array(16));
+  rejects(externalModel('ok.bin', [{ key: 'location', value: '..w.bin' }]), 'external-data', /'location' is given 2 times/, dir);
+  rejects(externalModel('ok.bin', [{ key: 'offset', value: '0' }, { key: 'offset', value: '4' }]), 'external-data', /'offset' is given 2 times/, dir);
 });
 
 test('random corruption of a real model never escapes as anything but an OnnxError', () => {
@@ -123,4 +132,45 @@ test('a model file that does not exist or is a folder gives an io error', () => 
 test('a Constant with a mismatched tensor is reported with its node', () => {
   const bad = attribute('value', { t: tensor('', 1, [3], new Uint8Array(8)), type: 4 });
   rejects(encodeModel(model(graph([node('Constant', [], ['c'], 'my_const', [bad])]))), 'shape-mismatch', /node\[0\].*'value'.*8 bytes/);
+});
+
+/** A model whose graph holds `n` empty messages of graph field `field` (1: node, 5: initializer). */
+function emptyMessages(field: number, n: number): Uint8Array {
+  const inner = new Uint8Array(2 * n);
+  for (let i = 0; i < n; i++) inner[2 * i] = (field << 3) | 2;
+  const length: number[] = [];
+  for (let v = inner.length; ; v = Math.floor(v / 128)) {
+    if (v < 0x80) {
+      length.push(v);
+      break;
+    }
+    length.push((v & 0x7f) | 0x80);
+  }
+  // ir_version 8, graph (field 7), opset_import { version 13 }
+  return Buffer.concat([Buffer.from([0x08, 0x08, 0x3a, ...length]), inner, Buffer.from([0x42, 0x02, 0x10, 0x0d])]);
+}
+
+test('millions of tiny messages hit a named limit instead of costing gigabytes', () => {
+  // 10 million empty NodeProtos in 20 MB: more messages than a model of that size can hold.
+  rejects(emptyMessages(1, 10_000_000), 'limit', /holds more than 2,312,500 messages and strings in 20,000,011 bytes/);
+  rejects(emptyMessages(5, 10_000_000), 'limit', /messages and strings in 20,000,011 bytes/);
+});
+
+test('repeated empty messages are counted, not each decoded into its own object', () => {
+  const m = parseModel(emptyMessages(13, 1000)); // 1,000 empty value_info entries
+  const infos = m.proto.graph!.valueInfo;
+  assert.equal(infos.length, 1000);
+  assert.equal(infos[0], infos[999], 'one shared object for every empty entry');
+});
+
+test('millions of one-byte strings hit the same limit', () => {
+  // One node whose input list holds 7 million one-byte names (21 MB).
+  const n = 7_000_000;
+  const names = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++) names.set([0x0a, 0x01, 0x61], 3 * i);
+  const varint = (v: number): number[] => (v < 0x80 ? [v] : [(v & 0x7f) | 0x80, ...varint(Math.floor(v / 128))]);
+  const nodeBytes = Buffer.concat([names, Buffer.from([0x22, 0x04, 0x52, 0x65, 0x6c, 0x75])]); // + op_type "Relu"
+  const graphBytes = Buffer.concat([Buffer.from([0x0a, ...varint(nodeBytes.length)]), nodeBytes]);
+  const bytes = Buffer.concat([Buffer.from([0x08, 0x08, 0x3a, ...varint(graphBytes.length)]), graphBytes, Buffer.from([0x42, 0x02, 0x10, 0x0d])]);
+  rejects(bytes, 'limit', /messages and strings in 21,0\d\d,\d\d\d bytes/);
 });

@@ -32,7 +32,12 @@ export function parseExternalData(
   where: string,
 ): ExternalLocation {
   const map = new Map<string, string>();
-  for (const e of entries) if (e.key !== undefined) map.set(e.key, e.value ?? '');
+  for (const e of entries) {
+    if (e.key === undefined) continue;
+    // onnxruntime refuses a repeated key; taking either value would read other bytes than it does.
+    if (map.has(e.key)) throw new OnnxError('external-data', `'${e.key}' is given ${entries.filter((x) => x.key === e.key).length} times`, where);
+    map.set(e.key, e.value ?? '');
+  }
   const location = map.get('location');
   if (!location) throw new OnnxError('external-data', 'external data has no location', where);
   if (modelDir === undefined) {
@@ -73,7 +78,8 @@ export function resolveInside(dir: string, location: string, where: string): str
 
 function isWithin(base: string, target: string): boolean {
   const rel = path.relative(base, target);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  // `..w.bin` is a file in the folder; only `..` itself or `../…` leaves it.
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 /** Checks that the side file exists and holds [offset, offset + length); returns the length. */

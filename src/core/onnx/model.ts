@@ -46,6 +46,13 @@ export function parseModel(bytes: Uint8Array, source: { file?: string; dir?: str
   return { file: source.file, dir: source.dir, bytes, proto, index };
 }
 
+/** Bytes the model's tensors read from side files (what the .onnx file's own size leaves out). */
+export function externalBytes(index: ModelIndex): number {
+  let total = 0;
+  for (const t of index.tensors) if (t.storage.kind === 'external') total += t.bytes;
+  return total;
+}
+
 /** Reads and indexes a model file. */
 export function openModel(file: string, options: OpenOptions = {}): OnnxModel {
   const abs = path.resolve(file);

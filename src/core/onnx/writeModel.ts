@@ -3,7 +3,10 @@
  * the messages on the path to each edit. External data is kept where it is when saving beside
  * it, copied into a new side file when saving elsewhere, and used for big tensors when the model
  * would pass the 2 GiB protobuf limit. Everything is written to temp files that are renamed into
- * place only once complete, so a failed save never harms the existing files.
+ * place only once complete, so a failed save never harms the existing files. A new side file gets
+ * a name no file has yet (`model.onnx.data`, then `model.onnx.1.data`, …) and the model is renamed
+ * last, so a save killed at any point leaves the old pair or the new one; the earlier side file is
+ * removed after that.
  *
  * After a save that rewrote a side file the source model's external references may point at
  * moved bytes: reopen the saved file rather than keep using the old index.
@@ -18,6 +21,7 @@ import { parseExternalData, resolveInside } from './externalData';
 import { describeTensor } from './tensor';
 import { readRawBytes } from './tensorData';
 import { DataType } from './dataTypes';
+import { SideFileFamily, removeDeadTemps, saveTarget, tempPath } from './saveFiles';
 import { MAX_PROTOBUF_BYTES } from './model';
 import type { ModelProto, TensorProto } from './proto';
 
@@ -59,10 +63,16 @@ interface PendingData {
 const EXTERNAL = 1;
 
 export async function saveModel(source: Source, destination: string, options: SaveOptions = {}): Promise<SaveResult> {
-  const file = path.resolve(destination);
+  const target = saveTarget(path.resolve(destination));
+  const file = target.file;
   const destDir = path.dirname(file);
-  const location = options.dataFile ?? `${path.basename(file)}.data`;
+  const family = new SideFileFamily(destDir, options.dataFile ?? `${path.basename(file)}.data`);
+  resolveInside(destDir, family.location, 'save');
+  await removeDeadTemps(destDir);
+  // A fresh name: the data file the model on disk reads stays until the new model is in place.
+  const location = family.freeLocation();
   const dataPath = resolveInside(destDir, location, 'save');
+  if (path.dirname(dataPath) !== destDir) await removeDeadTemps(path.dirname(dataPath));
   const maxBytes = options.maxProtobufBytes ?? MAX_PROTOBUF_BYTES;
   const threshold = options.threshold ?? 1024;
   const alignment = options.alignment ?? 4096;
@@ -108,9 +118,9 @@ export async function saveModel(source: Source, destination: string, options: Sa
   let sink = encodeMessage(ModelSchema, proto);
   const mode = options.externalData ?? 'auto';
   if (mode === 'always' || (mode === 'auto' && sink.length > maxBytes)) {
-    // Tensors already in the side file this save rewrites are copied into the new one.
+    // Tensors in this destination's earlier side files are copied into the new one.
     const inRewrittenFile = (t: TensorProto): boolean =>
-      sameDir && parseExternalData(t.externalData, source.dir, t.name ?? 'tensor').file === dataPath;
+      sameDir && family.has(parseExternalData(t.externalData, source.dir, t.name ?? 'tensor').file);
     proto = mapTensors(proto, (t) => {
       if (t.dataLocation === EXTERNAL) return inRewrittenFile(t) ? relocate(t) : t;
       if ((t.dataType ?? 0) === DataType.String) return t;
@@ -125,21 +135,28 @@ export async function saveModel(source: Source, destination: string, options: Sa
   }
 
   const temps: { temp: string; final: string }[] = [];
+  const renamed: string[] = [];
   try {
     if (pending.length > 0) {
-      const temp = tempName(dataPath);
+      const temp = tempPath(dataPath);
       temps.push({ temp, final: dataPath });
-      await writeParts(temp, dataParts(pending));
+      await writeParts(temp, dataParts(pending), target.mode);
     }
-    const temp = tempName(file);
+    const temp = tempPath(file);
     temps.push({ temp, final: file });
-    await writeParts(temp, sink.finish());
-    for (const t of temps) await fs.promises.rename(t.temp, t.final);
+    await writeParts(temp, sink.finish(), target.mode);
+    // The model is renamed last: until then the old model and its data are whole.
+    for (const t of temps) {
+      await fs.promises.rename(t.temp, t.final);
+      renamed.push(t.final);
+    }
   } catch (e) {
     await Promise.all(temps.map((t) => fs.promises.rm(t.temp, { force: true })));
+    if (!renamed.includes(file)) await Promise.all(renamed.map((f) => fs.promises.rm(f, { force: true })));
     if (e instanceof OnnxError) throw e;
     throw new OnnxError('io', `saving failed (${(e as NodeJS.ErrnoException).code ?? String(e)}); the existing file is unchanged`, file);
   }
+  await removeUnreferenced(family, proto, destDir);
   return {
     file,
     bytes: sink.length,
@@ -149,8 +166,14 @@ export async function saveModel(source: Source, destination: string, options: Sa
   };
 }
 
-function tempName(final: string): string {
-  return path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+/** Removes this destination's earlier side files that the saved model no longer reads. */
+async function removeUnreferenced(family: SideFileFamily, saved: ModelProto, dir: string): Promise<void> {
+  const referenced = new Set<string>();
+  mapTensors(saved, (t) => {
+    if (t.dataLocation === EXTERNAL) referenced.add(parseExternalData(t.externalData, dir, t.name ?? 'tensor').file);
+    return t;
+  });
+  for (const f of family.members()) if (!referenced.has(f)) await fs.promises.rm(f, { force: true });
 }
 
 async function* dataParts(pending: readonly PendingData[]): AsyncGenerator<Uint8Array> {
@@ -165,9 +188,11 @@ async function* dataParts(pending: readonly PendingData[]): AsyncGenerator<Uint8
 }
 
 /** Writes parts to a new file and flushes it to disk. */
-async function writeParts(file: string, parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+async function writeParts(file: string, parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, mode?: number): Promise<void> {
   const handle = await fs.promises.open(file, 'wx');
   try {
+    // The file it replaces keeps its permissions (a private 0600 model stays private).
+    if (mode !== undefined) await handle.chmod(mode);
     let batch: Uint8Array[] = [];
     for await (const p of parts) {
       batch.push(p);

@@ -39,9 +39,15 @@ export function sourceOf(message: object): Uint8Array | undefined {
 export interface DecodeLimits {
   /** Deepest message nesting accepted (graphs inside attributes inside nodes...). */
   maxDepth: number;
+  /**
+   * Most messages and strings accepted: a fixed allowance plus one per this many input bytes. Each
+   * decoded message costs a few hundred bytes of memory and more downstream, so 10 million two-byte
+   * messages in a 20 MB file would cost gigabytes; real models stay far below the bound.
+   */
+  messages: { readonly base: number; readonly bytesPerMessage: number };
 }
 
-export const defaultDecodeLimits: DecodeLimits = { maxDepth: 100 };
+export const defaultDecodeLimits: DecodeLimits = { maxDepth: 100, messages: { base: 2_000_000, bytesPerMessage: 64 } };
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -174,6 +180,11 @@ interface Context {
   readonly indices: number[];
   depth: number;
   readonly rootPath: string;
+  /** Messages decoded so far, and the most allowed. */
+  messages: number;
+  readonly maxMessages: number;
+  /** One shared object per message type for empty repeated messages (count-only decoding). */
+  readonly empties: Map<Plan, object>;
 }
 
 export function decodeMessage<T>(
@@ -188,7 +199,9 @@ export function decodeMessage<T>(
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Context['text'];
 
   const reader = new WireReader(plain, 0, plain.length, () => describe(ctx));
-  const ctx: Context = { limits, bytes: plain, text, reader, plans: [], outs: [], fields: [], indices: [], depth: 0, rootPath };
+  const budget = limits.messages ?? defaultDecodeLimits.messages;
+  const maxMessages = budget.base + Math.floor(plain.length / budget.bytesPerMessage);
+  const ctx: Context = { limits, bytes: plain, text, reader, plans: [], outs: [], fields: [], indices: [], depth: 0, rootPath, messages: 0, maxMessages, empties: new Map() };
   return decodeInto(planOf(schema), plain.length, ctx, '', -1) as T;
 }
 
@@ -199,6 +212,7 @@ export function decodeMessage<T>(
  */
 function decodeInto(plan: Plan, end: number, ctx: Context, field: string, index: number): object {
   const { reader, bytes } = ctx;
+  countMessage(ctx);
   const start = reader.pos;
   const out = new plan.create(bytes, start, end);
   const depth = ctx.depth++;
@@ -253,9 +267,18 @@ function decodeInto(plan: Plan, end: number, ctx: Context, field: string, index:
     } else if (f.kind === Kind.Message) {
       const at = reader.delimitedStart(f.name);
       const childEnd = reader.pos;
-      reader.pos = at;
-      value = decodeInto(f.message!(), childEnd, ctx, f.name, f.repeated ? (lists[f.slot]?.length ?? 0) : -1);
-      reader.pos = childEnd;
+      const childPlan = f.message!();
+      const shared = at === childEnd ? ctx.empties.get(childPlan) : undefined;
+      if (shared) {
+        // Another empty message of a type seen empty before: count it, share the object.
+        countMessage(ctx);
+        value = shared;
+      } else {
+        reader.pos = at;
+        value = decodeInto(childPlan, childEnd, ctx, f.name, f.repeated ? (lists[f.slot]?.length ?? 0) : -1);
+        reader.pos = childEnd;
+        if (at === childEnd) ctx.empties.set(childPlan, Object.freeze(value));
+      }
     } else {
       value = readScalar(reader, f, ctx);
     }
@@ -277,6 +300,15 @@ function decodeInto(plan: Plan, end: number, ctx: Context, field: string, index:
   reader.end = outerEnd;
   ctx.depth--;
   return FREEZE ? Object.freeze(out) : out;
+}
+
+function countMessage(ctx: Context): void {
+  if (++ctx.messages <= ctx.maxMessages) return;
+  throw new OnnxError(
+    'limit',
+    `holds more than ${ctx.maxMessages.toLocaleString('en-US')} messages and strings in ${ctx.bytes.length.toLocaleString('en-US')} bytes; no real model packs them this densely`,
+    describe(ctx),
+  );
 }
 
 function takeOne(reader: WireReader, wire: number): Uint8Array {
@@ -304,10 +336,13 @@ function readScalar(reader: WireReader, f: FieldPlan, ctx: Context): unknown {
       return new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true);
     }
     case Kind.String: {
+      // Strings and byte strings are objects too: 20 million one-byte names would cost gigabytes.
+      countMessage(ctx);
       const at = reader.delimitedStart(f.name);
       return ctx.text.utf8Slice(at, reader.pos);
     }
     case Kind.Bytes:
+      countMessage(ctx);
       return reader.lengthDelimited(f.name);
     default:
       throw new Error(`unreachable kind ${f.kind}`);
