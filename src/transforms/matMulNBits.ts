@@ -68,7 +68,7 @@ export function nbitsTarget(ctx: TransformContext, layer: Layer): NBitsTarget | 
 }
 
 /** The weight's source and the type MatMulNBits computes in, or why it cannot. */
-export async function nbitsSource(layer: Layer, t: NBitsTarget): Promise<{ src: WeightSource; computeType: FloatSource } | LayerSkip> {
+export async function nbitsSource(layer: Layer, t: { readonly w: WeightTarget }): Promise<{ src: WeightSource; computeType: FloatSource } | LayerSkip> {
   const src = await weightSource(t.w);
   const bad = nonFiniteReason(src.values);
   if (bad) return skip(layer, `'${t.w.tensor.name}': ${bad}`);

@@ -18,6 +18,7 @@ import type { Granularity } from '../shared/stepSpec';
 import { codeBits, quantizeChoice, scaleType as scaleTypeFor } from '../analyzers/resultBytes';
 import { NBITS_DOMAIN, nbitsSource, nbitsTarget, toMatMulNBits, writeMatMulNBits, type NBitsSettings } from './matMulNBits';
 import { packQuantizedNBits } from './nbitsPack';
+import { isEmbeddingGather, toGatherBlockQuantized } from './gatherBlockQuantized';
 import { gptqCalibrate, gptqWeight, storedLayout, type GptqTarget } from './gptqLayers';
 import { HALF_DEQUANTIZE_OPSET, outputAs, quantizeAs } from './dequantizeOutput';
 import { int4Tensor, int8Tensor, uint8Tensor } from './tensorBuild';
@@ -211,19 +212,21 @@ function realTypeOf(layer: Layer, t: StoredTensor): number | undefined {
   return d?.kind === 'codebook' ? d.codebook.dataType : d?.scale.dataType;
 }
 
-/** Every selected MatMul/Gemm to MatMulNBits; the com.microsoft opset is added when one changed. */
+/** Every selected MatMul/Gemm to MatMulNBits and embedding Gather to GatherBlockQuantized; the com.microsoft opset is added when one changed. */
 async function quantizeNBits(ctx: TransformContext, step: QuantizeStep): Promise<TransformOutcome> {
   const outcome: TransformOutcome = { changed: [], skipped: [], notes: [] };
   const settings = { bits: codeBits(step.dtype) as 4 | 8, blockSize: step.blockSize, symmetric: step.symmetric, accuracyLevel: step.accuracyLevel ?? 4 };
   if (settings.blockSize < 16) {
     return { ...outcome, skipped: ctx.layers.map((l) => skip(l, `MatMulNBits blocks are 16 or more weights, not ${settings.blockSize}`)) };
   }
-  const gptq = await gptqIfAsked(ctx, step, outcome);
+  // Embeddings take indices, so they have no Hessian: round to nearest, with GPTQ or without.
+  const gptq = await gptqIfAsked({ ...ctx, layers: ctx.layers.filter((l) => !isEmbeddingGather(l.node.node)) }, step, outcome);
   for (const layer of ctx.layers) {
     await ctx.checkpoint();
+    const embedding = isEmbeddingGather(layer.node.node);
     const target = gptq?.targets.get(layer);
-    if (gptq && !target) continue;
-    const r = target ? await gptqNBits(ctx, layer, step, settings, target, gptq!.hessians.get(target.input)!) : await toMatMulNBits(ctx, layer, settings);
+    if (gptq && !target && !embedding) continue;
+    const r = embedding ? await toGatherBlockQuantized(ctx, layer, settings) : target ? await gptqNBits(ctx, layer, step, settings, target, gptq!.hessians.get(target.input)!) : await toMatMulNBits(ctx, layer, settings);
     if ('reason' in r) outcome.skipped.push(r);
     else outcome.changed.push(r);
   }
