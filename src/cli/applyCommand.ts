@@ -27,6 +27,8 @@ export interface ApplyReport {
   /** Null when nothing changed (nothing is written). */
   output: string | null;
   fileBytesBefore: number;
+  /** Bytes of the input's external data (its side files' tensors). */
+  dataBytesBefore: number;
   fileBytesAfter: number | null;
   /** Bytes of external data written beside the output, if any. */
   dataBytesAfter: number;
@@ -73,12 +75,14 @@ export async function runApply(
   }
   const labels = edits.map((e) => e.label);
   const results = edits.map((e) => e.result);
+  const dataBytesBefore = model.index.tensors.reduce((n, t) => n + (t.storage.kind === 'external' ? t.bytes : 0), 0);
   if (changedNothing(results)) {
     // Writing would only copy the input: say why each layer was left alone instead.
     const report: ApplyReport = {
       model: path.resolve(file),
       output: null,
       fileBytesBefore: model.bytes.length,
+      dataBytesBefore,
       fileBytesAfter: null,
       dataBytesAfter: 0,
       steps: results,
@@ -96,6 +100,7 @@ export async function runApply(
     model: path.resolve(file),
     output: saved.file,
     fileBytesBefore: model.bytes.length,
+    dataBytesBefore,
     fileBytesAfter: saved.bytes,
     dataBytesAfter: saved.dataBytes,
     steps: results,
@@ -127,7 +132,8 @@ function applyText(report: ApplyReport, labels: string[]): string {
     for (const n of s.notes) lines.push(`   ${n}`);
   });
   const data = report.dataBytesAfter ? ` + ${humanBytes(report.dataBytesAfter)} external data` : '';
-  lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter ?? 0)}${data} (was ${humanBytes(report.fileBytesBefore)})`);
+  const dataBefore = report.dataBytesBefore ? ` + ${humanBytes(report.dataBytesBefore)} external data` : '';
+  lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter ?? 0)}${data} (was ${humanBytes(report.fileBytesBefore)}${dataBefore})`);
   return lines.join('\n');
 }
 
