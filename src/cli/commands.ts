@@ -95,6 +95,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...DATA,
       { name: '--target-bytes', value: 'N', about: 'plan for weights of at most N bytes' },
       { name: '--target-ratio', value: 'R', about: 'plan for weights of at most R times their size now' },
+      { name: '--task', value: 'lm', about: 'language model: rank layers by the perplexity each adds (input_ids [samples, seq] data, logits output)' },
       { name: '--plan', value: 'PLAN.json', about: 'write the plan as a recipe (then: apply MODEL --recipe PLAN.json)' },
       ...COMMON,
     ],

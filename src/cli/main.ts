@@ -114,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
             const level = rest[++i];
             if (level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') usage('--optimization takes disabled, basic, extended or all');
             options.optimization = level;
-          } else if (a === '--task' && command === 'eval') {
+          } else if (a === '--task') {
             if (rest[++i] !== 'lm') usage('--task takes lm (language models); other tasks are chosen from the outputs');
             options.task = 'lm';
           } else if (a === '--provider' && command === 'eval') options.providers = [...(options.providers ?? []), rest[++i] ?? usage('--provider needs a name, e.g. cuda')];
@@ -139,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
           }
           await runSensitivity(positional[0], {
             step: parseStep(step, '--transform'), dataset, limit: options.limit ?? 64, batchSize: options.batchSize, threads: options.threads,
-            targetBytes, targetRatio, planFile, json: options.json,
+            targetBytes, targetRatio, planFile, json: options.json, task: options.task,
           }, (t) => write(t, progress.done), progress.update);
         }
         return 0;

@@ -21,6 +21,8 @@ export interface SensitivityCommandOptions {
   /** Where to write the plan as a recipe. */
   planFile?: string;
   json: boolean;
+  /** 'lm': rank by the perplexity each layer adds. */
+  task?: 'lm';
 }
 
 export async function runSensitivity(file: string, options: SensitivityCommandOptions, out: (t: string) => void, progress?: (line: string) => void): Promise<SensitivityResult> {
@@ -34,7 +36,7 @@ export async function runSensitivity(file: string, options: SensitivityCommandOp
   try {
     result = await analyzeSensitivity(
       file,
-      { step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, onProgress: (done, total, layer) => progress?.(`${done}/${total} layers ${layer}`) },
+      { step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, task: options.task, onProgress: (done, total, layer) => progress?.(`${done}/${total} layers ${layer}`) },
       runner,
     );
   } finally {
@@ -46,11 +48,17 @@ export async function runSensitivity(file: string, options: SensitivityCommandOp
 }
 
 function sensitivityText(r: SensitivityResult, targetBytes: number | undefined): string {
-  const lines = [`${r.description}; each layer transformed alone, least harmful first`];
+  const lm = r.baselinePerplexity !== undefined;
+  const lines = [`${r.description}; each layer transformed alone, least harmful first${lm ? ` (by perplexity; ${r.baselinePerplexity!.toFixed(3)} untransformed)` : ''}`];
+  const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
   lines.push(
     table(
-      ['layer', 'op', 'saves', 'output SQNR', 'agreement'],
-      r.layers.map((l) => [l.layer, l.opType, l.skipped ? '—' : humanBytes(l.bytesSaved), l.skipped ? `skipped: ${l.skipped}` : l.sqnrDb === null ? 'exact' : `${l.sqnrDb.toFixed(1)} dB`, l.skipped ? '' : `${(l.agreement * 100).toFixed(1)}%`]),
+      ['layer', 'op', 'saves', lm ? 'perplexity' : 'output SQNR', 'agreement'],
+      r.layers.map((l) => [
+        l.layer, l.opType, l.skipped ? '—' : humanBytes(l.bytesSaved),
+        l.skipped ? `skipped: ${l.skipped}` : lm ? signed(l.perplexityDelta ?? 0) : l.sqnrDb === null ? 'exact' : `${l.sqnrDb.toFixed(1)} dB`,
+        l.skipped ? '' : `${(l.agreement * 100).toFixed(1)}%`,
+      ]),
       new Set([2]),
     ),
   );
@@ -58,7 +66,7 @@ function sensitivityText(r: SensitivityResult, targetBytes: number | undefined):
   lines.push(
     `plan: ${p.layers.length} layer(s), weights ${humanBytes(r.weightBytes)} → ${humanBytes(p.weightBytesAfter)}` +
       `${targetBytes !== undefined ? ` (target ${humanBytes(targetBytes)}: ${p.meetsTarget ? 'met' : 'not reachable with this transform'})` : ''}` +
-      `, estimated output SQNR ${p.estimatedSqnrDb === null ? 'exact' : `${p.estimatedSqnrDb.toFixed(1)} dB`}`,
+      (p.estimatedPerplexity !== undefined ? `, estimated perplexity ${p.estimatedPerplexity.toFixed(3)}` : `, estimated output SQNR ${p.estimatedSqnrDb === null ? 'exact' : `${p.estimatedSqnrDb.toFixed(1)} dB`}`),
   );
   if (r.synthetic) lines.push('No data given: these figures are fidelity on synthetic inputs, not accuracy.');
   return lines.join('\n');
