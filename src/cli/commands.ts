@@ -100,6 +100,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...DATA,
       { name: '--target-bytes', value: 'N', about: 'plan for weights of at most N bytes' },
       { name: '--target-ratio', value: 'R', about: 'plan for weights of at most R times their size now' },
+      { name: '--task', value: 'lm', about: 'language model: rank layers by the perplexity each adds (input_ids [samples, seq] data, logits output)' },
       { name: '--plan', value: 'PLAN.json', about: 'write the plan as a recipe (then: apply MODEL --recipe PLAN.json)' },
       { name: '--max-drop', value: '[OUTPUT=]Npt', about: 'plan to a budget: the most ranked layers whose combined model, measured, loses at most N points (accuracy or agreement)' },
       { name: '--min-agreement', value: '[OUTPUT=]A', about: "plan to a budget: each output's measured agreement with the original at least A" },

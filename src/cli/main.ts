@@ -120,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
             const level = rest[++i];
             if (level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') usage('--optimization takes disabled, basic, extended or all');
             options.optimization = level;
-          } else if (a === '--task' && command === 'eval') {
+          } else if (a === '--task') {
             const task = parseTask(rest[++i]);
             if (typeof task === 'string') usage(task);
             if (task.lm) options.task = 'lm';
@@ -153,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
           }
           await runSensitivity(positional[0], {
             step: parseStep(step, '--transform'), dataset, limit: options.limit ?? 64, batchSize: options.batchSize, threads: options.threads,
-            targetBytes, targetRatio, planFile, json: options.json, budgets: options.budgets,
+            targetBytes, targetRatio, planFile, json: options.json, budgets: options.budgets, task: options.task,
           }, (t) => write(t, progress.done), progress.update);
         }
         return 0;

@@ -24,6 +24,8 @@ export interface SensitivityCommandOptions {
   /** Accuracy budgets the plan must meet, measured on the combined plan. */
   budgets?: Budget[];
   json: boolean;
+  /** 'lm': rank by the perplexity each layer adds. */
+  task?: 'lm';
 }
 
 export async function runSensitivity(file: string, options: SensitivityCommandOptions, out: (t: string) => void, progress?: (line: string) => void): Promise<SensitivityResult> {
@@ -38,7 +40,7 @@ export async function runSensitivity(file: string, options: SensitivityCommandOp
     result = await analyzeSensitivity(
       file,
       {
-        step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, budgets: options.budgets,
+        step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, budgets: options.budgets, task: options.task,
         onProgress: (done, total, layer) => progress?.(`${done}/${total} layers ${layer}`),
         onTrial: (t) => progress?.(`plan with ${t.layers} layer(s): ${t.pass ? 'PASS' : 'FAIL'}`),
       },
@@ -53,11 +55,17 @@ export async function runSensitivity(file: string, options: SensitivityCommandOp
 }
 
 function sensitivityText(r: SensitivityResult, targetBytes: number | undefined): string {
-  const lines = [`${r.description}; each layer transformed alone, least harmful first`];
+  const lm = r.baselinePerplexity !== undefined;
+  const lines = [`${r.description}; each layer transformed alone, least harmful first${lm ? ` (by perplexity; ${r.baselinePerplexity!.toFixed(3)} untransformed)` : ''}`];
+  const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
   lines.push(
     table(
-      ['layer', 'op', 'saves', 'output SQNR', 'agreement'],
-      r.layers.map((l) => [l.layer, l.opType, l.skipped ? '—' : humanBytes(l.bytesSaved), l.skipped ? `skipped: ${l.skipped}` : l.sqnrDb === null ? 'exact' : `${l.sqnrDb.toFixed(1)} dB`, l.skipped ? '' : `${(l.agreement * 100).toFixed(1)}%`]),
+      ['layer', 'op', 'saves', lm ? 'perplexity' : 'output SQNR', 'agreement'],
+      r.layers.map((l) => [
+        l.layer, l.opType, l.skipped ? '—' : humanBytes(l.bytesSaved),
+        l.skipped ? `skipped: ${l.skipped}` : lm ? signed(l.perplexityDelta ?? 0) : l.sqnrDb === null ? 'exact' : `${l.sqnrDb.toFixed(1)} dB`,
+        l.skipped ? '' : `${(l.agreement * 100).toFixed(1)}%`,
+      ]),
       new Set([2]),
     ),
   );
@@ -65,7 +73,7 @@ function sensitivityText(r: SensitivityResult, targetBytes: number | undefined):
   lines.push(
     `plan: ${p.layers.length} layer(s), weights ${humanBytes(r.weightBytes)} → ${humanBytes(p.weightBytesAfter)}` +
       `${targetBytes !== undefined ? ` (target ${humanBytes(targetBytes)}: ${p.meetsTarget ? 'met' : 'not reachable with this transform'})` : ''}` +
-      `, estimated output SQNR ${p.estimatedSqnrDb === null ? 'exact' : `${p.estimatedSqnrDb.toFixed(1)} dB`}`,
+      (p.estimatedPerplexity !== undefined ? `, estimated perplexity ${p.estimatedPerplexity.toFixed(3)}` : `, estimated output SQNR ${p.estimatedSqnrDb === null ? 'exact' : `${p.estimatedSqnrDb.toFixed(1)} dB`}`),
   );
   if (p.budget) {
     const b = p.budget;

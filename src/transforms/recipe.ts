@@ -43,7 +43,7 @@ export interface QuantizeStep extends StepBase {
   readonly symmetric: boolean;
   /** Elements per scale along the reduction axis (granularity 'block'). */
   readonly blockSize: number;
-  /** 'qdq': DequantizeLinear (standard ONNX); 'matmulnbits': onnxruntime's MatMulNBits (MatMul and Gemm layers). */
+  /** 'qdq': DequantizeLinear (standard ONNX); 'matmulnbits': onnxruntime's MatMulNBits (MatMul and Gemm layers) and GatherBlockQuantized (embedding Gathers). */
   readonly format?: 'qdq' | 'matmulnbits';
   /** MatMulNBits' accuracy_level (4: int8 compute, onnxruntime's fastest on CPU). */
   readonly accuracyLevel?: number;
