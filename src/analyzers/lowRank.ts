@@ -2,8 +2,11 @@
  * How much of a weight matrix a low-rank factorization keeps: the singular-value energy of W
  * (Conv weights viewed as [out, in·kh·kw]). The squared singular values are the eigenvalues of
  * the smaller Gram matrix (W·Wᵀ or Wᵀ·W), found by Householder tridiagonalization and the
- * implicit QL algorithm: exact up to float64 rounding, O(m·n·min(m,n)) time.
+ * implicit QL algorithm: exact up to float64 rounding, O(m·n·min(m,n)) time. The Gram matrix
+ * comes from the WebAssembly SIMD kernel (wasm/gramKernel) where there is one; the JavaScript
+ * below is the reference it is tested against.
  */
+import { kernelGram } from './wasm/gramKernel';
 
 export interface LowRankEnergy {
   /** Squared singular values, largest first. */
@@ -23,7 +26,7 @@ export async function singularEnergies(
   checkpoint: () => Promise<void> = async () => {},
 ): Promise<LowRankEnergy> {
   const n = Math.min(rows, cols);
-  const g = await gramOfSmallerSide(w, rows, cols, checkpoint);
+  const g = (await kernelGram(w, rows, cols, checkpoint)) ?? (await gramOfSmallerSide(w, rows, cols, checkpoint));
   const eig = await symmetricEigenvalues(g, n, checkpoint);
   for (let i = 0; i < n; i++) if (eig[i] < 0) eig[i] = 0; // rounding below zero
   eig.sort().reverse();
