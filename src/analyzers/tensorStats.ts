@@ -14,6 +14,7 @@ import { Histogram } from './histogram';
 import { COARSE_GROUPS, MomentHistogram, coarsen, groupsFromSorted, kmeans1d, type MomentGroups } from './kmeans1d';
 import { AsymmetricMeter, INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
 import { huffmanBits, shannonEntropyBits } from './entropy';
+import { sortFloat32 } from './radixSort';
 import { checkpointFor } from './checkpoint';
 import type { DequantizeParams } from './dequantize';
 import { forEachRealChunk, realDims, realElements } from './realValues';
@@ -219,7 +220,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   let redundancy: TensorRedundancy | null = null;
   if (quant) {
     const { perTensor, asymmetric, perChannel, int8Codes } = quant;
-    const groups: MomentGroups = kept ? groupsFromSorted(kept.sort()) : moments!.groups();
+    const groups: MomentGroups = kept ? groupsFromSorted(sortFloat32(kept)) : moments!.groups();
     const coarse = coarsen(groups, COARSE_GROUPS);
     const cluster = (k: number): number => sqnrDb(signalEnergy, kmeans1d(groups, k, { coarse }).sse);
     redundancy = {
