@@ -27,8 +27,8 @@ export function sortFloat32(values: Float32Array): Float32Array {
     counts[BUCKETS + ((k >>> 11) & 0x7ff)]++;
     counts[2 * BUCKETS + (k >>> 22)]++;
   }
-  let from = keys;
-  let to = new Uint32Array(n);
+  let from: Uint32Array = keys;
+  let to: Uint32Array = new Uint32Array(n);
   for (let pass = 0; pass < 3; pass++) {
     const base = pass * BUCKETS;
     const shift = pass * 11;
