@@ -73,6 +73,11 @@ export class StatsKernel {
     return this.generation;
   }
 
+  /** The memory the chunk is in, where it starts (bytes) and its length: for kernels that share the memory. */
+  get chunk(): { memory: WebAssembly.Memory; at: number; count: number } {
+    return { memory: this.exports.memory, at: this.dataAt, count: this.loaded };
+  }
+
   /** Whether `values` is the chunk in memory now. */
   holds(values: Float32Array, generation: number): boolean {
     return generation === this.generation && values.buffer === this.exports.memory.buffer && values.byteOffset === this.dataAt;
