@@ -108,7 +108,7 @@ export function defaultAnalysisModels(): string[] {
   return [...real.slice(0, 1), writeConvModel(path.join(os.tmpdir(), 'onnx-compress-bench', 'conv-fp16-44M.onnx'))];
 }
 
-if (require.main === module) {
+if (require.main === module && /analysisVsNumpy\.js$/.test(process.argv[1] ?? '')) {
   const [runs, ...models] = process.argv.slice(2);
   benchAnalysisVsNumpy(models.length > 0 ? models : defaultAnalysisModels(), runs ? Number(runs) : 3);
 }

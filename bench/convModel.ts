@@ -65,4 +65,5 @@ export function writeConvModel(file: string): string {
   return file;
 }
 
-if (require.main === module) console.log(writeConvModel(process.argv[2] ?? '.cache/bench/conv-fp16-44M.onnx'));
+// Bundled, every file's module is the bundle's: the script's own name tells whether it was run.
+if (require.main === module && /convModel\.js$/.test(process.argv[1] ?? '')) console.log(writeConvModel(process.argv[2] ?? '.cache/bench/conv-fp16-44M.onnx'));

@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { gramOfSmallerSide, symmetricEigenvalues } from '../../src/analyzers/lowRank';
-import { GramKernel, kernelGram } from '../../src/analyzers/wasm/gramKernel';
+import { gramOfSmallerSide, javascriptLoops, symmetricEigenvalues } from '../../src/analyzers/lowRank';
+import { GramKernel, withGramKernel } from '../../src/analyzers/wasm/gramKernel';
 import { seededRandom } from '../../src/core/random';
 import { openModel } from '../../src/core/onnx/model';
 import { readDenseFloat32 } from '../../src/core/onnx/tensorData';
@@ -63,7 +63,7 @@ const cases: Record<string, () => { w: Float32Array; rows: number; cols: number 
 for (const [name, make] of Object.entries(cases)) {
   test(`Gram kernel = JavaScript: ${name}`, async () => {
     const { w, rows, cols } = make();
-    const kernel = await new GramKernel().gram(w, rows, cols);
+    const kernel = (await new GramKernel().gram(w, rows, cols)).g;
     assertSameGram(kernel, await gramOfSmallerSide(w, rows, cols), w, rows, cols);
   });
 }
@@ -73,7 +73,7 @@ test('Gram kernel: one instance reused across sizes gives each its own answer', 
   const big = gaussian(200 * 150, 9);
   const small = gaussian(3 * 5, 10);
   await kernel.gram(big, 200, 150);
-  assertSameGram(await kernel.gram(small, 3, 5), await gramOfSmallerSide(small, 3, 5), small, 3, 5);
+  assertSameGram((await kernel.gram(small, 3, 5)).g, await gramOfSmallerSide(small, 3, 5), small, 3, 5);
 });
 
 test('Gram kernel: analyses running at once on one thread do not share memory', async () => {
@@ -84,11 +84,41 @@ test('Gram kernel: analyses running at once on one thread do not share memory', 
     turns++;
     await new Promise((resolve) => setImmediate(resolve));
   };
-  const [ga, gb] = await Promise.all([kernelGram(a, 40, 700, checkpoint), kernelGram(b, 700, 33, checkpoint)]);
+  const gramOf = (w: Float32Array, rows: number, cols: number): Promise<Float64Array | null> => withGramKernel(async (k) => (await k.gram(w, rows, cols, checkpoint)).g.slice());
+  const [ga, gb] = await Promise.all([gramOf(a, 40, 700), gramOf(b, 700, 33)]);
   assert.ok(turns > 4, 'both awaited between panels');
   assertSameGram(ga!, await gramOfSmallerSide(a, 40, 700), a, 40, 700);
   assertSameGram(gb!, await gramOfSmallerSide(b, 700, 33), b, 700, 33);
 });
+
+for (const n of [1, 2, 3, 8, 37, 130]) {
+  test(`Householder loops: the kernel's = JavaScript's (n = ${n})`, async () => {
+    const w = gaussian(n * (n + 5), 40 + n);
+    const kernel = new GramKernel();
+    const { g, scratch } = await kernel.gram(w, n, n + 5);
+    const a = g.slice();
+    // One step's loops on the same input: symv within summation order, rank2 to the bit.
+    const i = n - 1;
+    const l = i - 1;
+    if (l >= 0) {
+      const e = new Float64Array(n);
+      scratch.fill(0);
+      kernel.loops.symv(g, n, i, l, scratch);
+      javascriptLoops.symv(a, n, i, l, e);
+      for (let j = 0; j <= l; j++) assert.ok(Math.abs(scratch[j] - e[j]) <= 1e-12 * Math.max(1, Math.abs(e[j])), `symv e[${j}]: ${scratch[j]} vs ${e[j]}`);
+      scratch.set(e);
+      kernel.loops.rank2(g, n, i, l, scratch);
+      javascriptLoops.rank2(a, n, i, l, e);
+      assert.deepEqual(Array.from(g), Array.from(a), 'rank2');
+    }
+    // The whole reduction: eigenvalues within float64 rounding of the JavaScript ones.
+    const again = await kernel.gram(w, n, n + 5);
+    const jsEig = await symmetricEigenvalues(again.g.slice(), n);
+    const kernelEig = await symmetricEigenvalues(again.g, n, undefined, kernel.loops, again.scratch);
+    const top = Math.max(...jsEig);
+    jsEig.forEach((v, k) => assert.ok(Math.abs(kernelEig[k] - v) <= 1e-12 * top, `eigenvalue ${k}: ${kernelEig[k]} vs ${v}`));
+  });
+}
 
 interface LowRankReference {
   lowRank?: { rows: number; cols: number; energies: number[] };
@@ -103,7 +133,9 @@ test("Gram kernel: eigenvalues of the fixtures' matrices match numpy's SVD", asy
     if (!lr) continue;
     const w = await readDenseFloat32(model.index.tensors.find((x) => x.name === name)!);
     const n = Math.min(lr.rows, lr.cols);
-    const eig = await symmetricEigenvalues(await new GramKernel().gram(w, lr.rows, lr.cols), n);
+    const kernel = new GramKernel();
+    const { g, scratch } = await kernel.gram(w, lr.rows, lr.cols);
+    const eig = await symmetricEigenvalues(g, n, undefined, kernel.loops, scratch);
     const sorted = Array.from(eig, (v) => Math.max(0, v)).sort((x, y) => y - x);
     sorted.forEach((v, i) => assert.ok(Math.abs(v - lr.energies[i]) <= 1e-9 * lr.energies[0], `${name} energy ${i}: ${v} vs ${lr.energies[i]}`));
     checked++;

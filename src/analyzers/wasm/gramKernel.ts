@@ -11,7 +11,11 @@ import kernelBytes from './gramKernel.wat';
 interface KernelExports {
   memory: WebAssembly.Memory;
   syrk(a: number, n: number, k: number, g: number): void;
+  symv(a: number, n: number, i: number, l: number, e: number): void;
+  rank2(a: number, n: number, i: number, l: number, e: number): void;
 }
+
+type Loop = (a: Float64Array, n: number, i: number, l: number, e: Float64Array) => void;
 
 /** Columns of A per panel: 4 rows of a tile (4 KB) and the two rows against them stay in L1. */
 const PANEL = 128;
@@ -25,10 +29,20 @@ export class GramKernel {
   }
 
   /**
-   * The n × n Gram matrix of the smaller side of the rows × cols matrix `w` (row-major), n =
-   * min(rows, cols). `checkpoint` is awaited between panels.
+   * The Householder loops of lowRank.ts (its HouseholderLoops) on matrices and vectors in this
+   * kernel's memory, as gram() returns them.
    */
-  async gram(w: Float32Array, rows: number, cols: number, checkpoint: () => Promise<void> = async () => {}): Promise<Float64Array> {
+  readonly loops: { symv: Loop; rank2: Loop } = {
+    symv: (a, n, i, l, e) => this.exports.symv(a.byteOffset, n, i, l, e.byteOffset),
+    rank2: (a, n, i, l, e) => this.exports.rank2(a.byteOffset, n, i, l, e.byteOffset),
+  };
+
+  /**
+   * The n × n Gram matrix of the smaller side of the rows × cols matrix `w` (row-major), n =
+   * min(rows, cols), as a view of the kernel's memory, with room for n more values (`scratch`)
+   * after it. Both stay valid until the next call. `checkpoint` is awaited between panels.
+   */
+  async gram(w: Float32Array, rows: number, cols: number, checkpoint: () => Promise<void> = async () => {}): Promise<{ g: Float64Array; scratch: Float64Array }> {
     const n = Math.min(rows, cols);
     const k = Math.max(rows, cols);
     const wide = rows <= cols; // A = W; else A = Wᵀ
@@ -47,16 +61,13 @@ export class GramKernel {
       this.exports.syrk(gBytes, n4, kc, 0);
       await checkpoint();
     }
+    // Compacted in place to n × n (row i moves from i·n4 to i·n ≤ i·n4), mirrored.
     const g4 = new Float64Array(memory.buffer, 0, n4 * n4);
-    const g = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j <= i; j++) {
-        const v = g4[i * n4 + j];
-        g[i * n + j] = v;
-        g[j * n + i] = v;
-      }
+      for (let j = 0; j <= i; j++) g4[i * n + j] = g4[i * n4 + j];
     }
-    return g;
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g4[j * n + i] = g4[i * n + j];
+    return { g: new Float64Array(memory.buffer, 0, n * n), scratch: new Float64Array(memory.buffer, n * n * 8, n) };
   }
 }
 
@@ -84,10 +95,10 @@ const idle: GramKernel[] = [];
 let available = true;
 
 /**
- * The Gram matrix of the smaller side by the WebAssembly kernel (see GramKernel.gram), or null
- * where WebAssembly SIMD is not available (then JavaScript does the work).
+ * Runs `f` with a kernel of its own for as long as it runs; null where WebAssembly SIMD is not
+ * available (then JavaScript does the work).
  */
-export async function kernelGram(w: Float32Array, rows: number, cols: number, checkpoint?: () => Promise<void>): Promise<Float64Array | null> {
+export async function withGramKernel<T>(f: (kernel: GramKernel) => Promise<T>): Promise<T | null> {
   if (!available) return null;
   let kernel = idle.pop();
   if (!kernel) {
@@ -99,7 +110,7 @@ export async function kernelGram(w: Float32Array, rows: number, cols: number, ch
     }
   }
   try {
-    return await kernel.gram(w, rows, cols, checkpoint);
+    return await f(kernel);
   } finally {
     idle.push(kernel);
   }
