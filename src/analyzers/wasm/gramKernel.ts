@@ -7,6 +7,7 @@
  * (lowRank.ts), which stays for where WebAssembly SIMD is missing.
  */
 import kernelBytes from './gramKernel.wat';
+import { kernelsEnabled } from './kernelSwitch';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -99,7 +100,7 @@ let available = true;
  * available (then JavaScript does the work).
  */
 export async function withGramKernel<T>(f: (kernel: GramKernel) => Promise<T>): Promise<T | null> {
-  if (!available) return null;
+  if (!available || !kernelsEnabled()) return null;
   let kernel = idle.pop();
   if (!kernel) {
     try {

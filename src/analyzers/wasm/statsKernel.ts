@@ -6,6 +6,7 @@
  */
 import kernelBytes from './statsKernel.wat';
 import type { Histogram } from '../histogram';
+import { kernelsEnabled } from './kernelSwitch';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -161,6 +162,7 @@ let shared: StatsKernel | null | undefined;
 
 /** The thread's kernel, or null where WebAssembly SIMD is not available (then JavaScript does the work). */
 export function statsKernel(): StatsKernel | null {
+  if (!kernelsEnabled()) return null;
   if (shared === undefined) {
     try {
       shared = new StatsKernel();
