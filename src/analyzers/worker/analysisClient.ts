@@ -32,6 +32,13 @@ export function defaultWorkerCount(): number {
  */
 export const MIN_BYTES_PER_WORKER = 16 * 1024 * 1024;
 
+/**
+ * The same with the redundancy figures on (k-means, ranks): a layer then costs about a hundred
+ * times more per byte, so a second worker pays for its parse on far smaller models (PP-OCRv4 rec,
+ * 10 MB: 5.5 s of work in one worker).
+ */
+export const MIN_BYTES_PER_WORKER_WITH_REDUNDANCY = 1024 * 1024;
+
 /** One analysis in flight: the layers as the workers send them, complete when every worker's result is in. */
 interface Job {
   readonly workers: readonly Worker[];
@@ -121,7 +128,8 @@ export class AnalysisClient {
     } = {},
   ): Promise<ModelAnalysis> {
     const id = this.nextId++;
-    const wanted = this.minBytesPerWorker > 0 ? Math.ceil(fileBytes(file) / this.minBytesPerWorker) : Infinity;
+    const perWorker = options.redundancy === false ? this.minBytesPerWorker : Math.min(this.minBytesPerWorker, MIN_BYTES_PER_WORKER_WITH_REDUNDANCY);
+    const wanted = perWorker > 0 ? Math.ceil(fileBytes(file) / perWorker) : Infinity;
     const count = Math.max(1, Math.min(this.workers.length, wanted));
     return new Promise((resolve, reject) => {
       if (hooks.signal?.aborted) return reject(new AnalysisCancelled());
