@@ -63,6 +63,13 @@ function fileBytes(file: string): number {
   }
 }
 
+/** How many of `available` workers an analysis of `file` uses (see MIN_BYTES_PER_WORKER). */
+export function workersFor(file: string, options: AnalysisOptions, available: number, minBytesPerWorker = MIN_BYTES_PER_WORKER): number {
+  const perWorker = options.redundancy === false ? minBytesPerWorker : Math.min(minBytesPerWorker, MIN_BYTES_PER_WORKER_WITH_REDUNDANCY);
+  const wanted = perWorker > 0 ? Math.ceil(fileBytes(file) / perWorker) : Infinity;
+  return Math.max(1, Math.min(available, wanted));
+}
+
 /**
  * The file's bytes in memory every worker can read, for more than one worker; undefined when
  * one worker reads it itself, or when it cannot be read here (a worker then reports why, as it
@@ -128,9 +135,7 @@ export class AnalysisClient {
     } = {},
   ): Promise<ModelAnalysis> {
     const id = this.nextId++;
-    const perWorker = options.redundancy === false ? this.minBytesPerWorker : Math.min(this.minBytesPerWorker, MIN_BYTES_PER_WORKER_WITH_REDUNDANCY);
-    const wanted = perWorker > 0 ? Math.ceil(fileBytes(file) / perWorker) : Infinity;
-    const count = Math.max(1, Math.min(this.workers.length, wanted));
+    const count = workersFor(file, options, this.workers.length, this.minBytesPerWorker);
     return new Promise((resolve, reject) => {
       if (hooks.signal?.aborted) return reject(new AnalysisCancelled());
       const idle: AnalysisProgress = { layersDone: 0, layersTotal: 0, elementsDone: 0, elementsTotal: 0 };
