@@ -1,4 +1,4 @@
-/* global document, getComputedStyle -- used only inside page.evaluate callbacks, which run in the browser */
+/* global document, window, getComputedStyle -- used only inside page.evaluate callbacks, which run in the browser */
 // UI tests on the real workbench (code-server + headless Chromium, Playwright), with the
 // extension installed from the VSIX we ship (npm run package): open a model,
 // see the layer table, select a layer and see its histogram, quantize it from the editor's form,
@@ -159,7 +159,7 @@ try {
   if (rowsBeside < Math.min(rowsBefore, 8)) throw new Error(`with the report open the table shows ${rowsBeside} rows (${rowsBefore} before)`);
   await page.screenshot({ path: join(shots, '3b-report.png') });
 
-  step('check accuracy from the report panel: synthetic inputs, both models in onnxruntime, the result listed');
+  step('check accuracy from the report panel: synthetic inputs, both models in onnxruntime, the result listed, its verdict first');
   await report.locator('button').filter({ hasText: 'Check accuracy' }).click();
   await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Synthetic inputs' }).first().click({ timeout: 30_000 });
   // The classifier's input has symbolic dims: the check asks for a shape (rank and the fixed 3 are checked).
@@ -169,6 +169,11 @@ try {
   await page.keyboard.press('Enter');
   await report.locator('table[aria-label="Accuracy checks"] td').filter({ hasText: 'fidelity only' }).waitFor({ timeout: 120_000 });
   await report.locator('table[aria-label="Accuracy checks"] td').filter({ hasText: / dB$/ }).first().waitFor();
+  // The verdict comes first: visible in the panel without scrolling.
+  const verdict = report.locator('.verdict');
+  await verdict.filter({ hasText: /^(PASS|FAIL) / }).waitFor({ timeout: 30_000 });
+  const seen = await verdict.evaluate((v) => v.getBoundingClientRect().bottom <= window.innerHeight && v.getBoundingClientRect().top >= 0 && document.scrollingElement.scrollTop === 0);
+  if (!seen) throw new Error('the accuracy verdict is not visible without scrolling');
   await page.screenshot({ path: join(shots, '3c-accuracy.png') });
 
   step('undo: the edit is gone and the editor is clean');

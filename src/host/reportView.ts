@@ -114,7 +114,8 @@ export class ReportView implements vscode.WebviewPanelSerializer {
   async checkAccuracy(dataset?: DatasetSpec): Promise<AccuracyCheck | undefined> {
     const session = this.editor.sessionForCommand();
     if (!session) return undefined;
-    this.show(); // the result is listed there
+    // The result is listed there; a reveal while a picker is open would close the picker.
+    if (!this.view?.visible) this.show();
     try {
       return await checkAccuracy(session, path.join(this.context.extensionPath, 'dist', 'ortRunner.js'), dataset, (label) => this.post({ type: 'busy', label }));
     } finally {
