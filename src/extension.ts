@@ -13,6 +13,7 @@ import { ReportView } from './host/reportView';
 import { registerSampleCommands } from './host/sampleCommands';
 import { RecipeDocuments } from './host/recipeDocuments';
 import { registerRecipeCommands } from './host/recipeCommands';
+import { registerBudgetCommand } from './host/budgetCommand';
 
 export function activate(context: vscode.ExtensionContext): { editor: OnnxEditorProvider; report: ReportView; recipes: RecipeDocuments } {
   // One pool of analysis workers for the whole extension.
@@ -23,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): { editor: OnnxEditor
   registerEditorCommands(context, editor);
   const report = ReportView.register(context, editor);
   registerSampleCommands(context, editor, report);
+  registerBudgetCommand(context, editor, report);
   const recipes = RecipeDocuments.register(context, editor);
   registerRecipeCommands(context, editor, recipes);
   // Returned for integration tests, which drive the editor through the same paths as the UI.

@@ -15,7 +15,7 @@ import { compareSpeed, speedText, weightWidening } from '../eval/latencyCause';
 import { taskFigures } from '../report/taskText';
 
 /** The budgets set in the settings (points for maxDrop, a share for minAgreement, dB for minSqnr). */
-function budgetsFrom(settings: vscode.WorkspaceConfiguration): Budget[] {
+export function budgetsFrom(settings: vscode.WorkspaceConfiguration): Budget[] {
   const maxDrop = settings.get<number | null>('evaluation.maxDrop', 1);
   const minAgreement = settings.get<number | null>('evaluation.minAgreement', null);
   const minSqnr = settings.get<number | null>('evaluation.minSqnr', null);
