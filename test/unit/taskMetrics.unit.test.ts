@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { OrtProcess } from '../../src/eval/ortProcess';
-import { chooseTask } from '../../src/eval/taskChoice';
+import { chooseTask, type Task } from '../../src/eval/taskChoice';
 import { ctcGreedy, editDistance } from '../../src/eval/taskMetrics';
 import { readJson, repoRoot } from '../helpers/paths';
 
@@ -32,18 +32,22 @@ const expected = readJson<{ samples: number; outputs: Record<string, Expected> }
 const runner = new OrtProcess();
 test.after(() => runner.dispose());
 
-const close = (a: number | undefined, b: number, tolerance: number, what: string) => assert.ok(a !== undefined && Math.abs(a - b) <= tolerance, `${what}: ${a} vs ${b}`);
-
-test('each output gets the metrics of its task, equal to numpy', async () => {
-  const { result } = await runner.run({
+/** The task fixture's candidate against its baseline on its data. */
+const evaluateTasks = (extra: { batchSize: number; limit?: number; outputTasks?: Record<string, Task> }) =>
+  runner.run({
     kind: 'evaluate',
     candidate: path.join(fixtures, 'tasks_candidate.onnx'),
     baseline: path.join(fixtures, 'tasks.onnx'),
     dataset: { kind: 'numpy', path: path.join(fixtures, 'tasks_data.npz') },
-    batchSize: 7,
     threads: 1,
     optimization: 'all',
+    ...extra,
   });
+
+const close = (a: number | undefined, b: number, tolerance: number, what: string) => assert.ok(a !== undefined && Math.abs(a - b) <= tolerance, `${what}: ${a} vs ${b}`);
+
+test('each output gets the metrics of its task, equal to numpy', async () => {
+  const { result } = await evaluateTasks({ batchSize: 7 });
   assert.equal(result.samples, expected.samples);
   const tasks = result.tasks!;
   assert.deepEqual(tasks.map((t) => t.name).sort(), Object.keys(expected.outputs).sort());
@@ -72,17 +76,7 @@ test('each output gets the metrics of its task, equal to numpy', async () => {
 });
 
 test('--task overrides the choice per output or for all', async () => {
-  const { result } = await runner.run({
-    kind: 'evaluate',
-    candidate: path.join(fixtures, 'tasks_candidate.onnx'),
-    baseline: path.join(fixtures, 'tasks.onnx'),
-    dataset: { kind: 'numpy', path: path.join(fixtures, 'tasks_data.npz') },
-    limit: 6,
-    batchSize: 3,
-    threads: 1,
-    optimization: 'all',
-    outputTasks: { '*': 'embedding', mask: 'dense' },
-  });
+  const { result } = await evaluateTasks({ limit: 6, batchSize: 3, outputTasks: { '*': 'embedding', mask: 'dense' } });
   assert.equal(result.samples, 6);
   for (const t of result.tasks!) assert.equal(t.task, t.name === 'mask' ? 'dense' : 'embedding', t.name);
 });
