@@ -76,7 +76,8 @@ class TaskAccumulator {
       score: `decision agreement at ${MAP_THRESHOLD}`,
       embedding: 'cosine similarity',
     };
-    this.agreement = new RatioFigure(agreementName[task], 'share', true);
+    // Two empty masks agree completely.
+    this.agreement = new RatioFigure(agreementName[task], 'share', true, task === 'mask' ? 1 : NaN);
     if (task === 'classification') this.extra.push(new RatioFigure('KL divergence', 'value', false));
     if (task === 'sequence') this.extra.push(new RatioFigure('edit distance per character', 'value', false), new RatioFigure('per-step agreement', 'share', true));
     if (task === 'mask') this.extra.push(new RatioFigure(`pixel agreement at ${MAP_THRESHOLD}`, 'share', true));

@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { OrtProcess } from '../../src/eval/ortProcess';
 import { chooseTask, type Task } from '../../src/eval/taskChoice';
-import { ctcGreedy, editDistance } from '../../src/eval/taskMetrics';
+import { TaskComparison, ctcGreedy, editDistance } from '../../src/eval/taskMetrics';
 import { readJson, repoRoot } from '../helpers/paths';
 
 const fixtures = path.join(repoRoot, 'test/fixtures');
@@ -101,4 +101,19 @@ test('CTC greedy decoding and edit distance', () => {
   assert.equal(editDistance([1, 2, 3], [1, 3]), 1);
   assert.equal(editDistance([], [4, 5]), 2);
   assert.equal(editDistance([1, 2, 3, 4], [2, 1, 3, 5]), 3);
+});
+
+test('two empty masks agree completely; a mask missed entirely is IoU 0 and the worst image', () => {
+  const c = new TaskComparison();
+  const dims = [2, 1, 2, 2];
+  const base = new Float32Array([0.1, 0.2, 0.1, 0.3, 0.9, 0.8, 0.1, 0.1]);
+  c.add([{ name: 'm', dims, data: base }], [{ name: 'm', dims, data: new Float32Array([0.2, 0.1, 0.1, 0.1, 0.4, 0.3, 0.1, 0.1]) }], 2);
+  const [missed] = c.result();
+  assert.equal(missed.task, 'mask');
+  assert.equal(missed.agreement.value, 0);
+  assert.equal(missed.figures.find((f) => f.name === "worst sample's IoU at 0.5")!.value, 0);
+  const empty = new TaskComparison();
+  const none = new Float32Array(8).fill(0.2);
+  empty.add([{ name: 'm', dims, data: none }], [{ name: 'm', dims, data: none.map((v) => v / 2) }], 2);
+  assert.equal(empty.result()[0].agreement.value, 1);
 });
