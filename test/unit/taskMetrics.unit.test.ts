@@ -23,6 +23,7 @@ interface Expected {
   worstSampleSqnr: number;
   editPerCharacter?: number;
   stepAgreement?: number;
+  worstSampleEditPerCharacter?: number;
   pixelAgreement?: number;
   worstSampleIou?: number;
   worstSampleAgreement?: number;
@@ -65,6 +66,7 @@ test('each output gets the metrics of its task, equal to numpy', async () => {
     }
     if (e.editPerCharacter !== undefined) close(figure('edit distance per character'), e.editPerCharacter, 1e-12, 'edit distance');
     if (e.stepAgreement !== undefined) close(figure('per-step agreement'), e.stepAgreement, 1e-12, 'step agreement');
+    if (e.worstSampleEditPerCharacter !== undefined) close(figure("worst sample's edit distance per character"), e.worstSampleEditPerCharacter, 1e-12, 'worst edit distance');
     if (e.pixelAgreement !== undefined) close(figure('pixel agreement at 0.5'), e.pixelAgreement, 1e-12, 'pixel agreement');
     if (e.worstSampleIou !== undefined) close(figure("worst sample's IoU at 0.5"), e.worstSampleIou, 1e-12, 'worst IoU');
     if (e.worstSampleAgreement !== undefined) close(figure("worst sample's per-pixel class agreement"), e.worstSampleAgreement, 1e-12, 'worst agreement');
