@@ -213,6 +213,8 @@ function write(text: string, clearProgress: () => void): void {
   process.stdout.write(`${text}\n`);
 }
 
+const IMAGE_OPTIONS = new Set(['--input', '--resize', '--crop', '--no-crop', '--scale', '--mean', '--std', '--bgr', '--nhwc']);
+
 /** The options that say where evaluation data comes from (shared by eval and sensitivity). */
 class DataOptions {
   private data?: string;
@@ -225,6 +227,8 @@ class DataOptions {
   private readonly values: Record<string, number> = {};
   /** The synthetic-input options given, to refuse them next to real data. */
   private readonly synthetic: string[] = [];
+  /** The image options given, to refuse them without --images. */
+  private readonly imageOptions: string[] = [];
   private readonly pre: { -readonly [K in keyof ImagePreprocess]: ImagePreprocess[K] } = { ...DEFAULT_PREPROCESS };
 
   /** Consumes `option` (and its value through `next`) if it is a data option. */
@@ -239,6 +243,7 @@ class DataOptions {
       if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x))) usage(`${option} needs three numbers, e.g. 0.485,0.456,0.406`);
       return parts as [number, number, number];
     };
+    if (IMAGE_OPTIONS.has(option)) this.imageOptions.push(option);
     switch (option) {
       case '--data': this.data = next() ?? usage('--data needs a .npz file or a folder of .npy files'); return true;
       case '--labels': this.labels = next() ?? usage('--labels needs a .npy file'); return true;
@@ -285,6 +290,7 @@ class DataOptions {
 
   spec(): DatasetSpec {
     if (this.data && this.images) usage('give --data or --images, not both');
+    if (this.imageOptions.length && !this.images) usage(`${this.imageOptions[0]} prepares images: it goes with --images ROOT`);
     if (this.labels && !this.data) usage('--labels goes with --data (NumPy inputs); image folders take their labels from the class folders');
     if ((this.data || this.images) && this.synthetic.length) usage(`${this.synthetic[0]} shapes synthetic inputs; with ${this.data ? '--data' : '--images'} the data gives the shapes and values`);
     if (this.data) return { kind: 'numpy', path: path.resolve(this.data), ...(this.labels ? { labels: path.resolve(this.labels) } : {}) };

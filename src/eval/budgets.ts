@@ -104,16 +104,18 @@ export function judge(result: EvaluationResult, budgets: readonly Budget[]): Ver
   return { pass, checks, line: verdictLine(pass, checks) };
 }
 
-function limitText(b: Budget): string {
+function limitText(b: Budget, onAccuracy: boolean): string {
   if (b.kind === 'min-sqnr') return `≥ ${b.limit} dB`;
   if (b.kind === 'min-agreement') return `≥ ${pct(b.limit)}`;
-  return `drop ≤ ${(b.limit * 100).toFixed(2)} pt`;
+  const drop = `${(b.limit * 100).toFixed(2)} pt`;
+  return onAccuracy ? `drop ≤ ${drop}` : `≥ ${pct(1 - b.limit)} (a drop of at most ${drop} from the baseline's own answers)`;
 }
 
 export function checkText(c: BudgetCheck): string {
   const ci = c.ci95 ? ` (95% CI ${figureText(c.ci95[0], c.scale)} to ${figureText(c.ci95[1], c.scale)})` : '';
-  const value = c.budget.kind === 'max-drop' && c.output === 'accuracy' ? `${(c.value * 100).toFixed(2)} pt` : figureText(c.value, c.scale);
-  return `${c.output} ${c.figure} ${value}${ci} ${c.pass ? 'meets' : 'misses'} ${limitText(c.budget)}${c.uncertain ? ' (the interval straddles the limit)' : ''}`;
+  const onAccuracy = c.budget.kind === 'max-drop' && c.output === 'accuracy';
+  const value = onAccuracy ? `${(c.value * 100).toFixed(2)} pt` : figureText(c.value, c.scale);
+  return `${c.output} ${c.figure} ${value}${ci} ${c.pass ? 'meets' : 'misses'} ${limitText(c.budget, onAccuracy)}${c.uncertain ? ' (the interval straddles the limit)' : ''}`;
 }
 
 function verdictLine(pass: boolean, checks: readonly BudgetCheck[]): string {

@@ -50,7 +50,7 @@ export function slowdownExplanation(w: WeightWidening): string | undefined {
   const convs = total - matmuls;
   if (matmuls) faster.push('quantize with format matmulnbits (onnxruntime\'s MatMulNBits kernels) for the MatMul/Gemm layers');
   if ((convs || w.casts) && !w.staticQuantized) faster.push('quantize with mode static (INT8 activations too: onnxruntime fuses the QDQ pairs into integer kernels)');
-  return `${parts.join('; ')}.${faster.length ? ` Faster on this runtime: ${faster.join('; or ')}.` : ''}`;
+  return `${parts.join('; ')}.${faster.length ? ` What avoids that cost on onnxruntime (check its accuracy too): ${faster.join('; or ')}.` : ''}`;
 }
 
 /** Latency within this factor of the baseline's is "unchanged": timings on a shared machine wobble by a few percent. */

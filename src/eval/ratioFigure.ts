@@ -23,11 +23,15 @@ export class RatioFigure {
   private readonly num: number[] = [];
   private readonly den: number[] = [];
 
-  /** `dB`: the figure is 10·log10(Σ num / Σ den) (an SQNR); otherwise the plain ratio. */
+  /**
+   * `dB`: the figure is 10·log10(Σ num / Σ den) (an SQNR); otherwise the plain ratio. `empty`:
+   * the value when there is nothing to count (an IoU of two empty masks is 1).
+   */
   constructor(
     readonly name: string,
     readonly scale: FigureScale,
     readonly higherIsBetter: boolean,
+    private readonly empty = NaN,
   ) {}
 
   add(numerator: number, denominator: number): void {
@@ -44,15 +48,19 @@ export class RatioFigure {
     return d === 0 ? NaN : n / d;
   }
 
+  private pooled(n: number, d: number): number {
+    return d === 0 && this.scale !== 'dB' ? this.empty : this.of(n, d);
+  }
+
   value(): number {
-    return this.of(sum(this.num), sum(this.den));
+    return this.pooled(sum(this.num), sum(this.den));
   }
 
   /** The sample whose own ratio is worst (lowest when higher is better), ignoring samples with nothing to count. */
   worst(): number {
     let worst = NaN;
     for (let i = 0; i < this.num.length; i++) {
-      const v = this.of(this.num[i], this.den[i]);
+      const v = this.pooled(this.num[i], this.den[i]);
       if (Number.isNaN(v)) continue;
       if (Number.isNaN(worst) || (this.higherIsBetter ? v < worst : v > worst)) worst = v;
     }
@@ -72,7 +80,7 @@ export class RatioFigure {
         a += this.num[j];
         b += this.den[j];
       }
-      draws[r] = this.of(a, b);
+      draws[r] = this.pooled(a, b);
     }
     draws.sort();
     return [draws[Math.floor(0.025 * (RESAMPLES - 1))], draws[Math.ceil(0.975 * (RESAMPLES - 1))]];

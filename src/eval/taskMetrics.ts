@@ -76,7 +76,8 @@ class TaskAccumulator {
       score: `decision agreement at ${MAP_THRESHOLD}`,
       embedding: 'cosine similarity',
     };
-    this.agreement = new RatioFigure(agreementName[task], 'share', true);
+    // Two empty masks agree completely.
+    this.agreement = new RatioFigure(agreementName[task], 'share', true, task === 'mask' ? 1 : NaN);
     if (task === 'classification') this.extra.push(new RatioFigure('KL divergence', 'value', false));
     if (task === 'sequence') this.extra.push(new RatioFigure('edit distance per character', 'value', false), new RatioFigure('per-step agreement', 'share', true));
     if (task === 'mask') this.extra.push(new RatioFigure(`pixel agreement at ${MAP_THRESHOLD}`, 'share', true));
@@ -187,7 +188,9 @@ class TaskAccumulator {
     const agreement = this.agreement.figure();
     const sqnr = this.sqnr.figure();
     const worst: Figure[] = [];
-    if (this.task === 'mask' || this.task === 'segmentation' || this.task === 'sequence') worst.push(this.agreement.worstFigure(`worst sample's ${this.agreement.name}`));
+    if (this.task === 'mask' || this.task === 'segmentation') worst.push(this.agreement.worstFigure(`worst sample's ${this.agreement.name}`));
+    // A sequence agrees or not, so its worst sample is the one decoded furthest from the baseline's.
+    if (this.task === 'sequence') worst.push(this.extra[0].worstFigure(`worst sample's ${this.extra[0].name}`));
     if (this.task === 'mask' || this.task === 'dense') worst.push(this.meanError.worstFigure("worst sample's mean |err|"));
     if (this.task === 'dense' || this.task === 'embedding') worst.push(this.sqnr.worstFigure("worst sample's SQNR"));
     const maxError: Figure = { name: 'max |err|', value: this.maxError, scale: 'value', higherIsBetter: false };

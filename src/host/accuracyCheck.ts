@@ -11,8 +11,19 @@ import type { AccuracyCheck } from '../report/compressionReport';
 import type { EditorSession } from './editorSession';
 import { pickDataset } from './datasetPicker';
 import { judge, type Budget } from '../eval/budgets';
+import type { EvaluationResult } from '../eval/protocol';
 import { compareSpeed, speedText, weightWidening } from '../eval/latencyCause';
 import { taskFigures } from '../report/taskText';
+
+/** The verdict, or a line saying why the budgets could not judge this model (the check itself stands). */
+function verdictOf(result: EvaluationResult, budgets: Budget[]): { pass: boolean; line: string } | undefined {
+  if (!budgets.length) return undefined;
+  try {
+    return judge(result, budgets);
+  } catch (e) {
+    return { pass: false, line: `FAIL: the budgets cannot judge this model: ${(e as Error).message}` };
+  }
+}
 
 /** The budgets set in the settings (points for maxDrop, a share for minAgreement, dB for minSqnr). */
 export function budgetsFrom(settings: vscode.WorkspaceConfiguration): Budget[] {
@@ -64,7 +75,7 @@ export async function checkAccuracy(session: EditorSession, runnerScript: string
       },
     );
     const first = result.outputs?.[0];
-    const verdict = judge(result, budgetsFrom(settings));
+    const verdict = verdictOf(result, budgetsFrom(settings));
     const speed = result.baseline ? compareSpeed(result.candidate.latencyMs.median, result.baseline.latencyMs.median, weightWidening(model.state.proto)) : undefined;
     const check: AccuracyCheck = {
       when: new Date().toISOString(),
@@ -80,7 +91,7 @@ export async function checkAccuracy(session: EditorSession, runnerScript: string
       maxAbsError: first?.maxAbsError,
       baselineLatencyMs: result.baseline?.latencyMs.median,
       candidateLatencyMs: result.candidate.latencyMs.median,
-      ...(verdict.checks.length ? { verdict: { pass: verdict.pass, line: verdict.line } } : {}),
+      ...(verdict ? { verdict: { pass: verdict.pass, line: verdict.line } } : {}),
       ...(result.tasks ? { outputs: result.tasks.map((t) => `${t.name}: ${t.task} — ${taskFigures(t)}`) } : {}),
       ...(speed?.verdict === 'slower' ? { speed: speedText(speed) } : {}),
     };

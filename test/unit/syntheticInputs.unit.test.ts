@@ -14,17 +14,13 @@ import { OrtProcess } from '../../src/eval/ortProcess';
 import { syntheticDataset } from '../../src/eval/syntheticData';
 import { vocabularySizes } from '../../src/eval/tokenRanges';
 import { parseModel } from '../../src/core/onnx/model';
+import { DataType } from '../../src/core/onnx/dataTypes';
 import type { InputInfo } from '../../src/eval/dataset';
 import type { ValueInfoProto } from '../../src/core/onnx/proto';
 import { attribute, encodeModel, floatTensor, graph, model, node, tensor, valueInfo } from '../helpers/modelBuilder';
 import { repoRoot, tempDir } from '../helpers/paths';
 
 const VOCAB = 50;
-const INT64 = 7;
-const INT32 = 6;
-const BOOL = 9;
-const FLOAT16 = 10;
-const UINT8 = 2;
 
 /** A value whose dims are named symbols where a string is given. */
 function symbolic(name: string, elemType: number, dims: (number | string)[]): ValueInfoProto {
@@ -33,7 +29,7 @@ function symbolic(name: string, elemType: number, dims: (number | string)[]): Va
 
 /** ids → Gather(quantized table) and every other type cast to float, so each input reaches an output. */
 function everyTypeModel(): Uint8Array {
-  const table = tensor('table_q', UINT8, [VOCAB, 4], Uint8Array.from({ length: VOCAB * 4 }, (_, i) => i % 251));
+  const table = tensor('table_q', DataType.Uint8, [VOCAB, 4], Uint8Array.from({ length: VOCAB * 4 }, (_, i) => i % 251));
   const cast = (input: string, output: string) => node('Cast', [input], [output], '', [attribute('to', { i: 1, type: 2 })]);
   const g = graph(
     [
@@ -46,14 +42,14 @@ function everyTypeModel(): Uint8Array {
       cast('sr', 'sr_f'),
       cast('input_ids', 'ids_f'),
     ],
-    [table, floatTensor('scale', [], [0.1]), tensor('zero', UINT8, [], new Uint8Array([3]))],
+    [table, floatTensor('scale', [], [0.1]), tensor('zero', DataType.Uint8, [], new Uint8Array([3]))],
     [
-      symbolic('input_ids', INT64, ['batch', 'sequence']),
-      symbolic('attention_mask', INT64, ['batch', 'sequence']),
-      symbolic('counts', INT32, ['batch', 3]),
-      symbolic('flags', BOOL, ['batch', 2]),
-      symbolic('half', FLOAT16, ['batch', 5]),
-      valueInfo('sr', INT64, []),
+      symbolic('input_ids', DataType.Int64, ['batch', 'sequence']),
+      symbolic('attention_mask', DataType.Int64, ['batch', 'sequence']),
+      symbolic('counts', DataType.Int32, ['batch', 3]),
+      symbolic('flags', DataType.Bool, ['batch', 2]),
+      symbolic('half', DataType.Float16, ['batch', 5]),
+      valueInfo('sr', DataType.Int64, []),
     ],
     [
       symbolic('embedded', 1, ['batch', 'sequence', 4]),
@@ -136,4 +132,7 @@ test('onnxruntime takes every synthetic input; --limit sets the count', async ()
   const shapeWithData = spawnSync(process.execPath, [cli, 'eval', file, '--data', 'x.npz', '--dim', 'sequence=4'], { encoding: 'utf8' });
   assert.equal(shapeWithData.status, 2);
   assert.match(shapeWithData.stderr, /--dim shapes synthetic inputs; with --data the data gives the shapes/);
+  const resizeAlone = spawnSync(process.execPath, [cli, 'eval', file, '--resize', '256'], { encoding: 'utf8' });
+  assert.equal(resizeAlone.status, 2);
+  assert.match(resizeAlone.stderr, /--resize prepares images: it goes with --images ROOT/);
 });

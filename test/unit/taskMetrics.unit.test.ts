@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { OrtProcess } from '../../src/eval/ortProcess';
-import { chooseTask } from '../../src/eval/taskChoice';
-import { ctcGreedy, editDistance } from '../../src/eval/taskMetrics';
+import { chooseTask, type Task } from '../../src/eval/taskChoice';
+import { TaskComparison, ctcGreedy, editDistance } from '../../src/eval/taskMetrics';
 import { readJson, repoRoot } from '../helpers/paths';
 
 const fixtures = path.join(repoRoot, 'test/fixtures');
@@ -23,6 +23,7 @@ interface Expected {
   worstSampleSqnr: number;
   editPerCharacter?: number;
   stepAgreement?: number;
+  worstSampleEditPerCharacter?: number;
   pixelAgreement?: number;
   worstSampleIou?: number;
   worstSampleAgreement?: number;
@@ -32,18 +33,22 @@ const expected = readJson<{ samples: number; outputs: Record<string, Expected> }
 const runner = new OrtProcess();
 test.after(() => runner.dispose());
 
-const close = (a: number | undefined, b: number, tolerance: number, what: string) => assert.ok(a !== undefined && Math.abs(a - b) <= tolerance, `${what}: ${a} vs ${b}`);
-
-test('each output gets the metrics of its task, equal to numpy', async () => {
-  const { result } = await runner.run({
+/** The task fixture's candidate against its baseline on its data. */
+const evaluateTasks = (extra: { batchSize: number; limit?: number; outputTasks?: Record<string, Task> }) =>
+  runner.run({
     kind: 'evaluate',
     candidate: path.join(fixtures, 'tasks_candidate.onnx'),
     baseline: path.join(fixtures, 'tasks.onnx'),
     dataset: { kind: 'numpy', path: path.join(fixtures, 'tasks_data.npz') },
-    batchSize: 7,
     threads: 1,
     optimization: 'all',
+    ...extra,
   });
+
+const close = (a: number | undefined, b: number, tolerance: number, what: string) => assert.ok(a !== undefined && Math.abs(a - b) <= tolerance, `${what}: ${a} vs ${b}`);
+
+test('each output gets the metrics of its task, equal to numpy', async () => {
+  const { result } = await evaluateTasks({ batchSize: 7 });
   assert.equal(result.samples, expected.samples);
   const tasks = result.tasks!;
   assert.deepEqual(tasks.map((t) => t.name).sort(), Object.keys(expected.outputs).sort());
@@ -61,6 +66,7 @@ test('each output gets the metrics of its task, equal to numpy', async () => {
     }
     if (e.editPerCharacter !== undefined) close(figure('edit distance per character'), e.editPerCharacter, 1e-12, 'edit distance');
     if (e.stepAgreement !== undefined) close(figure('per-step agreement'), e.stepAgreement, 1e-12, 'step agreement');
+    if (e.worstSampleEditPerCharacter !== undefined) close(figure("worst sample's edit distance per character"), e.worstSampleEditPerCharacter, 1e-12, 'worst edit distance');
     if (e.pixelAgreement !== undefined) close(figure('pixel agreement at 0.5'), e.pixelAgreement, 1e-12, 'pixel agreement');
     if (e.worstSampleIou !== undefined) close(figure("worst sample's IoU at 0.5"), e.worstSampleIou, 1e-12, 'worst IoU');
     if (e.worstSampleAgreement !== undefined) close(figure("worst sample's per-pixel class agreement"), e.worstSampleAgreement, 1e-12, 'worst agreement');
@@ -72,17 +78,7 @@ test('each output gets the metrics of its task, equal to numpy', async () => {
 });
 
 test('--task overrides the choice per output or for all', async () => {
-  const { result } = await runner.run({
-    kind: 'evaluate',
-    candidate: path.join(fixtures, 'tasks_candidate.onnx'),
-    baseline: path.join(fixtures, 'tasks.onnx'),
-    dataset: { kind: 'numpy', path: path.join(fixtures, 'tasks_data.npz') },
-    limit: 6,
-    batchSize: 3,
-    threads: 1,
-    optimization: 'all',
-    outputTasks: { '*': 'embedding', mask: 'dense' },
-  });
+  const { result } = await evaluateTasks({ limit: 6, batchSize: 3, outputTasks: { '*': 'embedding', mask: 'dense' } });
   assert.equal(result.samples, 6);
   for (const t of result.tasks!) assert.equal(t.task, t.name === 'mask' ? 'dense' : 'embedding', t.name);
 });
@@ -107,4 +103,19 @@ test('CTC greedy decoding and edit distance', () => {
   assert.equal(editDistance([1, 2, 3], [1, 3]), 1);
   assert.equal(editDistance([], [4, 5]), 2);
   assert.equal(editDistance([1, 2, 3, 4], [2, 1, 3, 5]), 3);
+});
+
+test('two empty masks agree completely; a mask missed entirely is IoU 0 and the worst image', () => {
+  const c = new TaskComparison();
+  const dims = [2, 1, 2, 2];
+  const base = new Float32Array([0.1, 0.2, 0.1, 0.3, 0.9, 0.8, 0.1, 0.1]);
+  c.add([{ name: 'm', dims, data: base }], [{ name: 'm', dims, data: new Float32Array([0.2, 0.1, 0.1, 0.1, 0.4, 0.3, 0.1, 0.1]) }], 2);
+  const [missed] = c.result();
+  assert.equal(missed.task, 'mask');
+  assert.equal(missed.agreement.value, 0);
+  assert.equal(missed.figures.find((f) => f.name === "worst sample's IoU at 0.5")!.value, 0);
+  const empty = new TaskComparison();
+  const none = new Float32Array(8).fill(0.2);
+  empty.add([{ name: 'm', dims, data: none }], [{ name: 'm', dims, data: none.map((v) => v / 2) }], 2);
+  assert.equal(empty.result()[0].agreement.value, 1);
 });
