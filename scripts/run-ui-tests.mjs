@@ -1,4 +1,4 @@
-/* global document, window, getComputedStyle -- used only inside page.evaluate callbacks, which run in the browser */
+/* global document, getComputedStyle -- used only inside page.evaluate callbacks, which run in the browser */
 // UI tests on the real workbench (code-server + headless Chromium, Playwright), with the
 // extension installed from the VSIX we ship (npm run package): open a model,
 // see the layer table, select a layer and see its histogram, quantize it from the editor's form,
