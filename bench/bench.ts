@@ -14,6 +14,7 @@ import { benchOpen } from './openBench';
 import { benchLatency, benchTransforms } from './transformBench';
 import { benchEval } from './evalBench';
 import { benchFp16Ocr } from './fp16Ocr';
+import { benchAnalysisVsNumpy, defaultAnalysisModels } from './analysisVsNumpy';
 
 const MB = 1024 * 1024;
 
@@ -90,6 +91,8 @@ async function main(): Promise<void> {
   await benchStats(real[0]);
   console.log('');
   await benchKMeans();
+  console.log('');
+  benchAnalysisVsNumpy(defaultAnalysisModels());
   console.log('');
   await benchTransforms(real[0]);
   console.log('');

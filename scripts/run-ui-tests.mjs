@@ -1,4 +1,4 @@
-/* global document, getComputedStyle -- used only inside page.evaluate callbacks, which run in the browser */
+/* global document, window, getComputedStyle -- used only inside page.evaluate callbacks, which run in the browser */
 // UI tests on the real workbench (code-server + headless Chromium, Playwright), with the
 // extension installed from the VSIX we ship (npm run package): open a model,
 // see the layer table, select a layer and see its histogram, quantize it from the editor's form,
@@ -24,6 +24,8 @@ try {
   step('the workbench loads');
   workbench = await launchWorkbench({ 'classifier.onnx': join(root, '.cache/models/ch_ppocr_mobile_v2.0_cls_infer.onnx') });
   const { page, editor: frame, report } = workbench;
+  const modelTab = workbench.tab('classifier.onnx');
+  const dirty = (yes) => modelTab.and(page.locator(yes ? '.dirty' : ':not(.dirty)'));
   const cspViolations = [];
   page.on('console', (m) => {
     if (/Content[- ]Security[- ]Policy/i.test(m.text()) && /onnx|vscode-resource|vscode-cdn|webview/i.test(m.text())) cspViolations.push(m.text());
@@ -136,20 +138,28 @@ try {
   await frame.locator('form.action button').filter({ hasText: 'Apply to 1 selected layer' }).click();
   await frame.locator('.edits li').filter({ hasText: 'Quantize' }).waitFor({ timeout: 60_000 });
   await frame.locator(`.rows .row.edited[data-layer="${layer}"]`).waitFor();
-  await page.locator('.tab.active.dirty').waitFor({ timeout: 10_000 });
+  await dirty(true).waitFor({ timeout: 10_000 });
   await frame.locator('.detail h3').filter({ hasText: 'Before and after: Quantize' }).waitFor({ timeout: 30_000 });
   await page.screenshot({ path: join(shots, '3-quantized.png') });
 
-  step('the Compression Report panel shows the edit and the smaller size');
-  await page.keyboard.press('F1');
-  await page.keyboard.type('Focus on Compression Report View');
-  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Compression Report' }).first().click({ timeout: 30_000 });
+  step('the editor\'s title button opens the Compression Report beside it: the edit and the smaller size; the table keeps its height');
+  // Rows wholly inside the table's box (the table is virtualized: the DOM holds a few more).
+  const visibleRows = () => frame.locator('.table').evaluate((t) => {
+    const box = t.getBoundingClientRect();
+    return [...t.querySelectorAll('.rows .row')].filter((r) => r.getBoundingClientRect().top >= box.top && r.getBoundingClientRect().bottom <= box.bottom).length;
+  });
+  const rowsBefore = await visibleRows();
+  await page.locator('.editor-actions [aria-label="Show Compression Report"]').click();
   await report.locator('table[aria-label="Edits in effect"] td').filter({ hasText: 'Quantize' }).waitFor({ timeout: 60_000 });
   await report.locator('table[aria-label="Size before and after"] tr').filter({ hasText: 'weights' }).waitFor();
   await report.locator('canvas').first().waitFor();
+  // Beside, not under: the narrower editor puts the detail under the table, which keeps most of
+  // its height (the report in the bottom panel left five rows).
+  const rowsBeside = await visibleRows();
+  if (rowsBeside < Math.min(rowsBefore, 8)) throw new Error(`with the report open the table shows ${rowsBeside} rows (${rowsBefore} before)`);
   await page.screenshot({ path: join(shots, '3b-report.png') });
 
-  step('check accuracy from the report panel: synthetic inputs, both models in onnxruntime, the result listed');
+  step('check accuracy from the report panel: synthetic inputs, both models in onnxruntime, the result listed, its verdict first');
   await report.locator('button').filter({ hasText: 'Check accuracy' }).click();
   await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Synthetic inputs' }).first().click({ timeout: 30_000 });
   // The classifier's input has symbolic dims: the check asks for a shape (rank and the fixed 3 are checked).
@@ -159,29 +169,34 @@ try {
   await page.keyboard.press('Enter');
   await report.locator('table[aria-label="Accuracy checks"] td').filter({ hasText: 'fidelity only' }).waitFor({ timeout: 120_000 });
   await report.locator('table[aria-label="Accuracy checks"] td').filter({ hasText: / dB$/ }).first().waitFor();
+  // The verdict comes first: visible in the panel without scrolling.
+  const verdict = report.locator('.verdict');
+  await verdict.filter({ hasText: /^(PASS|FAIL) / }).waitFor({ timeout: 30_000 });
+  const seen = await verdict.evaluate((v) => v.getBoundingClientRect().bottom <= window.innerHeight && v.getBoundingClientRect().top >= 0 && document.scrollingElement.scrollTop === 0);
+  if (!seen) throw new Error('the accuracy verdict is not visible without scrolling');
   await page.screenshot({ path: join(shots, '3c-accuracy.png') });
 
   step('undo: the edit is gone and the editor is clean');
-  await page.locator('.tab.active').click();
+  await modelTab.click();
   await page.keyboard.press('Control+Z');
   await frame.locator('.edits p.hint').waitFor({ timeout: 30_000 });
-  await page.locator('.tab.active:not(.dirty)').waitFor({ timeout: 10_000 });
+  await dirty(false).waitFor({ timeout: 10_000 });
   await report.locator('p.muted').filter({ hasText: 'No edits yet' }).waitFor({ timeout: 30_000 });
   await page.screenshot({ path: join(shots, '4-undone.png') });
 
   step('redo and save: the tab is clean, the edit stays listed as saved, the report compares since opened and since last save');
-  await page.locator('.tab.active').click();
+  await modelTab.click();
   await page.keyboard.press('Control+Shift+Z');
-  await page.locator('.tab.active.dirty').waitFor({ timeout: 30_000 });
+  await dirty(true).waitFor({ timeout: 30_000 });
   await page.keyboard.press('Control+S');
-  await page.locator('.tab.active:not(.dirty)').waitFor({ timeout: 30_000 });
+  await dirty(false).waitFor({ timeout: 30_000 });
   await frame.locator('.edits p.hint').filter({ hasText: 'All edits are saved.' }).waitFor({ timeout: 30_000 });
   await report.locator('li').filter({ hasText: /^since last save: / }).waitFor({ timeout: 30_000 });
   await report.locator('li').filter({ hasText: /^since opened: / }).waitFor();
   await page.screenshot({ path: join(shots, '5-saved.png') });
 
   step('switch to the Dark High Contrast theme: the editor and the report follow, the selected row is outlined');
-  await page.locator('.tab.active').click();
+  await modelTab.click();
   await frame.locator('.rows .row').first().click();
   await frame.locator('.detail canvas').first().waitFor({ timeout: 30_000 });
   // Mark the charts drawn in the old theme: they must be drawn again in the new theme's colours.
@@ -214,7 +229,7 @@ try {
   await page.keyboard.press('Control+Alt+P');
   await page.locator('.quick-input-widget').filter({ hasText: 'Prune 1 layer(s)' }).waitFor({ timeout: 30_000 });
   await page.keyboard.press('Escape');
-  await page.locator('.tab.active:not(.dirty)').waitFor({ timeout: 10_000 });
+  await dirty(false).waitFor({ timeout: 10_000 });
 
   step('no Content-Security-Policy violations');
   if (cspViolations.length) throw new Error(`CSP violations:\n${cspViolations.join('\n')}`);

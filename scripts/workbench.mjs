@@ -23,8 +23,8 @@ async function freePort() {
 
 /**
  * Starts code-server on a workspace holding `files` ({ name in the workspace: source path }) and
- * opens it in Chromium. Returns the page, locators of the editor's and the report's webviews,
- * and close().
+ * opens it in Chromium. Returns the page, locators of the editor's and the report's webviews, the
+ * tab of a file, and close().
  */
 export async function launchWorkbench(files, { viewport = { width: 1500, height: 950 } } = {}) {
   ensureTools();
@@ -33,7 +33,7 @@ export async function launchWorkbench(files, { viewport = { width: 1500, height:
   const workspace = mkdtempSync(join(tmpdir(), 'onnx-compress-ui-ws-'));
   for (const [name, source] of Object.entries(files)) copyFileSync(source, join(workspace, name));
   mkdirSync(join(tmp, 'user/User'), { recursive: true });
-  writeFileSync(join(tmp, 'user/User/settings.json'), JSON.stringify({ 'files.autoSave': 'off', 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'telemetry.telemetryLevel': 'off' }));
+  writeFileSync(join(tmp, 'user/User/settings.json'), JSON.stringify({ 'files.autoSave': 'off', 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'telemetry.telemetryLevel': 'off', 'workbench.secondarySideBar.defaultVisibility': 'hidden' }));
   // What we ship is what we test: package the VSIX and install it into a fresh extensions folder.
   const vsix = packageVsix({ quiet: true });
   const env = { ...process.env, PATH: `${join(NODE24_DIR, 'bin')}:${process.env.PATH}`, XDG_CONFIG_HOME: join(tmp, 'c'), XDG_DATA_HOME: join(tmp, 'd'), XDG_CACHE_HOME: join(tmp, 'h') };
@@ -66,10 +66,13 @@ export async function launchWorkbench(files, { viewport = { width: 1500, height:
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await page.waitForTimeout(3000);
-    // Webviews are iframes at the workbench level; their purpose tells the editor from the panel view.
-    const editor = page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator('iframe#active-frame');
-    const report = page.frameLocator('iframe.webview.ready[src*="purpose=webviewView"]').frameLocator('iframe#active-frame');
-    return { page, editor, report, close };
+    // Webviews are iframes at the workbench level, in the order they were made: the editor's comes
+    // first, the report opens beside it later (nothing in the iframe's attributes tells them apart).
+    const editor = page.frameLocator('iframe.webview.ready >> nth=0').frameLocator('iframe#active-frame');
+    const report = page.frameLocator('iframe.webview.ready >> nth=1').frameLocator('iframe#active-frame');
+    // With the report open there are two editor groups, each with an active tab: name the model's.
+    const tab = (name) => page.locator('.tab').filter({ hasText: name });
+    return { page, editor, report, tab, close };
   } catch (e) {
     await close();
     throw e;

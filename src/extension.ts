@@ -11,8 +11,10 @@ import { OnnxEditorProvider } from './host/onnxEditorProvider';
 import { registerEditorCommands } from './host/editorCommands';
 import { ReportView } from './host/reportView';
 import { registerSampleCommands } from './host/sampleCommands';
+import { RecipeDocuments } from './host/recipeDocuments';
+import { registerRecipeCommands } from './host/recipeCommands';
 
-export function activate(context: vscode.ExtensionContext): { editor: OnnxEditorProvider; report: ReportView } {
+export function activate(context: vscode.ExtensionContext): { editor: OnnxEditorProvider; report: ReportView; recipes: RecipeDocuments } {
   // One pool of analysis workers for the whole extension.
   const pool = analysisPool(path.join(context.extensionPath, 'dist', 'analysisWorker.js'), analysisWorkerCount);
   context.subscriptions.push(pool);
@@ -21,8 +23,10 @@ export function activate(context: vscode.ExtensionContext): { editor: OnnxEditor
   registerEditorCommands(context, editor);
   const report = ReportView.register(context, editor);
   registerSampleCommands(context, editor, report);
+  const recipes = RecipeDocuments.register(context, editor);
+  registerRecipeCommands(context, editor, recipes);
   // Returned for integration tests, which drive the editor through the same paths as the UI.
-  return { editor, report };
+  return { editor, report, recipes };
 }
 
 export function deactivate(): void {

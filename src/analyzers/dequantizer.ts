@@ -18,6 +18,8 @@ export type Dequantizer =
     }
   | {
       readonly kind: 'nbits';
+      /** MatMulNBits or GatherBlockQuantized. */
+      readonly op: string;
       readonly scale: StoredTensor;
       readonly zeroPoint?: StoredTensor;
       readonly bits: number;

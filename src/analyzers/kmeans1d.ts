@@ -12,7 +12,6 @@
  * is that a group is assigned as a whole, by its mean.
  */
 
-import { MinHeap } from '../core/minHeap';
 
 export interface MomentGroups {
   readonly count: Float64Array;
@@ -130,22 +129,52 @@ export function coarsen(g: MomentGroups, target: number): MomentGroups {
     const d = sum[i] / count[i] - sum[j] / count[j];
     return ((count[i] * count[j]) / (count[i] + count[j])) * d * d;
   };
-  // Heap entries: the pair (i, next[i]) with its cost, valid while i's version is unchanged.
-  const costs: number[] = [];
-  const lefts: number[] = [];
-  const versions: number[] = [];
-  const heap = new MinHeap((a, b) => costs[a] - costs[b] || lefts[a] - lefts[b]);
+  // Heap entries: the pair (i, next[i]) with its cost, valid while i's version is unchanged. At
+  // most n - 1 first offers and two per merge. A heap of its own on typed arrays, ordered by
+  // (cost, left): the shared MinHeap's comparator call per step made this 5x slower.
+  const capacity = 3 * n;
+  const costs = new Float64Array(capacity);
+  const lefts = new Int32Array(capacity);
+  const versions = new Int32Array(capacity);
+  const heap = new Int32Array(capacity);
+  let entries = 0;
+  let size = 0;
+  const before = (a: number, b: number): boolean => costs[a] < costs[b] || (costs[a] === costs[b] && lefts[a] < lefts[b]);
   const offer = (i: number): void => {
     if (next[i] < 0) return;
-    costs.push(mergeCost(i, next[i]));
-    lefts.push(i);
-    versions.push(version[i]);
-    heap.push(costs.length - 1);
+    const e = entries++;
+    costs[e] = mergeCost(i, next[i]);
+    lefts[e] = i;
+    versions[e] = version[i];
+    let at = size++;
+    while (at > 0) {
+      const up = (at - 1) >> 1;
+      if (!before(e, heap[up])) break;
+      heap[at] = heap[up];
+      at = up;
+    }
+    heap[at] = e;
+  };
+  const pop = (): number => {
+    const top = heap[0];
+    const last = heap[--size];
+    let at = 0;
+    for (;;) {
+      const l = 2 * at + 1;
+      if (l >= size) break;
+      const r = l + 1;
+      const child = r < size && before(heap[r], heap[l]) ? r : l;
+      if (!before(heap[child], last)) break;
+      heap[at] = heap[child];
+      at = child;
+    }
+    heap[at] = last;
+    return top;
   };
   for (let i = 0; i < n - 1; i++) offer(i);
   let groups = n;
-  while (groups > target && heap.size > 0) {
-    const e = heap.pop();
+  while (groups > target && size > 0) {
+    const e = pop();
     const i = lefts[e];
     if (!alive[i] || versions[e] !== version[i] || next[i] < 0) continue;
     const j = next[i];

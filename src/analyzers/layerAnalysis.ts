@@ -109,6 +109,20 @@ export function mainWeight(layer: Layer): StoredTensor | undefined {
   return numeric.filter((t) => dims(t).length >= 2).sort(byElements)[0] ?? numeric.sort(byElements)[0];
 }
 
+/**
+ * A layer's analysis work in units of one weight's statistics, to split layers between workers.
+ * The low-rank figures of the main weight add about min(rows, cols) / 400 units per element: the
+ * Gram kernel's n / 2 multiply-adds at ~4 GFLOP/s against ~100 ns of statistics and k-means per
+ * element (the 44M-weight FLOAT16 conv model's profile); the randomized estimate about 4.
+ */
+export function analysisWork(layer: Layer, redundancy: boolean, maxLowRankDim = 1024): number {
+  const main = redundancy ? mainWeight(layer) : undefined;
+  if (!main || main.dims.length < 2) return layer.params;
+  const rows = main.dims[0];
+  const side = Math.min(rows, main.elements / Math.max(1, rows));
+  return layer.params + main.elements * (side <= maxLowRankDim ? side / 400 : 4);
+}
+
 export function intAttributes(layer: Layer): Map<string, number> {
   const out = new Map<string, number>();
   for (const a of layer.node.node.attribute) if (a.name && a.i !== undefined) out.set(a.name, Number(a.i));

@@ -2,8 +2,11 @@
  * How much of a weight matrix a low-rank factorization keeps: the singular-value energy of W
  * (Conv weights viewed as [out, in·kh·kw]). The squared singular values are the eigenvalues of
  * the smaller Gram matrix (W·Wᵀ or Wᵀ·W), found by Householder tridiagonalization and the
- * implicit QL algorithm: exact up to float64 rounding, O(m·n·min(m,n)) time.
+ * implicit QL algorithm: exact up to float64 rounding, O(m·n·min(m,n)) time. The Gram matrix
+ * and the reduction's O(n²) loops run in the WebAssembly SIMD kernel (wasm/gramKernel) where
+ * there is one; the JavaScript below is the reference it is tested against.
  */
+import { withGramKernel } from './wasm/gramKernel';
 
 export interface LowRankEnergy {
   /** Squared singular values, largest first. */
@@ -23,8 +26,11 @@ export async function singularEnergies(
   checkpoint: () => Promise<void> = async () => {},
 ): Promise<LowRankEnergy> {
   const n = Math.min(rows, cols);
-  const g = await gramOfSmallerSide(w, rows, cols, checkpoint);
-  const eig = await symmetricEigenvalues(g, n, checkpoint);
+  const eig =
+    (await withGramKernel(async (kernel) => {
+      const { g, scratch } = await kernel.gram(w, rows, cols, checkpoint);
+      return symmetricEigenvalues(g, n, checkpoint, kernel.loops, scratch);
+    })) ?? (await symmetricEigenvalues(await gramOfSmallerSide(w, rows, cols, checkpoint), n, checkpoint));
   for (let i = 0; i < n; i++) if (eig[i] < 0) eig[i] = 0; // rounding below zero
   eig.sort().reverse();
   return { energies: eig, rows, cols };
@@ -140,20 +146,66 @@ export function factorizedParams(e: LowRankEnergy, rank: number): number {
   return rank * (e.rows + e.cols);
 }
 
-/** Eigenvalues of a symmetric n × n matrix (row-major, overwritten). */
-export async function symmetricEigenvalues(a: Float64Array, n: number, checkpoint: () => Promise<void> = async () => {}): Promise<Float64Array> {
+/**
+ * The two O(n²) loops of a Householder step, with u = row i of the n × n matrix a: `symv` adds
+ * A·u (the leading (l+1) × (l+1) block, read from its lower triangle) to e[0..l]; `rank2` takes
+ * u·eᵀ + e·uᵀ off that block's lower triangle. The WebAssembly kernel has its own (wasm/gramKernel).
+ */
+export interface HouseholderLoops {
+  symv(a: Float64Array, n: number, i: number, l: number, e: Float64Array): void;
+  rank2(a: Float64Array, n: number, i: number, l: number, e: Float64Array): void;
+}
+
+export const javascriptLoops: HouseholderLoops = {
+  // Row by row: element (j, k) adds to both e[j] and e[k], so nothing is read down a column
+  // (a cache miss per element on big matrices).
+  symv(a, n, i, l, e) {
+    const u = i * n;
+    for (let j = 0; j <= l; j++) {
+      const row = j * n;
+      const uj = a[u + j];
+      let acc = a[row + j] * uj;
+      for (let k = 0; k < j; k++) {
+        const ajk = a[row + k];
+        acc += ajk * a[u + k];
+        e[k] += ajk * uj;
+      }
+      e[j] += acc;
+    }
+  },
+  rank2(a, n, i, l, e) {
+    const u = i * n;
+    for (let j = 0; j <= l; j++) {
+      const fj = a[u + j];
+      const gj = e[j];
+      const row = j * n;
+      for (let k = 0; k <= j; k++) a[row + k] -= fj * e[k] + gj * a[u + k];
+    }
+  },
+};
+
+/**
+ * Eigenvalues of a symmetric n × n matrix (row-major, overwritten). With the kernel's loops, `a`
+ * and `e` (scratch of n) must be views of its memory.
+ */
+export async function symmetricEigenvalues(
+  a: Float64Array,
+  n: number,
+  checkpoint: () => Promise<void> = async () => {},
+  loops: HouseholderLoops = javascriptLoops,
+  e: Float64Array = new Float64Array(n),
+): Promise<Float64Array> {
   const d = new Float64Array(n);
-  const e = new Float64Array(n);
-  await tridiagonalize(a, n, d, e, checkpoint);
+  await tridiagonalize(a, n, d, e, checkpoint, loops);
   tqlEigenvalues(d, e, n);
   return d;
 }
 
 /** Householder reduction to tridiagonal form: diagonal in d, sub-diagonal in e[1..n-1]. */
-async function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, checkpoint: () => Promise<void>): Promise<void> {
+async function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, checkpoint: () => Promise<void>, loops: HouseholderLoops): Promise<void> {
   for (let i = n - 1; i > 0; i--) {
     if (i % 64 === 0) await checkpoint();
-    d[i] = householderStep(a, n, i, e);
+    d[i] = householderStep(a, n, i, e, loops);
   }
   for (let i = 0; i < n; i++) d[i] = a[i * n + i];
 }
@@ -163,7 +215,7 @@ async function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Fl
  * h. A plain function of its own, so V8 optimizes it whole rather than on-stack inside the
  * async loop above (which ran the O(n²) loops about twice as slow).
  */
-function householderStep(a: Float64Array, n: number, i: number, e: Float64Array): number {
+function householderStep(a: Float64Array, n: number, i: number, e: Float64Array, loops: HouseholderLoops): number {
   const l = i - 1;
   let h = 0;
   if (l > 0) {
@@ -181,32 +233,18 @@ function householderStep(a: Float64Array, n: number, i: number, e: Float64Array)
       e[i] = scale * g;
       h -= f * g;
       a[i * n + l] = f - g;
-      // e = A·u / h over the lower triangle, read row by row: element (j, k) adds to both e[j]
-      // and e[k], so nothing is read down a column (a cache miss per element on big matrices).
-      const u = i * n;
+      // e = A·u / h over the lower triangle, then A -= u·eᵀ + e·uᵀ (see HouseholderLoops).
       e.fill(0, 0, l + 1);
-      for (let j = 0; j <= l; j++) {
-        const row = j * n;
-        const uj = a[u + j];
-        let acc = a[row + j] * uj;
-        for (let k = 0; k < j; k++) {
-          const ajk = a[row + k];
-          acc += ajk * a[u + k];
-          e[k] += ajk * uj;
-        }
-        e[j] += acc;
-      }
+      loops.symv(a, n, i, l, e);
+      const u = i * n;
       f = 0;
       for (let j = 0; j <= l; j++) {
         e[j] /= h;
         f += e[j] * a[u + j];
       }
       const hh = f / (h + h);
-      for (let j = 0; j <= l; j++) {
-        const fj = a[i * n + j];
-        const gj = (e[j] -= hh * fj);
-        for (let k = 0; k <= j; k++) a[j * n + k] -= fj * e[k] + gj * a[i * n + k];
-      }
+      for (let j = 0; j <= l; j++) e[j] -= hh * a[u + j];
+      loops.rank2(a, n, i, l, e);
     }
   } else {
     e[i] = a[i * n + l];

@@ -7,7 +7,7 @@ import { checkInputNames } from '../core/inputNames';
 import type { OnnxModel } from '../core/onnx/model';
 import { attributeLayers, type Layer } from './layers';
 import type { StoredTensor } from '../core/onnx/modelIndex';
-import { analyzeLayer, type LayerAnalysisOptions, type LayerRedundancy } from './layerAnalysis';
+import { analysisWork, analyzeLayer, type LayerAnalysisOptions, type LayerRedundancy } from './layerAnalysis';
 import { countMacs } from './macs';
 import { checkpointFor } from './checkpoint';
 import { inferShapes } from './shapes';
@@ -103,7 +103,7 @@ export async function analyzeModel(
     out.share = summary.model.weightBytes ? out.bytes / summary.model.weightBytes : 0;
     out.sizeAt = sumSizes(out.weights.map((w, k) => maskedSizeAt(w, l, l.weights[k]) ?? weightSizeAt(w, roleIn(l, l.weights[k]))));
   });
-  const owner = options.shard ? assignShards(layers.map((l) => l.params), options.shard.count) : undefined;
+  const owner = options.shard ? assignShards(layers.map((l) => analysisWork(l, options.redundancy ?? true, options.maxLowRankDim)), options.shard.count) : undefined;
   const only = options.layers ? new Set(options.layers) : undefined;
   const wanted = (i: number): boolean => {
     if (only) return only.has(i);

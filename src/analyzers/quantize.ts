@@ -61,8 +61,8 @@ export class QuantErrorMeter {
  */
 export class AsymmetricMeter {
   noiseEnergy = 0;
-  private readonly scale: number;
-  private readonly zero: number;
+  readonly scale: number;
+  readonly zero: number;
 
   constructor(min: number, max: number, private readonly qmax: number) {
     const lo = Math.min(min, 0);

@@ -6,7 +6,8 @@
  * - ConvInteger / MatMulInteger (the dynamic quantizer): codes at 1, zero point at 3, and the
  *   scale outside the op: its int32 output goes through Cast to a Mul by
  *   Mul(DynamicQuantizeLinear's scale, stored weight scale), or by a stored scale directly;
- * - com.microsoft MatMulNBits: B packed in blocks, with scales and optional zero points;
+ * - com.microsoft MatMulNBits: B packed in blocks, with scales and optional zero points, and
+ *   GatherBlockQuantized (uint8 data, rows quantized in blocks): the same packing, table [N, K];
  * - Gather(codebook, Cast(indices)) along axis 0 with a 1-D codebook: the clustered form.
  */
 import { DataType } from '../core/onnx/dataTypes';
@@ -85,6 +86,7 @@ export function operandDequantizers(node: NodeProto, inputs: readonly Sources[],
       if (b && scale) {
         out.set(b, {
           kind: 'nbits',
+          op,
           scale,
           zeroPoint: single(inputs[3]),
           bits: attribute(node, 'bits', 4),
@@ -92,6 +94,15 @@ export function operandDequantizers(node: NodeProto, inputs: readonly Sources[],
           n: attribute(node, 'N', 0),
           blockSize: attribute(node, 'block_size', 0),
         });
+      }
+    } else if (op === 'GatherBlockQuantized') {
+      // A packed uint8 table gathered by rows and quantized along them: MatMulNBits' B with N rows of K values.
+      const data = single(inputs[0]);
+      const scale = single(inputs[2]);
+      const bits = attribute(node, 'bits', 4);
+      const rowsQuantized = attribute(node, 'gather_axis', 0) === 0 && [1, -1].includes(attribute(node, 'quantize_axis', 1));
+      if (data && scale && rowsQuantized && data.dims.length === 2 && data.dataType === DataType.Uint8) {
+        out.set(data, { kind: 'nbits', op, scale, zeroPoint: single(inputs[3]), bits, n: data.dims[0], k: (data.dims[1] * 8) / bits, blockSize: attribute(node, 'block_size', 128) });
       }
     }
   }

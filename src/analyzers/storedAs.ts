@@ -12,7 +12,7 @@ import { mainWeight } from './layerAnalysis';
 export interface StoredAs {
   /**
    * 'plain': the values as stored; 'linear': integer codes × scale (minus a zero point);
-   * 'nbits': MatMulNBits' packed blocks; 'codebook': indices into a codebook (clustering);
+   * 'nbits': MatMulNBits' (or GatherBlockQuantized's) packed blocks; 'codebook': indices into a codebook (clustering);
    * 'masked': a bit mask of the non-zeros and their values (or codebook indices).
    */
   kind: 'plain' | 'linear' | 'nbits' | 'codebook' | 'masked';
@@ -51,7 +51,7 @@ function storedFormOf(t: StoredTensor, d: Dequantizer | undefined): StoredAs {
       return { kind: 'linear', dataType, granularity, ...(d.blockSize > 0 ? { blockSize: d.blockSize } : {}), op: d.op, label: `${dataType} ${form}` };
     }
     case 'nbits':
-      return { kind: 'nbits', dataType, bits: d.bits, granularity: 'per-block', blockSize: d.blockSize, op: 'MatMulNBits', label: `INT${d.bits} block ${d.blockSize}` };
+      return { kind: 'nbits', dataType, bits: d.bits, granularity: 'per-block', blockSize: d.blockSize, op: d.op, label: `INT${d.bits} block ${d.blockSize}` };
     case 'codebook':
       return { kind: 'codebook', dataType, bits: dataTypeInfo(t.dataType)?.bits, clusters: d.codebook.elements, op: 'Gather', label: `${d.codebook.elements} clusters` };
     case 'masked': {

@@ -6,7 +6,7 @@
  *           the variance exactly enough (see deviationFromSums), and what INT8/INT4
  *           quantization would do (error, INT8 code counts for entropy), plus the fine
  *           histogram that 1-D k-means runs on.
- * Both passes run in a WebAssembly SIMD kernel (wasm/statsKernel) when every value is finite;
+ * Both passes run in WebAssembly SIMD kernels (wasm/statsKernel, wasm/quantKernel) when every value is finite;
  * the JavaScript loops below are the exact reference it is tested against, and the NaN/Inf path.
  */
 import type { TensorInfo } from '../core/onnx/tensor';
@@ -14,10 +14,12 @@ import { Histogram } from './histogram';
 import { COARSE_GROUPS, MomentHistogram, coarsen, groupsFromSorted, kmeans1d, type MomentGroups } from './kmeans1d';
 import { AsymmetricMeter, INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
 import { huffmanBits, shannonEntropyBits } from './entropy';
+import { sortFloat32 } from './radixSort';
 import { checkpointFor } from './checkpoint';
 import type { DequantizeParams } from './dequantize';
 import { forEachRealChunk, realDims, realElements } from './realValues';
 import { statsKernel, type FirstPass } from './wasm/statsKernel';
+import { kernelQuantize, type QuantState } from './wasm/quantKernel';
 
 export interface StatsOptions {
   /** Histogram bins over [min, max]. Default 256. */
@@ -206,7 +208,8 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
     if (kept) {
       for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) kept[keptCount++] = v[i];
     }
-    if (quant) quantizeChunk(v, first, channels, quant);
+    if (quant && useKernel) kernelQuantize(kernel, first, quant, channels);
+    else if (quant) quantizeChunk(v, first, channels, quant);
     await checkpoint();
   };
   const single = chunkCount === 1 ? (firstChunk as { values: Float32Array; generation: number } | null) : null;
@@ -219,7 +222,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   let redundancy: TensorRedundancy | null = null;
   if (quant) {
     const { perTensor, asymmetric, perChannel, int8Codes } = quant;
-    const groups: MomentGroups = kept ? groupsFromSorted(kept.sort()) : moments!.groups();
+    const groups: MomentGroups = kept ? groupsFromSorted(sortFloat32(kept)) : moments!.groups();
     const coarse = coarsen(groups, COARSE_GROUPS);
     const cluster = (k: number): number => sqnrDb(signalEnergy, kmeans1d(groups, k, { coarse }).sse);
     redundancy = {
@@ -390,19 +393,9 @@ function logHistogramChunk(v: Float32Array, logPositive: Float64Array, logNegati
   }
 }
 
-interface QuantState {
-  perTensor: { int8: QuantErrorMeter; int4: QuantErrorMeter };
-  asymmetric: { uint8: AsymmetricMeter; uint4: AsymmetricMeter };
-  perChannel: { int8: QuantErrorMeter; int4: QuantErrorMeter } | null;
-  tensorScale8: number;
-  tensorScale4: number;
-  channelScale8: Float64Array | null;
-  channelScale4: Float64Array | null;
-  int8Codes: Float64Array;
-}
 
 /** Quantizes a chunk as INT8/INT4, per tensor and per channel, counting the INT8 codes. */
-function quantizeChunk(v: Float32Array, first: number, channels: { inner: number; size: number } | null, q: QuantState): void {
+export function quantizeChunk(v: Float32Array, first: number, channels: { inner: number; size: number } | null, q: QuantState): void {
   const { perTensor, asymmetric, perChannel, tensorScale8, tensorScale4, channelScale8, channelScale4, int8Codes } = q;
   for (let i = 0; i < v.length; i++) {
     const x = v[i];

@@ -28,9 +28,9 @@ export interface ApplyReport {
   /** Null when nothing changed (nothing is written). */
   output: string | null;
   fileBytesBefore: number;
-  fileBytesAfter: number | null;
-  /** Bytes of external data the input model reads from side files. */
+  /** Bytes of the input's external data (its side files' tensors). */
   dataBytesBefore: number;
+  fileBytesAfter: number | null;
   /** Bytes of external data written beside the output, if any. */
   dataBytesAfter: number;
   steps: StepResult[];

@@ -38,7 +38,9 @@ const DATA: readonly OptionSpec[] = [
   { name: '--bgr', about: 'channels in BGR order' },
   { name: '--nhwc', about: 'NHWC layout instead of NCHW' },
   { name: '--samples', value: 'N', about: 'no data: this many seeded synthetic inputs (default 32)' },
-  { name: '--shape', value: 'INPUT=DxD...', about: 'no data: the shape of an input whose dims are symbolic' },
+  { name: '--shape', value: 'INPUT=DxD...', about: 'no data: the whole shape of an input whose dims are symbolic (repeatable)' },
+  { name: '--dim', value: 'NAME=N', about: 'no data: the value of a named symbolic dim, e.g. sequence=512 (repeatable)' },
+  { name: '--value', value: 'INPUT=V', about: 'no data: the value of an integer input, e.g. a sample rate sr=16000 (token ids come from the embedding table)' },
   { name: '--limit', value: 'N', about: 'use at most N samples' },
   { name: '--batch', value: 'N', about: 'batch size when the batch dim is symbolic (default 8)' },
   { name: '--threads', value: 'N', about: 'onnxruntime intra-op threads (default 1)' },
@@ -81,7 +83,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...DATA,
       { name: '--optimization', value: 'disabled|basic|extended|all', about: 'onnxruntime graph optimization level (default all)' },
       { name: '--provider', value: 'NAME', about: 'an execution provider to try before the CPU one, e.g. cuda (repeatable)' },
-      { name: '--task', value: 'lm', about: 'language model: perplexity of next-token predictions (input_ids, optional attention_mask and labels [samples, seq]), agreement, KL' },
+      { name: '--task', value: '[OUTPUT=]TASK', about: 'the metrics an output gets instead of those its shape and values suggest: classification, segmentation, mask, dense, sequence, score, embedding; lm for a language model (perplexity of next-token predictions from input_ids, optional attention_mask and labels)' },
+      { name: '--max-drop', value: '[OUTPUT=]Npt', about: 'budget: accuracy (with labels) or agreement with the baseline may fall by at most N points; FAIL exits 1' },
+      { name: '--min-agreement', value: '[OUTPUT=]A', about: "budget: each output's agreement with the baseline (its task's figure) at least A, e.g. 0.99" },
+      { name: '--min-sqnr', value: '[OUTPUT=]DB', about: "budget: each output's SQNR against the baseline at least DB, e.g. 30" },
       { name: '--timeout', value: 'SECONDS', about: 'stop the run after this long (default 3600)' },
       ...COMMON,
     ],
@@ -89,14 +94,30 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'sensitivity',
     usage: 'onnx-compress sensitivity MODEL --transform STEP.json [data options] [options]',
-    about: 'Apply a step to one layer at a time, rank the layers by harm, and plan which to transform for a size target.',
+    about: 'Apply a step to one layer at a time, rank the layers by harm, and plan which to transform for a size target or, measured, an accuracy budget.',
     options: [
       { name: '--transform', value: 'JSON', about: 'a recipe step, e.g. \'{"transform": "quantize", "dtype": "int4"}\'' },
       ...DATA,
       { name: '--target-bytes', value: 'N', about: 'plan for weights of at most N bytes' },
       { name: '--target-ratio', value: 'R', about: 'plan for weights of at most R times their size now' },
+      { name: '--task', value: 'lm', about: 'language model: rank layers by the perplexity each adds (input_ids [samples, seq] data, logits output)' },
       { name: '--plan', value: 'PLAN.json', about: 'write the plan as a recipe (then: apply MODEL --recipe PLAN.json)' },
+      { name: '--max-drop', value: '[OUTPUT=]Npt', about: 'plan to a budget: the most ranked layers whose combined model, measured, loses at most N points (accuracy or agreement)' },
+      { name: '--min-agreement', value: '[OUTPUT=]A', about: "plan to a budget: each output's measured agreement with the original at least A" },
+      { name: '--min-sqnr', value: '[OUTPUT=]DB', about: "plan to a budget: each output's measured SQNR at least DB" },
       ...COMMON,
+    ],
+  },
+  {
+    name: 'report',
+    usage: 'onnx-compress report MODEL --baseline BASE.onnx [--format md|html|json] [--output FILE]',
+    about: "The editor's Compression Report, headless: sizes before and after, and each layer's weight error against BASE (a model from any tool).",
+    options: [
+      { name: '--baseline', value: 'BASE.onnx', about: 'the model MODEL is compared with (layers matched by name)' },
+      { name: '--format', value: 'md|html|json', about: "default: from --output's extension, else md" },
+      { name: '--output', value: 'FILE', about: 'write the report here (-o for short; default: stdout)' },
+      { name: '--debug', about: 'print the stack trace of an error' },
+      { name: '--help', about: 'print this help' },
     ],
   },
 ];
@@ -123,7 +144,7 @@ export function generalHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.about}`),
     '',
     "'onnx-compress COMMAND --help' lists a command's options; '--version' prints the version.",
-    'exit codes: 0 done; 2 bad input or usage; 3 apply changed no layer (nothing written, reasons on stderr or in --json)',
+    'exit codes: 0 done; 1 eval missed a budget (FAIL); 2 bad input or usage; 3 apply changed no layer (nothing written, reasons on stderr or in --json)',
   ].join('\n');
 }
 

@@ -9,6 +9,11 @@ import { humanBytes } from '../shared/format';
 import { table } from '../report/format';
 import { pct } from '../report/reportRows';
 import type { LmResult } from '../eval/lmMetrics';
+import type { Task } from '../eval/taskChoice';
+import { judge, type Budget, type Verdict } from '../eval/budgets';
+import { tasksText } from '../report/taskText';
+import { compareSpeed, speedText, weightWidening, type SpeedComparison } from '../eval/latencyCause';
+import { openModel } from '../core/onnx/model';
 
 export interface EvalOptions {
   baseline?: string;
@@ -19,13 +24,21 @@ export interface EvalOptions {
   optimization: 'disabled' | 'basic' | 'extended' | 'all';
   /** Execution providers tried before the CPU one (e.g. cuda). */
   providers?: string[];
-  /** 'lm': language-model perplexity instead of classification metrics. */
+  /** 'lm': language-model perplexity instead of the per-output task metrics. */
   task?: 'lm';
+  /** Per output name ('*' for all): the task whose metrics fit it, instead of the one chosen from its shape and values. */
+  outputTasks?: Record<string, Task>;
+  /** Budgets the candidate must meet; a miss is a FAIL (exit code 1). */
+  budgets?: Budget[];
   timeoutSeconds: number;
   json: boolean;
 }
 
 export interface EvalReport extends EvaluationResult {
+  /** PASS or FAIL against the budgets given (absent without budgets). */
+  readonly verdict?: Verdict;
+  /** Candidate against baseline per batch, and why it is slower when its graph says. */
+  readonly speed?: SpeedComparison;
   readonly candidate: ModelRun & { readonly fileBytes: number };
   readonly baseline?: ModelRun & { readonly fileBytes: number };
 }
@@ -56,6 +69,7 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
         optimization: options.optimization,
         providers: options.providers,
         task: options.task,
+        outputTasks: options.outputTasks,
       },
       (done, total, rate) => progress?.(`${done}/${total} samples${rate ? `, ${rate.toFixed(1)}/s` : ''}`),
       undefined,
@@ -66,8 +80,12 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
     runner.dispose();
   }
   const { baseline, ...rest } = result;
+  const verdict = options.budgets?.length ? judge(result, options.budgets) : undefined;
+  const speed = baseline ? compareSpeed(result.candidate.latencyMs.median, baseline.latencyMs.median, weightWidening(openModel(file).proto)) : undefined;
   const report: EvalReport = {
+    ...(verdict ? { verdict } : {}),
     ...rest,
+    ...(speed ? { speed } : {}),
     candidate: { ...result.candidate, fileBytes: candidateBytes },
     ...(baseline && baselineBytes !== undefined ? { baseline: { ...baseline, fileBytes: baselineBytes } } : {}),
   };
@@ -77,17 +95,29 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
 
 
 function evalText(r: EvalReport): string {
-  const lines = [`${r.description}${r.synthetic ? '' : ''}; batch ${r.batchSize}`];
+  const lines = [...(r.verdict ? [r.verdict.line] : []), `${r.description}; batch ${r.batchSize}`];
   const runs = [...(r.baseline ? [['baseline', r.baseline] as const] : []), ['candidate', r.candidate] as const];
+  const labelled = runs.some(([, m]) => m.accuracy !== undefined);
+  const ms = (v: number): string => `${v.toFixed(2)} ms`;
   lines.push(
     table(
-      ['model', 'top-1', 'top-5', 'latency median', 'p90', 'samples/s', 'file'],
-      runs.map(([name, m]) => [name, pct(m.accuracy), pct(m.top5), `${m.latencyMs.median.toFixed(2)} ms`, `${m.latencyMs.p90.toFixed(2)} ms`, m.samplesPerSecond.toFixed(1), humanBytes(m.fileBytes)]),
-      new Set([1, 2, 3, 4, 5, 6]),
+      ['model', ...(labelled ? ['top-1', 'top-5'] : []), `per batch of ${r.batchSize}: median`, 'p90', 'per sample', 'samples/s', 'file'],
+      runs.map(([name, m]) => [
+        name,
+        ...(labelled ? [pct(m.accuracy), pct(m.top5)] : []),
+        ms(m.latencyMs.median),
+        ms(m.latencyMs.p90),
+        ms(m.samplesPerSecond > 0 ? 1000 / m.samplesPerSecond : NaN),
+        m.samplesPerSecond.toFixed(1),
+        humanBytes(m.fileBytes),
+      ]),
+      new Set(labelled ? [1, 2, 3, 4, 5, 6, 7] : [1, 2, 3, 4, 5]),
     ),
   );
+  if (r.speed) lines.push(speedText(r.speed));
+  if (r.peakRssBytes) lines.push(`peak memory of the onnxruntime process: ${humanBytes(r.peakRssBytes)}`);
   if (r.lm) lines.push(lmText(r.lm));
-  else if (r.agreement !== undefined) lines.push(`top-1 agreement ${pct(r.agreement)}`);
+  else if (r.tasks?.length) lines.push(...tasksText(r.tasks));
   if (r.accuracyDelta) {
     const d = r.accuracyDelta;
     const noise = d.ci95[0] <= 0 && d.ci95[1] >= 0;
@@ -96,7 +126,7 @@ function evalText(r: EvalReport): string {
         `(McNemar p = ${d.pValue.toPrecision(3)}; ${noise ? 'within noise' : 'a real difference'})`,
     );
   }
-  if (r.outputs?.length) {
+  if (r.outputs?.length && !r.tasks?.length) {
     lines.push(
       table(
         ['output', 'max |err|', 'mean |err|', 'SQNR', 'cosine', 'KL'],

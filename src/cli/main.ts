@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The command line over the same core the editor uses.
- * Exit codes: 0 success, 2 bad input or usage (one line on stderr; `--debug` adds the stack),
- * 3 `apply` changed nothing (nothing is written; the reasons are on stderr, or in the JSON).
+ * Exit codes: 0 success, 1 `eval` missed a budget (FAIL), 2 bad input or usage (one line on
+ * stderr; `--debug` adds the stack), 3 `apply` changed nothing (nothing is written; the reasons
+ * are on stderr, or in the JSON).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,10 +15,14 @@ import { runApply, type ApplyOptions } from './applyCommand';
 import { sameFile } from './sameFile';
 import { runEval, type EvalOptions } from './evalCommand';
 import { runSensitivity } from './sensitivityCommand';
+import { runReport } from './reportCommand';
+import type { ReportFormat } from '../shared/protocol';
 import { parseStep } from '../transforms/recipe';
 import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../eval/dataset';
 import { commandHelp, commandSpec, generalHelp, unknownCommand, unknownOption } from './commands';
 import { progressWriter } from './progress';
+import { parseBudget, type BudgetKind } from '../eval/budgets';
+import { parseTask } from './taskOption';
 import { version } from '../../package.json';
 
 /** A usage mistake: the message, then where the command's options are listed. */
@@ -115,9 +120,15 @@ async function main(argv: string[]): Promise<number> {
             const level = rest[++i];
             if (level !== 'disabled' && level !== 'basic' && level !== 'extended' && level !== 'all') usage('--optimization takes disabled, basic, extended or all');
             options.optimization = level;
-          } else if (a === '--task' && command === 'eval') {
-            if (rest[++i] !== 'lm') usage('--task takes lm (language models); other tasks are chosen from the outputs');
-            options.task = 'lm';
+          } else if (a === '--task') {
+            const task = parseTask(rest[++i]);
+            if (typeof task === 'string') usage(task);
+            if (task.lm) options.task = 'lm';
+            else options.outputTasks = { ...options.outputTasks, ...task.outputs };
+          } else if (a === '--max-drop' || a === '--min-agreement' || a === '--min-sqnr') {
+            const budget = parseBudget(a.slice(2) as BudgetKind, rest[++i] ?? '');
+            if (typeof budget === 'string') usage(budget);
+            options.budgets = [...(options.budgets ?? []), budget];
           } else if (a === '--provider' && command === 'eval') options.providers = [...(options.providers ?? []), rest[++i] ?? usage('--provider needs a name, e.g. cuda')];
           else if (a === '--transform' && command === 'sensitivity') transform = rest[++i] ?? usage('--transform needs a recipe step as JSON');
           else if (a === '--target-bytes' && command === 'sensitivity') targetBytes = positiveNumber(rest[++i], '--target-bytes', false);
@@ -129,7 +140,9 @@ async function main(argv: string[]): Promise<number> {
         if (positional.length !== 1) usage(`${command} takes exactly one MODEL`);
         const dataset = data.spec();
         if (command === 'eval') {
-          await runEval(positional[0], { ...options, dataset }, (t) => write(t, progress.done), progress.update);
+          if (options.budgets?.length && !options.baseline) usage(`--${options.budgets[0].kind} judges the model against a baseline: give --baseline BASE.onnx`);
+          const report = await runEval(positional[0], { ...options, dataset }, (t) => write(t, progress.done), progress.update);
+          if (report.verdict && !report.verdict.pass) return 1;
         } else {
           if (!transform) usage('sensitivity needs --transform \'{"transform": "quantize", ...}\'');
           let step: unknown;
@@ -140,9 +153,29 @@ async function main(argv: string[]): Promise<number> {
           }
           await runSensitivity(positional[0], {
             step: parseStep(step, '--transform'), dataset, limit: options.limit ?? 64, batchSize: options.batchSize, threads: options.threads,
-            targetBytes, targetRatio, planFile, json: options.json,
+            targetBytes, targetRatio, planFile, json: options.json, budgets: options.budgets, task: options.task,
           }, (t) => write(t, progress.done), progress.update);
         }
+        return 0;
+      }
+      case 'report': {
+        const positional: string[] = [];
+        let baseline: string | undefined;
+        let format: ReportFormat | undefined;
+        let output: string | undefined;
+        for (let i = 0; i < rest.length; i++) {
+          const a = rest[i];
+          if (a === '--baseline') baseline = rest[++i] ?? usage('--baseline needs a model');
+          else if (a === '--output' || a === '-o') output = rest[++i] ?? usage('--output needs a file');
+          else if (a === '--format') {
+            const f = rest[++i];
+            format = f === 'md' || f === 'markdown' ? 'markdown' : f === 'html' || f === 'json' ? f : usage('--format takes md, html or json');
+          } else if (a.startsWith('-')) usage(unknownOption(a, command));
+          else positional.push(a);
+        }
+        if (positional.length !== 1) usage('report takes exactly one MODEL');
+        if (!baseline) usage('report needs --baseline BASE.onnx: the model MODEL is compared with');
+        await runReport(positional[0], { baseline, format, output }, (t) => write(t, progress.done), (t) => process.stderr.write(`${t}\n`));
         return 0;
       }
       case 'help': {
@@ -188,6 +221,10 @@ class DataOptions {
   private input?: string;
   private samples = 32;
   private readonly shapes: Record<string, number[]> = {};
+  private readonly dims: Record<string, number> = {};
+  private readonly values: Record<string, number> = {};
+  /** The synthetic-input options given, to refuse them next to real data. */
+  private readonly synthetic: string[] = [];
   private readonly pre: { -readonly [K in keyof ImagePreprocess]: ImagePreprocess[K] } = { ...DEFAULT_PREPROCESS };
 
   /** Consumes `option` (and its value through `next`) if it is a data option. */
@@ -219,11 +256,26 @@ class DataOptions {
       case '--std': this.pre.std = triple(next()); return true;
       case '--bgr': this.pre.channels = 'bgr'; return true;
       case '--nhwc': this.pre.layout = 'nhwc'; return true;
-      case '--samples': this.samples = positiveNumber(next(), '--samples', true); return true;
+      case '--samples': this.samples = positiveNumber(next(), '--samples', true); this.synthetic.push(option); return true;
       case '--shape': {
-        const m = /^(.+)=(\d+(?:x\d+)*)$/.exec(next() ?? '');
-        if (!m) usage('--shape needs INPUT=DIMS, e.g. --shape input=1x3x224x224');
-        this.shapes[m[1]] = m[2].split('x').map((d) => positiveNumber(d, '--shape', true));
+        const m = /^(.+)=(\d+(?:x\d+)*)?$/.exec(next() ?? '');
+        if (!m) usage('--shape needs INPUT=DIMS, e.g. --shape input=1x3x224x224 (input= for a scalar)');
+        this.shapes[m[1]] = m[2] ? m[2].split('x').map((d) => positiveNumber(d, '--shape', true)) : [];
+        this.synthetic.push(option);
+        return true;
+      }
+      case '--dim': {
+        const m = /^(.+)=(\d+)$/.exec(next() ?? '');
+        if (!m) usage('--dim needs NAME=VALUE, e.g. --dim sequence=512');
+        this.dims[m[1]] = positiveNumber(m[2], '--dim', true);
+        this.synthetic.push(option);
+        return true;
+      }
+      case '--value': {
+        const m = /^(.+)=(-?[0-9.]+(?:e-?\d+)?)$/i.exec(next() ?? '');
+        if (!m || !Number.isFinite(Number(m[2]))) usage('--value needs INPUT=NUMBER, e.g. --value sr=16000');
+        this.values[m[1]] = Number(m[2]);
+        this.synthetic.push(option);
         return true;
       }
       default:
@@ -233,10 +285,11 @@ class DataOptions {
 
   spec(): DatasetSpec {
     if (this.data && this.images) usage('give --data or --images, not both');
-    if (this.labels && !this.data) usage('--labels goes with --data (image folders take their labels from the class folders)');
+    if (this.labels && !this.data) usage('--labels goes with --data (NumPy inputs); image folders take their labels from the class folders');
+    if ((this.data || this.images) && this.synthetic.length) usage(`${this.synthetic[0]} shapes synthetic inputs; with ${this.data ? '--data' : '--images'} the data gives the shapes and values`);
     if (this.data) return { kind: 'numpy', path: path.resolve(this.data), ...(this.labels ? { labels: path.resolve(this.labels) } : {}) };
     if (this.images) return { kind: 'images', root: path.resolve(this.images), preprocess: this.pre, ...(this.input ? { input: this.input } : {}) };
-    return { kind: 'synthetic', samples: this.samples, seed: 1, shapes: this.shapes };
+    return { kind: 'synthetic', samples: this.samples, seed: 1, shapes: this.shapes, dims: this.dims, values: this.values };
   }
 }
 

@@ -8,6 +8,7 @@ import type { DatasetSpec } from '../eval/dataset';
 import type { RecipeStep } from '../transforms/recipe';
 import { humanBytes } from '../shared/format';
 import { table } from '../report/format';
+import type { Budget } from '../eval/budgets';
 
 export interface SensitivityCommandOptions {
   step: RecipeStep;
@@ -20,7 +21,11 @@ export interface SensitivityCommandOptions {
   targetRatio?: number;
   /** Where to write the plan as a recipe. */
   planFile?: string;
+  /** Accuracy budgets the plan must meet, measured on the combined plan. */
+  budgets?: Budget[];
   json: boolean;
+  /** 'lm': rank by the perplexity each layer adds. */
+  task?: 'lm';
 }
 
 export async function runSensitivity(file: string, options: SensitivityCommandOptions, out: (t: string) => void, progress?: (line: string) => void): Promise<SensitivityResult> {
@@ -34,7 +39,11 @@ export async function runSensitivity(file: string, options: SensitivityCommandOp
   try {
     result = await analyzeSensitivity(
       file,
-      { step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, onProgress: (done, total, layer) => progress?.(`${done}/${total} layers ${layer}`) },
+      {
+        step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, budgets: options.budgets, task: options.task,
+        onProgress: (done, total, layer) => progress?.(`${done}/${total} layers ${layer}`),
+        onTrial: (t) => progress?.(`plan with ${t.layers} layer(s): ${t.pass ? 'PASS' : 'FAIL'}`),
+      },
       runner,
     );
   } finally {
@@ -46,11 +55,17 @@ export async function runSensitivity(file: string, options: SensitivityCommandOp
 }
 
 function sensitivityText(r: SensitivityResult, targetBytes: number | undefined): string {
-  const lines = [`${r.description}; each layer transformed alone, least harmful first`];
+  const lm = r.baselinePerplexity !== undefined;
+  const lines = [`${r.description}; each layer transformed alone, least harmful first${lm ? ` (by perplexity; ${r.baselinePerplexity!.toFixed(3)} untransformed)` : ''}`];
+  const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
   lines.push(
     table(
-      ['layer', 'op', 'saves', 'output SQNR', 'agreement'],
-      r.layers.map((l) => [l.layer, l.opType, l.skipped ? '—' : humanBytes(l.bytesSaved), l.skipped ? `skipped: ${l.skipped}` : l.sqnrDb === null ? 'exact' : `${l.sqnrDb.toFixed(1)} dB`, l.skipped ? '' : `${(l.agreement * 100).toFixed(1)}%`]),
+      ['layer', 'op', 'saves', lm ? 'perplexity' : 'output SQNR', 'agreement'],
+      r.layers.map((l) => [
+        l.layer, l.opType, l.skipped ? '—' : humanBytes(l.bytesSaved),
+        l.skipped ? `skipped: ${l.skipped}` : lm ? signed(l.perplexityDelta ?? 0) : l.sqnrDb === null ? 'exact' : `${l.sqnrDb.toFixed(1)} dB`,
+        l.skipped ? '' : `${(l.agreement * 100).toFixed(1)}%`,
+      ]),
       new Set([2]),
     ),
   );
@@ -58,8 +73,16 @@ function sensitivityText(r: SensitivityResult, targetBytes: number | undefined):
   lines.push(
     `plan: ${p.layers.length} layer(s), weights ${humanBytes(r.weightBytes)} → ${humanBytes(p.weightBytesAfter)}` +
       `${targetBytes !== undefined ? ` (target ${humanBytes(targetBytes)}: ${p.meetsTarget ? 'met' : 'not reachable with this transform'})` : ''}` +
-      `, estimated output SQNR ${p.estimatedSqnrDb === null ? 'exact' : `${p.estimatedSqnrDb.toFixed(1)} dB`}`,
+      (p.estimatedPerplexity !== undefined ? `, estimated perplexity ${p.estimatedPerplexity.toFixed(3)}` : `, estimated output SQNR ${p.estimatedSqnrDb === null ? 'exact' : `${p.estimatedSqnrDb.toFixed(1)} dB`}`),
   );
+  if (p.budget) {
+    const b = p.budget;
+    lines.unshift(`${b.pass ? 'PASS' : 'FAIL'}: plan of ${b.layers.length} of ${r.layers.filter((l) => !l.skipped && l.bytesSaved > 0).length} layers, weights ${humanBytes(r.weightBytes)} → ${humanBytes(b.weightBytesAfter)}, measured: ${b.verdict.replace(/^(PASS|FAIL): /, '')}`);
+    lines.push(
+      'combined plans evaluated (layers taken in ranked order, backed off until the budget passes):',
+      ...b.trials.map((t) => `  ${t.layers} layer(s), weights ${humanBytes(t.weightBytesAfter)}: ${t.verdict}`),
+    );
+  }
   if (r.synthetic) lines.push('No data given: these figures are fidelity on synthetic inputs, not accuracy.');
   return lines.join('\n');
 }

@@ -11,21 +11,11 @@ import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
 import { npyToFloat32, parseNpy, parseNpz, type NpyArray } from '../core/npy';
 import { isFile, isFolder, readInputFile } from '../core/readInput';
-import { checkInputNames } from '../core/inputNames';
 import type { TensorData } from './feed';
+import { syntheticDataset } from './syntheticData';
+import type { Dataset, DatasetSpec, ImagePreprocess, InputInfo, Sample } from './datasetTypes';
 
-export interface ImagePreprocess {
-  /** Resize so the shorter side is this long (aspect kept), or to exactly [width, height]. */
-  readonly resize?: number | readonly [number, number];
-  /** Center crop [width, height] after resizing. */
-  readonly crop?: readonly [number, number];
-  /** Multiplies the 0..255 pixel values first (e.g. 1/255). */
-  readonly scale: number;
-  readonly mean: readonly [number, number, number];
-  readonly std: readonly [number, number, number];
-  readonly channels: 'rgb' | 'bgr';
-  readonly layout: 'nchw' | 'nhwc';
-}
+export type { Dataset, DatasetSpec, ImagePreprocess, InputInfo, Sample } from './datasetTypes';
 
 export const DEFAULT_PREPROCESS: ImagePreprocess = {
   resize: 256,
@@ -36,37 +26,6 @@ export const DEFAULT_PREPROCESS: ImagePreprocess = {
   channels: 'rgb',
   layout: 'nchw',
 };
-
-export type DatasetSpec =
-  | { readonly kind: 'numpy'; readonly path: string; readonly labels?: string }
-  | { readonly kind: 'images'; readonly root: string; readonly preprocess: ImagePreprocess; readonly input?: string }
-  | { readonly kind: 'synthetic'; readonly samples: number; readonly seed: number; readonly shapes?: Readonly<Record<string, readonly number[]>> };
-
-/** A model input as onnxruntime describes it. */
-export interface InputInfo {
-  readonly name: string;
-  readonly type: string;
-  /** Dims; symbolic ones as strings or -1. */
-  readonly shape: readonly (number | string)[];
-}
-
-export interface Sample {
-  /** One sample per input, with a leading batch dim of 1. */
-  readonly feed: Record<string, TensorData>;
-  readonly label?: number;
-  /** Per-token labels of a language-model sample (`labels` [samples, seq]; -100 marks positions left out). */
-  readonly targets?: Int32Array;
-}
-
-export interface Dataset {
-  readonly size: number;
-  readonly labelled: boolean;
-  readonly synthetic: boolean;
-  readonly description: string;
-  sample(i: number): Promise<Sample>;
-  /** Samples first..first+count-1 as one batch, without per-sample copies, where the data allows. */
-  batch?(first: number, count: number): { feed: Record<string, TensorData>; labels?: number[] };
-}
 
 const fixedDim = (d: number | string): number | undefined => (typeof d === 'number' && d > 0 ? d : undefined);
 
@@ -102,8 +61,14 @@ function tensorOf(a: NpyArray, input: InputInfo, index: number, where: string): 
       if (a.dtype !== 'int64' && a.dtype !== 'int32') throw new OnnxError('shape-mismatch', `is ${a.dtype}; input '${input.name}' is int64`, where);
       return { type: 'int64', dims, data: BigInt64Array.from(npyToFloat32(one), (v) => BigInt(Math.round(v))) };
     }
+    case 'int32':
+    case 'bool': {
+      if (a.dtype.startsWith('float')) throw new OnnxError('shape-mismatch', `is ${a.dtype}; input '${input.name}' is ${input.type}`, where);
+      const values = npyToFloat32(one);
+      return input.type === 'int32' ? { type: 'int32', dims, data: Int32Array.from(values) } : { type: 'bool', dims, data: Uint8Array.from(values, (v) => (v ? 1 : 0)) };
+    }
     default:
-      throw new OnnxError('unsupported', `input '${input.name}' is ${input.type}; float32, float16 and int64 inputs are supported`, where);
+      throw new OnnxError('unsupported', `input '${input.name}' is ${input.type}; float32, float16, int64, int32 and bool inputs are supported`, where);
   }
 }
 
@@ -254,53 +219,15 @@ export function toTensor(rgb: Uint8Array, width: number, height: number, p: Imag
   return out;
 }
 
-function syntheticDataset(spec: Extract<DatasetSpec, { kind: 'synthetic' }>, inputs: readonly InputInfo[]): Dataset {
-  checkInputNames(Object.keys(spec.shapes ?? {}), inputs.map((i) => i.name), '--shape');
-  const dimsOf = (input: InputInfo): number[] => {
-    const given = spec.shapes?.[input.name];
-    if (given) return [1, ...given.slice(1)];
-    const rest = input.shape.slice(1).map(fixedDim);
-    if (rest.some((d) => d === undefined)) {
-      throw new OnnxError('unsupported', `input '${input.name}' has symbolic dims [${input.shape.join(', ')}]: give its shape for synthetic inputs`, 'synthetic data');
-    }
-    return [1, ...(rest as number[])];
-  };
-  const shapes = new Map(inputs.map((i) => [i.name, dimsOf(i)]));
-  for (const i of inputs) {
-    if (i.type !== 'float32' && i.type !== 'float16') throw new OnnxError('unsupported', `input '${i.name}' is ${i.type}: synthetic inputs are float32 and float16 only; give data`, 'synthetic data');
-  }
-  return {
-    size: spec.samples,
-    labelled: false,
-    synthetic: true,
-    description: `${spec.samples} synthetic inputs (uniform in [-1, 1), seed ${spec.seed}): fidelity on synthetic inputs, not accuracy`,
-    sample: async (index) => {
-      let s = (spec.seed * 2654435761 + index * 40503) >>> 0;
-      const random = (): number => {
-        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-        return s / 2 ** 31 - 1;
-      };
-      return {
-        feed: Object.fromEntries(
-          inputs.map((i) => {
-            const dims = shapes.get(i.name)!;
-            const values = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, random);
-            return [i.name, i.type === 'float16' ? { type: 'float16' as const, dims, data: toHalf(values) } : { type: 'float32' as const, dims, data: values }];
-          }),
-        ),
-      };
-    },
-  };
-}
-
-export async function openDataset(spec: DatasetSpec, inputs: readonly InputInfo[]): Promise<Dataset> {
+/** `vocabularies`: per integer input, the size of the embedding table it indexes (synthetic token ids stay below it). */
+export async function openDataset(spec: DatasetSpec, inputs: readonly InputInfo[], vocabularies: Readonly<Record<string, number>> = {}): Promise<Dataset> {
   switch (spec.kind) {
     case 'numpy':
       return numpyDataset(spec, inputs);
     case 'images':
       return imageDataset(spec, inputs);
     case 'synthetic':
-      return syntheticDataset(spec, inputs);
+      return syntheticDataset(spec, inputs, vocabularies);
   }
 }
 

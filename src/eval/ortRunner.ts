@@ -10,8 +10,17 @@ import { batchOf, openDataset, type InputInfo } from './dataset';
 import { Comparison, latencySummary } from './metrics';
 import { floatValues } from './floatOutputs';
 import { HessianAccumulator } from '../transforms/hessian';
+import { TaskComparison } from './taskMetrics';
 import { LanguageModelMetrics, type LmBatch } from './lmMetrics';
-import type { Sample } from './dataset';
+import type { DatasetSpec, Sample } from './dataset';
+import { isBatched } from './syntheticData';
+import { vocabularySizes } from './tokenRanges';
+import { openModel } from '../core/onnx/model';
+
+/** Synthetic data makes no more samples than the limit asks for (the header then says how many were used). */
+function syntheticUpTo(spec: DatasetSpec, limit: number | undefined): DatasetSpec {
+  return spec.kind === 'synthetic' && limit !== undefined ? { ...spec, samples: Math.min(spec.samples, limit) } : spec;
+}
 
 /** The logits [batch, seq, vocab] of a language model's outputs: 'logits', else the first float output of rank 3. */
 function logitsOf(out: ort.InferenceSession.OnnxValueMapType): LmBatch {
@@ -168,9 +177,10 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       const names = baseline.inputNames.slice().sort().join(', ');
       if (names !== candidate.inputNames.slice().sort().join(', ')) throw new Error(`the baseline's inputs (${names}) differ from the candidate's (${candidate.inputNames.join(', ')})`);
     }
-    const dataset = await openDataset(request.dataset, inputs);
+    const dataset = await openDataset(syntheticUpTo(request.dataset, request.limit), inputs, request.dataset.kind === 'synthetic' ? vocabularySizes(openModel(request.baseline ?? request.candidate).proto) : {});
     const total = Math.min(dataset.size, request.limit ?? Infinity);
-    const dynamicBatch = inputs.every((i) => typeof i.shape[0] !== 'number' || i.shape[0] < 0);
+    const description = total < dataset.size ? `${total} of ${dataset.description}` : dataset.description;
+    const dynamicBatch = inputs.every(isBatched);
     const batchSize = dynamicBatch ? Math.max(1, request.batchSize) : 1;
     const comparison = new Comparison();
     const times = { base: [] as number[], cand: [] as number[] };
@@ -179,7 +189,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       names
         .map((n) => ({ n, data: floatValues(out[n].type, out[n].data) }))
         .filter((o): o is { n: string; data: Float32Array } => o.data !== undefined)
-        .map(({ n, data }) => ({ name: n, data, samples, classes: Math.max(1, out[n].dims.at(-1) ?? 1) }));
+        .map(({ n, data }) => ({ name: n, data, samples, classes: Math.max(1, out[n].dims.at(-1) ?? 1), dims: out[n].dims.map(Number) }));
     const timed = async (session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, into: number[]) => {
       const t0 = process.hrtime.bigint();
       const out = await session.run(feeds);
@@ -187,6 +197,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       return out;
     };
     const lm = request.task === 'lm' ? new LanguageModelMetrics() : undefined;
+    const tasks = new TaskComparison(request.outputTasks);
     for (let first = 0; first < total; first += batchSize) {
       const count = Math.min(batchSize, total - first);
       let feeds: Record<string, ort.Tensor>;
@@ -213,6 +224,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       const base = baseline ? outputsOf(await timed(baseline, feeds, times.base), baseline.outputNames, count) : undefined;
       const cand = outputsOf(await timed(candidate, feeds, times.cand), candidate.outputNames, count);
       comparison.add(base ?? cand, cand, labels);
+      if (base) tasks.add(base, cand, count);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       send({ kind: 'progress', id: request.id, done: first + count, total, samplesPerSecond: (first + count) / seconds });
     }
@@ -220,13 +232,14 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       const lmRun = (ms: number[]): ModelRun => ({ latencyMs: latencySummary(ms), samplesPerSecond: ms.length ? (total / ms.reduce((a, b) => a + b, 0)) * 1000 : 0 });
       const r = lm.result(!!baseline);
       const result: EvaluationResult = {
-        samples: total, description: dataset.description, synthetic: dataset.synthetic, batchSize,
+        samples: total, description, synthetic: dataset.synthetic, batchSize: Math.min(batchSize, total),
         candidate: lmRun(times.cand), ...(baseline ? { baseline: lmRun(times.base), agreement: r.agreement } : {}), lm: r,
       };
-      send({ kind: 'evaluation', id: request.id, result });
+      send({ kind: 'evaluation', id: request.id, result: { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
       return;
     }
     const c = comparison.result();
+    const taskOutputs = tasks.result();
     const run = (ms: number[], accuracy?: number, top5?: number): ModelRun => ({
       ...(accuracy !== undefined ? { accuracy, top5 } : {}),
       latencyMs: latencySummary(ms),
@@ -234,20 +247,21 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
     });
     const result: EvaluationResult = {
       samples: c.samples,
-      description: dataset.description,
+      description,
       synthetic: dataset.synthetic,
-      batchSize,
+      batchSize: Math.min(batchSize, Math.max(1, total)),
       candidate: run(times.cand, c.candidateAccuracy, c.candidateTop5),
       ...(baseline
         ? {
             baseline: run(times.base, c.baselineAccuracy, c.baselineTop5),
-            agreement: c.agreement,
+            agreement: taskOutputs[0]?.agreement.value ?? c.agreement,
             ...(c.accuracyDelta ? { accuracyDelta: c.accuracyDelta } : {}),
             outputs: c.outputs,
+            tasks: taskOutputs,
           }
         : {}),
     };
-    send({ kind: 'evaluation', id: request.id, result });
+    send({ kind: 'evaluation', id: request.id, result: { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
   } finally {
     await candidate.release();
     await baseline?.release();

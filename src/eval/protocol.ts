@@ -2,6 +2,8 @@ import type { DatasetSpec } from './dataset';
 import type { Feed, TensorData } from './feed';
 import type { AccuracyDelta, OutputComparison } from './metrics';
 import type { LmResult } from './lmMetrics';
+import type { Task } from './taskChoice';
+import type { TaskOutput } from './taskMetrics';
 import type { ValueStats } from '../transforms/calibration';
 
 /**
@@ -18,7 +20,7 @@ export type ToRunner =
    */
   | { readonly kind: 'hessian'; readonly id: number; readonly model: string; readonly feeds: readonly Feed[]; readonly values: readonly string[] }
   /** Runs the candidate (and the baseline, on the same batches) over a dataset and compares them. */
-  | { readonly kind: 'evaluate'; readonly id: number; readonly candidate: string; readonly baseline?: string; readonly dataset: DatasetSpec; readonly limit?: number; readonly batchSize: number; readonly threads: number; readonly optimization: 'disabled' | 'basic' | 'extended' | 'all'; readonly providers?: readonly string[]; readonly task?: 'lm' }
+  | { readonly kind: 'evaluate'; readonly id: number; readonly candidate: string; readonly baseline?: string; readonly dataset: DatasetSpec; readonly limit?: number; readonly batchSize: number; readonly threads: number; readonly optimization: 'disabled' | 'basic' | 'extended' | 'all'; readonly providers?: readonly string[]; readonly task?: 'lm'; readonly outputTasks?: Readonly<Record<string, Task>> }
   /** Times `runs` runs of `model` on one feed with all graph optimizations (after `warmup` runs). */
   | { readonly kind: 'latency'; readonly id: number; readonly model: string; readonly feed: Feed; readonly runs: number; readonly warmup: number; readonly threads: number };
 
@@ -50,6 +52,10 @@ export interface EvaluationResult {
   readonly agreement?: number;
   readonly accuracyDelta?: AccuracyDelta;
   readonly outputs?: readonly OutputComparison[];
+  /** Peak resident memory of the onnxruntime process over the job (both models, data, metrics). */
+  readonly peakRssBytes?: number;
+  /** Per output: the task its metrics fit, why, and those metrics with 95% intervals. */
+  readonly tasks?: readonly TaskOutput[];
   /** Language models (task 'lm'): perplexity of both, next-token agreement, KL. */
   readonly lm?: LmResult;
 }

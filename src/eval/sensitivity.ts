@@ -18,6 +18,8 @@ import { layerName, selectLayers } from '../transforms/targets';
 import type { DatasetSpec } from './dataset';
 import { OrtProcess } from './ortProcess';
 import type { EvaluationResult } from './protocol';
+import type { Budget } from './budgets';
+import { planToBudget, type BudgetPlan, type PlanTrial } from './budgetPlan';
 
 export interface SensitivityOptions {
   readonly step: RecipeStep;
@@ -28,8 +30,14 @@ export interface SensitivityOptions {
   /** Weight bytes the plan must reach (at most). */
   readonly targetBytes?: number;
   readonly cacheDir?: string;
+  /** Accuracy budgets: the plan is then the most layers whose combined, measured verdict passes. */
+  readonly budgets?: readonly Budget[];
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number, layer: string) => void;
+  /** Each combined plan evaluated against the budgets. */
+  readonly onTrial?: (trial: PlanTrial) => void;
+  /** 'lm': evaluate as a language model and rank by the perplexity each layer adds. */
+  readonly task?: 'lm';
 }
 
 export interface LayerSensitivity {
@@ -40,6 +48,9 @@ export interface LayerSensitivity {
   /** Output SQNR (first output) against the original; null when identical. */
   readonly sqnrDb: number | null;
   readonly agreement: number;
+  /** Task 'lm': the model's perplexity with this layer transformed, and its change from the untransformed model's. */
+  readonly perplexity?: number;
+  readonly perplexityDelta?: number;
   readonly skipped?: string;
 }
 
@@ -50,6 +61,8 @@ export interface SensitivityResult {
   readonly description: string;
   readonly synthetic: boolean;
   readonly weightBytes: number;
+  /** Task 'lm': the untransformed model's perplexity on the data. */
+  readonly baselinePerplexity?: number;
   /** Least harmful first; skipped layers last. */
   readonly layers: readonly LayerSensitivity[];
   readonly plan: {
@@ -57,9 +70,13 @@ export interface SensitivityResult {
     readonly weightBytesAfter: number;
     /** Estimated from the per-layer noise added up; null when nothing changes. */
     readonly estimatedSqnrDb: number | null;
+    /** Task 'lm': the baseline's perplexity plus each chosen layer's increase. */
+    readonly estimatedPerplexity?: number;
     readonly meetsTarget: boolean;
     /** The recipe step that applies the plan. */
     readonly step: Record<string, unknown>;
+    /** With budgets: the plan measured against them (then `layers` and `step` are this plan's). */
+    readonly budget?: BudgetPlan;
   };
 }
 
@@ -76,19 +93,20 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
   let samples = 0;
   let description = '';
   let synthetic = false;
+  let baselinePerplexity: number | undefined;
   for (const [i, layer] of layers.entries()) {
     options.signal?.throwIfAborted();
     const name = layerName(layer);
     options.onProgress?.(i, layers.length, name);
     const step = { ...options.step, layers: [name], exclude: [] };
     const key = createHash('sha256')
-      .update(JSON.stringify([version, stepToJson(step), options.dataset, options.limit]))
+      .update(JSON.stringify([version, stepToJson(step), options.dataset, options.limit, options.task ?? null]))
       .digest('hex');
     const cached = path.join(cacheDir, `${key}.json`);
     if (fs.existsSync(cached)) {
-      const hit = JSON.parse(fs.readFileSync(cached, 'utf8')) as { entry: LayerSensitivity; samples: number; description: string; synthetic: boolean };
+      const hit = JSON.parse(fs.readFileSync(cached, 'utf8')) as { entry: LayerSensitivity; samples: number; description: string; synthetic: boolean; baselinePerplexity?: number };
       results.push(hit.entry);
-      ({ samples, description, synthetic } = hit);
+      ({ samples, description, synthetic, baselinePerplexity } = hit);
       continue;
     }
     const edit = await applyStep(state, step, options.signal);
@@ -101,7 +119,7 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
     let result: EvaluationResult;
     try {
       ({ result } = await runner.run(
-        { kind: 'evaluate', candidate: candidate.file, baseline: model.file!, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, optimization: 'all' },
+        { kind: 'evaluate', candidate: candidate.file, baseline: model.file!, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, optimization: 'all', task: options.task },
         undefined,
         options.signal,
       ));
@@ -113,25 +131,37 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
       opType,
       bytesSaved: edit.result.bytesBefore - edit.result.bytesAfter,
       sqnrDb: result.outputs?.[0]?.sqnrDb ?? null,
-      agreement: result.agreement ?? 1,
+      agreement: result.lm?.agreement ?? result.agreement ?? 1,
+      ...(result.lm ? { perplexity: result.lm.candidate.perplexity, perplexityDelta: result.lm.candidate.perplexity - result.lm.baseline!.perplexity } : {}),
     };
     ({ samples, description, synthetic } = result);
-    fs.writeFileSync(cached, JSON.stringify({ entry, samples, description, synthetic }));
+    baselinePerplexity = result.lm?.baseline?.perplexity ?? baselinePerplexity;
+    fs.writeFileSync(cached, JSON.stringify({ entry, samples, description, synthetic, baselinePerplexity }));
     results.push(entry);
   }
   options.onProgress?.(layers.length, layers.length, '');
 
   const weightBytes = storedBytes(state);
   const useful = results.filter((r) => !r.skipped && r.bytesSaved > 0);
-  const ranked = [...useful].sort((a, b) => (b.sqnrDb ?? Infinity) - (a.sqnrDb ?? Infinity) || b.bytesSaved - a.bytesSaved);
-  // Greedy plan: least added noise per byte saved first, until the target is met (or all of them without a target).
-  const byCost = [...useful].sort((a, b) => noiseRatio(a.sqnrDb) / a.bytesSaved - noiseRatio(b.sqnrDb) / b.bytesSaved);
+  // Harm: the perplexity a layer adds (a language model; a decrease counts as none), or the noise it adds to the output.
+  const lm = options.task === 'lm';
+  const harm = (r: LayerSensitivity): number => (lm ? Math.max(0, r.perplexityDelta ?? 0) : noiseRatio(r.sqnrDb));
+  const ranked = [...useful].sort((a, b) => (lm ? (a.perplexityDelta ?? 0) - (b.perplexityDelta ?? 0) : (b.sqnrDb ?? Infinity) - (a.sqnrDb ?? Infinity)) || b.bytesSaved - a.bytesSaved);
+  // Greedy plan: least harm per byte saved first, until the target is met (or all of them without a target).
+  const byCost = [...useful].sort((a, b) => harm(a) / a.bytesSaved - harm(b) / b.bytesSaved);
   const chosen: LayerSensitivity[] = [];
   let after = weightBytes;
   for (const r of byCost) {
     if (options.targetBytes !== undefined && after <= options.targetBytes) break;
     chosen.push(r);
     after -= r.bytesSaved;
+  }
+  const budget = options.budgets?.length
+    ? await planToBudget(state, model.file!, byCost.map((r) => r.layer), { ...options, budgets: options.budgets }, runner)
+    : undefined;
+  if (budget) {
+    chosen.splice(0, chosen.length, ...byCost.slice(0, budget.layers.length));
+    after = budget.weightBytesAfter;
   }
   const noise = chosen.reduce((n, r) => n + noiseRatio(r.sqnrDb), 0);
   const planLayers = chosen.map((r) => r.layer);
@@ -142,13 +172,16 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
     description,
     synthetic,
     weightBytes,
+    ...(lm && baselinePerplexity !== undefined ? { baselinePerplexity } : {}),
     layers: [...ranked, ...results.filter((r) => !useful.includes(r))],
     plan: {
       layers: planLayers,
       weightBytesAfter: after,
       estimatedSqnrDb: noise > 0 ? -10 * Math.log10(noise) : null,
+      ...(lm && baselinePerplexity !== undefined ? { estimatedPerplexity: baselinePerplexity + chosen.reduce((n, r) => n + harm(r), 0) } : {}),
       meetsTarget: options.targetBytes === undefined || after <= options.targetBytes,
       step: stepToJson({ ...options.step, layers: planLayers, exclude: [] }),
+      ...(budget ? { budget } : {}),
     },
   };
 }

@@ -10,6 +10,21 @@ import type { DatasetSpec } from '../eval/dataset';
 import type { AccuracyCheck } from '../report/compressionReport';
 import type { EditorSession } from './editorSession';
 import { pickDataset } from './datasetPicker';
+import { judge, type Budget } from '../eval/budgets';
+import { compareSpeed, speedText, weightWidening } from '../eval/latencyCause';
+import { taskFigures } from '../report/taskText';
+
+/** The budgets set in the settings (points for maxDrop, a share for minAgreement, dB for minSqnr). */
+function budgetsFrom(settings: vscode.WorkspaceConfiguration): Budget[] {
+  const maxDrop = settings.get<number | null>('evaluation.maxDrop', 1);
+  const minAgreement = settings.get<number | null>('evaluation.minAgreement', null);
+  const minSqnr = settings.get<number | null>('evaluation.minSqnr', null);
+  return [
+    ...(typeof maxDrop === 'number' ? [{ kind: 'max-drop' as const, limit: maxDrop / 100 }] : []),
+    ...(typeof minAgreement === 'number' ? [{ kind: 'min-agreement' as const, limit: minAgreement }] : []),
+    ...(typeof minSqnr === 'number' ? [{ kind: 'min-sqnr' as const, limit: minSqnr }] : []),
+  ];
+}
 
 /** `busy` is told while the check runs (after the questions). */
 export async function checkAccuracy(session: EditorSession, runnerScript: string, dataset?: DatasetSpec, busy: (label: string | null) => void = () => undefined): Promise<AccuracyCheck | undefined> {
@@ -23,12 +38,12 @@ export async function checkAccuracy(session: EditorSession, runnerScript: string
   const model = session.document.session;
   const edits = session.document.edits.map((e) => e.label);
   const runner = new OrtProcess(runnerScript);
+  const settings = vscode.workspace.getConfiguration('onnxCompress');
   busy('Checking accuracy…');
   let temp: TempModel | undefined;
   try {
     temp = await saveTempModel(model.state, 'check', 'candidate.onnx');
     const { file: candidate, saved } = temp;
-    const settings = vscode.workspace.getConfiguration('onnxCompress');
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'ONNX Compress: checking accuracy', cancellable: true },
       async (progress, token) => {
@@ -49,6 +64,8 @@ export async function checkAccuracy(session: EditorSession, runnerScript: string
       },
     );
     const first = result.outputs?.[0];
+    const verdict = judge(result, budgetsFrom(settings));
+    const speed = result.baseline ? compareSpeed(result.candidate.latencyMs.median, result.baseline.latencyMs.median, weightWidening(model.state.proto)) : undefined;
     const check: AccuracyCheck = {
       when: new Date().toISOString(),
       edits,
@@ -63,6 +80,9 @@ export async function checkAccuracy(session: EditorSession, runnerScript: string
       maxAbsError: first?.maxAbsError,
       baselineLatencyMs: result.baseline?.latencyMs.median,
       candidateLatencyMs: result.candidate.latencyMs.median,
+      ...(verdict.checks.length ? { verdict: { pass: verdict.pass, line: verdict.line } } : {}),
+      ...(result.tasks ? { outputs: result.tasks.map((t) => `${t.name}: ${t.task} — ${taskFigures(t)}`) } : {}),
+      ...(speed?.verdict === 'slower' ? { speed: speedText(speed) } : {}),
     };
     session.addCheck(check, dataset);
     return check;

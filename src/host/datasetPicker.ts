@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { graphValues, parseShape } from '../core/onnx/graphValues';
 import { DEFAULT_PREPROCESS, type DatasetSpec } from '../eval/dataset';
 import type { EditorSession } from './editorSession';
+import { vocabularySizes } from '../eval/tokenRanges';
 
 export async function pickDataset(session: EditorSession): Promise<DatasetSpec | undefined> {
   const choice = await vscode.window.showQuickPick(
@@ -16,7 +17,8 @@ export async function pickDataset(session: EditorSession): Promise<DatasetSpec |
   if (!choice) return undefined;
   if (choice.source === 'synthetic') {
     const shapes = await askShapes(session);
-    return shapes && { kind: 'synthetic', samples: 64, seed: 1, shapes };
+    const values = shapes && (await askValues(session));
+    return shapes && values && { kind: 'synthetic', samples: 64, seed: 1, shapes, values };
   }
   const picked = await vscode.window.showOpenDialog({ canSelectFiles: choice.source === 'numpy', canSelectFolders: true, canSelectMany: false, filters: choice.source === 'numpy' ? { NumPy: ['npz', 'npy'] } : undefined });
   if (!picked?.[0]) return undefined;
@@ -44,4 +46,30 @@ async function askShapes(session: EditorSession): Promise<Record<string, number[
   }
   session.shapes = shapes;
   return shapes;
+}
+
+const INTEGER = new Set(['INT64', 'INT32', 'INT16', 'INT8', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
+
+/**
+ * A value for each integer input that synthetic data cannot make up (a sample rate, a count):
+ * token ids come from their embedding table, masks and positions are made; the answers are
+ * offered again next time.
+ */
+async function askValues(session: EditorSession): Promise<Record<string, number> | undefined> {
+  const proto = session.document.session.state.proto;
+  const vocabularies = vocabularySizes(proto);
+  const values: Record<string, number> = {};
+  for (const input of graphValues(proto).inputs) {
+    if (!INTEGER.has(input.dataType.toUpperCase()) || vocabularies[input.name] || /mask|position/i.test(input.name)) continue;
+    const text = await vscode.window.showInputBox({
+      title: `Value of input '${input.name}' for synthetic data`,
+      prompt: `'${input.name}' is [${input.shape.join('×')}] ${input.dataType} and indexes no embedding table: give the value it takes, e.g. a sample rate of 16000`,
+      value: String(session.values[input.name] ?? ''),
+      validateInput: (t) => (t.trim() !== '' && Number.isFinite(Number(t)) ? undefined : 'give a number'),
+    });
+    if (text === undefined) return undefined;
+    values[input.name] = Number(text);
+  }
+  session.values = { ...session.values, ...values };
+  return values;
 }

@@ -44,6 +44,8 @@ export class EditorSession {
   private readonly panels = new Set<vscode.WebviewPanel>();
   private selected: readonly string[] = [];
   private running: AbortController | undefined;
+  /** The step being applied, stopped by the form's Cancel. */
+  private applying: AbortController | undefined;
   /** The analysis of the current version, complete or still coming in. */
   private shown: ShownAnalysis | undefined;
   /** The summary last sent (the preview's layers), and the model's layers, per version. */
@@ -55,6 +57,8 @@ export class EditorSession {
   dataset: DatasetSpec | undefined;
   /** Shapes last given for the model's symbolic inputs, offered again next time. */
   shapes: Record<string, number[]> = {};
+  /** Values last given for integer inputs synthetic data cannot make up (a sample rate), offered again next time. */
+  values: Record<string, number> = {};
   /** Size figures for the report: the model as opened (the session's baseline) and the file as saved. */
   readonly figures: ReportFigures;
   /** Whether this session wrote the file (the report then shows "since last save" too). */
@@ -124,6 +128,9 @@ export class EditorSession {
       case 'apply':
         void this.applyStep(m.step);
         return;
+      case 'cancelApply':
+        this.applying?.abort();
+        return;
       case 'analyzeLayer':
         void this.analyzeLayer(m.index);
         return;
@@ -166,42 +173,44 @@ export class EditorSession {
     return { type: 'model', summary, inputs, outputs, edits: this.document.edits, savedEdits: s.savedSteps ?? null, version: s.version, defaults: transformDefaults() };
   }
 
-  /** Applies a recipe step (from the webview or a command) as an undoable edit, unless it changes no layer. */
-  async applyStep(raw: Record<string, unknown>): Promise<void> {
+  /** Applies a recipe step (from the webview or a command) as an undoable edit, unless it changes no layer; true when it did. */
+  async applyStep(raw: Record<string, unknown>): Promise<boolean> {
     let step: RecipeStep;
     try {
       step = parseStep(raw, 'action');
     } catch (e) {
       this.broadcast({ type: 'error', message: (e as Error).message });
-      return;
+      void vscode.window.showErrorMessage(`ONNX Compress: ${(e as Error).message}`);
+      return false;
     }
     const document = this.document;
     this.broadcast({ type: 'busy', label: 'Applying…' });
+    // Progress in the editor (with its Cancel) and the status bar: a notification would sit over the detail pane.
+    const abort = (this.applying = new AbortController());
     try {
-      const applied = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'ONNX Compress', cancellable: true },
-        async (progress, token) => {
-          progress.report({ message: 'applying…' });
-          const abort = new AbortController();
-          token.onCancellationRequested(() => abort.abort());
-          return this.host.withServices(document.session.file, this.dataset, (services) => document.apply(step, abort.signal, services));
-        },
+      const applied = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'ONNX Compress: applying…' }, () =>
+        this.host.withServices(document.session.file, this.dataset, (services) => document.apply(step, abort.signal, services)),
       );
       if ('unchanged' in applied) {
-        // Not an edit: no dirty marker, no undo entry; say why instead.
+        // Not an edit: no dirty marker, no undo entry; the editor says why.
         this.broadcast({ type: 'notice', message: applied.unchanged });
-        void vscode.window.showWarningMessage(`ONNX Compress: ${applied.unchanged}`);
-        return;
+        return false;
       }
       const { edit } = applied;
       this.host.edited(this, edit.label, () => this.refresh(edit.undo), () => this.refresh(edit.redo));
       this.refresh();
+      return true;
     } catch (e) {
-      if (e instanceof Error && e.name === 'AbortError') return;
+      if (e instanceof Error && e.name === 'AbortError') {
+        this.broadcast({ type: 'notice', message: 'Cancelled: the model is unchanged.' });
+        return false;
+      }
       const message = e instanceof OnnxError ? e.message : String((e as Error).message ?? e);
       this.broadcast({ type: 'error', message });
       void vscode.window.showErrorMessage(`ONNX Compress: ${message}`);
+      return false;
     } finally {
+      if (this.applying === abort) this.applying = undefined;
       this.broadcast({ type: 'busy', label: null });
     }
   }

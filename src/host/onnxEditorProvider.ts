@@ -63,7 +63,7 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
   }
 
   /** The transform services the CLI wires too: onnxruntime in a child process for calibration, only while a step runs. */
-  private async withServices<T>(file: string, dataset: DatasetSpec | undefined, use: (services: TransformServices) => Promise<T>): Promise<T> {
+  async withServices<T>(file: string, dataset: DatasetSpec | undefined, use: (services: TransformServices) => Promise<T>): Promise<T> {
     const runner = new OrtProcess(path.join(this.context.extensionPath, 'dist', 'ortRunner.js'));
     try {
       return await use(ortTransformServices(runner, () => calibrationFromDataset(path.dirname(file), dataset)));
@@ -100,8 +100,15 @@ export class OnnxEditorProvider implements vscode.CustomEditorProvider<OnnxDocum
     return this.sessions.get(document)?.selection ?? [];
   }
 
-  async applyStep(document: OnnxDocument, raw: Record<string, unknown>): Promise<void> {
-    await this.sessions.get(document)?.applyStep(raw);
+  /** Applies a recipe step as an undoable edit; false when it changed nothing or failed (the editor said why). */
+  async applyStep(document: OnnxDocument, raw: Record<string, unknown>): Promise<boolean> {
+    return (await this.sessions.get(document)?.applyStep(raw)) ?? false;
+  }
+
+  /** Opens a model in this editor and returns its session once it is open. */
+  async open(uri: vscode.Uri): Promise<EditorSession | undefined> {
+    await vscode.commands.executeCommand('vscode.openWith', uri, EDITOR_VIEW_TYPE);
+    return [...this.sessions.values()].find((s) => s.document.uri.fsPath === uri.fsPath);
   }
 
   async openCustomDocument(uri: vscode.Uri, openContext: vscode.CustomDocumentOpenContext): Promise<OnnxDocument> {

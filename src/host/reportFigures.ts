@@ -5,13 +5,12 @@
  * immutable, and undo/redo return to known ones). No vscode import.
  */
 import * as fs from 'node:fs';
-import { openModel } from '../core/onnx/model';
 import { encodeMessage } from '../core/protobuf/encode';
 import { ModelSchema } from '../core/onnx/schema';
-import { stateOf, storedBytes } from '../transforms/apply';
+import { storedBytes } from '../transforms/apply';
 import type { ModelState } from '../transforms/transform';
 import type { SizeFigures } from '../report/compressionReport';
-import { measureSizes } from '../report/sizeFigures';
+import { fileFigures, measureSizes } from '../report/sizeFigures';
 
 const ofStates = new WeakMap<ModelState, SizeFigures>();
 
@@ -23,11 +22,6 @@ export async function stateFigures(state: ModelState, signal?: AbortSignal): Pro
     ofStates.set(state, sizes);
   }
   return sizes;
-}
-
-async function fileFigures(file: string, signal?: AbortSignal): Promise<SizeFigures> {
-  const model = openModel(file);
-  return measureSizes([model.bytes], storedBytes(stateOf(model.proto, model.dir)), signal);
 }
 
 export class ReportFigures {

@@ -1,8 +1,9 @@
 /**
- * The Compression Report side panel (a WebviewView in the panel area) and its commands. The view
- * keeps no state: the host rebuilds the report for the active ONNX editor (reportBuild.ts) and
- * replays it whenever the view (re)loads or the model changes. Export (reportExport.ts) and the
- * accuracy check (accuracyCheck.ts, datasetPicker.ts) live beside it.
+ * The Compression Report: a webview panel opened beside the ONNX editor (in the bottom panel it left
+ * five table rows), and its commands. The panel keeps no state: the host rebuilds the report for
+ * the last active ONNX editor (reportBuild.ts) and replays it whenever the panel (re)loads or the
+ * model changes; after a reload of the window VS Code gives the panel back (the serializer).
+ * Export (reportExport.ts) and the accuracy check (accuracyCheck.ts, datasetPicker.ts) live beside it.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -22,8 +23,8 @@ export const REPORT_VIEW_ID = 'onnxCompress.report';
 /** How long the model must stay unchanged before the report measures it again (holding Ctrl+Z fires many changes). */
 const CHANGE_QUIET_MS = 250;
 
-export class ReportView implements vscode.WebviewViewProvider {
-  private view: vscode.WebviewView | undefined;
+export class ReportView implements vscode.WebviewPanelSerializer {
+  private view: vscode.WebviewPanel | undefined;
   /** The report being built: a newer change aborts it (measuring a 100 MB model takes seconds). */
   private readonly building = new LatestJob();
 
@@ -37,21 +38,38 @@ export class ReportView implements vscode.WebviewViewProvider {
   static register(context: vscode.ExtensionContext, editor: OnnxEditorProvider): ReportView {
     const view = new ReportView(context, editor);
     context.subscriptions.push(
-      vscode.window.registerWebviewViewProvider(REPORT_VIEW_ID, view),
+      vscode.window.registerWebviewPanelSerializer(REPORT_VIEW_ID, view),
+      vscode.commands.registerCommand('onnxCompress.showReport', () => view.show()),
       vscode.commands.registerCommand('onnxCompress.exportReport', (format?: ReportFormat, target?: vscode.Uri) => view.export(format, target)),
       vscode.commands.registerCommand('onnxCompress.checkAccuracy', (dataset?: DatasetSpec) => view.checkAccuracy(dataset)),
     );
     return view;
   }
 
-  resolveWebviewView(view: vscode.WebviewView): void {
+  /** Opens the report beside the editor, or brings it forward, leaving the focus where it is. */
+  show(): void {
+    if (this.view) return this.view.reveal(undefined, true);
+    const panel = vscode.window.createWebviewPanel(REPORT_VIEW_ID, 'Compression Report', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {});
+    this.adopt(panel);
+  }
+
+  /** The panel VS Code restores after a reload of the window. */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
+    this.view?.dispose();
+    this.adopt(panel);
+  }
+
+  private adopt(view: vscode.WebviewPanel): void {
     this.view = view;
     const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webviews');
     const media = vscode.Uri.joinPath(this.context.extensionUri, 'media');
     view.webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
+    view.iconPath = vscode.Uri.joinPath(media, 'icon.svg');
     view.webview.html = webviewHtml(view.webview, { script: vscode.Uri.joinPath(dist, 'report.js'), style: vscode.Uri.joinPath(media, 'report.css'), title: 'Compression Report' });
-    view.onDidDispose(() => (this.view = undefined));
-    view.onDidChangeVisibility(() => void this.refresh());
+    view.onDidDispose(() => {
+      if (this.view === view) this.view = undefined;
+    });
+    view.onDidChangeViewState(() => void this.refresh());
     view.webview.onDidReceiveMessage((m: unknown) => {
       if (!isFromReport(m)) return;
       if (m.type === 'ready') void this.refresh();
@@ -96,6 +114,8 @@ export class ReportView implements vscode.WebviewViewProvider {
   async checkAccuracy(dataset?: DatasetSpec): Promise<AccuracyCheck | undefined> {
     const session = this.editor.sessionForCommand();
     if (!session) return undefined;
+    // The result is listed there; a reveal while a picker is open would close the picker.
+    if (!this.view?.visible) this.show();
     try {
       return await checkAccuracy(session, path.join(this.context.extensionPath, 'dist', 'ortRunner.js'), dataset, (label) => this.post({ type: 'busy', label }));
     } finally {

@@ -8,9 +8,15 @@ import { humanBytes } from '../shared/format';
 
 const change = (from: SizeFigures, to: SizeFigures): string => `${humanBytes(from.bytes)} → ${humanBytes(to.bytes)}${to.bytes > 0 ? ` (${(from.bytes / to.bytes).toFixed(2)}x)` : ''}`;
 
-export const BASELINE_NOTE = 'Before: the model as opened in this session (saving does not reset it).';
+const SESSION_NOTE = 'Before: the model as opened in this session (saving does not reset it).';
+
+/** What "before" is: the model as opened in the editor, or the baseline file of a headless report. */
+export function baselineNote(r: CompressionReport): string {
+  return r.baseline ? `Before: ${r.baseline}, the baseline this model is compared with.` : SESSION_NOTE;
+}
 
 export function baselineLines(r: CompressionReport): string[] {
+  if (r.baseline) return [`against ${r.baseline}: ${change(r.before, r.after)}`];
   const lines = [`since opened: ${change(r.before, r.after)}`];
   if (r.saved) lines.push(`since last save: ${change(r.saved, r.after)}`);
   return lines;

@@ -62,13 +62,21 @@ export interface AccuracyCheck {
   readonly maxAbsError?: number;
   readonly baselineLatencyMs?: number;
   readonly candidateLatencyMs?: number;
+  /** PASS/FAIL against the budgets in the settings, with the figures and their 95% intervals. */
+  readonly verdict?: { readonly pass: boolean; readonly line: string };
+  /** Per output: "NAME: TASK — figures" (the task its metrics fit). */
+  readonly outputs?: readonly string[];
+  /** When the edited model is slower: by how much, why, and what would be faster. */
+  readonly speed?: string;
 }
 
 export interface CompressionReport {
   readonly model: string;
   readonly generated: string;
-  /** The model as opened: the session's baseline, kept across saves. */
+  /** The model as opened: the session's baseline, kept across saves (or the baseline file's, below). */
   readonly before: SizeFigures;
+  /** A headless report's baseline file (`onnx-compress report MODEL --baseline BASE`); absent in the editor. */
+  readonly baseline?: string;
   /** The file as last saved in this session, when it was ("since last save"). */
   readonly saved?: SizeFigures;
   readonly after: SizeFigures;

@@ -10,6 +10,7 @@ import type { StepResult } from '../transforms/apply';
 import { markdownReport, markdownText } from './analysisText';
 import { humanBytes } from '../shared/format';
 import { verdictLine, type SizeOutcome } from './verdict';
+import { taskFigures } from './taskText';
 
 export interface JobReport {
   readonly analysis: ModelAnalysis;
@@ -103,13 +104,14 @@ function evaluationBlocks(e: EvaluationResult, size: SizeOutcome): string[] {
   ];
   // Sentences, not a list: a list right after the column notes would merge into them.
   const facts: string[] = [];
-  if (e.agreement !== undefined) facts.push(`Top-1 agreement ${pct(e.agreement)}: how often both models pick the same class.`);
+  if (e.agreement !== undefined && !e.tasks?.length) facts.push(`Top-1 agreement ${pct(e.agreement)}: how often both models pick the same class.`);
   if (e.accuracyDelta) {
     const d = e.accuracyDelta;
     const noise = d.ci95[0] <= 0 && d.ci95[1] >= 0;
     facts.push(`Accuracy change ${(d.value * 100).toFixed(2)} pt, 95% CI [${(d.ci95[0] * 100).toFixed(2)}, ${(d.ci95[1] * 100).toFixed(2)}] pt (McNemar p = ${d.pValue.toPrecision(3)}; ${noise ? 'within noise' : 'a real difference'}).`);
   }
   if (facts.length) blocks.push(facts.join(' '));
+  if (e.tasks?.length) blocks.push(list(e.tasks.map((t) => `**${markdownText(t.name)}**: ${t.task} (${markdownText(t.why)}): ${markdownText(taskFigures(t))}`)));
   if (e.outputs?.length) {
     blocks.push(
       mdTable(

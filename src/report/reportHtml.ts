@@ -1,6 +1,6 @@
 /** The Compression Report as a self-contained HTML page (the editor's "Export as HTML"). */
 import type { CompressionReport } from './compressionReport';
-import { BASELINE_NOTE, baselineLines } from './baselines';
+import { baselineLines, baselineNote } from './baselines';
 import { ACCURACY_HEADER, CHANGE_HEADER, accuracyRows, changeRows, sizeRows } from './reportRows';
 
 function escapeHtml(s: string): string {
@@ -25,10 +25,11 @@ th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}td:nth-child(n+2)
 .bar{display:flex;align-items:center;gap:1em;margin:.2em 0}.bar span{width:10em}.bar div{flex:1}
 .bar i{display:block;height:.7em;margin:1px 0}.before{background:#888}.after{background:#2a7}
 </style></head><body>
+${r.accuracy.at(-1)?.verdict ? `<p><strong>${escapeHtml(r.accuracy.at(-1)!.verdict!.line)}</strong></p>` : ''}
 <h1>Compression report: ${escapeHtml(r.model)}</h1>
-<p>Generated ${escapeHtml(r.generated)}. ${r.edits.length} edit(s) in effect. Grey: before, green: after.</p>
+<p>Generated ${escapeHtml(r.generated)}. ${r.baseline ? `Compared with ${escapeHtml(r.baseline)} layer by layer.` : `${r.edits.length} edit(s) in effect.`} Grey: before, green: after.</p>
 <h2>Size</h2>
-<p>${escapeHtml(BASELINE_NOTE)}</p><ul>${baselineLines(r).map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
+<p>${escapeHtml(baselineNote(r))}</p><ul>${baselineLines(r).map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
 ${bar('file', r.before.bytes, r.after.bytes)}${bar('gzip', r.before.gzipBytes, r.after.gzipBytes)}${bar('entropy', r.before.entropyBytes, r.after.entropyBytes)}
 ${table(['measure', 'before', 'after', 'ratio'], sizeRows(r))}
 <h2>Per-tensor error</h2>

@@ -1,6 +1,14 @@
 /** Measures the Compression Report's size figures: stored bytes, gzip -6 and order-0 entropy. */
 import * as zlib from 'node:zlib';
+import { openModel } from '../core/onnx/model';
+import { stateOf, storedBytes } from '../transforms/apply';
 import type { SizeFigures } from './compressionReport';
+
+/** Figures of a model file as it is on disk. */
+export async function fileFigures(file: string, signal?: AbortSignal): Promise<SizeFigures> {
+  const model = openModel(file);
+  return measureSizes([model.bytes], storedBytes(stateOf(model.proto, model.dir)), signal);
+}
 
 /**
  * Size figures of serialized model bytes, given as the parts an encoder produced (no copy into

@@ -5,6 +5,7 @@
 import type { StepResult } from '../transforms/apply';
 import type { EvaluationResult } from '../eval/protocol';
 import { humanBytes } from '../shared/format';
+import { SAME_SPEED } from '../eval/latencyCause';
 
 export interface SizeOutcome {
   readonly fileBytesBefore: number;
@@ -13,8 +14,6 @@ export interface SizeOutcome {
   readonly steps: readonly StepResult[];
 }
 
-/** Latency within this factor of the baseline's is "unchanged": timings on a shared machine wobble by a few percent. */
-const SAME_SPEED = 1.05;
 
 export function verdictLine(size: SizeOutcome, evaluation: EvaluationResult): string {
   return [sizeClause(size), qualityClause(evaluation), speedClause(size.steps, evaluation)].filter((c) => c !== undefined).join(', ');
@@ -42,6 +41,8 @@ function qualityClause(e: EvaluationResult): string | undefined {
     const agreement = e.agreement !== undefined ? ` (top-1 agreement ${pct(e.agreement)})` : '';
     return `top-1 accuracy ${pct(base)} → ${pct(cand)} on ${on}${agreement}`;
   }
+  const first = e.tasks?.[0];
+  if (first) return `${first.agreement.name} ${pct(first.agreement.value)} and SQNR ${first.sqnr.value.toFixed(1)} dB on ${first.name} (${first.task}), ${on}`;
   if (e.agreement !== undefined) return `top-1 agreement ${pct(e.agreement)} on ${on}`;
   return cand !== undefined ? `top-1 accuracy ${pct(cand)} on ${on}` : undefined;
 }

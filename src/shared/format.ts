@@ -12,6 +12,14 @@ export function humanBytes(n: number): string {
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }
 
+/** The binary unit a chart axis reaching `max` bytes counts in, so its ticks fall at round values of that unit. */
+export function byteAxisUnit(max: number): { readonly name: string; readonly bytes: number } {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  while (max >= 1024 ** (u + 1) && u < units.length - 1) u++;
+  return { name: units[u], bytes: 1024 ** u };
+}
+
 export function humanCount(n: number): string {
   if (n < 1000) return String(n);
   if (n < 1e6) return `${(n / 1e3).toFixed(1)}K`;

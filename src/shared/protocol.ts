@@ -55,6 +55,8 @@ export type FromWebview =
   | { readonly type: 'ready' }
   /** A recipe step (JSON) to apply; `layers` names the selection or is "*". */
   | { readonly type: 'apply'; readonly step: Record<string, unknown> }
+  /** Stop the step being applied. */
+  | { readonly type: 'cancelApply' }
   | { readonly type: 'selection'; readonly layers: readonly string[] }
   /** Analyze a layer that was left out when the model opened (index into the summary's layers). */
   | { readonly type: 'analyzeLayer'; readonly index: number }
@@ -72,6 +74,7 @@ export function isFromWebview(m: unknown): m is FromWebview {
   if (!isRecord(m)) return false;
   switch (m.type) {
     case 'ready':
+    case 'cancelApply':
       return true;
     case 'apply':
       return isRecord(m.step);

@@ -63,6 +63,18 @@ const ROWS_PER_CHECKPOINT = 128;
  * `checkpoint` is awaited every 128 rows of each step (the work grows as n³).
  */
 export async function inverseUpperFactor(a: Float64Array, n: number, checkpoint?: () => Promise<void>): Promise<Float64Array> {
+  const y = await inverseOfReversedFactor(a, n, checkpoint);
+  // J·Y·J in place: at K = 4096 each n×n copy is 128 MiB.
+  for (let i = 0, j = n * n - 1; i < j; i++, j--) {
+    const t = y[i];
+    y[i] = y[j];
+    y[j] = t;
+  }
+  return y;
+}
+
+/** L⁻¹ where J·A·J = LLᵀ; the factor L is dropped on return (one n×n array less held). */
+async function inverseOfReversedFactor(a: Float64Array, n: number, checkpoint?: () => Promise<void>): Promise<Float64Array> {
   const m = reversed(a, n);
   for (let i = 0; i < n; i++) {
     choleskyRow(m, n, i);
@@ -73,5 +85,5 @@ export async function inverseUpperFactor(a: Float64Array, n: number, checkpoint?
     inverseRow(m, y, n, i);
     if (checkpoint && i % ROWS_PER_CHECKPOINT === ROWS_PER_CHECKPOINT - 1) await checkpoint();
   }
-  return reversed(y, n);
+  return y;
 }

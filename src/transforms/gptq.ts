@@ -111,6 +111,26 @@ function check(w: Float32Array, k: number, n: number, hessian: Float64Array, opt
 }
 
 /**
+ * The rows to quantize (in activation order if asked), that order, and the inverse factor U of
+ * the damped Hessian; block scales that do not follow the updates are fitted here, over the
+ * original rows. The Hessian's copies die on return: only U is kept (128 MiB each at K = 4096).
+ */
+async function prepared(
+  w: Float32Array, k: number, n: number, hessian: Float64Array, grid: Grid, blockSize: number, actOrder: boolean, options: GptqOptions,
+): Promise<{ work: Float64Array; perm: Int32Array; u: Float64Array }> {
+  const h = Float64Array.from(hessian);
+  let work: Float64Array = Float64Array.from(w);
+  for (const i of reviveDeadInputs(h, k)) work.fill(0, i * n, i * n + n); // its weights never act
+  const perm = actOrder ? activationOrder(h, k) : Int32Array.from({ length: k }, (_, i) => i);
+  if (blockSize === 0) fitBlock(grid, work, 0, 0, k);
+  else if (actOrder) for (let g = 0; g * blockSize < k; g++) fitBlock(grid, work, g, g * blockSize, Math.min(g * blockSize + blockSize, k));
+  const ordered = actOrder ? permuteSymmetric(h, k, perm) : h;
+  if (actOrder) work = permuteRows(work, n, perm);
+  dampen(ordered, k, options.damp ?? 0.01);
+  return { work, perm, u: await inverseUpperFactor(ordered, k, options.checkpoint) };
+}
+
+/**
  * Quantizes W [K, N] (row-major; K input features, N outputs) given the Hessian H = 2·XᵀX [K, K]
  * of the layer's inputs X (any positive multiple of it gives the same result). H is not changed.
  * With activation order, block scales come from the weights before any update (the reference's
@@ -120,23 +140,13 @@ export async function gptqQuantize(w: Float32Array, k: number, n: number, hessia
   check(w, k, n, hessian, options);
   const blockSize = options.granularity === 'block' ? (options.blockSize ?? 32) : 0;
   const layout = gptqLayout(k, n, options.granularity, options.blockSize);
-  const h = Float64Array.from(hessian);
-  let work: Float64Array = Float64Array.from(w);
-  for (const i of reviveDeadInputs(h, k)) work.fill(0, i * n, i * n + n); // its weights never act
   const actOrder = options.actOrder ?? false;
-  const perm = actOrder ? activationOrder(h, k) : Int32Array.from({ length: k }, (_, i) => i);
   const grid: Grid = {
     n, range: rangeOf(options.dtype), symmetric: options.symmetric, storeScale: options.storeScale ?? Math.fround,
     scales: new Float32Array(layout.groups), zeroPoints: new Int32Array(layout.groups), lo: new Float64Array(n), hi: new Float64Array(n),
   };
   const fitAsWeGo = blockSize > 0 && !actOrder;
-  // Scales that do not follow the updates are fitted now, over the original rows.
-  if (blockSize === 0) fitBlock(grid, work, 0, 0, k);
-  else if (actOrder) for (let g = 0; g * blockSize < k; g++) fitBlock(grid, work, g, g * blockSize, Math.min(g * blockSize + blockSize, k));
-  const ordered = actOrder ? permuteSymmetric(h, k, perm) : h;
-  if (actOrder) work = permuteRows(work, n, perm);
-  dampen(ordered, k, options.damp ?? 0.01);
-  const u = await inverseUpperFactor(ordered, k, options.checkpoint);
+  const { work, perm, u } = await prepared(w, k, n, hessian, grid, blockSize, actOrder, options);
   // Batches end on block boundaries, so a block's rows are fully updated when its scales are fitted.
   const batch = fitAsWeGo ? blockSize * Math.max(1, Math.floor(BATCH / blockSize)) : BATCH;
   const run: Run = {

@@ -1,7 +1,7 @@
 /**
  * GPTQ as a quantize method: the inputs of every target MatMul and Gemm are exposed as model
- * outputs, the model runs once over the calibration data (onnxruntime, through the Calibrator the
- * caller provides) gathering each input's Hessian, and each weight W [K, N] is then quantized by
+ * outputs, the model runs over the calibration data (onnxruntime, through the Calibrator the
+ * caller provides) gathering the inputs' Hessians a group at a time, and each weight W [K, N] is then quantized by
  * gptqQuantize on it. The codes are written like round to nearest's: DequantizeLinear
  * (quantize.ts' writeIntegers) or MatMulNBits (matMulNBits.ts' writeMatMulNBits).
  */
@@ -32,12 +32,16 @@ export interface GptqTarget {
   readonly input: string;
 }
 
-/** The Hessians by input value, or why every layer is skipped. */
+/** The layers GPTQ takes, their inputs' Hessians on demand, or why every layer is skipped. */
 export interface GptqCalibration {
   readonly targets: Map<Layer, GptqTarget>;
-  readonly hessians: Map<string, Float64Array>;
+  /** The Hessian of a target's input (gathered with the next few inputs in one run of the model). */
+  hessian(input: string): Promise<Float64Array>;
   readonly skipped: LayerSkip[];
-  readonly note?: string;
+  /** What the calibration ran on, once the Hessians are gathered. */
+  note(): string | undefined;
+  /** Removes the calibration model; call in a `finally`. */
+  dispose(): void;
 }
 
 const attr = (n: NodeProto, name: string): number | undefined => {
@@ -65,16 +69,23 @@ function targetOf(layer: Layer, typeOf: (v: string) => number, stored: ReadonlyS
   return { w, k, n, transB, input };
 }
 
+/** Bytes of Hessians (float64, K² each) gathered in one run of the model: one K = 4096 input and some smaller ones. */
+export const HESSIAN_BUDGET_BYTES = 192 * 2 ** 20;
+
 /**
- * Picks the layers GPTQ can quantize and gathers their inputs' Hessians in one run of the model;
- * without a calibrator every layer is skipped with the reason.
+ * Picks the layers GPTQ can quantize; their inputs' Hessians are gathered when first asked for,
+ * a group of inputs (in the order the layers ask, up to a budget of Hessian bytes) per run of
+ * the model, and dropped when the next group is gathered: a 24-layer transformer needs GBs of
+ * Hessians in all, never at once. Without a calibrator every layer is skipped with the reason.
  */
 export async function gptqCalibrate(ctx: TransformContext, step: QuantizeStep): Promise<GptqCalibration> {
+  const budget = ctx.services?.hessianBudgetBytes ?? HESSIAN_BUDGET_BYTES;
   const targets = new Map<Layer, GptqTarget>();
   const skipped: LayerSkip[] = [];
   const factory = ctx.services?.calibrator;
+  const none = { hessian: () => Promise.reject(new Error('no GPTQ targets')), note: () => undefined, dispose: () => undefined };
   if (!factory) {
-    return { targets, hessians: new Map(), skipped: ctx.layers.map((l) => skip(l, 'GPTQ needs onnxruntime to calibrate, and none was provided')) };
+    return { targets, skipped: ctx.layers.map((l) => skip(l, 'GPTQ needs onnxruntime to calibrate, and none was provided')), ...none };
   }
   const main = ctx.state.index.graphs.find((g) => g.kind === 'main')!;
   const types = elemTypes(ctx.state.index);
@@ -85,22 +96,47 @@ export async function gptqCalibrate(ctx: TransformContext, step: QuantizeStep): 
     if (typeof t === 'string') skipped.push(skip(layer, t));
     else targets.set(layer, t);
   }
-  if (targets.size === 0) return { targets, hessians: new Map(), skipped };
-  const values = [...new Set([...targets.values()].map((t) => t.input))];
+  if (targets.size === 0) return { targets, skipped, ...none };
+  // Inputs in the order the layers ask for them, with their K.
+  const sizes = new Map([...targets.values()].map((t) => [t.input, t.k]));
+  const values = [...sizes.keys()];
   const graph = ctx.state.proto.graph!;
   const declared = new Set(graph.output.map((o) => o.name));
   const exposed = values.filter((v) => !declared.has(v)).map((name) => ({ name, type: { tensorType: { elemType: typeOf(name) } }, metadataProps: [] }));
-  const { file, dispose } = await saveTempModel({ proto: { ...ctx.state.proto, graph: { ...graph, output: [...graph.output, ...exposed] } }, dir: ctx.state.dir }, 'gptq', 'gptq-calibration.onnx');
-  try {
-    const calibrator = factory(ctx.state.proto, step.calibration!);
-    await ctx.checkpoint();
-    const { hessians, rows } = await calibrator.hessians(file, values);
-    const counts = [...new Set(values.map((v) => rows[v]))];
-    const note = `GPTQ calibrated ${values.length} layer input(s) on ${calibrator.description} (${counts.join(', ')} rows each)`;
-    return { targets, hessians: new Map(values.map((v) => [v, hessians[v]])), skipped, note };
-  } finally {
-    dispose();
-  }
+  const temp = await saveTempModel({ proto: { ...ctx.state.proto, graph: { ...graph, output: [...graph.output, ...exposed] } }, dir: ctx.state.dir }, 'gptq', 'gptq-calibration.onnx');
+  const calibrator = factory(ctx.state.proto, step.calibration!);
+  let group = new Map<string, Float64Array>();
+  const rowCounts = new Set<number>();
+  let runs = 0;
+  return {
+    targets,
+    skipped,
+    async hessian(input) {
+      let h = group.get(input);
+      if (h) return h;
+      const names: string[] = [];
+      let bytes = 0;
+      for (let i = values.indexOf(input); i < values.length; i++) {
+        const more = sizes.get(values[i])! ** 2 * 8;
+        if (names.length > 0 && bytes + more > budget) break;
+        names.push(values[i]);
+        bytes += more;
+      }
+      group = new Map(); // the last group's Hessians go before the next are gathered
+      await ctx.checkpoint();
+      const { hessians, rows } = await calibrator.hessians(temp.file, names);
+      runs++;
+      for (const v of names) rowCounts.add(rows[v]);
+      group = new Map(names.map((v) => [v, hessians[v]]));
+      h = group.get(input)!;
+      return h;
+    },
+    note: () => `GPTQ calibrated ${values.length} layer input(s) on ${calibrator.description} (${[...rowCounts].join(', ')} rows each)${runs > 1 ? ` in ${runs} runs of the model` : ''}`,
+    dispose: () => {
+      group = new Map();
+      temp.dispose();
+    },
+  };
 }
 
 /** GPTQ on the target's W [K, N] (W as stored, transposed for a Gemm with transB); the result is over [K, N]. */

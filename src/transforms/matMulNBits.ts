@@ -47,7 +47,7 @@ export function nbitsTarget(ctx: TransformContext, layer: Layer): NBitsTarget | 
   const node = layer.node.node;
   const op = node.opType ?? '';
   if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') return skip(layer, `${node.domain}.${op} has no MatMulNBits form`);
-  if (op !== 'MatMul' && op !== 'Gemm') return skip(layer, `MatMulNBits replaces MatMul and Gemm layers, not ${op}`);
+  if (op !== 'MatMul' && op !== 'Gemm') return skip(layer, `MatMulNBits replaces MatMul and Gemm layers (GatherBlockQuantized, embedding Gathers), not ${op}`);
   const w = layerWeights(layer).find((x) => x.operand === 1);
   if (!w || w.tensor.dims.length !== 2) return skip(layer, 'its weight input is not a stored 2-D matrix');
   const why = rewritableBlocker(w);
@@ -68,7 +68,7 @@ export function nbitsTarget(ctx: TransformContext, layer: Layer): NBitsTarget | 
 }
 
 /** The weight's source and the type MatMulNBits computes in, or why it cannot. */
-export async function nbitsSource(layer: Layer, t: NBitsTarget): Promise<{ src: WeightSource; computeType: FloatSource } | LayerSkip> {
+export async function nbitsSource(layer: Layer, t: { readonly w: WeightTarget }): Promise<{ src: WeightSource; computeType: FloatSource } | LayerSkip> {
   const src = await weightSource(t.w);
   const bad = nonFiniteReason(src.values);
   if (bad) return skip(layer, `'${t.w.tensor.name}': ${bad}`);

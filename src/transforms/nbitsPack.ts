@@ -17,7 +17,7 @@ export interface NBitsPacked {
   readonly scales: Float32Array;
   /** Packed zero points, or undefined when symmetric (MatMulNBits' default 2^(bits-1) then). */
   readonly zeroPoints?: Uint8Array;
-  /** The weight as MatMulNBits computes with it, in W's [K, N] layout. */
+  /** The weight as MatMulNBits computes with it, in W's [K, N] layout ([N, K] from packRowsNBits). */
   readonly restored: Float32Array;
 }
 
@@ -29,10 +29,21 @@ export function packNBits(
   w: Float32Array, k: number, n: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
   storeScale: (s: number) => number = Math.fround, storeValue: (v: number) => number = Math.fround,
 ): NBitsPacked {
-  const columns = transposed(w, k, n);
+  const rows = packRowsNBits(transposed(w, k, n), n, k, bits, blockSize, symmetric, storeScale, storeValue);
+  return { ...rows, restored: transposed(rows.restored, n, k) };
+}
+
+/**
+ * Packs a matrix already laid out as MatMulNBits' rows, [N, K] (`n` rows of `k` values, blocks
+ * along each row; an embedding table for GatherBlockQuantized); `restored` stays [N, K].
+ */
+export function packRowsNBits(
+  rows: Float32Array, n: number, k: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
+  storeScale: (s: number) => number = Math.fround, storeValue: (v: number) => number = Math.fround,
+): NBitsPacked {
   const layout = scaleLayout([n, k], 'block', 1, blockSize);
-  const q: Quantized = quantizeValues(columns, layout, rangeOf(bits === 4 ? 'uint4' : 'uint8'), symmetric, storeScale, storeValue);
-  return packColumns(q.codes, q.scales, q.zeroPoints, transposed(q.restored, n, k), k, n, bits, blockSize, symmetric);
+  const q: Quantized = quantizeValues(rows, layout, rangeOf(bits === 4 ? 'uint4' : 'uint8'), symmetric, storeScale, storeValue);
+  return packColumns(q.codes, q.scales, q.zeroPoints, q.restored, k, n, bits, blockSize, symmetric);
 }
 
 /**

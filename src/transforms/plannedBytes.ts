@@ -85,10 +85,16 @@ function weightBytes(step: RecipeStep, w: WeightTarget, reach: (opset: number) =
       if (step.mode === 'static') return undefined;
       if (step.format === 'matmulnbits') {
         const op = w.layer.node.node.opType;
+        const scaleWidth = source === DataType.Float16 ? 2 : 4;
+        // An embedding table [rows, cols] as GatherBlockQuantized: blocks along its rows, no padding.
+        if (op === 'Gather' && w.operand === 0 && t.dims.length === 2) {
+          const [rows, cols] = t.dims;
+          return cols % step.blockSize ? { bytes: UNCHANGED, exact: true } : { bytes: nbitsBytes(cols, rows, codeBits(step.dtype), step.blockSize, step.symmetric, scaleWidth), exact: false };
+        }
         if (w.operand !== 1 || (op !== 'MatMul' && op !== 'Gemm') || t.dims.length !== 2) return { bytes: UNCHANGED, exact: true };
         const transB = op === 'Gemm' && w.layer.node.node.attribute.some((a) => a.name === 'transB' && Number(a.i) === 1);
         const [k, cols] = transB ? [t.dims[1], t.dims[0]] : [t.dims[0], t.dims[1]];
-        return { bytes: nbitsBytes(k, cols, codeBits(step.dtype), step.blockSize, step.symmetric, source === DataType.Float16 ? 2 : 4), exact: false };
+        return { bytes: nbitsBytes(k, cols, codeBits(step.dtype), step.blockSize, step.symmetric, scaleWidth), exact: false };
       }
       if (step.dtype === 'float16') return { bytes: w.real || floatBytes(source) > 2 ? n * 2 : UNCHANGED, exact: true };
       // The opset quantize needs for this setting, and HALF_DEQUANTIZE_OPSET for FLOAT16 scales.

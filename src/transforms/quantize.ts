@@ -18,6 +18,7 @@ import type { Granularity } from '../shared/stepSpec';
 import { codeBits, quantizeChoice, scaleType as scaleTypeFor } from '../analyzers/resultBytes';
 import { NBITS_DOMAIN, nbitsSource, nbitsTarget, toMatMulNBits, writeMatMulNBits, type NBitsSettings } from './matMulNBits';
 import { packQuantizedNBits } from './nbitsPack';
+import { isEmbeddingGather, toGatherBlockQuantized } from './gatherBlockQuantized';
 import { gptqCalibrate, gptqWeight, storedLayout, type GptqTarget } from './gptqLayers';
 import { HALF_DEQUANTIZE_OPSET, outputAs, quantizeAs } from './dequantizeOutput';
 import { int4Tensor, int8Tensor, uint8Tensor } from './tensorBuild';
@@ -63,64 +64,69 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   const halfScales = halfRaise !== undefined && !halfRaise.blocker;
   let usedHalfScales = false;
   const gptq = await gptqIfAsked(ctx, step, outcome);
-  for (const layer of ctx.layers) {
-    await ctx.checkpoint();
-    const target = gptq?.targets.get(layer);
-    if (gptq && !target) continue;
-    const weights = target ? [target.w] : layerWeights(layer);
-    if (weights.length === 0) {
-      outcome.skipped.push(skip(layer, 'it has no weights of rank 2 or more'));
-      continue;
+  try {
+    for (const layer of ctx.layers) {
+      await ctx.checkpoint();
+      const target = gptq?.targets.get(layer);
+      if (gptq && !target) continue;
+      const weights = target ? [target.w] : layerWeights(layer);
+      if (weights.length === 0) {
+        outcome.skipped.push(skip(layer, 'it has no weights of rank 2 or more'));
+        continue;
+      }
+      if (blocker) {
+        outcome.skipped.push(skip(layer, `${step.dtype} ${step.granularity} needs opset ${needed}; ${blocker}`));
+        continue;
+      }
+      const reasons: string[] = [];
+      const changes: TensorChange[] = [];
+      for (const w of weights) {
+        const why = rewritableBlocker(w);
+        if (why) {
+          reasons.push(`'${w.tensor.name}': ${why}`);
+          continue;
+        }
+        if (step.dtype === 'float16' && !w.real && floatBytes(w.tensor.dataType as FloatSource) <= 2) {
+          reasons.push(`'${w.tensor.name}': it is ${floatName(w.tensor.dataType as FloatSource)} already`);
+          continue;
+        }
+        const source = await weightSource(w);
+        const bad = nonFiniteReason(source.values);
+        if (bad) {
+          reasons.push(`'${w.tensor.name}': ${bad}`);
+          continue;
+        }
+        const planned = step.dtype === 'float16' ? toFloat16(ctx, source, w)
+          : target ? await toGptq(ctx, source, w, step, halfScales, target, await gptq!.hessian(target.input))
+          : toIntegers(ctx, source, w, step, halfScales);
+        const c = planned.change;
+        if (source.requantizedFrom && c.sqnrDb === null && c.bytesAfter > 0.99 * c.bytesBefore) {
+          reasons.push(`'${w.tensor.name}': it is stored as ${source.requantizedFrom} already (the same values would come back)`);
+          continue;
+        }
+        if (planned.change.bytesAfter >= planned.change.bytesBefore) {
+          reasons.push(`'${w.tensor.name}': it would take ${planned.change.bytesAfter} bytes instead of ${planned.change.bytesBefore}`);
+          continue;
+        }
+        planned.commit();
+        changes.push(planned.change);
+        if (planned.change.detail?.scaleType === 'float16') usedHalfScales = true;
+        if (source.requantizedFrom) requantized.add(source.requantizedFrom);
+      }
+      if (changes.length === 0) {
+        outcome.skipped.push(skip(layer, reasons.join('; ')));
+        continue;
+      }
+      outcome.changed.push(change(layer, changes));
     }
-    if (blocker) {
-      outcome.skipped.push(skip(layer, `${step.dtype} ${step.granularity} needs opset ${needed}; ${blocker}`));
-      continue;
-    }
-    const reasons: string[] = [];
-    const changes: TensorChange[] = [];
-    for (const w of weights) {
-      const why = rewritableBlocker(w);
-      if (why) {
-        reasons.push(`'${w.tensor.name}': ${why}`);
-        continue;
-      }
-      if (step.dtype === 'float16' && !w.real && floatBytes(w.tensor.dataType as FloatSource) <= 2) {
-        reasons.push(`'${w.tensor.name}': it is ${floatName(w.tensor.dataType as FloatSource)} already`);
-        continue;
-      }
-      const source = await weightSource(w);
-      const bad = nonFiniteReason(source.values);
-      if (bad) {
-        reasons.push(`'${w.tensor.name}': ${bad}`);
-        continue;
-      }
-      const planned = step.dtype === 'float16' ? toFloat16(ctx, source, w)
-        : target ? await toGptq(ctx, source, w, step, halfScales, target, gptq!.hessians.get(target.input)!)
-        : toIntegers(ctx, source, w, step, halfScales);
-      const c = planned.change;
-      if (source.requantizedFrom && c.sqnrDb === null && c.bytesAfter > 0.99 * c.bytesBefore) {
-        reasons.push(`'${w.tensor.name}': it is stored as ${source.requantizedFrom} already (the same values would come back)`);
-        continue;
-      }
-      if (planned.change.bytesAfter >= planned.change.bytesBefore) {
-        reasons.push(`'${w.tensor.name}': it would take ${planned.change.bytesAfter} bytes instead of ${planned.change.bytesBefore}`);
-        continue;
-      }
-      planned.commit();
-      changes.push(planned.change);
-      if (planned.change.detail?.scaleType === 'float16') usedHalfScales = true;
-      if (source.requantizedFrom) requantized.add(source.requantizedFrom);
-    }
-    if (changes.length === 0) {
-      outcome.skipped.push(skip(layer, reasons.join('; ')));
-      continue;
-    }
-    outcome.changed.push(change(layer, changes));
+  } finally {
+    gptq?.dispose();
   }
   if (usedHalfScales) halfRaise!.apply(ctx.patch, ctx.names);
   else if (outcome.changed.length) raise.apply(ctx.patch, ctx.names);
   if (requantized.size) outcome.notes!.push(requantizedNote(requantized));
-  if (gptq?.note) outcome.notes!.push(gptq.note);
+  const note = gptq?.note();
+  if (note) outcome.notes!.push(note);
   return outcome;
 }
 
@@ -211,24 +217,31 @@ function realTypeOf(layer: Layer, t: StoredTensor): number | undefined {
   return d?.kind === 'codebook' ? d.codebook.dataType : d?.scale.dataType;
 }
 
-/** Every selected MatMul/Gemm to MatMulNBits; the com.microsoft opset is added when one changed. */
+/** Every selected MatMul/Gemm to MatMulNBits and embedding Gather to GatherBlockQuantized; the com.microsoft opset is added when one changed. */
 async function quantizeNBits(ctx: TransformContext, step: QuantizeStep): Promise<TransformOutcome> {
   const outcome: TransformOutcome = { changed: [], skipped: [], notes: [] };
   const settings = { bits: codeBits(step.dtype) as 4 | 8, blockSize: step.blockSize, symmetric: step.symmetric, accuracyLevel: step.accuracyLevel ?? 4 };
   if (settings.blockSize < 16) {
     return { ...outcome, skipped: ctx.layers.map((l) => skip(l, `MatMulNBits blocks are 16 or more weights, not ${settings.blockSize}`)) };
   }
-  const gptq = await gptqIfAsked(ctx, step, outcome);
-  for (const layer of ctx.layers) {
-    await ctx.checkpoint();
-    const target = gptq?.targets.get(layer);
-    if (gptq && !target) continue;
-    const r = target ? await gptqNBits(ctx, layer, step, settings, target, gptq!.hessians.get(target.input)!) : await toMatMulNBits(ctx, layer, settings);
-    if ('reason' in r) outcome.skipped.push(r);
-    else outcome.changed.push(r);
+  // Embeddings take indices, so they have no Hessian: round to nearest, with GPTQ or without.
+  const gptq = await gptqIfAsked({ ...ctx, layers: ctx.layers.filter((l) => !isEmbeddingGather(l.node.node)) }, step, outcome);
+  try {
+    for (const layer of ctx.layers) {
+      await ctx.checkpoint();
+      const embedding = isEmbeddingGather(layer.node.node);
+      const target = gptq?.targets.get(layer);
+      if (gptq && !target && !embedding) continue;
+      const r = embedding ? await toGatherBlockQuantized(ctx, layer, settings) : target ? await gptqNBits(ctx, layer, step, settings, target, await gptq!.hessian(target.input)) : await toMatMulNBits(ctx, layer, settings);
+      if ('reason' in r) outcome.skipped.push(r);
+      else outcome.changed.push(r);
+    }
+  } finally {
+    gptq?.dispose();
   }
   if (outcome.changed.length) ctx.patch.requireOpset(NBITS_DOMAIN, 1);
-  if (gptq?.note) outcome.notes!.push(gptq.note);
+  const note = gptq?.note();
+  if (note) outcome.notes!.push(note);
   return outcome;
 }
 

@@ -43,7 +43,7 @@ export interface QuantizeStep extends StepBase {
   readonly symmetric: boolean;
   /** Elements per scale along the reduction axis (granularity 'block'). */
   readonly blockSize: number;
-  /** 'qdq': DequantizeLinear (standard ONNX); 'matmulnbits': onnxruntime's MatMulNBits (MatMul and Gemm layers). */
+  /** 'qdq': DequantizeLinear (standard ONNX); 'matmulnbits': onnxruntime's MatMulNBits (MatMul and Gemm layers) and GatherBlockQuantized (embedding Gathers). */
   readonly format?: 'qdq' | 'matmulnbits';
   /** MatMulNBits' accuracy_level (4: int8 compute, onnxruntime's fastest on CPU). */
   readonly accuracyLevel?: number;
@@ -88,7 +88,15 @@ export type RecipeStep = QuantizeStep | PruneStep | ClusterStep | FactorizeStep;
 export interface Recipe {
   readonly version: 1;
   readonly steps: readonly RecipeStep[];
+  /**
+   * The model the recipe was written for, relative to the recipe file: the editor checks layer
+   * names against it and predicts each step's size and error on it. `apply` takes its MODEL argument.
+   */
+  readonly model?: string;
 }
+
+/** The fields a recipe may have besides its steps. */
+export const RECIPE_FIELDS = ['version', 'steps', '$schema', 'description', 'model'] as const;
 
 type Json = Record<string, unknown>;
 
@@ -296,9 +304,11 @@ export function parseRecipe(raw: unknown): Recipe {
   const o = raw as Json;
   if (o.version !== 1) throw new OnnxError('recipe', `'version' must be 1, not ${JSON.stringify(o.version)}`, 'recipe');
   if (!Array.isArray(o.steps)) throw new OnnxError('recipe', `'steps' must be a list`, 'recipe');
-  const extra = Object.keys(o).filter((k) => k !== 'version' && k !== 'steps' && k !== '$schema' && k !== 'description');
-  if (extra.length) throw new OnnxError('recipe', `unknown field${extra.length > 1 ? 's' : ''} ${unknownNames(extra, ['version', 'steps', '$schema', 'description'])}`, 'recipe');
-  return { version: 1, steps: o.steps.map((s, i) => parseStep(s, `recipe step ${i + 1}`)) };
+  const extra = Object.keys(o).filter((k) => !(RECIPE_FIELDS as readonly string[]).includes(k));
+  if (extra.length) throw new OnnxError('recipe', `unknown field${extra.length > 1 ? 's' : ''} ${unknownNames(extra, RECIPE_FIELDS)}`, 'recipe');
+  if (o.model !== undefined && (typeof o.model !== 'string' || !o.model)) throw new OnnxError('recipe', `'model' must be a file path (relative to the recipe)`, 'recipe');
+  const steps = o.steps.map((s, i) => parseStep(s, `recipe step ${i + 1}`));
+  return { version: 1, steps, ...(o.model ? { model: o.model as string } : {}) };
 }
 
 /** The step as recipe JSON, every parameter spelled out (so later defaults cannot change it). */

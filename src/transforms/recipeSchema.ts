@@ -81,6 +81,7 @@ export function recipeSchema(): Schema {
     properties: {
       $schema: { type: 'string' },
       description: { type: 'string' },
+      model: { type: 'string', minLength: 1, description: 'The model this recipe was written for, relative to the recipe file: VS Code checks layer names against it and shows each step\'s predicted size and error. `apply` takes its MODEL argument.' },
       version: { const: 1 },
       steps: { type: 'array', items: { $ref: '#/definitions/step' } },
     },

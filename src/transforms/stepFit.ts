@@ -26,7 +26,7 @@ export function layerUnfit(step: RecipeStep, layer: Layer): Unfit | undefined {
   const node = layer.node.node;
   const standard = (node.domain ?? '') === '' || node.domain === 'ai.onnx';
   if (step.transform === 'factorize' && !(standard && ['MatMul', 'Gemm', 'Conv'].includes(node.opType ?? ''))) return { kind: 'op' };
-  if (step.transform === 'quantize' && step.format === 'matmulnbits' && !(standard && ['MatMul', 'Gemm'].includes(node.opType ?? ''))) return { kind: 'op' };
+  if (step.transform === 'quantize' && step.format === 'matmulnbits' && !(standard && ['MatMul', 'Gemm', 'Gather'].includes(node.opType ?? ''))) return { kind: 'op' };
   // Factorize rewrites the op's weight input only; the others every weight matrix.
   const matrices = layerWeights(layer).filter((w) => step.transform !== 'factorize' || w.operand === 1);
   if (matrices.length === 0) return { kind: 'no-matrix' };
@@ -135,7 +135,7 @@ function sentence(step: RecipeStep, u: Unfit, theirs: string, layers: string): s
     }
     case 'op':
       return step.transform === 'quantize'
-        ? `MatMulNBits replaces MatMul and Gemm layers only, and no ${layers} is one`
+        ? `MatMulNBits replaces MatMul and Gemm layers (and GatherBlockQuantized embedding Gathers) only, and no ${layers} is one`
         : `factorize works on MatMul, Gemm and Conv layers only, and no ${layers} is one`;
     case 'small':
       return `${theirs} weights have no more values than the ${step.transform === 'cluster' ? step.clusters : ''} clusters`;

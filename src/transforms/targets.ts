@@ -36,12 +36,16 @@ export function selectLayers(attribution: LayerAttribution, selector: LayerSelec
   const candidates = attribution.layers.filter((l) => !matchesAny(l, excluded));
   if (selector === '*') return candidates;
   const patterns = selector.map(compileGlob);
-  patterns.forEach((p, i) => {
-    if (!attribution.layers.some((l) => matchesAny(l, [p]))) {
-      throw new OnnxError('unsupported', `no layer is named '${selector[i]}'${layerHint(selector[i], attribution.layers)}`, 'recipe');
-    }
-  });
+  for (const name of selector) {
+    if (!namesAnyLayer(name, attribution.layers)) throw new OnnxError('unsupported', `no layer is named '${name}'${layerHint(name, attribution.layers)}`, 'recipe');
+  }
   return candidates.filter((l) => matchesAny(l, patterns));
+}
+
+/** Whether a selector entry (a name or glob, any case) matches a layer's name or label. */
+export function namesAnyLayer(entry: string, layers: readonly Layer[]): boolean {
+  const p = compileGlob(entry);
+  return layers.some((l) => p(layerName(l)) || p(l.node.label));
 }
 
 /** The layer names nearest to a name that matched nothing: typos first, then names that contain it. */

@@ -65,6 +65,8 @@ export interface TransformOutcome {
 export interface TransformServices {
   /** A calibrator for static quantization (runs the model in onnxruntime, in a child process). */
   readonly calibrator?: (proto: ModelProto, settings: CalibrationSettings) => Calibrator;
+  /** Bytes of GPTQ Hessians one calibration run may gather (default gptqLayers' HESSIAN_BUDGET_BYTES). */
+  readonly hessianBudgetBytes?: number;
 }
 
 export interface TransformContext {

@@ -18,21 +18,12 @@ import type { AccuracyCheck, CompressionReport } from '../../src/report/compress
 import { smallCnn } from '../helpers/smallModels';
 import { storedBytes } from '../../src/transforms/apply';
 import { baselineLines } from '../../src/report/baselines';
+import { until } from './until';
 
 let editor: OnnxEditorProvider;
 let reportView: ReportView;
 let dir: string;
 let extensionPath: string;
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const activeTabDirty = () => vscode.window.tabGroups.activeTabGroup.activeTab?.isDirty;
 
@@ -168,8 +159,14 @@ suite('ONNX model editor', () => {
     assert.equal(check.samples, 16);
     assert.ok(check.synthetic);
     assert.ok(check.outputSqnrDb !== undefined && check.outputSqnrDb > 20, `output SQNR ${check.outputSqnrDb}`);
+    // The default budget (1 point of agreement) gives a verdict; the report opens with it.
+    assert.match(check.verdict?.line ?? '', /^(PASS|FAIL): .*agreement/);
+    assert.ok(check.outputs?.length, 'each output with the metrics of its task');
     const report = await reportView.build(editor.activeDocument!);
     assert.equal(report.accuracy.length, 1);
+    const exported = vscode.Uri.file(path.join(dir, 'check.md'));
+    await vscode.commands.executeCommand('onnxCompress.exportReport', 'markdown', exported);
+    assert.ok(fs.readFileSync(exported.fsPath, 'utf8').startsWith(`**${check.verdict!.line}**`), 'the verdict first');
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
@@ -185,6 +182,7 @@ suite('ONNX model editor', () => {
     // PyTorch measured 99.44% at training time (samples/digits-reference.json); INT8 keeps it within a point.
     assert.ok(Math.abs(check.baselineAccuracy! - 0.99444) < 1e-4, `baseline ${check.baselineAccuracy}`);
     assert.ok(check.candidateAccuracy! >= check.baselineAccuracy! - 0.01, `INT8 ${check.candidateAccuracy}`);
+    assert.match(check.verdict!.line, /^PASS: 1 budget check met: accuracy top-1 accuracy change .* meets drop ≤ 1\.00 pt/);
     assert.ok(check.candidateBytes < 0.3 * fs.statSync(uri.fsPath).size, `${check.candidateBytes} bytes`);
     assert.equal(document.edits.length, 1);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');

@@ -1,6 +1,6 @@
 /**
  * The integration suite's entry, run by VS Code inside the extension host (test-electron style):
- * mocha with the TDD interface over the *.itest.ts suites. Results also go to the file named by
+ * mocha with the TDD interface over the *.itest.ts suites (imported below). Results also go to the file named by
  * ONNX_COMPRESS_TEST_RESULTS, so a driver sees them however the host's console is wired.
  */
 import * as fs from 'node:fs';
@@ -10,6 +10,7 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 120_000, color: false, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, 'integration', mocha);
   await import('./editor.itest');
+  await import('./recipe.itest');
   const results: { title: string; state: string; error?: string }[] = [];
   const failures = await new Promise<number>((resolve) => {
     const runner = mocha.run(resolve);

@@ -66,6 +66,6 @@ test('a misspelled option or command names the one that was meant, in one line a
 test('an option of another command is an error that says whose option it is', () => {
   const r = run('sensitivity', 'm.onnx', '--baseline', 'b.onnx');
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /^error: --baseline is an option of eval, not of sensitivity\n/);
+  assert.match(r.stderr, /^error: --baseline is an option of eval and report, not of sensitivity\n/);
   assert.match(run('analyze', 'm.onnx', '--recipe', 'r.json').stderr, /^error: --recipe is an option of apply, not of analyze\n/);
 });

@@ -2,7 +2,8 @@
  * GPTQ's calibration: the onnxruntime runner's Hessian job gives, for each value, exactly what
  * HessianAccumulator gives on the same rows (every leading index is a row); it refuses inputs
  * wider than 4096. In a CNN, GPTQ takes the Gemm layers (one with transB) and skips the Conv
- * layers with the reason; without a calibrator it skips every layer.
+ * layers with the reason; Hessians gathered a group at a time give the same codes; without a
+ * calibrator it skips every layer.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -83,6 +84,27 @@ test('GPTQ in a CNN: the Gemm layers (one with transB) change, the Conv layers a
     await session.release();
     assert.ok(y.length > 0 && y.every(Number.isFinite));
   }
+});
+
+test('GPTQ gathers Hessians in groups under a byte budget: one input a run gives the same codes as all in one run', async () => {
+  const dir = tempDir();
+  const results = [];
+  for (const hessianBudgetBytes of [undefined, 1]) {
+    const services: TransformServices = {
+      calibrator: (proto, settings) => {
+        const { feeds, description } = loadCalibrationFeeds(proto, settings.data, settings.samples, settings.shapes);
+        return ortCalibrator(feeds, description, runner);
+      },
+      hessianBudgetBytes,
+    };
+    const step = parseStep({ transform: 'quantize', method: 'gptq', dtype: 'int4', blockSize: 16, calibration: { samples: 4 } });
+    const edit = await applyStep(stateOf(parseModel(smallCnn(), { dir }).proto, dir), step, undefined, services);
+    assert.deepEqual(edit.result.changed.map((c) => c.layer), ['fc1', 'fc2']);
+    results.push(edit.result);
+  }
+  assert.doesNotMatch(results[0].notes.join('\n'), /runs of the model/);
+  assert.match(results[1].notes.join('\n'), /GPTQ calibrated 2 layer input\(s\) on 4 .* in 2 runs of the model/);
+  assert.deepEqual(results[1].changed, results[0].changed);
 });
 
 test('without a calibrator, GPTQ skips every layer and says why', async () => {

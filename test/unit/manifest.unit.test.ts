@@ -24,3 +24,15 @@ test('the sample model and its test set are packaged', () => {
     assert.ok(ignore.includes(`!${f}`), `${f} is in the VSIX`);
   }
 });
+
+test('files the manifest points at exist and are packaged: the recipe schema, the report icon', () => {
+  const ignore = fs.readFileSync(path.join(repoRoot, '.vscodeignore'), 'utf8');
+  for (const v of manifest.contributes.jsonValidation as { fileMatch: string; url: string }[]) {
+    const file = path.normalize(v.url).replace(/^\.\//, '');
+    assert.ok(fs.existsSync(path.join(repoRoot, file)), v.url);
+    assert.ok(ignore.includes(`!${file}`), `${file} is in the VSIX`);
+  }
+  assert.ok(fs.existsSync(path.join(repoRoot, 'media/icon.svg')) && ignore.includes('!media/**'));
+  const commands = new Set(manifest.contributes.commands.map((c: { command: string }) => c.command));
+  for (const items of Object.values(manifest.contributes.menus) as { command: string }[][]) for (const m of items) assert.ok(commands.has(m.command), `menu item ${m.command} is a contributed command`);
+});

@@ -85,3 +85,60 @@ test('cli eval: the JSON the issue names; cli sensitivity writes a plan recipe t
   assert.ok(report.steps[0].bytesAfter <= report.steps[0].bytesBefore * 0.6);
   assert.equal(cli('sensitivity', model).status, 2);
 });
+
+test('a plan to an accuracy budget: the most ranked layers whose combined, measured verdict passes', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'cnn.onnx');
+  fs.writeFileSync(file, smallCnn());
+  const base = {
+    step: parseStep({ transform: 'quantize', dtype: 'int4', granularity: 'per-channel' }),
+    dataset: { kind: 'synthetic', samples: 16, seed: 2 } as const,
+    limit: 16, batchSize: 4, threads: 1, cacheDir: path.join(dir, 'cache'),
+  };
+  const sqnrOf = (t: { checks: readonly { value: number }[] }) => Math.min(...t.checks.map((c) => c.value));
+  // A budget every layer together meets: one trial, all layers.
+  const loose = await analyzeSensitivity(file, { ...base, budgets: [{ kind: 'min-sqnr', limit: 0 }] }, runner);
+  const all = loose.plan.budget!;
+  assert.equal(all.trials.length, 1);
+  assert.equal(all.layers.length, 4);
+  assert.ok(all.pass);
+  // Just above what all four give: the plan backs off to fewer layers, measured to pass.
+  const limit = sqnrOf(all.trials[0]) + 0.5;
+  const r = await analyzeSensitivity(file, { ...base, budgets: [{ kind: 'min-sqnr', limit }] }, runner);
+  const b = r.plan.budget!;
+  assert.ok(b.pass && b.layers.length < 4, b.verdict);
+  assert.deepEqual(r.plan.layers, b.layers);
+  assert.equal(b.trials[0].layers, 4);
+  assert.equal(b.trials[0].pass, false);
+  const chosen = b.trials.find((t) => t.layers === b.layers.length);
+  if (b.layers.length) assert.ok(chosen && sqnrOf(chosen) >= limit, 'the plan itself was measured and passed');
+  assert.ok(b.trials.some((t) => t.layers === b.layers.length + 1 && !t.pass), 'one more layer was measured and failed');
+  // The plan is the ranked order's prefix, and its recipe step names exactly those layers.
+  assert.deepEqual((b.step as { layers: string[] }).layers, b.layers);
+  // A budget nothing meets: no layer.
+  const none = await analyzeSensitivity(file, { ...base, budgets: [{ kind: 'min-sqnr', limit: 500 }] }, runner);
+  assert.deepEqual(none.plan.budget!.layers, []);
+});
+
+test('cli sensitivity --task lm on the GPT fixture: layers ranked by the perplexity each adds, the plan by its estimate', () => {
+  const gpt = path.join(repoRoot, 'test/fixtures/gpt');
+  const reference = JSON.parse(fs.readFileSync(path.join(gpt, 'reference.json'), 'utf8')) as { perplexity: number };
+  const step = { transform: 'quantize', dtype: 'int4', blockSize: 32, symmetric: false, format: 'matmulnbits', layers: ['/blocks.0/*', '/head/*'] };
+  const cacheless = ['--data', path.join(gpt, 'test-windows.npz'), '--task', 'lm', '--limit', '64', '--target-ratio', '0.9', '--json'];
+  const r = cli('sensitivity', path.join(gpt, 'tiny-gpt.onnx'), '--transform', JSON.stringify(step), ...cacheless);
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  // All 64 held-back windows: the untransformed perplexity is PyTorch's.
+  assert.ok(Math.abs(j.baselinePerplexity / reference.perplexity - 1) < 1e-3, `${j.baselinePerplexity} vs ${reference.perplexity}`);
+  const scored = j.layers.filter((l: { skipped?: string }) => !l.skipped) as { layer: string; perplexity: number; perplexityDelta: number }[];
+  assert.deepEqual(scored.map((l) => l.layer).sort(), ['/blocks.0/down/MatMul', '/blocks.0/proj/MatMul', '/blocks.0/qkv/MatMul', '/blocks.0/up/MatMul', '/head/MatMul']);
+  for (const l of scored) assert.ok(Math.abs(l.perplexity - j.baselinePerplexity - l.perplexityDelta) < 1e-9);
+  for (let i = 1; i < scored.length; i++) assert.ok(scored[i - 1].perplexityDelta <= scored[i].perplexityDelta, 'least perplexity added first');
+  assert.ok(scored.some((l) => l.perplexityDelta !== 0));
+  const chosen = scored.filter((l) => j.plan.layers.includes(l.layer));
+  const added = chosen.reduce((n, l) => n + Math.max(0, l.perplexityDelta), 0);
+  assert.ok(Math.abs(j.plan.estimatedPerplexity - (j.baselinePerplexity + added)) < 1e-9);
+  const text = cli('sensitivity', path.join(gpt, 'tiny-gpt.onnx'), '--transform', JSON.stringify(step), ...cacheless.filter((a) => a !== '--json'));
+  assert.match(text.stdout, /by perplexity; 4\.01\d untransformed/);
+  assert.match(text.stdout, /estimated perplexity 4\.\d{3}/);
+});

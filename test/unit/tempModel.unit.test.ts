@@ -28,3 +28,21 @@ test('a save that fails leaves no folder behind', async () => {
   await assert.rejects(saveTempModel({ proto: null as never }, 'unittest'));
   assert.deepEqual(ours(), before);
 });
+
+test('a model with large external data is saved beside its source, referring to its side file; dispose removes only the new file', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-unittest-beside-'));
+  try {
+    for (const f of fs.readdirSync(fixtureModels).filter((n) => n.startsWith('external.onnx'))) fs.copyFileSync(path.join(fixtureModels, f), path.join(dir, f));
+    const model = openModel(path.join(dir, 'external.onnx'));
+    const files = fs.readdirSync(dir).sort();
+    const temp = await saveTempModel(model, 'unittest', 'candidate.onnx', 1);
+    assert.equal(path.dirname(temp.file), dir);
+    assert.equal(temp.saved.dataBytes, 0, 'no side file copied');
+    const reopened = openModel(temp.file);
+    assert.ok(reopened.index.tensors.some((t) => t.storage.kind === 'external'));
+    temp.dispose();
+    assert.deepEqual(fs.readdirSync(dir).sort(), files);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -11,6 +11,7 @@ import { seededRandom } from '../../src/core/random';
 test('well-formed messages pass; a wrong field type does not', () => {
   for (const m of [
     { type: 'ready' },
+    { type: 'cancelApply' },
     { type: 'apply', step: { transform: 'prune' } },
     { type: 'selection', layers: ['a', 'b'] },
     { type: 'analyzeLayer', index: 3 },

@@ -30,6 +30,28 @@ test('BFLOAT16 keeps the top half of a float32', () => {
   same(widen(DataType.BFloat16, codes.flatMap((c) => [c & 0xff, c >> 8]), 3), [1, -3, Infinity]);
 });
 
+test('FLOAT16 and BFLOAT16 from odd byte offsets and mid-tensor starts (copied, not viewed)', () => {
+  const half = [0x3c00, 0xc000, 0x0001, 0x7bff, 0xfc00];
+  const brain = [0x3f80, 0xc040, 0x7f80, 0x0001, 0x8000];
+  for (const [dataType, codes, values] of [
+    [DataType.Float16, half, [1, -2, 2 ** -24, 65504, -Infinity]],
+    [DataType.BFloat16, brain, [1, -3, Infinity, 2 ** -133, -0]],
+  ] as const) {
+    const bytes = codes.flatMap((c) => [c & 0xff, c >> 8]);
+    for (const offset of [0, 1]) {
+      const raw = new Uint8Array(offset + bytes.length);
+      raw.set(bytes, offset);
+      const view = raw.subarray(offset);
+      same(Array.from(widenToFloat32(dataType, view, 0, codes.length)), [...values]);
+      same(Array.from(widenToFloat32(dataType, view, 2, 3)), values.slice(2));
+      // Into a given output that is itself a view (as the kernels' memory is).
+      const out = new Float32Array(8).subarray(1, 4);
+      widenToFloat32(dataType, view, 1, 3, out);
+      same(Array.from(out), values.slice(1, 4));
+    }
+  }
+});
+
 test('FLOAT8 E4M3FN / E4M3FNUZ / E5M2 / E5M2FNUZ / E8M0', () => {
   same(widen(DataType.Float8E4M3FN, [0x38, 0x7e, 0x7f, 0x01, 0xfe, 0x80]), [1, 448, NaN, 2 ** -9, -448, -0]);
   same(widen(DataType.Float8E4M3FNUZ, [0x40, 0x7f, 0x80, 0x01]), [1, 240, NaN, 2 ** -10]);

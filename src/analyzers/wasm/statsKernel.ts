@@ -6,6 +6,7 @@
  */
 import kernelBytes from './statsKernel.wat';
 import type { Histogram } from '../histogram';
+import { kernelsEnabled } from './kernelSwitch';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -71,6 +72,11 @@ export class StatsKernel {
     const view = this.prepare(values.length, bins);
     view.set(values);
     return this.generation;
+  }
+
+  /** The memory the chunk is in, where it starts (bytes) and its length: for kernels that share the memory. */
+  get chunk(): { memory: WebAssembly.Memory; at: number; count: number } {
+    return { memory: this.exports.memory, at: this.dataAt, count: this.loaded };
   }
 
   /** Whether `values` is the chunk in memory now. */
@@ -156,6 +162,7 @@ let shared: StatsKernel | null | undefined;
 
 /** The thread's kernel, or null where WebAssembly SIMD is not available (then JavaScript does the work). */
 export function statsKernel(): StatsKernel | null {
+  if (!kernelsEnabled()) return null;
   if (shared === undefined) {
     try {
       shared = new StatsKernel();

@@ -1,6 +1,7 @@
 /**
- * Runs model analysis in a pool of worker threads: each worker opens the model and analyzes its
- * share of the layers (see shards.ts), the client merges their results. Progress as it goes,
+ * Runs model analysis in a pool of worker threads: the client reads the file once into memory the
+ * workers share, each worker parses it and analyzes its share of the layers (see shards.ts), the
+ * client merges their results. Progress as it goes,
  * cancel through an AbortSignal, errors as OnnxError. dispose() ends the workers.
  */
 import * as fs from 'node:fs';
@@ -8,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { OnnxError, type OnnxErrorCode } from '../../core/errors';
+import { MAX_PROTOBUF_BYTES } from '../../core/onnx/model';
 import { withAnalyzedLayers, type AnalysisProgress, type AnalyzedLayer, type ModelAnalysis } from '../modelAnalysis';
 import type { AnalysisOptions, FromAnalysisWorker, ToAnalysisWorker } from './protocol';
 
@@ -18,7 +20,7 @@ export class AnalysisCancelled extends Error {
   }
 }
 
-/** Workers used when none are asked for: one per core, at most 4 (each holds a copy of the model's bytes). */
+/** Workers used when none are asked for: one per core, at most 4. */
 export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(4, os.availableParallelism()));
 }
@@ -29,6 +31,13 @@ export function defaultWorkerCount(): number {
  * `npm run bench` on 3 to 11 MB models: two workers were slower than one).
  */
 export const MIN_BYTES_PER_WORKER = 16 * 1024 * 1024;
+
+/**
+ * The same with the redundancy figures on (k-means, ranks): a layer then costs about a hundred
+ * times more per byte, so a second worker pays for its parse on far smaller models (PP-OCRv4 rec,
+ * 10 MB: 5.5 s of work in one worker).
+ */
+export const MIN_BYTES_PER_WORKER_WITH_REDUNDANCY = 1024 * 1024;
 
 /** One analysis in flight: the layers as the workers send them, complete when every worker's result is in. */
 interface Job {
@@ -51,6 +60,40 @@ function fileBytes(file: string): number {
     return fs.statSync(file).size;
   } catch {
     return 0;
+  }
+}
+
+/** How many of `available` workers an analysis of `file` uses (see MIN_BYTES_PER_WORKER). */
+export function workersFor(file: string, options: AnalysisOptions, available: number, minBytesPerWorker = MIN_BYTES_PER_WORKER): number {
+  const perWorker = options.redundancy === false ? minBytesPerWorker : Math.min(minBytesPerWorker, MIN_BYTES_PER_WORKER_WITH_REDUNDANCY);
+  const wanted = perWorker > 0 ? Math.ceil(fileBytes(file) / perWorker) : Infinity;
+  return Math.max(1, Math.min(available, wanted));
+}
+
+/**
+ * The file's bytes in memory every worker can read, for more than one worker; undefined when
+ * one worker reads it itself, or when it cannot be read here (a worker then reports why, as it
+ * would alone).
+ */
+function sharedBytes(file: string, workers: number): SharedArrayBuffer | undefined {
+  if (workers < 2) return undefined;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    if (size > MAX_PROTOBUF_BYTES) return undefined;
+    const shared = new SharedArrayBuffer(size);
+    const view = new Uint8Array(shared);
+    for (let at = 0; at < size; ) {
+      const read = fs.readSync(fd, view, at, size - at, at);
+      if (read === 0) return undefined; // shrank while being read
+      at += read;
+    }
+    return shared;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -92,15 +135,15 @@ export class AnalysisClient {
     } = {},
   ): Promise<ModelAnalysis> {
     const id = this.nextId++;
-    const wanted = this.minBytesPerWorker > 0 ? Math.ceil(fileBytes(file) / this.minBytesPerWorker) : Infinity;
-    const count = Math.max(1, Math.min(this.workers.length, wanted));
+    const count = workersFor(file, options, this.workers.length, this.minBytesPerWorker);
     return new Promise((resolve, reject) => {
       if (hooks.signal?.aborted) return reject(new AnalysisCancelled());
       const idle: AnalysisProgress = { layersDone: 0, layersTotal: 0, elementsDone: 0, elementsTotal: 0 };
       const workers = this.workers.slice(0, count);
       this.jobs.set(id, { workers, layers: new Map(), results: 0, progress: new Array(count).fill(idle), resolve, reject, onProgress: hooks.onProgress, progressEveryMs: hooks.progressEveryMs ?? 0, progressAt: -Infinity, onLayer: hooks.onLayer });
       hooks.signal?.addEventListener('abort', () => workers.forEach((w) => this.post(w, { type: 'cancel', id })), { once: true });
-      workers.forEach((w, index) => this.post(w, { type: 'analyze', id, file: path.resolve(file), options: { ...options, shard: { index, count } } }));
+      const bytes = sharedBytes(file, count);
+      workers.forEach((w, index) => this.post(w, { type: 'analyze', id, file: path.resolve(file), bytes, options: { ...options, shard: { index, count } } }));
     });
   }
 

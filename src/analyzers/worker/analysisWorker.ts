@@ -1,10 +1,12 @@
 /**
  * The analysis worker (a worker_threads entry point): heavy per-layer math off the caller's
- * thread. It opens the model itself from the file, so no tensor bytes cross the thread boundary.
+ * thread. It parses the model from the bytes the client read once into memory every worker
+ * shares (or reads the file itself when none came), so no tensor bytes are copied between threads.
  */
 import { parentPort } from 'node:worker_threads';
 import { OnnxError } from '../../core/errors';
-import { openModel } from '../../core/onnx/model';
+import * as path from 'node:path';
+import { openModel, parseModel } from '../../core/onnx/model';
 import { analyzeModel, withoutAnalysis } from '../modelAnalysis';
 import { StatsCache } from '../statsCache';
 import type { FromAnalysisWorker, ToAnalysisWorker } from './protocol';
@@ -27,7 +29,8 @@ port.on('message', (m: ToAnalysisWorker) => {
     // Each layer crosses once, as it is done; the result then carries only the model-level figures.
     const sent = new Set<number>();
     try {
-      const analysis = await analyzeModel(openModel(m.file), {
+      const model = m.bytes ? parseModel(new Uint8Array(m.bytes), { file: m.file, dir: path.dirname(m.file) }) : openModel(m.file);
+      const analysis = await analyzeModel(model, {
         ...m.options,
         cache: { stats: cache, fileVersion: StatsCache.fileVersion(m.file) },
         signal: controller.signal,

@@ -17,7 +17,8 @@ export type AnalysisOptions = LayerAnalysisOptions & {
 export type WorkerAnalysisOptions = AnalysisOptions & { shard: Shard };
 
 export type ToAnalysisWorker =
-  | { type: 'analyze'; id: number; file: string; options: WorkerAnalysisOptions }
+  /** `bytes`: the file as the client read it once for every worker (absent: the worker reads the file). */
+  | { type: 'analyze'; id: number; file: string; bytes?: SharedArrayBuffer; options: WorkerAnalysisOptions }
   | { type: 'cancel'; id: number };
 
 export type FromAnalysisWorker =

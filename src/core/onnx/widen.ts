@@ -84,6 +84,25 @@ function tableFor(dataType: number): Float32Array | undefined {
  * Widens `count` elements starting at element `first` of `raw` (the whole tensor's raw bytes, or
  * any slice that starts on an element boundary with `first` relative to it) into `out`.
  */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Elements [first, first + count) of little-endian 16-bit codes as a Uint16Array: a view when
+ * they are 2-byte aligned (and the machine is little-endian), else an aligned copy. A typed array
+ * read is several times faster than DataView.getUint16 per element.
+ */
+function codes16(raw: Uint8Array, first: number, count: number): Uint16Array {
+  const start = raw.byteOffset + first * 2;
+  if (LITTLE_ENDIAN && start % 2 === 0) return new Uint16Array(raw.buffer, start, count);
+  const codes = new Uint16Array(count);
+  if (LITTLE_ENDIAN) new Uint8Array(codes.buffer).set(raw.subarray(first * 2, (first + count) * 2));
+  else {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i < count; i++) codes[i] = view.getUint16((first + i) * 2, true);
+  }
+  return codes;
+}
+
 export function widenToFloat32(
   dataType: number,
   raw: Uint8Array,
@@ -141,18 +160,17 @@ export function widenToFloat32(
       }
       return out;
     case DataType.BFloat16: {
-      const bits = new Uint32Array(1);
-      const asFloat = new Float32Array(bits.buffer);
-      for (let i = 0; i < count; i++) {
-        bits[0] = view.getUint16((first + i) * 2, true) << 16;
-        out[i] = asFloat[0];
-      }
+      // The high half of a float32: written as bits through a view of the output.
+      const codes = codes16(raw, first, count);
+      const bits = new Uint32Array(out.buffer, out.byteOffset, count);
+      for (let i = 0; i < count; i++) bits[i] = codes[i] << 16;
       return out;
     }
   }
   const table = tableFor(dataType)!;
   if (info.bits === 16) {
-    for (let i = 0; i < count; i++) out[i] = table[view.getUint16((first + i) * 2, true)];
+    const codes = codes16(raw, first, count);
+    for (let i = 0; i < count; i++) out[i] = table[codes[i]];
   } else if (info.bits === 8) {
     for (let i = 0; i < count; i++) out[i] = table[raw[first + i]];
   } else {

@@ -104,7 +104,12 @@ function axes(logY: boolean, x: Record<string, unknown> = {}): Record<string, un
   return { x: { ticks: { color: text, maxTicksLimit: 8 }, ...x }, y: { type: logY ? 'logarithmic' : 'linear', ticks: { color: text } } };
 }
 
-const binLabels = (min: number, max: number, bins: number): string[] => Array.from({ length: bins }, (_, i) => (min + ((i + 0.5) * (max - min)) / bins).toPrecision(3));
+/** Bars at their bins' centres on a linear axis: Chart.js then ticks the axis at round values, not at bin labels. */
+const atBinCentres = (h: { min: number; max: number }, counts: number[], y: (c: number) => number): { x: number; y: number }[] =>
+  counts.map((c, i) => ({ x: h.min + ((i + 0.5) * (h.max - h.min)) / counts.length, y: y(c) }));
+
+/** The linear x axis of a histogram: no fixed min/max (they would be ticks too), so every tick is a round value. */
+const valueAxis = (): Record<string, unknown> => ({ type: 'linear', offset: false });
 
 function histogramChart(name: string, h: { min: number; max: number; counts: number[] }, ctx: DetailContext): Node[] {
   const { nodes, canvas } = canvasIn(`Histogram of ${name}`, `Histogram of ${name}`);
@@ -112,8 +117,8 @@ function histogramChart(name: string, h: { min: number; max: number; counts: num
   charts.push(
     new Chart(canvas, {
       type: 'bar',
-      data: { labels: binLabels(h.min, h.max, h.counts.length), datasets: [{ label: name, data: h.counts.map(y), backgroundColor: themeColor('--vscode-charts-blue', '#38c'), barPercentage: 1, categoryPercentage: 1 }] },
-      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: axes(ctx.logScale) as never, plugins: { legend: { display: false } } },
+      data: { datasets: [{ label: name, data: atBinCentres(h, h.counts, y), backgroundColor: themeColor('--vscode-charts-blue', '#38c'), barPercentage: 1, categoryPercentage: 1 }] },
+      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: axes(ctx.logScale, valueAxis()) as never, plugins: { legend: { display: false } } },
     }),
   );
   return [scaleToggle(ctx), ...nodes];
@@ -129,17 +134,16 @@ function overlayChart(c: TensorChangeRow & { edit: string }, ctx: DetailContext)
     new Chart(canvas, {
       type: 'bar',
       data: {
-        labels: binLabels(h.min, h.max, h.before.length),
         datasets: [
-          { label: 'before', data: h.before.map(y), backgroundColor: before, barPercentage: 1, categoryPercentage: 1 },
-          { label: 'after', data: h.after.map(y), backgroundColor: after, barPercentage: 0.5, categoryPercentage: 1 },
+          { label: 'before', data: atBinCentres(h, h.before, y), backgroundColor: before, barPercentage: 1, categoryPercentage: 1, grouped: false, order: 1 },
+          { label: 'after', data: atBinCentres(h, h.after, y), backgroundColor: after, barPercentage: 0.5, categoryPercentage: 1, grouped: false, order: 0 },
         ],
       },
       options: {
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
-        scales: axes(ctx.logScale, { stacked: true }) as never,
+        scales: axes(ctx.logScale, valueAxis()) as never,
         plugins: { legend: { labels: { color: themeColor('--vscode-foreground', '#888') } } },
       },
     }),

@@ -49,6 +49,7 @@ const form = new StepForm({
   requestPreview: (step) => vscode.postMessage({ type: 'preview', id: ++view.previewId, step, layers: view.selected.size ? [...view.selected] : '*' }),
   targetLabel: () => (view.selected.size ? `${view.selected.size} selected layer${view.selected.size > 1 ? 's' : ''}` : 'all layers'),
   apply: (step) => vscode.postMessage({ type: 'apply', step: { ...step, layers: view.selected.size ? [...view.selected] : '*' } }),
+  cancel: () => vscode.postMessage({ type: 'cancelApply' }),
 });
 toolbar.append(filterBox, form.element);
 

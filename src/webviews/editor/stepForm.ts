@@ -18,6 +18,8 @@ export interface StepFormHost {
   /** How the apply button names the target ("all layers", "3 selected layers"). */
   targetLabel(): string;
   apply(step: Step): void;
+  /** Stops the step being applied (the host says when it has stopped). */
+  cancel(): void;
 }
 
 export class StepForm {
@@ -26,6 +28,8 @@ export class StepForm {
   private readonly preset = el('select', { 'aria-label': 'Preset' });
   private readonly fieldsBox = el('span', { class: 'fields' });
   private readonly applyButton = el('button', { type: 'submit' });
+  /** Shown while a step is applied: the progress lives in the editor, not in a notification over it. */
+  private readonly cancelButton = el('button', { type: 'button', class: 'cancel', hidden: '' }, 'Cancel');
   readonly preview = el('div', { class: 'preview', role: 'status', 'aria-live': 'polite' });
   /** What the preset, the user's default or the user gave; the shown values add the specification's defaults. */
   private given: Step = {};
@@ -43,7 +47,8 @@ export class StepForm {
       if (chosen) this.give(givenBy(chosen.step));
       this.renderFields();
     });
-    this.element.append(this.transform, this.preset, this.fieldsBox, this.applyButton);
+    this.cancelButton.addEventListener('click', () => this.host.cancel());
+    this.element.append(this.transform, this.preset, this.fieldsBox, this.applyButton, this.cancelButton);
     this.element.addEventListener('submit', (e) => {
       e.preventDefault();
       this.host.apply(this.step());
@@ -63,6 +68,7 @@ export class StepForm {
 
   set busy(on: boolean) {
     this.isBusy = on;
+    this.cancelButton.hidden = !on;
     this.updateButton();
   }
 

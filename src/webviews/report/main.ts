@@ -7,8 +7,8 @@ import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, L
 import { el, onThemeChange, themeColor } from '../dom';
 import type { CompressionReport } from '../../report/compressionReport';
 import { db, pct, sizeRows } from '../../report/reportRows';
-import { humanBytes } from '../../shared/format';
-import { BASELINE_NOTE, baselineLines } from '../../report/baselines';
+import { byteAxisUnit, humanBytes } from '../../shared/format';
+import { baselineLines, baselineNote } from '../../report/baselines';
 import type { FromReport, ReportFormat, ToReport } from '../../shared/protocol';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip, ScatterController, PointElement, LineController, LineElement);
@@ -46,11 +46,17 @@ function render(): void {
   const r = current;
   app.append(el('div', { class: 'status', role: 'status', 'aria-live': 'polite' }, busy ?? (r ? `${r.model}: ${r.edits.length} edit(s) since opened` : 'Open an .onnx file in the ONNX Compress editor to see its report.')));
   if (!r) return;
+  const latest = r.accuracy.at(-1);
+  // The verdict first, above everything that scrolls: what the last check says about the edits.
+  if (latest?.verdict) {
+    const v = latest.verdict;
+    app.append(el('div', { class: `verdict ${v.pass ? 'pass' : 'fail'}`, role: 'status', 'aria-label': 'Verdict of the last accuracy check' }, el('strong', {}, v.pass ? 'PASS' : 'FAIL'), ` ${v.line.replace(/^(PASS|FAIL): /, '')}`));
+  }
   const formats: [string, ReportFormat][] = [['Markdown', 'markdown'], ['HTML', 'html'], ['JSON', 'json']];
   app.append(el('div', { class: 'toolbar' }, button('Check accuracy…', { type: 'checkAccuracy' }, true), ...formats.map(([name, format]) => button(`Export ${name}`, { type: 'export', format }))));
 
   const baselines = el('ul', { class: 'baselines', 'aria-label': 'Compared with' }, ...baselineLines(r).map((l) => el('li', {}, l)));
-  const sizes = el('section', { 'aria-label': 'Size before and after' }, el('h2', {}, 'Size'), el('p', { class: 'muted' }, BASELINE_NOTE), baselines, table(['measure', 'before', 'after', 'ratio'], sizeRows(r), new Set([1, 2, 3]), 'Size before and after'));
+  const sizes = el('section', { 'aria-label': 'Size before and after' }, el('h2', {}, 'Size'), el('p', { class: 'muted' }, baselineNote(r)), baselines, table(['measure', 'before', 'after', 'ratio'], sizeRows(r), new Set([1, 2, 3]), 'Size before and after'));
   const sizeCanvas = el('canvas', { role: 'img', 'aria-label': 'Bar chart of sizes before and after' });
   const tradeCanvas = el('canvas', { role: 'img', 'aria-label': 'Per-tensor bytes saved against weight SQNR' });
   app.append(el('div', { class: 'columns' }, sizes, el('div', { class: 'chart' }, sizeCanvas), el('div', { class: 'chart' }, tradeCanvas)));
@@ -59,21 +65,25 @@ function render(): void {
   const before = themeColor('--vscode-charts-foreground', fg);
   const after = themeColor('--vscode-charts-green', '#3a3');
   const scales = { x: { ticks: { color: fg } }, y: { ticks: { color: fg } } };
+  // The axis counts in one unit (the largest bar's), so Chart.js puts its ticks at round values of it.
+  const bars = { before: [r.before.bytes, r.before.weightBytes, r.before.gzipBytes, r.before.entropyBytes], after: [r.after.bytes, r.after.weightBytes, r.after.gzipBytes, r.after.entropyBytes] };
+  const unit = byteAxisUnit(Math.max(...bars.before, ...bars.after));
+  const inUnit = (bytes: number[]): number[] => bytes.map((b) => b / unit.bytes);
   charts.push(
     new Chart(sizeCanvas, {
       type: 'bar',
       data: {
         labels: ['file', 'weights', 'gzip', 'entropy'],
         datasets: [
-          { label: 'before', data: [r.before.bytes, r.before.weightBytes, r.before.gzipBytes, r.before.entropyBytes], backgroundColor: before },
-          { label: 'after', data: [r.after.bytes, r.after.weightBytes, r.after.gzipBytes, r.after.entropyBytes], backgroundColor: after },
+          { label: 'before', data: inUnit(bars.before), backgroundColor: before },
+          { label: 'after', data: inUnit(bars.after), backgroundColor: after },
         ],
       },
       options: {
         maintainAspectRatio: false,
         animation: false,
-        plugins: { legend: { labels: { color: fg } }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${humanBytes(c.parsed.y ?? 0)}` } } },
-        scales: { x: scales.x, y: { ticks: { color: fg, callback: (v) => humanBytes(Number(v)) } } },
+        plugins: { legend: { labels: { color: fg } }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${humanBytes((c.parsed.y ?? 0) * unit.bytes)}` } } },
+        scales: { x: scales.x, y: { title: { display: true, text: unit.name, color: fg }, ticks: { color: fg } } },
       },
     }),
   );
@@ -125,6 +135,9 @@ function render(): void {
         )
       : el('p', { class: 'muted' }, 'None yet. "Check accuracy…" runs the edited model and the file on disk side by side in onnxruntime.'),
   );
+  if (latest?.outputs?.length || latest?.speed) {
+    app.append(el('ul', { class: 'outputs', 'aria-label': 'Metrics of the last check, per output' }, ...(latest.outputs ?? []).map((o) => el('li', {}, o)), ...(latest.speed ? [el('li', {}, latest.speed)] : [])));
+  }
 }
 
 window.addEventListener('message', (event: MessageEvent<ToReport>) => {

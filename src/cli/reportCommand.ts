@@ -1,0 +1,41 @@
+/**
+ * `onnx-compress report MODEL --baseline BASE`: the editor's Compression Report, headless, for a
+ * model made by any tool: sizes before and after (stored, gzip, entropy), and each layer's weight
+ * error against the baseline (report/modelComparison.ts), as Markdown, HTML or JSON.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OnnxError } from '../core/errors';
+import { reportOfFiles } from '../report/modelComparison';
+import { reportMarkdown } from '../report/reportMarkdown';
+import { reportHtml } from '../report/reportHtml';
+import type { ReportFormat } from '../shared/protocol';
+
+export interface ReportOptions {
+  readonly baseline: string;
+  /** Default: from the output's extension, else Markdown. */
+  readonly format?: ReportFormat;
+  /** Default: stdout. */
+  readonly output?: string;
+}
+
+const BY_EXTENSION: Record<string, ReportFormat> = { '.md': 'markdown', '.html': 'html', '.htm': 'html', '.json': 'json' };
+
+export async function runReport(model: string, options: ReportOptions, out: (text: string) => void, note: (text: string) => void): Promise<void> {
+  const format = options.format ?? (options.output ? BY_EXTENSION[path.extname(options.output).toLowerCase()] : undefined) ?? 'markdown';
+  const report = await reportOfFiles(model, options.baseline);
+  const { unmatched, ...panel } = report;
+  const text = format === 'json' ? JSON.stringify(report, null, 2) : format === 'html' ? reportHtml(panel) : reportMarkdown(panel);
+  if (unmatched.length) {
+    const shown = unmatched.slice(0, 5).join(', ');
+    note(`${unmatched.length} layer(s) of ${path.basename(options.baseline)} have no layer of the same name and weight shape in ${path.basename(model)} (e.g. factorized or removed), so their error is not measured: ${shown}${unmatched.length > 5 ? ', …' : ''}`);
+  }
+  if (!report.edits[0].changes.length && !unmatched.length) note(`the layers of ${path.basename(model)} hold the same weights as ${path.basename(options.baseline)}`);
+  if (!options.output) return out(text);
+  try {
+    fs.writeFileSync(options.output, `${text}\n`);
+  } catch (e) {
+    throw new OnnxError('io', `cannot write ${options.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  note(`wrote ${options.output} (${format})`);
+}

@@ -1,0 +1,81 @@
+/**
+ * Why a compressed model can run slower than its original in onnxruntime, read from its graph:
+ * weights stored quantized behind DequantizeLinear (or FP16 behind a Cast) are widened back to
+ * float on every inference, and the float kernels then run as before. Says which transform would
+ * run faster on this runtime: static INT8 (activations quantized too, so onnxruntime fuses the
+ * QDQ pairs into integer kernels) for convolutions, MatMulNBits for MatMul and Gemm layers.
+ */
+import type { ModelProto } from '../core/onnx/proto';
+
+export interface WeightWidening {
+  /** DequantizeLinear nodes whose input is a stored weight, by the op that reads their output. */
+  readonly dequantized: Readonly<Record<string, number>>;
+  /** Casts of stored FP16 weights to float. */
+  readonly casts: number;
+  /** Static INT8 is there already: activations are quantized too (a QuantizeLinear reads a computed value). */
+  readonly staticQuantized: boolean;
+}
+
+export function weightWidening(proto: ModelProto): WeightWidening {
+  const graph = proto.graph;
+  const dequantized: Record<string, number> = {};
+  if (!graph) return { dequantized, casts: 0, staticQuantized: false };
+  const stored = new Set(graph.initializer.map((t) => t.name ?? ''));
+  const readers = new Map<string, string[]>();
+  for (const n of graph.node) for (const i of n.input) readers.set(i, [...(readers.get(i) ?? []), n.opType ?? '']);
+  let casts = 0;
+  let staticQuantized = false;
+  for (const n of graph.node) {
+    const fromWeight = stored.has(n.input[0]);
+    if (n.opType === 'DequantizeLinear' && fromWeight) {
+      for (const op of new Set(readers.get(n.output[0]) ?? ['?'])) dequantized[op] = (dequantized[op] ?? 0) + 1;
+    } else if (n.opType === 'Cast' && fromWeight) casts++;
+    else if (n.opType === 'QuantizeLinear' && !fromWeight) staticQuantized = true;
+  }
+  return { dequantized, casts, staticQuantized };
+}
+
+/** The sentence that follows "the candidate is N× slower", or undefined when its graph shows no reason. */
+export function slowdownExplanation(w: WeightWidening): string | undefined {
+  const total = Object.values(w.dequantized).reduce((a, b) => a + b, 0);
+  if (total === 0 && w.casts === 0) return undefined;
+  const parts: string[] = [];
+  if (total) {
+    const byOp = Object.entries(w.dequantized).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${n} ${op}`).join(', ');
+    parts.push(`${total} weight-only DequantizeLinear node${total === 1 ? '' : 's'} (${byOp}) widen their weights to float on every inference, then the float kernels run as before`);
+  }
+  if (w.casts) parts.push(`${w.casts} Cast node${w.casts === 1 ? '' : 's'} widen FP16 weights to float on every inference`);
+  const faster: string[] = [];
+  const matmuls = (w.dequantized.MatMul ?? 0) + (w.dequantized.Gemm ?? 0);
+  const convs = total - matmuls;
+  if (matmuls) faster.push('quantize with format matmulnbits (onnxruntime\'s MatMulNBits kernels) for the MatMul/Gemm layers');
+  if ((convs || w.casts) && !w.staticQuantized) faster.push('quantize with mode static (INT8 activations too: onnxruntime fuses the QDQ pairs into integer kernels)');
+  return `${parts.join('; ')}.${faster.length ? ` Faster on this runtime: ${faster.join('; or ')}.` : ''}`;
+}
+
+/** Latency within this factor of the baseline's is "unchanged": timings on a shared machine wobble by a few percent. */
+export const SAME_SPEED = 1.05;
+
+export interface SpeedComparison {
+  /** Candidate's median time per batch over the baseline's. */
+  readonly ratio: number;
+  readonly verdict: 'faster' | 'unchanged' | 'slower';
+  /** When slower: why, from the candidate's graph, and what would be faster. */
+  readonly why?: string;
+}
+
+export function compareSpeed(candidateMs: number, baselineMs: number, widening: WeightWidening): SpeedComparison | undefined {
+  const ratio = candidateMs / baselineMs;
+  if (!Number.isFinite(ratio) || ratio <= 0) return undefined;
+  if (ratio < 1 / SAME_SPEED) return { ratio, verdict: 'faster' };
+  if (ratio <= SAME_SPEED) return { ratio, verdict: 'unchanged' };
+  const why = slowdownExplanation(widening);
+  return { ratio, verdict: 'slower', ...(why ? { why } : {}) };
+}
+
+export function speedText(s: SpeedComparison): string {
+  const times = (r: number): string => `${r.toFixed(2)}x`;
+  if (s.verdict === 'faster') return `The candidate is ${times(1 / s.ratio)} faster per batch than the baseline.`;
+  if (s.verdict === 'unchanged') return 'The candidate runs as fast as the baseline (within 5%).';
+  return `The candidate is ${times(s.ratio)} slower per batch than the baseline${s.why ? `: ${s.why}` : '.'}`;
+}
