@@ -65,8 +65,29 @@ export type FromWebview =
   /** Estimate what this step would do to these layers (names, or "*" for all). */
   | { readonly type: 'preview'; readonly id: number; readonly step: Record<string, unknown>; readonly layers: readonly string[] | '*' };
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isIndex = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+const isNames = (v: unknown): boolean => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/** A webview message with every field of its type well-formed; anything else is not one of ours. */
 export function isFromWebview(m: unknown): m is FromWebview {
-  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && ['ready', 'apply', 'cancelApply', 'selection', 'analyzeLayer', 'layerDetail', 'preview'].includes((m as { type: string }).type);
+  if (!isRecord(m)) return false;
+  switch (m.type) {
+    case 'ready':
+    case 'cancelApply':
+      return true;
+    case 'apply':
+      return isRecord(m.step);
+    case 'selection':
+      return isNames(m.layers);
+    case 'analyzeLayer':
+    case 'layerDetail':
+      return isIndex(m.index);
+    case 'preview':
+      return Number.isSafeInteger(m.id) && isRecord(m.step) && (m.layers === '*' || isNames(m.layers));
+    default:
+      return false;
+  }
 }
 
 /** Host → Compression Report view. `report` is null when no ONNX editor is active. */
@@ -79,5 +100,7 @@ export type ReportFormat = 'markdown' | 'html' | 'json';
 export type FromReport = { readonly type: 'ready' } | { readonly type: 'export'; readonly format: ReportFormat } | { readonly type: 'checkAccuracy' };
 
 export function isFromReport(m: unknown): m is FromReport {
-  return typeof m === 'object' && m !== null && ['ready', 'export', 'checkAccuracy'].includes((m as { type?: unknown }).type as string);
+  if (!isRecord(m)) return false;
+  if (m.type === 'export') return m.format === 'markdown' || m.format === 'html' || m.format === 'json';
+  return m.type === 'ready' || m.type === 'checkAccuracy';
 }

@@ -5,8 +5,9 @@
  * would pass the 2 GiB protobuf limit. Everything is written to temp files that are renamed into
  * place only once complete, so a failed save never harms the existing files. A new side file gets
  * a name no file has yet (`model.onnx.data`, then `model.onnx.1.data`, …) and the model is renamed
- * last, so a save killed at any point leaves the old pair or the new one; the earlier side file is
- * removed after that.
+ * last, so a save killed at any point leaves the old pair or the new one. After that, the files of
+ * that family (`model.onnx.data`, `model.onnx.N.data`) the new model does not read are removed:
+ * they belong to the file just replaced, or to a save that was killed.
  *
  * After a save that rewrote a side file the source model's external references may point at
  * moved bytes: reopen the saved file rather than keep using the old index.
