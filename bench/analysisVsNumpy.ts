@@ -9,9 +9,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeConvModel } from './convModel';
+import { CONV_MODEL_FILE, writeConvModel } from './convModel';
+import { ranAlone } from './ranAlone';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -105,10 +105,10 @@ export function defaultAnalysisModels(): string[] {
     .map((f) => path.join(models, path.basename(f)))
     .filter((f) => f.endsWith('.onnx') && fs.existsSync(f))
     .sort((x, y) => fs.statSync(y).size - fs.statSync(x).size);
-  return [...real.slice(0, 1), writeConvModel(path.join(os.tmpdir(), 'onnx-compress-bench', 'conv-fp16-44M.onnx'))];
+  return [...real.slice(0, 1), writeConvModel(CONV_MODEL_FILE)];
 }
 
-if (require.main === module && /analysisVsNumpy\.js$/.test(process.argv[1] ?? '')) {
+if (ranAlone('analysisVsNumpy')) {
   const [runs, ...models] = process.argv.slice(2);
   benchAnalysisVsNumpy(models.length > 0 ? models : defaultAnalysisModels(), runs ? Number(runs) : 3);
 }

@@ -3,12 +3,14 @@
  * 88 MB, a VGG-like chain of 3×3 Convs (with biases) from 3 to 512 channels, most of the weight
  * in sixteen 512×512×3×3 layers. Weights are deterministic bell-shaped noise with a scale per
  * output channel, so per-channel quantization and the histograms do their full work.
- * Run: node dist/bench/convModel.js OUT.onnx
+ * Run: node dist/bench/convModel.js [OUT.onnx]
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { float16Bits } from '../src/core/onnx/halfFloat';
 import { attribute, encodeModel, graph, model, node, tensor, valueInfo } from '../test/helpers/modelBuilder';
+import { ranAlone } from './ranAlone';
 
 const FLOAT16 = 10;
 
@@ -56,6 +58,9 @@ export function convModel(): Uint8Array {
   return encodeModel(model(graph(nodes, weights, [valueInfo('x', FLOAT16, [1, 3, 224, 224])], [valueInfo('y', FLOAT16, [1, last, side, side])]), 13, { producerName: 'onnx-compress analysis bench' }));
 }
 
+/** Where the benches keep the generated model. */
+export const CONV_MODEL_FILE = path.join(os.tmpdir(), 'onnx-compress-bench', 'conv-fp16-44M.onnx');
+
 /** Writes the model to `file` unless it is already there; returns the path. */
 export function writeConvModel(file: string): string {
   if (!fs.existsSync(file)) {
@@ -65,5 +70,4 @@ export function writeConvModel(file: string): string {
   return file;
 }
 
-// Bundled, every file's module is the bundle's: the script's own name tells whether it was run.
-if (require.main === module && /convModel\.js$/.test(process.argv[1] ?? '')) console.log(writeConvModel(process.argv[2] ?? '.cache/bench/conv-fp16-44M.onnx'));
+if (ranAlone('convModel')) console.log(writeConvModel(process.argv[2] ?? CONV_MODEL_FILE));

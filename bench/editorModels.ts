@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { encodeModel, graph, model, node, tensor, valueInfo } from '../test/helpers/modelBuilder';
+import { ranAlone } from './ranAlone';
 
 /** Deterministic noise: the sum of four uniforms is close enough to a bell for the histograms. */
 function noise(n: number, seed: number): Uint8Array {
@@ -37,4 +38,4 @@ export function writeEditorModels(dir: string): { big: string; many: string } {
   return { big, many };
 }
 
-if (require.main === module) console.log(JSON.stringify(writeEditorModels(process.argv[2])));
+if (ranAlone('editorModels')) console.log(JSON.stringify(writeEditorModels(process.argv[2])));

@@ -18,6 +18,7 @@ import { float16Bits } from '../src/core/onnx/halfFloat';
 import type { Feed } from '../src/eval/feed';
 import { textImages } from '../test/helpers/textImages';
 import { outputSqnr } from '../test/helpers/transformRun';
+import { ranAlone } from './ranAlone';
 
 const MODELS = [
   { name: 'ch_PP-OCRv4_rec_infer', h: 48, w: 320 },
@@ -80,7 +81,7 @@ export async function benchFp16Ocr(): Promise<void> {
   }
 }
 
-if (require.main === module) {
+if (ranAlone('fp16Ocr')) {
   benchFp16Ocr().catch((e) => {
     console.error((e as Error).message);
     process.exit(1);

@@ -6,6 +6,7 @@
 import { HessianAccumulator } from '../src/transforms/hessian';
 import { inverseUpperFactor } from '../src/transforms/cholesky';
 import { gptqQuantize } from '../src/transforms/gptq';
+import { ranAlone } from './ranAlone';
 
 /** Deterministic pseudo-random values in [-1, 1) (a linear congruential generator). */
 function noise(length: number, seed: number): Float32Array {
@@ -49,7 +50,7 @@ export async function benchGptq(k = 1024, n = 1024, rows = 2048): Promise<Record
   return result;
 }
 
-if (require.main === module) {
+if (ranAlone('gptqBench')) {
   const [k, n, rows] = process.argv.slice(2).map(Number);
   void benchGptq(k || undefined, n || undefined, rows || undefined).then((r) => console.log(JSON.stringify(r)));
 }

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { ModelSession } from '../src/transforms/modelSession';
 import { summarizeModel } from '../src/analyzers/modelSummary';
+import { ranAlone } from './ranAlone';
 
 export function benchOpen(file: string): void {
   const times: number[] = [];
@@ -20,4 +21,4 @@ export function benchOpen(file: string): void {
   console.log(`open + summary (what the editor shows first) of ${file} (${mb.toFixed(1)} MB, ${layers} layers): ${sorted[2].toFixed(1)} ms median of 5 (first ${times[0].toFixed(1)} ms)`);
 }
 
-if (require.main === module) benchOpen(process.argv[2]);
+if (ranAlone('openBench')) benchOpen(process.argv[2]);

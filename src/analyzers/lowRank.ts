@@ -26,11 +26,14 @@ export async function singularEnergies(
   checkpoint: () => Promise<void> = async () => {},
 ): Promise<LowRankEnergy> {
   const n = Math.min(rows, cols);
+  // The kernel lays out whole rows and columns; a shape that does not divide (a caller's
+  // inconsistent dims) keeps the JavaScript's answer.
+  const whole = Number.isInteger(rows) && Number.isInteger(cols);
   const eig =
-    (await withGramKernel(async (kernel) => {
+    (whole && (await withGramKernel(async (kernel) => {
       const { g, scratch } = await kernel.gram(w, rows, cols, checkpoint);
       return symmetricEigenvalues(g, n, checkpoint, kernel.loops, scratch);
-    })) ?? (await symmetricEigenvalues(await gramOfSmallerSide(w, rows, cols, checkpoint), n, checkpoint));
+    }))) || (await symmetricEigenvalues(await gramOfSmallerSide(w, rows, cols, checkpoint), n, checkpoint));
   for (let i = 0; i < n; i++) if (eig[i] < 0) eig[i] = 0; // rounding below zero
   eig.sort().reverse();
   return { energies: eig, rows, cols };

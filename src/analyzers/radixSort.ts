@@ -20,9 +20,12 @@ export function sortFloat32(values: Float32Array): Float32Array {
   if (n < 2) return values;
   const keys = new Uint32Array(values.buffer, values.byteOffset, n);
   const counts = new Uint32Array(3 * BUCKETS);
+  let lowFollowsSign = true;
   for (let i = 0; i < n; i++) {
     const k = orderedBits(keys[i]);
     keys[i] = k;
+    // Ordered bits of a positive value have the top bit set.
+    if ((k & 0x7ff) !== (k >>> 31 ? 0 : 0x7ff)) lowFollowsSign = false;
     counts[k & 0x7ff]++;
     counts[BUCKETS + ((k >>> 11) & 0x7ff)]++;
     counts[2 * BUCKETS + (k >>> 22)]++;
@@ -32,8 +35,11 @@ export function sortFloat32(values: Float32Array): Float32Array {
   for (let pass = 0; pass < 3; pass++) {
     const base = pass * BUCKETS;
     const shift = pass * 11;
-    // A digit every key shares moves nothing: skip its pass.
+    // A digit every key shares moves nothing: skip its pass. So does a lowest digit that only
+    // follows the sign (all 0 for positives, all ones for negatives: values widened from
+    // FLOAT16/BFLOAT16 have their low 13 bits zero), which the top pass orders anyway.
     if (counts[base + ((from[0] >>> shift) & 0x7ff)] === n) continue;
+    if (pass === 0 && lowFollowsSign) continue;
     let offset = 0;
     for (let b = 0; b < BUCKETS; b++) {
       const c = counts[base + b];

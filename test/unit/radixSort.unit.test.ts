@@ -18,6 +18,11 @@ const cases: Record<string, () => Float32Array> = {
   denormals: () => Float32Array.from({ length: 500 }, () => (random() - 0.5) * 1e-39),
   'all equal (every pass skipped)': () => new Float32Array(300).fill(0.125),
   'few distinct values (FLOAT16-like)': () => Float32Array.from({ length: 20_000 }, () => Math.round((random() - 0.5) * 64) / 64),
+  'FLOAT16 values of both signs (low bits zero: the lowest pass skipped)': () => Float32Array.from({ length: 30_000 }, () => Math.round((random() - 0.5) * 2048) / 1024),
+  'low digit only 0 or all ones, but not by sign (the pass must run)': () => {
+    const bits = Uint32Array.from({ length: 2000 }, (_, i) => ((random() < 0.5 ? 0x3f800000 : 0xbf800000) + (i % 7) * 0x800) | (random() < 0.5 ? 0x7ff : 0));
+    return new Float32Array(bits.buffer);
+  },
   'wide range': () => Float32Array.from({ length: 50_000 }, () => (random() - 0.5) * 2 ** Math.floor(random() * 200 - 100)),
   'a view into a larger buffer': () => new Float32Array(Float32Array.from({ length: 40 }, () => random() - 0.5).buffer, 8, 30),
 };
