@@ -1,5 +1,5 @@
 // Writes schemas/recipe.schema.json from the step specification (src/transforms/recipeSchema.ts).
-// test/unit/stepSpec.unit.test.ts fails when the committed file and the specification differ.
+// test/unit/shared/stepSpec.unit.test.ts fails when the committed file and the specification differ.
 import * as esbuild from 'esbuild';
 import { writeFileSync } from 'node:fs';
 import { Buffer } from 'node:buffer';

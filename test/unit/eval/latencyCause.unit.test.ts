@@ -1,0 +1,57 @@
+/**
+ * Why a candidate is slower, read from its graph: weight-only DequantizeLinear nodes counted by
+ * the op that reads them, FP16 weights cast back, and the transform that would be faster on
+ * onnxruntime (MatMulNBits for MatMul/Gemm, static INT8 for convolutions); none without a cause.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { compareSpeed, slowdownExplanation, speedText, weightWidening } from '../../../src/eval/latencyCause';
+import { parseModel } from '../../../src/core/onnx/model';
+import { encodeModel, floatTensor, graph, model, node, tensor, valueInfo } from '../../helpers/modelBuilder';
+
+const INT8 = 3;
+function quantizedModel(staticToo: boolean) {
+  const w = (name: string, dims: number[]) => tensor(name, INT8, dims, new Uint8Array(dims.reduce((a, b) => a * b, 1)));
+  const g = graph(
+    [
+      ...(staticToo ? [node('QuantizeLinear', ['x', 's', 'z8'], ['xq']), node('DequantizeLinear', ['xq', 's', 'z8'], ['xd'])] : []),
+      node('DequantizeLinear', ['conv_q', 's'], ['conv_w']),
+      node('Conv', [staticToo ? 'xd' : 'x', 'conv_w'], ['c']),
+      node('DequantizeLinear', ['mm_q', 's'], ['mm_w']),
+      node('Flatten', ['c'], ['f']),
+      node('MatMul', ['f', 'mm_w'], ['y']),
+      node('DequantizeLinear', ['mm2_q', 's'], ['mm2_w']),
+      node('MatMul', ['y', 'mm2_w'], ['z']),
+    ],
+    [w('conv_q', [2, 1, 1, 1]), w('mm_q', [8, 4]), w('mm2_q', [4, 4]), floatTensor('s', [], [0.1]), tensor('z8', INT8, [], new Uint8Array(1))],
+    [valueInfo('x', 1, [1, 1, 2, 2])],
+    [valueInfo('z', 1, [1, 4])],
+  );
+  return parseModel(encodeModel(model(g, 13))).proto;
+}
+
+test('weight-only DequantizeLinear counted by reader; both faster transforms named', () => {
+  const w = weightWidening(quantizedModel(false));
+  assert.deepEqual(w, { dequantized: { Conv: 1, MatMul: 2 }, casts: 0, staticQuantized: false });
+  const why = slowdownExplanation(w)!;
+  assert.match(why, /^3 weight-only DequantizeLinear nodes \(2 MatMul, 1 Conv\) widen their weights to float on every inference/);
+  assert.match(why, /matmulnbits .* for the MatMul\/Gemm layers; or quantize with mode static/);
+});
+
+test('static INT8 already there: MatMulNBits is the remaining suggestion', () => {
+  const w = weightWidening(quantizedModel(true));
+  assert.equal(w.staticQuantized, true);
+  assert.doesNotMatch(slowdownExplanation(w)!, /mode static/);
+});
+
+test('slower, unchanged and faster, with the reason only when slower', () => {
+  const w = weightWidening(quantizedModel(false));
+  assert.equal(compareSpeed(10, 10.2, w)!.verdict, 'unchanged');
+  assert.equal(compareSpeed(5, 10, w)!.verdict, 'faster');
+  const slow = compareSpeed(14, 10, w)!;
+  assert.equal(slow.verdict, 'slower');
+  assert.match(speedText(slow), /^The candidate is 1\.40x slower per batch than the baseline: 3 weight-only DequantizeLinear/);
+  const none = compareSpeed(14, 10, { dequantized: {}, casts: 0, staticQuantized: false })!;
+  assert.equal(none.why, undefined);
+  assert.equal(speedText(none), 'The candidate is 1.40x slower per batch than the baseline.');
+});

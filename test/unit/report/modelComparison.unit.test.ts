@@ -1,0 +1,74 @@
+/** `onnx-compress report MODEL --baseline BASE`: two files compared layer by layer, whatever made them. */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { compareModels } from '../../../src/report/modelComparison';
+import { ModelSession } from '../../../src/transforms/modelSession';
+import { parseStep } from '../../../src/transforms/recipe';
+import { editView } from '../../../src/report/editView';
+import { smallCnn } from '../../helpers/smallModels';
+import { repoRoot, tempDir } from '../../helpers/paths';
+
+const cli = path.join(repoRoot, 'dist/cli.js');
+
+async function pair(steps: Record<string, unknown>[]): Promise<{ base: string; model: string; views: ReturnType<typeof editView>[] }> {
+  const dir = tempDir();
+  const base = path.join(dir, 'base.onnx');
+  fs.writeFileSync(base, smallCnn());
+  const session = ModelSession.open(base);
+  const views = [];
+  for (const s of steps) views.push(editView(await session.apply(parseStep(s))));
+  const model = path.join(dir, 'model.onnx');
+  await session.save(model);
+  return { base, model, views };
+}
+
+test('each changed layer: bytes before and after and the SQNR the transform itself measured (INT8 per channel, MatMulNBits INT4)', async () => {
+  const { base, model, views } = await pair([
+    { transform: 'quantize', layers: ['conv1'], dtype: 'int8', granularity: 'per-channel' },
+    { transform: 'quantize', layers: ['fc1'], dtype: 'int4', granularity: 'block', blockSize: 32, format: 'matmulnbits', symmetric: false },
+  ]);
+  const c = await compareModels(base, model);
+  assert.deepEqual(c.changes.map((x) => x.layer).sort(), ['conv1', 'fc1'], JSON.stringify(views.map((v) => [v.layers, v.skipped])));
+  assert.deepEqual(c.unmatched, []);
+  for (const change of c.changes) {
+    const own = views.flatMap((v) => v.changes).find((x) => x.layer === change.layer && x.sqnrDb !== null)!;
+    assert.ok(Math.abs(change.sqnrDb! - own.sqnrDb!) < 0.05, `${change.layer}: ${change.sqnrDb} dB here, ${own.sqnrDb} dB by the transform`);
+    assert.ok(change.bytesAfter < change.bytesBefore);
+  }
+  const fc1 = c.changes.find((x) => x.layer === 'fc1')!;
+  assert.equal(fc1.opType, 'MatMulNBits', 'MatMulNBits read back in MatMul layout');
+  assert.equal(c.worstSqnrDb, Math.min(...c.changes.map((x) => x.sqnrDb!)));
+});
+
+test('a layer that changed shape or disappeared is counted as not compared; the same file compares equal', async () => {
+  const { base, model } = await pair([{ transform: 'factorize', layers: ['fc1'], rank: 4 }]);
+  const c = await compareModels(base, model);
+  assert.ok(c.unmatched.includes('fc1') || c.changes.some((x) => x.layer === 'fc1'), JSON.stringify(c.unmatched));
+  const same = await compareModels(base, base);
+  assert.deepEqual(same.changes, []);
+  assert.equal(same.bytesBefore, same.bytesAfter);
+});
+
+test('the CLI writes the report as Markdown, HTML or JSON (from --format or the extension); bad options are named', async () => {
+  const { base, model } = await pair([{ transform: 'quantize', layers: '*' }]);
+  const md = spawnSync(process.execPath, [cli, 'report', model, '--baseline', base], { encoding: 'utf8' });
+  assert.equal(md.status, 0, md.stderr);
+  assert.match(md.stdout, /^# Compression report: model\.onnx/);
+  assert.match(md.stdout, /Before: base\.onnx, the baseline this model is compared with\./);
+  assert.match(md.stdout, /\| compared with base\.onnx \| conv1 \| Conv \|/);
+  const out = path.join(path.dirname(model), 'r.html');
+  const html = spawnSync(process.execPath, [cli, 'report', model, '--baseline', base, '-o', out], { encoding: 'utf8' });
+  assert.equal(html.status, 0, html.stderr);
+  assert.match(fs.readFileSync(out, 'utf8'), /^<!DOCTYPE html>/);
+  const json = JSON.parse(spawnSync(process.execPath, [cli, 'report', model, '--baseline', base, '--format', 'json'], { encoding: 'utf8' }).stdout);
+  assert.ok(json.after.weightBytes < json.before.weightBytes / 3);
+  assert.equal(json.baseline, 'base.onnx');
+  const noBase = spawnSync(process.execPath, [cli, 'report', model], { encoding: 'utf8' });
+  assert.equal(noBase.status, 2);
+  assert.match(noBase.stderr, /report needs --baseline BASE\.onnx/);
+  const badFormat = spawnSync(process.execPath, [cli, 'report', model, '--baseline', base, '--format', 'pdf'], { encoding: 'utf8' });
+  assert.match(badFormat.stderr, /--format takes md, html or json/);
+});

@@ -1,0 +1,18 @@
+/** Number formatting shared by the CLI, the report and the webviews. */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { byteAxisUnit, humanBytes } from '../../../src/shared/format';
+
+test('a byte axis counts in the unit of its largest bar, so its ticks land on round values of it', () => {
+  assert.deepEqual(byteAxisUnit(0), { name: 'B', bytes: 1 });
+  assert.deepEqual(byteAxisUnit(1023), { name: 'B', bytes: 1 });
+  assert.deepEqual(byteAxisUnit(1024), { name: 'KiB', bytes: 1024 });
+  assert.deepEqual(byteAxisUnit(1_136_355), { name: 'MiB', bytes: 1024 ** 2 });
+  assert.deepEqual(byteAxisUnit(3 * 1024 ** 3), { name: 'GiB', bytes: 1024 ** 3 });
+  assert.deepEqual(byteAxisUnit(1024 ** 6), { name: 'TiB', bytes: 1024 ** 4 }, 'the largest unit caps it');
+});
+
+test('human byte sizes', () => {
+  assert.equal(humanBytes(1000), '1000 B');
+  assert.match(humanBytes(1_136_355), /^1\.0\d MiB$/);
+});

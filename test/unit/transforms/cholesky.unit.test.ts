@@ -1,0 +1,48 @@
+/**
+ * The inverse Hessian's factor: U is upper triangular with a positive diagonal and UᵀU·A = I,
+ * on a matrix far from diagonal; a matrix that is not positive definite is refused.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { inverseUpperFactor, lowerCholesky } from '../../../src/transforms/cholesky';
+
+/** A = BᵀB + I for a fixed dense B: symmetric positive definite, condition well above 1. */
+function spd(n: number): Float64Array {
+  const b = Float64Array.from({ length: n * n }, (_, i) => Math.sin(i * 0.37) + ((i * 7) % 5) / 5);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    let s = i === j ? 1 : 0;
+    for (let m = 0; m < n; m++) s += b[m * n + i] * b[m * n + j];
+    a[i * n + j] = s;
+  }
+  return a;
+}
+
+test('UᵀU is A⁻¹, U upper triangular with a positive diagonal (n = 1, 2, 7, 37)', async () => {
+  for (const n of [1, 2, 7, 37]) {
+    const a = spd(n);
+    const before = Float64Array.from(a);
+    const u = await inverseUpperFactor(a, n);
+    assert.deepEqual(a, before);
+    for (let i = 0; i < n; i++) {
+      assert.ok(u[i * n + i] > 0, `n=${n}: U[${i}, ${i}] = ${u[i * n + i]}`);
+      for (let j = 0; j < i; j++) assert.equal(u[i * n + j], 0, `n=${n}: U[${i}, ${j}]`);
+    }
+    let worst = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      let s = 0; // (UᵀU·A)[i, j]
+      for (let m = 0; m < n; m++) {
+        let inv = 0;
+        for (let r = 0; r < n; r++) inv += u[r * n + i] * u[r * n + m];
+        s += inv * a[m * n + j];
+      }
+      worst = Math.max(worst, Math.abs(s - (i === j ? 1 : 0)));
+    }
+    assert.ok(worst < 1e-9, `n=${n}: max |UᵀU·A − I| = ${worst}`);
+  }
+});
+
+test('a matrix that is not positive definite is refused with the pivot', () => {
+  const a = Float64Array.from([1, 2, 2, 1]);
+  assert.throws(() => lowerCholesky(a, 2), /not positive definite \(pivot -3 at 1\)/);
+});
