@@ -12,6 +12,7 @@ import { attributeLayers, type Layer } from '../analyzers/layers';
 import { intAttributes, mainWeight } from '../analyzers/layerAnalysis';
 import { dequantizeParams } from '../analyzers/dequantizeParams';
 import { readRealFloat32, realDims } from '../analyzers/realValues';
+import { sqnrDb } from '../analyzers/quantize';
 import { stateOf } from '../transforms/apply';
 import { layerName } from '../transforms/targets';
 import type { CompressionReport, ReportEdit, TensorChangeRow } from './compressionReport';
@@ -87,8 +88,7 @@ function errorOf(a: Float32Array, b: Float32Array): { sqnrDb: number | null; max
     noise += d * d;
     maxError = Math.max(maxError, Math.abs(d));
   }
-  if (noise === 0) return { sqnrDb: null, maxError: 0 };
-  return { sqnrDb: signal === 0 ? -Infinity : 10 * Math.log10(signal / noise), maxError };
+  return { sqnrDb: noise === 0 ? null : sqnrDb(signal, noise), maxError };
 }
 
 /** The Compression Report of `modelFile` against `baseFile`, as the editor's panel would show it (no accuracy checks). */
