@@ -4,6 +4,7 @@ import { graphValues, parseShape } from '../core/onnx/graphValues';
 import { DEFAULT_PREPROCESS, type DatasetSpec } from '../eval/dataset';
 import type { EditorSession } from './editorSession';
 import { vocabularySizes } from '../eval/tokenRanges';
+import { rememberInputs, rememberedInputs } from './inputMemory';
 
 export async function pickDataset(session: EditorSession): Promise<DatasetSpec | undefined> {
   const choice = await vscode.window.showQuickPick(
@@ -26,9 +27,10 @@ export async function pickDataset(session: EditorSession): Promise<DatasetSpec |
   return { kind: 'images', root: picked[0].fsPath, preprocess: DEFAULT_PREPROCESS };
 }
 
-/** Every dim of the model's symbolic inputs, offering the last answers again. */
+/** Every dim of the model's symbolic inputs, offering the last answers again (this session's, else the last session's). */
 async function askShapes(session: EditorSession): Promise<Record<string, number[]> | undefined> {
-  const known = session.shapes;
+  const model = session.document.session.file;
+  const known = { ...rememberedInputs(model).shapes, ...session.shapes };
   const shapes: Record<string, number[]> = {};
   for (const input of graphValues(session.document.session.state.proto).inputs) {
     if (input.shape.every((d) => typeof d === 'number')) continue;
@@ -45,6 +47,7 @@ async function askShapes(session: EditorSession): Promise<Record<string, number[
     shapes[input.name] = parseShape(text, input.shape) as number[];
   }
   session.shapes = shapes;
+  rememberInputs(model, { shapes });
   return shapes;
 }
 
@@ -53,23 +56,26 @@ const INTEGER = new Set(['INT64', 'INT32', 'INT16', 'INT8', 'UINT8', 'UINT16', '
 /**
  * A value for each integer input that synthetic data cannot make up (a sample rate, a count):
  * token ids come from their embedding table, masks and positions are made; the answers are
- * offered again next time.
+ * offered again next time, also after a restart (inputMemory.ts).
  */
 async function askValues(session: EditorSession): Promise<Record<string, number> | undefined> {
   const proto = session.document.session.state.proto;
   const vocabularies = vocabularySizes(proto);
+  const model = session.document.session.file;
+  const known = { ...rememberedInputs(model).values, ...session.values };
   const values: Record<string, number> = {};
   for (const input of graphValues(proto).inputs) {
     if (!INTEGER.has(input.dataType.toUpperCase()) || vocabularies[input.name] || /mask|position/i.test(input.name)) continue;
     const text = await vscode.window.showInputBox({
       title: `Value of input '${input.name}' for synthetic data`,
       prompt: `'${input.name}' is [${input.shape.join('×')}] ${input.dataType} and indexes no embedding table: give the value it takes, e.g. a sample rate of 16000`,
-      value: String(session.values[input.name] ?? ''),
+      value: String(known[input.name] ?? ''),
       validateInput: (t) => (t.trim() !== '' && Number.isFinite(Number(t)) ? undefined : 'give a number'),
     });
     if (text === undefined) return undefined;
     values[input.name] = Number(text);
   }
   session.values = { ...session.values, ...values };
+  rememberInputs(model, { values });
   return values;
 }
