@@ -1,16 +1,17 @@
 /** Answers about a model's synthetic inputs are remembered per model file, across sessions (the extension's global state). */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type * as vscode from 'vscode';
 import { rememberInputs, rememberedInputs, useInputMemory } from '../../../src/host/inputMemory';
 
-function memento(): vscode.Memento {
+type Memento = Parameters<typeof useInputMemory>[0];
+
+function memento(): Memento {
   const data = new Map<string, unknown>();
   return {
     keys: () => [...data.keys()],
     get: <T>(key: string, fallback?: T) => (data.has(key) ? (data.get(key) as T) : fallback),
     update: async (key: string, value: unknown) => void data.set(key, JSON.parse(JSON.stringify(value))),
-  } as vscode.Memento;
+  } as Memento;
 }
 
 test('shapes and values are kept per model and merged; the most recent 200 models are kept', () => {
