@@ -8,7 +8,7 @@
  * and one 64-token window in onnxruntime (`eval --task lm`). Peers in the same run: a bare
  * onnxruntime-node session running the same window, and Python's `onnx.load` of the model.
  *
- *   node dist/bench/bigModelBench.js [--dir DIR] [--skip-full-analysis] [--skip-2gb]
+ *   node dist/bench/bigModelBench.js [--dir DIR] [--skip-full-analysis] [--skip-gptq] [--skip-2gb | --only-2gb]
  *
  * Peak RSS is each process's high-water mark (VmHWM in /proc, polled every 50 ms), so it counts
  * what the process holds, not what the OS caches of the files. Models are generated once into
@@ -97,7 +97,8 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const dirAt = args.indexOf('--dir');
   const root = path.resolve(dirAt >= 0 ? args[dirAt + 1] : '.cache/bench/gpt');
-  const shapes = [{ name: 'gpt-24', layers: 24 }, ...(args.includes('--skip-2gb') ? [] : [{ name: 'gpt-48', layers: 48 }])];
+  const only = args.includes('--only-2gb');
+  const shapes = [...(only ? [] : [{ name: 'gpt-24', layers: 24 }]), ...(args.includes('--skip-2gb') ? [] : [{ name: 'gpt-48', layers: 48 }])];
   const rows: string[][] = [];
   const row = (model: string, step: string, m: Measured, note = ''): void => {
     if (m.status !== 0) note = `failed (${m.status}): ${m.stderr.trim().split('\n').pop()}`;
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
     if (shape.layers === 24) {
       nbits = await apply('apply INT4 MatMulNBits block 32', 'int4-nbits', { ...int4, blockSize: 32, format: 'matmulnbits' });
       await apply('apply INT4 DequantizeLinear block 32', 'int4-qdq', { ...int4, blockSize: 32 });
-      await apply('apply INT4 GPTQ MatMulNBits block 128 (8 windows)', 'int4-gptq', { ...int4, blockSize: 128, format: 'matmulnbits', method: 'gptq', calibration: { data: calib, samples: 8 } });
+      if (!args.includes('--skip-gptq')) await apply('apply INT4 GPTQ MatMulNBits block 128 (8 windows)', 'int4-gptq', { ...int4, blockSize: 128, format: 'matmulnbits', method: 'gptq', calibration: { data: calib, samples: 8 } });
       await apply('apply INT4 MatMulNBits, --external-data always', 'int4-nbits-ext', { ...int4, blockSize: 32, format: 'matmulnbits' }, ['--external-data', 'always']);
     } else {
       // Only the head: the result stays over 2 GiB, so the writer must move weights to a side file.
