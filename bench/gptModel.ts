@@ -192,7 +192,8 @@ export function writeTokenWindows(dir: string, count: number, seq: number, vocab
   return dir;
 }
 
-if (require.main === module) {
+// Bundled into other benchmarks too: run only as this file's own entry point.
+if (require.main === module && path.basename(__filename) === 'gptModel.js') {
   const [dir, layers = '24', dModel = '1024', vocab = '4096'] = process.argv.slice(2);
   const t0 = Date.now();
   const file = writeGptModel(dir, { layers: Number(layers), dModel: Number(dModel), vocab: Number(vocab), heads: 16, maxSeq: 128 });

@@ -188,6 +188,9 @@ async function* dataParts(pending: readonly PendingData[]): AsyncGenerator<Uint8
   }
 }
 
+/** Bytes of parts gathered before one writev: a GB-scale side file is never held in memory. */
+const WRITE_BATCH_BYTES = 16 * 2 ** 20;
+
 /** Writes parts to a new file and flushes it to disk. */
 async function writeParts(file: string, parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, mode?: number): Promise<void> {
   const handle = await fs.promises.open(file, 'wx');
@@ -195,11 +198,15 @@ async function writeParts(file: string, parts: Iterable<Uint8Array> | AsyncItera
     // The file it replaces keeps its permissions (a private 0600 model stays private).
     if (mode !== undefined) await handle.chmod(mode);
     let batch: Uint8Array[] = [];
+    let bytes = 0;
     for await (const p of parts) {
       batch.push(p);
-      if (batch.length >= 512) {
+      bytes += p.length;
+      // Many small parts go in one writev; big ones (external tensors read one at a time) are not held up.
+      if (batch.length >= 512 || bytes >= WRITE_BATCH_BYTES) {
         await writeAll(handle, batch);
         batch = [];
+        bytes = 0;
       }
     }
     if (batch.length) await writeAll(handle, batch);
