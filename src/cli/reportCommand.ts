@@ -28,7 +28,7 @@ export async function runReport(model: string, options: ReportOptions, out: (tex
   const text = format === 'json' ? JSON.stringify(report, null, 2) : format === 'html' ? reportHtml(panel) : reportMarkdown(panel);
   if (unmatched.length) {
     const shown = unmatched.slice(0, 5).join(', ');
-    note(`${unmatched.length} layer(s) of ${path.basename(options.baseline)} have no layer of the same name and weight shape in ${path.basename(model)} (e.g. factorized or removed), so their error is not measured: ${shown}${unmatched.length > 5 ? ', …' : ''}`);
+    note(`${unmatched.length} layer(s) of ${path.basename(options.baseline)} have no layer of the same name and weight shape in ${path.basename(model)} (factorized, removed, or a BatchNormalization folded into them), so their error is not measured: ${shown}${unmatched.length > 5 ? ', …' : ''}`);
   }
   if (!report.edits[0].changes.length && !unmatched.length) note(`the layers of ${path.basename(model)} hold the same weights as ${path.basename(options.baseline)}`);
   if (!options.output) return out(text);

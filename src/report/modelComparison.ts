@@ -19,7 +19,7 @@ import type { CompressionReport, ReportEdit, TensorChangeRow } from './compressi
 import { fileFigures } from './sizeFigures';
 
 export interface ModelComparison extends ReportEdit {
-  /** Baseline layers with no layer of the same name and weight shape in the model. */
+  /** Baseline layers with no counterpart of the same weight shape in the model, or with a BatchNormalization folded into them. */
   readonly unmatched: readonly string[];
 }
 
@@ -43,19 +43,54 @@ async function realMain(layer: Layer): Promise<{ values: Float32Array; dims: rea
   return kFirst ? { values: transposed(values, dims[0], dims[1]), dims: [dims[1], dims[0]] } : { values, dims };
 }
 
+/**
+ * The model's layer that stands for a baseline layer: the one of the same name, else one whose
+ * name or main weight's name is the baseline's with a quantizer's suffix (onnxruntime's quantizer
+ * turns Conv 'x' with weight 'w' into ConvInteger 'x_quant' with 'w_quantized'; MatMulNBits
+ * weights end in '_Q4').
+ */
+function counterparts(layers: readonly Layer[]): (base: Layer) => Layer | undefined {
+  const stem = (name: string): string => name.replace(/(_quantized|_quant|_Q4|_Q8)$/, '');
+  const byName = new Map(layers.map((l) => [layerName(l), l]));
+  const byStem = new Map(layers.map((l) => [stem(layerName(l)), l]));
+  const byWeight = new Map(layers.flatMap((l) => { const w = mainWeight(l); return w ? [[stem(w.name), l] as const] : []; }));
+  return (base) => {
+    const w = mainWeight(base);
+    return byName.get(layerName(base)) ?? byStem.get(layerName(base)) ?? (w ? byWeight.get(w.name) : undefined);
+  };
+}
+
+/**
+ * Baseline layers whose weights the model holds changed by a folding, not by compression: a
+ * BatchNormalization the model no longer has was folded into the layer that feeds it, so that
+ * layer's weights are scaled per channel and comparing them would measure the folding.
+ */
+function foldedInto(baseLayers: readonly Layer[], counterpart: (base: Layer) => Layer | undefined): Set<Layer> {
+  const producer = new Map(baseLayers.flatMap((l) => l.node.node.output.map((o) => [o, l] as const)));
+  const folded = new Set<Layer>();
+  for (const l of baseLayers) {
+    if (l.node.node.opType !== 'BatchNormalization' || counterpart(l)) continue;
+    const feeding = producer.get(l.node.node.input[0] ?? '');
+    if (feeding) folded.add(feeding);
+  }
+  return folded;
+}
+
 export async function compareModels(baseFile: string, modelFile: string, signal?: AbortSignal): Promise<ModelComparison> {
-  const candidates = new Map(layersOf(modelFile).map((l) => [layerName(l), l]));
+  const counterpart = counterparts(layersOf(modelFile));
+  const baseLayers = layersOf(baseFile);
+  const folded = foldedInto(baseLayers, counterpart);
   const changes: TensorChangeRow[] = [];
   const unmatched: string[] = [];
   let bytesBefore = 0;
   let bytesAfter = 0;
-  for (const base of layersOf(baseFile)) {
+  for (const base of baseLayers) {
     signal?.throwIfAborted();
     const name = layerName(base);
-    const other = candidates.get(name);
+    const other = counterpart(base);
     const a = await realMain(base);
-    const b = other && (await realMain(other));
-    if (!a || !b || a.dims.join('x') !== b.dims.join('x')) {
+    const b = other && !folded.has(base) ? await realMain(other) : undefined;
+    if (!a || !b || !other || a.dims.join('x') !== b.dims.join('x')) {
       if (a) unmatched.push(name);
       continue;
     }

@@ -9,7 +9,7 @@ import { ModelSession } from '../../../src/transforms/modelSession';
 import { parseStep } from '../../../src/transforms/recipe';
 import { editView } from '../../../src/report/editView';
 import { smallCnn } from '../../helpers/smallModels';
-import { repoRoot, tempDir } from '../../helpers/paths';
+import { repoRoot, tempDir, thirdPartyModels } from '../../helpers/paths';
 
 const cli = path.join(repoRoot, 'dist/cli.js');
 
@@ -71,4 +71,14 @@ test('the CLI writes the report as Markdown, HTML or JSON (from --format or the 
   assert.match(noBase.stderr, /report needs --baseline BASE\.onnx/);
   const badFormat = spawnSync(process.execPath, [cli, 'report', model, '--baseline', base, '--format', 'pdf'], { encoding: 'utf8' });
   assert.match(badFormat.stderr, /--format takes md, html or json/);
+});
+
+test('a model from onnxruntime\'s quantizer: layers matched through its renames, convolutions with a BatchNormalization folded in are not compared', async () => {
+  const base = path.join(thirdPartyModels, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+  for (const made of ['cls_dynamic_uint8.onnx', 'cls_qdq_int8.onnx']) {
+    const c = await compareModels(base, path.join(repoRoot, 'test/fixtures/dtypes', made));
+    assert.ok(c.changes.length >= 15, `${made}: ${c.changes.length} layers compared`);
+    assert.ok(c.unmatched.includes('p2o.Conv.0') && c.unmatched.includes('p2o.BatchNormalization.0'), `${made}: the folded pair is left out`);
+    assert.ok(c.worstSqnrDb! > 35, `${made}: INT8 of the unfolded layers, worst ${c.worstSqnrDb} dB`);
+  }
 });
