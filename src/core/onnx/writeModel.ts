@@ -19,7 +19,7 @@ import { encodeMessage } from '../protobuf/encode';
 import { ModelSchema } from './schema';
 import { mapTensors } from './mapTensors';
 import { parseExternalData, resolveInside } from './externalData';
-import { describeTensor } from './tensor';
+import { describeTensor, type TensorInfo } from './tensor';
 import { readRawBytes } from './tensorData';
 import { DataType } from './dataTypes';
 import { SideFileFamily, removeDeadTemps, saveTarget, tempPath } from './saveFiles';
@@ -113,11 +113,12 @@ export async function saveModel(source: Source, destination: string, options: Sa
     const info = describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: source.dir });
     return externalized(t, info.bytes, () => readRawBytes(info));
   };
+  const mode = options.externalData ?? 'auto';
   let proto = source.proto;
-  if (!sameDir) proto = mapTensors(proto, (t) => (t.dataLocation === EXTERNAL ? relocate(t) : t));
+  if (mode === 'never') proto = await inlineExternal(proto, source.dir, maxBytes, file);
+  else if (!sameDir) proto = mapTensors(proto, (t) => (t.dataLocation === EXTERNAL ? relocate(t) : t));
 
   let sink = encodeMessage(ModelSchema, proto);
-  const mode = options.externalData ?? 'auto';
   if (mode === 'always' || (mode === 'auto' && sink.length > maxBytes)) {
     // Tensors in this destination's earlier side files are copied into the new one.
     const inRewrittenFile = (t: TensorProto): boolean =>
@@ -186,6 +187,27 @@ async function* dataParts(pending: readonly PendingData[]): AsyncGenerator<Uint8
     yield bytes;
     at = p.offset + p.length;
   }
+}
+
+/**
+ * externalData 'never': every tensor in a side file comes back inline (its bytes read once), after
+ * checking that the whole model would still fit the protobuf limit, so nothing is read in vain.
+ */
+async function inlineExternal(proto: ModelProto, dir: string | undefined, maxBytes: number, file: string): Promise<ModelProto> {
+  const external = new Map<TensorProto, TensorInfo>();
+  mapTensors(proto, (t) => {
+    if (t.dataLocation === EXTERNAL) external.set(t, describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: dir }));
+    return t;
+  });
+  if (!external.size) return proto;
+  const total = encodeMessage(ModelSchema, proto).length + [...external.values()].reduce((n, info) => n + info.bytes, 0);
+  if (total > maxBytes) throw new OnnxError('limit', `the model would be ${formatCount(total)} bytes inline, over the ${formatCount(maxBytes)}-byte protobuf limit; allow external data to save it`, file);
+  const bytes = new Map<TensorProto, Uint8Array>();
+  for (const [t, info] of external) bytes.set(t, await readRawBytes(info));
+  return mapTensors(proto, (t) => {
+    const raw = bytes.get(t);
+    return raw ? { ...t, rawData: raw, dataLocation: 0, externalData: [] } : t;
+  });
 }
 
 /** Bytes of parts gathered before one writev: a GB-scale side file is never held in memory. */

@@ -117,6 +117,15 @@ test('over the protobuf limit, big tensors move to a side file and onnxruntime g
   assert.deepEqual(b.y, a.y);
   await assert.rejects(saveModel(m, path.join(dir, 'never.onnx'), { maxProtobufBytes: 1400, externalData: 'never' }), /protobuf limit/);
   assert.equal(fs.existsSync(path.join(dir, 'never.onnx')), false);
+  // 'never' takes a model with external data back inline, elsewhere and beside it.
+  for (const inline of [path.join(tempDir(), 'inline.onnx'), path.join(dir, 'inline.onnx')]) {
+    const saved = await saveModel(again, inline, { externalData: 'never' });
+    assert.equal(saved.externalTensors, 0);
+    assert.equal(saved.dataBytes, 0);
+    const back = openModel(inline);
+    assert.ok(back.index.tensors.every((t) => t.storage.kind !== 'external'), inline);
+    assert.deepEqual((await runModel(inline, { x })).y, a.y);
+  }
 });
 
 test('a failed save leaves the existing file untouched', async () => {
