@@ -12,6 +12,7 @@ export async function run(): Promise<void> {
   await import('./editor.itest');
   await import('./recipe.itest');
   await import('./budget.itest');
+  await import('./saveFailure.itest');
   const results: { title: string; state: string; error?: string }[] = [];
   const failures = await new Promise<number>((resolve) => {
     const runner = mocha.run(resolve);
