@@ -15,12 +15,14 @@ import { RecipeDocuments } from './host/recipeDocuments';
 import { registerRecipeCommands } from './host/recipeCommands';
 import { registerBudgetCommand } from './host/budgetCommand';
 import { useInputMemory } from './host/inputMemory';
+import { useLog } from './host/log';
 
 export function activate(context: vscode.ExtensionContext): { editor: OnnxEditorProvider; report: ReportView; recipes: RecipeDocuments } {
   // One pool of analysis workers for the whole extension.
   const pool = analysisPool(path.join(context.extensionPath, 'dist', 'analysisWorker.js'), analysisWorkerCount);
   context.subscriptions.push(pool);
   useInputMemory(context.globalState);
+  useLog(context);
   registerAnalyzeCommand(context, pool);
   const editor = OnnxEditorProvider.register(context, pool);
   registerEditorCommands(context, editor);

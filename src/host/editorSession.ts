@@ -25,6 +25,7 @@ import { ShownAnalysis } from './shownAnalysis';
 import { formPreview } from './formPreview';
 import { analysisProgress } from '../shared/format';
 import { ReportFigures } from './reportFigures';
+import { logIgnoredMessage } from './log';
 import type { AnalysisPool } from './analysisPool';
 import type { OnnxDocument } from './onnxDocument';
 
@@ -111,7 +112,7 @@ export class EditorSession {
   }
 
   private receive(panel: vscode.WebviewPanel, m: unknown): void {
-    if (!isFromWebview(m)) return;
+    if (!isFromWebview(m)) return logIgnoredMessage('editor', m);
     const session = this.document.session;
     switch (m.type) {
       case 'ready': {

@@ -14,6 +14,7 @@ import { isFromReport, type ReportFormat, type ToReport } from '../shared/protoc
 import type { OnnxDocument } from './onnxDocument';
 import type { OnnxEditorProvider } from './onnxEditorProvider';
 import { webviewHtml } from './webviewHtml';
+import { logIgnoredMessage } from './log';
 import { buildReport } from './reportBuild';
 import { exportReport } from './reportExport';
 import { checkAccuracy } from './accuracyCheck';
@@ -71,7 +72,7 @@ export class ReportView implements vscode.WebviewPanelSerializer {
     });
     view.onDidChangeViewState(() => void this.refresh());
     view.webview.onDidReceiveMessage((m: unknown) => {
-      if (!isFromReport(m)) return;
+      if (!isFromReport(m)) return logIgnoredMessage('report', m);
       if (m.type === 'ready') void this.refresh();
       else if (m.type === 'export') void this.export(m.format);
       else void this.checkAccuracy();
