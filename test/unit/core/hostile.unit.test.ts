@@ -92,6 +92,17 @@ test('external data paths that leave the model folder are refused', () => {
   rejects(externalModel('short.bin'), 'shape-mismatch', /8 bytes but dims say 16/, inner);
   fs.writeFileSync(path.join(inner, 'ok.bin'), new Uint8Array(16));
   assert.equal(parseModel(externalModel('ok.bin'), { dir: inner }).index.tensors[0].storage.kind, 'external');
+  // A NUL byte, Windows separators climbing out, and ranges outside the file are refused too.
+  for (const [location, extra] of [
+    ['ok.bin\0../../secret.bin', []],
+    ['..\\secret.bin', []],
+    ['ok.bin', [{ key: 'offset', value: '-4' }]],
+    ['ok.bin', [{ key: 'length', value: '-16' }]],
+    ['ok.bin', [{ key: 'offset', value: '8' }]],
+    ['ok.bin', [{ key: 'offset', value: '99999999999999999999' }]],
+  ] as [string, { key: string; value: string }[]][]) {
+    assert.throws(() => parseModel(externalModel(location, extra), { dir: inner }), (e: unknown) => e instanceof OnnxError, `${JSON.stringify(location)} ${JSON.stringify(extra)}`);
+  }
 });
 
 test('a name that merely starts with two dots stays inside; two location keys are refused as onnxruntime does', () => {
