@@ -159,7 +159,7 @@ try {
   if (rowsBeside < Math.min(rowsBefore, 8)) throw new Error(`with the report open the table shows ${rowsBeside} rows (${rowsBefore} before)`);
   await page.screenshot({ path: join(shots, '3b-report.png') });
 
-  step('check accuracy from the report panel: synthetic inputs, both models in onnxruntime, the result listed, its verdict first');
+  step('check accuracy from the report panel: synthetic inputs, both models in onnxruntime, the result listed, its verdict first; GPTQ in the form names what it calibrates on');
   await report.locator('button').filter({ hasText: 'Check accuracy' }).click();
   await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Synthetic inputs' }).first().click({ timeout: 30_000 });
   // The classifier's input has symbolic dims: the check asks for a shape (rank and the fixed 3 are checked).
@@ -175,6 +175,12 @@ try {
   const placement = await verdict.evaluate((v) => ({ first: v.previousElementSibling?.classList.contains('status') ?? false, visible: v.getBoundingClientRect().bottom <= v.ownerDocument.defaultView.innerHeight }));
   if (!placement.first || !placement.visible) throw new Error(`the verdict is not at the top of the report panel: ${JSON.stringify(placement)}`);
   await page.screenshot({ path: join(shots, '3c-accuracy.png') });
+  // GPTQ in the form says what it calibrates on: now the accuracy check's synthetic inputs.
+  const method = frame.locator('form.action label').filter({ hasText: 'Method' }).locator('select');
+  await method.selectOption('gptq');
+  await frame.locator('form.action .calibration').filter({ hasText: 'Calibrates on random inputs with the shapes of the last accuracy check' }).waitFor({ timeout: 30_000 });
+  await method.selectOption('rtn');
+  await frame.locator('form.action .calibration').waitFor({ state: 'detached', timeout: 10_000 });
 
   step('undo: the edit is gone and the editor is clean');
   await modelTab.click();

@@ -29,6 +29,13 @@ import { logIgnoredMessage } from './log';
 import type { AnalysisPool } from './analysisPool';
 import type { OnnxDocument } from './onnxDocument';
 
+/** In words, what calibration (GPTQ, static quantization) runs on: the last accuracy check's data, else random inputs. */
+function calibrationSource(dataset: DatasetSpec | undefined): string {
+  if (dataset?.kind === 'numpy') return `${path.basename(dataset.path)} (the data of the last accuracy check)`;
+  if (dataset?.kind === 'synthetic') return 'random inputs with the shapes of the last accuracy check';
+  return 'random inputs: run Check accuracy… on your data to calibrate on it';
+}
+
 /** What the session needs from the extension: shared by every session. */
 export interface SessionHost {
   readonly pool: AnalysisPool;
@@ -171,7 +178,7 @@ export class EditorSession {
     summary.model.fileBytes = s.fileBytes;
     this.summary = { version: s.version, summary };
     const { inputs, outputs } = graphValues(s.state.proto);
-    return { type: 'model', summary, inputs, outputs, edits: this.document.edits, savedEdits: s.savedSteps ?? null, version: s.version, defaults: transformDefaults() };
+    return { type: 'model', summary, inputs, outputs, edits: this.document.edits, savedEdits: s.savedSteps ?? null, version: s.version, defaults: transformDefaults(), calibration: calibrationSource(this.dataset) };
   }
 
   /** Applies a recipe step (from the webview or a command) as an undoable edit, unless it changes no layer; true when it did. */
@@ -239,7 +246,10 @@ export class EditorSession {
 
   addCheck(check: AccuracyCheck, dataset: DatasetSpec): void {
     this.checks.push(check);
+    const changed = this.dataset !== dataset;
     this.dataset = dataset;
+    // The form says what calibration will use: tell it the new dataset.
+    if (changed && this.panels.size) this.broadcast(this.modelMessage());
   }
 
   /**

@@ -32,6 +32,8 @@ export type ToWebview =
       readonly version: number;
       /** The user's default parameters per transform (settings `onnxCompress.defaults.*`). */
       readonly defaults: TransformDefaults;
+      /** What GPTQ and static quantization calibrate on here: the last accuracy check's data, or random inputs. */
+      readonly calibration: string;
     }
   /** The whole analysis is in (its layers came before in `layers` messages: the table keeps them). */
   | { readonly type: 'analysis'; readonly analysis: Omit<ModelAnalysis, 'layers'>; readonly version: number }

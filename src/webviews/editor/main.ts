@@ -378,6 +378,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       view.savedEdits = m.savedEdits;
       view.version = m.version;
       form.setDefaults(m.defaults);
+      form.setCalibration(m.calibration);
       buildRows();
       renderSummary();
       render();

@@ -38,6 +38,8 @@ export class StepForm {
   /** Why Apply would change nothing (from the last preview), or undefined. */
   private blocked: string | undefined;
   private defaults: Partial<Record<TransformName, Step>> = {};
+  /** What calibration runs on (the host says), shown when the step calibrates. */
+  private calibration = '';
 
   constructor(private readonly host: StepFormHost) {
     for (const t of TRANSFORM_NAMES) this.transform.append(el('option', { value: t, title: TRANSFORMS[t].help }, TRANSFORMS[t].label));
@@ -94,9 +96,19 @@ export class StepForm {
     this.renderFields();
   }
 
+  /** What GPTQ and static quantization calibrate on in this editor. */
+  setCalibration(text: string): void {
+    if (text === this.calibration) return;
+    this.calibration = text;
+    this.renderFields();
+  }
+
   private renderFields(): void {
     const v = this.values;
-    const inputs = formFields(this.name).filter((f) => !f.when || f.when(v)).map((f) => this.input(f));
+    const inputs: HTMLElement[] = formFields(this.name).filter((f) => !f.when || f.when(v)).map((f) => this.input(f));
+    if (this.name === 'quantize' && (v.method === 'gptq' || v.mode === 'static') && this.calibration) {
+      inputs.push(el('span', { class: 'hint calibration' }, `Calibrates on ${this.calibration}.`));
+    }
     this.fieldsBox.replaceChildren(...inputs);
     this.refresh();
   }
