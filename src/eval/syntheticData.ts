@@ -7,6 +7,7 @@
  * error that lists the model's inputs with their dims.
  */
 import { OnnxError } from '../core/errors';
+import { checkInputNames } from '../core/inputNames';
 import { float16Bits } from '../core/onnx/halfFloat';
 import type { Dataset, DatasetSpec, InputInfo } from './datasetTypes';
 import type { TensorData } from './feed';
@@ -29,11 +30,9 @@ export function isBatched(input: InputInfo): boolean {
 
 function checkNames(spec: SyntheticSpec, inputs: readonly InputInfo[]): void {
   const listing = inputListing(inputs);
-  for (const [option, names] of [['--shape', Object.keys(spec.shapes ?? {})], ['--value', Object.keys(spec.values ?? {})]] as const) {
-    for (const name of names) {
-      if (!inputs.some((i) => i.name === name)) throw new OnnxError('unsupported', `${option} names no input '${name}'; the model's inputs: ${listing}`, WHERE);
-    }
-  }
+  const names = inputs.map((i) => i.name);
+  checkInputNames(Object.keys(spec.shapes ?? {}), names, '--shape', listing, WHERE);
+  checkInputNames(Object.keys(spec.values ?? {}), names, '--value', listing, WHERE);
   const named = [...new Set(inputs.flatMap((i) => i.shape.filter((d): d is string => typeof d === 'string' && d !== '')))];
   for (const name of Object.keys(spec.dims ?? {})) {
     if (!named.includes(name)) {

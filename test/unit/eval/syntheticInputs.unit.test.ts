@@ -101,8 +101,8 @@ test('what is missing or misnamed is an error listing the inputs', () => {
   const base = { kind: 'synthetic' as const, samples: 2, seed: 1 };
   assert.throws(() => syntheticDataset(base, inputs, { input_ids: VOCAB }), (e: Error) => /needs --dim sequence=N/.test(e.message) && /int64 scalar: give its value, e\.g\. --value sr=16000/.test(e.message) && listing.test(e.message));
   assert.throws(() => syntheticDataset({ ...base, dims: { seq: 8 } }, inputs), (e: Error) => /--dim names no dim 'seq'; the model's named dims: batch, sequence/.test(e.message));
-  assert.throws(() => syntheticDataset({ ...base, shapes: { ids: [1, 8] } }, inputs), (e: Error) => /--shape names no input 'ids'/.test(e.message) && listing.test(e.message));
-  assert.throws(() => syntheticDataset({ ...base, values: { rate: 1 } }, inputs), (e: Error) => /--value names no input 'rate'/.test(e.message));
+  assert.throws(() => syntheticDataset({ ...base, shapes: { ids: [1, 8] } }, inputs), (e: Error) => /--shape names 'ids', which is not an input of the model/.test(e.message) && listing.test(e.message));
+  assert.throws(() => syntheticDataset({ ...base, values: { rate: 1 } }, inputs), (e: Error) => /--value names 'rate', which is not an input of the model/.test(e.message));
 });
 
 test('onnxruntime takes every synthetic input; --limit sets the count', async () => {
