@@ -34,7 +34,7 @@ export function registerBudgetCommand(context: vscode.ExtensionContext, editor: 
         void vscode.window.showWarningMessage('ONNX Compress: no accuracy budget is set (onnxCompress.evaluation.maxDrop, minAgreement or minSqnr).');
         return undefined;
       }
-      const choices = Object.values(PRESETS).flatMap((list: readonly Preset[]) => list.map((p) => ({ ...p, label: p.label, detail: String(p.step.transform) })));
+      const choices = Object.values(PRESETS).flatMap((list: readonly Preset[]) => list.map((p) => ({ ...p, detail: String(p.step.transform) })));
       const preset = choices.find((p) => p.label === presetLabel) ?? (await vscode.window.showQuickPick(choices, { title: 'Compress to budget: the transform to take as far as the budget allows' }));
       if (!preset) return undefined;
       const dataset = given ?? session.dataset ?? (await pickDataset(session));

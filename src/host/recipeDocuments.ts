@@ -56,7 +56,10 @@ export class RecipeDocuments implements vscode.CodeLensProvider, vscode.CodeActi
       vscode.languages.registerCodeActionsProvider(selector, recipes, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix, vscode.CodeActionKind.Refactor] }),
       vscode.workspace.onDidOpenTextDocument((d) => recipes.check(d)),
       vscode.workspace.onDidChangeTextDocument((e) => recipes.checkSoon(e.document)),
-      vscode.workspace.onDidCloseTextDocument((d) => recipes.diagnostics.delete(d.uri)),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        recipes.diagnostics.delete(d.uri);
+        recipes.predictions.delete(d.uri.toString());
+      }),
       vscode.commands.registerCommand('onnxCompress.recipe.predict', (uri: vscode.Uri) => recipes.predictNow(uri)),
       vscode.commands.registerCommand('onnxCompress.recipe.excludeLayer', (uri: vscode.Uri, step: number) => recipes.excludeLayer(uri, step)),
     );
@@ -66,10 +69,7 @@ export class RecipeDocuments implements vscode.CodeLensProvider, vscode.CodeActi
 
   /** The recipe as read now, with layer names checked against its model when that can be read. */
   read(d: vscode.TextDocument): RecipeText {
-    const first = readRecipeText(d.getText());
-    const model = recipeModel(d, first);
-    const layers = model && this.modelLayers(model.fsPath);
-    return layers ? readRecipeText(d.getText(), layers) : first;
+    return readRecipeText(d.getText(), (model) => this.modelLayers(path.resolve(path.dirname(d.fileName), model)));
   }
 
   private checkSoon(d: vscode.TextDocument): void {

@@ -43,8 +43,11 @@ export interface RecipeText {
 
 const spanOf = (n: Node): TextSpan => ({ offset: n.offset, length: n.length });
 
-/** Reads recipe text; `layers` (the named model's, when it could be read) checks layer names. */
-export function readRecipeText(text: string, layers?: readonly Layer[]): RecipeText {
+/**
+ * Reads recipe text. `layersOf` gives the layers of the model the recipe names (its `model`
+ * field as written), or undefined when it cannot be read; with them, layer names are checked.
+ */
+export function readRecipeText(text: string, layersOf?: (model: string) => readonly Layer[] | undefined): RecipeText {
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
   const problems: RecipeProblem[] = errors.map((e) => ({ offset: e.offset, length: Math.max(1, e.length), message: `JSON: ${printParseErrorCode(e.error)}` }));
@@ -75,6 +78,7 @@ export function readRecipeText(text: string, layers?: readonly Layer[]): RecipeT
       }
     }
   }
+  const layers = model && layersOf?.(model.path);
   if (layers) problems.push(...unknownLayerNames(result.layerEntries, layers));
   return { ...result, ...(model ? { model } : {}) };
 }

@@ -16,7 +16,10 @@ function cnn(): string {
   fs.writeFileSync(file, smallCnn());
   return file;
 }
-const layersOf = (file: string) => attributeLayers(ModelSession.open(file).state.index).layers;
+const layersOf = (file: string) => {
+  const layers = attributeLayers(ModelSession.open(file).state.index).layers;
+  return () => layers;
+};
 const at = (text: string, p: { offset: number; length: number }): string => text.slice(p.offset, p.offset + p.length);
 
 test('a recipe file: its model, its steps and every layer name, with where each is', () => {
@@ -39,7 +42,7 @@ test('problems sit where they are: JSON syntax, the parameter refused, a layer t
   assert.match(syntax.problems[0].message, /^JSON: /);
   assert.ok(syntax.problems[0].offset >= broken.indexOf(']') - 1, 'at the bracket that does not belong');
 
-  const text = JSON.stringify({ version: 1, steps: [{ transform: 'quantize', blocksize: 64 }, { transform: 'cluster', layers: ['conv3', 'CONV*', 'nothing*'] }] }, null, 2);
+  const text = JSON.stringify({ version: 1, model: 'cnn.onnx', steps: [{ transform: 'quantize', blocksize: 64 }, { transform: 'cluster', layers: ['conv3', 'CONV*', 'nothing*'] }] }, null, 2);
   const read = readRecipeText(text, layersOf(cnn()));
   const [param, typo, glob] = read.problems;
   assert.match(param.message, /unknown parameter 'blocksize' \(did you mean 'blockSize'\?\)/);
