@@ -179,6 +179,11 @@ try {
   const method = frame.locator('form.action label').filter({ hasText: 'Method' }).locator('select');
   await method.selectOption('gptq');
   await frame.locator('form.action .calibration').filter({ hasText: 'Calibrates on random inputs with the shapes of the last accuracy check' }).waitFor({ timeout: 30_000 });
+  // Its Choose… (a button, so the keyboard reaches it) asks for calibration data of its own.
+  await frame.locator('form.action .calibration button').filter({ hasText: 'Choose…' }).click();
+  await page.locator('.quick-input-widget').filter({ hasText: 'Calibrate GPTQ and static quantization' }).waitFor({ timeout: 30_000 });
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'NumPy data…' }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Escape');
   await method.selectOption('rtn');
   await frame.locator('form.action .calibration').waitFor({ state: 'detached', timeout: 10_000 });
 

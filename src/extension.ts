@@ -14,6 +14,7 @@ import { registerSampleCommands } from './host/sampleCommands';
 import { RecipeDocuments } from './host/recipeDocuments';
 import { registerRecipeCommands } from './host/recipeCommands';
 import { registerBudgetCommand } from './host/budgetCommand';
+import { registerCalibrationCommand } from './host/calibrationPicker';
 import { useInputMemory } from './host/inputMemory';
 import { useLog } from './host/log';
 
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): { editor: OnnxEditor
   const report = ReportView.register(context, editor);
   registerSampleCommands(context, editor, report);
   registerBudgetCommand(context, editor, report);
+  registerCalibrationCommand(context, editor);
   const recipes = RecipeDocuments.register(context, editor);
   registerRecipeCommands(context, editor, recipes);
   // Returned for integration tests, which drive the editor through the same paths as the UI.

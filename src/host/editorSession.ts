@@ -26,14 +26,16 @@ import { formPreview } from './formPreview';
 import { analysisProgress } from '../shared/format';
 import { ReportFigures } from './reportFigures';
 import { logIgnoredMessage } from './log';
+import { rememberedCalibration } from './inputMemory';
 import type { AnalysisPool } from './analysisPool';
 import type { OnnxDocument } from './onnxDocument';
 
-/** In words, what calibration (GPTQ, static quantization) runs on: the last accuracy check's data, else random inputs. */
-function calibrationSource(dataset: DatasetSpec | undefined): string {
-  if (dataset?.kind === 'numpy') return `${path.basename(dataset.path)} (the data of the last accuracy check)`;
-  if (dataset?.kind === 'synthetic') return 'random inputs with the shapes of the last accuracy check';
-  return 'random inputs: run Check accuracy… on your data to calibrate on it';
+/** In words, what calibration (GPTQ, static quantization) runs on: data chosen for it, else the last accuracy check's, else random inputs. */
+function calibrationSource(chosen: DatasetSpec | undefined, checked: DatasetSpec | undefined): string {
+  if (chosen?.kind === 'numpy') return `${path.basename(chosen.path)} (chosen for calibration)`;
+  if (checked?.kind === 'numpy') return `${path.basename(checked.path)} (the data of the last accuracy check)`;
+  if (checked?.kind === 'synthetic') return 'random inputs with the shapes of the last accuracy check';
+  return 'random inputs: choose NumPy data, or run Check accuracy… on your data';
 }
 
 /** What the session needs from the extension: shared by every session. */
@@ -63,6 +65,8 @@ export class EditorSession {
   readonly checks: AccuracyCheck[] = [];
   /** The dataset of the last accuracy check: static quantization calibrates on it by default. */
   dataset: DatasetSpec | undefined;
+  /** Data chosen to calibrate on (the form's Choose…, remembered per model); when unset, the last check's dataset. */
+  private calibrationData: DatasetSpec | undefined;
   /** Shapes last given for the model's symbolic inputs, offered again next time. */
   shapes: Record<string, number[]> = {};
   /** Values last given for integer inputs synthetic data cannot make up (a sample rate), offered again next time. */
@@ -80,6 +84,7 @@ export class EditorSession {
     private readonly host: SessionHost,
   ) {
     this.figures = new ReportFigures(document.session.file);
+    this.calibrationData = rememberedCalibration(document.session.file);
     this.watch();
   }
 
@@ -139,6 +144,9 @@ export class EditorSession {
       case 'cancelApply':
         this.applying?.abort();
         return;
+      case 'chooseCalibration':
+        void vscode.commands.executeCommand('onnxCompress.chooseCalibrationData');
+        return;
       case 'analyzeLayer':
         void this.analyzeLayer(m.index);
         return;
@@ -178,7 +186,7 @@ export class EditorSession {
     summary.model.fileBytes = s.fileBytes;
     this.summary = { version: s.version, summary };
     const { inputs, outputs } = graphValues(s.state.proto);
-    return { type: 'model', summary, inputs, outputs, edits: this.document.edits, savedEdits: s.savedSteps ?? null, version: s.version, defaults: transformDefaults(), calibration: calibrationSource(this.dataset) };
+    return { type: 'model', summary, inputs, outputs, edits: this.document.edits, savedEdits: s.savedSteps ?? null, version: s.version, defaults: transformDefaults(), calibration: calibrationSource(this.calibrationData, this.dataset) };
   }
 
   /** Applies a recipe step (from the webview or a command) as an undoable edit, unless it changes no layer; true when it did. */
@@ -197,7 +205,7 @@ export class EditorSession {
     const abort = (this.applying = new AbortController());
     try {
       const applied = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'ONNX Compress: applying…' }, () =>
-        this.host.withServices(document.session.file, this.dataset, (services) => document.apply(step, abort.signal, services)),
+        this.host.withServices(document.session.file, this.calibrationData ?? this.dataset, (services) => document.apply(step, abort.signal, services)),
       );
       if ('unchanged' in applied) {
         // Not an edit: no dirty marker, no undo entry; the editor says why.
@@ -250,6 +258,12 @@ export class EditorSession {
     this.dataset = dataset;
     // The form says what calibration will use: tell it the new dataset.
     if (changed && this.panels.size) this.broadcast(this.modelMessage());
+  }
+
+  /** Calibrates GPTQ and static quantization on `data` from now on (undefined: on the accuracy checks' data). */
+  setCalibrationData(data: DatasetSpec | undefined): void {
+    this.calibrationData = data;
+    if (this.panels.size) this.broadcast(this.modelMessage());
   }
 
   /**

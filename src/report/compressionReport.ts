@@ -43,6 +43,8 @@ export interface ReportEdit {
 /** An edit as the editor lists it and the report shows it. */
 export interface EditView extends ReportEdit {
   readonly layers: readonly string[];
+  /** What the transform said about this edit (what it calibrated on, what it re-quantized from). */
+  readonly notes?: readonly string[];
 }
 
 /** One accuracy check of the edited model against the file on disk. */

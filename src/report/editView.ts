@@ -26,5 +26,6 @@ export function editView(edit: Edit): EditView {
     worstSqnrDb: finite.length ? finite.reduce((a, b) => Math.min(a, b)) : null,
     skipped: edit.result.skipped.length,
     changes,
+    notes: edit.result.notes,
   };
 }

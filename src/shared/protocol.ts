@@ -32,7 +32,7 @@ export type ToWebview =
       readonly version: number;
       /** The user's default parameters per transform (settings `onnxCompress.defaults.*`). */
       readonly defaults: TransformDefaults;
-      /** What GPTQ and static quantization calibrate on here: the last accuracy check's data, or random inputs. */
+      /** What GPTQ and static quantization calibrate on here: data chosen for it, the last accuracy check's, or random inputs. */
       readonly calibration: string;
     }
   /** The whole analysis is in (its layers came before in `layers` messages: the table keeps them). */
@@ -59,6 +59,8 @@ export type FromWebview =
   | { readonly type: 'apply'; readonly step: Record<string, unknown> }
   /** Stop the step being applied. */
   | { readonly type: 'cancelApply' }
+  /** Ask which data GPTQ and static quantization calibrate on. */
+  | { readonly type: 'chooseCalibration' }
   | { readonly type: 'selection'; readonly layers: readonly string[] }
   /** Analyze a layer that was left out when the model opened (index into the summary's layers). */
   | { readonly type: 'analyzeLayer'; readonly index: number }
@@ -77,6 +79,7 @@ export function isFromWebview(m: unknown): m is FromWebview {
   switch (m.type) {
     case 'ready':
     case 'cancelApply':
+    case 'chooseCalibration':
       return true;
     case 'apply':
       return isRecord(m.step);

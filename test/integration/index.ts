@@ -8,11 +8,14 @@ import Mocha from 'mocha';
 
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 120_000, color: false, reporter: 'spec' });
+  // ONNX_COMPRESS_TEST_GREP runs only the tests whose title matches (while working on one).
+  if (process.env.ONNX_COMPRESS_TEST_GREP) mocha.grep(process.env.ONNX_COMPRESS_TEST_GREP);
   mocha.suite.emit('pre-require', globalThis, 'integration', mocha);
   await import('./editor.itest');
   await import('./recipe.itest');
   await import('./budget.itest');
   await import('./saveFailure.itest');
+  await import('./calibration.itest');
   const results: { title: string; state: string; error?: string }[] = [];
   const failures = await new Promise<number>((resolve) => {
     const runner = mocha.run(resolve);

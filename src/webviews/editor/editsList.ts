@@ -7,7 +7,7 @@ import { humanBytes } from '../../shared/format';
 
 export interface EditsList {
   readonly hint: string | null;
-  readonly items: readonly { readonly text: string; readonly saved: boolean }[];
+  readonly items: readonly { readonly text: string; readonly saved: boolean; readonly notes: readonly string[] }[];
 }
 
 /** `savedEdits`: how many of the edits the file holds; null when it holds none of them. */
@@ -18,6 +18,7 @@ export function editsList(edits: readonly EditView[], savedEdits: number | null)
       `${e.worstSqnrDb !== null ? `, worst weight SQNR ${e.worstSqnrDb.toFixed(1)} dB` : ''}${e.skipped ? `, ${e.skipped} skipped` : ''}` +
       (savedEdits !== null && i < savedEdits ? ' (saved)' : ''),
     saved: savedEdits !== null && i < savedEdits,
+    notes: e.notes ?? [],
   }));
   const hint =
     savedEdits === null

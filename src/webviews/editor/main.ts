@@ -50,6 +50,7 @@ const form = new StepForm({
   targetLabel: () => (view.selected.size ? `${view.selected.size} selected layer${view.selected.size > 1 ? 's' : ''}` : 'all layers'),
   apply: (step) => vscode.postMessage({ type: 'apply', step: { ...step, layers: view.selected.size ? [...view.selected] : '*' } }),
   cancel: () => vscode.postMessage({ type: 'cancelApply' }),
+  chooseCalibration: () => vscode.postMessage({ type: 'chooseCalibration' }),
 });
 toolbar.append(filterBox, form.element);
 
@@ -356,7 +357,7 @@ function showDetail(force = false): void {
 
 function renderEdits(): void {
   const { hint, items } = editsList(view.edits, view.savedEdits);
-  const list = items.length ? [el('ol', {}, ...items.map((i) => el('li', i.saved ? { class: 'saved' } : {}, i.text)))] : [];
+  const list = items.length ? [el('ol', {}, ...items.map((i) => el('li', i.saved ? { class: 'saved' } : {}, i.text, ...i.notes.map((n) => el('div', { class: 'hint' }, n)))))] : [];
   editsBox.replaceChildren(el('h2', {}, 'Edits since opened'), ...list, ...(hint ? [el('p', { class: 'hint' }, hint)] : []));
 }
 

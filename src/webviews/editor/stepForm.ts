@@ -20,6 +20,8 @@ export interface StepFormHost {
   apply(step: Step): void;
   /** Stops the step being applied (the host says when it has stopped). */
   cancel(): void;
+  /** Asks the host which data to calibrate on (it answers with a new calibration text). */
+  chooseCalibration(): void;
 }
 
 export class StepForm {
@@ -107,7 +109,9 @@ export class StepForm {
     const v = this.values;
     const inputs: HTMLElement[] = formFields(this.name).filter((f) => !f.when || f.when(v)).map((f) => this.input(f));
     if (this.name === 'quantize' && (v.method === 'gptq' || v.mode === 'static') && this.calibration) {
-      inputs.push(el('span', { class: 'hint calibration' }, `Calibrates on ${this.calibration}.`));
+      const choose = el('button', { type: 'button', class: 'link', title: 'Choose the data GPTQ and static quantization calibrate on' }, 'Choose…');
+      choose.addEventListener('click', () => this.host.chooseCalibration());
+      inputs.push(el('span', { class: 'hint calibration' }, `Calibrates on ${this.calibration}. `, choose));
     }
     this.fieldsBox.replaceChildren(...inputs);
     this.refresh();
