@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CODE_SERVER, NODE24, NODE24_DIR, ensureTools } from './vscode-tools.mjs';
 import { packageVsix } from './package.mjs';
@@ -31,7 +31,10 @@ export async function launchWorkbench(files, { viewport = { width: 1500, height:
   const port = await freePort();
   const tmp = mkdtempSync(join(tmpdir(), 'onnx-compress-ui-'));
   const workspace = mkdtempSync(join(tmpdir(), 'onnx-compress-ui-ws-'));
-  for (const [name, source] of Object.entries(files)) copyFileSync(source, join(workspace, name));
+  for (const [name, source] of Object.entries(files)) {
+    mkdirSync(dirname(join(workspace, name)), { recursive: true });
+    copyFileSync(source, join(workspace, name));
+  }
   mkdirSync(join(tmp, 'user/User'), { recursive: true });
   writeFileSync(join(tmp, 'user/User/settings.json'), JSON.stringify({ 'files.autoSave': 'off', 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'telemetry.telemetryLevel': 'off', 'workbench.secondarySideBar.defaultVisibility': 'hidden' }));
   // What we ship is what we test: package the VSIX and install it into a fresh extensions folder.
@@ -72,7 +75,7 @@ export async function launchWorkbench(files, { viewport = { width: 1500, height:
     const report = page.frameLocator('iframe.webview.ready >> nth=1').frameLocator('iframe#active-frame');
     // With the report open there are two editor groups, each with an active tab: name the model's.
     const tab = (name) => page.locator('.tab').filter({ hasText: name });
-    return { page, editor, report, tab, close };
+    return { page, editor, report, tab, close, serverPid: server.pid };
   } catch (e) {
     await close();
     throw e;
