@@ -6,6 +6,7 @@
 import { roundHalfEven } from '../analyzers/quantize';
 import type { Granularity, QuantDType } from '../shared/stepSpec';
 import { scaleShape } from '../analyzers/resultBytes';
+import { kernelQuantize, quantizeKernelAvailable, type GroupGeometry, type KernelQuantized } from './wasm/quantizeKernel';
 
 export interface QuantRange {
   readonly qmin: number;
@@ -38,11 +39,13 @@ export interface ScaleLayout {
   readonly blockSize?: number;
   /** The scale index of every weight, in weight order. */
   groupIndices(elements: number): Int32Array;
+  /** The same mapping as the WebAssembly kernel walks it. */
+  readonly geometry: GroupGeometry;
 }
 
 export function scaleLayout(dims: readonly number[], granularity: Granularity, axis: number | undefined, blockSize: number): ScaleLayout {
   if (granularity === 'per-tensor' || axis === undefined) {
-    return { scaleDims: [], groups: 1, groupIndices: (n) => new Int32Array(n) };
+    return { scaleDims: [], groups: 1, groupIndices: (n) => new Int32Array(n), geometry: { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 } };
   }
   const size = dims[axis];
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
@@ -62,7 +65,7 @@ export function scaleLayout(dims: readonly number[], granularity: Granularity, a
   };
   const shape = scaleShape(dims, granularity, axis, blockSize);
   if (granularity === 'per-channel') {
-    return { scaleDims: shape.dims, groups: shape.groups, axis, groupIndices: (n) => indices(n, size, (d) => d) };
+    return { scaleDims: shape.dims, groups: shape.groups, axis, groupIndices: (n) => indices(n, size, (d) => d), geometry: { granularity, size, inner, blockSize: 0 } };
   }
   const blocks = Math.ceil(size / blockSize);
   return {
@@ -71,6 +74,7 @@ export function scaleLayout(dims: readonly number[], granularity: Granularity, a
     axis,
     blockSize,
     groupIndices: (n) => indices(n, blocks, (d) => Math.floor(d / blockSize)),
+    geometry: { granularity, size, inner, blockSize },
   };
 }
 
@@ -112,7 +116,14 @@ export interface Quantized {
   readonly zeroPoints: Int32Array;
   /** The weights as DequantizeLinear will give them back. */
   readonly restored: Float32Array;
+  /** The change's error figures, when the WebAssembly kernel computed them on the way. */
+  readonly sums?: ChangeSums;
 }
+
+export type ChangeSums = Omit<KernelQuantized, 'codes' | 'restored'>;
+
+/** Below this many weights the JavaScript is as quick as copying into the kernel. */
+const KERNEL_MIN_WEIGHTS = 256;
 
 /**
  * Codes, scales and zero points for `values`. `storeScale` rounds each scale to the type it is
@@ -127,6 +138,19 @@ export function quantizeValues(
   storeScale: (s: number) => number = Math.fround,
   storeValue: (v: number) => number = Math.fround,
 ): Quantized {
+  if (storeValue === Math.fround && values.length >= KERNEL_MIN_WEIGHTS && quantizeKernelAvailable()) {
+    const k = kernelQuantize(values, layout.groups, layout.geometry, range.qmin, range.qmax, ({ lo, hi }) => {
+      const scales = new Float32Array(layout.groups);
+      const zeroPoints = new Int32Array(layout.groups);
+      fitGroups(lo, hi, range, symmetric, storeScale, scales, zeroPoints);
+      return { scales, zeroPoints };
+    });
+    // A NaN or an infinity makes the signal energy one: the JavaScript handles those.
+    if (Number.isFinite(k.signal)) {
+      const { codes, scales, zeroPoints, restored, ...sums } = k;
+      return { codes, scales, zeroPoints, restored, sums };
+    }
+  }
   const groupIndex = layout.groupIndices(values.length);
   const lo = new Float64Array(layout.groups);
   const hi = new Float64Array(layout.groups);

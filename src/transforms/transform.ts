@@ -91,7 +91,7 @@ export function change(layer: Layer, tensors: TensorChange[]): LayerChange {
  * Error of `approx` against `exact`: SQNR (null when exact), the largest absolute difference, and
  * both value distributions on common bins.
  */
-export function errorOf(exact: Float32Array, approx: ArrayLike<number>): { sqnrDb: number | null; maxError: number; histogram: ChangeHistogram } {
+export function errorOf(exact: Float32Array, approx: ArrayLike<number>): ChangeError {
   let signal = 0;
   let noise = 0;
   let maxError = 0;
@@ -110,8 +110,19 @@ export function errorOf(exact: Float32Array, approx: ArrayLike<number>): { sqnrD
     if (y < min && y - y === 0) min = y;
     if (y > max && y - y === 0) max = y;
   }
+  return changeError(signal, noise, maxError, changeHistogram(exact, approx, min, max));
+}
+
+export interface ChangeError {
+  readonly sqnrDb: number | null;
+  readonly maxError: number;
+  readonly histogram: ChangeHistogram;
+}
+
+/** The figures of a change from its energies, largest error and histogram (errorOf's, or a kernel's). */
+export function changeError(signal: number, noise: number, maxError: number, histogram: ChangeHistogram): ChangeError {
   const db = sqnrDb(signal, noise);
-  return { sqnrDb: Number.isFinite(db) ? db : null, maxError, histogram: changeHistogram(exact, approx, min, max) };
+  return { sqnrDb: Number.isFinite(db) ? db : null, maxError, histogram };
 }
 
 function changeHistogram(exact: ArrayLike<number>, approx: ArrayLike<number>, min: number, max: number): ChangeHistogram {

@@ -1,0 +1,169 @@
+/**
+ * Round-to-nearest quantization of float32 weights in WebAssembly (quantizeKernel.wat): group
+ * ranges, codes, restored values, and the change's error figures and histograms, for the weight
+ * layouts of quantizeMath.ts (per tensor, per channel on any axis, blocks on any axis). The
+ * JavaScript in quantizeMath.ts is the reference; results are the same but for the order of the
+ * float64 energy sums.
+ */
+import kernelBytes from './quantizeKernel.wat';
+import { kernelsEnabled } from '../../analyzers/wasm/kernelSwitch';
+
+interface KernelExports {
+  quant(px: number, pc: number, pr: number, rows: number, len: number, ps: number, pz: number, rowStep: number, elemStep: number, qmin: number, qmax: number, acc: number): void;
+  ranges(px: number, rows: number, len: number, plo: number, phi: number, rowStep: number, elemStep: number): void;
+  hist(p: number, n: number, min: number, scale: number, bins: number): void;
+}
+
+/** How the weights, seen as [outer, size, inner] around the quantization axis, map to groups. */
+export interface GroupGeometry {
+  readonly granularity: 'per-tensor' | 'per-channel' | 'block';
+  readonly size: number;
+  readonly inner: number;
+  readonly blockSize: number;
+}
+
+/** Rows of `len` weights from weight `at`, their groups from `group` on (the next row's `rowStep` groups on; `perWeight`: a group per weight). */
+interface Run {
+  readonly at: number;
+  readonly rows: number;
+  readonly len: number;
+  readonly group: number;
+  readonly rowStep: number;
+  readonly perWeight: boolean;
+}
+
+/** The runs covering `n` weights, few and long, in weight order. */
+export function runsOf(n: number, g: GroupGeometry): Run[] {
+  if (n === 0) return [];
+  if (g.granularity === 'per-tensor') return [{ at: 0, rows: 1, len: n, group: 0, rowStep: 0, perWeight: false }];
+  const { size, inner, blockSize } = g;
+  const outer = n / (size * inner);
+  const runs: Run[] = [];
+  if (g.granularity === 'per-channel') {
+    if (inner === 1) return [{ at: 0, rows: outer, len: size, group: 0, rowStep: 0, perWeight: true }];
+    for (let o = 0; o < outer; o++) runs.push({ at: o * size * inner, rows: size, len: inner, group: 0, rowStep: 1, perWeight: false });
+    return runs;
+  }
+  const blocks = Math.ceil(size / blockSize);
+  if (inner === 1) {
+    // Blocks along the last axis: a run per block, all of a row's whole blocks in one call.
+    const whole = Math.floor(size / blockSize);
+    if (whole === blocks) return [{ at: 0, rows: outer * blocks, len: blockSize, group: 0, rowStep: 1, perWeight: false }];
+    for (let o = 0; o < outer; o++) {
+      if (whole) runs.push({ at: o * size, rows: whole, len: blockSize, group: o * blocks, rowStep: 1, perWeight: false });
+      runs.push({ at: o * size + whole * blockSize, rows: 1, len: size - whole * blockSize, group: o * blocks + whole, rowStep: 0, perWeight: false });
+    }
+    return runs;
+  }
+  // Blocks along an inner axis: the rows of one block share a row of groups, a group per weight.
+  for (let o = 0; o < outer; o++) {
+    for (let b = 0; b < blocks; b++) {
+      const rows = Math.min(blockSize, size - b * blockSize);
+      runs.push({ at: (o * size + b * blockSize) * inner, rows, len: inner, group: (o * blocks + b) * inner, rowStep: 0, perWeight: true });
+    }
+  }
+  return runs;
+}
+
+const ACC = 0;
+const BINS = 128;
+const DATA = 2048;
+const HIST_BINS = 64;
+
+let compiled: WebAssembly.Module | undefined;
+
+/**
+ * A kernel instance on a memory of its own, `bytes` long: the codes and restored values are
+ * handed out as views of it (no copy), and the memory goes when they do.
+ */
+function instance(bytes: number): { exports: KernelExports; memory: WebAssembly.Memory } {
+  compiled ??= new WebAssembly.Module(kernelBytes);
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+  return { exports: new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports, memory };
+}
+
+/** Whether the kernel can run here (WebAssembly SIMD) and is switched on. */
+export function quantizeKernelAvailable(): boolean {
+  return kernelsEnabled() && simd;
+}
+
+const simd = (() => {
+  try {
+    return WebAssembly.validate(kernelBytes);
+  } catch {
+    return false;
+  }
+})();
+
+const align = (n: number): number => Math.ceil(n / 16) * 16;
+
+export interface KernelRanges {
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+}
+
+export interface KernelQuantized {
+  readonly codes: Int32Array;
+  readonly restored: Float32Array;
+  readonly signal: number;
+  readonly noise: number;
+  readonly maxError: number;
+  /** Range of both sides' values, and their counts on HIST_BINS bins over it (none when min > max). */
+  readonly min: number;
+  readonly max: number;
+  readonly before: number[];
+  readonly after: number[];
+}
+
+/**
+ * One weight tensor through the kernel: `fit` turns the groups' ranges (lo ≤ 0 ≤ hi) into
+ * scales and zero points, which then quantize every weight. `values` must all be finite.
+ */
+export function kernelQuantize(
+  values: Float32Array, groups: number, geometry: GroupGeometry, qmin: number, qmax: number,
+  fit: (r: KernelRanges) => { scales: Float32Array; zeroPoints: Int32Array },
+): { scales: Float32Array; zeroPoints: Int32Array } & KernelQuantized {
+  const n = values.length;
+  const px = DATA;
+  const pc = align(px + 4 * n);
+  const pr = align(pc + 4 * n);
+  const ps = align(pr + 4 * n);
+  const pz = align(ps + 4 * groups + 16);
+  const end = align(pz + 4 * groups + 16);
+  // A new memory is zeroed: the ranges start at 0 as they must.
+  const { exports: k, memory } = instance(end);
+  const f32 = new Float32Array(memory.buffer);
+  f32.set(values, px / 4);
+  const runs = runsOf(n, geometry);
+  // Ranges first, into the scale and zero-point slots (zeroed: zero is in every range).
+  for (const r of runs) k.ranges(px + 4 * r.at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0);
+  const { scales, zeroPoints } = fit({ lo: Float64Array.from(f32.subarray(ps / 4, ps / 4 + groups)), hi: Float64Array.from(f32.subarray(pz / 4, pz / 4 + groups)) });
+  f32.set(scales, ps / 4);
+  f32.set(Float32Array.from(zeroPoints), pz / 4);
+  new Float32Array(memory.buffer, ACC + 48, 8).set([Infinity, Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity, -Infinity]);
+  for (const r of runs) {
+    const at = 4 * r.at;
+    k.quant(px + at, pc + at, pr + at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0, qmin, qmax, ACC);
+  }
+  const sums = new Float64Array(memory.buffer, ACC, 6);
+  const lanes = new Float32Array(memory.buffer, ACC + 48, 8);
+  // +0 turns a -0 into 0, as the JavaScript's comparisons leave it.
+  const min = Math.min(lanes[0], lanes[1], lanes[2], lanes[3]) + 0;
+  const max = Math.max(lanes[4], lanes[5], lanes[6], lanes[7]) + 0;
+  const counted = (p: number): number[] => {
+    const bins = new Int32Array(memory.buffer, BINS, 4 * HIST_BINS);
+    bins.fill(0);
+    if (n) k.hist(p, n, min, max > min ? HIST_BINS / (max - min) : 0, BINS);
+    return Array.from({ length: HIST_BINS }, (_, b) => bins[b] + bins[b + HIST_BINS] + bins[b + 2 * HIST_BINS] + bins[b + 3 * HIST_BINS]);
+  };
+  const result = {
+    scales, zeroPoints,
+    signal: sums[0] + sums[1], noise: sums[2] + sums[3], maxError: Math.max(sums[4], sums[5]),
+    min, max, before: n ? counted(px) : [], after: n ? counted(pr) : [],
+    codes: new Int32Array(memory.buffer, pc, n),
+    restored: new Float32Array(memory.buffer, pr, n),
+  };
+  return result;
+}
+
+export const KERNEL_HIST_BINS = HIST_BINS;

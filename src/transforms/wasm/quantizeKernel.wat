@@ -1,0 +1,218 @@
+;; Round-to-nearest quantization of float32 weights for the quantize transform, in WebAssembly
+;; with 128-bit SIMD, four weights at a time: the codes, the values DequantizeLinear gives back,
+;; and the error figures of the change (signal and noise energy, largest error, value range), in
+;; one pass; then the two histograms of the change (before and after) in a second.
+;;
+;; Each weight gets what quantizeMath.ts's quantizeValues (the reference) computes:
+;;   q = clamp(round_half_even(x / S) + Z, qmin, qmax)   (a float32 quotient)
+;;   r = (q - Z) * S                                     (a float32 product: exact in float64, rounded once)
+;; and the error x - r in float64 (exact for two float32 values), squared and summed.
+;;
+;; quant(px, pc, pr, rows, len, ps, pz, rowStep, elemStep, qmin, qmax, acc): `rows` runs of `len`
+;;   weights from px (codes as i32 to pc, restored values to pr, both advancing with px). The
+;;   scale and zero point (both f32) of a weight are read at ps and pz: for each run they start at
+;;   ps + row * rowStep, and move by elemStep (0: one for the run; 4: one per weight) bytes a weight.
+;;   acc: f64x2 signal, f64x2 noise, f64x2 max |x - r|, f32x4 min, f32x4 max (added to; the caller
+;;   starts min at +Inf and max at -Inf and reduces the lanes). Minima and maxima are pmin/pmax (one
+;;   instruction each; V8's NaN-propagating min/max take several): with a NaN or an infinity among
+;;   the weights the results mean nothing, but the signal energy is then not finite, which the
+;;   caller checks.
+;; ranges(px, rows, len, plo, phi, rowStep, elemStep): the smallest and largest weight of each
+;;   group (f32, into lo and hi, which the caller starts at 0 so that zero is in every range), the
+;;   groups laid out as quant's scales are.
+;; hist(p, n, min, scale, bins): counts of bin min(63, floor((v - min) * scale)) (float64) for the
+;;   n float32 values at p, into four i32 histograms of 64 bins at `bins` (one per lane, summed by
+;;   the caller). All values must be finite and ≥ min.
+(module
+  (import "env" "memory" (memory 1))
+
+  (func (export "quant") (param $px i32) (param $pc i32) (param $pr i32) (param $rows i32) (param $len i32)
+    (param $ps i32) (param $pz i32) (param $rowStep i32) (param $elemStep i32) (param $qmin f32) (param $qmax f32) (param $acc i32)
+    (local $row i32) (local $i i32) (local $vlen i32) (local $s i32) (local $z i32)
+    (local $x v128) (local $sc v128) (local $zp v128) (local $q v128) (local $r v128)
+    (local $lo v128) (local $hi v128) (local $xl v128) (local $xh v128) (local $dl v128) (local $dh v128)
+    (local $sig v128) (local $noi v128) (local $mx v128) (local $vmin v128) (local $vmax v128)
+    (local $xs f32) (local $ss f32) (local $zs f32) (local $qs f32) (local $rs f32) (local $d f64)
+    (local $sig1 f64) (local $noi1 f64) (local $mx1 f64)
+    (local.set $sig (v128.load offset=0 (local.get $acc)))
+    (local.set $noi (v128.load offset=16 (local.get $acc)))
+    (local.set $mx (v128.load offset=32 (local.get $acc)))
+    (local.set $vmin (v128.load offset=48 (local.get $acc)))
+    (local.set $vmax (v128.load offset=64 (local.get $acc)))
+    (local.set $lo (f32x4.splat (local.get $qmin)))
+    (local.set $hi (f32x4.splat (local.get $qmax)))
+    (local.set $vlen (i32.and (local.get $len) (i32.const -4)))
+    (block $rowsDone
+      (loop $rowsLoop
+        (br_if $rowsDone (i32.ge_u (local.get $row) (local.get $rows)))
+        (local.set $s (local.get $ps))
+        (local.set $z (local.get $pz))
+        (local.set $i (i32.const 0))
+        (block $vecDone
+          (loop $vecLoop
+            (br_if $vecDone (i32.ge_u (local.get $i) (local.get $vlen)))
+            (if (local.get $elemStep)
+              (then
+                (local.set $sc (v128.load (local.get $s)))
+                (local.set $zp (v128.load (local.get $z)))
+                (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                (local.set $z (i32.add (local.get $z) (i32.const 16))))
+              (else
+                (local.set $sc (v128.load32_splat (local.get $s)))
+                (local.set $zp (v128.load32_splat (local.get $z)))))
+            (local.set $x (v128.load (local.get $px)))
+            (local.set $q (f32x4.add (f32x4.nearest (f32x4.div (local.get $x) (local.get $sc))) (local.get $zp)))
+            (local.set $q (f32x4.pmax (local.get $lo) (f32x4.pmin (local.get $hi) (local.get $q))))
+            (v128.store (local.get $pc) (i32x4.trunc_sat_f32x4_s (local.get $q)))
+            (local.set $r (f32x4.mul (f32x4.sub (local.get $q) (local.get $zp)) (local.get $sc)))
+            (v128.store (local.get $pr) (local.get $r))
+            (local.set $vmin (f32x4.pmin (local.get $vmin) (f32x4.pmin (local.get $x) (local.get $r))))
+            (local.set $vmax (f32x4.pmax (local.get $vmax) (f32x4.pmax (local.get $x) (local.get $r))))
+            ;; The error in float64: lanes 0-1, then 2-3.
+            (local.set $xl (f64x2.promote_low_f32x4 (local.get $x)))
+            (local.set $xh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
+            (local.set $dl (f64x2.sub (local.get $xl) (f64x2.promote_low_f32x4 (local.get $r))))
+            (local.set $dh (f64x2.sub (local.get $xh)
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $r) (local.get $r)))))
+            (local.set $sig (f64x2.add (local.get $sig) (f64x2.add (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh)))))
+            (local.set $noi (f64x2.add (local.get $noi) (f64x2.add (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh)))))
+            (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.pmax (f64x2.abs (local.get $dl)) (f64x2.abs (local.get $dh)))))
+            (local.set $px (i32.add (local.get $px) (i32.const 16)))
+            (local.set $pc (i32.add (local.get $pc) (i32.const 16)))
+            (local.set $pr (i32.add (local.get $pr) (i32.const 16)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $vecLoop)))
+        ;; The run's last 0-3 weights, one at a time with the same arithmetic.
+        (block $tailDone
+          (loop $tailLoop
+            (br_if $tailDone (i32.ge_u (local.get $i) (local.get $len)))
+            (local.set $ss (f32.load (local.get $s)))
+            (local.set $zs (f32.load (local.get $z)))
+            (local.set $s (i32.add (local.get $s) (local.get $elemStep)))
+            (local.set $z (i32.add (local.get $z) (local.get $elemStep)))
+            (local.set $xs (f32.load (local.get $px)))
+            (local.set $qs (f32.add (f32.nearest (f32.div (local.get $xs) (local.get $ss))) (local.get $zs)))
+            (local.set $qs (f32.max (local.get $qmin) (f32.min (local.get $qmax) (local.get $qs))))
+            (i32.store (local.get $pc) (i32.trunc_sat_f32_s (local.get $qs)))
+            (local.set $rs (f32.mul (f32.sub (local.get $qs) (local.get $zs)) (local.get $ss)))
+            (f32.store (local.get $pr) (local.get $rs))
+            (local.set $vmin (f32x4.pmin (local.get $vmin) (f32x4.splat (f32.min (local.get $xs) (local.get $rs)))))
+            (local.set $vmax (f32x4.pmax (local.get $vmax) (f32x4.splat (f32.max (local.get $xs) (local.get $rs)))))
+            (local.set $d (f64.sub (f64.promote_f32 (local.get $xs)) (f64.promote_f32 (local.get $rs))))
+            (local.set $sig1 (f64.add (local.get $sig1) (f64.mul (f64.promote_f32 (local.get $xs)) (f64.promote_f32 (local.get $xs)))))
+            (local.set $noi1 (f64.add (local.get $noi1) (f64.mul (local.get $d) (local.get $d))))
+            (local.set $mx1 (f64.max (local.get $mx1) (f64.abs (local.get $d))))
+            (local.set $px (i32.add (local.get $px) (i32.const 4)))
+            (local.set $pc (i32.add (local.get $pc) (i32.const 4)))
+            (local.set $pr (i32.add (local.get $pr) (i32.const 4)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $tailLoop)))
+        (local.set $ps (i32.add (local.get $ps) (local.get $rowStep)))
+        (local.set $pz (i32.add (local.get $pz) (local.get $rowStep)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rowsLoop)))
+    ;; The scalar tails' sums go into lane 0.
+    (v128.store offset=0 (local.get $acc) (f64x2.add (local.get $sig) (f64x2.replace_lane 0 (f64x2.splat (f64.const 0)) (local.get $sig1))))
+    (v128.store offset=16 (local.get $acc) (f64x2.add (local.get $noi) (f64x2.replace_lane 0 (f64x2.splat (f64.const 0)) (local.get $noi1))))
+    (v128.store offset=32 (local.get $acc) (f64x2.pmax (local.get $mx) (f64x2.splat (local.get $mx1))))
+    (v128.store offset=48 (local.get $acc) (local.get $vmin))
+    (v128.store offset=64 (local.get $acc) (local.get $vmax)))
+
+  (func (export "ranges") (param $px i32) (param $rows i32) (param $len i32) (param $plo i32) (param $phi i32)
+    (param $rowStep i32) (param $elemStep i32)
+    (local $row i32) (local $i i32) (local $vlen i32) (local $l i32) (local $h i32) (local $x v128) (local $vlo v128) (local $vhi v128) (local $xs f32)
+    (local.set $vlen (i32.and (local.get $len) (i32.const -4)))
+    (block $rowsDone
+      (loop $rowsLoop
+        (br_if $rowsDone (i32.ge_u (local.get $row) (local.get $rows)))
+        (local.set $l (local.get $plo))
+        (local.set $h (local.get $phi))
+        (local.set $i (i32.const 0))
+        (if (local.get $elemStep)
+          (then
+            ;; A group per weight: lo and hi move with the weights.
+            (block $vecDone
+              (loop $vecLoop
+                (br_if $vecDone (i32.ge_u (local.get $i) (local.get $vlen)))
+                (local.set $x (v128.load (local.get $px)))
+                (v128.store (local.get $l) (f32x4.pmin (v128.load (local.get $l)) (local.get $x)))
+                (v128.store (local.get $h) (f32x4.pmax (v128.load (local.get $h)) (local.get $x)))
+                (local.set $l (i32.add (local.get $l) (i32.const 16)))
+                (local.set $h (i32.add (local.get $h) (i32.const 16)))
+                (local.set $px (i32.add (local.get $px) (i32.const 16)))
+                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (br $vecLoop))))
+          (else
+            ;; One group for the run: four lanes, folded at the end.
+            (local.set $vlo (v128.load32_splat (local.get $l)))
+            (local.set $vhi (v128.load32_splat (local.get $h)))
+            (block $runDone
+              (loop $runLoop
+                (br_if $runDone (i32.ge_u (local.get $i) (local.get $vlen)))
+                (local.set $x (v128.load (local.get $px)))
+                (local.set $vlo (f32x4.pmin (local.get $vlo) (local.get $x)))
+                (local.set $vhi (f32x4.pmax (local.get $vhi) (local.get $x)))
+                (local.set $px (i32.add (local.get $px) (i32.const 16)))
+                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (br $runLoop)))
+            (f32.store (local.get $l) (f32.min
+              (f32.min (f32x4.extract_lane 0 (local.get $vlo)) (f32x4.extract_lane 1 (local.get $vlo)))
+              (f32.min (f32x4.extract_lane 2 (local.get $vlo)) (f32x4.extract_lane 3 (local.get $vlo)))))
+            (f32.store (local.get $h) (f32.max
+              (f32.max (f32x4.extract_lane 0 (local.get $vhi)) (f32x4.extract_lane 1 (local.get $vhi)))
+              (f32.max (f32x4.extract_lane 2 (local.get $vhi)) (f32x4.extract_lane 3 (local.get $vhi)))))))
+        (block $tailDone
+          (loop $tailLoop
+            (br_if $tailDone (i32.ge_u (local.get $i) (local.get $len)))
+            (local.set $xs (f32.load (local.get $px)))
+            (f32.store (local.get $l) (f32.min (f32.load (local.get $l)) (local.get $xs)))
+            (f32.store (local.get $h) (f32.max (f32.load (local.get $h)) (local.get $xs)))
+            (local.set $l (i32.add (local.get $l) (local.get $elemStep)))
+            (local.set $h (i32.add (local.get $h) (local.get $elemStep)))
+            (local.set $px (i32.add (local.get $px) (i32.const 4)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $tailLoop)))
+        (local.set $plo (i32.add (local.get $plo) (local.get $rowStep)))
+        (local.set $phi (i32.add (local.get $phi) (local.get $rowStep)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rowsLoop))))
+
+  (func (export "hist") (param $p i32) (param $n i32) (param $min f64) (param $scale f64) (param $bins i32)
+    (local $i i32) (local $vn i32) (local $x v128) (local $m v128) (local $k v128) (local $b v128) (local $top v128) (local $at i32)
+    (local.set $m (f64x2.splat (local.get $min)))
+    (local.set $k (f64x2.splat (local.get $scale)))
+    (local.set $top (i32x4.splat (i32.const 63)))
+    (local.set $vn (i32.and (local.get $n) (i32.const -4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $vn)))
+        (local.set $x (v128.load (local.get $p)))
+        ;; Bins of lanes 0-1 and 2-3 in float64, as i32 lanes 0-1 and 2-3, capped at 63, times 4 bytes.
+        (local.set $b (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $x)) (local.get $m)) (local.get $k))))
+          (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.mul (f64x2.sub
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $m)) (local.get $k))))))
+        (local.set $b (i32x4.shl (i32x4.min_s (local.get $b) (local.get $top)) (i32.const 2)))
+        ;; One histogram per lane: no lane waits for another's increment of the same bin.
+        (local.set $at (i32.add (local.get $bins) (i32x4.extract_lane 0 (local.get $b))))
+        (i32.store offset=0 (local.get $at) (i32.add (i32.load offset=0 (local.get $at)) (i32.const 1)))
+        (local.set $at (i32.add (local.get $bins) (i32x4.extract_lane 1 (local.get $b))))
+        (i32.store offset=256 (local.get $at) (i32.add (i32.load offset=256 (local.get $at)) (i32.const 1)))
+        (local.set $at (i32.add (local.get $bins) (i32x4.extract_lane 2 (local.get $b))))
+        (i32.store offset=512 (local.get $at) (i32.add (i32.load offset=512 (local.get $at)) (i32.const 1)))
+        (local.set $at (i32.add (local.get $bins) (i32x4.extract_lane 3 (local.get $b))))
+        (i32.store offset=768 (local.get $at) (i32.add (i32.load offset=768 (local.get $at)) (i32.const 1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next)))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $at (i32.trunc_sat_f64_s (f64.floor (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $min)) (local.get $scale)))))
+        (if (i32.gt_s (local.get $at) (i32.const 63)) (then (local.set $at (i32.const 63))))
+        (local.set $at (i32.add (local.get $bins) (i32.shl (local.get $at) (i32.const 2))))
+        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail))))
+)

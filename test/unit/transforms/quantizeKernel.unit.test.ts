@@ -1,0 +1,129 @@
+/**
+ * The quantize transform's WebAssembly kernel against the JavaScript it stands in for
+ * (quantizeMath.ts with the kernels switched off): every layout (per tensor, per channel on the
+ * first, a middle and the last axis, blocks along each, partial blocks), every code type, odd
+ * lengths, denormals, signed zeros, huge and all-zero weights; codes, scales, zero points and
+ * restored values bit for bit, the error figures and histograms equal (energies to rounding).
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { rangeOf, scaleLayout, quantizeValues, type Quantized } from '../../../src/transforms/quantizeMath';
+import { errorOf, changeError } from '../../../src/transforms/transform';
+import { useKernels } from '../../../src/analyzers/wasm/kernelSwitch';
+import { kernelQuantize, quantizeKernelAvailable, runsOf } from '../../../src/transforms/wasm/quantizeKernel';
+import type { Granularity } from '../../../src/shared/stepSpec';
+
+function random(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0;
+  const next = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s / 2 ** 32);
+  return Float32Array.from({ length: n }, () => (next() + next() + next() - 1.5) * scale * (0.5 + next()));
+}
+
+function both(values: Float32Array, dims: number[], granularity: Granularity, axis: number | undefined, blockSize: number, dtype: 'int8' | 'uint8' | 'int4' | 'uint4', symmetric: boolean): { js: Quantized; wasm: Quantized } {
+  const layout = scaleLayout(dims, granularity, axis, blockSize);
+  useKernels(false);
+  try {
+    const js = quantizeValues(values, layout, rangeOf(dtype), symmetric);
+    useKernels(true);
+    return { js, wasm: quantizeValues(values, layout, rangeOf(dtype), symmetric) };
+  } finally {
+    useKernels(true);
+  }
+}
+
+function assertSame(js: Quantized, wasm: Quantized, values: Float32Array, label: string): void {
+  assert.deepEqual(wasm.codes, js.codes, `${label}: codes`);
+  assert.deepEqual(wasm.scales, js.scales, `${label}: scales`);
+  assert.deepEqual(wasm.zeroPoints, js.zeroPoints, `${label}: zero points`);
+  assert.deepEqual(wasm.restored, js.restored, `${label}: restored`);
+  assert.ok(wasm.sums, `${label}: the kernel ran`);
+  const expected = errorOf(values, js.restored);
+  const got = changeError(wasm.sums.signal, wasm.sums.noise, wasm.sums.maxError, { min: wasm.sums.min, max: wasm.sums.max, before: wasm.sums.before, after: wasm.sums.after });
+  assert.equal(got.maxError, expected.maxError, `${label}: max error`);
+  assert.deepEqual(got.histogram, expected.histogram, `${label}: histogram`);
+  if (expected.sqnrDb === null) assert.equal(got.sqnrDb, null, label);
+  else assert.ok(Math.abs((got.sqnrDb ?? NaN) - expected.sqnrDb) < 1e-9, `${label}: SQNR ${got.sqnrDb} vs ${expected.sqnrDb}`);
+}
+
+const LAYOUTS: { dims: number[]; granularity: Granularity; axis?: number; blockSize?: number; label: string }[] = [
+  { dims: [37, 29], granularity: 'per-tensor', label: 'per tensor, odd length' },
+  { dims: [16, 3, 3, 3], granularity: 'per-channel', axis: 0, label: 'conv, per channel on axis 0' },
+  { dims: [45, 33], granularity: 'per-channel', axis: 1, label: 'MatMul, per channel on the last axis (odd)' },
+  { dims: [5, 6, 7, 3], granularity: 'per-channel', axis: 1, label: 'per channel on a middle axis' },
+  { dims: [64, 24], granularity: 'block', axis: 0, blockSize: 16, label: 'blocks along axis 0' },
+  { dims: [70, 13], granularity: 'block', axis: 0, blockSize: 32, label: 'blocks along axis 0, a partial block, odd rows' },
+  { dims: [24, 96], granularity: 'block', axis: 1, blockSize: 32, label: 'blocks along the last axis, whole' },
+  { dims: [9, 100], granularity: 'block', axis: 1, blockSize: 32, label: 'blocks along the last axis, a partial block' },
+  { dims: [4, 50, 6], granularity: 'block', axis: 1, blockSize: 16, label: 'blocks along a middle axis' },
+];
+
+test('quantizeValues: the kernel gives what the JavaScript gives, on every layout and code type', { skip: !quantizeKernelAvailable() && 'no WebAssembly SIMD' }, () => {
+  let seed = 1;
+  for (const l of LAYOUTS) {
+    const n = l.dims.reduce((a, b) => a * b, 1);
+    for (const [dtype, symmetric] of [['int8', true], ['uint8', false], ['int4', true], ['uint4', false], ['int8', false]] as const) {
+      const values = random(n, seed++, 0.1);
+      const { js, wasm } = both(values, l.dims, l.granularity, l.axis, l.blockSize ?? 32, dtype, symmetric);
+      assertSame(js, wasm, values, `${l.label}, ${dtype} ${symmetric ? 'symmetric' : 'asymmetric'}`);
+    }
+  }
+});
+
+test('quantizeValues: denormals, signed zeros, huge values, a zero channel, all zeros', { skip: !quantizeKernelAvailable() && 'no WebAssembly SIMD' }, () => {
+  const n = 40 * 31;
+  const special = random(n, 99, 1e-3);
+  for (let i = 0; i < n; i += 7) special[i] = -0;
+  for (let i = 3; i < n; i += 11) special[i] = 1e-42 * (i % 2 ? 1 : -1); // denormal
+  for (let i = 0; i < 31; i++) special[5 * 31 + i] = 0; // a channel of zeros (scale 1)
+  special[77] = 3e38;
+  special[78] = -3e38;
+  for (const [granularity, axis] of [['per-channel', 0], ['per-channel', 1], ['per-tensor', undefined], ['block', 1]] as const) {
+    const { js, wasm } = both(special, [40, 31], granularity, axis, 16, 'int8', true);
+    assertSame(js, wasm, special, `special values, ${granularity} ${axis}`);
+    const a = both(special, [40, 31], granularity, axis, 16, 'uint4', false);
+    assertSame(a.js, a.wasm, special, `special values, uint4 ${granularity} ${axis}`);
+  }
+  const zeros = new Float32Array(300);
+  const z = both(zeros, [300], 'per-tensor', undefined, 32, 'int8', true);
+  assertSame(z.js, z.wasm, zeros, 'all zeros');
+  assert.equal(z.wasm.sums?.noise, 0);
+});
+
+test('quantizeValues: weights holding NaN or infinity go the JavaScript way (same results)', () => {
+  for (const bad of [[NaN], [Infinity], [-Infinity], [NaN, Infinity]]) {
+    const values = random(600, 5);
+    bad.forEach((v, i) => (values[10 + 100 * i] = v));
+    const { js, wasm } = both(values, [20, 30], 'per-channel', 0, 32, 'int8', true);
+    assert.equal(wasm.sums, undefined, `not the kernel: ${bad}`);
+    assert.deepEqual(wasm.codes, js.codes);
+    assert.deepEqual(wasm.restored, js.restored);
+  }
+});
+
+test('kernelQuantize on tiny and empty tensors, and the runs cover each weight once with its group', { skip: !quantizeKernelAvailable() && 'no WebAssembly SIMD' }, () => {
+  const fit = ({ hi, lo }: { lo: Float64Array; hi: Float64Array }): { scales: Float32Array; zeroPoints: Int32Array } => ({
+    scales: Float32Array.from(hi, (h, g) => Math.max(h, -lo[g]) / 127 || 1), zeroPoints: new Int32Array(hi.length),
+  });
+  const one = kernelQuantize(Float32Array.of(0.5), 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, fit);
+  assert.deepEqual([...one.codes], [127]);
+  assert.equal(one.restored[0], 0.5);
+  const none = kernelQuantize(new Float32Array(0), 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, fit);
+  assert.equal(none.codes.length, 0);
+  assert.ok(!(none.min <= none.max), 'no values: no range');
+  for (const l of LAYOUTS) {
+    const n = l.dims.reduce((a, b) => a * b, 1);
+    const layout = scaleLayout(l.dims, l.granularity, l.axis, l.blockSize ?? 32);
+    const expected = layout.groupIndices(n);
+    const seen = new Int32Array(n).fill(-1);
+    for (const r of runsOf(n, layout.geometry)) {
+      for (let row = 0; row < r.rows; row++) {
+        for (let j = 0; j < r.len; j++) {
+          const at = r.at + row * r.len + j;
+          assert.equal(seen[at], -1, `${l.label}: weight ${at} once`);
+          seen[at] = r.group + row * r.rowStep + (r.perWeight ? j : 0);
+        }
+      }
+    }
+    assert.deepEqual(seen, expected, `${l.label}: groups`);
+  }
+});
