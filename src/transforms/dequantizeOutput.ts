@@ -4,9 +4,8 @@
  * onnxruntime's CPU kernels do not dequantize to) get FLOAT scales and a Cast to the weight's type.
  */
 import type { NodeProto } from '../core/onnx/proto';
-import { DataType } from '../core/onnx/dataTypes';
 import { quantizeValues, type QuantRange, type Quantized, type ScaleLayout } from './quantizeMath';
-import { floatName, roundTo, roundUpTo, type FloatSource } from './floatSource';
+import { floatName, rounderTo, roundUpTo, type FloatSource } from './floatSource';
 import { intAttr, makeNode } from './weightEdit';
 import type { NameAllocator } from './names';
 
@@ -19,9 +18,7 @@ export const HALF_DEQUANTIZE_OPSET = 19;
  * of 2^-24 anyway, so a scale that small (FLOAT16's least subnormal) still resolves it.
  */
 export function quantizeAs(values: Float32Array, layout: ScaleLayout, range: QuantRange, symmetric: boolean, source: FloatSource, scaleType: FloatSource): Quantized {
-  // Float32 values need no rounding but a Float32Array's: the plain store lets the kernel run.
-  const store = source === DataType.Float ? Math.fround : (x: number) => roundTo(source, x);
-  return quantizeValues(values, layout, range, symmetric, (x) => roundUpTo(scaleType, x), store);
+  return quantizeValues(values, layout, range, symmetric, (x) => roundUpTo(scaleType, x), rounderTo(source));
 }
 
 /**

@@ -64,6 +64,11 @@ export function roundTo(dataType: FloatSource, x: number): number {
   }
 }
 
+/** `roundTo` for one type as a function: Math.fround itself for the 32-bit ones, which lets the quantization kernel run. */
+export function rounderTo(dataType: FloatSource): (x: number) => number {
+  return dataType === DataType.Float16 || dataType === DataType.BFloat16 ? (x) => roundTo(dataType, x) : Math.fround;
+}
+
 /** The least value of `dataType` not below a positive `x` (FLOAT16 and BFLOAT16 step up; others round to nearest). */
 export function roundUpTo(dataType: FloatSource, x: number): number {
   const r = roundTo(dataType, x);

@@ -10,12 +10,12 @@ import type { NodeProto, TensorProto } from '../core/onnx/proto';
 import type { Layer } from '../analyzers/layers';
 import { packRowsNBits } from './nbitsPack';
 import { NBITS_DOMAIN, nbitsSource, type NBitsSettings } from './matMulNBits';
-import { floatName, floatSourceTensor, roundTo, roundUpTo } from './floatSource';
+import { floatName, floatSourceTensor, rounderTo, roundUpTo } from './floatSource';
 import { uint8Tensor } from './tensorBuild';
 import { intAttr, makeNode } from './weightEdit';
 import { consumersOf } from './realWeight';
 import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
-import { change, errorOf, skip, type LayerChange, type LayerSkip, type TransformContext } from './transform';
+import { change, errorFromSums, errorOf, skip, type LayerChange, type LayerSkip, type TransformContext } from './transform';
 
 /** Whether the node is a Gather GatherBlockQuantized could replace (by op alone: the table is checked in gatherTarget). */
 export function isEmbeddingGather(node: NodeProto): boolean {
@@ -47,7 +47,7 @@ export async function toGatherBlockQuantized(ctx: TransformContext, layer: Layer
   if ('reason' in source) return source;
   const { src, computeType } = source;
   const { rows, cols } = t;
-  const packed = packRowsNBits(src.values, rows, cols, s.bits, s.blockSize, s.symmetric, (x) => roundUpTo(computeType, x), (x) => roundTo(computeType, x));
+  const packed = packRowsNBits(src.values, rows, cols, s.bits, s.blockSize, s.symmetric, (x) => roundUpTo(computeType, x), rounderTo(computeType));
   const base = src.name;
   const stored: TensorProto[] = [
     uint8Tensor(ctx.names.fresh(`${base}_Q${s.bits}`), [rows, (cols * s.bits) / 8], packed.b),
@@ -64,7 +64,7 @@ export async function toGatherBlockQuantized(ctx: TransformContext, layer: Layer
     tensor: src.name,
     bytesBefore: src.bytesBefore,
     bytesAfter: stored.reduce((total, x) => total + (x.rawData?.length ?? 0), 0),
-    ...errorOf(src.values, packed.restored),
+    ...(packed.sums ? errorFromSums(packed.sums) : errorOf(src.values, packed.restored)),
     detail: { format: 'gatherblockquantized', bits: s.bits, blockSize: s.blockSize, symmetric: s.symmetric, rows, cols, scaleType: floatName(computeType), ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}) },
   }]);
 }

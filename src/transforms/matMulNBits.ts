@@ -10,13 +10,13 @@ import { DataType } from '../core/onnx/dataTypes';
 import type { NodeProto, TensorProto } from '../core/onnx/proto';
 import type { Layer } from '../analyzers/layers';
 import { packNBits, type NBitsPacked } from './nbitsPack';
-import { floatName, floatSourceTensor, nonFiniteReason, roundTo, roundUpTo, type FloatSource } from './floatSource';
+import { floatName, floatSourceTensor, nonFiniteReason, rounderTo, roundUpTo, type FloatSource } from './floatSource';
 import { uint8Tensor } from './tensorBuild';
 import { intAttr, makeNode } from './weightEdit';
 import { consumersOf } from './realWeight';
 import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
 import { weightSource, type WeightSource } from './weightSource';
-import { change, errorOf, skip, type LayerChange, type LayerSkip, type TransformContext } from './transform';
+import { change, errorFromSums, errorOf, skip, type LayerChange, type LayerSkip, type TransformContext } from './transform';
 
 export interface NBitsSettings {
   readonly bits: 4 | 8;
@@ -89,7 +89,7 @@ export async function toMatMulNBits(ctx: TransformContext, layer: Layer, s: NBit
   const source = await nbitsSource(layer, t);
   if ('reason' in source) return source;
   const { src, computeType } = source;
-  const packed = packNBits(weightKN(t, src.values), t.k, t.n, s.bits, s.blockSize, s.symmetric, (x) => roundUpTo(computeType, x), (x) => roundTo(computeType, x));
+  const packed = packNBits(weightKN(t, src.values), t.k, t.n, s.bits, s.blockSize, s.symmetric, (x) => roundUpTo(computeType, x), rounderTo(computeType));
   return writeMatMulNBits(ctx, layer, t, src, computeType, packed, s);
 }
 
@@ -123,7 +123,7 @@ export function writeMatMulNBits(
     tensor: src.name,
     bytesBefore: before,
     bytesAfter: after,
-    ...errorOf(src.values, t.transB ? transposed(packed.restored, k, n) : packed.restored),
+    ...(packed.sums ? errorFromSums(packed.sums) : errorOf(src.values, t.transB ? transposed(packed.restored, k, n) : packed.restored)),
     detail: {
       format: 'matmulnbits', bits: s.bits, blockSize: s.blockSize, symmetric: s.symmetric, accuracyLevel: s.accuracyLevel, k, n,
       scaleType: floatName(computeType), ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}), ...detail,

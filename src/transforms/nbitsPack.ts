@@ -6,7 +6,7 @@
  * zero points packed per row [N · ceil(blocks · bits / 8)].
  */
 import { transposed } from '../core/transpose';
-import { quantizeValues, rangeOf, scaleLayout, type Quantized } from './quantizeMath';
+import { quantizeValues, rangeOf, scaleLayout, type ChangeSums, type Quantized } from './quantizeMath';
 
 export interface NBitsPacked {
   /** B: [N, blocks, blockSize · bits / 8]. */
@@ -19,6 +19,8 @@ export interface NBitsPacked {
   readonly zeroPoints?: Uint8Array;
   /** The weight as MatMulNBits computes with it, in W's [K, N] layout ([N, K] from packRowsNBits). */
   readonly restored: Float32Array;
+  /** The change's error figures when the quantization kernel summed them (the order of the weights does not matter to them). */
+  readonly sums?: ChangeSums;
 }
 
 /**
@@ -43,7 +45,7 @@ export function packRowsNBits(
 ): NBitsPacked {
   const layout = scaleLayout([n, k], 'block', 1, blockSize);
   const q: Quantized = quantizeValues(rows, layout, rangeOf(bits === 4 ? 'uint4' : 'uint8'), symmetric, storeScale, storeValue);
-  return packColumns(q.codes, q.scales, q.zeroPoints, q.restored, k, n, bits, blockSize, symmetric);
+  return { ...packColumns(q.codes, q.scales, q.zeroPoints, q.restored, k, n, bits, blockSize, symmetric), sums: q.sums };
 }
 
 /**

@@ -13,7 +13,7 @@
 import { DataType } from '../core/onnx/dataTypes';
 import type { AttributeProto, TensorProto } from '../core/onnx/proto';
 import type { QuantizeStep } from './recipe';
-import { rangeOf, scaleLayout, type ChangeSums, type Quantized, type ScaleLayout } from './quantizeMath';
+import { rangeOf, scaleLayout, type Quantized, type ScaleLayout } from './quantizeMath';
 import type { Granularity } from '../shared/stepSpec';
 import { codeBits, quantizeChoice, scaleType as scaleTypeFor } from '../analyzers/resultBytes';
 import { NBITS_DOMAIN, nbitsSource, nbitsTarget, toMatMulNBits, writeMatMulNBits, type NBitsSettings } from './matMulNBits';
@@ -30,7 +30,7 @@ import { intAttr, makeNode } from './weightEdit';
 import { defaultOpset } from './opset';
 import { planOpsetRaise } from './opsetUpgrade';
 import { floatBytes, floatName, nonFiniteReason, floatSourceTensor, roundTo, type FloatSource } from './floatSource';
-import { change, changeError, errorOf, skip, type LayerChange, type LayerSkip, type TensorChange, type ChangeError, type TransformContext, type TransformOutcome } from './transform';
+import { change, errorFromSums, errorOf, skip, type LayerChange, type LayerSkip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 
 /** The opset weight-only quantization at this setting needs (the transform raises the model's to it). */
 export function opsetNeeded(step: QuantizeStep): number {
@@ -189,18 +189,13 @@ export function writeIntegers(
     tensor: src.name,
     bytesBefore: src.bytesBefore,
     bytesAfter,
-    ...(q.sums ? kernelError(q.sums) : errorOf(src.values, q.restored)),
+    ...(q.sums ? errorFromSums(q.sums) : errorOf(src.values, q.restored)),
     detail: {
       dtype: step.dtype, granularity: layout.axis === undefined ? 'per-tensor' : granularity, axis: layout.axis ?? null,
       axisGuessed: layout.axis !== undefined && !w.role, scales: layout.groups, source: floatName(source), scaleType: floatName(scaleType),
       ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}), ...detail,
     },
   } };
-}
-
-/** The change's figures as the quantization kernel summed them on the way. */
-function kernelError(s: ChangeSums): ChangeError {
-  return changeError(s.signal, s.noise, s.maxError, { min: s.min, max: s.max, before: s.before, after: s.after });
 }
 
 function toFloat16(ctx: TransformContext, src: WeightSource, w: WeightTarget): Planned {

@@ -119,6 +119,22 @@ export interface ChangeError {
   readonly histogram: ChangeHistogram;
 }
 
+/** What errorOf adds up, as a kernel hands it over. */
+export interface ErrorSums {
+  readonly signal: number;
+  readonly noise: number;
+  readonly maxError: number;
+  readonly min: number;
+  readonly max: number;
+  readonly before: number[];
+  readonly after: number[];
+}
+
+/** The change's figures from sums a kernel made on the way (as errorOf would give them). */
+export function errorFromSums(s: ErrorSums): ChangeError {
+  return changeError(s.signal, s.noise, s.maxError, { min: s.min, max: s.max, before: s.before, after: s.after });
+}
+
 /** The figures of a change from its energies, largest error and histogram (errorOf's, or a kernel's). */
 export function changeError(signal: number, noise: number, maxError: number, histogram: ChangeHistogram): ChangeError {
   const db = sqnrDb(signal, noise);
