@@ -1,0 +1,277 @@
+;; The blocked tridiagonal reduction's hot loops (tridiagonal.ts's TridiagonalOps) in WebAssembly
+;; with 128-bit SIMD, all in float64: the matrix-vector product of each reflector, the panel's
+;; lazy corrections, and the rank-2·nb update of the rest of the matrix (matrix-matrix work).
+;; Matrices are row-major float64 at byte addresses; n is the row stride in elements.
+(module
+  (memory (export "memory") 1)
+
+  ;; symv(a, n, i, l, p): p[k] += Σ_{j ≤ l} A[j][k]·u[j] over the lower triangle of the leading
+  ;; (l+1)² block, u = row i of a. Rows go four at a time (j a multiple of 4) so u and p are read
+  ;; once per four rows of A; A[j][k] for k < j adds to p[j] (through acc) and to p[k]. The 4×4
+  ;; diagonal block and the last rows (fewer than four) go one element or one row at a time.
+  (func (export "symv") (param $a i32) (param $n i32) (param $i i32) (param $l i32) (param $p i32)
+    (local $u i32) (local $rs i32) (local $r0 i32) (local $j i32) (local $k i32) (local $end i32)
+    (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local $x v128) (local $av v128) (local $sum v128)
+    (local $r i32) (local $c i32) (local $ajk f64)
+    (local.set $u (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 3))))
+    (local.set $rs (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $j (i32.const 0))
+    (block $quadsDone
+      (loop $quads
+        (br_if $quadsDone (i32.gt_s (i32.add (local.get $j) (i32.const 3)) (local.get $l)))
+        (local.set $r0 (i32.add (local.get $a) (i32.mul (local.get $j) (local.get $rs))))
+        (local.set $end (i32.shl (local.get $j) (i32.const 3)))
+        (local.set $s0 (f64x2.splat (f64.load (i32.add (local.get $u) (local.get $end)))))
+        (local.set $s1 (f64x2.splat (f64.load offset=8 (i32.add (local.get $u) (local.get $end)))))
+        (local.set $s2 (f64x2.splat (f64.load offset=16 (i32.add (local.get $u) (local.get $end)))))
+        (local.set $s3 (f64x2.splat (f64.load offset=24 (i32.add (local.get $u) (local.get $end)))))
+        (local.set $acc0 (v128.const i64x2 0 0))
+        (local.set $acc1 (v128.const i64x2 0 0))
+        (local.set $acc2 (v128.const i64x2 0 0))
+        (local.set $acc3 (v128.const i64x2 0 0))
+        (local.set $k (i32.const 0))
+        (block $dotDone
+          (loop $dot
+            (br_if $dotDone (i32.ge_u (local.get $k) (local.get $end)))
+            (local.set $x (v128.load (i32.add (local.get $u) (local.get $k))))
+            (local.set $av (v128.load (i32.add (local.get $r0) (local.get $k))))
+            (local.set $acc0 (f64x2.add (local.get $acc0) (f64x2.mul (local.get $av) (local.get $x))))
+            (local.set $sum (f64x2.mul (local.get $av) (local.get $s0)))
+            (local.set $av (v128.load (i32.add (i32.add (local.get $r0) (local.get $rs)) (local.get $k))))
+            (local.set $acc1 (f64x2.add (local.get $acc1) (f64x2.mul (local.get $av) (local.get $x))))
+            (local.set $sum (f64x2.add (local.get $sum) (f64x2.mul (local.get $av) (local.get $s1))))
+            (local.set $av (v128.load (i32.add (i32.add (local.get $r0) (i32.shl (local.get $rs) (i32.const 1))) (local.get $k))))
+            (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.mul (local.get $av) (local.get $x))))
+            (local.set $sum (f64x2.add (local.get $sum) (f64x2.mul (local.get $av) (local.get $s2))))
+            (local.set $av (v128.load (i32.add (i32.add (local.get $r0) (i32.mul (local.get $rs) (i32.const 3))) (local.get $k))))
+            (local.set $acc3 (f64x2.add (local.get $acc3) (f64x2.mul (local.get $av) (local.get $x))))
+            (local.set $sum (f64x2.add (local.get $sum) (f64x2.mul (local.get $av) (local.get $s3))))
+            (v128.store (i32.add (local.get $p) (local.get $k)) (f64x2.add (v128.load (i32.add (local.get $p) (local.get $k))) (local.get $sum)))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $dot)))
+        (call $addLanes (i32.add (local.get $p) (local.get $end)) (local.get $acc0))
+        (call $addLanes (i32.add (i32.add (local.get $p) (local.get $end)) (i32.const 8)) (local.get $acc1))
+        (call $addLanes (i32.add (i32.add (local.get $p) (local.get $end)) (i32.const 16)) (local.get $acc2))
+        (call $addLanes (i32.add (i32.add (local.get $p) (local.get $end)) (i32.const 24)) (local.get $acc3))
+        ;; the diagonal block: A[j+r][j+c] for c ≤ r adds to p[j+r] (times u[j+c]) and, off the
+        ;; diagonal, to p[j+c] (times u[j+r])
+        (local.set $r (i32.const 0))
+        (loop $blockRows
+          (local.set $c (i32.const 0))
+          (loop $blockCols
+            (local.set $ajk (f64.load (i32.add (i32.add (local.get $r0) (i32.mul (local.get $r) (local.get $rs))) (i32.shl (i32.add (local.get $j) (local.get $c)) (i32.const 3)))))
+            (call $addTo (local.get $p) (i32.add (local.get $j) (local.get $r)) (f64.mul (local.get $ajk) (f64.load (i32.add (local.get $u) (i32.shl (i32.add (local.get $j) (local.get $c)) (i32.const 3))))))
+            (if (i32.lt_u (local.get $c) (local.get $r))
+              (then (call $addTo (local.get $p) (i32.add (local.get $j) (local.get $c)) (f64.mul (local.get $ajk) (f64.load (i32.add (local.get $u) (i32.shl (i32.add (local.get $j) (local.get $r)) (i32.const 3))))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br_if $blockCols (i32.le_u (local.get $c) (local.get $r))))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br_if $blockRows (i32.lt_u (local.get $r) (i32.const 4))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $quads)))
+    ;; the last rows, one at a time
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.gt_s (local.get $j) (local.get $l)))
+        (call $symvRow (local.get $a) (local.get $rs) (local.get $u) (local.get $p) (local.get $j))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $rows))))
+
+  ;; One row j of symv: p[k] += A[j][k]·u[j] for k < j, p[j] += Σ_{k ≤ j} A[j][k]·u[k].
+  (func $symvRow (param $a i32) (param $rs i32) (param $u i32) (param $p i32) (param $j i32)
+    (local $row i32) (local $k i32) (local $end i32) (local $acc v128) (local $ujv v128) (local $av v128)
+    (local $uj f64) (local $s f64) (local $tail f64)
+    (local.set $row (i32.add (local.get $a) (i32.mul (local.get $j) (local.get $rs))))
+    (local.set $uj (f64.load (i32.add (local.get $u) (i32.shl (local.get $j) (i32.const 3)))))
+    (local.set $ujv (f64x2.splat (local.get $uj)))
+    (local.set $acc (v128.const i64x2 0 0))
+    (local.set $end (i32.shl (i32.and (local.get $j) (i32.const -2)) (i32.const 3)))
+    (local.set $k (i32.const 0))
+    (block $pairsDone
+      (loop $pairs
+        (br_if $pairsDone (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $av (v128.load (i32.add (local.get $row) (local.get $k))))
+        (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $av) (v128.load (i32.add (local.get $u) (local.get $k))))))
+        (v128.store (i32.add (local.get $p) (local.get $k))
+          (f64x2.add (v128.load (i32.add (local.get $p) (local.get $k))) (f64x2.mul (local.get $av) (local.get $ujv))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $pairs)))
+    (local.set $tail (f64.const 0))
+    (if (i32.and (local.get $j) (i32.const 1))
+      (then
+        (local.set $s (f64.load (i32.add (local.get $row) (local.get $k))))
+        (local.set $tail (f64.mul (local.get $s) (f64.load (i32.add (local.get $u) (local.get $k)))))
+        (f64.store (i32.add (local.get $p) (local.get $k))
+          (f64.add (f64.load (i32.add (local.get $p) (local.get $k))) (f64.mul (local.get $s) (local.get $uj))))))
+    (local.set $k (i32.shl (local.get $j) (i32.const 3)))
+    (f64.store (i32.add (local.get $p) (local.get $k))
+      (f64.add (f64.load (i32.add (local.get $p) (local.get $k)))
+        (f64.add (f64.mul (f64.load (i32.add (local.get $row) (local.get $k))) (local.get $uj))
+          (f64.add (local.get $tail)
+            (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))))))
+
+  ;; p[k] += x
+  (func $addTo (param $p i32) (param $k i32) (param $x f64)
+    (local $at i32)
+    (local.set $at (i32.add (local.get $p) (i32.shl (local.get $k) (i32.const 3))))
+    (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (local.get $x))))
+
+  ;; *at += the two lanes of v summed
+  (func $addLanes (param $at i32) (param $v v128)
+    (f64.store (local.get $at)
+      (f64.add (f64.load (local.get $at)) (f64.add (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v))))))
+
+  ;; dots(v, w, n, count, x, len, alpha, beta): alpha[k] = V_k·x, beta[k] = W_k·x over len values,
+  ;; V_k = row k of v, W_k = row k of w (stride n).
+  (func (export "dots") (param $v i32) (param $w i32) (param $n i32) (param $count i32) (param $x i32) (param $len i32) (param $alpha i32) (param $beta i32)
+    (local $kk i32) (local $c i32) (local $end i32) (local $full i32) (local $sv v128) (local $sw v128) (local $xv v128)
+    (local $tv f64) (local $tw f64) (local $xs f64)
+    (local.set $full (i32.shl (local.get $len) (i32.const 3)))
+    (local.set $end (i32.shl (i32.and (local.get $len) (i32.const -2)) (i32.const 3)))
+    (local.set $kk (i32.const 0))
+    (block $vecsDone
+      (loop $vecs
+        (br_if $vecsDone (i32.ge_u (local.get $kk) (local.get $count)))
+        (local.set $sv (v128.const i64x2 0 0))
+        (local.set $sw (v128.const i64x2 0 0))
+        (local.set $c (i32.const 0))
+        (block $done
+          (loop $pairs
+            (br_if $done (i32.ge_u (local.get $c) (local.get $end)))
+            (local.set $xv (v128.load (i32.add (local.get $x) (local.get $c))))
+            (local.set $sv (f64x2.add (local.get $sv) (f64x2.mul (local.get $xv) (v128.load (i32.add (local.get $v) (local.get $c))))))
+            (local.set $sw (f64x2.add (local.get $sw) (f64x2.mul (local.get $xv) (v128.load (i32.add (local.get $w) (local.get $c))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $pairs)))
+        (local.set $tv (f64.add (f64x2.extract_lane 0 (local.get $sv)) (f64x2.extract_lane 1 (local.get $sv))))
+        (local.set $tw (f64.add (f64x2.extract_lane 0 (local.get $sw)) (f64x2.extract_lane 1 (local.get $sw))))
+        (if (i32.lt_u (local.get $c) (local.get $full))
+          (then
+            (local.set $xs (f64.load (i32.add (local.get $x) (local.get $c))))
+            (local.set $tv (f64.add (local.get $tv) (f64.mul (local.get $xs) (f64.load (i32.add (local.get $v) (local.get $c))))))
+            (local.set $tw (f64.add (local.get $tw) (f64.mul (local.get $xs) (f64.load (i32.add (local.get $w) (local.get $c))))))))
+        (f64.store (local.get $alpha) (local.get $tv))
+        (f64.store (local.get $beta) (local.get $tw))
+        (local.set $alpha (i32.add (local.get $alpha) (i32.const 8)))
+        (local.set $beta (i32.add (local.get $beta) (i32.const 8)))
+        (local.set $v (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
+        (local.set $w (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 3))))
+        (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+        (br $vecs))))
+
+  ;; subtractPanel(y, v, w, n, count, len, alpha, beta): y[c] -= Σ_k alpha[k]·W_k[c] + beta[k]·V_k[c].
+  (func (export "subtractPanel") (param $y i32) (param $v i32) (param $w i32) (param $n i32) (param $count i32) (param $len i32) (param $alpha i32) (param $beta i32)
+    (local $kk i32) (local $c i32) (local $end i32) (local $full i32) (local $av v128) (local $bv v128) (local $a f64) (local $b f64) (local $at i32)
+    (local.set $full (i32.shl (local.get $len) (i32.const 3)))
+    (local.set $end (i32.shl (i32.and (local.get $len) (i32.const -2)) (i32.const 3)))
+    (local.set $kk (i32.const 0))
+    (block $vecsDone
+      (loop $vecs
+        (br_if $vecsDone (i32.ge_u (local.get $kk) (local.get $count)))
+        (local.set $a (f64.load (local.get $alpha)))
+        (local.set $b (f64.load (local.get $beta)))
+        (local.set $av (f64x2.splat (local.get $a)))
+        (local.set $bv (f64x2.splat (local.get $b)))
+        (local.set $c (i32.const 0))
+        (block $done
+          (loop $pairs
+            (br_if $done (i32.ge_u (local.get $c) (local.get $end)))
+            (local.set $at (i32.add (local.get $y) (local.get $c)))
+            (v128.store (local.get $at)
+              (f64x2.sub (v128.load (local.get $at))
+                (f64x2.add (f64x2.mul (local.get $av) (v128.load (i32.add (local.get $w) (local.get $c))))
+                           (f64x2.mul (local.get $bv) (v128.load (i32.add (local.get $v) (local.get $c)))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $pairs)))
+        (if (i32.lt_u (local.get $c) (local.get $full))
+          (then
+            (local.set $at (i32.add (local.get $y) (local.get $c)))
+            (f64.store (local.get $at)
+              (f64.sub (f64.load (local.get $at))
+                (f64.add (f64.mul (local.get $a) (f64.load (i32.add (local.get $w) (local.get $c))))
+                         (f64.mul (local.get $b) (f64.load (i32.add (local.get $v) (local.get $c)))))))))
+        (local.set $alpha (i32.add (local.get $alpha) (i32.const 8)))
+        (local.set $beta (i32.add (local.get $beta) (i32.const 8)))
+        (local.set $v (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
+        (local.set $w (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 3))))
+        (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+        (br $vecs))))
+
+  ;; syr2k(c, ldc, m4, p, q, k): C[i][j] -= Σ_t P[i][t]·Q[j][t] for 4×2 tiles covering the lower
+  ;; triangle of the m4 × m4 block (m4 a multiple of 4; P and Q are m4 × k, k even, rows past the
+  ;; real block zero, so the upper half of each diagonal tile and the padding rows change by 0).
+  ;; With P = [V | W] and Q = [W | V] this is C -= V·Wᵀ + W·Vᵀ.
+  ;; Register tiling: 4 rows of P × 2 rows of Q, 8 accumulators of two lanes (11 vectors live).
+  (func (export "syr2k") (param $c i32) (param $ldc i32) (param $m4 i32) (param $p i32) (param $q i32) (param $k i32)
+    (local $rs i32) (local $i i32) (local $j i32) (local $o i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $q0 i32) (local $q1 i32)
+    (local $x v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $out i32) (local $step i32)
+    (local.set $rs (i32.shl (local.get $k) (i32.const 3)))
+    (local.set $step (i32.shl (local.get $ldc) (i32.const 3)))
+    (local.set $i (i32.const 0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m4)))
+        (local.set $p0 (i32.add (local.get $p) (i32.mul (local.get $i) (local.get $rs))))
+        (local.set $p1 (i32.add (local.get $p0) (local.get $rs)))
+        (local.set $p2 (i32.add (local.get $p1) (local.get $rs)))
+        (local.set $p3 (i32.add (local.get $p2) (local.get $rs)))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_u (local.get $j) (i32.add (local.get $i) (i32.const 4))))
+            (local.set $q0 (i32.add (local.get $q) (i32.mul (local.get $j) (local.get $rs))))
+            (local.set $q1 (i32.add (local.get $q0) (local.get $rs)))
+            (local.set $c00 (v128.const i64x2 0 0))
+            (local.set $c01 (v128.const i64x2 0 0))
+            (local.set $c10 (v128.const i64x2 0 0))
+            (local.set $c11 (v128.const i64x2 0 0))
+            (local.set $c20 (v128.const i64x2 0 0))
+            (local.set $c21 (v128.const i64x2 0 0))
+            (local.set $c30 (v128.const i64x2 0 0))
+            (local.set $c31 (v128.const i64x2 0 0))
+            (local.set $o (i32.const 0))
+            (block $dotDone
+              (loop $dot
+                (br_if $dotDone (i32.ge_u (local.get $o) (local.get $rs)))
+                (local.set $b0 (v128.load (i32.add (local.get $q0) (local.get $o))))
+                (local.set $b1 (v128.load (i32.add (local.get $q1) (local.get $o))))
+                (local.set $x (v128.load (i32.add (local.get $p0) (local.get $o))))
+                (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $x) (local.get $b0))))
+                (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $x) (local.get $b1))))
+                (local.set $x (v128.load (i32.add (local.get $p1) (local.get $o))))
+                (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $x) (local.get $b0))))
+                (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $x) (local.get $b1))))
+                (local.set $x (v128.load (i32.add (local.get $p2) (local.get $o))))
+                (local.set $c20 (f64x2.add (local.get $c20) (f64x2.mul (local.get $x) (local.get $b0))))
+                (local.set $c21 (f64x2.add (local.get $c21) (f64x2.mul (local.get $x) (local.get $b1))))
+                (local.set $x (v128.load (i32.add (local.get $p3) (local.get $o))))
+                (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $x) (local.get $b0))))
+                (local.set $c31 (f64x2.add (local.get $c31) (f64x2.mul (local.get $x) (local.get $b1))))
+                (local.set $o (i32.add (local.get $o) (i32.const 16)))
+                (br $dot)))
+            (local.set $out (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldc)) (local.get $j)) (i32.const 3))))
+            (call $sub2 (local.get $out) (local.get $c00) (local.get $c01))
+            (local.set $out (i32.add (local.get $out) (local.get $step)))
+            (call $sub2 (local.get $out) (local.get $c10) (local.get $c11))
+            (local.set $out (i32.add (local.get $out) (local.get $step)))
+            (call $sub2 (local.get $out) (local.get $c20) (local.get $c21))
+            (local.set $out (i32.add (local.get $out) (local.get $step)))
+            (call $sub2 (local.get $out) (local.get $c30) (local.get $c31))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $cols)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $rows))))
+
+  ;; out[0] -= lanes of c0 summed, out[1] -= lanes of c1 summed.
+  (func $sub2 (param $out i32) (param $c0 v128) (param $c1 v128)
+    (v128.store (local.get $out)
+      (f64x2.sub (v128.load (local.get $out))
+        (f64x2.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c0) (local.get $c1))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c0) (local.get $c1)))))))

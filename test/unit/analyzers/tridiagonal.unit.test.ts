@@ -1,0 +1,121 @@
+/**
+ * The blocked tridiagonal reduction (tridiagonal.ts, its kernel wasm/tridiagKernel) against
+ * numpy's float64 eigvalsh stored with the fixtures (make_eigen_fixture.py: 1×1, 2×2, zero,
+ * rank-deficient, repeated and clustered eigenvalues, tiny and huge scales, Gram matrices over
+ * several panels), against the unblocked reduction (lowRank.ts) on large Gram matrices, and the
+ * kernel's operations against the JavaScript ones; the ranks at 90/95/99 % energy must be equal.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseNpz } from '../../../src/core/npy';
+import { gramOfSmallerSide, rankForEnergy, symmetricEigenvalues } from '../../../src/analyzers/lowRank';
+import { blockedEigenvalues, reduceToTridiagonal, tqlEigenvalues } from '../../../src/analyzers/tridiagonal';
+import { javascriptOps, javascriptWorkspace } from '../../../src/analyzers/tridiagonalOps';
+import { TridiagKernel } from '../../../src/analyzers/wasm/tridiagKernel';
+import { useKernels } from '../../../src/analyzers/wasm/kernelSwitch';
+import { seededRandom } from '../../../src/core/random';
+import { repoRoot } from '../../helpers/paths';
+
+function gaussian(n: number, seed: number, scale = 1): Float32Array {
+  const random = seededRandom(seed);
+  return Float32Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
+}
+
+/** A float64 array's values (copied: the bytes in the archive need not be 8-byte aligned). */
+const float64 = (bytes: Uint8Array): Float64Array => new Float64Array(Uint8Array.from(bytes).buffer);
+
+const sorted = (x: ArrayLike<number>): number[] => Array.from(x).sort((a, b) => a - b);
+
+function ranks(values: ArrayLike<number>): (number | null)[] {
+  const energies = Float64Array.from(values, (x) => Math.max(0, x)).sort().reverse();
+  return [0.9, 0.95, 0.99].map((f) => rankForEnergy({ energies, rows: energies.length, cols: energies.length }, f));
+}
+
+/** Each eigenvalue within float64 backward error of the reduction (relative to the largest magnitude). */
+function assertClose(actual: ArrayLike<number>, wanted: ArrayLike<number>, what: string): void {
+  const a = sorted(actual);
+  const b = sorted(wanted);
+  assert.equal(a.length, b.length, what);
+  const top = Math.max(0, ...b.map(Math.abs));
+  const tolerance = 64 * Math.max(1, b.length) * 2 ** -52 * top;
+  b.forEach((v, k) => assert.ok(Math.abs(a[k] - v) <= tolerance, `${what} eigenvalue ${k}: ${a[k]} vs ${v} (tolerance ${tolerance})`));
+}
+
+async function eigenvaluesBothWays(a: Float64Array, n: number): Promise<{ kernel: Float64Array; javascript: Float64Array }> {
+  const kernel = await blockedEigenvalues(a, n);
+  useKernels(false);
+  try {
+    return { kernel, javascript: await blockedEigenvalues(a, n) };
+  } finally {
+    useKernels(true);
+  }
+}
+
+const reference = parseNpz(fs.readFileSync(path.join(repoRoot, 'test/fixtures/eigen_reference.npz')));
+for (const [name, array] of reference) {
+  if (name.endsWith('_eig')) continue;
+  test(`blocked reduction = numpy eigvalsh: ${name}`, async () => {
+    const n = array.shape[0];
+    const a = float64(array.data);
+    const before = Float64Array.from(a);
+    const want = float64(reference.get(`${name}_eig`)!.data);
+    const { kernel, javascript } = await eigenvaluesBothWays(a, n);
+    assert.deepEqual(Array.from(a), Array.from(before), 'the input is not modified');
+    assertClose(kernel, want, 'kernel');
+    assertClose(javascript, want, 'JavaScript');
+    assert.deepEqual(ranks(kernel), ranks(want), 'ranks (kernel)');
+    assert.deepEqual(ranks(javascript), ranks(want), 'ranks (JavaScript)');
+  });
+}
+
+test('blocked reduction: empty matrix', async () => {
+  assert.deepEqual(Array.from(await blockedEigenvalues(new Float64Array(0), 0)), []);
+});
+
+for (const [rows, cols] of [[700, 640], [300, 900], [129, 129]]) {
+  test(`blocked reduction = unblocked reduction on the Gram of a ${rows}×${cols} weight`, async () => {
+    const w = gaussian(rows * cols, rows + cols, 0.05);
+    const n = Math.min(rows, cols);
+    const g = await gramOfSmallerSide(w, rows, cols);
+    const blocked = await blockedEigenvalues(g, n);
+    const unblocked = await symmetricEigenvalues(Float64Array.from(g), n);
+    assertClose(blocked, unblocked, 'blocked vs unblocked');
+    assert.deepEqual(ranks(blocked), ranks(unblocked));
+  });
+}
+
+test('kernel operations = JavaScript operations, one panel at a time (odd n, partial last panel)', async () => {
+  const n = 77;
+  const w = gaussian(n * 90, 5);
+  const g = await gramOfSmallerSide(w, n, 90);
+  const kernel = new TridiagKernel();
+  for (const nb of [1, 3, 8, 32]) {
+    const ws = kernel.workspace(g, n, nb);
+    const js = javascriptWorkspace(Float64Array.from(g), n, nb);
+    const d1 = new Float64Array(n);
+    const e1 = new Float64Array(n);
+    const d2 = new Float64Array(n);
+    const e2 = new Float64Array(n);
+    await reduceToTridiagonal(ws, n, nb, d1, e1, kernel.ops);
+    await reduceToTridiagonal(js, n, nb, d2, e2, javascriptOps);
+    // The tridiagonal forms agree to rounding (only the order of float64 sums differs).
+    const top = Math.max(...Array.from(d2, Math.abs));
+    for (let i = 0; i < n; i++) {
+      assert.ok(Math.abs(d1[i] - d2[i]) <= 1e-11 * top, `nb ${nb} d[${i}]: ${d1[i]} vs ${d2[i]}`);
+      assert.ok(Math.abs(Math.abs(e1[i]) - Math.abs(e2[i])) <= 1e-11 * top, `nb ${nb} e[${i}]: ${e1[i]} vs ${e2[i]}`);
+    }
+    tqlEigenvalues(d1, e1, n);
+    assertClose(d1, await symmetricEigenvalues(Float64Array.from(g), n), `nb ${nb}`);
+  }
+});
+
+test('blocked reduction: NaN and Inf in the matrix give NaN eigenvalues, with and without the kernel', async () => {
+  const n = 40;
+  const g = await gramOfSmallerSide(gaussian(n * n, 3), n, n);
+  g[5 * n + 2] = NaN;
+  g[2 * n + 5] = NaN;
+  const { kernel, javascript } = await eigenvaluesBothWays(g, n);
+  assert.ok(kernel.some(Number.isNaN) && javascript.some(Number.isNaN));
+});
