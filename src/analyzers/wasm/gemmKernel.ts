@@ -30,7 +30,7 @@ interface Exports {
   memory: WebAssembly.Memory;
   gemm(
     shift: number, m: number, n: number, k: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number,
-    c: number, ldc: number, neg: number, lower: number, pa: number, pb: number, mcMax: number, kcMax: number, ncMax: number,
+    c: number, ldc: number, alpha: number, beta: number, lower: number, pa: number, pb: number, mcMax: number, kcMax: number, ncMax: number,
   ): void;
   widenAdd(c: number, g: number, count: number): void;
   peak32(steps: number): number;
@@ -55,16 +55,17 @@ export class GemmKernel {
   }
 
   /**
-   * C += sign·op(A)·op(B) on matrices already in this kernel's memory at byte addresses a, b, c
-   * (above `layout(…).free`), with element strides: op(A)[i][p] = a[i·ars + p·acs], and likewise b.
+   * C += (alpha·op(A))·(beta·op(B)) on matrices already in this kernel's memory at byte addresses
+   * a, b, c (from `GemmKernel.free(shift)` on), with element strides: op(A)[i][p] = a[i·ars +
+   * p·acs], and likewise b. alpha and beta are ±1 or powers of two, so the scaling is exact.
    */
   product(
     shift: 2 | 3, m: number, n: number, k: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number,
-    c: number, ldc: number, sign: 1 | -1, lower: boolean,
+    c: number, ldc: number, lower: boolean, alpha = 1, beta = 1,
   ): void {
     if (m === 0 || n === 0 || k === 0) return;
     const { mc, kc, nc } = BLOCKS[shift];
-    this.exports.gemm(shift, m, n, k, a, ars, acs, b, brs, bcs, c, ldc, sign < 0 ? 1 : 0, lower ? 1 : 0, SCRATCH, SCRATCH + (mc * kc << shift), mc, kc, nc);
+    this.exports.gemm(shift, m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, lower ? 1 : 0, SCRATCH, SCRATCH + (mc * kc << shift), mc, kc, nc);
   }
 
   /** The first byte free for operands after the scratch and packing buffers of `shift`'s type. */
@@ -93,7 +94,7 @@ export class GemmKernel {
     copyIn(cView, c, m, n);
     const [ars, acs] = a.transposed ? [1, m] : [k, 1];
     const [brs, bcs] = b.transposed ? [1, k] : [n, 1];
-    this.product(shift, m, n, k, aAt, ars, acs, bAt, brs, bcs, cAt, n, sign, options.lower ?? false);
+    this.product(shift, m, n, k, aAt, ars, acs, bAt, brs, bcs, cAt, n, options.lower ?? false, sign);
     copyOut(cView, c, m, n);
   }
 

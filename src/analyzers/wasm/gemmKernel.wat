@@ -9,10 +9,11 @@
 ;;
 ;; Memory bytes 0 … 255 are this module's scratch (an edge tile); callers place matrices above.
 ;;
-;; gemm(shift, m, n, k, a, ars, acs, b, brs, bcs, c, ldc, neg, lower, pa, pb, mcMax, kcMax, ncMax)
+;; gemm(shift, m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, lower, pa, pb, mcMax, kcMax, ncMax)
 ;;   shift 2: float32, 3: float64. Logical A[i][p] = a[i·ars + p·acs], B[p][j] = b[p·brs + j·bcs]
 ;;   (element strides, so either operand may be transposed); C row-major with ldc elements a row.
-;;   C[i][j] += (neg ? −1 : 1)·Σₚ A[i][p]·B[p][j]. With lower ≠ 0 only the micro-tiles holding
+;;   C[i][j] += Σₚ (alpha·A[i][p])·(beta·B[p][j]), alpha and beta ±1 or powers of two (exact
+;;   scalings: a Gram scales its float32 values into range before their products). With lower ≠ 0 only the micro-tiles holding
 ;;   some C[i][j] with j ≤ i are computed (a symmetric product's lower triangle, plus the upper
 ;;   part of the tiles across the diagonal). pa and pb are packing buffers: mcMax·kcMax and
 ;;   kcMax·ncMax elements, mcMax a multiple of 4 and ncMax of the micro-tile's width.
@@ -22,8 +23,8 @@
   (memory (export "memory") 1)
 
   ;; Panels of w rows of X[i][p] = src[i·rs + p·cs] (i < rows, p < cols): for each panel, for each
-  ;; p, its w values (0 past the last row), negated if neg. Float32.
-  (func $pack32 (param $dst i32) (param $src i32) (param $rs i32) (param $cs i32) (param $rows i32) (param $cols i32) (param $w i32) (param $neg i32)
+  ;; p, its w values (0 past the last row), times factor (±1, or a power of two). Float32.
+  (func $pack32 (param $dst i32) (param $src i32) (param $rs i32) (param $cs i32) (param $rows i32) (param $cols i32) (param $w i32) (param $factor f32)
     (local $q i32) (local $p i32) (local $r i32) (local $at i32) (local $v f32) (local $rsb i32) (local $csb i32)
     (local.set $rsb (i32.shl (local.get $rs) (i32.const 2)))
     (local.set $csb (i32.shl (local.get $cs) (i32.const 2)))
@@ -43,8 +44,7 @@
                 (local.set $v (f32.const 0))
                 (if (i32.lt_u (i32.add (local.get $q) (local.get $r)) (local.get $rows))
                   (then (local.set $v (f32.load (local.get $at)))))
-                (if (local.get $neg) (then (local.set $v (f32.neg (local.get $v)))))
-                (f32.store (local.get $dst) (local.get $v))
+                (f32.store (local.get $dst) (f32.mul (local.get $v) (local.get $factor)))
                 (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
                 (local.set $at (i32.add (local.get $at) (local.get $rsb)))
                 (local.set $r (i32.add (local.get $r) (i32.const 1)))
@@ -55,7 +55,7 @@
         (br $panels))))
 
   ;; The same for float64.
-  (func $pack64 (param $dst i32) (param $src i32) (param $rs i32) (param $cs i32) (param $rows i32) (param $cols i32) (param $w i32) (param $neg i32)
+  (func $pack64 (param $dst i32) (param $src i32) (param $rs i32) (param $cs i32) (param $rows i32) (param $cols i32) (param $w i32) (param $factor f64)
     (local $q i32) (local $p i32) (local $r i32) (local $at i32) (local $v f64) (local $rsb i32) (local $csb i32)
     (local.set $rsb (i32.shl (local.get $rs) (i32.const 3)))
     (local.set $csb (i32.shl (local.get $cs) (i32.const 3)))
@@ -75,8 +75,7 @@
                 (local.set $v (f64.const 0))
                 (if (i32.lt_u (i32.add (local.get $q) (local.get $r)) (local.get $rows))
                   (then (local.set $v (f64.load (local.get $at)))))
-                (if (local.get $neg) (then (local.set $v (f64.neg (local.get $v)))))
-                (f64.store (local.get $dst) (local.get $v))
+                (f64.store (local.get $dst) (f64.mul (local.get $v) (local.get $factor)))
                 (local.set $dst (i32.add (local.get $dst) (i32.const 8)))
                 (local.set $at (i32.add (local.get $at) (local.get $rsb)))
                 (local.set $r (i32.add (local.get $r) (i32.const 1)))
@@ -227,7 +226,7 @@
   (func (export "gemm")
     (param $shift i32) (param $m i32) (param $n i32) (param $k i32)
     (param $a i32) (param $ars i32) (param $acs i32) (param $b i32) (param $brs i32) (param $bcs i32)
-    (param $c i32) (param $ldc i32) (param $neg i32) (param $lower i32)
+    (param $c i32) (param $ldc i32) (param $alpha f64) (param $beta f64) (param $lower i32)
     (param $pa i32) (param $pb i32) (param $mcMax i32) (param $kcMax i32) (param $ncMax i32)
     (local $nrMax i32) (local $jc i32) (local $pc i32) (local $ic i32) (local $jr i32) (local $ir i32)
     (local $nc i32) (local $kc i32) (local $mc i32) (local $mr i32) (local $nr i32)
@@ -248,8 +247,8 @@
             ;; B's panel as X[j][p] = B[pc + p][jc + j]
             (local.set $src (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $brs)) (i32.mul (local.get $jc) (local.get $bcs))) (local.get $shift))))
             (if (i32.eq (local.get $shift) (i32.const 2))
-              (then (call $pack32 (local.get $pb) (local.get $src) (local.get $bcs) (local.get $brs) (local.get $nc) (local.get $kc) (i32.const 8) (i32.const 0)))
-              (else (call $pack64 (local.get $pb) (local.get $src) (local.get $bcs) (local.get $brs) (local.get $nc) (local.get $kc) (i32.const 4) (i32.const 0))))
+              (then (call $pack32 (local.get $pb) (local.get $src) (local.get $bcs) (local.get $brs) (local.get $nc) (local.get $kc) (i32.const 8) (f32.demote_f64 (local.get $beta))))
+              (else (call $pack64 (local.get $pb) (local.get $src) (local.get $bcs) (local.get $brs) (local.get $nc) (local.get $kc) (i32.const 4) (local.get $beta))))
             (local.set $ic (i32.const 0))
             (block $icDone
               (loop $icLoop
@@ -261,8 +260,8 @@
                   (then
                     (local.set $src (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $ars)) (i32.mul (local.get $pc) (local.get $acs))) (local.get $shift))))
                     (if (i32.eq (local.get $shift) (i32.const 2))
-                      (then (call $pack32 (local.get $pa) (local.get $src) (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc) (i32.const 4) (local.get $neg)))
-                      (else (call $pack64 (local.get $pa) (local.get $src) (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc) (i32.const 4) (local.get $neg))))
+                      (then (call $pack32 (local.get $pa) (local.get $src) (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc) (i32.const 4) (f32.demote_f64 (local.get $alpha))))
+                      (else (call $pack64 (local.get $pa) (local.get $src) (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc) (i32.const 4) (local.get $alpha))))
                     (local.set $jr (i32.const 0))
                     (block $jrDone
                       (loop $jrLoop
