@@ -9,9 +9,10 @@
  * (a symmetric product such as A·Aᵀ; entries above it may or may not be updated). The operands are
  * copied into the kernel's memory and C back (O(mk + kn + mn) against the product's O(mnk)).
  * `gemmKernel()` is null where WebAssembly SIMD is missing: callers keep a JavaScript loop for that.
- * Where the engine has relaxed SIMD (V8 ≥ 11.4 by default, e.g. VS Code's Electron; Node 20 with
- * --experimental-wasm-relaxed-simd) the fused multiply-add copy of the module is used.
+ * Where the engine has relaxed SIMD (on by default since V8 11.4: Node ≥ 22, VS Code's Electron;
+ * Node 20 behind a flag that hasFusedMultiplyAdd sets) the fused multiply-add copy is used.
  */
+import { setFlagsFromString } from 'node:v8';
 import plainBytes from './gemmKernel.wat';
 import fusedBytes from './gemmKernel.wat?fma';
 
@@ -125,9 +126,22 @@ function copyOut<T extends Floats>(from: T, to: Operand<T>, rows: number, cols: 
 
 let shared: GemmKernel | null | undefined;
 
-/** Whether this engine accepts relaxed SIMD's fused multiply-add. */
+let fusedChecked: boolean | undefined;
+
+/**
+ * Whether this engine accepts relaxed SIMD's fused multiply-add. Node 20's V8 (11.3) has it
+ * behind a flag, which takes effect for modules compiled after it is set, in every thread; newer
+ * V8 (Node ≥ 22, VS Code's Electron) ships it on.
+ */
 export function hasFusedMultiplyAdd(): boolean {
-  return WebAssembly.validate(fusedBytes);
+  if (fusedChecked === undefined) {
+    fusedChecked = WebAssembly.validate(fusedBytes);
+    if (!fusedChecked && process.versions.node?.startsWith('20.') && !process.versions.electron) {
+      setFlagsFromString('--experimental-wasm-relaxed-simd');
+      fusedChecked = WebAssembly.validate(fusedBytes);
+    }
+  }
+  return fusedChecked;
 }
 
 /**

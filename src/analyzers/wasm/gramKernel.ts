@@ -28,11 +28,13 @@ export class GramKernel {
   private readonly exports: KernelExports;
   private readonly gemm: GemmKernel;
 
-  constructor() {
+  /**
+   * `gemm`: by default its own multiply, not the thread's shared one: a Gram awaits between
+   * blocks, and another may run meanwhile.
+   */
+  constructor(gemm?: GemmKernel) {
     this.exports = new WebAssembly.Instance(new WebAssembly.Module(kernelBytes)).exports as unknown as KernelExports;
-    // Its own multiply, not the thread's shared one: a Gram awaits between blocks, and another
-    // may run meanwhile.
-    this.gemm = new GemmKernel(hasFusedMultiplyAdd());
+    this.gemm = gemm ?? new GemmKernel(hasFusedMultiplyAdd());
   }
 
   /**
