@@ -2,6 +2,8 @@
  * GPTQ's inner loops over the working weights W [K, N] (float64, rows in processing order): each
  * row holds one input feature's weights for all N outputs, so every loop here runs along a row.
  */
+import { gemmKernel } from '../analyzers/wasm/gemmKernel';
+import { kernelsEnabled } from '../analyzers/wasm/kernelSwitch';
 import { codeOf } from './quantizeMath';
 
 /** Per output column, the range of rows [from, to), widened to hold 0 (as quantizeValues does). */
@@ -63,9 +65,16 @@ export function spreadWithin(w: Float64Array, u: Float64Array, n: number, k: num
 
 /**
  * The lazy batch update: rows end … K−1 take the errors of the batch's rows start … end−1 at
- * once, W[j] −= Σ_i U[i, j] · err_i, four error rows per pass over W[j].
+ * once, W[j] −= Σ_i U[i, j] · err_i, i.e. W[end:] −= U[start:end, end:]ᵀ · Err: a matrix product
+ * (float64, WebAssembly SIMD); in JavaScript where that is missing, four error rows per pass
+ * over W[j].
  */
 export function spreadAfter(w: Float64Array, u: Float64Array, n: number, k: number, start: number, end: number, err: Float64Array): void {
+  const kernel = kernelsEnabled() ? gemmKernel() : null;
+  if (kernel) {
+    kernel.gemm(-1, k - end, n, end - start, { data: u, offset: start * k + end, stride: k, transposed: true }, { data: err, stride: n }, { data: w, offset: end * n, stride: n });
+    return;
+  }
   for (let j = end; j < k; j++) {
     const at = j * n;
     let i = start;
