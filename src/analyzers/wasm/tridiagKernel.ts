@@ -1,57 +1,58 @@
 /**
- * The WebAssembly kernel of the blocked tridiagonal reduction (tridiagKernel.wat): the
- * operations of tridiagonal.ts's TridiagonalOps on float64 matrices and vectors in the kernel's
- * memory. The rank-2·nb update packs the panel's vectors as P = [V | W] and Q = [W | V] (row i
- * holding every vector's element i), so A -= V·Wᵀ + W·Vᵀ is one product of P and Qᵀ: that product
- * is the call to swap for a shared GEMM kernel.
+ * The WebAssembly kernel of the blocked tridiagonal reduction: the operations of tridiagonal.ts's
+ * TridiagonalOps on float64 matrices and vectors in the memory of a matrix multiply (gemmKernel),
+ * which tridiagKernel.wat imports. The matrix-vector loops are tridiagKernel.wat's; the rank-2·nb
+ * update packs the panel's vectors as P = [V | W] and Q = [W | V] (row i holding every vector's
+ * element i), so A -= V·Wᵀ + W·Vᵀ is one float64 product, A -= P·Qᵀ, lower triangle only.
  */
-import kernelBytes from './tridiagKernel.wat';
+import plainBytes from './tridiagKernel.wat';
+import fusedBytes from './tridiagKernel.wat?fma';
+import { GemmKernel, hasFusedMultiplyAdd } from './gemmKernel';
 import { kernelsEnabled } from './kernelSwitch';
 import type { TridiagonalOps, TridiagonalWorkspace } from '../tridiagonalOps';
 
 interface KernelExports {
-  memory: WebAssembly.Memory;
   symv(a: number, n: number, i: number, l: number, p: number): void;
   dots(v: number, w: number, n: number, count: number, x: number, len: number, alpha: number, beta: number): void;
   subtractPanel(y: number, v: number, w: number, n: number, count: number, len: number, alpha: number, beta: number): void;
-  syr2k(c: number, ldc: number, m4: number, p: number, q: number, k: number): void;
 }
-
-const PAGE = 65536;
 
 export class TridiagKernel {
   private readonly exports: KernelExports;
+  readonly gemm: GemmKernel;
   /** P and Q of the update, set by workspace(). */
   private packedP: Float64Array = new Float64Array(0);
   private packedQ: Float64Array = new Float64Array(0);
 
-  constructor() {
-    this.exports = new WebAssembly.Instance(new WebAssembly.Module(kernelBytes)).exports as unknown as KernelExports;
+  /** `gemm`: by default a multiply (and memory) of its own: a reduction awaits between panels, and another may run meanwhile. */
+  constructor(gemm?: GemmKernel) {
+    this.gemm = gemm ?? new GemmKernel(hasFusedMultiplyAdd());
+    const bytes = this.gemm.fused ? fusedBytes : plainBytes;
+    this.exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: this.gemm.exports.memory } }).exports as unknown as KernelExports;
   }
 
   /**
-   * A copy of the n × n matrix `a` in the kernel's memory (with 4 rows of slack below it, which
-   * the update's padded tiles touch by zero), and the reduction's vectors beside it. Valid until
-   * the next call.
+   * A copy of the n × n matrix `a` in the multiply's memory (after its packing buffers), and the
+   * reduction's vectors beside it; `extra` more float64 values at the end (a caller's own
+   * scratch). Valid until the next call.
    */
-  workspace(a: Float64Array, n: number, nb: number): TridiagonalWorkspace {
-    const m4 = Math.ceil(n / 4) * 4;
-    const sizes = { a: (n + 4) * n + 2, v: nb * n + 2, w: nb * n + 2, p: n + 2, alpha: nb, beta: nb, packed: (m4 + 4) * 2 * nb };
-    const total = (sizes.a + sizes.v + sizes.w + sizes.p + sizes.alpha + sizes.beta + 2 * sizes.packed) * 8;
-    const memory = this.exports.memory;
-    if (total > memory.buffer.byteLength) memory.grow(Math.ceil((total - memory.buffer.byteLength) / PAGE));
-    let at = 0;
+  workspace(a: Float64Array, n: number, nb: number, extra = 0): TridiagonalWorkspace & { extra: Float64Array } {
+    // Each array starts 16-byte aligned (+ 2 values) so the vector loads stay aligned.
+    const sizes = { a: n * n + 2, v: nb * n + 2, w: nb * n + 2, p: n + 2, alpha: nb + 2, beta: nb + 2, packed: n * 2 * nb + 2, extra };
+    const start = GemmKernel.free(3);
+    this.gemm.reserve(start + 8 * (Object.values(sizes).reduce((x, y) => x + y + 2, 0) + sizes.packed + 2));
+    const buffer = this.gemm.exports.memory.buffer;
+    let at = start;
     const take = (length: number): Float64Array => {
-      const view = new Float64Array(memory.buffer, at, length);
-      at += length * 8;
+      const view = new Float64Array(buffer, at, length);
+      at += Math.ceil(length / 2) * 16;
       return view;
     };
     const ws = { a: take(sizes.a), v: take(sizes.v), w: take(sizes.w), p: take(sizes.p), alpha: take(sizes.alpha), beta: take(sizes.beta) };
     this.packedP = take(sizes.packed);
     this.packedQ = take(sizes.packed);
     ws.a.set(a.subarray(0, n * n));
-    ws.a.fill(0, n * n);
-    return ws;
+    return { ...ws, extra: take(extra) };
   }
 
   readonly ops: TridiagonalOps = {
@@ -62,13 +63,9 @@ export class TridiagKernel {
     update: (a, n, m, v, w, count) => {
       if (m === 0 || count === 0) return;
       const k = 2 * count;
-      const m4 = Math.ceil(m / 4) * 4;
-      const p = this.packedP;
-      const q = this.packedQ;
-      packPanel(p, q, v, w, n, m, count);
-      p.fill(0, m * k, m4 * k);
-      q.fill(0, m * k, m4 * k);
-      this.exports.syr2k(a.byteOffset, n, m4, p.byteOffset, q.byteOffset, k);
+      packPanel(this.packedP, this.packedQ, v, w, n, m, count);
+      // A[m×m] += (-1·P)·Qᵀ, P and Q m × k row-major: op(B)[t][j] = Q[j][t].
+      this.gemm.product(3, m, m, k, this.packedP.byteOffset, k, 1, this.packedQ.byteOffset, 1, k, a.byteOffset, n, true, -1, 1);
     },
   };
 }

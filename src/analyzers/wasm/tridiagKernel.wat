@@ -1,9 +1,11 @@
-;; The blocked tridiagonal reduction's hot loops (tridiagonal.ts's TridiagonalOps) in WebAssembly
-;; with 128-bit SIMD, all in float64: the matrix-vector product of each reflector, the panel's
-;; lazy corrections, and the rank-2·nb update of the rest of the matrix (matrix-matrix work).
+;; The blocked tridiagonal reduction's matrix-vector loops (tridiagonal.ts's TridiagonalOps) in
+;; WebAssembly with 128-bit SIMD, all in float64: the product of each reflector with the matrix
+;; still to reduce, and the panel's lazy corrections. The rank-2·nb update of the rest of the
+;; matrix (matrix-matrix work) is the float64 matrix multiply's (gemmKernel), on the same memory.
 ;; Matrices are row-major float64 at byte addresses; n is the row stride in elements.
 (module
-  (memory (export "memory") 1)
+  ;; The memory of the matrix multiply (gemmKernel) that does the reduction's rank-2·nb updates.
+  (import "env" "memory" (memory 1))
 
   ;; symv(a, n, i, l, p): p[k] += Σ_{j ≤ l} A[j][k]·u[j] over the lower triangle of the leading
   ;; (l+1)² block, u = row i of a. Rows go four at a time (j a multiple of 4) so u and p are read
@@ -197,81 +199,4 @@
         (local.set $v (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
         (local.set $w (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 3))))
         (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
-        (br $vecs))))
-
-  ;; syr2k(c, ldc, m4, p, q, k): C[i][j] -= Σ_t P[i][t]·Q[j][t] for 4×2 tiles covering the lower
-  ;; triangle of the m4 × m4 block (m4 a multiple of 4; P and Q are m4 × k, k even, rows past the
-  ;; real block zero, so the upper half of each diagonal tile and the padding rows change by 0).
-  ;; With P = [V | W] and Q = [W | V] this is C -= V·Wᵀ + W·Vᵀ.
-  ;; Register tiling: 4 rows of P × 2 rows of Q, 8 accumulators of two lanes (11 vectors live).
-  (func (export "syr2k") (param $c i32) (param $ldc i32) (param $m4 i32) (param $p i32) (param $q i32) (param $k i32)
-    (local $rs i32) (local $i i32) (local $j i32) (local $o i32)
-    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $q0 i32) (local $q1 i32)
-    (local $x v128) (local $b0 v128) (local $b1 v128)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local $out i32) (local $step i32)
-    (local.set $rs (i32.shl (local.get $k) (i32.const 3)))
-    (local.set $step (i32.shl (local.get $ldc) (i32.const 3)))
-    (local.set $i (i32.const 0))
-    (block $rowsDone
-      (loop $rows
-        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m4)))
-        (local.set $p0 (i32.add (local.get $p) (i32.mul (local.get $i) (local.get $rs))))
-        (local.set $p1 (i32.add (local.get $p0) (local.get $rs)))
-        (local.set $p2 (i32.add (local.get $p1) (local.get $rs)))
-        (local.set $p3 (i32.add (local.get $p2) (local.get $rs)))
-        (local.set $j (i32.const 0))
-        (block $colsDone
-          (loop $cols
-            (br_if $colsDone (i32.ge_u (local.get $j) (i32.add (local.get $i) (i32.const 4))))
-            (local.set $q0 (i32.add (local.get $q) (i32.mul (local.get $j) (local.get $rs))))
-            (local.set $q1 (i32.add (local.get $q0) (local.get $rs)))
-            (local.set $c00 (v128.const i64x2 0 0))
-            (local.set $c01 (v128.const i64x2 0 0))
-            (local.set $c10 (v128.const i64x2 0 0))
-            (local.set $c11 (v128.const i64x2 0 0))
-            (local.set $c20 (v128.const i64x2 0 0))
-            (local.set $c21 (v128.const i64x2 0 0))
-            (local.set $c30 (v128.const i64x2 0 0))
-            (local.set $c31 (v128.const i64x2 0 0))
-            (local.set $o (i32.const 0))
-            (block $dotDone
-              (loop $dot
-                (br_if $dotDone (i32.ge_u (local.get $o) (local.get $rs)))
-                (local.set $b0 (v128.load (i32.add (local.get $q0) (local.get $o))))
-                (local.set $b1 (v128.load (i32.add (local.get $q1) (local.get $o))))
-                (local.set $x (v128.load (i32.add (local.get $p0) (local.get $o))))
-                (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $x) (local.get $b0))))
-                (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $x) (local.get $b1))))
-                (local.set $x (v128.load (i32.add (local.get $p1) (local.get $o))))
-                (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $x) (local.get $b0))))
-                (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $x) (local.get $b1))))
-                (local.set $x (v128.load (i32.add (local.get $p2) (local.get $o))))
-                (local.set $c20 (f64x2.add (local.get $c20) (f64x2.mul (local.get $x) (local.get $b0))))
-                (local.set $c21 (f64x2.add (local.get $c21) (f64x2.mul (local.get $x) (local.get $b1))))
-                (local.set $x (v128.load (i32.add (local.get $p3) (local.get $o))))
-                (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $x) (local.get $b0))))
-                (local.set $c31 (f64x2.add (local.get $c31) (f64x2.mul (local.get $x) (local.get $b1))))
-                (local.set $o (i32.add (local.get $o) (i32.const 16)))
-                (br $dot)))
-            (local.set $out (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldc)) (local.get $j)) (i32.const 3))))
-            (call $sub2 (local.get $out) (local.get $c00) (local.get $c01))
-            (local.set $out (i32.add (local.get $out) (local.get $step)))
-            (call $sub2 (local.get $out) (local.get $c10) (local.get $c11))
-            (local.set $out (i32.add (local.get $out) (local.get $step)))
-            (call $sub2 (local.get $out) (local.get $c20) (local.get $c21))
-            (local.set $out (i32.add (local.get $out) (local.get $step)))
-            (call $sub2 (local.get $out) (local.get $c30) (local.get $c31))
-            (local.set $j (i32.add (local.get $j) (i32.const 2)))
-            (br $cols)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $rows))))
-
-  ;; out[0] -= lanes of c0 summed, out[1] -= lanes of c1 summed.
-  (func $sub2 (param $out i32) (param $c0 v128) (param $c1 v128)
-    (v128.store (local.get $out)
-      (f64x2.sub (v128.load (local.get $out))
-        (f64x2.add
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c0) (local.get $c1))
-          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c0) (local.get $c1)))))))
+        (br $vecs)))))
