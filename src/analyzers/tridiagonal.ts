@@ -30,14 +30,24 @@ export async function blockedEigenvalues(a: Float64Array, n: number, checkpoint:
 
 /**
  * The reduction: diagonal in d, sub-diagonal in e[1..n-1] (e[i] couples rows i and i-1), as
- * lowRank.ts's tridiagonalize leaves them. `ws.a` is overwritten.
+ * lowRank.ts's tridiagonalize leaves them. `ws.a` is overwritten: row r keeps the reflector
+ * I - u·uᵀ/h that zeroed it, u in its first r values, h in `hs[r]` (0: no reflector) when given.
  */
-export async function reduceToTridiagonal(ws: TridiagonalWorkspace, n: number, nb: number, d: Float64Array, e: Float64Array, ops: TridiagonalOps, checkpoint: () => Promise<void> = async () => {}): Promise<void> {
+export async function reduceToTridiagonal(
+  ws: TridiagonalWorkspace,
+  n: number,
+  nb: number,
+  d: Float64Array,
+  e: Float64Array,
+  ops: TridiagonalOps,
+  checkpoint: () => Promise<void> = async () => {},
+  hs: Float64Array = new Float64Array(n),
+): Promise<void> {
   const { a, v, w } = ws;
   for (let top = n - 1; top > 0; ) {
     await checkpoint();
     const count = Math.min(nb, top);
-    for (let k = 0; k < count; k++) panelStep(ws, n, top - k, k, d, e, ops);
+    for (let k = 0; k < count; k++) hs[top - k] = panelStep(ws, n, top - k, k, d, e, ops);
     top -= count;
     // Rows 0..top have not seen this panel's reflectors yet.
     ops.update(a, n, top + 1, v, w, count);
@@ -47,10 +57,10 @@ export async function reduceToTridiagonal(ws: TridiagonalWorkspace, n: number, n
 
 /**
  * Row r, the k-th of its panel: brings it up to date with the panel's earlier reflectors, then
- * finds the reflector that zeroes it left of the sub-diagonal and stores it as V_k = u and
- * W_k = q, where the reflected matrix is A - u·qᵀ - q·uᵀ.
+ * finds the reflector I - u·uᵀ/h that zeroes it left of the sub-diagonal, keeps u in the row and
+ * stores V_k = u and W_k = q, where the reflected matrix is A - u·qᵀ - q·uᵀ. Returns h (0: none).
  */
-function panelStep(ws: TridiagonalWorkspace, n: number, r: number, k: number, d: Float64Array, e: Float64Array, ops: TridiagonalOps): void {
+function panelStep(ws: TridiagonalWorkspace, n: number, r: number, k: number, d: Float64Array, e: Float64Array, ops: TridiagonalOps): number {
   const { a, v, w, p, alpha, beta } = ws;
   const row = r * n;
   if (k > 0) {
@@ -68,7 +78,7 @@ function panelStep(ws: TridiagonalWorkspace, n: number, r: number, k: number, d:
     e[r] = a[row + l];
     v.fill(0, k * n, k * n + r);
     w.fill(0, k * n, k * n + r);
-    return;
+    return 0;
   }
   let h = 0;
   for (let c = 0; c <= l; c++) {
@@ -97,6 +107,7 @@ function panelStep(ws: TridiagonalWorkspace, n: number, r: number, k: number, d:
     v[k * n + c] = a[row + c];
     w[k * n + c] = p[c] - half * a[row + c];
   }
+  return h;
 }
 
 /** Implicit QL iterations on a tridiagonal matrix; eigenvalues end up in d. */

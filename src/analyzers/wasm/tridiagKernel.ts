@@ -9,12 +9,14 @@ import plainBytes from './tridiagKernel.wat';
 import fusedBytes from './tridiagKernel.wat?fma';
 import { GemmKernel, hasFusedMultiplyAdd } from './gemmKernel';
 import { kernelsEnabled } from './kernelSwitch';
-import type { TridiagonalOps, TridiagonalWorkspace } from '../tridiagonalOps';
+import type { EigenvectorOps, TridiagonalOps, TridiagonalWorkspace } from '../tridiagonalOps';
 
 interface KernelExports {
   symv(a: number, n: number, i: number, l: number, p: number): void;
   dots(v: number, w: number, n: number, count: number, x: number, len: number, alpha: number, beta: number): void;
   subtractPanel(y: number, v: number, w: number, n: number, count: number, len: number, alpha: number, beta: number): void;
+  rotate(x: number, y: number, len: number, c: number, s: number): void;
+  reflectRows(z: number, n: number, rows: number, u: number, len: number, h: number): void;
 }
 
 export class TridiagKernel {
@@ -67,6 +69,12 @@ export class TridiagKernel {
       // A[m×m] += (-1·P)·Qᵀ, P and Q m × k row-major: op(B)[t][j] = Q[j][t].
       this.gemm.product(3, m, m, k, this.packedP.byteOffset, k, 1, this.packedQ.byteOffset, 1, k, a.byteOffset, n, true, -1, 1);
     },
+  };
+
+  /** On views of the multiply's memory (the workspace's `extra` holds the eigenvectors). */
+  readonly vectorOps: EigenvectorOps = {
+    rotate: (z, x, y, len, c, s) => this.exports.rotate(z.byteOffset + x * 8, z.byteOffset + y * 8, len, c, s),
+    reflectRows: (z, n, rows, u, uAt, len, h) => this.exports.reflectRows(z.byteOffset, n, rows, u.byteOffset + uAt * 8, len, h),
   };
 }
 

@@ -199,4 +199,69 @@
         (local.set $v (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 3))))
         (local.set $w (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 3))))
         (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
-        (br $vecs)))))
+        (br $vecs))))
+
+  ;; rotate(x, y, len, c, s): the plane rotation of the QL iterations on two rows of eigenvectors,
+  ;; y' = s·x + c·y, x' = c·x - s·y.
+  (func (export "rotate") (param $x i32) (param $y i32) (param $len i32) (param $c f64) (param $s f64)
+    (local $o i32) (local $end i32) (local $full i32) (local $cv v128) (local $sv v128) (local $xv v128) (local $yv v128)
+    (local $xs f64) (local $ys f64)
+    (local.set $cv (f64x2.splat (local.get $c)))
+    (local.set $sv (f64x2.splat (local.get $s)))
+    (local.set $full (i32.shl (local.get $len) (i32.const 3)))
+    (local.set $end (i32.shl (i32.and (local.get $len) (i32.const -2)) (i32.const 3)))
+    (local.set $o (i32.const 0))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $xv (v128.load (i32.add (local.get $x) (local.get $o))))
+        (local.set $yv (v128.load (i32.add (local.get $y) (local.get $o))))
+        (v128.store (i32.add (local.get $y) (local.get $o)) (f64x2.add (f64x2.mul (local.get $sv) (local.get $xv)) (f64x2.mul (local.get $cv) (local.get $yv))))
+        (v128.store (i32.add (local.get $x) (local.get $o)) (f64x2.sub (f64x2.mul (local.get $cv) (local.get $xv)) (f64x2.mul (local.get $sv) (local.get $yv))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $pairs)))
+    (if (i32.lt_u (local.get $o) (local.get $full))
+      (then
+        (local.set $xs (f64.load (i32.add (local.get $x) (local.get $o))))
+        (local.set $ys (f64.load (i32.add (local.get $y) (local.get $o))))
+        (f64.store (i32.add (local.get $y) (local.get $o)) (f64.add (f64.mul (local.get $s) (local.get $xs)) (f64.mul (local.get $c) (local.get $ys))))
+        (f64.store (i32.add (local.get $x) (local.get $o)) (f64.sub (f64.mul (local.get $c) (local.get $xs)) (f64.mul (local.get $s) (local.get $ys)))))))
+
+  ;; reflectRows(z, n, rows, u, len, h): each of the first `rows` rows z (stride n) becomes
+  ;; (I - u·uᵀ/h)·z over its first len values.
+  (func (export "reflectRows") (param $z i32) (param $n i32) (param $rows i32) (param $u i32) (param $len i32) (param $h f64)
+    (local $q i32) (local $o i32) (local $end i32) (local $full i32) (local $acc v128) (local $f f64) (local $fv v128) (local $at i32)
+    (local.set $full (i32.shl (local.get $len) (i32.const 3)))
+    (local.set $end (i32.shl (i32.and (local.get $len) (i32.const -2)) (i32.const 3)))
+    (local.set $q (i32.const 0))
+    (block $rowsDone
+      (loop $eachRow
+        (br_if $rowsDone (i32.ge_u (local.get $q) (local.get $rows)))
+        (local.set $acc (v128.const i64x2 0 0))
+        (local.set $o (i32.const 0))
+        (block $dotDone
+          (loop $dot
+            (br_if $dotDone (i32.ge_u (local.get $o) (local.get $end)))
+            (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (v128.load (i32.add (local.get $z) (local.get $o))) (v128.load (i32.add (local.get $u) (local.get $o))))))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $dot)))
+        (local.set $f (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+        (if (i32.lt_u (local.get $o) (local.get $full))
+          (then (local.set $f (f64.add (local.get $f) (f64.mul (f64.load (i32.add (local.get $z) (local.get $o))) (f64.load (i32.add (local.get $u) (local.get $o))))))))
+        (local.set $f (f64.div (local.get $f) (local.get $h)))
+        (local.set $fv (f64x2.splat (local.get $f)))
+        (local.set $o (i32.const 0))
+        (block $axpyDone
+          (loop $axpy
+            (br_if $axpyDone (i32.ge_u (local.get $o) (local.get $end)))
+            (local.set $at (i32.add (local.get $z) (local.get $o)))
+            (v128.store (local.get $at) (f64x2.sub (v128.load (local.get $at)) (f64x2.mul (local.get $fv) (v128.load (i32.add (local.get $u) (local.get $o))))))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $axpy)))
+        (if (i32.lt_u (local.get $o) (local.get $full))
+          (then
+            (local.set $at (i32.add (local.get $z) (local.get $o)))
+            (f64.store (local.get $at) (f64.sub (f64.load (local.get $at)) (f64.mul (local.get $f) (f64.load (i32.add (local.get $u) (local.get $o))))))))
+        (local.set $z (i32.add (local.get $z) (i32.shl (local.get $n) (i32.const 3))))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $eachRow)))))
