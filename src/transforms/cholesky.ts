@@ -104,20 +104,37 @@ async function inverseOfReversedFactor(a: Float64Array, n: number, checkpoint?: 
   return y;
 }
 
+/** The inverse of L's diagonal block at (from, from), size × size, as its own row-major array. */
+function lowerBlockInverse(l: Float64Array, n: number, from: number, size: number): Float64Array {
+  const block = new Float64Array(size * size);
+  for (let r = 0; r < size; r++) block.set(l.subarray((from + r) * n + from, (from + r) * n + from + r + 1), r * size);
+  const inverse = new Float64Array(size * size);
+  for (let i = 0; i < size; i++) inverseRow(block, inverse, size, i);
+  return inverse;
+}
+
 /** Columns per block of the blocked factorization and inverse (also the checkpoint's period). */
 const BLOCK = ROWS_PER_CHECKPOINT;
 
 /**
- * The same L⁻¹, blocked: per block of columns, its diagonal block and the panel below it in
- * JavaScript, then the trailing matrix A₂₂ −= L₂₁·L₂₁ᵀ (lower half) as one product; per block of
+ * The same L⁻¹, blocked: per block of columns, its diagonal block in JavaScript, the panel below
+ * it as a product with the block's inverse, then the trailing matrix A₂₂ −= L₂₁·L₂₁ᵀ (lower
+ * half) as one product; per block of
  * rows I of Y, Y[I, :I] = −Y[I, I]·(L[I, :I]·Y[:I, :I]), the inner product a block column of Y
  * at a time so Y's zero upper half costs nothing.
  */
 async function blockedInverseFactor(kernel: GemmKernel, m: Float64Array, n: number, checkpoint?: () => Promise<void>): Promise<Float64Array> {
+  const solved = new Float64Array(BLOCK * n);
   for (let j0 = 0; j0 < n; j0 += BLOCK) {
     const j1 = Math.min(j0 + BLOCK, n);
-    for (let i = j0; i < n; i++) choleskyRow(m, n, i, j0, j1);
+    const width = j1 - j0;
+    for (let i = j0; i < j1; i++) choleskyRow(m, n, i, j0, j1);
     if (j1 < n) {
+      // The panel below: L₂₁ = A₂₁·L₁₁⁻ᵀ, through the diagonal block's inverse.
+      const inverse = lowerBlockInverse(m, n, j0, width);
+      solved.fill(0, 0, (n - j1) * width);
+      kernel.gemm(1, n - j1, width, width, { data: m, offset: j1 * n + j0, stride: n }, { data: inverse, stride: width, transposed: true }, { data: solved, stride: width });
+      for (let r = 0; r < n - j1; r++) m.set(solved.subarray(r * width, r * width + width), (j1 + r) * n + j0);
       const panel = { data: m, offset: j1 * n + j0, stride: n };
       kernel.gemm(-1, n - j1, n - j1, j1 - j0, panel, { ...panel, transposed: true }, { data: m, offset: j1 * n + j1, stride: n }, { lower: true });
     }

@@ -6,10 +6,10 @@
  * The factors are balanced (each side carries √σ) so neither holds all the magnitude, which keeps
  * later quantization of either one well scaled.
  */
-import { gramOfSmallerSide } from '../analyzers/lowRank';
-import { symmetricEigen } from '../analyzers/symmetricEigen';
 import { gemmKernel } from '../analyzers/wasm/gemmKernel';
 import { kernelsEnabled } from '../analyzers/wasm/kernelSwitch';
+import { gramOfSmallerSide } from '../analyzers/lowRank';
+import { symmetricEigen } from '../analyzers/symmetricEigen';
 
 export { symmetricEigen, type SymmetricEigen } from '../analyzers/symmetricEigen';
 
@@ -43,36 +43,59 @@ export async function truncatedSvd(
   const rank = rankOf(eig.values);
   const a = new Float32Array(rows * rank);
   const b = new Float32Array(rank * cols);
+  await checkpoint();
+  // The projections of W on the rank vectors u (rows of eig.vectors), one matrix product:
+  // wide, u are left singular vectors, W ≈ Σ u (uᵀW); tall, right ones, W ≈ Σ (W u) uᵀ.
+  const wide = rows <= cols;
+  const projected = project(w, rows, cols, eig.vectors.subarray(0, rank * n), rank, wide);
   for (let r = 0; r < rank; r++) {
-    await checkpoint();
     const u = eig.vectors.subarray(r * n, r * n + n);
     const sigma = Math.sqrt(energies[r]);
     // Projection of W on the unit vector u has norm σ: split it as √σ on each side.
     const toA = sigma > 0 ? 1 / Math.sqrt(sigma) : 0;
     const toB = sigma > 0 ? Math.sqrt(sigma) : 0;
-    if (rows <= cols) {
-      // u is a left singular vector: W ≈ Σ u (uᵀW).
+    if (wide) {
       for (let i = 0; i < rows; i++) a[i * rank + r] = u[i] * toB;
-      // uᵀW accumulated row by row of W (contiguous reads).
-      const acc = new Float64Array(cols);
-      for (let i = 0; i < rows; i++) {
-        const ui = u[i];
-        if (ui === 0) continue;
-        const base = i * cols;
-        for (let j = 0; j < cols; j++) acc[j] += ui * w[base + j];
-      }
-      for (let j = 0; j < cols; j++) b[r * cols + j] = acc[j] * toA;
+      for (let j = 0; j < cols; j++) b[r * cols + j] = projected[r * cols + j] * toA;
     } else {
-      // u is a right singular vector: W ≈ Σ (W u) uᵀ.
-      for (let i = 0; i < rows; i++) {
-        let s = 0;
-        for (let j = 0; j < cols; j++) s += w[i * cols + j] * u[j];
-        a[i * rank + r] = s * toA;
-      }
+      for (let i = 0; i < rows; i++) a[i * rank + r] = projected[i * rank + r] * toA;
       for (let j = 0; j < cols; j++) b[r * cols + j] = u[j] * toB;
     }
   }
   return { a, b, rank, energies };
+}
+
+/**
+ * Wide: Uᵀ·W [rank, cols] (u the rows of `vectors`, rows long); tall: W·U [rows, rank] (u cols
+ * long). In float64; a WebAssembly product where there is one.
+ */
+function project(w: Float32Array, rows: number, cols: number, vectors: Float64Array, rank: number, wide: boolean): Float64Array {
+  const kernel = kernelsEnabled() ? gemmKernel() : null;
+  const out = new Float64Array(wide ? rank * cols : rows * rank);
+  if (kernel) {
+    const w64 = { data: Float64Array.from(w), stride: cols };
+    if (wide) kernel.gemm(1, rank, cols, rows, { data: vectors, stride: rows }, w64, { data: out, stride: cols });
+    else kernel.gemm(1, rows, rank, cols, w64, { data: vectors, stride: cols, transposed: true }, { data: out, stride: rank });
+    return out;
+  }
+  for (let r = 0; r < rank; r++) {
+    const u = vectors.subarray(r * (wide ? rows : cols));
+    if (wide) {
+      // uᵀW accumulated row by row of W (contiguous reads).
+      for (let i = 0; i < rows; i++) {
+        const ui = u[i];
+        if (ui === 0) continue;
+        for (let j = 0; j < cols; j++) out[r * cols + j] += ui * w[i * cols + j];
+      }
+    } else {
+      for (let i = 0; i < rows; i++) {
+        let s = 0;
+        for (let j = 0; j < cols; j++) s += w[i * cols + j] * u[j];
+        out[i * rank + r] = s;
+      }
+    }
+  }
+  return out;
 }
 
 /**
