@@ -83,23 +83,13 @@ export const javascriptOps: TridiagonalOps = {
 };
 
 
-/** The O(n³) loops of eigenvectors (symmetricEigen.ts), on rows of n values. */
+/** The O(n³) loop of eigenvectors (symmetricEigen.ts), on rows of n values. */
 export interface EigenvectorOps {
-  /** Rows x and y of z (element offsets) over len values: y' = s·x + c·y, x' = c·x - s·y. */
-  rotate(z: Float64Array, x: number, y: number, len: number, c: number, s: number): void;
   /** The first `rows` rows of z (stride n) become (I - u·uᵀ/h)·row over their first len values; u = u[uAt…]. */
   reflectRows(z: Float64Array, n: number, rows: number, u: Float64Array, uAt: number, len: number, h: number): void;
 }
 
 export const javascriptVectorOps: EigenvectorOps = {
-  rotate(z, x, y, len, c, s) {
-    for (let k = 0; k < len; k++) {
-      const xk = z[x + k];
-      const yk = z[y + k];
-      z[y + k] = s * xk + c * yk;
-      z[x + k] = c * xk - s * yk;
-    }
-  },
   reflectRows(z, n, rows, u, uAt, len, h) {
     for (let q = 0; q < rows; q++) {
       const row = q * n;

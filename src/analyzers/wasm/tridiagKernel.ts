@@ -15,7 +15,6 @@ interface KernelExports {
   symv(a: number, n: number, i: number, l: number, p: number): void;
   dots(v: number, w: number, n: number, count: number, x: number, len: number, alpha: number, beta: number): void;
   subtractPanel(y: number, v: number, w: number, n: number, count: number, len: number, alpha: number, beta: number): void;
-  rotate(x: number, y: number, len: number, c: number, s: number): void;
   reflectRows(z: number, n: number, rows: number, u: number, len: number, h: number): void;
 }
 
@@ -73,7 +72,6 @@ export class TridiagKernel {
 
   /** On views of the multiply's memory (the workspace's `extra` holds the eigenvectors). */
   readonly vectorOps: EigenvectorOps = {
-    rotate: (z, x, y, len, c, s) => this.exports.rotate(z.byteOffset + x * 8, z.byteOffset + y * 8, len, c, s),
     reflectRows: (z, n, rows, u, uAt, len, h) => this.exports.reflectRows(z.byteOffset, n, rows, u.byteOffset + uAt * 8, len, h),
   };
 }

@@ -201,32 +201,6 @@
         (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
         (br $vecs))))
 
-  ;; rotate(x, y, len, c, s): the plane rotation of the QL iterations on two rows of eigenvectors,
-  ;; y' = s·x + c·y, x' = c·x - s·y.
-  (func (export "rotate") (param $x i32) (param $y i32) (param $len i32) (param $c f64) (param $s f64)
-    (local $o i32) (local $end i32) (local $full i32) (local $cv v128) (local $sv v128) (local $xv v128) (local $yv v128)
-    (local $xs f64) (local $ys f64)
-    (local.set $cv (f64x2.splat (local.get $c)))
-    (local.set $sv (f64x2.splat (local.get $s)))
-    (local.set $full (i32.shl (local.get $len) (i32.const 3)))
-    (local.set $end (i32.shl (i32.and (local.get $len) (i32.const -2)) (i32.const 3)))
-    (local.set $o (i32.const 0))
-    (block $done
-      (loop $pairs
-        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
-        (local.set $xv (v128.load (i32.add (local.get $x) (local.get $o))))
-        (local.set $yv (v128.load (i32.add (local.get $y) (local.get $o))))
-        (v128.store (i32.add (local.get $y) (local.get $o)) (f64x2.add (f64x2.mul (local.get $sv) (local.get $xv)) (f64x2.mul (local.get $cv) (local.get $yv))))
-        (v128.store (i32.add (local.get $x) (local.get $o)) (f64x2.sub (f64x2.mul (local.get $cv) (local.get $xv)) (f64x2.mul (local.get $sv) (local.get $yv))))
-        (local.set $o (i32.add (local.get $o) (i32.const 16)))
-        (br $pairs)))
-    (if (i32.lt_u (local.get $o) (local.get $full))
-      (then
-        (local.set $xs (f64.load (i32.add (local.get $x) (local.get $o))))
-        (local.set $ys (f64.load (i32.add (local.get $y) (local.get $o))))
-        (f64.store (i32.add (local.get $y) (local.get $o)) (f64.add (f64.mul (local.get $s) (local.get $xs)) (f64.mul (local.get $c) (local.get $ys))))
-        (f64.store (i32.add (local.get $x) (local.get $o)) (f64.sub (f64.mul (local.get $c) (local.get $xs)) (f64.mul (local.get $s) (local.get $ys)))))))
-
   ;; reflectRows(z, n, rows, u, len, h): each of the first `rows` rows z (stride n) becomes
   ;; (I - u·uᵀ/h)·z over its first len values.
   (func (export "reflectRows") (param $z i32) (param $n i32) (param $rows i32) (param $u i32) (param $len i32) (param $h f64)

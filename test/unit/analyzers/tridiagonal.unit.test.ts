@@ -4,6 +4,8 @@
  * rank-deficient, repeated and clustered eigenvalues, tiny and huge scales, Gram matrices over
  * several panels), against the unblocked reduction (lowRank.ts) on large Gram matrices, and the
  * kernel's operations against the JavaScript ones; the ranks at 90/95/99 % energy must be equal.
+ * And the eigenvectors factorization uses (symmetricEigen.ts): residual and orthonormality on the
+ * same matrices, all kept or a third.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -14,6 +16,7 @@ import { gramOfSmallerSide, rankForEnergy, symmetricEigenvalues } from '../../..
 import { blockedEigenvalues, reduceToTridiagonal, tqlEigenvalues } from '../../../src/analyzers/tridiagonal';
 import { javascriptOps, javascriptWorkspace } from '../../../src/analyzers/tridiagonalOps';
 import { TridiagKernel } from '../../../src/analyzers/wasm/tridiagKernel';
+import { symmetricEigen } from '../../../src/analyzers/symmetricEigen';
 import { useKernels } from '../../../src/analyzers/wasm/kernelSwitch';
 import { seededRandom } from '../../../src/core/random';
 import { repoRoot } from '../../helpers/paths';
@@ -118,4 +121,61 @@ test('blocked reduction: NaN and Inf in the matrix give NaN eigenvalues, with an
   g[2 * n + 5] = NaN;
   const { kernel, javascript } = await eigenvaluesBothWays(g, n);
   assert.ok(kernel.some(Number.isNaN) && javascript.some(Number.isNaN));
+});
+
+/** ‖A·v - λ·v‖∞ and |vᵢ·vⱼ - δᵢⱼ| over the kept eigenvectors, relative to ‖A‖ (max |λ|). */
+function eigenErrors(a: Float64Array, n: number, values: Float64Array, vectors: Float64Array, count: number): { residual: number; orthogonality: number } {
+  const norm = Math.max(...Array.from(values, Math.abs), Number.MIN_VALUE);
+  let residual = 0;
+  let orthogonality = 0;
+  for (let p = 0; p < count; p++) {
+    const v = vectors.subarray(p * n, p * n + n);
+    for (let i = 0; i < n; i++) {
+      let av = 0;
+      // The lower triangle is what the decomposition reads.
+      for (let k = 0; k < n; k++) av += (k <= i ? a[i * n + k] : a[k * n + i]) * v[k];
+      residual = Math.max(residual, Math.abs(av - values[p] * v[i]) / norm);
+    }
+    for (let q = 0; q <= p; q++) {
+      let dot = 0;
+      for (let k = 0; k < n; k++) dot += v[k] * vectors[q * n + k];
+      orthogonality = Math.max(orthogonality, Math.abs(dot - (p === q ? 1 : 0)));
+    }
+  }
+  return { residual, orthogonality };
+}
+
+for (const [name, array] of reference) {
+  if (name.endsWith('_eig')) continue;
+  test(`eigenvectors (inverse iteration, back through the reflectors): ${name}`, async () => {
+    const n = array.shape[0];
+    const a = float64(array.data);
+    const want = float64(reference.get(`${name}_eig`)!.data);
+    for (const kernels of [true, false]) {
+      useKernels(kernels);
+      try {
+        for (const keep of [n, Math.ceil(n / 3)]) {
+          const { values, vectors } = await symmetricEigen(a, n, undefined, () => keep);
+          assertClose(values, want, `${kernels ? 'kernel' : 'JavaScript'} values`);
+          assert.equal(vectors.length, keep * n);
+          const { residual, orthogonality } = eigenErrors(a, n, values, vectors, keep);
+          assert.ok(residual <= 1e-12, `${kernels ? 'kernel' : 'JavaScript'}, ${keep} kept: ‖Av - λv‖ / ‖A‖ = ${residual}`);
+          assert.ok(orthogonality <= 1e-9, `${kernels ? 'kernel' : 'JavaScript'}, ${keep} kept: |VᵀV - I| = ${orthogonality}`);
+        }
+      } finally {
+        useKernels(true);
+      }
+    }
+  });
+}
+
+test('eigenvectors of a 400 × 400 Gram of a rank-120 weight (a 280-fold zero eigenvalue) stay orthonormal', async () => {
+  const u = gaussian(400 * 120, 21);
+  const v = gaussian(120 * 500, 22);
+  const w = new Float32Array(400 * 500);
+  for (let i = 0; i < 400; i++) for (let r = 0; r < 120; r++) for (let j = 0; j < 500; j++) w[i * 500 + j] += u[i * 120 + r] * v[r * 500 + j];
+  const g = await gramOfSmallerSide(w, 400, 500);
+  const { values, vectors } = await symmetricEigen(g, 400);
+  const { residual, orthogonality } = eigenErrors(g, 400, values, vectors, 400);
+  assert.ok(residual <= 1e-12 && orthogonality <= 1e-9, `residual ${residual}, orthogonality ${orthogonality}`);
 });
