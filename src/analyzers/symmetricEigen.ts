@@ -1,13 +1,13 @@
 /**
  * Eigenvalues and eigenvectors of a symmetric matrix, for factorization (transforms/truncatedSvd):
  * the blocked Householder reduction to tridiagonal form (tridiagonal.ts), the tridiagonal
- * matrix's eigenvectors by inverse iteration (tridiagonalVectors.ts, O(n²) for all of them), and
- * only the eigenvectors a caller keeps carried back through the reflectors. The O(n³) loops
+ * matrix's eigenvectors by inverse iteration (tridiagonalVectors.ts, O(n²) for all of them),
+ * computed only for the eigenvalues a caller keeps and carried back through the reflectors. The O(n³) loops
  * (reduction, reflections) run in the WebAssembly kernel (wasm/tridiagKernel) where there is one,
  * else in the JavaScript of tridiagonalOps.ts.
  */
 import { reduceToTridiagonal } from './tridiagonal';
-import { tridiagonalEigen } from './tridiagonalVectors';
+import { TridiagonalEigen } from './tridiagonalVectors';
 import { javascriptOps, javascriptVectorOps, javascriptWorkspace, PANEL_ROWS, type EigenvectorOps, type TridiagonalOps, type TridiagonalWorkspace } from './tridiagonalOps';
 import { withTridiagKernel } from './wasm/tridiagKernel';
 
@@ -50,11 +50,14 @@ async function decompose(
   const hs = new Float64Array(n);
   await reduceToTridiagonal(ws, n, PANEL_ROWS, d, e, ops, checkpoint, hs);
   await checkpoint();
-  const lambda = new Float64Array(n);
-  tridiagonalEigen(d, e, n, lambda, z);
+  const tridiagonal = new TridiagonalEigen(d, e, n);
+  const lambda = tridiagonal.values;
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => lambda[y] - lambda[x]);
   const values = Float64Array.from(order, (i) => lambda[i]);
   const count = Math.max(0, Math.min(n, keep(values)));
+  const wanted = new Uint8Array(n);
+  for (let r = 0; r < count; r++) wanted[order[r]] = 1;
+  tridiagonal.vectors(wanted, z);
   // The kept rows, largest value first, to the top of z; then Q·z for each through the reflectors
   // (Q = P_{n-1}⋯P_2, so P_2 acts first).
   const kept = new Float64Array(count * n);

@@ -14,31 +14,53 @@ const EPS = 2 ** -52;
 const CLUSTER = 1e-6;
 const ITERATIONS = 3;
 
+/** One unreduced block of the tridiagonal matrix (no negligible off-diagonal inside), scaled to norm 1. */
+interface Block {
+  readonly start: number;
+  readonly m: number;
+  readonly norm: number;
+  readonly d: Float64Array;
+  readonly e: Float64Array;
+  /** The block's eigenvalues, ascending, scaled by 1/norm. */
+  readonly lambda: Float64Array;
+}
+
 /**
- * Eigenvalues (in `values`, block by block, ascending within a block) and eigenvectors (row j of
- * `vectors`, n × n, belongs to values[j]) of the tridiagonal matrix with diagonal d and
- * sub-diagonal e[1..n-1] (e[i] couples rows i and i-1). d and e are not modified.
+ * The eigen-decomposition of the tridiagonal matrix with diagonal d and sub-diagonal e[1..n-1]
+ * (e[i] couples rows i and i-1; neither is modified): `values` at once (block by block,
+ * ascending within a block), eigenvectors on demand for the values a caller picks.
  */
-export function tridiagonalEigen(d: Float64Array, e: Float64Array, n: number, values: Float64Array, vectors: Float64Array): void {
-  vectors.fill(0);
-  let start = 0;
-  for (let i = 1; i <= n; i++) {
-    if (i < n && Math.abs(e[i]) > EPS * (Math.abs(d[i - 1]) + Math.abs(d[i]))) continue;
-    blockEigen(d, e, start, i - start, n, values, vectors);
-    start = i;
+export class TridiagonalEigen {
+  readonly values: Float64Array;
+  private readonly blocks: Block[] = [];
+
+  constructor(d: Float64Array, e: Float64Array, private readonly n: number) {
+    this.values = new Float64Array(n);
+    let start = 0;
+    for (let i = 1; i <= n; i++) {
+      if (i < n && Math.abs(e[i]) > EPS * (Math.abs(d[i - 1]) + Math.abs(d[i]))) continue;
+      const block = blockOf(d, e, start, i - start);
+      for (let j = 0; j < block.m; j++) this.values[start + j] = block.lambda[j] * block.norm;
+      this.blocks.push(block);
+      start = i;
+    }
+  }
+
+  /**
+   * Row j of `vectors` (n × n; other rows left zero) becomes the eigenvector of values[j], for
+   * each j with wanted[j].
+   */
+  vectors(wanted: Uint8Array, vectors: Float64Array): void {
+    vectors.fill(0);
+    for (const block of this.blocks) blockVectors(block, this.n, wanted, vectors);
   }
 }
 
-/** The block of rows start..start+m-1 (unreduced: no negligible off-diagonal inside). */
-function blockEigen(d: Float64Array, e: Float64Array, start: number, m: number, n: number, values: Float64Array, vectors: Float64Array): void {
-  if (m === 1) {
-    values[start] = d[start];
-    vectors[start * n + start] = 1;
-    return;
-  }
+function blockOf(d: Float64Array, e: Float64Array, start: number, m: number): Block {
   // Scaled to norm 1, so the tolerances are absolute and the solves cannot overflow.
   let norm = 0;
   for (let i = 0; i < m; i++) norm = Math.max(norm, Math.abs(d[start + i]) + (i > 0 ? Math.abs(e[start + i]) : 0) + (i < m - 1 ? Math.abs(e[start + i + 1]) : 0));
+  if (norm === 0 || !Number.isFinite(norm)) norm = 1;
   const bd = new Float64Array(m);
   const be = new Float64Array(m);
   for (let i = 0; i < m; i++) {
@@ -46,9 +68,18 @@ function blockEigen(d: Float64Array, e: Float64Array, start: number, m: number, 
     if (i > 0) be[i] = e[start + i] / norm;
   }
   const lambda = Float64Array.from(bd);
-  const scratch = Float64Array.from(be);
-  tqlEigenvalues(lambda, scratch, m);
+  tqlEigenvalues(lambda, Float64Array.from(be), m);
   lambda.sort();
+  return { start, m, norm, d: bd, e: be, lambda };
+}
+
+/** Inverse iteration for the wanted eigenvalues of one block (a 1 × 1 block's vector is a unit vector). */
+function blockVectors(block: Block, n: number, wanted: Uint8Array, vectors: Float64Array): void {
+  const { start, m, lambda } = block;
+  if (m === 1) {
+    if (wanted[start]) vectors[start * n + start] = 1;
+    return;
+  }
   const lu = new TridiagonalLu(m);
   const x = new Float64Array(m);
   let clusterStart = 0;
@@ -56,17 +87,19 @@ function blockEigen(d: Float64Array, e: Float64Array, start: number, m: number, 
   let seed = 0x9e3779b9;
   for (let j = 0; j < m; j++) {
     let shift = lambda[j];
-    if (shift - lambda[Math.max(0, j - 1)] > CLUSTER || j === 0) clusterStart = j;
+    if (j === 0 || shift - lambda[j - 1] > CLUSTER) clusterStart = j;
     // Equal eigenvalues get slightly different shifts, so their solves differ.
     if (shift - previous < 10 * EPS) shift = previous + 10 * EPS;
     previous = shift;
-    lu.factor(bd, be, shift);
+    if (!wanted[start + j]) continue;
+    lu.factor(block.d, block.e, shift);
     for (let i = 0; i < m; i++) {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
       x[i] = seed / 2 ** 31 - 1;
     }
     for (let it = 0; it < ITERATIONS; it++) {
       lu.solve(x);
+      // Against the cluster's vectors found so far (the unwanted ones stay zero and change nothing).
       for (let k = clusterStart; k < j; k++) {
         const row = (start + k) * n + start;
         let dot = 0;
@@ -78,7 +111,6 @@ function blockEigen(d: Float64Array, e: Float64Array, start: number, m: number, 
       const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
       for (let i = 0; i < m; i++) x[i] *= scale;
     }
-    values[start + j] = lambda[j] * norm;
     vectors.set(x, (start + j) * n + start);
   }
 }
