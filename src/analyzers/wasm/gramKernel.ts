@@ -10,7 +10,7 @@
  */
 import kernelBytes from './gramKernel.wat';
 import { GemmKernel, hasFusedMultiplyAdd } from './gemmKernel';
-import { kernelsEnabled } from './kernelSwitch';
+import { kernelPool } from './kernelPool';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -105,28 +105,8 @@ function scaledCopy(to: Float32Array, at: number, from: Float32Array, start: num
   for (let t = 0; t < count; t++) to[at + t] = from[start + t] * scale;
 }
 
-/** Kernels not in use on this thread: a Gram awaits between panels, so two analyses running at once each need their own memory. */
-const idle: GramKernel[] = [];
-let available = true;
-
 /**
  * Runs `f` with a kernel of its own for as long as it runs; null where WebAssembly SIMD is not
  * available (then JavaScript does the work).
  */
-export async function withGramKernel<T>(f: (kernel: GramKernel) => Promise<T>): Promise<T | null> {
-  if (!available || !kernelsEnabled()) return null;
-  let kernel = idle.pop();
-  if (!kernel) {
-    try {
-      kernel = new GramKernel();
-    } catch {
-      available = false;
-      return null;
-    }
-  }
-  try {
-    return await f(kernel);
-  } finally {
-    idle.push(kernel);
-  }
-}
+export const withGramKernel = kernelPool(() => new GramKernel());

@@ -8,7 +8,7 @@
 import plainBytes from './tridiagKernel.wat';
 import fusedBytes from './tridiagKernel.wat?fma';
 import { GemmKernel, hasFusedMultiplyAdd } from './gemmKernel';
-import { kernelsEnabled } from './kernelSwitch';
+import { kernelPool } from './kernelPool';
 import type { EigenvectorOps, TridiagonalOps, TridiagonalWorkspace } from '../tridiagonalOps';
 
 interface KernelExports {
@@ -92,27 +92,8 @@ function packPanel(p: Float64Array, q: Float64Array, v: Float64Array, w: Float64
   }
 }
 
-const idle: TridiagKernel[] = [];
-let available = true;
-
 /**
  * Runs `f` with a kernel of its own for as long as it runs; null where WebAssembly SIMD is not
  * available or the kernels are switched off (then JavaScript does the work).
  */
-export async function withTridiagKernel<T>(f: (kernel: TridiagKernel) => Promise<T>): Promise<T | null> {
-  if (!available || !kernelsEnabled()) return null;
-  let kernel = idle.pop();
-  if (!kernel) {
-    try {
-      kernel = new TridiagKernel();
-    } catch {
-      available = false;
-      return null;
-    }
-  }
-  try {
-    return await f(kernel);
-  } finally {
-    idle.push(kernel);
-  }
-}
+export const withTridiagKernel = kernelPool(() => new TridiagKernel());
