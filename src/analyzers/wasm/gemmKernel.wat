@@ -9,13 +9,13 @@
 ;;
 ;; Memory bytes 0 … 255 are this module's scratch (an edge tile); callers place matrices above.
 ;;
-;; gemm(shift, m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, lower, pa, pb, mcMax, kcMax, ncMax)
+;; gemm(shift, m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, below, pa, pb, mcMax, kcMax, ncMax)
 ;;   shift 2: float32, 3: float64. Logical A[i][p] = a[i·ars + p·acs], B[p][j] = b[p·brs + j·bcs]
 ;;   (element strides, so either operand may be transposed); C row-major with ldc elements a row.
 ;;   C[i][j] += Σₚ (alpha·A[i][p])·(beta·B[p][j]), alpha and beta ±1 or powers of two (exact
-;;   scalings: a Gram scales its float32 values into range before their products). With lower ≠ 0 only the micro-tiles holding
-;;   some C[i][j] with j ≤ i are computed (a symmetric product's lower triangle, plus the upper
-;;   part of the tiles across the diagonal). pa and pb are packing buffers: mcMax·kcMax and
+;;   scalings: a Gram scales its float32 values into range before their products). With below ≥ 0
+;;   only the micro-tiles holding some C[i][j] with j ≤ i + below are computed (0: a symmetric
+;;   product's lower triangle, plus the upper part of the tiles across the diagonal). pa and pb are packing buffers: mcMax·kcMax and
 ;;   kcMax·ncMax elements, mcMax a multiple of 4 and ncMax of the micro-tile's width.
 ;; Micro-tiles: float32 4 rows × 8 columns (8 f32x4 accumulators), float64 4 × 4 (8 f64x2); A is
 ;; packed in panels of 4 rows (4 values per p), B in panels of 8 or 4 columns, zero-padded.
@@ -226,7 +226,7 @@
   (func (export "gemm")
     (param $shift i32) (param $m i32) (param $n i32) (param $k i32)
     (param $a i32) (param $ars i32) (param $acs i32) (param $b i32) (param $brs i32) (param $bcs i32)
-    (param $c i32) (param $ldc i32) (param $alpha f64) (param $beta f64) (param $lower i32)
+    (param $c i32) (param $ldc i32) (param $alpha f64) (param $beta f64) (param $below i32)
     (param $pa i32) (param $pb i32) (param $mcMax i32) (param $kcMax i32) (param $ncMax i32)
     (local $nrMax i32) (local $jc i32) (local $pc i32) (local $ic i32) (local $jr i32) (local $ir i32)
     (local $nc i32) (local $kc i32) (local $mc i32) (local $mr i32) (local $nr i32)
@@ -256,7 +256,7 @@
                 (local.set $mc (i32.sub (local.get $m) (local.get $ic)))
                 (if (i32.gt_u (local.get $mc) (local.get $mcMax)) (then (local.set $mc (local.get $mcMax))))
                 ;; the whole block above the diagonal: nothing to do
-                (if (i32.eqz (i32.and (local.get $lower) (i32.ge_u (local.get $jc) (i32.add (local.get $ic) (local.get $mc)))))
+                (if (i32.eqz (i32.and (i32.ge_s (local.get $below) (i32.const 0)) (i32.ge_u (local.get $jc) (i32.add (i32.add (local.get $ic) (local.get $mc)) (local.get $below)))))
                   (then
                     (local.set $src (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $ars)) (i32.mul (local.get $pc) (local.get $acs))) (local.get $shift))))
                     (if (i32.eq (local.get $shift) (i32.const 2))
@@ -275,8 +275,8 @@
                             (br_if $irDone (i32.ge_u (local.get $ir) (local.get $mc)))
                             (local.set $mr (i32.sub (local.get $mc) (local.get $ir)))
                             (if (i32.gt_u (local.get $mr) (i32.const 4)) (then (local.set $mr (i32.const 4))))
-                            (if (i32.eqz (i32.and (local.get $lower)
-                                  (i32.ge_u (i32.add (local.get $jc) (local.get $jr)) (i32.add (i32.add (local.get $ic) (local.get $ir)) (local.get $mr)))))
+                            (if (i32.eqz (i32.and (i32.ge_s (local.get $below) (i32.const 0))
+                                  (i32.ge_u (i32.add (local.get $jc) (local.get $jr)) (i32.add (i32.add (i32.add (local.get $ic) (local.get $ir)) (local.get $mr)) (local.get $below)))))
                               (then
                                 (local.set $tileA (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (local.get $shift))))
                                 (local.set $tileC (i32.add (local.get $c)
