@@ -38,17 +38,21 @@ interface Exports {
 }
 
 /** Cache blocks (elements): A's mc × kc block stays in L2, a kc × 8 panel of B in L1. */
-const BLOCKS = { 2: { mc: 128, kc: 256, nc: 1024 }, 3: { mc: 64, kc: 256, nc: 512 } } as const;
+const BLOCKS = { 2: { mc: 120, kc: 256, nc: 1024 }, 3: { mc: 60, kc: 256, nc: 512 } } as const;
 const SCRATCH = 256;
 /** Bytes of operand copies one gemm() call keeps in the kernel's memory (beyond B, if B is larger). */
 const COPY_BUDGET = 32 * 2 ** 20;
+const MIN_BAND = 120;
 const PAGE = 65536;
 
 export class GemmKernel {
   readonly exports: Exports;
 
-  /** `copyBudget`: bytes of operand copies one gemm() call keeps (smaller in tests, to cut C in bands). */
-  constructor(readonly fused: boolean, private readonly copyBudget = COPY_BUDGET) {
+  /**
+   * `bands`: bytes of operand copies one gemm() call aims to keep, and the fewest rows of C a band
+   * takes (each band packs all of B again); smaller in tests, to cut C in many bands.
+   */
+  constructor(readonly fused: boolean, private readonly bands = { budget: COPY_BUDGET, minRows: MIN_BAND }) {
     this.exports = new WebAssembly.Instance(new WebAssembly.Module(fused ? fusedBytes : plainBytes)).exports as unknown as Exports;
   }
 
@@ -89,7 +93,7 @@ export class GemmKernel {
     if ((a.data instanceof Float32Array) !== (shift === 2) || (b.data instanceof Float32Array) !== (shift === 2)) throw new Error('gemm: A, B and C must share one element type');
     const size = 1 << shift;
     const lower = options.lower ?? false;
-    const band = Math.max(4, Math.floor(Math.max(0, this.copyBudget - k * n * size) / ((k + n) * size) / 4) * 4);
+    const band = Math.max(this.bands.minRows, Math.floor(Math.max(0, this.bands.budget - k * n * size) / ((k + n) * size) / 6) * 6);
     const bAt = GemmKernel.free(shift);
     const aAt = bAt + k * n * size;
     const cAt = aAt + Math.min(band, m) * k * size;
@@ -114,7 +118,7 @@ export class GemmKernel {
     }
   }
 
-  /** The float32 micro-tile's arithmetic on registers only, `steps` times (bench/gramBench's ceiling). */
+  /** The float32 micro-tile's arithmetic (12 vector multiply-adds) on registers only, `steps` times (bench/gramBench's ceiling). */
   peak(steps: number): number {
     return this.exports.peak32(steps);
   }

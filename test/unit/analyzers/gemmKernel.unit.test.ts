@@ -43,8 +43,8 @@ function reference(sign: number, m: number, n: number, k: number, a: Operand<Flo
   }
 }
 
-// 'banded': copies limited to 8 KiB, so C is done a few rows at a time.
-const kernels: [string, GemmKernel][] = [['plain', new GemmKernel(false)], ['banded', new GemmKernel(false, 8192)]];
+// 'banded': copies limited to 8 KiB, so C is done 4 rows at a time.
+const kernels: [string, GemmKernel][] = [['plain', new GemmKernel(false)], ['banded', new GemmKernel(false, { budget: 8192, minRows: 4 })]];
 if (hasFusedMultiplyAdd()) kernels.push(['fused', new GemmKernel(true)]);
 
 type FloatType = Float32ArrayConstructor | Float64ArrayConstructor;
