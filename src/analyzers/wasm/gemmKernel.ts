@@ -49,7 +49,7 @@ export class GemmKernel {
   readonly exports: Exports;
 
   /**
-   * `bands`: bytes of operand copies one gemm() call aims to keep, and the fewest rows of C a band
+   * `bands`: bytes of A's and C's copies one band of gemm() aims to keep, and the fewest rows of C a band
    * takes (each band packs all of B again); smaller in tests, to cut C in many bands.
    */
   constructor(readonly fused: boolean, private readonly bands = { budget: COPY_BUDGET, minRows: MIN_BAND }) {
@@ -85,7 +85,7 @@ export class GemmKernel {
 
   /**
    * C[m×n] += sign · op(A)[m×k] · op(B)[k×n]: see the module comment. Done in bands of C's rows
-   * so the copies in the kernel's memory stay within a budget (32 MiB: B once, A's and C's band).
+   * so the copies of A's and C's band in the kernel's memory stay within a budget (32 MiB), B once.
    */
   gemm<T extends Floats>(sign: 1 | -1, m: number, n: number, k: number, a: Operand<T>, b: Operand<T>, c: Operand<T>, options: { lower?: boolean } = {}): void {
     if (m === 0 || n === 0 || k === 0) return;
@@ -93,7 +93,7 @@ export class GemmKernel {
     if ((a.data instanceof Float32Array) !== (shift === 2) || (b.data instanceof Float32Array) !== (shift === 2)) throw new Error('gemm: A, B and C must share one element type');
     const size = 1 << shift;
     const lower = options.lower ?? false;
-    const band = Math.max(this.bands.minRows, Math.floor(Math.max(0, this.bands.budget - k * n * size) / ((k + n) * size) / 6) * 6);
+    const band = Math.max(this.bands.minRows, Math.floor(this.bands.budget / ((k + n) * size) / 6) * 6);
     const bAt = GemmKernel.free(shift);
     const aAt = bAt + k * n * size;
     const cAt = aAt + Math.min(band, m) * k * size;
