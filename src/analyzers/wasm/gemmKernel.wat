@@ -9,16 +9,16 @@
 ;;
 ;; Memory bytes 0 … 255 are this module's scratch (an edge tile); callers place matrices above.
 ;;
-;; gemm(shift, m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, lower, pa, pb, mcMax, kcMax, ncMax)
+;; gemm(shift, m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, below, pa, pb, mcMax, kcMax, ncMax)
 ;;   shift 2: float32, 3: float64. Logical A[i][p] = a[i·ars + p·acs], B[p][j] = b[p·brs + j·bcs]
 ;;   (element strides, so either operand may be transposed); C row-major with ldc elements a row.
 ;;   C[i][j] += Σₚ (alpha·A[i][p])·(beta·B[p][j]), alpha and beta ±1 or powers of two (exact
-;;   scalings: a Gram scales its float32 values into range before their products). With lower ≠ 0 only the micro-tiles holding
-;;   some C[i][j] with j ≤ i are computed (a symmetric product's lower triangle, plus the upper
-;;   part of the tiles across the diagonal). pa and pb are packing buffers: mcMax·kcMax and
-;;   kcMax·ncMax elements, mcMax a multiple of 4 and ncMax of the micro-tile's width.
-;; Micro-tiles: float32 4 rows × 8 columns (8 f32x4 accumulators), float64 4 × 4 (8 f64x2); A is
-;; packed in panels of 4 rows (4 values per p), B in panels of 8 or 4 columns, zero-padded.
+;;   scalings: a Gram scales its float32 values into range before their products). With below ≥ 0
+;;   only the micro-tiles holding some C[i][j] with j ≤ i + below are computed (0: a symmetric
+;;   product's lower triangle, plus the upper part of the tiles across the diagonal). pa and pb are packing buffers: mcMax·kcMax and
+;;   kcMax·ncMax elements, mcMax a multiple of 6 and ncMax of the micro-tile's width.
+;; Micro-tiles: float32 6 rows × 8 columns (12 f32x4 accumulators), float64 6 × 4 (12 f64x2); A
+;; is packed in panels of 6 rows (6 values per p), B in panels of 8 or 4 columns, zero-padded.
 (module
   (memory (export "memory") 1)
 
@@ -85,14 +85,15 @@
         (local.set $q (i32.add (local.get $q) (local.get $w)))
         (br $panels))))
 
-  ;; C[0:mr][0:nr] += the 4 × 8 float32 product of a packed A panel (4 values per p) and a
-  ;; packed B panel (8 values per p) over kc steps. ldc in elements.
+  ;; C[0:mr][0:nr] += the 6 × 8 float32 product of a packed A panel (6 values per p) and a
+  ;; packed B panel (8 values per p) over kc steps; ldc in elements. 12 accumulators: with 2 B
+  ;; vectors and an A splat, 15 of x64's 16 vector registers (fused multiply-adds need about 12
+  ;; independent sums in flight to fill both FMA units).
   (func $tile32 (param $kc i32) (param $a i32) (param $b i32) (param $c i32) (param $ldc i32) (param $mr i32) (param $nr i32)
     (local $end i32) (local $x v128) (local $b0 v128) (local $b1 v128)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $c40 v128) (local $c41 v128) (local $c50 v128) (local $c51 v128)
     (local $ldb i32) (local $r i32) (local $j i32) (local $at i32)
-    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $kc) (i32.const 4))))
+    (local.set $end (i32.add (local.get $a) (i32.mul (local.get $kc) (i32.const 24))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $steps
@@ -110,11 +111,17 @@
         (local.set $x (v128.load32_splat offset=12 (local.get $a)))
         (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
         (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
-        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $x (v128.load32_splat offset=16 (local.get $a)))
+        (local.set $c40 (f32x4.add (local.get $c40) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c41 (f32x4.add (local.get $c41) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load32_splat offset=20 (local.get $a)))
+        (local.set $c50 (f32x4.add (local.get $c50) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c51 (f32x4.add (local.get $c51) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $a (i32.add (local.get $a) (i32.const 24)))
         (local.set $b (i32.add (local.get $b) (i32.const 32)))
         (br_if $steps (i32.lt_u (local.get $a) (local.get $end)))))
     (local.set $ldb (i32.shl (local.get $ldc) (i32.const 2)))
-    (if (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 8)))
+    (if (i32.and (i32.eq (local.get $mr) (i32.const 6)) (i32.eq (local.get $nr) (i32.const 8)))
       (then
         (local.set $at (local.get $c))
         (v128.store (local.get $at) (f32x4.add (v128.load (local.get $at)) (local.get $c00)))
@@ -127,7 +134,13 @@
         (v128.store offset=16 (local.get $at) (f32x4.add (v128.load offset=16 (local.get $at)) (local.get $c21)))
         (local.set $at (i32.add (local.get $at) (local.get $ldb)))
         (v128.store (local.get $at) (f32x4.add (v128.load (local.get $at)) (local.get $c30)))
-        (v128.store offset=16 (local.get $at) (f32x4.add (v128.load offset=16 (local.get $at)) (local.get $c31))))
+        (v128.store offset=16 (local.get $at) (f32x4.add (v128.load offset=16 (local.get $at)) (local.get $c31)))
+        (local.set $at (i32.add (local.get $at) (local.get $ldb)))
+        (v128.store (local.get $at) (f32x4.add (v128.load (local.get $at)) (local.get $c40)))
+        (v128.store offset=16 (local.get $at) (f32x4.add (v128.load offset=16 (local.get $at)) (local.get $c41)))
+        (local.set $at (i32.add (local.get $at) (local.get $ldb)))
+        (v128.store (local.get $at) (f32x4.add (v128.load (local.get $at)) (local.get $c50)))
+        (v128.store offset=16 (local.get $at) (f32x4.add (v128.load offset=16 (local.get $at)) (local.get $c51))))
       (else
         ;; An edge tile: through the scratch tile (row r at 32·r), only its mr × nr corner added.
         (v128.store (i32.const 0) (local.get $c00))
@@ -138,6 +151,10 @@
         (v128.store (i32.const 80) (local.get $c21))
         (v128.store (i32.const 96) (local.get $c30))
         (v128.store (i32.const 112) (local.get $c31))
+        (v128.store (i32.const 128) (local.get $c40))
+        (v128.store (i32.const 144) (local.get $c41))
+        (v128.store (i32.const 160) (local.get $c50))
+        (v128.store (i32.const 176) (local.get $c51))
         (local.set $r (i32.const 0))
         (block $rowsDone
           (loop $rows
@@ -155,13 +172,12 @@
             (local.set $r (i32.add (local.get $r) (i32.const 1)))
             (br $rows))))))
 
-  ;; The float64 micro-tile: 4 × 4 (A panel 4 values per p, B panel 4 values per p).
+  ;; The float64 micro-tile: 6 × 4 (A panel 6 values per p, B panel 4 values per p).
   (func $tile64 (param $kc i32) (param $a i32) (param $b i32) (param $c i32) (param $ldc i32) (param $mr i32) (param $nr i32)
     (local $end i32) (local $x v128) (local $b0 v128) (local $b1 v128)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $c40 v128) (local $c41 v128) (local $c50 v128) (local $c51 v128)
     (local $ldb i32) (local $r i32) (local $j i32) (local $at i32)
-    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $kc) (i32.const 5))))
+    (local.set $end (i32.add (local.get $a) (i32.mul (local.get $kc) (i32.const 48))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $steps
@@ -179,11 +195,17 @@
         (local.set $x (v128.load64_splat offset=24 (local.get $a)))
         (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $x) (local.get $b0))))
         (local.set $c31 (f64x2.add (local.get $c31) (f64x2.mul (local.get $x) (local.get $b1))))
-        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (local.set $x (v128.load64_splat offset=32 (local.get $a)))
+        (local.set $c40 (f64x2.add (local.get $c40) (f64x2.mul (local.get $x) (local.get $b0))))
+        (local.set $c41 (f64x2.add (local.get $c41) (f64x2.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load64_splat offset=40 (local.get $a)))
+        (local.set $c50 (f64x2.add (local.get $c50) (f64x2.mul (local.get $x) (local.get $b0))))
+        (local.set $c51 (f64x2.add (local.get $c51) (f64x2.mul (local.get $x) (local.get $b1))))
+        (local.set $a (i32.add (local.get $a) (i32.const 48)))
         (local.set $b (i32.add (local.get $b) (i32.const 32)))
         (br_if $steps (i32.lt_u (local.get $a) (local.get $end)))))
     (local.set $ldb (i32.shl (local.get $ldc) (i32.const 3)))
-    (if (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 4)))
+    (if (i32.and (i32.eq (local.get $mr) (i32.const 6)) (i32.eq (local.get $nr) (i32.const 4)))
       (then
         (local.set $at (local.get $c))
         (v128.store (local.get $at) (f64x2.add (v128.load (local.get $at)) (local.get $c00)))
@@ -196,7 +218,13 @@
         (v128.store offset=16 (local.get $at) (f64x2.add (v128.load offset=16 (local.get $at)) (local.get $c21)))
         (local.set $at (i32.add (local.get $at) (local.get $ldb)))
         (v128.store (local.get $at) (f64x2.add (v128.load (local.get $at)) (local.get $c30)))
-        (v128.store offset=16 (local.get $at) (f64x2.add (v128.load offset=16 (local.get $at)) (local.get $c31))))
+        (v128.store offset=16 (local.get $at) (f64x2.add (v128.load offset=16 (local.get $at)) (local.get $c31)))
+        (local.set $at (i32.add (local.get $at) (local.get $ldb)))
+        (v128.store (local.get $at) (f64x2.add (v128.load (local.get $at)) (local.get $c40)))
+        (v128.store offset=16 (local.get $at) (f64x2.add (v128.load offset=16 (local.get $at)) (local.get $c41)))
+        (local.set $at (i32.add (local.get $at) (local.get $ldb)))
+        (v128.store (local.get $at) (f64x2.add (v128.load (local.get $at)) (local.get $c50)))
+        (v128.store offset=16 (local.get $at) (f64x2.add (v128.load offset=16 (local.get $at)) (local.get $c51))))
       (else
         (v128.store (i32.const 0) (local.get $c00))
         (v128.store (i32.const 16) (local.get $c01))
@@ -206,6 +234,10 @@
         (v128.store (i32.const 80) (local.get $c21))
         (v128.store (i32.const 96) (local.get $c30))
         (v128.store (i32.const 112) (local.get $c31))
+        (v128.store (i32.const 128) (local.get $c40))
+        (v128.store (i32.const 144) (local.get $c41))
+        (v128.store (i32.const 160) (local.get $c50))
+        (v128.store (i32.const 176) (local.get $c51))
         (local.set $r (i32.const 0))
         (block $rowsDone
           (loop $rows
@@ -226,7 +258,7 @@
   (func (export "gemm")
     (param $shift i32) (param $m i32) (param $n i32) (param $k i32)
     (param $a i32) (param $ars i32) (param $acs i32) (param $b i32) (param $brs i32) (param $bcs i32)
-    (param $c i32) (param $ldc i32) (param $alpha f64) (param $beta f64) (param $lower i32)
+    (param $c i32) (param $ldc i32) (param $alpha f64) (param $beta f64) (param $below i32)
     (param $pa i32) (param $pb i32) (param $mcMax i32) (param $kcMax i32) (param $ncMax i32)
     (local $nrMax i32) (local $jc i32) (local $pc i32) (local $ic i32) (local $jr i32) (local $ir i32)
     (local $nc i32) (local $kc i32) (local $mc i32) (local $mr i32) (local $nr i32)
@@ -256,12 +288,12 @@
                 (local.set $mc (i32.sub (local.get $m) (local.get $ic)))
                 (if (i32.gt_u (local.get $mc) (local.get $mcMax)) (then (local.set $mc (local.get $mcMax))))
                 ;; the whole block above the diagonal: nothing to do
-                (if (i32.eqz (i32.and (local.get $lower) (i32.ge_u (local.get $jc) (i32.add (local.get $ic) (local.get $mc)))))
+                (if (i32.eqz (i32.and (i32.ge_s (local.get $below) (i32.const 0)) (i32.ge_u (local.get $jc) (i32.add (i32.add (local.get $ic) (local.get $mc)) (local.get $below)))))
                   (then
                     (local.set $src (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $ars)) (i32.mul (local.get $pc) (local.get $acs))) (local.get $shift))))
                     (if (i32.eq (local.get $shift) (i32.const 2))
-                      (then (call $pack32 (local.get $pa) (local.get $src) (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc) (i32.const 4) (f32.demote_f64 (local.get $alpha))))
-                      (else (call $pack64 (local.get $pa) (local.get $src) (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc) (i32.const 4) (local.get $alpha))))
+                      (then (call $pack32 (local.get $pa) (local.get $src) (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc) (i32.const 6) (f32.demote_f64 (local.get $alpha))))
+                      (else (call $pack64 (local.get $pa) (local.get $src) (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc) (i32.const 6) (local.get $alpha))))
                     (local.set $jr (i32.const 0))
                     (block $jrDone
                       (loop $jrLoop
@@ -274,9 +306,9 @@
                           (loop $irLoop
                             (br_if $irDone (i32.ge_u (local.get $ir) (local.get $mc)))
                             (local.set $mr (i32.sub (local.get $mc) (local.get $ir)))
-                            (if (i32.gt_u (local.get $mr) (i32.const 4)) (then (local.set $mr (i32.const 4))))
-                            (if (i32.eqz (i32.and (local.get $lower)
-                                  (i32.ge_u (i32.add (local.get $jc) (local.get $jr)) (i32.add (i32.add (local.get $ic) (local.get $ir)) (local.get $mr)))))
+                            (if (i32.gt_u (local.get $mr) (i32.const 6)) (then (local.set $mr (i32.const 6))))
+                            (if (i32.eqz (i32.and (i32.ge_s (local.get $below) (i32.const 0))
+                                  (i32.ge_u (i32.add (local.get $jc) (local.get $jr)) (i32.add (i32.add (i32.add (local.get $ic) (local.get $ir)) (local.get $mr)) (local.get $below)))))
                               (then
                                 (local.set $tileA (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (local.get $shift))))
                                 (local.set $tileC (i32.add (local.get $c)
@@ -284,7 +316,7 @@
                                 (if (i32.eq (local.get $shift) (i32.const 2))
                                   (then (call $tile32 (local.get $kc) (local.get $tileA) (local.get $tileB) (local.get $tileC) (local.get $ldc) (local.get $mr) (local.get $nr)))
                                   (else (call $tile64 (local.get $kc) (local.get $tileA) (local.get $tileB) (local.get $tileC) (local.get $ldc) (local.get $mr) (local.get $nr))))))
-                            (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
+                            (local.set $ir (i32.add (local.get $ir) (i32.const 6)))
                             (br $irLoop)))
                         (local.set $jr (i32.add (local.get $jr) (local.get $nrMax)))
                         (br $jrLoop)))))
@@ -309,12 +341,11 @@
     (if (i32.lt_u (local.get $c) (local.get $end))
       (then (f64.store (local.get $g) (f64.add (f64.load (local.get $g)) (f64.promote_f32 (f32.load (local.get $c))))))))
 
-  ;; The ceiling of this loop style: kc steps of the float32 micro-tile's arithmetic on registers
-  ;; only (no loads), the accumulators summed so nothing is optimized away.
+  ;; The ceiling of this loop style: steps of the float32 micro-tile's arithmetic (12 vector
+  ;; multiply-adds) on registers only (no loads), the accumulators summed so nothing is optimized away.
   (func (export "peak32") (param $steps i32) (result f32)
     (local $x v128) (local $b0 v128) (local $b1 v128)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $c40 v128) (local $c41 v128) (local $c50 v128) (local $c51 v128)
     (local.set $x (f32x4.splat (f32.const 1.0000001)))
     (local.set $b0 (f32x4.splat (f32.const 0.9999999)))
     (local.set $b1 (f32x4.splat (f32.const 1.0000002)))
@@ -322,15 +353,17 @@
       (loop $loop
         (br_if $done (i32.eqz (local.get $steps)))
         (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
-        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
-        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $b1) (local.get $b0))))
-        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $b0) (local.get $b1))))
-        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b1))))
-        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $b0) (local.get $x))))
-        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $b1) (local.get $x))))
-        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $b0) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $b0) (local.get $b1))))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $b1) (local.get $x))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $b0) (local.get $b1))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $b1) (local.get $x))))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $b0) (local.get $b1))))
+        (local.set $c40 (f32x4.add (local.get $c40) (f32x4.mul (local.get $b1) (local.get $x))))
+        (local.set $c41 (f32x4.add (local.get $c41) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c50 (f32x4.add (local.get $c50) (f32x4.mul (local.get $b0) (local.get $b1))))
+        (local.set $c51 (f32x4.add (local.get $c51) (f32x4.mul (local.get $b1) (local.get $x))))
         (local.set $steps (i32.sub (local.get $steps) (i32.const 1)))
         (br $loop)))
-    (f32x4.extract_lane 0
-      (f32x4.add (f32x4.add (f32x4.add (local.get $c00) (local.get $c01)) (f32x4.add (local.get $c10) (local.get $c11)))
-        (f32x4.add (f32x4.add (local.get $c20) (local.get $c21)) (f32x4.add (local.get $c30) (local.get $c31)))))))
+    (f32x4.extract_lane 0 (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (f32x4.add (local.get $c00) (local.get $c01)) (local.get $c10)) (local.get $c11)) (local.get $c20)) (local.get $c21)) (local.get $c30)) (local.get $c31)) (local.get $c40)) (local.get $c41)) (local.get $c50)) (local.get $c51)))))

@@ -73,7 +73,7 @@ export class GramKernel {
       else scaledCopy(block, 0, w, first * cols, width * cols, scale);
       const [ars, acs] = wide ? [width, 1] : [1, n];
       new Float32Array(memory, sumAt, n * n).fill(0);
-      gemm.product(2, n, n, width, blockAt, ars, acs, blockAt, acs, ars, sumAt, n, true);
+      gemm.product(2, n, n, width, blockAt, ars, acs, blockAt, acs, ars, sumAt, n, 0);
       gemm.exports.widenAdd(sumAt, totalAt, n * n);
       await checkpoint();
     }

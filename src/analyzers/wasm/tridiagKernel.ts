@@ -66,7 +66,7 @@ export class TridiagKernel {
       const k = 2 * count;
       packPanel(this.packedP, this.packedQ, v, w, n, m, count);
       // A[m×m] += (-1·P)·Qᵀ, P and Q m × k row-major: op(B)[t][j] = Q[j][t].
-      this.gemm.product(3, m, m, k, this.packedP.byteOffset, k, 1, this.packedQ.byteOffset, 1, k, a.byteOffset, n, true, -1, 1);
+      this.gemm.product(3, m, m, k, this.packedP.byteOffset, k, 1, this.packedQ.byteOffset, 1, k, a.byteOffset, n, 0, -1, 1);
     },
   };
 

@@ -3,7 +3,8 @@
  * NumPy's (test/fixtures/make_gemm_fixture.py): float32 and float64, both signs, transposed and
  * strided sub-blocks, the lower-triangle variant, sizes of 0, 1 and not multiples of the
  * micro-tile or of the cache blocks, NaN and ±Inf reaching exactly the outputs they touch,
- * denormals kept (not flushed to zero), and the fused multiply-add variant where the engine has it.
+ * denormals kept (not flushed to zero), C done in bands of rows when the copies would be large,
+ * and the fused multiply-add variant where the engine has it.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -42,7 +43,8 @@ function reference(sign: number, m: number, n: number, k: number, a: Operand<Flo
   }
 }
 
-const kernels: [string, GemmKernel][] = [['plain', new GemmKernel(false)]];
+// 'banded': copies limited to 8 KiB, so C is done 4 rows at a time.
+const kernels: [string, GemmKernel][] = [['plain', new GemmKernel(false)], ['banded', new GemmKernel(false, { budget: 8192, minRows: 4 })]];
 if (hasFusedMultiplyAdd()) kernels.push(['fused', new GemmKernel(true)]);
 
 type FloatType = Float32ArrayConstructor | Float64ArrayConstructor;
