@@ -1,12 +1,15 @@
 /**
  * GPTQ's cost on a K×N layer (default 1024×1024): the Hessian over `rows` inputs, the inverse
- * Hessian's factor, and the quantization with its error updates, each timed on its own.
- * CPU seconds, `node dist/bench/gptqBench.js [K] [N] [rows]`.
+ * Hessian's factor, and the quantization with its error updates, each timed on its own; the
+ * factor and the quantization with the WebAssembly products and, as the peer in the same run,
+ * all in JavaScript (`…JsS`, and the ratio `…Speedup`; `--no-js` skips the peer, which takes
+ * minutes at K = 4096). CPU seconds, `node dist/bench/gptqBench.js [K] [N] [rows] [--no-js]`.
  */
 import { HessianAccumulator } from '../src/transforms/hessian';
 import { inverseUpperFactor } from '../src/transforms/cholesky';
 import { gptqQuantize } from '../src/transforms/gptq';
 import { ranAlone } from './ranAlone';
+import { useKernels } from '../src/analyzers/wasm/kernelSwitch';
 
 /** Deterministic pseudo-random values in [-1, 1) (a linear congruential generator). */
 function noise(length: number, seed: number): Float32Array {
@@ -23,34 +26,42 @@ function seconds(since: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6;
 }
 
-export async function benchGptq(k = 1024, n = 1024, rows = 2048): Promise<Record<string, number>> {
+export async function benchGptq(k = 1024, n = 1024, rows = 2048, peer = true): Promise<Record<string, number>> {
   const base = noise(rows * k, 1);
   // Neighbouring inputs share a component, so H is far from diagonal.
   const x = Float32Array.from(base, (v, i) => v + (i % k > 0 ? base[i - 1] : 0));
   const w = Float32Array.from(noise(k * n, 2), (v) => v * 0.05);
-  let t = process.cpuUsage();
+  const t = process.cpuUsage();
   const acc = new HessianAccumulator(k);
   for (let r = 0; r < rows; r += 256) acc.add(x.subarray(r * k, Math.min(r + 256, rows) * k), Math.min(256, rows - r));
   const h = acc.finish();
-  const hessianS = seconds(t);
-  t = process.cpuUsage();
-  const copy = Float64Array.from(h);
-  for (let i = 0; i < k; i++) copy[i * k + i] += 0.01;
-  await inverseUpperFactor(copy, k);
-  const factorS = seconds(t);
-  const result: Record<string, number> = { k, n, rows, hessianS, factorS };
+  const result: Record<string, number> = { k, n, rows, hessianS: seconds(t) };
+  const timed = async (name: string, f: () => Promise<unknown>): Promise<void> => {
+    for (const kernels of peer ? [true, false] : [true]) {
+      useKernels(kernels);
+      const t0 = process.cpuUsage();
+      await f();
+      result[kernels ? `${name}S` : `${name}JsS`] = seconds(t0);
+    }
+    useKernels(true);
+    if (peer) result[`${name}Speedup`] = result[`${name}JsS`] / result[`${name}S`];
+  };
+  await timed('factor', async () => {
+    const copy = Float64Array.from(h);
+    for (let i = 0; i < k; i++) copy[i * k + i] += 0.01;
+    await inverseUpperFactor(copy, k);
+  });
   for (const [name, options] of [
-    ['int4Block32S', { dtype: 'int4', symmetric: true, granularity: 'block', blockSize: 32 }],
-    ['int8ChannelActOrderS', { dtype: 'int8', symmetric: false, granularity: 'per-channel', actOrder: true }],
+    ['int4Block32', { dtype: 'int4', symmetric: true, granularity: 'block', blockSize: 32 }],
+    ['int8ChannelActOrder', { dtype: 'int8', symmetric: false, granularity: 'per-channel', actOrder: true }],
   ] as const) {
-    t = process.cpuUsage();
-    await gptqQuantize(w, k, n, h, options);
-    result[name] = seconds(t);
+    await timed(name, () => gptqQuantize(w, k, n, h, options));
   }
   return result;
 }
 
 if (ranAlone('gptqBench')) {
-  const [k, n, rows] = process.argv.slice(2).map(Number);
-  void benchGptq(k || undefined, n || undefined, rows || undefined).then((r) => console.log(JSON.stringify(r)));
+  const args = process.argv.slice(2);
+  const [k, n, rows] = args.filter((a) => !a.startsWith('--')).map(Number);
+  void benchGptq(k || undefined, n || undefined, rows || undefined, !args.includes('--no-js')).then((r) => console.log(JSON.stringify(r)));
 }

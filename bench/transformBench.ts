@@ -20,14 +20,15 @@ import { OrtProcess } from '../src/eval/ortProcess';
 import { ortCalibrator } from '../src/eval/ortCalibrator';
 import { loadCalibrationFeeds } from '../src/eval/calibrationData';
 import type { TransformServices } from '../src/transforms/transform';
+import { ranAlone } from './ranAlone';
 import { textImages } from '../test/helpers/textImages';
 import { writeNpy } from '../test/helpers/npyWrite';
 
 const PYTHON = '/usr/bin/python3';
 
-function numpy(mode: string, manifest: string): { seconds: number; weights: number; matrices?: number } | undefined {
+function numpy(mode: string, manifest: string, ...more: string[]): { seconds: number; weights: number; matrices?: number } | undefined {
   if (!fs.existsSync(PYTHON)) return undefined;
-  const r = spawnSync(PYTHON, [path.resolve('bench/transforms_numpy.py'), mode, manifest], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, [path.resolve('bench/transforms_numpy.py'), mode, manifest, ...more], { encoding: 'utf8' });
   if (r.status !== 0) {
     console.log(`  (numpy side skipped: ${r.stderr.trim().split('\n').at(-1)})`);
     return undefined;
@@ -44,6 +45,12 @@ async function best<T>(runs: number, f: () => Promise<T>): Promise<{ seconds: nu
     seconds = Math.min(seconds, Number(process.hrtime.bigint() - t0) / 1e9);
   }
   return { seconds, value: value as T };
+}
+
+function writeWeights(file: string, arrays: Float32Array[]): void {
+  const fd = fs.openSync(file, 'w');
+  for (const a of arrays) fs.writeSync(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  fs.closeSync(fd);
 }
 
 const ns = (seconds: number, weights: number): string => `${((seconds * 1e9) / weights).toFixed(1)} ns/weight`;
@@ -73,12 +80,7 @@ export async function benchTransforms(file: string): Promise<void> {
     manifest.tensors.push({ offset, dims: [...stored.dims], axis: t.axis });
     offset += v.length;
   }
-  const writeWeights = (name: string, arrays: Float32Array[]): void => {
-    const fd = fs.openSync(path.join(tmp, name), 'w');
-    for (const a of arrays) fs.writeSync(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    fs.closeSync(fd);
-  };
-  writeWeights('weights.f32', parts);
+  writeWeights(path.join(tmp, 'weights.f32'), parts);
   fs.writeFileSync(path.join(tmp, 'quantize.json'), JSON.stringify(manifest));
   const npq = numpy('quantize', path.join(tmp, 'quantize.json'));
   if (npq) {
@@ -93,7 +95,16 @@ export async function benchTransforms(file: string): Promise<void> {
   const factor = await best(3, () => applyStep(state, parseStep({ transform: 'factorize', energy: 0.99 })));
   console.log(`  factorize 99% energy       ${factor.seconds.toFixed(3)} s  (${factor.value.result.changed.length} layers factorized; every MatMul/Gemm/Conv weight decomposed)`);
 
-  // The decomposition alone, ours against numpy's SVD, on every matrix the factorizer considers.
+  await benchSvd(state, tmp);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+/**
+ * The decomposition alone, ours against numpy.linalg.svd, on every float32 matrix the factorizer
+ * considers (MatMul/Gemm/Conv weights, min side ≤ 2048), both at full rank; alternating, `runs`
+ * rounds, medians. Also our truncated SVD's worst relative error in σ against numpy's.
+ */
+async function benchSvd(state: ReturnType<typeof stateOf>, tmp: string, runs = 3): Promise<void> {
   const matrices: { values: Float32Array; rows: number; cols: number }[] = [];
   for (const layer of attributeLayers(state.index).layers) {
     const op = layer.node.node.opType;
@@ -106,20 +117,41 @@ export async function benchTransforms(file: string): Promise<void> {
     matrices.push({ values: await readDenseFloat32(w.tensor), rows, cols });
   }
   const svdWeights = matrices.reduce((n, m) => n + m.values.length, 0);
-  const ours = await best(3, async () => {
-    for (const m of matrices) await truncatedSvd(m.values, m.rows, m.cols, () => Math.min(m.rows, m.cols));
-  });
-  writeWeights('matrices.f32', matrices.map((m) => m.values));
+  writeWeights(path.join(tmp, 'matrices.f32'), matrices.map((m) => m.values));
   let at = 0;
   const svdManifest = { file: 'matrices.f32', matrices: matrices.map((m) => ({ offset: (at += m.values.length) - m.values.length, rows: m.rows, cols: m.cols })) };
   fs.writeFileSync(path.join(tmp, 'svd.json'), JSON.stringify(svdManifest));
-  console.log(`  our SVD (Gram + QL)        ${ours.seconds.toFixed(3)} s  ${ns(ours.seconds, svdWeights)}  (${matrices.length} matrices, ${svdWeights.toLocaleString('en-US')} weights, full rank)`);
-  const nps = numpy('svd', path.join(tmp, 'svd.json'));
-  if (nps) {
-    console.log(`  numpy.linalg.svd           ${nps.seconds.toFixed(3)} s  ${ns(nps.seconds, nps.weights)}`);
-    console.log(`  ratio                      ${(nps.seconds / ours.seconds).toFixed(2)}x numpy's speed`);
+  const largest = [...new Set([...matrices].sort((x, y) => y.values.length - x.values.length).map((m) => `${m.rows}×${m.cols}`))].slice(0, 3);
+  console.log(`  SVD of ${matrices.length} matrices (${svdWeights.toLocaleString('en-US')} weights; largest ${largest.join(', ')}), full rank, alternating, median of ${runs} rounds of best-of-3, load ${os.loadavg()[0].toFixed(1)}`);
+  const ours: number[] = [];
+  const peer: number[] = [];
+  let energies: Float64Array[] = [];
+  for (let r = 0; r < runs; r++) {
+    // Best of 3 in each round, as the numpy script times itself.
+    const round = await best(3, async () => {
+      const result: Float64Array[] = [];
+      for (const m of matrices) result.push((await truncatedSvd(m.values, m.rows, m.cols, () => Math.min(m.rows, m.cols))).energies);
+      return result;
+    });
+    ours.push(round.seconds);
+    energies = round.value;
+    const nps = numpy('svd', path.join(tmp, 'svd.json'), path.join(tmp, 'sigma.f64'));
+    if (nps) peer.push(nps.seconds);
   }
-  fs.rmSync(tmp, { recursive: true, force: true });
+  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  console.log(`  our SVD (Gram + eigen)     ${median(ours).toFixed(3)} s  ${ns(median(ours), svdWeights)}`);
+  if (peer.length === 0) return;
+  console.log(`  numpy.linalg.svd           ${median(peer).toFixed(3)} s  ${ns(median(peer), svdWeights)}`);
+  console.log(`  ratio                      ${(median(peer) / median(ours)).toFixed(2)}x numpy's speed`);
+  // numpy's singular values, all matrices one after the other, largest first.
+  const sigma = new Float64Array(fs.readFileSync(path.join(tmp, 'sigma.f64')).buffer.slice(0));
+  let worst = 0;
+  let from = 0;
+  for (const e of energies) {
+    for (let i = 0; i < e.length; i++) worst = Math.max(worst, Math.abs(Math.sqrt(e[i]) - sigma[from + i]) / sigma[from]);
+    from += e.length;
+  }
+  console.log(`  σ ours vs numpy            max |Δσ| / σ₁ = ${worst.toExponential(2)}`);
 }
 
 /**
@@ -178,4 +210,11 @@ export async function benchLatency(models: { file: string; h: number; w: number 
     runner.dispose();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Run alone: node dist/bench/transformBench.js svd MODEL [RUNS] — the SVD comparison only. */
+if (ranAlone('transformBench') && process.argv[2] === 'svd') {
+  const model = openModel(process.argv[3]);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-bench-'));
+  void benchSvd(stateOf(model.proto, model.dir), tmp, Number(process.argv[4] ?? 3)).finally(() => fs.rmSync(tmp, { recursive: true, force: true }));
 }

@@ -2,7 +2,8 @@
 """The numpy side of `npm run bench` (transforms), on the weights our side wrote:
 
     transforms_numpy.py quantize MANIFEST.json   per-channel symmetric INT8, as our quantizer does it
-    transforms_numpy.py svd MANIFEST.json        numpy.linalg.svd of each matrix
+    transforms_numpy.py svd MANIFEST.json [OUT]  numpy.linalg.svd of each matrix; OUT gets the
+                                                 singular values (float64, matrix after matrix)
 
 MANIFEST.json: {"file": "weights.f32", "tensors": [{"offset": elements, "dims": [...], "axis": k}]}
 for quantize; {"file": ..., "matrices": [{"offset": elements, "rows": r, "cols": c}]} for svd.
@@ -43,7 +44,7 @@ def quantize(manifest_path):
     return {"seconds": best, "weights": codes}
 
 
-def svd(manifest_path):
+def svd(manifest_path, out=None):
     manifest, data = load(manifest_path)
     mats = [data[m["offset"]:m["offset"] + m["rows"] * m["cols"]].reshape(m["rows"], m["cols"]) for m in manifest["matrices"]]
     best = float("inf")
@@ -54,8 +55,10 @@ def svd(manifest_path):
             s = np.linalg.svd(m, full_matrices=False, compute_uv=True)[1]
             total += float(s[0])
         best = min(best, time.perf_counter() - t0)
+    if out:
+        np.concatenate([np.linalg.svd(m.astype(np.float64), compute_uv=False) for m in mats] or [np.zeros(0)]).astype(np.float64).tofile(out)
     return {"seconds": best, "weights": int(sum(m.size for m in mats)), "matrices": len(mats)}
 
 
 if __name__ == "__main__":
-    print(json.dumps(quantize(sys.argv[2]) if sys.argv[1] == "quantize" else svd(sys.argv[2])))
+    print(json.dumps(quantize(sys.argv[2]) if sys.argv[1] == "quantize" else svd(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)))

@@ -6,18 +6,28 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import wabtModule from 'wabt';
 
-// `import bytes from './kernel.wat'` gives the assembled WebAssembly module's bytes (SIMD on).
+// `import bytes from './kernel.wat'` gives the assembled WebAssembly module's bytes (SIMD on);
+// `import bytes from './kernel.wat?fma'` the same module with each multiply-then-add of two
+// vectors, `(fNxM.add (local.get $acc) (fNxM.mul x y))`, fused into relaxed SIMD's
+// `(fNxM.relaxed_madd x y (local.get $acc))` (the caller checks that the engine accepts it).
 const wabt = await wabtModule();
+const fused = /\((f32x4|f64x2)\.add \(local\.get (\$\w+)\) \(\1\.mul (\(local\.get \$\w+\)) (\(local\.get \$\w+\))\)\)/g;
+function assemble(path, text, relaxed) {
+  const parsed = wabt.parseWat(path, text, { simd: true, sat_float_to_int: true, relaxed_simd: relaxed });
+  parsed.validate();
+  const { buffer } = parsed.toBinary({ log: false });
+  parsed.destroy();
+  return buffer;
+}
 const watPlugin = {
   name: 'wat',
   setup(build) {
-    build.onLoad({ filter: /\.wat$/ }, async ({ path }) => {
-      const parsed = wabt.parseWat(path, await readFile(path, 'utf8'), { simd: true, sat_float_to_int: true });
-      parsed.validate();
-      const { buffer } = parsed.toBinary({ log: false });
-      parsed.destroy();
-      return { contents: buffer, loader: 'binary' };
+    build.onResolve({ filter: /\.wat\?fma$/ }, ({ path, resolveDir }) => ({ path: join(resolveDir, path.replace(/\?fma$/, '')), namespace: 'wat-fma' }));
+    build.onLoad({ filter: /\.wat$/, namespace: 'wat-fma' }, async ({ path }) => {
+      const text = (await readFile(path, 'utf8')).replace(fused, '($1.relaxed_madd $3 $4 (local.get $2))');
+      return { contents: assemble(path, text, true), loader: 'binary' };
     });
+    build.onLoad({ filter: /\.wat$/ }, async ({ path }) => ({ contents: assemble(path, await readFile(path, 'utf8'), false), loader: 'binary' }));
   },
 };
 

@@ -1,12 +1,15 @@
 /**
  * How much of a weight matrix a low-rank factorization keeps: the singular-value energy of W
  * (Conv weights viewed as [out, in·kh·kw]). The squared singular values are the eigenvalues of
- * the smaller Gram matrix (W·Wᵀ or Wᵀ·W), found by Householder tridiagonalization and the
- * implicit QL algorithm: exact up to float64 rounding, O(m·n·min(m,n)) time. The Gram matrix
- * and the reduction's O(n²) loops run in the WebAssembly SIMD kernel (wasm/gramKernel) where
- * there is one; the JavaScript below is the reference it is tested against.
+ * the smaller Gram matrix (W·Wᵀ or Wᵀ·W), found by blocked Householder tridiagonalization
+ * (tridiagonal.ts) and the implicit QL algorithm: exact up to float64 rounding, O(m·n·min(m,n))
+ * time. The Gram matrix runs in the WebAssembly SIMD kernel (wasm/gramKernel), the reduction in
+ * its own (wasm/tridiagKernel), where there are; the JavaScript here and in tridiagonalOps.ts is
+ * the reference they are tested against. The unblocked reduction below stays as a second reference.
  */
 import { withGramKernel } from './wasm/gramKernel';
+import { blockedEigenvalues, tqlEigenvalues } from './tridiagonal';
+import { javascriptOps } from './tridiagonalOps';
 
 export interface LowRankEnergy {
   /** Squared singular values, largest first. */
@@ -30,10 +33,8 @@ export async function singularEnergies(
   // inconsistent dims) keeps the JavaScript's answer.
   const whole = Number.isInteger(rows) && Number.isInteger(cols);
   const eig =
-    (whole && (await withGramKernel(async (kernel) => {
-      const { g, scratch } = await kernel.gram(w, rows, cols, checkpoint);
-      return symmetricEigenvalues(g, n, checkpoint, kernel.loops, scratch);
-    }))) || (await symmetricEigenvalues(await gramOfSmallerSide(w, rows, cols, checkpoint), n, checkpoint));
+    (whole && (await withGramKernel(async (kernel) => blockedEigenvalues((await kernel.gram(w, rows, cols, checkpoint)).g, n, checkpoint)))) ||
+    (await blockedEigenvalues(await gramOfSmallerSide(w, rows, cols, checkpoint), n, checkpoint));
   for (let i = 0; i < n; i++) if (eig[i] < 0) eig[i] = 0; // rounding below zero
   eig.sort().reverse();
   return { energies: eig, rows, cols };
@@ -160,22 +161,7 @@ export interface HouseholderLoops {
 }
 
 export const javascriptLoops: HouseholderLoops = {
-  // Row by row: element (j, k) adds to both e[j] and e[k], so nothing is read down a column
-  // (a cache miss per element on big matrices).
-  symv(a, n, i, l, e) {
-    const u = i * n;
-    for (let j = 0; j <= l; j++) {
-      const row = j * n;
-      const uj = a[u + j];
-      let acc = a[row + j] * uj;
-      for (let k = 0; k < j; k++) {
-        const ajk = a[row + k];
-        acc += ajk * a[u + k];
-        e[k] += ajk * uj;
-      }
-      e[j] += acc;
-    }
-  },
+  symv: javascriptOps.symv,
   rank2(a, n, i, l, e) {
     const u = i * n;
     for (let j = 0; j <= l; j++) {
@@ -253,54 +239,6 @@ function householderStep(a: Float64Array, n: number, i: number, e: Float64Array,
     e[i] = a[i * n + l];
   }
   return h;
-}
-
-/** Implicit QL iterations on a tridiagonal matrix; eigenvalues end up in d. */
-function tqlEigenvalues(d: Float64Array, e: Float64Array, n: number): void {
-  for (let i = 1; i < n; i++) e[i - 1] = e[i];
-  if (n > 0) e[n - 1] = 0;
-  for (let l = 0; l < n; l++) {
-    let iter = 0;
-    for (;;) {
-      let m = l;
-      for (; m < n - 1; m++) {
-        const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
-        if (Math.abs(e[m]) <= Number.EPSILON * dd) break;
-      }
-      if (m === l) break;
-      if (++iter > 60) break; // converges in a few; never loop forever on odd input
-      let g = (d[l + 1] - d[l]) / (2 * e[l]);
-      let r = Math.hypot(g, 1);
-      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? Math.abs(r) : -Math.abs(r)));
-      let s = 1;
-      let c = 1;
-      let p = 0;
-      let i = m - 1;
-      for (; i >= l; i--) {
-        let f = s * e[i];
-        const b = c * e[i];
-        r = Math.hypot(f, g);
-        e[i + 1] = r;
-        if (r === 0) {
-          d[i + 1] -= p;
-          e[m] = 0;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = d[i + 1] - p;
-        r = (d[i] - g) * s + 2 * c * b;
-        p = s * r;
-        d[i + 1] = g + p;
-        g = c * r - b;
-        f = 0;
-      }
-      if (r === 0 && i >= l) continue;
-      d[l] -= p;
-      e[l] = g;
-      e[m] = 0;
-    }
-  }
 }
 
 export interface RandomizedEnergy extends LowRankEnergy {

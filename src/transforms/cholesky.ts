@@ -1,7 +1,12 @@
 /**
  * Dense Cholesky arithmetic on symmetric positive definite matrices, row-major Float64Array
- * [n, n]. Every inner loop runs along rows, so memory is read contiguously.
+ * [n, n]. Every inner loop runs along rows, so memory is read contiguously. Where WebAssembly
+ * SIMD is available the work is blocked: blocks of BLOCK columns are factored (and inverted) in
+ * JavaScript, and everything between blocks — O(n³) of the O(n³) — is matrix products in the
+ * float64 kernel (analyzers/wasm/gemmKernel).
  */
+import { gemmKernel, type GemmKernel } from '../analyzers/wasm/gemmKernel';
+import { kernelsEnabled } from '../analyzers/wasm/kernelSwitch';
 
 /** Σ a[p + m] · a[q + m] for m < len, four running sums so the additions overlap. */
 function dot(a: Float64Array, p: number, q: number, len: number): number {
@@ -17,11 +22,16 @@ function dot(a: Float64Array, p: number, q: number, len: number): number {
   return s0 + s1 + s2 + s3;
 }
 
-/** Row i of L from rows 0 … i−1: L[i, j] = (A[i, j] − L[i, :j]·L[j, :j]) / L[j, j]. */
-function choleskyRow(a: Float64Array, n: number, i: number): void {
+/**
+ * Row i of L in columns from … min(i, to)−1, from rows from … i−1, columns before `from` already
+ * subtracted: L[i, j] = (A[i, j] − L[i, from:j]·L[j, from:j]) / L[j, j]; with i < to also the
+ * pivot, and the row's upper part zeroed.
+ */
+function choleskyRow(a: Float64Array, n: number, i: number, from = 0, to = n): void {
   const row = i * n;
-  for (let j = 0; j < i; j++) a[row + j] = (a[row + j] - dot(a, row, j * n, j)) / a[j * n + j];
-  const pivot = a[row + i] - dot(a, row, row, i);
+  for (let j = from; j < Math.min(i, to); j++) a[row + j] = (a[row + j] - dot(a, row + from, j * n + from, j - from)) / a[j * n + j];
+  if (i >= to) return;
+  const pivot = a[row + i] - dot(a, row + from, row + from, i - from);
   if (!(pivot > 0)) throw new Error(`the matrix is not positive definite (pivot ${pivot} at ${i})`);
   a[row + i] = Math.sqrt(pivot);
   a.fill(0, row + i + 1, row + n);
@@ -32,18 +42,22 @@ export function lowerCholesky(a: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) choleskyRow(a, n, i);
 }
 
-/** Row i of Y = L⁻¹ by forward substitution: Y[i] = (eᵢ − Σₖ L[i, k]·Y[k]) / L[i, i]. */
-function inverseRow(l: Float64Array, y: Float64Array, n: number, i: number): void {
+/**
+ * Row i of Y = L⁻¹ by forward substitution, Y[i] = (eᵢ − Σₖ L[i, k]·Y[k]) / L[i, i], over
+ * columns and rows from … i (all of it with from = 0; the diagonal block's part, the inverse of
+ * L's diagonal block, otherwise).
+ */
+function inverseRow(l: Float64Array, y: Float64Array, n: number, i: number, from = 0): void {
   const row = i * n;
   y[row + i] = 1;
-  for (let k = 0; k < i; k++) {
+  for (let k = from; k < i; k++) {
     const c = l[row + k];
     if (c === 0) continue;
     const at = k * n;
-    for (let m = 0; m <= k; m++) y[row + m] -= c * y[at + m]; // row k of Y is zero past k
+    for (let m = from; m <= k; m++) y[row + m] -= c * y[at + m]; // row k of Y is zero past k
   }
   const d = l[row + i];
-  for (let m = 0; m <= i; m++) y[row + m] /= d;
+  for (let m = from; m <= i; m++) y[row + m] /= d;
 }
 
 /** out[a, b] = m[n−1−a, n−1−b]: J·M·J with J the reversal. */
@@ -76,6 +90,8 @@ export async function inverseUpperFactor(a: Float64Array, n: number, checkpoint?
 /** L⁻¹ where J·A·J = LLᵀ; the factor L is dropped on return (one n×n array less held). */
 async function inverseOfReversedFactor(a: Float64Array, n: number, checkpoint?: () => Promise<void>): Promise<Float64Array> {
   const m = reversed(a, n);
+  const kernel = kernelsEnabled() ? gemmKernel() : null;
+  if (kernel) return blockedInverseFactor(kernel, m, n, checkpoint);
   for (let i = 0; i < n; i++) {
     choleskyRow(m, n, i);
     if (checkpoint && i % ROWS_PER_CHECKPOINT === ROWS_PER_CHECKPOINT - 1) await checkpoint();
@@ -84,6 +100,62 @@ async function inverseOfReversedFactor(a: Float64Array, n: number, checkpoint?: 
   for (let i = 0; i < n; i++) {
     inverseRow(m, y, n, i);
     if (checkpoint && i % ROWS_PER_CHECKPOINT === ROWS_PER_CHECKPOINT - 1) await checkpoint();
+  }
+  return y;
+}
+
+/** The inverse of L's diagonal block at (from, from), size × size, as its own row-major array. */
+function lowerBlockInverse(l: Float64Array, n: number, from: number, size: number): Float64Array {
+  const block = new Float64Array(size * size);
+  for (let r = 0; r < size; r++) block.set(l.subarray((from + r) * n + from, (from + r) * n + from + r + 1), r * size);
+  const inverse = new Float64Array(size * size);
+  for (let i = 0; i < size; i++) inverseRow(block, inverse, size, i);
+  return inverse;
+}
+
+/** Columns per block of the blocked factorization and inverse (also the checkpoint's period). */
+const BLOCK = ROWS_PER_CHECKPOINT;
+
+/**
+ * The same L⁻¹, blocked: per block of columns, its diagonal block in JavaScript, the panel below
+ * it as a product with the block's inverse, then the trailing matrix A₂₂ −= L₂₁·L₂₁ᵀ (lower
+ * half) as one product; per block of
+ * rows I of Y, Y[I, :I] = −Y[I, I]·(L[I, :I]·Y[:I, :I]), the inner product a block column of Y
+ * at a time so Y's zero upper half costs nothing.
+ */
+async function blockedInverseFactor(kernel: GemmKernel, m: Float64Array, n: number, checkpoint?: () => Promise<void>): Promise<Float64Array> {
+  const solved = new Float64Array(BLOCK * n);
+  for (let j0 = 0; j0 < n; j0 += BLOCK) {
+    const j1 = Math.min(j0 + BLOCK, n);
+    const width = j1 - j0;
+    for (let i = j0; i < j1; i++) choleskyRow(m, n, i, j0, j1);
+    if (j1 < n) {
+      // The panel below: L₂₁ = A₂₁·L₁₁⁻ᵀ, through the diagonal block's inverse.
+      const inverse = lowerBlockInverse(m, n, j0, width);
+      solved.fill(0, 0, (n - j1) * width);
+      kernel.gemm(1, n - j1, width, width, { data: m, offset: j1 * n + j0, stride: n }, { data: inverse, stride: width, transposed: true }, { data: solved, stride: width });
+      for (let r = 0; r < n - j1; r++) m.set(solved.subarray(r * width, r * width + width), (j1 + r) * n + j0);
+      const panel = { data: m, offset: j1 * n + j0, stride: n };
+      kernel.gemm(-1, n - j1, n - j1, j1 - j0, panel, { ...panel, transposed: true }, { data: m, offset: j1 * n + j1, stride: n }, { lower: true });
+    }
+    if (checkpoint && j1 % ROWS_PER_CHECKPOINT === 0) await checkpoint();
+  }
+  const y = new Float64Array(n * n);
+  const t = new Float64Array(BLOCK * n);
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const i1 = Math.min(i0 + BLOCK, n);
+    const rows = i1 - i0;
+    for (let i = i0; i < i1; i++) inverseRow(m, y, n, i, i0);
+    if (i0 > 0) {
+      // T = L[I, j0:i0]·Y[j0:i0, J] for each block column J = [j0, j1) left of I
+      t.fill(0, 0, rows * i0);
+      for (let j0 = 0; j0 < i0; j0 += BLOCK) {
+        const j1 = Math.min(j0 + BLOCK, i0);
+        kernel.gemm(1, rows, j1 - j0, i0 - j0, { data: m, offset: i0 * n + j0, stride: n }, { data: y, offset: j0 * n + j0, stride: n }, { data: t, offset: j0, stride: i0 });
+      }
+      kernel.gemm(-1, rows, i0, rows, { data: y, offset: i0 * n + i0, stride: n }, { data: t, stride: i0 }, { data: y, offset: i0 * n, stride: n });
+    }
+    if (checkpoint && i1 % ROWS_PER_CHECKPOINT === 0) await checkpoint();
   }
   return y;
 }

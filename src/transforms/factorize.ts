@@ -5,6 +5,8 @@
  * the original kernel (B) followed by a 1×1 Conv with O filters (A) that adds the bias. Applied
  * only where it lowers the parameter count and where the weight has no other consumer.
  */
+import { gemmKernel } from '../analyzers/wasm/gemmKernel';
+import { kernelsEnabled } from '../analyzers/wasm/kernelSwitch';
 import { transposed } from '../core/transpose';
 import { readDenseFloat32 } from '../core/onnx/tensorData';
 import type { NodeProto } from '../core/onnx/proto';
@@ -99,8 +101,14 @@ function removeStored(ctx: TransformContext, w: WeightTarget): void {
   if (w.tensor.graph.inputs.includes(w.tensor.name)) p.removeInputs.add(w.tensor.name);
 }
 
+/** A·B, float32 (a WebAssembly product where there is one). */
 function multiply(a: Float32Array, b: Float32Array, rows: number, rank: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
+  const kernel = kernelsEnabled() ? gemmKernel() : null;
+  if (kernel) {
+    kernel.gemm(1, rows, cols, rank, { data: a, stride: rank }, { data: b, stride: cols }, { data: out, stride: cols });
+    return out;
+  }
   for (let i = 0; i < rows; i++) {
     for (let r = 0; r < rank; r++) {
       const x = a[i * rank + r];

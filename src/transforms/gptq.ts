@@ -80,16 +80,30 @@ function fitBlock(grid: Grid, w: Float64Array, g: number, from: number, to: numb
   fitGroups(grid.lo, grid.hi, grid.range, grid.symmetric, grid.storeScale, grid.scales.subarray(g * n, (g + 1) * n), grid.zeroPoints.subarray(g * n, (g + 1) * n));
 }
 
-/** Quantizes rows [start, end) one by one, each row's error reaching the rest of the batch at once. */
+/** Rows per group inside a batch: each row's error reaches its group at once, the rest of the batch per group. */
+const GROUP = 32;
+
+/**
+ * Quantizes rows [start, end) one by one, each row's error reaching the rest of its group of
+ * GROUP rows at once and the rest of the batch when the group is done (a matrix product), so a
+ * row is fully updated when it is quantized. Groups end on scale blocks' starts, so a block's
+ * rows are fully updated when its scales are fitted.
+ */
 function quantizeBatch(run: Run, start: number, end: number): void {
   const { k, n, w, u, perm, blockSize } = run;
-  for (let i = start; i < end; i++) {
-    if (run.fitAsWeGo && i % blockSize === 0) fitBlock(run, w, i / blockSize, i, Math.min(i + blockSize, k));
-    const row = perm[i];
-    const scaleAt = blockSize > 0 ? Math.floor(row / blockSize) * n : 0;
-    const errAt = (i - start) * n;
-    quantizeRow(w, n, i, { row, scaleAt }, run.scales, run.zeroPoints, run.range.qmin, run.range.qmax, run.storeValue, run.codes, run.restored, run.err, errAt, u[i * k + i]);
-    spreadWithin(w, u, n, k, i, end, run.err, errAt);
+  for (let from = start; from < end; ) {
+    let to = Math.min(from + GROUP, end);
+    if (run.fitAsWeGo) to = Math.min(to, (Math.floor(from / blockSize) + 1) * blockSize);
+    for (let i = from; i < to; i++) {
+      if (run.fitAsWeGo && i % blockSize === 0) fitBlock(run, w, i / blockSize, i, Math.min(i + blockSize, k));
+      const row = perm[i];
+      const scaleAt = blockSize > 0 ? Math.floor(row / blockSize) * n : 0;
+      const errAt = (i - start) * n;
+      quantizeRow(w, n, i, { row, scaleAt }, run.scales, run.zeroPoints, run.range.qmin, run.range.qmax, run.storeValue, run.codes, run.restored, run.err, errAt, u[i * k + i]);
+      spreadWithin(w, u, n, k, i, to, run.err, errAt);
+    }
+    if (to < end) spreadAfter(w, u, n, k, from, to, end, run.err, (from - start) * n);
+    from = to;
   }
 }
 
@@ -157,7 +171,7 @@ export async function gptqQuantize(w: Float32Array, k: number, n: number, hessia
     await options.checkpoint?.();
     const end = Math.min(start + batch, k);
     quantizeBatch(run, start, end);
-    spreadAfter(work, u, n, k, start, end, run.err);
+    spreadAfter(work, u, n, k, start, end, k, run.err, 0);
   }
   return { codes: run.codes, scales: run.scales, zeroPoints: run.zeroPoints, restored: run.restored };
 }

@@ -2,6 +2,8 @@
  * GPTQ's inner loops over the working weights W [K, N] (float64, rows in processing order): each
  * row holds one input feature's weights for all N outputs, so every loop here runs along a row.
  */
+import { gemmKernel } from '../analyzers/wasm/gemmKernel';
+import { kernelsEnabled } from '../analyzers/wasm/kernelSwitch';
 import { codeOf } from './quantizeMath';
 
 /** Per output column, the range of rows [from, to), widened to hold 0 (as quantizeValues does). */
@@ -62,21 +64,28 @@ export function spreadWithin(w: Float64Array, u: Float64Array, n: number, k: num
 }
 
 /**
- * The lazy batch update: rows end … K−1 take the errors of the batch's rows start … end−1 at
- * once, W[j] −= Σ_i U[i, j] · err_i, four error rows per pass over W[j].
+ * A lazy update: rows to … until−1 take the errors of rows from … to−1 at once (row i's at
+ * err[errAt + (i − from)·N]), W[j] −= Σ_i U[i, j] · err_i, i.e. W[to:until] −= U[from:to,
+ * to:until]ᵀ · Err: a matrix product (float64, WebAssembly SIMD); in JavaScript where that is
+ * missing, four error rows per pass over W[j].
  */
-export function spreadAfter(w: Float64Array, u: Float64Array, n: number, k: number, start: number, end: number, err: Float64Array): void {
-  for (let j = end; j < k; j++) {
+export function spreadAfter(w: Float64Array, u: Float64Array, n: number, k: number, from: number, to: number, until: number, err: Float64Array, errAt: number): void {
+  const kernel = kernelsEnabled() ? gemmKernel() : null;
+  if (kernel) {
+    kernel.gemm(-1, until - to, n, to - from, { data: u, offset: from * k + to, stride: k, transposed: true }, { data: err, offset: errAt, stride: n }, { data: w, offset: to * n, stride: n });
+    return;
+  }
+  for (let j = to; j < until; j++) {
     const at = j * n;
-    let i = start;
-    for (; i + 4 <= end; i += 4) {
+    let i = from;
+    for (; i + 4 <= to; i += 4) {
       const c0 = u[i * k + j], c1 = u[(i + 1) * k + j], c2 = u[(i + 2) * k + j], c3 = u[(i + 3) * k + j];
-      const e0 = (i - start) * n, e1 = e0 + n, e2 = e1 + n, e3 = e2 + n;
+      const e0 = errAt + (i - from) * n, e1 = e0 + n, e2 = e1 + n, e3 = e2 + n;
       for (let m = 0; m < n; m++) w[at + m] -= c0 * err[e0 + m] + c1 * err[e1 + m] + c2 * err[e2 + m] + c3 * err[e3 + m];
     }
-    for (; i < end; i++) {
+    for (; i < to; i++) {
       const c = u[i * k + j];
-      const e = (i - start) * n;
+      const e = errAt + (i - from) * n;
       for (let m = 0; m < n; m++) w[at + m] -= c * err[e + m];
     }
   }

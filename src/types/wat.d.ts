@@ -3,3 +3,9 @@ declare module '*.wat' {
   const bytes: Uint8Array<ArrayBuffer>;
   export default bytes;
 }
+
+/** The same module with its vector multiply-adds fused (relaxed SIMD), as scripts/build.mjs rewrites it. */
+declare module '*.wat?fma' {
+  const bytes: Uint8Array<ArrayBuffer>;
+  export default bytes;
+}

@@ -1,32 +1,40 @@
 /**
- * The WebAssembly Gram kernel (gramKernel.wat): G = W·Wᵀ or Wᵀ·W (the smaller side) of a float32
- * matrix, in float64. The weight goes through the kernel's memory one panel of PANEL columns of A
- * at a time (A = W, or Wᵀ when W is tall), widened to float64 and padded with zeros to whole
- * tiles, so memory stays n² + n·PANEL however long the other side is. Products of float32 values
- * are exact in float64; only the order of the float64 sums differs from the JavaScript reference
- * (lowRank.ts), which stays for where WebAssembly SIMD is missing.
+ * The Gram matrix G = W·Wᵀ or Wᵀ·W (the smaller side) of a float32 matrix, and the O(n²) loops
+ * of the Householder reduction that follows (gramKernel.wat). The product runs in the float32
+ * matrix multiply (gemmKernel), lower triangle only, one block of KBLOCK columns of A at a time
+ * (A = W, or Wᵀ when W is tall): each block's products are summed in float32 and the blocks'
+ * sums added up in float64, so rounding grows with KBLOCK, not with the full length k, and
+ * memory stays n² (float32 and float64) + n·KBLOCK however long the other side is. The
+ * JavaScript reference (lowRank.ts) sums exact float64 products, and stays for where
+ * WebAssembly SIMD is missing; the ranks agree (test/unit/analyzers/gramKernel.unit.test.ts).
  */
 import kernelBytes from './gramKernel.wat';
-import { kernelsEnabled } from './kernelSwitch';
+import { GemmKernel, hasFusedMultiplyAdd } from './gemmKernel';
+import { kernelPool } from './kernelPool';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
-  syrk(a: number, n: number, k: number, g: number): void;
   symv(a: number, n: number, i: number, l: number, e: number): void;
   rank2(a: number, n: number, i: number, l: number, e: number): void;
 }
 
 type Loop = (a: Float64Array, n: number, i: number, l: number, e: Float64Array) => void;
 
-/** Columns of A per panel: 4 rows of a tile (4 KB) and the two rows against them stay in L1. */
-const PANEL = 128;
+/** Columns of A summed in float32 before a float64 addition: one cache block of the multiply. */
+export const KBLOCK = 256;
 const PAGE = 65536;
 
 export class GramKernel {
   private readonly exports: KernelExports;
+  private readonly gemm: GemmKernel;
 
-  constructor() {
+  /**
+   * `gemm`: by default its own multiply, not the thread's shared one: a Gram awaits between
+   * blocks, and another may run meanwhile.
+   */
+  constructor(gemm?: GemmKernel) {
     this.exports = new WebAssembly.Instance(new WebAssembly.Module(kernelBytes)).exports as unknown as KernelExports;
+    this.gemm = gemm ?? new GemmKernel(hasFusedMultiplyAdd());
   }
 
   /**
@@ -41,78 +49,64 @@ export class GramKernel {
   /**
    * The n × n Gram matrix of the smaller side of the rows × cols matrix `w` (row-major), n =
    * min(rows, cols), as a view of the kernel's memory, with room for n more values (`scratch`)
-   * after it. Both stay valid until the next call. `checkpoint` is awaited between panels.
+   * after it. Both stay valid until the next call. `checkpoint` is awaited between blocks.
    */
   async gram(w: Float32Array, rows: number, cols: number, checkpoint: () => Promise<void> = async () => {}): Promise<{ g: Float64Array; scratch: Float64Array }> {
     const n = Math.min(rows, cols);
     const k = Math.max(rows, cols);
     const wide = rows <= cols; // A = W; else A = Wᵀ
-    const n4 = Math.ceil(n / 4) * 4;
-    const gBytes = n4 * n4 * 8;
-    const panelBytes = n4 * PANEL * 8;
-    const memory = this.exports.memory;
-    if (gBytes + panelBytes > memory.buffer.byteLength) memory.grow(Math.ceil((gBytes + panelBytes - memory.buffer.byteLength) / PAGE));
-    new Float64Array(memory.buffer, 0, n4 * n4).fill(0);
-    for (let first = 0; first < k; first += PANEL) {
-      const width = Math.min(PANEL, k - first);
-      const kc = width + (width & 1);
-      const panel = new Float64Array(memory.buffer, gBytes, n4 * kc);
-      if (wide) fillRows(panel, w, cols, n, first, width, kc);
-      else fillColumns(panel, w, cols, n, first, width, kc);
-      this.exports.syrk(gBytes, n4, kc, 0);
+    const gemm = this.gemm;
+    const blockAt = GemmKernel.free(2);
+    const sumAt = blockAt + n * KBLOCK * 4;
+    const totalAt = Math.ceil((sumAt + n * n * 4) / 16) * 16;
+    gemm.reserve(totalAt + n * n * 8);
+    // Values scaled by a power of two so the largest is in [0.5, 1): float32 products neither
+    // overflow nor fall into denormals where float64's would not; undone (exactly) at the end.
+    const scale = 2 ** -Math.ceil(Math.log2(finiteMaxAbs(w) || 1) + 1e-12);
+    new Float64Array(gemm.exports.memory.buffer, totalAt, n * n).fill(0);
+    for (let first = 0; first < k; first += KBLOCK) {
+      const width = Math.min(KBLOCK, k - first);
+      const memory = gemm.exports.memory.buffer;
+      const block = new Float32Array(memory, blockAt, n * width);
+      // Wide: block [n, width] = W[:, first…]; tall: block [width, n] = W[first…, :] (rows of W).
+      if (wide) for (let i = 0; i < n; i++) scaledCopy(block, i * width, w, i * cols + first, width, scale);
+      else scaledCopy(block, 0, w, first * cols, width * cols, scale);
+      const [ars, acs] = wide ? [width, 1] : [1, n];
+      new Float32Array(memory, sumAt, n * n).fill(0);
+      gemm.product(2, n, n, width, blockAt, ars, acs, blockAt, acs, ars, sumAt, n, 0);
+      gemm.exports.widenAdd(sumAt, totalAt, n * n);
       await checkpoint();
     }
-    // Compacted in place to n × n (row i moves from i·n4 to i·n ≤ i·n4), mirrored.
-    const g4 = new Float64Array(memory.buffer, 0, n4 * n4);
+    const memory = this.exports.memory;
+    const bytes = n * n * 8 + n * 8;
+    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+    const g = new Float64Array(memory.buffer, 0, n * n);
+    g.set(new Float64Array(gemm.exports.memory.buffer, totalAt, n * n));
+    const unscale = 1 / (scale * scale);
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j <= i; j++) g4[i * n + j] = g4[i * n4 + j];
+      for (let j = 0; j <= i; j++) g[i * n + j] *= unscale;
+      for (let j = 0; j < i; j++) g[j * n + i] = g[i * n + j];
     }
-    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g4[j * n + i] = g4[i * n + j];
-    return { g: new Float64Array(memory.buffer, 0, n * n), scratch: new Float64Array(memory.buffer, n * n * 8, n) };
+    return { g, scratch: new Float64Array(memory.buffer, n * n * 8, n) };
   }
 }
 
-/** panel[i][t] = W[i][first + t] for the n rows; the padding (rows n.., columns width..) zero. */
-function fillRows(panel: Float64Array, w: Float32Array, cols: number, n: number, first: number, width: number, kc: number): void {
-  panel.fill(0);
-  for (let i = 0; i < n; i++) {
-    const from = i * cols + first;
-    const to = i * kc;
-    for (let t = 0; t < width; t++) panel[to + t] = w[from + t];
+/** The largest |value| among the finite values of `w` (0 if none). */
+function finiteMaxAbs(w: Float32Array): number {
+  let max = 0;
+  for (let i = 0; i < w.length; i++) {
+    const v = Math.abs(w[i]);
+    if (v > max && v !== Infinity) max = v;
   }
+  return max;
 }
 
-/** panel[i][t] = W[first + t][i]: rows of W read in order, written down the panel's columns. */
-function fillColumns(panel: Float64Array, w: Float32Array, cols: number, n: number, first: number, width: number, kc: number): void {
-  panel.fill(0);
-  for (let t = 0; t < width; t++) {
-    const from = (first + t) * cols;
-    for (let i = 0; i < n; i++) panel[i * kc + t] = w[from + i];
-  }
+function scaledCopy(to: Float32Array, at: number, from: Float32Array, start: number, count: number, scale: number): void {
+  for (let t = 0; t < count; t++) to[at + t] = from[start + t] * scale;
 }
-
-/** Kernels not in use on this thread: a Gram awaits between panels, so two analyses running at once each need their own memory. */
-const idle: GramKernel[] = [];
-let available = true;
 
 /**
  * Runs `f` with a kernel of its own for as long as it runs; null where WebAssembly SIMD is not
  * available (then JavaScript does the work).
  */
-export async function withGramKernel<T>(f: (kernel: GramKernel) => Promise<T>): Promise<T | null> {
-  if (!available || !kernelsEnabled()) return null;
-  let kernel = idle.pop();
-  if (!kernel) {
-    try {
-      kernel = new GramKernel();
-    } catch {
-      available = false;
-      return null;
-    }
-  }
-  try {
-    return await f(kernel);
-  } finally {
-    idle.push(kernel);
-  }
-}
+export const withGramKernel = kernelPool(() => new GramKernel());

@@ -1,10 +1,12 @@
 /**
  * The inverse Hessian's factor: U is upper triangular with a positive diagonal and UᵀU·A = I,
- * on a matrix far from diagonal; a matrix that is not positive definite is refused.
+ * on a matrix far from diagonal; a matrix that is not positive definite is refused; the blocked
+ * factor (products in WebAssembly) equals the row-by-row one.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { inverseUpperFactor, lowerCholesky } from '../../../src/transforms/cholesky';
+import { useKernels } from '../../../src/analyzers/wasm/kernelSwitch';
 
 /** A = BᵀB + I for a fixed dense B: symmetric positive definite, condition well above 1. */
 function spd(n: number): Float64Array {
@@ -45,4 +47,22 @@ test('UᵀU is A⁻¹, U upper triangular with a positive diagonal (n = 1, 2, 7,
 test('a matrix that is not positive definite is refused with the pivot', () => {
   const a = Float64Array.from([1, 2, 2, 1]);
   assert.throws(() => lowerCholesky(a, 2), /not positive definite \(pivot -3 at 1\)/);
+});
+
+test('the blocked factor (matrix products in WebAssembly) is the row-by-row JavaScript one (n = 129, 300)', async () => {
+  for (const n of [129, 300]) {
+    // Diagonally dominant, far from diagonal: A = BᵀB/n + I with B's entries in [-1, 1).
+    const b = Float64Array.from({ length: n * n }, (_, i) => Math.sin(i * 0.61 + 0.3));
+    const a = new Float64Array(n * n);
+    for (let m = 0; m < n; m++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] += (b[m * n + i] * b[m * n + j]) / n;
+    for (let i = 0; i < n; i++) a[i * n + i] += 1;
+    const blocked = await inverseUpperFactor(a, n);
+    useKernels(false);
+    const plain = await inverseUpperFactor(a, n).finally(() => useKernels(true));
+    const top = Math.max(...plain.map(Math.abs));
+    for (let i = 0; i < n * n; i++) {
+      if (plain[i] === 0) assert.equal(blocked[i], 0, `n=${n}: U[${Math.floor(i / n)}, ${i % n}]`);
+      else assert.ok(Math.abs(blocked[i] - plain[i]) <= 1e-12 * top, `n=${n}: U[${Math.floor(i / n)}, ${i % n}] ${blocked[i]} vs ${plain[i]}`);
+    }
+  }
 });
