@@ -101,6 +101,9 @@ export interface ChannelRanges {
   max: number[];
 }
 
+/** Per-channel ranges run in the kernel up to this many channels (8 bytes of its memory each); JavaScript beyond. */
+const MAX_KERNEL_CHANNELS = 1 << 20;
+
 /** Channel ranges are kept for tensors with at most this many channels (more would not fit a chart, and cost message size). */
 export const MAX_CHANNEL_RANGES = 4096;
 
@@ -134,8 +137,10 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   // Chunks are widened straight into the WebAssembly kernel's memory and used there before the
   // next await, so another analysis on this thread cannot overwrite them in between.
   const kernel = statsKernel();
-  const into = kernel ? (count: number): Float32Array => kernel.prepare(count, bins) : undefined;
-  const chunks = (each: (v: Float32Array, first: number) => Promise<void>): Promise<void> => forEachRealChunk(t, dequantize, chunk, each, into);
+  const channelRoom = channels && channels.size <= MAX_KERNEL_CHANNELS ? channels.size : 0;
+  const into = kernel ? (count: number): Float32Array => kernel.prepare(count, bins, channelRoom) : undefined;
+  const widen = kernel ? (dataType: number, raw: Uint8Array, first: number, count: number) => kernel.widen(dataType, raw, first, count, bins, channelRoom) : undefined;
+  const chunks = (each: (v: Float32Array, first: number) => Promise<void>): Promise<void> => forEachRealChunk(t, dequantize, chunk, each, into, widen);
   // A tensor that fits in one chunk is widened once; pass 2 reuses it if it is still in memory.
   let chunkCount = 0;
   let firstChunk: { values: Float32Array; generation: number } | null = null;
@@ -144,7 +149,10 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
     const fast = kernel?.firstPass();
     if (fast) addFirstPass(fast, p1);
     else firstPassChunk(v, p1);
-    if (channelMin && channelMax && channels) channelRangeChunk(v, first, channels, channelMin, channelMax);
+    if (channelMin && channelMax && channels) {
+      if (fast && channelRoom > 0) kernel!.channelRanges(first, channels.inner, channelMin, channelMax);
+      else channelRangeChunk(v, first, channels, channelMin, channelMax);
+    }
     await checkpoint();
   });
   let min = p1[P1_MIN];
