@@ -11,7 +11,8 @@
  */
 import type { TensorInfo } from '../core/onnx/tensor';
 import { Histogram } from './histogram';
-import { COARSE_GROUPS, MomentHistogram, coarsen, groupsFromSorted, kmeans1d, type MomentGroups } from './kmeans1d';
+import { COARSE_GROUPS, coarsen, kmeans1dEach } from './kmeans1d';
+import { FloatBitBins, groupsFromSorted, type MomentGroups } from './momentGroups';
 import { AsymmetricMeter, INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
 import { huffmanBits, shannonEntropyBits } from './entropy';
 import { sortFloat32 } from './radixSort';
@@ -37,8 +38,9 @@ export interface StatsOptions {
   /** Stops between chunks when aborted (the event loop runs between chunks so the abort can arrive). */
   readonly signal?: AbortSignal;
   /**
-   * Up to this many weights, k-means works on the sorted values (exact groups); above it, on a
-   * streamed equal-width histogram of 65,536 bins. Default 4M (16 MB of float32).
+   * Up to this many weights, k-means works on the sorted values (exact groups up to 16,384
+   * distinct values); above it, on bins by the top 19 bits of each float32, streamed (one bin per
+   * value for FLOAT16/BFLOAT16 weights, 2^-10 of a value wide for float32). Default 65,536.
    */
   readonly exactClusteringElements?: number;
   /** Statistics of the real values (codes × scale, unpacked blocks, codebook entries) instead of the stored codes. */
@@ -197,8 +199,8 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
         int8Codes: new Float64Array(256),
       }
     : null;
-  const exactClustering = elements <= (options.exactClusteringElements ?? 4 * 1024 * 1024);
-  const moments = wantRedundancy && !exactClustering ? new MomentHistogram(min, max) : null;
+  const exactClustering = elements <= (options.exactClusteringElements ?? 65536);
+  const moments = wantRedundancy && !exactClustering ? new FloatBitBins() : null;
   const kept = wantRedundancy && exactClustering ? new Float32Array(finite) : null;
   let keptCount = 0;
 
@@ -232,7 +234,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
     const { perTensor, asymmetric, perChannel, int8Codes } = quant;
     const groups: MomentGroups = kept ? groupsFromSorted(sortFloat32(kept)) : moments!.groups();
     const coarse = coarsen(groups, COARSE_GROUPS);
-    const cluster = (k: number): number => sqnrDb(signalEnergy, kmeans1d(groups, k, { coarse }).sse);
+    const [c4, c16, c256] = kmeans1dEach(groups, [4, 16, 256], { coarse }).map((r) => sqnrDb(signalEnergy, r.sse));
     redundancy = {
       int8PerTensor: estimate(perTensor.int8),
       int4PerTensor: estimate(perTensor.int4),
@@ -242,7 +244,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
       int4PerChannel: perChannel ? estimate(perChannel.int4) : null,
       entropyBitsInt8: shannonEntropyBits(int8Codes),
       huffmanBytesInt8: Math.ceil(huffmanBits(int8Codes) / 8),
-      clusterSqnrDb: { '4': cluster(4), '16': cluster(16), '256': cluster(256) },
+      clusterSqnrDb: { '4': c4, '16': c16, '256': c256 },
     };
   }
 
