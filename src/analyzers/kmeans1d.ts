@@ -72,7 +72,7 @@ export function coarsen(g: MomentGroups, target: number): MomentGroups {
     const made = sweep(mid);
     if (made <= target) hi = mid;
     else lo = mid;
-    if (made === target) break;
+    if (made <= target && made >= target - (target >> 5)) break; // within 3%: the DP and Lloyd refine the rest
   }
   let runs = sweep(hi);
   while (runs > target) runs = sweep((hi *= 2)); // rounding in the running errors
@@ -136,12 +136,12 @@ interface DpRow {
  * search from below, which makes the rows of large k nearly linear. A function of its own, free
  * of allocations, so V8 optimizes it once instead of re-entering a half-optimized caller.
  */
-function solveRow(m: number, n: number, r: DpRow): void {
+function solveRow(m: number, last: number, r: DpRow): void {
   const { prev, prevArg, cur, arg, pc, sHi, sLo, qHi, qLo, stack } = r;
   stack[0] = m;
-  stack[1] = n;
+  stack[1] = last;
   stack[2] = m - 1;
-  stack[3] = n - 1;
+  stack[3] = last - 1;
   let top = 4;
   while (top > 0) {
     const optHi = stack[--top];
@@ -210,7 +210,10 @@ function optimalCentroids(g: MomentGroups, ks: readonly number[]): Float64Array[
   for (let m = 1; m <= kMax; m++) {
     const cur = new Float64Array(n + 1).fill(Infinity);
     const arg = new Int32Array(n + 1);
-    solveRow(m, n, { prev, prevArg, cur, arg, pc, sHi: ps.hi, sLo: ps.lo, qHi: pq.hi, qLo: pq.lo, stack });
+    // Row m is read at j = n - (k - m) at most (the k - m clusters after it need a group each);
+    // its cells beyond stay Infinity, their arg 0, a valid lower bound for the next row.
+    const k = Math.min(...ks.filter((x) => x >= m));
+    solveRow(m, n - (k - m), { prev, prevArg, cur, arg, pc, sHi: ps.hi, sLo: ps.lo, qHi: pq.hi, qLo: pq.lo, stack });
     split.push(arg);
     prev = cur;
     prevArg = arg;
@@ -265,7 +268,7 @@ export function kmeans1dEach(g: MomentGroups, ks: readonly number[], options: KM
     if (solved.includes(k)) start = seeds[solved.indexOf(k)];
     else if (groups > k) {
       // too many clusters for a DP on `coarse`: one on fewer groups (k = 256: 512 groups)
-      const fewer = coarsen(g, Math.max(k + 1, Math.floor(DP_WORK / k)));
+      const fewer = coarsen(coarse, Math.max(k + 1, Math.floor(DP_WORK / k)));
       start = optimalCentroids(fewer, [k])[0];
     } else {
       // As many clusters as coarse groups: Lloyd below only needs k sorted starting points.

@@ -200,7 +200,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
       }
     : null;
   const exactClustering = elements <= (options.exactClusteringElements ?? 65536);
-  const moments = wantRedundancy && !exactClustering ? new FloatBitBins() : null;
+  const moments = wantRedundancy && !exactClustering ? FloatBitBins.take() : null;
   const kept = wantRedundancy && exactClustering ? new Float32Array(finite) : null;
   let keptCount = 0;
 
