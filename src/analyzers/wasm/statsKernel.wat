@@ -223,6 +223,7 @@
 
   (func (export "widen16") (param $src i32) (param $dst i32) (param $n i32) (param $brain i32)
     (local $vend i32) (local $end i32) (local $h v128) (local $lo v128) (local $hi v128) (local $c i32)
+    (local $em v128) (local $shifted v128)
     (local.set $vend (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 1))))
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 1))))
     (block $done
@@ -236,8 +237,23 @@
             (local.set $lo (i32x4.shl (local.get $lo) (i32.const 16)))
             (local.set $hi (i32x4.shl (local.get $hi) (i32.const 16))))
           (else
-            (local.set $lo (call $half (local.get $lo)))
-            (local.set $hi (call $half (local.get $hi)))))
+            ;; $half written out twice: V8 does not inline the call, which cost as much as the rest
+            (local.set $em (v128.and (local.get $lo) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)))
+            (local.set $shifted (i32x4.shl (local.get $em) (i32.const 13)))
+            (local.set $lo (v128.or
+              (v128.bitselect
+                (v128.or (local.get $shifted) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000))
+                (f32x4.mul (local.get $shifted) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))
+                (i32x4.ge_u (local.get $em) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00)))
+              (i32x4.shl (v128.and (local.get $lo) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))))
+            (local.set $em (v128.and (local.get $hi) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)))
+            (local.set $shifted (i32x4.shl (local.get $em) (i32.const 13)))
+            (local.set $hi (v128.or
+              (v128.bitselect
+                (v128.or (local.get $shifted) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000))
+                (f32x4.mul (local.get $shifted) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))
+                (i32x4.ge_u (local.get $em) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00)))
+              (i32x4.shl (v128.and (local.get $hi) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))))))
         (v128.store (local.get $dst) (local.get $lo))
         (v128.store offset=16 (local.get $dst) (local.get $hi))
         (local.set $src (i32.add (local.get $src) (i32.const 16)))
