@@ -1,7 +1,7 @@
 /**
  * Where 1-D k-means time goes (issue 17): each stage of the clustering estimate on weights shaped
  * like the real ones (bell-shaped FP32, FP16-rounded, heavy-tailed), per tensor size.
- * Run: node dist/bench/kmeansBench.js [REPEATS]
+ * Run: node dist/bench/kmeansBench.js [REPEATS] [MODEL] (REPEATS 0: only the model's weights, one of each shape)
  */
 import { COARSE_GROUPS, coarsen, kmeans1dEach } from '../src/analyzers/kmeans1d';
 import { FloatBitBins, groupsFromSorted } from '../src/analyzers/momentGroups';
@@ -54,3 +54,31 @@ for (const [n, kind] of [[2048, 'fp32'], [36_864, 'fp32'], [589_824, 'fp32'], [5
     console.log(`${String(n).padStart(9)}   ${kind.padEnd(6)}${String(groups.count.length).padStart(8)}   ${line}`);
   }
 }
+
+/** With a model: for its largest weights, statistics alone against statistics + redundancy (quantization and k-means), and k-means alone. */
+async function modelShare(file: string): Promise<void> {
+  const { openModel } = await import('../src/core/onnx/model');
+  const { computeTensorStats } = await import('../src/analyzers/tensorStats');
+  const { readRealFloat32 } = await import('../src/analyzers/realValues');
+  const model = openModel(file);
+  const seen = new Set<string>();
+  const tensors = [...model.index.tensors].filter((t) => t.elements >= 65536 && !seen.has(`${t.dims}`) && seen.add(`${t.dims}`));
+  console.log(`\n${file}: one tensor of each shape (ms, CPU of this thread)`);
+  console.log('tensor                         dims           stats   +redundancy   k-means (groups + k = 4, 16, 256)');
+  const cpu = (f: () => Promise<unknown>): Promise<number> => {
+    const t0 = process.cpuUsage();
+    return f().then(() => (process.cpuUsage(t0).user + process.cpuUsage(t0).system) / 1000);
+  };
+  for (const t of tensors) {
+    const stats = await cpu(() => computeTensorStats(t, { redundancy: false }));
+    const full = await cpu(() => computeTensorStats(t, { redundancy: true, channelAxis: 0 }));
+    const values = await readRealFloat32(t, undefined);
+    const kmeans = await cpu(async () => {
+      const bins = new FloatBitBins();
+      bins.add(values);
+      kmeans1dEach(bins.groups(), [4, 16, 256]);
+    });
+    console.log(`${t.name.slice(0, 30).padEnd(30)} ${`[${t.dims.join(',')}]`.padEnd(14)}${stats.toFixed(0).padStart(6)}${full.toFixed(0).padStart(14)}${kmeans.toFixed(0).padStart(10)}`);
+  }
+}
+if (process.argv[3]) void modelShare(process.argv[3]);
