@@ -188,6 +188,42 @@ function solveRow(m: number, last: number, r: DpRow): void {
 }
 
 /**
+ * One row of the DP by Knuth's bounds: split(m - 1, j) <= split(m, j) <= split(m, j + 1) (the
+ * cost is Monge), so with j going down each cell searches only between the two. Cheaper than
+ * divide and conquer once clusters are few groups each (k = 256 on 512 groups: a few a cell).
+ */
+function solveRowKnuth(m: number, last: number, r: DpRow): void {
+  const { prev, prevArg, cur, arg, pc, sHi, sLo, qHi, qLo } = r;
+  let upper = last - 1;
+  for (let j = last; j >= m; j--) {
+    const first = Math.max(m - 1, prevArg[j]);
+    const end = Math.min(upper, j - 1);
+    let best = Infinity;
+    let bestI = first;
+    const cj = pc[j];
+    const sjHi = sHi[j];
+    const sjLo = sLo[j];
+    const qjHi = qHi[j];
+    const qjLo = qLo[j];
+    for (let i = first; i <= end; i++) {
+      const base = prev[i];
+      if (base === Infinity) continue;
+      const c = cj - pc[i];
+      const sum = sjHi - sHi[i] + (sjLo - sLo[i]);
+      const err = qjHi - qHi[i] + (qjLo - qLo[i]) - (sum * sum) / c;
+      const v = base + (err > 0 ? err : 0);
+      if (v < best) {
+        best = v;
+        bestI = i;
+      }
+    }
+    cur[j] = best;
+    arg[j] = bestI;
+    upper = bestI;
+  }
+}
+
+/**
  * Optimal k-means of groups (each group kept whole) by DP, for every k in `ks` (each below the
  * group count) from one DP: row m holds the best m-cluster costs of every prefix, so the rows up
  * to the largest k answer the smaller ones too. Returns the centroids for each k.
@@ -201,21 +237,28 @@ function optimalCentroids(g: MomentGroups, ks: readonly number[]): Float64Array[
   const ps = new DoubleDoublePrefix(g.sum);
   const pq = new DoubleDoublePrefix(g.sumSq);
   for (let i = 0; i < n; i++) pc[i + 1] = pc[i] + g.count[i];
+  // Two cost rows, swapped; every row's splits in one allocation (the GC had been a third of it).
   let prev = new Float64Array(n + 1).fill(Infinity);
   prev[0] = 0;
+  let cur = new Float64Array(n + 1);
+  const splits = new Int32Array(kMax * (n + 1));
   let prevArg = new Int32Array(n + 1);
   // Depth-first over halving ranges: at most ~2·log2(n) pending ranges of four numbers each.
   const stack = new Int32Array(4 * (2 * Math.ceil(Math.log2(n + 2)) + 4));
   const split: Int32Array[] = [];
   for (let m = 1; m <= kMax; m++) {
-    const cur = new Float64Array(n + 1).fill(Infinity);
-    const arg = new Int32Array(n + 1);
+    cur.fill(Infinity);
+    const arg = splits.subarray((m - 1) * (n + 1), m * (n + 1));
     // Row m is read at j = n - (k - m) at most (the k - m clusters after it need a group each);
     // its cells beyond stay Infinity, their arg 0, a valid lower bound for the next row.
     const k = Math.min(...ks.filter((x) => x >= m));
-    solveRow(m, n - (k - m), { prev, prevArg, cur, arg, pc, sHi: ps.hi, sLo: ps.lo, qHi: pq.hi, qLo: pq.lo, stack });
+    const last = n - (k - m);
+    const row = { prev, prevArg, cur, arg, pc, sHi: ps.hi, sLo: ps.lo, qHi: pq.hi, qLo: pq.lo, stack };
+    // Knuth's bounds cost about 1 + j / (m (m - 1)) evaluations a cell, divide and conquer log2 of the row's width.
+    if (m > 1 && 1 + last / (m * (m - 1)) < Math.log2(last - m + 2)) solveRowKnuth(m, last, row);
+    else solveRow(m, last, row);
     split.push(arg);
-    prev = cur;
+    [prev, cur] = [cur, prev];
     prevArg = arg;
   }
   return ks.map((k) => {
