@@ -137,7 +137,7 @@ interface DpRow {
  * of allocations, so V8 optimizes it once instead of re-entering a half-optimized caller.
  */
 function solveRow(m: number, last: number, r: DpRow): void {
-  const { prev, prevArg, cur, arg, pc, sHi, sLo, qHi, qLo, stack } = r;
+  const { prevArg, stack } = r;
   stack[0] = m;
   stack[1] = last;
   stack[2] = m - 1;
@@ -149,29 +149,7 @@ function solveRow(m: number, last: number, r: DpRow): void {
     const hi = stack[--top];
     const lo = stack[--top];
     const mid = (lo + hi) >> 1;
-    let best = Infinity;
-    const first = Math.max(optLo, prevArg[mid]);
-    let bestI = first;
-    const last = Math.min(mid - 1, optHi);
-    const cj = pc[mid];
-    const sjHi = sHi[mid];
-    const sjLo = sLo[mid];
-    const qjHi = qHi[mid];
-    const qjLo = qLo[mid];
-    for (let i = first; i <= last; i++) {
-      const base = prev[i];
-      if (base === Infinity) continue;
-      const c = cj - pc[i];
-      const sum = sjHi - sHi[i] + (sjLo - sLo[i]);
-      const err = qjHi - qHi[i] + (qjLo - qLo[i]) - (sum * sum) / c;
-      const v = base + (err > 0 ? err : 0);
-      if (v < best) {
-        best = v;
-        bestI = i;
-      }
-    }
-    cur[mid] = best;
-    arg[mid] = bestI;
+    const bestI = solveCell(r, mid, Math.max(optLo, prevArg[mid]), Math.min(mid - 1, optHi));
     if (lo < mid) {
       stack[top++] = lo;
       stack[top++] = mid - 1;
@@ -193,34 +171,35 @@ function solveRow(m: number, last: number, r: DpRow): void {
  * divide and conquer once clusters are few groups each (k = 256 on 512 groups: a few a cell).
  */
 function solveRowKnuth(m: number, last: number, r: DpRow): void {
-  const { prev, prevArg, cur, arg, pc, sHi, sLo, qHi, qLo } = r;
   let upper = last - 1;
-  for (let j = last; j >= m; j--) {
-    const first = Math.max(m - 1, prevArg[j]);
-    const end = Math.min(upper, j - 1);
-    let best = Infinity;
-    let bestI = first;
-    const cj = pc[j];
-    const sjHi = sHi[j];
-    const sjLo = sLo[j];
-    const qjHi = qHi[j];
-    const qjLo = qLo[j];
-    for (let i = first; i <= end; i++) {
-      const base = prev[i];
-      if (base === Infinity) continue;
-      const c = cj - pc[i];
-      const sum = sjHi - sHi[i] + (sjLo - sLo[i]);
-      const err = qjHi - qHi[i] + (qjLo - qLo[i]) - (sum * sum) / c;
-      const v = base + (err > 0 ? err : 0);
-      if (v < best) {
-        best = v;
-        bestI = i;
-      }
+  for (let j = last; j >= m; j--) upper = solveCell(r, j, Math.max(m - 1, r.prevArg[j]), Math.min(upper, j - 1));
+}
+
+/** cur[j] and arg[j]: the best last split i in [first, end] (the first of equals); returns it. */
+function solveCell(r: DpRow, j: number, first: number, end: number): number {
+  const { prev, pc, sHi, sLo, qHi, qLo } = r;
+  let best = Infinity;
+  let bestI = first;
+  const cj = pc[j];
+  const sjHi = sHi[j];
+  const sjLo = sLo[j];
+  const qjHi = qHi[j];
+  const qjLo = qLo[j];
+  for (let i = first; i <= end; i++) {
+    const base = prev[i];
+    if (base === Infinity) continue;
+    const c = cj - pc[i];
+    const sum = sjHi - sHi[i] + (sjLo - sLo[i]);
+    const err = qjHi - qHi[i] + (qjLo - qLo[i]) - (sum * sum) / c;
+    const v = base + (err > 0 ? err : 0);
+    if (v < best) {
+      best = v;
+      bestI = i;
     }
-    cur[j] = best;
-    arg[j] = bestI;
-    upper = bestI;
   }
+  r.cur[j] = best;
+  r.arg[j] = bestI;
+  return bestI;
 }
 
 /**
