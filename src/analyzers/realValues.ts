@@ -4,7 +4,7 @@
  * figures all read weights through here, so they describe what the model computes with.
  */
 import type { TensorInfo } from '../core/onnx/tensor';
-import { forEachFloat32Chunk, readDenseFloat32 } from '../core/onnx/tensorData';
+import { forEachFloat32Chunk, readDenseFloat32, type ChunkWidener } from '../core/onnx/tensorData';
 import { dequantizeChunk, lookUpChunk, type DequantizeParams } from './dequantize';
 import { forEachNBitsChunk } from './nbits';
 import { forEachMaskedChunk } from './maskedValues';
@@ -25,14 +25,16 @@ export function forEachRealChunk(
   chunkElements: number,
   each: (values: Float32Array, firstElement: number) => void | Promise<void>,
   into?: (count: number) => Float32Array,
+  /** Widens stored chunks itself where it can (see forEachFloat32Chunk). */
+  widen?: ChunkWidener,
 ): Promise<void> {
   switch (p?.kind) {
     case undefined:
-      return forEachFloat32Chunk(t, chunkElements, each, into);
+      return forEachFloat32Chunk(t, chunkElements, each, into, widen);
     case 'linear':
-      return forEachFloat32Chunk(t, chunkElements, (v, first) => (dequantizeChunk(v, first, t.dims, p), each(v, first)), into);
+      return forEachFloat32Chunk(t, chunkElements, (v, first) => (dequantizeChunk(v, first, t.dims, p), each(v, first)), into, widen);
     case 'codebook':
-      return forEachFloat32Chunk(t, chunkElements, (v, first) => (lookUpChunk(v, p.codebook), each(v, first)), into);
+      return forEachFloat32Chunk(t, chunkElements, (v, first) => (lookUpChunk(v, p.codebook), each(v, first)), into, widen);
     case 'nbits':
       return forEachNBitsChunk(t, p, chunkElements, each, into);
     case 'masked':

@@ -11,7 +11,8 @@
  */
 import type { TensorInfo } from '../core/onnx/tensor';
 import { Histogram } from './histogram';
-import { COARSE_GROUPS, MomentHistogram, coarsen, groupsFromSorted, kmeans1d, type MomentGroups } from './kmeans1d';
+import { COARSE_GROUPS, coarsen, kmeans1dEach } from './kmeans1d';
+import { FloatBitBins, groupsFromSorted, type MomentGroups } from './momentGroups';
 import { AsymmetricMeter, INT4, INT8, QuantErrorMeter, scaleFor, sqnrDb, type QuantScheme } from './quantize';
 import { huffmanBits, shannonEntropyBits } from './entropy';
 import { sortFloat32 } from './radixSort';
@@ -37,8 +38,9 @@ export interface StatsOptions {
   /** Stops between chunks when aborted (the event loop runs between chunks so the abort can arrive). */
   readonly signal?: AbortSignal;
   /**
-   * Up to this many weights, k-means works on the sorted values (exact groups); above it, on a
-   * streamed equal-width histogram of 65,536 bins. Default 4M (16 MB of float32).
+   * Up to this many weights, k-means works on the sorted values (exact groups up to 16,384
+   * distinct values); above it, on bins by the top 19 bits of each float32, streamed (one bin per
+   * value for FLOAT16/BFLOAT16 weights, 2^-10 of a value wide for float32). Default 65,536.
    */
   readonly exactClusteringElements?: number;
   /** Statistics of the real values (codes × scale, unpacked blocks, codebook entries) instead of the stored codes. */
@@ -101,6 +103,9 @@ export interface ChannelRanges {
   max: number[];
 }
 
+/** Per-channel ranges run in the kernel up to this many channels (8 bytes of its memory each); JavaScript beyond. */
+const MAX_KERNEL_CHANNELS = 1 << 20;
+
 /** Channel ranges are kept for tensors with at most this many channels (more would not fit a chart, and cost message size). */
 export const MAX_CHANNEL_RANGES = 4096;
 
@@ -134,8 +139,10 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
   // Chunks are widened straight into the WebAssembly kernel's memory and used there before the
   // next await, so another analysis on this thread cannot overwrite them in between.
   const kernel = statsKernel();
-  const into = kernel ? (count: number): Float32Array => kernel.prepare(count, bins) : undefined;
-  const chunks = (each: (v: Float32Array, first: number) => Promise<void>): Promise<void> => forEachRealChunk(t, dequantize, chunk, each, into);
+  const channelRoom = channels && channels.size <= MAX_KERNEL_CHANNELS ? channels.size : 0;
+  const into = kernel ? (count: number): Float32Array => kernel.prepare(count, bins, channelRoom) : undefined;
+  const widen = kernel ? (dataType: number, raw: Uint8Array, first: number, count: number) => kernel.widen(dataType, raw, first, count, bins, channelRoom) : undefined;
+  const chunks = (each: (v: Float32Array, first: number) => Promise<void>): Promise<void> => forEachRealChunk(t, dequantize, chunk, each, into, widen);
   // A tensor that fits in one chunk is widened once; pass 2 reuses it if it is still in memory.
   let chunkCount = 0;
   let firstChunk: { values: Float32Array; generation: number } | null = null;
@@ -144,7 +151,10 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
     const fast = kernel?.firstPass();
     if (fast) addFirstPass(fast, p1);
     else firstPassChunk(v, p1);
-    if (channelMin && channelMax && channels) channelRangeChunk(v, first, channels, channelMin, channelMax);
+    if (channelMin && channelMax && channels) {
+      if (fast && channelRoom > 0) kernel!.channelRanges(first, channels.inner, channelMin, channelMax);
+      else channelRangeChunk(v, first, channels, channelMin, channelMax);
+    }
     await checkpoint();
   });
   let min = p1[P1_MIN];
@@ -189,8 +199,8 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
         int8Codes: new Float64Array(256),
       }
     : null;
-  const exactClustering = elements <= (options.exactClusteringElements ?? 4 * 1024 * 1024);
-  const moments = wantRedundancy && !exactClustering ? new MomentHistogram(min, max) : null;
+  const exactClustering = elements <= (options.exactClusteringElements ?? 65536);
+  const moments = wantRedundancy && !exactClustering ? FloatBitBins.take() : null;
   const kept = wantRedundancy && exactClustering ? new Float32Array(finite) : null;
   let keptCount = 0;
 
@@ -224,7 +234,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
     const { perTensor, asymmetric, perChannel, int8Codes } = quant;
     const groups: MomentGroups = kept ? groupsFromSorted(sortFloat32(kept)) : moments!.groups();
     const coarse = coarsen(groups, COARSE_GROUPS);
-    const cluster = (k: number): number => sqnrDb(signalEnergy, kmeans1d(groups, k, { coarse }).sse);
+    const [c4, c16, c256] = kmeans1dEach(groups, [4, 16, 256], { coarse }).map((r) => sqnrDb(signalEnergy, r.sse));
     redundancy = {
       int8PerTensor: estimate(perTensor.int8),
       int4PerTensor: estimate(perTensor.int4),
@@ -234,7 +244,7 @@ export async function computeTensorStats(t: TensorInfo, options: StatsOptions = 
       int4PerChannel: perChannel ? estimate(perChannel.int4) : null,
       entropyBitsInt8: shannonEntropyBits(int8Codes),
       huffmanBytesInt8: Math.ceil(huffmanBits(int8Codes) / 8),
-      clusterSqnrDb: { '4': cluster(4), '16': cluster(16), '256': cluster(256) },
+      clusterSqnrDb: { '4': c4, '16': c16, '256': c256 },
     };
   }
 

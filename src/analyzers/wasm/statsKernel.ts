@@ -1,17 +1,21 @@
 /**
  * The WebAssembly statistics kernel (statsKernel.wat): one chunk of float32 values is widened
- * into its memory (`prepare`; `load` copies an array in), then pass 1 (min, max, sum, zeros,
- * sum of squares) and pass 2 (histogram, near-zeros) run on that copy. Exact to the same bin and the same counts as the
+ * into its memory (`prepare`; `load` copies an array in; `widen` copies FLOAT16/BFLOAT16 codes in
+ * and widens them there), then pass 1 (min, max, sum, zeros, sum of squares, per-channel ranges)
+ * and pass 2 (histogram, near-zeros) run on that copy. Exact to the same bin and the same counts as the
  * JavaScript code it replaces; values that are NaN or Inf are left to that code.
  */
 import kernelBytes from './statsKernel.wat';
 import type { Histogram } from '../histogram';
 import { kernelsEnabled } from './kernelSwitch';
+import { DataType } from '../../core/onnx/dataTypes';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
   pass1(data: number, n: number, out: number): void;
   pass2(data: number, n: number, edges: number, bins: number, counts: number, first: number, scale: number, near: number, certain: number, out: number, scratch: number): void;
+  widen16(src: number, dst: number, n: number, brain: number): void;
+  ranges(data: number, n: number, inner: number, size: number, channel: number, left: number, lows: number, highs: number): void;
 }
 
 export interface FirstPass {
@@ -51,7 +55,7 @@ export class StatsKernel {
    * Room for `count` values and a histogram of `bins` bins: the returned view is where the next
    * chunk goes. It stays valid until the next call (`generation` tells).
    */
-  prepare(count: number, bins: number): Float32Array {
+  prepare(count: number, bins: number, channels = 0): Float32Array {
     if (bins !== this.bins) {
       this.bins = bins;
       this.countsAt = EDGES + align16((bins + 1) * 4);
@@ -59,12 +63,47 @@ export class StatsKernel {
       this.dataAt = this.scratchAt + SCRATCH_BYTES;
       this.views = null;
     }
-    const needed = this.dataAt + count * 4;
+    // room after the chunk for the channel ranges (quantKernel grows the memory for its own)
+    const needed = this.dataAt + count * 4 + (channels > 0 ? 16 + 8 * channels + 32 : 0);
     const memory = this.exports.memory;
     if (needed > memory.buffer.byteLength) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE));
     this.loaded = count;
     this.generation++;
     return new Float32Array(memory.buffer, this.dataAt, count);
+  }
+
+  /**
+   * Elements [first, first + count) of FLOAT16 or BFLOAT16 raw bytes widened in the kernel's
+   * memory (the codes copied to the upper half of the chunk's room, widened down in place), as
+   * `prepare` would hold them; undefined for other types.
+   */
+  widen(dataType: number, raw: Uint8Array, first: number, count: number, bins: number, channels = 0): Float32Array | undefined {
+    if (dataType !== DataType.Float16 && dataType !== DataType.BFloat16) return undefined;
+    const view = this.prepare(count, bins, channels);
+    const codesAt = this.dataAt + 2 * count;
+    new Uint8Array(this.exports.memory.buffer, codesAt, 2 * count).set(raw.subarray(first * 2, (first + count) * 2));
+    this.exports.widen16(codesAt, this.dataAt, count, dataType === DataType.BFloat16 ? 1 : 0);
+    return view;
+  }
+
+  /**
+   * Adds the loaded chunk's per-channel finite min and max into `lows`/`highs` (channel of
+   * element i: floor(i / inner) % size; the chunk starts at element `first`). All values finite.
+   */
+  channelRanges(first: number, inner: number, lows: Float64Array, highs: Float64Array): void {
+    const size = lows.length;
+    const lowsAt = align16(this.dataAt + this.loaded * 4 + 16);
+    const highsAt = lowsAt + align16(size * 4);
+    const buffer = this.exports.memory.buffer;
+    if (highsAt + size * 4 > buffer.byteLength) throw new Error('channel ranges: no room reserved after the chunk');
+    const low = new Float32Array(buffer, lowsAt, size).fill(Infinity);
+    const high = new Float32Array(buffer, highsAt, size).fill(-Infinity);
+    const channel = Math.floor(first / inner) % size;
+    this.exports.ranges(this.dataAt, this.loaded, inner, size, channel, inner - (first % inner), lowsAt, highsAt);
+    for (let c = 0; c < size; c++) {
+      if (low[c] < lows[c]) lows[c] = low[c];
+      if (high[c] > highs[c]) highs[c] = high[c];
+    }
   }
 
   /** Copies `values` in and returns the generation. */

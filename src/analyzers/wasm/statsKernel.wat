@@ -205,4 +205,168 @@
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $tail)))
     (f64.store offset=0 (local.get $out) (f64.convert_i32_u (local.get $nearN))))
+  ;; widen16(src, dst, n, brain): n little-endian 16-bit codes at src become float32 at dst, FLOAT16
+  ;; (brain = 0) or BFLOAT16 (brain = 1), exactly: a half's exponent and mantissa shifted into a
+  ;; float32's low exponent bits times 2^112 is its value (denormals too, since WebAssembly keeps
+  ;; float32 denormals); exponent 31 is Inf or NaN with the mantissa kept. src may be dst + 2n
+  ;; (widening in place: each step reads its 16 bytes before writing 32 below the unread ones).
+  (func $half (param $codes v128) (result v128)
+    (local $em v128) (local $shifted v128)
+    (local.set $em (v128.and (local.get $codes) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)))
+    (local.set $shifted (i32x4.shl (local.get $em) (i32.const 13)))
+    (v128.or
+      (v128.bitselect
+        (v128.or (local.get $shifted) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000))
+        (f32x4.mul (local.get $shifted) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))
+        (i32x4.ge_u (local.get $em) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00)))
+      (i32x4.shl (v128.and (local.get $codes) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))))
+
+  (func (export "widen16") (param $src i32) (param $dst i32) (param $n i32) (param $brain i32)
+    (local $vend i32) (local $end i32) (local $h v128) (local $lo v128) (local $hi v128) (local $c i32)
+    (local $em v128) (local $shifted v128)
+    (local.set $vend (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 1))))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 1))))
+    (block $done
+      (loop $vectors
+        (br_if $done (i32.ge_u (local.get $src) (local.get $vend)))
+        (local.set $h (v128.load (local.get $src)))
+        (local.set $lo (i32x4.extend_low_i16x8_u (local.get $h)))
+        (local.set $hi (i32x4.extend_high_i16x8_u (local.get $h)))
+        (if (local.get $brain)
+          (then
+            (local.set $lo (i32x4.shl (local.get $lo) (i32.const 16)))
+            (local.set $hi (i32x4.shl (local.get $hi) (i32.const 16))))
+          (else
+            ;; $half written out twice: V8 does not inline the call, which cost as much as the rest
+            (local.set $em (v128.and (local.get $lo) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)))
+            (local.set $shifted (i32x4.shl (local.get $em) (i32.const 13)))
+            (local.set $lo (v128.or
+              (v128.bitselect
+                (v128.or (local.get $shifted) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000))
+                (f32x4.mul (local.get $shifted) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))
+                (i32x4.ge_u (local.get $em) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00)))
+              (i32x4.shl (v128.and (local.get $lo) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))))
+            (local.set $em (v128.and (local.get $hi) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)))
+            (local.set $shifted (i32x4.shl (local.get $em) (i32.const 13)))
+            (local.set $hi (v128.or
+              (v128.bitselect
+                (v128.or (local.get $shifted) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000))
+                (f32x4.mul (local.get $shifted) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))
+                (i32x4.ge_u (local.get $em) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00)))
+              (i32x4.shl (v128.and (local.get $hi) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))))))
+        (v128.store (local.get $dst) (local.get $lo))
+        (v128.store offset=16 (local.get $dst) (local.get $hi))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $vectors)))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $c (i32.load16_u (local.get $src)))
+        (local.set $lo (i32x4.splat (local.get $c)))
+        (i32.store (local.get $dst)
+          (select (i32.shl (local.get $c) (i32.const 16))
+                  (i32x4.extract_lane 0 (call $half (local.get $lo)))
+                  (local.get $brain)))
+        (local.set $src (i32.add (local.get $src) (i32.const 2)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br $tail))))
+
+  ;; ranges(p, n, inner, size, c, left, lows, highs): per-channel min and max (f32 arrays of `size`
+  ;; at lows and highs) of n finite values, the channel of each a run of `inner` values; the first
+  ;; value is in channel c with `left` values of its run to go. A value only replaces a bound that
+  ;; it strictly passes (as the JavaScript does). inner = 1 (the last axis) goes row by row, four
+  ;; channels at a time.
+  (func $runBounds (param $p i32) (param $len i32) (param $lowAt i32) (param $highAt i32)
+    (local $vend i32) (local $end i32) (local $lo v128) (local $hi v128) (local $x f32) (local $l f32) (local $h f32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $len) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
+    (local.set $l (f32.load (local.get $lowAt)))
+    (local.set $h (f32.load (local.get $highAt)))
+    (if (i32.lt_u (local.get $p) (local.get $vend))
+      (then
+        (local.set $lo (f32x4.splat (local.get $l)))
+        (local.set $hi (f32x4.splat (local.get $h)))
+        (loop $vectors
+          (local.set $lo (f32x4.pmin (local.get $lo) (v128.load (local.get $p))))
+          (local.set $hi (f32x4.pmax (local.get $hi) (v128.load (local.get $p))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br_if $vectors (i32.lt_u (local.get $p) (local.get $vend))))
+        (local.set $l (f32.min (f32.min (f32x4.extract_lane 0 (local.get $lo)) (f32x4.extract_lane 1 (local.get $lo)))
+                               (f32.min (f32x4.extract_lane 2 (local.get $lo)) (f32x4.extract_lane 3 (local.get $lo)))))
+        (local.set $h (f32.max (f32.max (f32x4.extract_lane 0 (local.get $hi)) (f32x4.extract_lane 1 (local.get $hi)))
+                               (f32.max (f32x4.extract_lane 2 (local.get $hi)) (f32x4.extract_lane 3 (local.get $hi)))))))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $x (f32.load (local.get $p)))
+        (local.set $l (select (local.get $x) (local.get $l) (f32.lt (local.get $x) (local.get $l))))
+        (local.set $h (select (local.get $x) (local.get $h) (f32.gt (local.get $x) (local.get $h))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $tail)))
+    (f32.store (local.get $lowAt) (local.get $l))
+    (f32.store (local.get $highAt) (local.get $h)))
+
+  (func (export "ranges") (param $p i32) (param $n i32) (param $inner i32) (param $size i32) (param $c i32) (param $left i32) (param $lows i32) (param $highs i32)
+    (local $end i32) (local $len i32) (local $j i32) (local $at i32) (local $cols i32) (local $v v128)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (if (i32.eq (local.get $inner) (i32.const 1))
+      (then
+        ;; values up to the start of a row one at a time, then whole rows, then the rest
+        (block $aligned
+          (loop $lead
+            (br_if $aligned (i32.or (i32.eqz (local.get $c)) (i32.ge_u (local.get $p) (local.get $end))))
+            (call $runBounds (local.get $p) (i32.const 1)
+              (i32.add (local.get $lows) (i32.shl (local.get $c) (i32.const 2))) (i32.add (local.get $highs) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (if (i32.eq (local.get $c) (local.get $size)) (then (local.set $c (i32.const 0))))
+            (br $lead)))
+        (local.set $cols (i32.and (local.get $size) (i32.const -4)))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.lt_u (i32.shr_u (i32.sub (local.get $end) (local.get $p)) (i32.const 2)) (local.get $size)))
+            (local.set $j (i32.const 0))
+            (block $colsDone
+              (loop $columns
+                (br_if $colsDone (i32.ge_u (local.get $j) (local.get $cols)))
+                (local.set $v (v128.load (i32.add (local.get $p) (i32.shl (local.get $j) (i32.const 2)))))
+                (local.set $at (i32.add (local.get $lows) (i32.shl (local.get $j) (i32.const 2))))
+                (v128.store (local.get $at) (f32x4.pmin (v128.load (local.get $at)) (local.get $v)))
+                (local.set $at (i32.add (local.get $highs) (i32.shl (local.get $j) (i32.const 2))))
+                (v128.store (local.get $at) (f32x4.pmax (v128.load (local.get $at)) (local.get $v)))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $columns)))
+            (block $restDone
+              (loop $rest
+                (br_if $restDone (i32.ge_u (local.get $j) (local.get $size)))
+                (call $runBounds (i32.add (local.get $p) (i32.shl (local.get $j) (i32.const 2))) (i32.const 1)
+                  (i32.add (local.get $lows) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $highs) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $rest)))
+            (local.set $p (i32.add (local.get $p) (i32.shl (local.get $size) (i32.const 2))))
+            (br $rows)))
+        ;; what is left: part of a row, from channel 0
+        (local.set $c (i32.const 0))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
+            (call $runBounds (local.get $p) (i32.const 1)
+              (i32.add (local.get $lows) (i32.shl (local.get $c) (i32.const 2))) (i32.add (local.get $highs) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $tail)))
+        (return)))
+    (block $done
+      (loop $runs
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $len (i32.shr_u (i32.sub (local.get $end) (local.get $p)) (i32.const 2)))
+        (if (i32.lt_u (local.get $left) (local.get $len)) (then (local.set $len (local.get $left))))
+        (call $runBounds (local.get $p) (local.get $len)
+          (i32.add (local.get $lows) (i32.shl (local.get $c) (i32.const 2))) (i32.add (local.get $highs) (i32.shl (local.get $c) (i32.const 2))))
+        (local.set $p (i32.add (local.get $p) (i32.shl (local.get $len) (i32.const 2))))
+        (local.set $left (local.get $inner))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (if (i32.eq (local.get $c) (local.get $size)) (then (local.set $c (i32.const 0))))
+        (br $runs))))
 )

@@ -1,6 +1,6 @@
 /**
- * Runs model analysis in a pool of worker threads: the client reads the file once into memory the
- * workers share, each worker parses it and analyzes its share of the layers (see shards.ts), the
+ * Runs model analysis in a pool of worker threads: the workers read the file once, together, into
+ * memory they share, each worker parses it and analyzes its share of the layers (see shards.ts), the
  * client merges their results. Progress as it goes,
  * cancel through an AbortSignal, errors as OnnxError. dispose() ends the workers.
  */
@@ -71,29 +71,19 @@ export function workersFor(file: string, options: AnalysisOptions, available: nu
 }
 
 /**
- * The file's bytes in memory every worker can read, for more than one worker; undefined when
- * one worker reads it itself, or when it cannot be read here (a worker then reports why, as it
- * would alone).
+ * Memory for the file's bytes that every worker can read, which the workers fill together (each
+ * reads its slice, in parallel, while the others start), for more than one worker; undefined when
+ * one worker reads the file itself, or when its size cannot be known here (a worker then reports
+ * why, as it would alone).
  */
-function sharedBytes(file: string, workers: number): SharedArrayBuffer | undefined {
+function sharedFile(file: string, workers: number): { bytes: SharedArrayBuffer; ready: SharedArrayBuffer } | undefined {
   if (workers < 2) return undefined;
-  let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
-    const size = fs.fstatSync(fd).size;
+    const size = fs.statSync(file).size;
     if (size > MAX_PROTOBUF_BYTES) return undefined;
-    const shared = new SharedArrayBuffer(size);
-    const view = new Uint8Array(shared);
-    for (let at = 0; at < size; ) {
-      const read = fs.readSync(fd, view, at, size - at, at);
-      if (read === 0) return undefined; // shrank while being read
-      at += read;
-    }
-    return shared;
+    return { bytes: new SharedArrayBuffer(size), ready: new SharedArrayBuffer(8) };
   } catch {
     return undefined;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -142,8 +132,10 @@ export class AnalysisClient {
       const workers = this.workers.slice(0, count);
       this.jobs.set(id, { workers, layers: new Map(), results: 0, progress: new Array(count).fill(idle), resolve, reject, onProgress: hooks.onProgress, progressEveryMs: hooks.progressEveryMs ?? 0, progressAt: -Infinity, onLayer: hooks.onLayer });
       hooks.signal?.addEventListener('abort', () => workers.forEach((w) => this.post(w, { type: 'cancel', id })), { once: true });
-      const bytes = sharedBytes(file, count);
-      workers.forEach((w, index) => this.post(w, { type: 'analyze', id, file: path.resolve(file), bytes, options: { ...options, shard: { index, count } } }));
+      const shared = sharedFile(file, count);
+      workers.forEach((w, index) =>
+        this.post(w, { type: 'analyze', id, file: path.resolve(file), bytes: shared?.bytes, fill: shared && { ready: shared.ready, part: index, parts: count }, options: { ...options, shard: { index, count } } }),
+      );
     });
   }
 

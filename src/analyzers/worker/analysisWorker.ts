@@ -1,7 +1,7 @@
 /**
  * The analysis worker (a worker_threads entry point): heavy per-layer math off the caller's
- * thread. It parses the model from the bytes the client read once into memory every worker
- * shares (or reads the file itself when none came), so no tensor bytes are copied between threads.
+ * thread. It parses the model from memory every worker shares, which the workers fill together
+ * (sharedFill.ts), or reads the file itself when none came, so no tensor bytes are copied between threads.
  */
 import { parentPort } from 'node:worker_threads';
 import { OnnxError } from '../../core/errors';
@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { openModel, parseModel } from '../../core/onnx/model';
 import { analyzeModel, withoutAnalysis } from '../modelAnalysis';
 import { StatsCache } from '../statsCache';
+import { fillShared } from './sharedFill';
 import type { FromAnalysisWorker, ToAnalysisWorker } from './protocol';
 
 const port = parentPort;
@@ -29,7 +30,8 @@ port.on('message', (m: ToAnalysisWorker) => {
     // Each layer crosses once, as it is done; the result then carries only the model-level figures.
     const sent = new Set<number>();
     try {
-      const model = m.bytes ? parseModel(new Uint8Array(m.bytes), { file: m.file, dir: path.dirname(m.file) }) : openModel(m.file);
+      const shared = m.bytes && (!m.fill || fillShared(m.file, m.bytes, m.fill));
+      const model = shared && m.bytes ? parseModel(new Uint8Array(m.bytes), { file: m.file, dir: path.dirname(m.file) }) : openModel(m.file);
       const analysis = await analyzeModel(model, {
         ...m.options,
         cache: { stats: cache, fileVersion: StatsCache.fileVersion(m.file) },

@@ -16,9 +16,22 @@ export type AnalysisOptions = LayerAnalysisOptions & {
 /** What one worker of a pool is asked: the analysis options plus its share of the layers. */
 export type WorkerAnalysisOptions = AnalysisOptions & { shard: Shard };
 
+/**
+ * The workers fill `bytes` (the file's size) together: worker `part` of `parts` reads its slice,
+ * counts itself done in ready[0] (or sets ready[1] when its read fails) and waits for the others.
+ */
+export interface SharedFill {
+  readonly ready: SharedArrayBuffer;
+  readonly part: number;
+  readonly parts: number;
+}
+
 export type ToAnalysisWorker =
-  /** `bytes`: the file as the client read it once for every worker (absent: the worker reads the file). */
-  | { type: 'analyze'; id: number; file: string; bytes?: SharedArrayBuffer; options: WorkerAnalysisOptions }
+  /**
+   * `bytes`: the file in memory every worker shares, read by the workers together as `fill`
+   * says (absent: the worker reads the file itself).
+   */
+  | { type: 'analyze'; id: number; file: string; bytes?: SharedArrayBuffer; fill?: SharedFill; options: WorkerAnalysisOptions }
   | { type: 'cancel'; id: number };
 
 export type FromAnalysisWorker =

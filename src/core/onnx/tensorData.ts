@@ -73,6 +73,9 @@ function valuesToRaw(dataType: number, values: readonly (number | bigint)[]): Ui
   throw new OnnxError('unsupported', `attribute values of ${dataTypeName(dataType)}`);
 }
 
+/** Elements [first, first + count) of a tensor's raw bytes as float32, or undefined for widenToFloat32 to do it. */
+export type ChunkWidener = (dataType: number, raw: Uint8Array, first: number, count: number) => Float32Array | undefined;
+
 /**
  * Calls `each` with consecutive Float32 chunks of at most `chunkElements` values, reading side
  * files chunk by chunk, so a huge tensor is never held widened in full.
@@ -83,6 +86,8 @@ export async function forEachFloat32Chunk(
   each: (values: Float32Array, firstElement: number) => void | Promise<void>,
   /** Where to widen each chunk (e.g. WebAssembly memory); by default one buffer reused per chunk. */
   into?: (count: number) => Float32Array,
+  /** Widens a chunk itself (a WebAssembly kernel), or returns undefined to leave it to widenToFloat32. */
+  widen?: ChunkWidener,
 ): Promise<void> {
   const bits = dataTypeInfo(t.dataType)?.bits ?? 0;
   // Keep chunks on byte boundaries for sub-byte types.
@@ -102,7 +107,7 @@ export async function forEachFloat32Chunk(
       const count = Math.min(step, t.elements - first);
       const byteStart = (first * bits) / 8;
       const bytes = await readExternalBytes(file, offset + byteStart, rawByteLength(t.dataType, count));
-      await each(widenToFloat32(t.dataType, bytes, 0, count, into?.(count)), first);
+      await each(widen?.(t.dataType, bytes, 0, count) ?? widenToFloat32(t.dataType, bytes, 0, count, into?.(count)), first);
     }
     return;
   }
@@ -110,7 +115,7 @@ export async function forEachFloat32Chunk(
   const buffer = into ? null : new Float32Array(Math.min(step, t.elements));
   for (let first = 0; first < t.elements; first += step) {
     const count = Math.min(step, t.elements - first);
-    await each(widenToFloat32(t.dataType, raw, first, count, buffer ? buffer.subarray(0, count) : into!(count)), first);
+    await each(widen?.(t.dataType, raw, first, count) ?? widenToFloat32(t.dataType, raw, first, count, buffer ? buffer.subarray(0, count) : into!(count)), first);
   }
 }
 

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { groupsFromSorted, kmeans1d, type MomentGroups } from '../../../src/analyzers/kmeans1d';
+import { coarsen, kmeans1d, kmeans1dEach, lloydFrom } from '../../../src/analyzers/kmeans1d';
+import { FloatBitBins, groupsFromSorted, type MomentGroups } from '../../../src/analyzers/momentGroups';
 
 function bruteForceSse(g: MomentGroups, k: number): number {
   const n = g.count.length;
@@ -57,3 +58,89 @@ for (const kind of ['bell', 'heavy tail', 'ties', 'two far clusters']) {
     }
   });
 }
+
+/** Squared error of giving each group the nearest centroid, one group at a time (the reference for Lloyd's runs). */
+function nearestSse(g: MomentGroups, centroids: Float64Array): number {
+  let sse = 0;
+  for (let i = 0; i < g.count.length; i++) {
+    const x = g.sum[i] / g.count[i];
+    let best = 0;
+    for (let c = 1; c < centroids.length; c++) if (Math.abs(centroids[c] - x) <= Math.abs(centroids[best] - x)) best = c;
+    const c = centroids[best];
+    sse += Math.max(0, g.sumSq[i] - 2 * c * g.sum[i] + g.count[i] * c * c);
+  }
+  return sse;
+}
+
+test('one DP for several k gives what one DP per k gives, and each k\'s error is its centroids\' nearest-centroid error', () => {
+  for (const kind of ['bell', 'heavy tail', 'ties', 'two far clusters']) {
+    const g = groupsFromSorted(values(kind, 3000, 11).sort());
+    const together = kmeans1dEach(g, [4, 16, 256]);
+    [4, 16, 256].forEach((k, i) => {
+      const alone = kmeans1d(g, k);
+      assert.deepEqual([...together[i].centroids], [...alone.centroids], `${kind}, k=${k}`);
+      assert.equal(together[i].sse, alone.sse);
+      const reference = nearestSse(g, together[i].centroids);
+      assert.ok(Math.abs(together[i].sse - reference) <= 1e-9 * reference + 1e-300, `${kind}, k=${k}: ${together[i].sse} vs ${reference}`);
+    });
+  }
+});
+
+test('k-means never beats the optimum, and stays within 1% of it where the DP runs on fewer groups than there are (k = 256)', () => {
+  for (const kind of ['bell', 'heavy tail', 'two far clusters']) {
+    const g = groupsFromSorted(values(kind, 700, 12).sort());
+    assert.ok(g.count.length > 512, 'more groups than the DP takes for k = 256');
+    for (const k of [16, 256]) {
+      const optimum = bruteForceSse(g, k);
+      const got = kmeans1d(g, k).sse;
+      assert.ok(got >= optimum * (1 - 1e-9), `${kind}, k=${k}: ${got} below the optimum ${optimum}`);
+      assert.ok(got <= optimum * 1.01, `${kind}, k=${k}: ${got} vs the optimum ${optimum}`);
+    }
+  }
+});
+
+test('Lloyd from any start ends no worse than its start, whatever the order of the start', () => {
+  const g = groupsFromSorted(values('heavy tail', 2000, 13).sort());
+  const start = Float64Array.of(3, -2, 0.5, 40, -0.1, 0);
+  const result = lloydFrom(g, start);
+  assert.ok(result.sse <= nearestSse(g, Float64Array.from(start).sort()));
+  assert.deepEqual([...result.centroids], [...result.centroids].sort((a, b) => a - b));
+});
+
+test('k-means edge cases: no groups, one group, fewer groups than k, all values equal', () => {
+  assert.deepEqual(kmeans1dEach(groupsFromSorted(new Float32Array(0)), [4, 16]).map((r) => r.sse), [0, 0]);
+  const one = kmeans1d(groupsFromSorted(Float32Array.of(2.5)), 4);
+  assert.deepEqual([one.sse, ...one.centroids], [0, 2.5]);
+  const few = kmeans1d(groupsFromSorted(Float32Array.of(-1, 1, 1, 3)), 16);
+  assert.deepEqual([few.sse, ...few.centroids], [0, -1, 1, 3]);
+  assert.equal(kmeans1d(groupsFromSorted(new Float32Array(100).fill(0.25)), 4).sse, 0);
+});
+
+test('coarsening keeps value order and every moment, and makes at most the groups asked for', () => {
+  for (const kind of ['bell', 'heavy tail', 'ties', 'two far clusters']) {
+    const g = groupsFromSorted(values(kind, 5000, 14).sort());
+    for (const target of [1, 2, 7, 256, 1024]) {
+      const c = coarsen(g, target);
+      assert.ok(c.count.length <= target && c.count.length >= Math.min(target, g.count.length) / 2, `${kind}: ${c.count.length} groups for ${target}`);
+      const total = (a: Float64Array): number => a.reduce((s, x) => s + x, 0);
+      assert.equal(total(c.count), total(g.count));
+      assert.ok(Math.abs(total(c.sum) - total(g.sum)) <= 1e-9 * total(g.sumSq) ** 0.5 * total(g.count));
+      for (let i = 1; i < c.count.length; i++) assert.ok(c.sum[i - 1] / c.count[i - 1] < c.sum[i] / c.count[i], `${kind}: value order`);
+    }
+    // far outliers stay groups of their own
+    if (kind === 'two far clusters') assert.ok(coarsen(g, 2).sum[1] / coarsen(g, 2).count[1] > 900);
+  }
+});
+
+test('float bit bins: value order, exact moments, one bin per FLOAT16 value, NaN and Inf skipped, -0 before +0', () => {
+  const bins = new FloatBitBins();
+  const data = Float32Array.of(-3, 0.5, -0, 0, 0.5, NaN, Infinity, -Infinity, 1e-30, -2.75, 65504, 0.5 + 2 ** -11);
+  bins.add(data.subarray(0, 6));
+  bins.add(data.subarray(6));
+  const g = bins.groups();
+  const means = [...g.sum].map((s, i) => s / g.count[i]);
+  // -0 and +0 are bins of their own, both with sum +0
+  assert.deepEqual(means, [-3, -2.75, 0, 0, Math.fround(1e-30), 0.5, 0.5 + 2 ** -11, 65504]);
+  assert.deepEqual([...g.count], [1, 1, 1, 1, 1, 2, 1, 1]);
+  assert.equal(g.sumSq[5], 0.5);
+});

@@ -1,0 +1,156 @@
+/**
+ * Weights summarised for 1-D k-means as value-ordered groups, each with its count, sum and sum of
+ * squares (so a group's clustering error is exact for any centroid): runs of equal values from
+ * sorted data (equal-count groups when there are too many distinct values), an equal-width
+ * histogram, or bins by the top 19 bits of each float32 (`FloatBitBins`): one bin per distinct
+ * value for FLOAT16/BFLOAT16 weights, bins 2^-10 of a value's magnitude wide for float32, in one
+ * streamed pass with no sort.
+ */
+
+export interface MomentGroups {
+  readonly count: Float64Array;
+  readonly sum: Float64Array;
+  readonly sumSq: Float64Array;
+}
+
+/** An equal-width histogram with per-bin moments, filled chunk by chunk. */
+export class MomentHistogram {
+  readonly count: Float64Array;
+  readonly sum: Float64Array;
+  readonly sumSq: Float64Array;
+  private readonly scale: number;
+
+  constructor(
+    readonly min: number,
+    readonly max: number,
+    readonly bins = 65536,
+  ) {
+    this.count = new Float64Array(bins);
+    this.sum = new Float64Array(bins);
+    this.sumSq = new Float64Array(bins);
+    this.scale = max > min ? bins / (max - min) : 0;
+  }
+
+  add(values: Float32Array): void {
+    const { count, sum, sumSq, scale, min } = this;
+    const last = this.bins - 1;
+    for (let i = 0; i < values.length; i++) {
+      const x = values[i];
+      if (!Number.isFinite(x)) continue;
+      let k = Math.floor((x - min) * scale);
+      if (k > last) k = last;
+      else if (k < 0) k = 0;
+      count[k]++;
+      sum[k] += x;
+      sumSq[k] += x * x;
+    }
+  }
+
+  /** The occupied bins, in value order. */
+  groups(): MomentGroups {
+    return compact(this.count, this.sum, this.sumSq);
+  }
+}
+
+function compact(count: Float64Array, sum: Float64Array, sumSq: Float64Array): MomentGroups {
+  let n = 0;
+  for (let i = 0; i < count.length; i++) if (count[i] > 0) n++;
+  const out = { count: new Float64Array(n), sum: new Float64Array(n), sumSq: new Float64Array(n) };
+  for (let i = 0, j = 0; i < count.length; i++) {
+    if (count[i] === 0) continue;
+    out.count[j] = count[i];
+    out.sum[j] = sum[i];
+    out.sumSq[j] = sumSq[i];
+    j++;
+  }
+  return out;
+}
+
+/** Groups from sorted finite values: equal values together, at most `maxGroups` equal-count groups. */
+export function groupsFromSorted(sorted: Float32Array, maxGroups = 16384): MomentGroups {
+  const n = sorted.length;
+  let distinct = n > 0 ? 1 : 0;
+  for (let i = 1; i < n; i++) if (sorted[i] !== sorted[i - 1]) distinct++;
+  const count: number[] = [];
+  const sum: number[] = [];
+  const sumSq: number[] = [];
+  const perGroup = distinct <= maxGroups ? 0 : n / maxGroups;
+  let start = 0;
+  while (start < n) {
+    let end = start + 1;
+    if (perGroup === 0) {
+      while (end < n && sorted[end] === sorted[start]) end++;
+    } else {
+      end = Math.max(end, Math.min(n, Math.round((count.length + 1) * perGroup)));
+      while (end < n && sorted[end] === sorted[end - 1]) end++; // keep equal values together
+    }
+    let s = 0;
+    let q = 0;
+    for (let i = start; i < end; i++) {
+      s += sorted[i];
+      q += sorted[i] * sorted[i];
+    }
+    count.push(end - start);
+    sum.push(s);
+    sumSq.push(q);
+    start = end;
+  }
+  return { count: Float64Array.from(count), sum: Float64Array.from(sum), sumSq: Float64Array.from(sumSq) };
+}
+
+/** The top bits of a float32 kept as its bin: sign, exponent and 10 mantissa bits (FLOAT16's 10, BFLOAT16's 7). */
+const KEY_SHIFT = 13;
+const KEYS = 1 << (32 - KEY_SHIFT);
+const NEGATIVE = KEYS >> 1;
+
+/**
+ * Moments per float32 bit pattern's top 19 bits, filled chunk by chunk; NaN and Inf skipped.
+ * 16 MB of bins: `take` one from the thread's pool; `groups` empties it and gives it back.
+ */
+export class FloatBitBins {
+  /** count, sum, sum of squares of bin `key` at 4 key, 4 key + 1, 4 key + 2: one cache line a value, not three. */
+  private readonly bins = new Float64Array(4 * KEYS);
+  private static readonly pool: FloatBitBins[] = [];
+
+  /** Empty bins (allocating fresh ones only when every pooled set is in use by another tensor). */
+  static take(): FloatBitBins {
+    return FloatBitBins.pool.pop() ?? new FloatBitBins();
+  }
+
+  add(values: Float32Array): void {
+    const bins = this.bins;
+    const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+    for (let i = 0; i < values.length; i++) {
+      const b = bits[i];
+      if ((b & 0x7f800000) === 0x7f800000) continue; // NaN or Inf
+      const at = (b >>> KEY_SHIFT) << 2;
+      const x = values[i];
+      bins[at]++;
+      bins[at + 1] += x;
+      bins[at + 2] += x * x;
+    }
+  }
+
+  /** The occupied bins in value order (negative ones from the largest magnitude down, then -0, +0 and up); leaves the bins empty, back in the pool. */
+  groups(): MomentGroups {
+    const bins = this.bins;
+    let n = 0;
+    for (let at = 0; at < bins.length; at += 4) if (bins[at] > 0) n++;
+    const out = { count: new Float64Array(n), sum: new Float64Array(n), sumSq: new Float64Array(n) };
+    let j = 0;
+    const take = (key: number): void => {
+      const at = key << 2;
+      if (bins[at] === 0) return;
+      out.count[j] = bins[at];
+      out.sum[j] = bins[at + 1];
+      out.sumSq[j] = bins[at + 2];
+      bins[at] = bins[at + 1] = bins[at + 2] = 0;
+      j++;
+    };
+    for (let key = KEYS - 1; key >= NEGATIVE; key--) take(key);
+    for (let key = 0; key < NEGATIVE; key++) take(key);
+    if (FloatBitBins.pool.length < 2) FloatBitBins.pool.push(this);
+    return out;
+  }
+}
+
