@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/lmBench.js [--model DIR] [--calib N] [--only REGEX] [--windows FILE]`: a GPT made by
+ * `node dist/bench/lmBench.js [--model DIR] [--calib N] [--symmetric] [--only REGEX] [--windows FILE]`: a GPT made by
  * test/fixtures/make_tiny_gpt.py (default: the committed fixture, test/fixtures/gpt) at FP32, INT8
  * per channel and INT4 (round to nearest and GPTQ, per channel and in blocks of 32 and 128;
  * DequantizeLinear and MatMulNBits): file size, perplexity on the held-back windows (DIR/heldout-windows.npz,
@@ -28,8 +28,8 @@ import { ortTransformServices } from '../src/eval/transformServices';
 type Step = Record<string, unknown>;
 
 /** The rows: name → step (undefined: the FP32 model). GPTQ rows pair with the RTN row of the same name. */
-function recipes(calib: string, samples: number): Record<string, Step | undefined> {
-  const int4 = { transform: 'quantize', dtype: 'int4', symmetric: false };
+function recipes(calib: string, samples: number, symmetric: boolean): Record<string, Step | undefined> {
+  const int4 = { transform: 'quantize', dtype: 'int4', symmetric };
   const qdq = { ...int4, layers: ['*MatMul'] };
   const nbits = { ...int4, format: 'matmulnbits' };
   const gptq = { method: 'gptq', calibration: { data: calib, samples } };
@@ -139,13 +139,13 @@ async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-lm-'));
   const runner = new OrtProcess();
   const services = ortTransformServices(runner, () => ({ relativeTo: dir }));
-  console.log(`${model}: ${(reference.parameters / 1e6).toFixed(2)}M parameters, ${JSON.stringify(reference.config)}; GPTQ calibrates on ${samples} windows of calib-windows.npz; evaluated on ${path.basename(windows)}`);
+  console.log(`${model}: ${(reference.parameters / 1e6).toFixed(2)}M parameters, ${JSON.stringify(reference.config)}; GPTQ calibrates on ${samples} windows of calib-windows.npz; evaluated on ${path.basename(windows)}; INT4 ${args.includes('--symmetric') ? 'symmetric' : 'asymmetric'}`);
   console.log('| model | file | perplexity | Δ (95% CI) | KL to FP32 | agreement | ms/window (FP32 same run) |');
   console.log('| --- | ---: | ---: | --- | ---: | ---: | ---: |');
   const rows: Row[] = [];
   try {
     const only = new RegExp(option('--only') ?? '');
-    for (const [name, step] of Object.entries(recipes(path.join(dir, 'calib-windows.npz'), samples))) {
+    for (const [name, step] of Object.entries(recipes(path.join(dir, 'calib-windows.npz'), samples, args.includes('--symmetric')))) {
       if (name !== 'FP32' && !only.test(name)) continue;
       const row = await measure(name, step, model, windows, tmp, services);
       rows.push(row);
