@@ -7,8 +7,10 @@
  * with external data (`--external-data always`, and a > 2 GiB result under the writer's rule),
  * and one 64-token window in onnxruntime (`eval --task lm`). Peers in the same run: a bare
  * onnxruntime-node session running the same window, and Python's `onnx.load` of the model.
+ * Then, for the 24-layer model, latency of FP32 against INT4 MatMulNBits (accuracy_level 4 and 0)
+ * for a 64-token window and for one token, 1 thread (bench/nbitsLatency.ts; --skip-latency).
  *
- *   node dist/bench/bigModelBench.js [--dir DIR] [--skip-full-analysis] [--skip-gptq] [--skip-2gb | --only-2gb]
+ *   node dist/bench/bigModelBench.js [--dir DIR] [--skip-full-analysis] [--skip-gptq] [--skip-latency] [--skip-2gb | --only-2gb]
  *
  * Peak RSS is each process's high-water mark (VmHWM in /proc, polled every 50 ms), so it counts
  * what the process holds, not what the OS caches of the files. Models are generated once into
@@ -144,6 +146,13 @@ async function main(): Promise<void> {
     for (const [name, file] of [['FP32', model], ...(nbits !== model ? [['INT4 MatMulNBits', nbits]] : [])]) {
       row(label, `peer: bare onnxruntime-node, one window, ${name}`, await measure(process.execPath, ['-e', bare, file]));
       row(label, `eval --task lm, one window, ${name}`, await measure(process.execPath, [cli, 'eval', file, '--data', window, '--task', 'lm', '--json']));
+    }
+  }
+  if (!only && !args.includes('--skip-latency')) {
+    const model = path.join(root, 'gpt-24', 'model.onnx');
+    for (const seq of ['64', '1']) {
+      const r = spawnSync(process.execPath, [path.join(__dirname, 'nbitsLatency.js'), model, '--seq', seq, '--runs', '20', '--out', path.join(root, 'gpt-24', 'out')], { encoding: 'utf8' });
+      console.log(r.status === 0 ? r.stdout : `nbitsLatency failed: ${r.stderr}`);
     }
   }
   console.log('\n| model | step | seconds | peak RSS, ours (MiB) | peak RSS, onnxruntime child (MiB) | note |\n| --- | --- | ---: | ---: | ---: | --- |');

@@ -89,7 +89,9 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
     candidate: { ...result.candidate, fileBytes: candidateBytes },
     ...(baseline && baselineBytes !== undefined ? { baseline: { ...baseline, fileBytes: baselineBytes } } : {}),
   };
-  out(options.json ? JSON.stringify(report, null, 2) : evalText(report));
+  // Per-window sums stay with the caller (paired comparisons); the printed report keeps the totals.
+  const printed = report.lm?.windows ? { ...report, lm: { ...report.lm, windows: undefined } } : report;
+  out(options.json ? JSON.stringify(printed, null, 2) : evalText(report));
   return report;
 }
 

@@ -25,6 +25,17 @@ export interface LmResult {
   readonly klDivergence?: number;
   /** Candidate perplexity minus baseline's, with a 95% interval from a bootstrap over windows. */
   readonly perplexityDelta?: { readonly value: number; readonly ci95: [number, number] };
+  /** Per window, in data order: sums over its predicted tokens (for paired comparisons of candidates). */
+  readonly windows?: readonly LmWindow[];
+}
+
+/** One window's sums: tokens, negative log-likelihoods, KL to the baseline, top-1 agreements. */
+export interface LmWindow {
+  readonly tokens: number;
+  readonly baselineNll: number;
+  readonly candidateNll: number;
+  readonly kl: number;
+  readonly agree: number;
 }
 
 /** log Σ exp(row), and the row's argmax. */
@@ -60,6 +71,7 @@ export class LanguageModelMetrics {
   private klSum = 0;
   /** Per window: [tokens, baseline nll sum, candidate nll sum]. */
   private readonly windows: [number, number, number][] = [];
+  private readonly perWindow: LmWindow[] = [];
 
   /**
    * One batch: `targets[s · seq + t]` is the token at position t of sample s (already the label
@@ -71,6 +83,8 @@ export class LanguageModelMetrics {
       let n = 0;
       let base = 0;
       let cand = 0;
+      let klSum = 0;
+      let agree = 0;
       for (let t = 0; t + 1 < seq; t++) {
         const target = s * seq + t + 1;
         if (valid && !valid(target)) continue;
@@ -84,8 +98,8 @@ export class LanguageModelMetrics {
           const b = baseline.logits.subarray(at, at + vocab);
           const lb = logSumExp(b);
           base += lb.lse - b[label];
-          if (lb.best === lc.best) this.agree++;
-          this.klSum += kl(b, c, lb.lse, lc.lse);
+          if (lb.best === lc.best) agree++;
+          klSum += kl(b, c, lb.lse, lc.lse);
         }
         n++;
       }
@@ -93,6 +107,9 @@ export class LanguageModelMetrics {
       this.nllBase += base;
       this.nllCand += cand;
       this.windows.push([n, base, cand]);
+      this.agree += agree;
+      this.klSum += klSum;
+      this.perWindow.push({ tokens: n, baselineNll: base, candidateNll: cand, kl: klSum, agree });
     }
   }
 
@@ -107,6 +124,7 @@ export class LanguageModelMetrics {
       agreement: this.agree / n,
       klDivergence: this.klSum / n,
       perplexityDelta: { value: Math.exp(this.nllCand / n) - Math.exp(this.nllBase / n), ci95: this.bootstrap() },
+      windows: this.perWindow,
     };
   }
 

@@ -10,6 +10,7 @@ import { batchOf, openDataset, type InputInfo } from './dataset';
 import { Comparison, latencySummary } from './metrics';
 import { floatValues } from './floatOutputs';
 import { HessianAccumulator } from '../transforms/hessian';
+import { ConvHessians } from '../transforms/convHessian';
 import { TaskComparison } from './taskMetrics';
 import { LanguageModelMetrics, type LmBatch } from './lmMetrics';
 import type { DatasetSpec, Sample } from './dataset';
@@ -97,19 +98,29 @@ export const MAX_HESSIAN_SIZE = 4096;
 async function hessian(request: Extract<ToRunner, { kind: 'hessian' }>): Promise<void> {
   const session = await ort.InferenceSession.create(request.model, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
   try {
-    const sums = new Map<string, HessianAccumulator>();
+    const sums = new Map<string, HessianAccumulator | ConvHessians>();
+    const valueOf = (name: string): string => request.convs?.[name]?.value ?? name;
+    const fetched = [...new Set(request.values.map(valueOf))];
     for (let i = 0; i < request.feeds.length; i++) {
-      const out = await session.run(toOrt(request.feeds[i]), request.values as string[]);
+      const out = await session.run(toOrt(request.feeds[i]), fetched);
       for (const name of request.values) {
-        const t = out[name];
+        const t = out[valueOf(name)];
         const data = floatValues(t.type, t.data);
-        if (!data) throw new Error(`'${name}' is ${t.type}: Hessians are gathered from float values`);
-        const k = Number(t.dims.at(-1) ?? 1);
-        if (k > MAX_HESSIAN_SIZE) throw new Error(`'${name}' has ${k} features: Hessians are gathered up to ${MAX_HESSIAN_SIZE} (K² doubles each)`);
+        if (!data) throw new Error(`'${valueOf(name)}' is ${t.type}: Hessians are gathered from float values`);
+        const conv = request.convs?.[name];
+        const dims = t.dims.map(Number);
         let acc = sums.get(name);
+        if (conv) {
+          if (!acc) sums.set(name, (acc = new ConvHessians(conv.geometry, dims[1] ?? 0)));
+          if (acc.k > MAX_HESSIAN_SIZE) throw new Error(`'${conv.value}' gives Conv patches of ${acc.k} features: Hessians are gathered up to ${MAX_HESSIAN_SIZE} (K² doubles each)`);
+          (acc as ConvHessians).add(data, dims);
+          continue;
+        }
+        const k = dims.at(-1) ?? 1;
+        if (k > MAX_HESSIAN_SIZE) throw new Error(`'${name}' has ${k} features: Hessians are gathered up to ${MAX_HESSIAN_SIZE} (K² doubles each)`);
         if (!acc) sums.set(name, (acc = new HessianAccumulator(k)));
         else if (acc.k !== k) throw new Error(`'${name}' has ${k} features in one run and ${acc.k} in another`);
-        acc.add(data, data.length / k);
+        (acc as HessianAccumulator).add(data, data.length / k);
       }
       send({ kind: 'progress', id: request.id, done: i + 1, total: request.feeds.length });
     }

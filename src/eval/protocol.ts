@@ -5,6 +5,7 @@ import type { LmResult } from './lmMetrics';
 import type { Task } from './taskChoice';
 import type { TaskOutput } from './taskMetrics';
 import type { ValueStats } from '../transforms/calibration';
+import type { ConvInput } from '../transforms/calibration';
 
 /**
  * Messages between the extension host / CLI and the onnxruntime child process. onnxruntime runs
@@ -16,9 +17,10 @@ export type ToRunner =
   | { readonly kind: 'stats'; readonly id: number; readonly model: string; readonly feeds: readonly Feed[]; readonly outputs: readonly string[]; readonly histograms?: Readonly<Record<string, number>>; readonly bins?: number }
   /**
    * Runs `model` on every feed and, per named value (a float tensor whose last axis is K), gathers
-   * the GPTQ Hessian 2·XᵀX / rows over every row (every leading index) of it.
+   * the GPTQ Hessian 2·XᵀX / rows over every row (every leading index) of it. A name in `convs`
+   * stands for a Conv's input instead: its Hessians over im2col rows, one per group ([group, K, K]).
    */
-  | { readonly kind: 'hessian'; readonly id: number; readonly model: string; readonly feeds: readonly Feed[]; readonly values: readonly string[] }
+  | { readonly kind: 'hessian'; readonly id: number; readonly model: string; readonly feeds: readonly Feed[]; readonly values: readonly string[]; readonly convs?: Readonly<Record<string, ConvInput>> }
   /** Runs the candidate (and the baseline, on the same batches) over a dataset and compares them. */
   | { readonly kind: 'evaluate'; readonly id: number; readonly candidate: string; readonly baseline?: string; readonly dataset: DatasetSpec; readonly limit?: number; readonly batchSize: number; readonly threads: number; readonly optimization: 'disabled' | 'basic' | 'extended' | 'all'; readonly providers?: readonly string[]; readonly task?: 'lm'; readonly outputTasks?: Readonly<Record<string, Task>> }
   /** Times `runs` runs of `model` on one feed with all graph optimizations (after `warmup` runs). */

@@ -121,7 +121,7 @@ export const TRANSFORMS: Readonly<Record<TransformName, TransformSpec>> = {
       },
       method: {
         kind: 'choice', label: 'Method', options: ['rtn', 'gptq'], default: 'rtn',
-        help: 'rtn: each weight rounded to its nearest code; gptq: MatMul and Gemm weights rounded one input row at a time, each row\'s error spread over the rows left, weighted by the layer\'s input statistics from calibration (GPTQ).',
+        help: 'rtn: each weight rounded to its nearest code; gptq: MatMul, Gemm and Conv weights rounded one input row at a time, each row\'s error spread over the rows left, weighted by the layer\'s input statistics from calibration (GPTQ).',
         when: (v) => notFloat16(v) && (v.mode ?? 'weights') === 'weights',
       },
       damp: {

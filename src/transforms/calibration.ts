@@ -5,6 +5,13 @@
  * TensorRT's calibrator). The range always contains zero, so zero is exactly representable.
  */
 import type { CalibrationMethod } from '../shared/stepSpec';
+import type { ConvGeometry } from './convHessian';
+
+/** A Conv's input whose Hessian is asked for: the value to read and the Conv's geometry. */
+export interface ConvInput {
+  readonly value: string;
+  readonly geometry: ConvGeometry;
+}
 
 export interface CalibrationOptions {
   readonly method: CalibrationMethod;
@@ -18,9 +25,10 @@ export interface Calibrator {
   collect(modelFile: string, values: readonly string[], histograms?: Readonly<Record<string, number>>): Promise<Record<string, ValueStats>>;
   /**
    * Runs `modelFile` on the calibration inputs and returns, per value (float, last axis K), the
-   * Hessian H = 2·XᵀX / rows [K, K] over every row of it, with the number of rows.
+   * Hessian H = 2·XᵀX / rows [K, K] over every row of it, with the number of rows; a name in
+   * `convs` is a Conv's input, its Hessians over im2col rows [group, K, K] (convHessian.ts).
    */
-  hessians(modelFile: string, values: readonly string[]): Promise<{ hessians: Record<string, Float64Array>; rows: Record<string, number> }>;
+  hessians(modelFile: string, values: readonly string[], convs?: Readonly<Record<string, ConvInput>>): Promise<{ hessians: Record<string, Float64Array>; rows: Record<string, number> }>;
   /** How the inputs were obtained, for reports. */
   readonly description: string;
 }

@@ -1,8 +1,9 @@
 /**
- * GPTQ as a quantize method: the inputs of every target MatMul and Gemm are exposed as model
- * outputs, the model runs over the calibration data (onnxruntime, through the Calibrator the
- * caller provides) gathering the inputs' Hessians a group at a time, and each weight W [K, N] is then quantized by
- * gptqQuantize on it. The codes are written like round to nearest's: DequantizeLinear
+ * GPTQ as a quantize method: the inputs of every target MatMul, Gemm and 2-D Conv are exposed as
+ * model outputs, the model runs over the calibration data (onnxruntime, through the Calibrator
+ * the caller provides) gathering the inputs' Hessians a group at a time (a Conv's over im2col
+ * rows, per group of channels), and each weight W [K, N] is then quantized by gptqQuantize on it
+ * (a Conv's through gptqConv.ts). The codes are written like round to nearest's: DequantizeLinear
  * (quantize.ts' writeIntegers) or MatMulNBits (matMulNBits.ts' writeMatMulNBits).
  */
 import { transposed } from '../core/transpose';
@@ -15,28 +16,34 @@ import { gptqLayout, gptqQuantize, type GptqOptions } from './gptq';
 import { scaleLayout, type Quantized, type ScaleLayout } from './quantizeMath';
 import { roundTo, roundUpTo, type FloatSource } from './floatSource';
 import { elemTypes } from './valueTypes';
+import { convShape, gptqConv, paddedChannels, type ConvShape } from './gptqConv';
+import { quantizeChoice } from '../analyzers/resultBytes';
 import { layerWeights, type WeightTarget } from './targets';
 import { skip, type LayerSkip, type TransformContext } from './transform';
 
 /** The largest K whose Hessian is gathered (K² doubles per input; the onnxruntime runner refuses more). */
 export const GPTQ_MAX_K = 4096;
 
-export const CONV_REASON = 'GPTQ here reconstructs MatMul and Gemm layers; use RTN for Conv';
-
-/** A layer GPTQ can quantize: its weight (operand 1), W's shape [K, N], and the input whose Hessian it needs. */
+/**
+ * A layer GPTQ can quantize: its weight (operand 1), W's shape [K, N] (a Conv's: K = kh·kw·C/g
+ * per group, N = M), the input whose Hessian it needs, and that Hessian's key (the input's
+ * name; for a Conv, with its geometry, as two Convs may read one input with different kernels).
+ */
 export interface GptqTarget {
   readonly w: WeightTarget;
   readonly k: number;
   readonly n: number;
   readonly transB: boolean;
   readonly input: string;
+  readonly key: string;
+  readonly conv?: ConvShape;
 }
 
 /** The layers GPTQ takes, their inputs' Hessians on demand, or why every layer is skipped. */
 export interface GptqCalibration {
   readonly targets: Map<Layer, GptqTarget>;
-  /** The Hessian of a target's input (gathered with the next few inputs in one run of the model). */
-  hessian(input: string): Promise<Float64Array>;
+  /** The Hessian of a target's input by its key (gathered with the next few in one run of the model). */
+  hessian(key: string): Promise<Float64Array>;
   readonly skipped: LayerSkip[];
   /** What the calibration ran on, once the Hessians are gathered. */
   note(): string | undefined;
@@ -49,13 +56,35 @@ const attr = (n: NodeProto, name: string): number | undefined => {
   return a?.i !== undefined ? Number(a.i) : a?.f;
 };
 
-function targetOf(layer: Layer, typeOf: (v: string) => number, stored: ReadonlySet<string>): GptqTarget | string {
+/** A Conv target: K per group as GPTQ sees it (channels padded to whole blocks), N = M. */
+function convTarget(layer: Layer, w: WeightTarget, input: string, step: QuantizeStep): GptqTarget | string {
+  const s = convShape(layer.node, w.tensor.dims);
+  if (typeof s === 'string') return s;
+  const k = s.kh * s.kw * paddedChannels(s.cg, convGranularity(w, step) === 'block' ? step.blockSize : 0);
+  if (k > GPTQ_MAX_K) return `its patches have K = ${k} features: GPTQ gathers Hessians up to K = ${GPTQ_MAX_K}`;
+  return { w, k, n: s.m, transB: false, input, key: `${input} ${JSON.stringify(s.geometry)}`, conv: s };
+}
+
+/** Blocks along a Conv's input channels, as round to nearest chooses (per channel when C/g is under a block). */
+function convGranularity(w: WeightTarget, step: QuantizeStep): 'per-channel' | 'block' {
+  return step.granularity === 'block' && quantizeChoice(w.tensor.dims, w.role, 'block', step.blockSize).granularity === 'block' ? 'block' : 'per-channel';
+}
+
+function targetOf(layer: Layer, step: QuantizeStep, typeOf: (v: string) => number, stored: ReadonlySet<string>): GptqTarget | string {
   const node = layer.node.node;
   const op = node.opType ?? '';
   if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') return `${node.domain}.${op} is not reconstructed by GPTQ`;
-  if (op !== 'MatMul' && op !== 'Gemm') return op === 'Conv' ? CONV_REASON : `GPTQ here reconstructs MatMul and Gemm layers, not ${op}`;
+  if (op !== 'MatMul' && op !== 'Gemm' && op !== 'Conv') return `GPTQ here reconstructs MatMul, Gemm and Conv layers, not ${op}`;
+  if (op === 'Conv' && step.format === 'matmulnbits') return 'a Conv has no MatMulNBits form';
   if (layer.node.graph.kind !== 'main') return 'it is inside a subgraph (its input cannot be exposed for calibration)';
   const w = layerWeights(layer).find((x) => x.operand === 1);
+  if (op === 'Conv') {
+    if (!w) return 'its weight input is not a stored tensor';
+    if (stored.has(node.input[0])) return 'its first input is a stored tensor';
+    const type = typeOf(node.input[0]);
+    if (type !== DataType.Float && type !== DataType.Float16 && type !== DataType.BFloat16 && type !== DataType.Double) return `its input is ${dataTypeName(type)}: GPTQ calibrates on float inputs`;
+    return convTarget(layer, w, node.input[0], step);
+  }
   if (!w || w.tensor.dims.length !== 2) return 'its weight input is not a stored 2-D matrix';
   if (op === 'Gemm' && attr(node, 'transA') === 1) return 'a Gemm with transA is not reconstructed by GPTQ';
   const input = node.input[0];
@@ -66,8 +95,11 @@ function targetOf(layer: Layer, typeOf: (v: string) => number, stored: ReadonlyS
   const [rows, cols] = w.tensor.dims;
   const [k, n] = transB ? [cols, rows] : [rows, cols];
   if (k > GPTQ_MAX_K) return `its weight has K = ${k} inputs: GPTQ gathers Hessians up to K = ${GPTQ_MAX_K}`;
-  return { w, k, n, transB, input };
+  return { w, k, n, transB, input, key: input };
 }
+
+/** Bytes of a target's Hessians: K² doubles per group of channels. */
+const hessianBytes = (t: GptqTarget): number => (t.conv?.geometry.group ?? 1) * (t.conv ? t.conv.kh * t.conv.kw * t.conv.cg : t.k) ** 2 * 8;
 
 /** Bytes of Hessians (float64, K² each) gathered in one run of the model: one K = 4096 input and some smaller ones. */
 export const HESSIAN_BUDGET_BYTES = 192 * 2 ** 20;
@@ -92,17 +124,19 @@ export async function gptqCalibrate(ctx: TransformContext, step: QuantizeStep): 
   const typeOf = (v: string): number => types(v, main);
   const stored = new Set(ctx.state.index.tensors.filter((t) => t.isValue && t.graph.kind === 'main').map((t) => t.name));
   for (const layer of ctx.layers) {
-    const t = targetOf(layer, typeOf, stored);
+    const t = targetOf(layer, step, typeOf, stored);
     if (typeof t === 'string') skipped.push(skip(layer, t));
     else targets.set(layer, t);
   }
   if (targets.size === 0) return { targets, skipped, ...none };
-  // Inputs in the order the layers ask for them, with their K.
-  const sizes = new Map([...targets.values()].map((t) => [t.input, t.k]));
+  // Hessians in the order the layers ask for them, with their bytes; a Conv's with its geometry.
+  const sizes = new Map([...targets.values()].map((t) => [t.key, hessianBytes(t)]));
   const values = [...sizes.keys()];
+  const convs = Object.fromEntries([...targets.values()].filter((t) => t.conv).map((t) => [t.key, { value: t.input, geometry: t.conv!.geometry }]));
   const graph = ctx.state.proto.graph!;
   const declared = new Set(graph.output.map((o) => o.name));
-  const exposed = values.filter((v) => !declared.has(v)).map((name) => ({ name, type: { tensorType: { elemType: typeOf(name) } }, metadataProps: [] }));
+  const inputs = [...new Set([...targets.values()].map((t) => t.input))];
+  const exposed = inputs.filter((v) => !declared.has(v)).map((name) => ({ name, type: { tensorType: { elemType: typeOf(name) } }, metadataProps: [] }));
   const temp = await saveTempModel({ proto: { ...ctx.state.proto, graph: { ...graph, output: [...graph.output, ...exposed] } }, dir: ctx.state.dir }, 'gptq', 'gptq-calibration.onnx');
   const calibrator = factory(ctx.state.proto, step.calibration!);
   let group = new Map<string, Float64Array>();
@@ -111,24 +145,25 @@ export async function gptqCalibrate(ctx: TransformContext, step: QuantizeStep): 
   return {
     targets,
     skipped,
-    async hessian(input) {
-      let h = group.get(input);
+    async hessian(key) {
+      let h = group.get(key);
       if (h) return h;
       const names: string[] = [];
       let bytes = 0;
-      for (let i = values.indexOf(input); i < values.length; i++) {
-        const more = sizes.get(values[i])! ** 2 * 8;
+      for (let i = values.indexOf(key); i < values.length; i++) {
+        const more = sizes.get(values[i])!;
         if (names.length > 0 && bytes + more > budget) break;
         names.push(values[i]);
         bytes += more;
       }
       group = new Map(); // the last group's Hessians go before the next are gathered
       await ctx.checkpoint();
-      const { hessians, rows } = await calibrator.hessians(temp.file, names);
+      const asked = Object.fromEntries(names.filter((v) => convs[v]).map((v) => [v, convs[v]]));
+      const { hessians, rows } = await calibrator.hessians(temp.file, names, Object.keys(asked).length ? asked : undefined);
       runs++;
       for (const v of names) rowCounts.add(rows[v]);
       group = new Map(names.map((v) => [v, hessians[v]]));
-      h = group.get(input)!;
+      h = group.get(key)!;
       return h;
     },
     note: () => `GPTQ calibrated ${values.length} layer input(s) on ${calibrator.description} (${[...rowCounts].join(', ')} rows each)${runs > 1 ? ` in ${runs} runs of the model` : ''}`,
@@ -144,22 +179,31 @@ export async function gptqWeight(
   ctx: TransformContext, step: QuantizeStep, t: GptqTarget, values: Float32Array, hessian: Float64Array,
   dtype: GptqOptions['dtype'], scaleType: FloatSource, valueType: FloatSource,
 ): Promise<Quantized> {
-  const w = t.transB ? transposed(values, t.n, t.k) : values;
-  return gptqQuantize(w, t.k, t.n, hessian, {
-    dtype, symmetric: step.symmetric, granularity: step.granularity === 'block' ? 'block' : 'per-channel', blockSize: step.blockSize,
+  const options: GptqOptions = {
+    dtype, symmetric: step.symmetric, granularity: t.conv ? convGranularity(t.w, step) : step.granularity === 'block' ? 'block' : 'per-channel', blockSize: step.blockSize,
     damp: step.damp, actOrder: step.actOrder, storeScale: (x) => roundUpTo(scaleType, x), storeValue: (x) => roundTo(valueType, x), checkpoint: ctx.checkpoint,
-  });
+  };
+  if (t.conv) return gptqConv(values, hessian, t.conv, options);
+  return gptqQuantize(t.transB ? transposed(values, t.n, t.k) : values, t.k, t.n, hessian, options);
 }
 
 /**
- * GPTQ's result over W [K, N] laid out for DequantizeLinear over the weight as stored: as is for
- * MatMul ([K, N]; scales per channel on axis 1, blocks on axis 0), transposed for a Gemm with
- * transB ([N, K]; axis 0, blocks on axis 1).
+ * GPTQ's result laid out for DequantizeLinear over the weight as stored, with the granularity it
+ * has: over W [K, N] as is for MatMul ([K, N]; scales per channel on axis 1, blocks on axis 0),
+ * transposed for a Gemm with transB ([N, K]; axis 0, blocks on axis 1); a Conv's comes in its
+ * stored order [M, C/g, kh, kw] (axis 0, blocks on axis 1).
  */
-export function storedLayout(t: GptqTarget, q: Quantized, granularity: 'per-channel' | 'block', blockSize: number): { q: Quantized; layout: ScaleLayout } {
-  if (!t.transB) return { q, layout: gptqLayout(t.k, t.n, granularity, blockSize) };
+export function storedLayout(t: GptqTarget, q: Quantized, step: QuantizeStep): { q: Quantized; layout: ScaleLayout; granularity: 'per-channel' | 'block' } {
+  const { blockSize } = step;
+  if (t.conv) {
+    const granularity = convGranularity(t.w, step);
+    return { q, granularity, layout: scaleLayout(t.w.tensor.dims, granularity, granularity === 'block' ? 1 : 0, blockSize) };
+  }
+  const granularity = step.granularity === 'block' ? 'block' : 'per-channel';
+  if (!t.transB) return { q, granularity, layout: gptqLayout(t.k, t.n, granularity, blockSize) };
   const groups = granularity === 'block' ? Math.ceil(t.k / blockSize) : 1;
   return {
+    granularity,
     q: {
       codes: transposed(q.codes, t.k, t.n), restored: transposed(q.restored, t.k, t.n),
       scales: transposed(q.scales, groups, t.n), zeroPoints: transposed(q.zeroPoints, groups, t.n),

@@ -7,7 +7,7 @@
  * The float16 target stores FLOAT16 with a Cast back to the original type.
  * Opsets: per-tensor INT8/UINT8 needs 10, per-channel 13, blocks and 4-bit types 21; the
  * model's opset is raised when that is safe, otherwise the layer is skipped with the reason.
- * Codes come from round to nearest, or (method 'gptq') from GPTQ on MatMul and Gemm weights
+ * Codes come from round to nearest, or (method 'gptq') from GPTQ on MatMul, Gemm and Conv weights
  * with their inputs' Hessians from calibration (gptqLayers.ts); both are written the same way.
  */
 import { DataType } from '../core/onnx/dataTypes';
@@ -97,7 +97,7 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
           continue;
         }
         const planned = step.dtype === 'float16' ? toFloat16(ctx, source, w)
-          : target ? await toGptq(ctx, source, w, step, halfScales, target, await gptq!.hessian(target.input))
+          : target ? await toGptq(ctx, source, w, step, halfScales, target, await gptq!.hessian(target.key))
           : toIntegers(ctx, source, w, step, halfScales);
         const c = planned.change;
         if (source.requantizedFrom && c.sqnrDb === null && c.bytesAfter > 0.99 * c.bytesBefore) {
@@ -130,12 +130,11 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   return outcome;
 }
 
-/** GPTQ's codes for one MatMul or Gemm weight, written as DequantizeLinear like toIntegers'. */
+/** GPTQ's codes for one MatMul, Gemm or Conv weight, written as DequantizeLinear like toIntegers'. */
 async function toGptq(ctx: TransformContext, src: WeightSource, w: WeightTarget, step: QuantizeStep, halfScales: boolean, t: GptqTarget, hessian: Float64Array): Promise<Planned> {
   const scaleType = scaleTypeFor(src.type, halfScales) as FloatSource;
-  const granularity = step.granularity === 'block' ? 'block' : 'per-channel';
   const onKN = await gptqWeight(ctx, step, t, src.values, hessian, step.dtype as Exclude<QuantizeStep['dtype'], 'float16'>, scaleType, src.type);
-  const { q, layout } = storedLayout(t, onKN, granularity, step.blockSize);
+  const { q, layout, granularity } = storedLayout(t, onKN, step);
   return writeIntegers(ctx, src, w, step, layout, granularity, scaleType, q, { method: 'gptq' });
 }
 
@@ -232,7 +231,7 @@ async function quantizeNBits(ctx: TransformContext, step: QuantizeStep): Promise
       const embedding = isEmbeddingGather(layer.node.node);
       const target = gptq?.targets.get(layer);
       if (gptq && !target && !embedding) continue;
-      const r = embedding ? await toGatherBlockQuantized(ctx, layer, settings) : target ? await gptqNBits(ctx, layer, step, settings, target, await gptq!.hessian(target.input)) : await toMatMulNBits(ctx, layer, settings);
+      const r = embedding ? await toGatherBlockQuantized(ctx, layer, settings) : target ? await gptqNBits(ctx, layer, step, settings, target, await gptq!.hessian(target.key)) : await toMatMulNBits(ctx, layer, settings);
       if ('reason' in r) outcome.skipped.push(r);
       else outcome.changed.push(r);
     }

@@ -47,7 +47,7 @@ export interface QuantizeStep extends StepBase {
   readonly format?: 'qdq' | 'matmulnbits';
   /** MatMulNBits' accuracy_level (4: int8 compute, onnxruntime's fastest on CPU). */
   readonly accuracyLevel?: number;
-  /** 'rtn': round to nearest; 'gptq': GPTQ on MatMul and Gemm weights, from calibration's input Hessians. */
+  /** 'rtn': round to nearest; 'gptq': GPTQ on MatMul, Gemm and Conv weights, from calibration's input Hessians. */
   readonly method: 'rtn' | 'gptq';
   /** GPTQ's damping: the fraction of mean(diag H) added to H's diagonal. */
   readonly damp: number;

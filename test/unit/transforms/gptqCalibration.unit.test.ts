@@ -14,7 +14,6 @@ import { saveModel } from '../../../src/core/onnx/writeModel';
 import { applyStep, stateOf } from '../../../src/transforms/apply';
 import { parseStep } from '../../../src/transforms/recipe';
 import { HessianAccumulator } from '../../../src/transforms/hessian';
-import { CONV_REASON } from '../../../src/transforms/gptqLayers';
 import { OrtProcess } from '../../../src/eval/ortProcess';
 import { ortCalibrator } from '../../../src/eval/ortCalibrator';
 import { loadCalibrationFeeds } from '../../../src/eval/calibrationData';
@@ -61,7 +60,7 @@ test('the Hessian job refuses a value wider than 4096 by name', async () => {
   await assert.rejects(calibrator.hessians(file, ['h']), /'h' has 4097 features: Hessians are gathered up to 4096/);
 });
 
-test('GPTQ in a CNN: the Gemm layers (one with transB) change, the Conv layers are skipped with the reason; the model runs', async () => {
+test('GPTQ in a CNN: as DequantizeLinear the Conv and Gemm layers (one with transB) change; as MatMulNBits the Convs are skipped with the reason; the model runs', async () => {
   const dir = tempDir();
   const services: TransformServices = {
     calibrator: (proto, settings) => {
@@ -73,10 +72,11 @@ test('GPTQ in a CNN: the Gemm layers (one with transB) change, the Conv layers a
     const m = parseModel(smallCnn(), { dir });
     const step = parseStep({ transform: 'quantize', method: 'gptq', dtype: 'int4', blockSize: 16, format, calibration: { samples: 4 } });
     const edit = await applyStep(stateOf(m.proto, dir), step, undefined, services);
-    assert.deepEqual(edit.result.changed.map((c) => c.layer), ['fc1', 'fc2'], format);
+    const qdq = format === 'qdq';
+    assert.deepEqual(edit.result.changed.map((c) => c.layer), qdq ? ['conv1', 'conv2', 'fc1', 'fc2'] : ['fc1', 'fc2'], format);
     assert.ok(edit.result.changed.every((c) => c.tensors[0].detail?.method === 'gptq'));
-    for (const conv of ['conv1', 'conv2']) assert.equal(edit.result.skipped.find((s) => s.layer === conv)?.reason, CONV_REASON);
-    assert.match(edit.result.notes.join('\n'), /GPTQ calibrated 2 layer input\(s\) on 4 /);
+    if (!qdq) for (const conv of ['conv1', 'conv2']) assert.equal(edit.result.skipped.find((s) => s.layer === conv)?.reason, 'a Conv has no MatMulNBits form');
+    assert.match(edit.result.notes.join('\n'), new RegExp(`GPTQ calibrated ${qdq ? 4 : 2} layer input\\(s\\) on 4 `));
     const out = path.join(dir, `gptq-${format}.onnx`);
     await saveModel(edit.after, out);
     const session = await ort.InferenceSession.create(out);
@@ -99,11 +99,11 @@ test('GPTQ gathers Hessians in groups under a byte budget: one input a run gives
     };
     const step = parseStep({ transform: 'quantize', method: 'gptq', dtype: 'int4', blockSize: 16, calibration: { samples: 4 } });
     const edit = await applyStep(stateOf(parseModel(smallCnn(), { dir }).proto, dir), step, undefined, services);
-    assert.deepEqual(edit.result.changed.map((c) => c.layer), ['fc1', 'fc2']);
+    assert.deepEqual(edit.result.changed.map((c) => c.layer), ['conv1', 'conv2', 'fc1', 'fc2']);
     results.push(edit.result);
   }
   assert.doesNotMatch(results[0].notes.join('\n'), /runs of the model/);
-  assert.match(results[1].notes.join('\n'), /GPTQ calibrated 2 layer input\(s\) on 4 .* in 2 runs of the model/);
+  assert.match(results[1].notes.join('\n'), /GPTQ calibrated 4 layer input\(s\) on 4 .* in 4 runs of the model/);
   assert.deepEqual(results[1].changed, results[0].changed);
 });
 
