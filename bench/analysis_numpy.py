@@ -5,7 +5,7 @@ would write with onnx + numpy (OpenBLAS) for the same per-layer figures. Run as 
     analysis_numpy.py MODEL.onnx                 every figure
     analysis_numpy.py MODEL.onnx --no-redundancy statistics only
 
-Every float initializer: min, max, mean, std, zero fraction, 256-bin histogram. Each node's main
+Every float initializer (and Constant node's tensor): min, max, mean, std, zero fraction, 256-bin histogram. Each node's main
 weight (its largest initializer of rank >= 2) also gets INT8 and INT4 per-channel SQNR (symmetric,
 round half to even, as ONNX QuantizeLinear), the entropy of its INT8 codes, a 16-cluster 1-D k-means
 SQNR (Lloyd on the sorted values with prefix sums) and rank90/95/99 from `eigvalsh` of the smaller
@@ -113,6 +113,10 @@ def redundancy(w, axis):
 def analyze(path, with_redundancy):
     model = onnx.load(path)
     inits = {t.name: t for t in model.graph.initializer}
+    # Exporters such as Paddle2ONNX keep every weight in a Constant node instead of an initializer.
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            inits.update({node.output[0]: a.t for a in node.attribute if a.name == "value"})
     layers = []
     for node in model.graph.node:
         weights = [(name, numpy_helper.to_array(inits[name])) for name in node.input if name in inits]
