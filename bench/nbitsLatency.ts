@@ -2,8 +2,8 @@
  * `node dist/bench/nbitsLatency.js MODEL.onnx [--runs 20] [--seq 64] [--out DIR]`: latency of one
  * window (batch 1, `seq` tokens) of a GPT-style model (`input_ids` → `logits`) in onnxruntime with
  * 1 thread, FP32 against INT4 MatMulNBits block 32 with accuracy_level 4 (int8 compute, our
- * default) and 0 (the runtime's choice), made from MODEL by the CLI (`apply`). One child process
- * holds the three sessions and runs them in turn, after 3 warm-up runs each, so the machine's load
+ * default) and 0 (the runtime's choice), and block 128 with accuracy_level 4, made from MODEL by the CLI (`apply`). One child process
+ * holds the four sessions and runs them in turn, after 3 warm-up runs each, so the machine's load
  * falls on all of them alike; medians over `runs` rounds, and each model's ratio to FP32.
  *
  *   node dist/bench/gptModel.js /tmp/gpt-24 && node dist/bench/nbitsLatency.js /tmp/gpt-24/model.onnx
@@ -40,11 +40,11 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function makeVariant(cli: string, model: string, out: string, name: string, accuracyLevel: number): string {
+function makeVariant(cli: string, model: string, out: string, name: string, accuracyLevel: number, blockSize = 32): string {
   const file = path.join(out, `${name}.onnx`);
   if (fs.existsSync(file)) return file;
   const recipe = path.join(out, `${name}.json`);
-  fs.writeFileSync(recipe, JSON.stringify({ version: 1, steps: [{ transform: 'quantize', dtype: 'int4', blockSize: 32, symmetric: false, format: 'matmulnbits', accuracyLevel }] }));
+  fs.writeFileSync(recipe, JSON.stringify({ version: 1, steps: [{ transform: 'quantize', dtype: 'int4', blockSize, symmetric: false, format: 'matmulnbits', accuracyLevel }] }));
   const r = spawnSync(process.execPath, [cli, 'apply', model, '--recipe', recipe, '--output', file], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`apply ${name}: ${r.stderr.trim()}`);
   return file;
@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     ['FP32', model],
     ['INT4 MatMulNBits block 32, accuracy_level 4', makeVariant(cli, model, out, 'int4-nbits-acc4', 4)],
     ['INT4 MatMulNBits block 32, accuracy_level 0', makeVariant(cli, model, out, 'int4-nbits-acc0', 0)],
+    ['INT4 MatMulNBits block 128, accuracy_level 4', makeVariant(cli, model, out, 'int4-nbits-b128-acc4', 4, 128)],
   ];
   const load = os.loadavg()[0];
   const child = spawn(process.execPath, [__filename, '--child', String(runs), String(seq), ...models.map((m) => m[1])], { stdio: ['ignore', 'pipe', 'inherit'] });
