@@ -13,7 +13,7 @@ import type { Task } from '../eval/taskChoice';
 import { judge, type Budget, type Verdict } from '../eval/budgets';
 import { tasksText } from '../report/taskText';
 import { compareSpeed, speedText, weightWidening, type SpeedComparison } from '../eval/latencyCause';
-import { openModel } from '../core/onnx/model';
+import { externalBytes, openModel } from '../core/onnx/model';
 
 export interface EvalOptions {
   baseline?: string;
@@ -39,21 +39,25 @@ export interface EvalReport extends EvaluationResult {
   readonly verdict?: Verdict;
   /** Candidate against baseline per batch, and why it is slower when its graph says. */
   readonly speed?: SpeedComparison;
-  readonly candidate: ModelRun & { readonly fileBytes: number };
-  readonly baseline?: ModelRun & { readonly fileBytes: number };
+  readonly candidate: ModelRun & ModelBytes;
+  readonly baseline?: ModelRun & ModelBytes;
 }
 
-function fileBytes(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    throw new OnnxError('io', 'cannot be read', file);
-  }
+/** The model file's bytes, and its side files' tensors (external data) apart. */
+interface ModelBytes {
+  readonly fileBytes: number;
+  readonly dataBytes: number;
+}
+
+function modelBytes(file: string): ModelBytes {
+  if (!fs.existsSync(file)) throw new OnnxError('io', 'cannot be read', file);
+  const model = openModel(file);
+  return { fileBytes: model.bytes.length, dataBytes: externalBytes(model.index) };
 }
 
 export async function runEval(file: string, options: EvalOptions, out: (text: string) => void, progress?: (line: string) => void): Promise<EvalReport> {
-  const candidateBytes = fileBytes(file);
-  const baselineBytes = options.baseline ? fileBytes(options.baseline) : undefined;
+  const candidateBytes = modelBytes(file);
+  const baselineBytes = options.baseline ? modelBytes(options.baseline) : undefined;
   const runner = new OrtProcess();
   let result: EvaluationResult;
   try {
@@ -86,8 +90,8 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
     ...(verdict ? { verdict } : {}),
     ...rest,
     ...(speed ? { speed } : {}),
-    candidate: { ...result.candidate, fileBytes: candidateBytes },
-    ...(baseline && baselineBytes !== undefined ? { baseline: { ...baseline, fileBytes: baselineBytes } } : {}),
+    candidate: { ...result.candidate, ...candidateBytes },
+    ...(baseline && baselineBytes !== undefined ? { baseline: { ...baseline, ...baselineBytes } } : {}),
   };
   // Per-window sums stay with the caller (paired comparisons); the printed report keeps the totals.
   const printed = report.lm?.windows ? { ...report, lm: { ...report.lm, windows: undefined } } : report;
@@ -111,7 +115,7 @@ function evalText(r: EvalReport): string {
         ms(m.latencyMs.p90),
         ms(m.samplesPerSecond > 0 ? 1000 / m.samplesPerSecond : NaN),
         m.samplesPerSecond.toFixed(1),
-        humanBytes(m.fileBytes),
+        humanBytes(m.fileBytes) + (m.dataBytes ? ` + ${humanBytes(m.dataBytes)} external data` : ''),
       ]),
       new Set(labelled ? [1, 2, 3, 4, 5, 6, 7] : [1, 2, 3, 4, 5]),
     ),

@@ -4,8 +4,12 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { runEval } from '../../../src/cli/evalCommand';
+import { openModel } from '../../../src/core/onnx/model';
+import { saveModel } from '../../../src/core/onnx/writeModel';
 import { readJson, repoRoot } from '../../helpers/paths';
 
 const dir = path.join(repoRoot, 'test/fixtures/gpt');
@@ -23,4 +27,26 @@ test('eval --task lm: the fixture GPT\'s perplexity in onnxruntime is PyTorch\'s
   assert.ok(Math.abs(lm.candidate.perplexity / reference.perplexity - 1) < 1e-3, `${lm.candidate.perplexity} vs PyTorch ${reference.perplexity}`);
   assert.equal(lm.agreement, 1);
   assert.ok(lm.klDivergence! < 1e-9);
+});
+
+test('eval counts a model\'s external data in its size (the .onnx alone is a few KiB of graph)', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'eval-external-'));
+  try {
+    const inline = path.join(dir, 'tiny-gpt.onnx');
+    const external = path.join(tmp, 'tiny-gpt-external.onnx');
+    await saveModel(openModel(inline), external, { externalData: 'always' });
+    let text = '';
+    const report = await runEval(
+      external,
+      { baseline: inline, dataset: { kind: 'numpy', path: path.join(dir, 'test-windows.npz') }, limit: 2, task: 'lm', batchSize: 2, threads: 1, optimization: 'all', timeoutSeconds: 600, json: false },
+      (t) => (text += t),
+    );
+    const { candidate, baseline } = report;
+    assert.equal(baseline!.dataBytes, 0);
+    assert.ok(candidate.dataBytes > 0.9 * baseline!.fileBytes, `${candidate.dataBytes} bytes of external data`);
+    assert.ok(candidate.fileBytes < 0.1 * baseline!.fileBytes);
+    assert.match(text, / \+ [\d.]+ MiB external data/);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
