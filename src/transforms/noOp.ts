@@ -20,10 +20,25 @@ export function nothingChangedLine(results: readonly StepResult[], labels: reado
   return `nothing changed: ${parts.length ? parts.join('; ') : 'the recipe has no steps'}`;
 }
 
-/** One line per skipped layer, at most `max` of them and then "and N more". */
+/**
+ * One line per skipped layer, at most `max` lines and then "and N more" (layers). Layers of one
+ * op type skipped for the same reason share a line when there are more than three of them: a
+ * transformer's 96 Adds are one line, not 96.
+ */
 export function skipLines(skipped: readonly LayerSkip[], max = Infinity): string[] {
-  const lines = skipped.slice(0, max).map((k) => `${k.layer} (${k.opType}): ${k.reason}`);
-  if (skipped.length > max) lines.push(`and ${skipped.length - max} more`);
+  const groups = new Map<string, LayerSkip[]>();
+  for (const k of skipped) {
+    const key = `${k.opType}\u0000${k.reason}`;
+    const group = groups.get(key);
+    if (group) group.push(k);
+    else groups.set(key, [k]);
+  }
+  const entries = [...groups.values()].flatMap((g) => (g.length > 3 ? [g] : g.map((k) => [k])));
+  const lines = entries.slice(0, max).map((g) =>
+    g.length === 1 ? `${g[0].layer} (${g[0].opType}): ${g[0].reason}` : `${g.length} ${g[0].opType} layers (${g[0].layer}, ${g[1].layer}, …): ${g[0].reason}`,
+  );
+  const rest = entries.slice(max).reduce((n, g) => n + g.length, 0);
+  if (rest > 0) lines.push(`and ${rest} more`);
   return lines;
 }
 

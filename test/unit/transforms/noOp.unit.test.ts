@@ -55,3 +55,17 @@ test('compute leaves the session alone; commit makes the edit current and refuse
   edit.undo();
   assert.equal(s.state, before);
 });
+
+test('layers of one op type skipped for the same reason share a line when there are more than three (in the order each reason first appears)', () => {
+  const reason = 'GPTQ here reconstructs MatMul, Gemm and Conv layers, not Add';
+  const adds = Array.from({ length: 96 }, (_, i) => ({ layer: `/blocks.${i}/Add`, opType: 'Add', reason }));
+  const norms = Array.from({ length: 3 }, (_, i) => ({ layer: `/ln${i}`, opType: 'LayerNormalization', reason: 'not LayerNormalization' }));
+  const lines = skipLines([norms[0], ...adds, norms[1], norms[2]]);
+  assert.deepEqual(lines, [
+    '/ln0 (LayerNormalization): not LayerNormalization',
+    '/ln1 (LayerNormalization): not LayerNormalization',
+    '/ln2 (LayerNormalization): not LayerNormalization',
+    `96 Add layers (/blocks.0/Add, /blocks.1/Add, …): ${reason}`,
+  ]);
+  assert.deepEqual(skipLines([...adds, ...norms], 1), [`96 Add layers (/blocks.0/Add, /blocks.1/Add, …): ${reason}`, 'and 3 more']);
+});
