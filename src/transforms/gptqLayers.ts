@@ -1,14 +1,16 @@
 /**
  * GPTQ as a quantize method: the inputs of every target MatMul, Gemm and 2-D Conv are exposed as
- * model outputs, the model runs over the calibration data (onnxruntime, through the Calibrator
- * the caller provides) gathering the inputs' Hessians a group at a time (a Conv's over im2col
+ * model outputs, the model (cut after the group's inputs) runs over the calibration data
+ * (onnxruntime, through the Calibrator the caller provides) gathering the inputs' Hessians a
+ * group at a time (a Conv's over im2col
  * rows, per group of channels), and each weight W [K, N] is then quantized by gptqQuantize on it
  * (a Conv's through gptqConv.ts). The codes are written like round to nearest's: DequantizeLinear
  * (quantize.ts' writeIntegers) or MatMulNBits (matMulNBits.ts' writeMatMulNBits).
  */
 import { transposed } from '../core/transpose';
 import { DataType, dataTypeName } from '../core/onnx/dataTypes';
-import { saveTempModel } from '../core/onnx/tempModel';
+import { saveTempModel, type TempModel } from '../core/onnx/tempModel';
+import { graphUpTo } from '../core/onnx/graphUpTo';
 import type { NodeProto } from '../core/onnx/proto';
 import type { Layer } from '../analyzers/layers';
 import type { QuantizeStep } from './recipe';
@@ -134,12 +136,17 @@ export async function gptqCalibrate(ctx: TransformContext, step: QuantizeStep): 
   const values = [...sizes.keys()];
   const convs = Object.fromEntries([...targets.values()].filter((t) => t.conv).map((t) => [t.key, { value: t.input, geometry: t.conv!.geometry }]));
   const graph = ctx.state.proto.graph!;
-  const declared = new Set(graph.output.map((o) => o.name));
-  const inputs = [...new Set([...targets.values()].map((t) => t.input))];
-  const exposed = inputs.filter((v) => !declared.has(v)).map((name) => ({ name, type: { tensorType: { elemType: typeOf(name) } }, metadataProps: [] }));
-  const temp = await saveTempModel({ proto: { ...ctx.state.proto, graph: { ...graph, output: [...graph.output, ...exposed] } }, dir: ctx.state.dir }, 'gptq', 'gptq-calibration.onnx');
+  const declared = new Map(graph.output.map((o) => [o.name, o]));
+  const valueOf = (key: string): string => convs[key]?.value ?? key;
+  /** A model giving these Hessians' inputs, cut after them (onnxruntime runs every node it holds). */
+  const modelFor = (keys: readonly string[]): Promise<TempModel> => {
+    const names = [...new Set(keys.map(valueOf))];
+    const outputs = names.map((name) => declared.get(name) ?? { name, type: { tensorType: { elemType: typeOf(name) } }, metadataProps: [] });
+    return saveTempModel({ proto: { ...ctx.state.proto, graph: graphUpTo(graph, outputs) }, dir: ctx.state.dir }, 'gptq', 'gptq-calibration.onnx');
+  };
   const calibrator = factory(ctx.state.proto, step.calibration!);
   let group = new Map<string, Float64Array>();
+  let temp: TempModel | undefined;
   const rowCounts = new Set<number>();
   let runs = 0;
   return {
@@ -157,7 +164,10 @@ export async function gptqCalibrate(ctx: TransformContext, step: QuantizeStep): 
         bytes += more;
       }
       group = new Map(); // the last group's Hessians go before the next are gathered
+      temp?.dispose();
+      temp = undefined;
       await ctx.checkpoint();
+      temp = await modelFor(names);
       const asked = Object.fromEntries(names.filter((v) => convs[v]).map((v) => [v, convs[v]]));
       const { hessians, rows } = await calibrator.hessians(temp.file, names, Object.keys(asked).length ? asked : undefined);
       runs++;
@@ -169,7 +179,8 @@ export async function gptqCalibrate(ctx: TransformContext, step: QuantizeStep): 
     note: () => `GPTQ calibrated ${values.length} layer input(s) on ${calibrator.description} (${[...rowCounts].join(', ')} rows each)${runs > 1 ? ` in ${runs} runs of the model` : ''}`,
     dispose: () => {
       group = new Map();
-      temp.dispose();
+      temp?.dispose();
+      temp = undefined;
     },
   };
 }
