@@ -25,5 +25,8 @@ export function graphUpTo(graph: GraphProto, outputs: readonly ValueInfoProto[])
     needed.add(at);
     pending.push(...graph.node[at].input.filter((v) => v !== ''));
   }
-  return { ...graph, node: graph.node.filter((_, i) => needed.has(i)), output: outputs };
+  const node = graph.node.filter((_, i) => needed.has(i));
+  // Initializers no kept node reads go too (onnxruntime would warn about each one and drop it).
+  const read = new Set([...node.flatMap((n) => n.input), ...outputs.map((o) => o.name)]);
+  return { ...graph, node, initializer: graph.initializer.filter((t) => read.has(t.name)), output: outputs };
 }

@@ -5,19 +5,19 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { graphUpTo } from '../../../src/core/onnx/graphUpTo';
-import { attribute, graph, node, valueInfo } from '../../helpers/modelBuilder';
+import { attribute, floatTensor, graph, node, valueInfo } from '../../helpers/modelBuilder';
 
-// x → a → b → y, with a side branch x → s → t joining at y, and an unused node u.
+// x → a → b (· w) → y, with a side branch x → s → t (· v) joining at y, and an unused node u.
 const g = graph(
   [
     node('Relu', ['x'], ['a'], 'A'),
-    node('Neg', ['a'], ['b'], 'B'),
+    node('Mul', ['a', 'w'], ['b'], 'B'),
     node('Abs', ['x'], ['s'], 'S'),
-    node('Neg', ['s'], ['t'], 'T'),
+    node('Mul', ['s', 'v'], ['t'], 'T'),
     node('Add', ['b', 't'], ['y'], 'Y'),
     node('Exp', ['x'], ['u'], 'U'),
   ],
-  [],
+  [floatTensor('w', [4], [1, 2, 3, 4]), floatTensor('v', [4], [1, 2, 3, 4])],
   [valueInfo('x', 1, [4])],
   [valueInfo('y', 1, [4])],
 );
@@ -28,6 +28,7 @@ test('only the nodes the values need, in their order; inputs kept; the values be
   assert.deepEqual(names(cut), ['A', 'B']);
   assert.deepEqual(cut.output.map((o) => o.name), ['b']);
   assert.deepEqual(cut.input, g.input);
+  assert.deepEqual(cut.initializer.map((t) => t.name), ['w'], 'initializers no kept node reads are dropped');
   assert.deepEqual(names(graphUpTo(g, [valueInfo('a'), valueInfo('t')])), ['A', 'S', 'T']);
   assert.deepEqual(names(graphUpTo(g, [valueInfo('y')])), ['A', 'B', 'S', 'T', 'Y']);
   assert.deepEqual(names(graphUpTo(g, [valueInfo('x')])), [], 'a graph input needs no node');
