@@ -3,9 +3,9 @@
 ;; the same float64 operations in the same order as the JavaScript reference's solveCell, so the
 ;; costs and splits are the same to the bit: with c = pc[j] - pc[i],
 ;; s = (sHi[j] - sHi[i]) + (sLo[j] - sLo[i]), e = ((qHi[j] - qHi[i]) + (qLo[j] - qLo[i])) - s·s / c,
-;; the candidate is prev[i] + (e > 0 ? e : 0). Two candidates at a time (f64x2): each lane keeps
-;; its own first best, and the lanes are merged at the end (the lower cost, else the lower split),
-;; which is the sequential scan's "first of equals". A candidate after an infinite prev[i] costs
+;; the candidate is prev[i] + (e > 0 ? e : 0). A cell of three or more candidates takes two at a
+;; time (f64x2): each lane keeps its own first best, and the lanes are merged at the end (the lower
+;; cost, else the lower split), which is the sequential scan's "first of equals". A candidate after an infinite prev[i] costs
 ;; infinity and never wins, as the reference's skip. No fused multiply-add (it would round
 ;; differently).
 ;;
@@ -16,7 +16,7 @@
 ;; 1..kMax of n + 1 int32 (zeroed by the caller; cells not solved keep 0).
 ;;
 ;; dp(n, kMax, stride, simd): solves rows 1..kMax; simd 0 evaluates one candidate at a time
-;; (the benchmark compares both).
+;; in every cell (the benchmark compares both).
 (module
   (memory (export "memory") 1)
 
@@ -30,18 +30,29 @@
   (global $prevArg (mut i32) (i32.const 0))
   (global $simd (mut i32) (i32.const 1))
 
-  ;; cur[j], arg[j]: the best split i in [first, end]; returns it (first when none is finite).
-  (func $cell (param $j i32) (param $first i32) (param $end i32) (result i32)
-    (if (result i32) (global.get $simd)
+  ;; cur[j] and arg[j]: the best split i in [max(f1, f2), min(e1, e2)] (the first of equals;
+  ;; `first` when none is finite); returns it. One or two candidates are cheaper one at a time.
+  (func $cell (param $j i32) (param $f1 i32) (param $f2 i32) (param $e1 i32) (param $e2 i32) (result i32)
+    (local $first i32) (local $end i32)
+    (local.set $first (select (local.get $f1) (local.get $f2) (i32.gt_s (local.get $f1) (local.get $f2))))
+    (local.set $end (select (local.get $e1) (local.get $e2) (i32.lt_s (local.get $e1) (local.get $e2))))
+    (if (result i32) (i32.and (global.get $simd) (i32.gt_s (i32.sub (local.get $end) (local.get $first)) (i32.const 1)))
       (then (call $cellPairs (local.get $j) (local.get $first) (local.get $end)))
       (else (call $cellOne (local.get $j) (local.get $first) (local.get $end)))))
 
+  ;; Two candidates a step, each lane keeping its own first best.
   (func $cellPairs (param $j i32) (param $first i32) (param $end i32) (result i32)
+    (local $sh i32) (local $sl i32) (local $qh i32) (local $ql i32) (local $prev i32)
     (local $i i32) (local $o i32) (local $pj i32)
     (local $cj v128) (local $shj v128) (local $slj v128) (local $qhj v128) (local $qlj v128)
     (local $c v128) (local $s v128) (local $e v128) (local $v v128) (local $lt v128)
     (local $best v128) (local $bestI v128) (local $idx v128)
     (local $b0 f64) (local $b1 f64) (local $i0 i32) (local $i1 i32)
+    (local.set $sh (global.get $sh))
+    (local.set $sl (global.get $sl))
+    (local.set $qh (global.get $qh))
+    (local.set $ql (global.get $ql))
+    (local.set $prev (global.get $prev))
     (local.set $pj (i32.shl (local.get $j) (i32.const 3)))
     (local.set $cj (v128.load64_splat (local.get $pj)))
     (local.set $shj (v128.load64_splat (i32.add (global.get $sh) (local.get $pj))))
@@ -59,15 +70,15 @@
         (local.set $o (i32.shl (local.get $i) (i32.const 3)))
         (local.set $c (f64x2.sub (local.get $cj) (v128.load (local.get $o))))
         (local.set $s (f64x2.add
-          (f64x2.sub (local.get $shj) (v128.load (i32.add (global.get $sh) (local.get $o))))
-          (f64x2.sub (local.get $slj) (v128.load (i32.add (global.get $sl) (local.get $o))))))
+          (f64x2.sub (local.get $shj) (v128.load (i32.add (local.get $sh) (local.get $o))))
+          (f64x2.sub (local.get $slj) (v128.load (i32.add (local.get $sl) (local.get $o))))))
         (local.set $e (f64x2.sub
           (f64x2.add
-            (f64x2.sub (local.get $qhj) (v128.load (i32.add (global.get $qh) (local.get $o))))
-            (f64x2.sub (local.get $qlj) (v128.load (i32.add (global.get $ql) (local.get $o)))))
+            (f64x2.sub (local.get $qhj) (v128.load (i32.add (local.get $qh) (local.get $o))))
+            (f64x2.sub (local.get $qlj) (v128.load (i32.add (local.get $ql) (local.get $o)))))
           (f64x2.div (f64x2.mul (local.get $s) (local.get $s)) (local.get $c))))
         (local.set $e (v128.and (local.get $e) (f64x2.gt (local.get $e) (f64x2.splat (f64.const 0)))))
-        (local.set $v (f64x2.add (v128.load (i32.add (global.get $prev) (local.get $o))) (local.get $e)))
+        (local.set $v (f64x2.add (v128.load (i32.add (local.get $prev) (local.get $o))) (local.get $e)))
         (local.set $v (select (result v128)
           (local.get $v)
           (f64x2.replace_lane 1 (local.get $v) (f64.const inf))
@@ -89,16 +100,23 @@
     (i32.store (i32.add (global.get $arg) (i32.shl (local.get $j) (i32.const 2))) (local.get $i0))
     (local.get $i0))
 
+  ;; One candidate a step.
   (func $cellOne (param $j i32) (param $first i32) (param $end i32) (result i32)
     (local $i i32) (local $o i32) (local $pj i32)
+    (local $sh i32) (local $sl i32) (local $qh i32) (local $ql i32) (local $prev i32)
     (local $cj f64) (local $shj f64) (local $slj f64) (local $qhj f64) (local $qlj f64)
-    (local $s f64) (local $e f64) (local $v f64) (local $best f64) (local $bestI i32)
+    (local $s f64) (local $e f64) (local $v f64) (local $best f64) (local $bestI i32) (local $lt i32)
+    (local.set $sh (global.get $sh))
+    (local.set $sl (global.get $sl))
+    (local.set $qh (global.get $qh))
+    (local.set $ql (global.get $ql))
+    (local.set $prev (global.get $prev))
     (local.set $pj (i32.shl (local.get $j) (i32.const 3)))
     (local.set $cj (f64.load (local.get $pj)))
-    (local.set $shj (f64.load (i32.add (global.get $sh) (local.get $pj))))
-    (local.set $slj (f64.load (i32.add (global.get $sl) (local.get $pj))))
-    (local.set $qhj (f64.load (i32.add (global.get $qh) (local.get $pj))))
-    (local.set $qlj (f64.load (i32.add (global.get $ql) (local.get $pj))))
+    (local.set $shj (f64.load (i32.add (local.get $sh) (local.get $pj))))
+    (local.set $slj (f64.load (i32.add (local.get $sl) (local.get $pj))))
+    (local.set $qhj (f64.load (i32.add (local.get $qh) (local.get $pj))))
+    (local.set $qlj (f64.load (i32.add (local.get $ql) (local.get $pj))))
     (local.set $best (f64.const inf))
     (local.set $bestI (local.get $first))
     (local.set $i (local.get $first))
@@ -107,27 +125,24 @@
         (br_if $done (i32.gt_s (local.get $i) (local.get $end)))
         (local.set $o (i32.shl (local.get $i) (i32.const 3)))
         (local.set $s (f64.add
-          (f64.sub (local.get $shj) (f64.load (i32.add (global.get $sh) (local.get $o))))
-          (f64.sub (local.get $slj) (f64.load (i32.add (global.get $sl) (local.get $o))))))
+          (f64.sub (local.get $shj) (f64.load (i32.add (local.get $sh) (local.get $o))))
+          (f64.sub (local.get $slj) (f64.load (i32.add (local.get $sl) (local.get $o))))))
         (local.set $e (f64.sub
           (f64.add
-            (f64.sub (local.get $qhj) (f64.load (i32.add (global.get $qh) (local.get $o))))
-            (f64.sub (local.get $qlj) (f64.load (i32.add (global.get $ql) (local.get $o)))))
+            (f64.sub (local.get $qhj) (f64.load (i32.add (local.get $qh) (local.get $o))))
+            (f64.sub (local.get $qlj) (f64.load (i32.add (local.get $ql) (local.get $o)))))
           (f64.div (f64.mul (local.get $s) (local.get $s)) (f64.sub (local.get $cj) (f64.load (local.get $o))))))
-        (local.set $v (f64.add (f64.load (i32.add (global.get $prev) (local.get $o)))
+        (local.set $v (f64.add (f64.load (i32.add (local.get $prev) (local.get $o)))
           (select (local.get $e) (f64.const 0) (f64.gt (local.get $e) (f64.const 0)))))
-        (if (f64.lt (local.get $v) (local.get $best))
-          (then (local.set $best (local.get $v)) (local.set $bestI (local.get $i))))
+        (local.set $lt (f64.lt (local.get $v) (local.get $best)))
+        (local.set $best (select (local.get $v) (local.get $best) (local.get $lt)))
+        (local.set $bestI (select (local.get $i) (local.get $bestI) (local.get $lt)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $each)))
     (f64.store (i32.add (global.get $cur) (local.get $pj)) (local.get $best))
     (i32.store (i32.add (global.get $arg) (i32.shl (local.get $j) (i32.const 2))) (local.get $bestI))
     (local.get $bestI))
 
-  (func $max (param $a i32) (param $b i32) (result i32)
-    (select (local.get $a) (local.get $b) (i32.gt_s (local.get $a) (local.get $b))))
-  (func $min (param $a i32) (param $b i32) (result i32)
-    (select (local.get $a) (local.get $b) (i32.lt_s (local.get $a) (local.get $b))))
   (func $prevArgAt (param $j i32) (result i32)
     (i32.load (i32.add (global.get $prevArg) (i32.shl (local.get $j) (i32.const 2)))))
 
@@ -136,8 +151,8 @@
     (local $mid i32) (local $best i32)
     (local.set $mid (i32.shr_s (i32.add (local.get $lo) (local.get $hi)) (i32.const 1)))
     (local.set $best (call $cell (local.get $mid)
-      (call $max (local.get $optLo) (call $prevArgAt (local.get $mid)))
-      (call $min (i32.sub (local.get $mid) (i32.const 1)) (local.get $optHi))))
+      (local.get $optLo) (call $prevArgAt (local.get $mid))
+      (i32.sub (local.get $mid) (i32.const 1)) (local.get $optHi)))
     (if (i32.lt_s (local.get $lo) (local.get $mid))
       (then (call $halves (local.get $lo) (i32.sub (local.get $mid) (i32.const 1)) (local.get $optLo) (local.get $best))))
     (if (i32.lt_s (local.get $mid) (local.get $hi))
@@ -152,8 +167,8 @@
       (loop $cells
         (br_if $done (i32.lt_s (local.get $j) (local.get $m)))
         (local.set $upper (call $cell (local.get $j)
-          (call $max (i32.sub (local.get $m) (i32.const 1)) (call $prevArgAt (local.get $j)))
-          (call $min (local.get $upper) (i32.sub (local.get $j) (i32.const 1)))))
+          (i32.sub (local.get $m) (i32.const 1)) (call $prevArgAt (local.get $j))
+          (local.get $upper) (i32.sub (local.get $j) (i32.const 1))))
         (local.set $j (i32.sub (local.get $j) (i32.const 1)))
         (br $cells))))
 
