@@ -8,9 +8,9 @@ export { FloatBitBins, MomentHistogram, groupsFromSorted, type MomentGroups } fr
  * weights come as value-ordered groups (momentGroups.ts), each with its count, sum and sum of
  * squares, so a group's clustering error is exact for any centroid and the cost of a run of
  * groups is O(1) from prefix sums. The optimal clustering of at most 1,024 groups (coarsened by
- * the equal-error partition when there are more) by dynamic programming seeds Lloyd's
- * iterations over all the groups. The only approximation is that a group is assigned as a whole,
- * by its mean: every result is an actual clustering's error, never below the optimum.
+ * the equal-error partition when there are more) by dynamic programming (kmeansDp.ts) seeds
+ * Lloyd's iterations over all the groups. The only approximation is that a group is assigned as a
+ * whole, by its mean: every result is an actual clustering's error, never below the optimum.
  */
 
 

@@ -5,7 +5,7 @@
  * stays for where WebAssembly SIMD is missing (test/unit/analyzers/kmeansKernel.unit.test.ts).
  */
 import kernelBytes from './kmeansKernel.wat';
-import { kernelsEnabled } from './kernelSwitch';
+import { threadKernel } from './kernelPool';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -56,20 +56,8 @@ export class KMeansKernel {
   }
 }
 
-let shared: KMeansKernel | null | undefined;
-
 /**
- * The thread's kernel (the DP is synchronous, so one is enough), or null where WebAssembly SIMD
- * is not available or the kernels are switched off (then JavaScript does the work).
+ * The thread's kernel (the DP runs to its end without awaiting, so one is enough), or null where
+ * WebAssembly SIMD is not available or the kernels are switched off (then JavaScript does the work).
  */
-export function kmeansKernel(): KMeansKernel | null {
-  if (!kernelsEnabled()) return null;
-  if (shared === undefined) {
-    try {
-      shared = new KMeansKernel();
-    } catch {
-      shared = null;
-    }
-  }
-  return shared;
-}
+export const kmeansKernel = threadKernel(() => new KMeansKernel());

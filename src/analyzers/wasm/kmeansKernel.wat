@@ -3,11 +3,11 @@
 ;; the same float64 operations in the same order as the JavaScript reference's solveCell, so the
 ;; costs and splits are the same to the bit: with c = pc[j] - pc[i],
 ;; s = (sHi[j] - sHi[i]) + (sLo[j] - sLo[i]), e = ((qHi[j] - qHi[i]) + (qLo[j] - qLo[i])) - s·s / c,
-;; the candidate is prev[i] + (e > 0 ? e : 0). A cell of three or more candidates takes two at a
-;; time (f64x2): each lane keeps its own first best, and the lanes are merged at the end (the lower
-;; cost, else the lower split), which is the sequential scan's "first of equals". A candidate after an infinite prev[i] costs
-;; infinity and never wins, as the reference's skip. No fused multiply-add (it would round
-;; differently).
+;; the candidate is prev[i] + (e > 0 ? e : 0). A cell of three or more candidates (five or
+;; more in Knuth's rows) takes two at a time (f64x2): each lane keeps its own first best, and the
+;; lanes are merged at the end (the lower cost, else the lower split), which is the sequential
+;; scan's "first of equals". A candidate after an infinite prev[i] costs infinity and never wins,
+;; as the reference's skip. No fused multiply-add (it would round differently).
 ;;
 ;; Memory, all set by kmeansKernel.ts, arrays `stride` bytes apart from 0: prefix counts pc,
 ;; prefix sums sHi, sLo, prefix squares qHi, qLo (n + 1 float64 each), the two cost rows (prev:
@@ -159,16 +159,66 @@
       (then (call $halves (i32.add (local.get $mid) (i32.const 1)) (local.get $hi) (local.get $best) (local.get $optHi)))))
 
   ;; Cells last down to m, each between the previous row's split and the next cell's (Knuth).
+  ;; Most have one to four candidates: those are solved here, one at a time, without a call.
   (func $knuth (param $m i32) (param $last i32)
-    (local $j i32) (local $upper i32)
+    (local $j i32) (local $upper i32) (local $first i32) (local $end i32) (local $t i32)
+    (local $sh i32) (local $sl i32) (local $qh i32) (local $ql i32)
+    (local $prev i32) (local $cur i32) (local $arg i32) (local $prevArg i32)
+    (local $i i32) (local $o i32) (local $pj i32)
+    (local $cj f64) (local $shj f64) (local $slj f64) (local $qhj f64) (local $qlj f64)
+    (local $s f64) (local $e f64) (local $v f64) (local $best f64) (local $bestI i32) (local $lt i32)
+    (local.set $sh (global.get $sh))
+    (local.set $sl (global.get $sl))
+    (local.set $qh (global.get $qh))
+    (local.set $ql (global.get $ql))
+    (local.set $prev (global.get $prev))
+    (local.set $cur (global.get $cur))
+    (local.set $arg (global.get $arg))
+    (local.set $prevArg (global.get $prevArg))
     (local.set $upper (i32.sub (local.get $last) (i32.const 1)))
     (local.set $j (local.get $last))
     (block $done
       (loop $cells
         (br_if $done (i32.lt_s (local.get $j) (local.get $m)))
-        (local.set $upper (call $cell (local.get $j)
-          (i32.sub (local.get $m) (i32.const 1)) (call $prevArgAt (local.get $j))
-          (local.get $upper) (i32.sub (local.get $j) (i32.const 1))))
+        (local.set $first (i32.sub (local.get $m) (i32.const 1)))
+        (local.set $t (i32.load (i32.add (local.get $prevArg) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $first (select (local.get $first) (local.get $t) (i32.gt_s (local.get $first) (local.get $t))))
+        (local.set $t (i32.sub (local.get $j) (i32.const 1)))
+        (local.set $end (select (local.get $upper) (local.get $t) (i32.lt_s (local.get $upper) (local.get $t))))
+        (if (i32.and (global.get $simd) (i32.gt_s (i32.sub (local.get $end) (local.get $first)) (i32.const 3)))
+          (then (local.set $upper (call $cellPairs (local.get $j) (local.get $first) (local.get $end))))
+          (else
+            (local.set $pj (i32.shl (local.get $j) (i32.const 3)))
+            (local.set $cj (f64.load (local.get $pj)))
+            (local.set $shj (f64.load (i32.add (local.get $sh) (local.get $pj))))
+            (local.set $slj (f64.load (i32.add (local.get $sl) (local.get $pj))))
+            (local.set $qhj (f64.load (i32.add (local.get $qh) (local.get $pj))))
+            (local.set $qlj (f64.load (i32.add (local.get $ql) (local.get $pj))))
+            (local.set $best (f64.const inf))
+            (local.set $bestI (local.get $first))
+            (local.set $i (local.get $first))
+            (block $evaluated
+              (loop $each
+                (br_if $evaluated (i32.gt_s (local.get $i) (local.get $end)))
+                (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+                (local.set $s (f64.add
+                  (f64.sub (local.get $shj) (f64.load (i32.add (local.get $sh) (local.get $o))))
+                  (f64.sub (local.get $slj) (f64.load (i32.add (local.get $sl) (local.get $o))))))
+                (local.set $e (f64.sub
+                  (f64.add
+                    (f64.sub (local.get $qhj) (f64.load (i32.add (local.get $qh) (local.get $o))))
+                    (f64.sub (local.get $qlj) (f64.load (i32.add (local.get $ql) (local.get $o)))))
+                  (f64.div (f64.mul (local.get $s) (local.get $s)) (f64.sub (local.get $cj) (f64.load (local.get $o))))))
+                (local.set $v (f64.add (f64.load (i32.add (local.get $prev) (local.get $o)))
+                  (select (local.get $e) (f64.const 0) (f64.gt (local.get $e) (f64.const 0)))))
+                (local.set $lt (f64.lt (local.get $v) (local.get $best)))
+                (local.set $best (select (local.get $v) (local.get $best) (local.get $lt)))
+                (local.set $bestI (select (local.get $i) (local.get $bestI) (local.get $lt)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $each)))
+            (f64.store (i32.add (local.get $cur) (local.get $pj)) (local.get $best))
+            (i32.store (i32.add (local.get $arg) (i32.shl (local.get $j) (i32.const 2))) (local.get $bestI))
+            (local.set $upper (local.get $bestI))))
         (local.set $j (i32.sub (local.get $j) (i32.const 1)))
         (br $cells))))
 
