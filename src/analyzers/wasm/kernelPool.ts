@@ -30,3 +30,23 @@ export function kernelPool<K>(make: () => K): <T>(f: (kernel: K) => Promise<T>) 
     }
   };
 }
+
+/**
+ * The thread's one kernel, for work that runs to its end without awaiting (so one is enough),
+ * made on first use; null where `make` throws (no WebAssembly SIMD) or the kernels are switched
+ * off (then JavaScript does the work).
+ */
+export function threadKernel<K>(make: () => K): () => K | null {
+  let kernel: K | null | undefined;
+  return () => {
+    if (!kernelsEnabled()) return null;
+    if (kernel === undefined) {
+      try {
+        kernel = make();
+      } catch {
+        kernel = null;
+      }
+    }
+    return kernel;
+  };
+}

@@ -7,7 +7,7 @@
  */
 import kernelBytes from './statsKernel.wat';
 import type { Histogram } from '../histogram';
-import { kernelsEnabled } from './kernelSwitch';
+import { threadKernel } from './kernelPool';
 import { DataType } from '../../core/onnx/dataTypes';
 
 interface KernelExports {
@@ -197,17 +197,5 @@ export function float32AtMost(x: number): number {
 const floatScratch = new Float32Array(1);
 const bitsScratch = new Uint32Array(floatScratch.buffer);
 
-let shared: StatsKernel | null | undefined;
-
 /** The thread's kernel, or null where WebAssembly SIMD is not available (then JavaScript does the work). */
-export function statsKernel(): StatsKernel | null {
-  if (!kernelsEnabled()) return null;
-  if (shared === undefined) {
-    try {
-      shared = new StatsKernel();
-    } catch {
-      shared = null;
-    }
-  }
-  return shared;
-}
+export const statsKernel = threadKernel(() => new StatsKernel());
