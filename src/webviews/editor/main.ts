@@ -11,7 +11,8 @@ import { renderDetail } from './detail';
 import { layerKey, type Row } from './row';
 import { StepForm } from './stepForm';
 import { editsList } from './editsList';
-import { columnWidth, compareForSort, gridTemplate, shortenMiddle } from './tableLayout';
+import { columnWidth, compareForSort, gridTemplate } from './tableLayout';
+import { fitName } from './fitName';
 import { share, tableColumns, type Column, type ColumnKey } from './columns';
 import { summaryElements } from './summary';
 import { view } from './viewState';
@@ -241,7 +242,7 @@ function rowElement(r: Row, i: number, edited: ReadonlySet<string>): HTMLElement
   for (const key of COLUMN_KEYS) {
     const c: Column = COLUMNS[key];
     const text = c.text(r);
-    const cell = el('div', { class: `cell ${key}`, role: 'gridcell' }, key === 'name' ? fitName(r.name, edited.has(r.name)) : text);
+    const cell = el('div', { class: `cell ${key}`, role: 'gridcell' }, key === 'name' ? fitName(head.children[0] as HTMLElement, r.name, edited.has(r.name)) : text);
     if (!c.numeric && text) cell.title = text;
     if (key === 'share') {
       const bar = el('span', { class: 'bar' });
@@ -253,32 +254,6 @@ function rowElement(r: Row, i: number, edited: ReadonlySet<string>): HTMLElement
   }
   row.addEventListener('click', (e) => select(i, e.ctrlKey || e.metaKey, e.shiftKey));
   return row;
-}
-
-/** Names measured in the table's font: a long name keeps its start and end, the full name is its title. */
-const measureCanvas = document.createElement('canvas').getContext('2d');
-let measureFont = '';
-const fitted = new Map<string, string>();
-function fitName(name: string, edited: boolean): string {
-  const cell = head.children[0] as HTMLElement;
-  const style = getComputedStyle(cell);
-  // Padding on both sides, and the edited marker ('● ') before the name.
-  const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - (edited ? 14 : 0) - 2;
-  if (!measureCanvas || room <= 0) return name;
-  const font = `${style.fontSize} ${style.fontFamily}`;
-  if (font !== measureFont) {
-    measureFont = font;
-    measureCanvas.font = font;
-    fitted.clear();
-  }
-  const key = `${Math.floor(room)}\u0000${name}`;
-  let text = fitted.get(key);
-  if (text === undefined) {
-    text = shortenMiddle(name, room, (s) => measureCanvas.measureText(s).width);
-    if (fitted.size > 20_000) fitted.clear();
-    fitted.set(key, text);
-  }
-  return text;
 }
 
 let anchor = 0;
