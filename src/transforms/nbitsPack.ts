@@ -6,7 +6,8 @@
  * zero points packed per row [N · ceil(blocks · bits / 8)].
  */
 import { transposed } from '../core/transpose';
-import { quantizeValues, rangeOf, scaleLayout, type ChangeSums, type Quantized } from './quantizeMath';
+import { quantizeValues, rangeOf, scaleLayout, type Quantized } from './quantizeMath';
+import type { ErrorSums } from './transform';
 
 export interface NBitsPacked {
   /** B: [N, blocks, blockSize · bits / 8]. */
@@ -20,7 +21,7 @@ export interface NBitsPacked {
   /** The weight as MatMulNBits computes with it, in W's [K, N] layout ([N, K] from packRowsNBits). */
   readonly restored: Float32Array;
   /** The change's error figures when the quantization kernel summed them (the order of the weights does not matter to them). */
-  readonly sums?: ChangeSums;
+  readonly sums?: ErrorSums;
 }
 
 /**

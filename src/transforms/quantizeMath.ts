@@ -6,7 +6,8 @@
 import { roundHalfEven } from '../analyzers/quantize';
 import type { Granularity, QuantDType } from '../shared/stepSpec';
 import { scaleShape } from '../analyzers/resultBytes';
-import { kernelQuantize, quantizeKernelAvailable, type GroupGeometry, type KernelQuantized } from './wasm/quantizeKernel';
+import { kernelQuantize, quantizeKernelAvailable, type GroupGeometry } from './wasm/quantizeKernel';
+import type { ErrorSums } from './transform';
 
 export interface QuantRange {
   readonly qmin: number;
@@ -117,10 +118,8 @@ export interface Quantized {
   /** The weights as DequantizeLinear will give them back. */
   readonly restored: Float32Array;
   /** The change's error figures, when the WebAssembly kernel computed them on the way. */
-  readonly sums?: ChangeSums;
+  readonly sums?: ErrorSums;
 }
-
-export type ChangeSums = Omit<KernelQuantized, 'codes' | 'restored'>;
 
 /** Below this many weights the JavaScript is as quick as copying into the kernel. */
 const KERNEL_MIN_WEIGHTS = 256;

@@ -119,15 +119,11 @@ export interface ChangeError {
   readonly histogram: ChangeHistogram;
 }
 
-/** What errorOf adds up, as a kernel hands it over. */
-export interface ErrorSums {
+/** What errorOf adds up, as a kernel hands it over: the energies, the largest error, the histograms. */
+export interface ErrorSums extends ChangeHistogram {
   readonly signal: number;
   readonly noise: number;
   readonly maxError: number;
-  readonly min: number;
-  readonly max: number;
-  readonly before: number[];
-  readonly after: number[];
 }
 
 /** The change's figures from sums a kernel made on the way (as errorOf would give them). */

@@ -7,6 +7,7 @@
  */
 import kernelBytes from './quantizeKernel.wat';
 import { kernelsEnabled } from '../../analyzers/wasm/kernelSwitch';
+import type { ErrorSums } from '../transform';
 
 interface KernelExports {
   quant(px: number, pc: number, pr: number, rows: number, len: number, ps: number, pz: number, rowStep: number, elemStep: number, qmin: number, qmax: number, acc: number): void;
@@ -102,17 +103,10 @@ export interface KernelRanges {
   readonly hi: Float64Array;
 }
 
-export interface KernelQuantized {
+/** Codes and restored values, with the change's sums (histograms on HIST_BINS bins; none when min > max). */
+export interface KernelQuantized extends ErrorSums {
   readonly codes: Int32Array;
   readonly restored: Float32Array;
-  readonly signal: number;
-  readonly noise: number;
-  readonly maxError: number;
-  /** Range of both sides' values, and their counts on HIST_BINS bins over it (none when min > max). */
-  readonly min: number;
-  readonly max: number;
-  readonly before: number[];
-  readonly after: number[];
 }
 
 /**
