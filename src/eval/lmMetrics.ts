@@ -69,9 +69,7 @@ export class LanguageModelMetrics {
   private nllCand = 0;
   private agree = 0;
   private klSum = 0;
-  /** Per window: [tokens, baseline nll sum, candidate nll sum]. */
-  private readonly windows: [number, number, number][] = [];
-  private readonly perWindow: LmWindow[] = [];
+  private readonly windows: LmWindow[] = [];
 
   /**
    * One batch: `targets[s · seq + t]` is the token at position t of sample s (already the label
@@ -106,10 +104,9 @@ export class LanguageModelMetrics {
       this.tokens += n;
       this.nllBase += base;
       this.nllCand += cand;
-      this.windows.push([n, base, cand]);
       this.agree += agree;
       this.klSum += klSum;
-      this.perWindow.push({ tokens: n, baselineNll: base, candidateNll: cand, kl: klSum, agree });
+      this.windows.push({ tokens: n, baselineNll: base, candidateNll: cand, kl: klSum, agree });
     }
   }
 
@@ -124,7 +121,7 @@ export class LanguageModelMetrics {
       agreement: this.agree / n,
       klDivergence: this.klSum / n,
       perplexityDelta: { value: Math.exp(this.nllCand / n) - Math.exp(this.nllBase / n), ci95: this.bootstrap() },
-      windows: this.perWindow,
+      windows: this.windows,
     };
   }
 
@@ -139,10 +136,10 @@ export class LanguageModelMetrics {
       let b = 0;
       let c = 0;
       for (let i = 0; i < w.length; i++) {
-        const [tn, tb, tc] = w[Math.floor(random() * w.length)];
-        n += tn;
-        b += tb;
-        c += tc;
+        const drawn = w[Math.floor(random() * w.length)];
+        n += drawn.tokens;
+        b += drawn.baselineNll;
+        c += drawn.candidateNll;
       }
       draws.push(n ? Math.exp(c / n) - Math.exp(b / n) : 0);
     }
