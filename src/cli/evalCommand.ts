@@ -13,7 +13,7 @@ import type { Task } from '../eval/taskChoice';
 import { judge, type Budget, type Verdict } from '../eval/budgets';
 import { tasksText } from '../report/taskText';
 import { compareSpeed, speedText, weightWidening, type SpeedComparison } from '../eval/latencyCause';
-import { externalBytes, openModel } from '../core/onnx/model';
+import { externalBytes, openModel, type OnnxModel } from '../core/onnx/model';
 
 export interface EvalOptions {
   baseline?: string;
@@ -49,15 +49,19 @@ interface ModelBytes {
   readonly dataBytes: number;
 }
 
-function modelBytes(file: string): ModelBytes {
-  if (!fs.existsSync(file)) throw new OnnxError('io', 'cannot be read', file);
-  const model = openModel(file);
+function modelBytes(model: OnnxModel): ModelBytes {
   return { fileBytes: model.bytes.length, dataBytes: externalBytes(model.index) };
 }
 
+function opened(file: string): OnnxModel {
+  if (!fs.existsSync(file)) throw new OnnxError('io', 'cannot be read', file);
+  return openModel(file);
+}
+
 export async function runEval(file: string, options: EvalOptions, out: (text: string) => void, progress?: (line: string) => void): Promise<EvalReport> {
-  const candidateBytes = modelBytes(file);
-  const baselineBytes = options.baseline ? modelBytes(options.baseline) : undefined;
+  // Read once for its size and graph, and let go before onnxruntime runs (a model can be GBs).
+  const { candidateBytes, widening } = ((m: OnnxModel) => ({ candidateBytes: modelBytes(m), widening: weightWidening(m.proto) }))(opened(file));
+  const baselineBytes = options.baseline ? modelBytes(opened(options.baseline)) : undefined;
   const runner = new OrtProcess();
   let result: EvaluationResult;
   try {
@@ -85,7 +89,7 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
   }
   const { baseline, ...rest } = result;
   const verdict = options.budgets?.length ? judge(result, options.budgets) : undefined;
-  const speed = baseline ? compareSpeed(result.candidate.latencyMs.median, baseline.latencyMs.median, weightWidening(openModel(file).proto)) : undefined;
+  const speed = baseline ? compareSpeed(result.candidate.latencyMs.median, baseline.latencyMs.median, widening) : undefined;
   const report: EvalReport = {
     ...(verdict ? { verdict } : {}),
     ...rest,
