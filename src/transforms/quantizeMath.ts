@@ -144,7 +144,7 @@ export function quantizeValues(
       fitGroups(lo, hi, range, symmetric, storeScale, scales, zeroPoints);
       return { scales, zeroPoints };
     });
-    // A NaN or an infinity makes the signal energy one: the JavaScript handles those.
+    // A NaN or an infinity makes the signal energy non-finite: the JavaScript handles those.
     if (Number.isFinite(k.signal)) {
       const { codes, scales, zeroPoints, restored, ...sums } = k;
       return { codes, scales, zeroPoints, restored, sums };
