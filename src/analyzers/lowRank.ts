@@ -7,8 +7,9 @@
  * its own (wasm/tridiagKernel), where there are; the JavaScript here and in tridiagonalOps.ts is
  * the reference they are tested against. The unblocked reduction below stays as a second reference.
  */
-import { withGramKernel } from './wasm/gramKernel';
-import { blockedEigenvalues, tqlEigenvalues } from './tridiagonal';
+import { withGramKernel, type GramKernel } from './wasm/gramKernel';
+import { blockedEigenvalues } from './tridiagonal';
+import { tqlEigenvalues } from './tridiagonalEigenvalues';
 import { javascriptOps } from './tridiagonalOps';
 
 export interface LowRankEnergy {
@@ -33,11 +34,19 @@ export async function singularEnergies(
   // inconsistent dims) keeps the JavaScript's answer.
   const whole = Number.isInteger(rows) && Number.isInteger(cols);
   const eig =
-    (whole && (await withGramKernel(async (kernel) => blockedEigenvalues((await kernel.gram(w, rows, cols, checkpoint)).g, n, checkpoint)))) ||
+    (whole && (await withGramKernel((kernel) => kernelEigenvalues(kernel, w, rows, cols, checkpoint)))) ||
     (await blockedEigenvalues(await gramOfSmallerSide(w, rows, cols, checkpoint), n, checkpoint));
   for (let i = 0; i < n; i++) if (eig[i] < 0) eig[i] = 0; // rounding below zero
   eig.sort().reverse();
   return { energies: eig, rows, cols };
+}
+
+/** The Gram's eigenvalues through the kernel: its scaled lower triangle reduced as it is, the scale undone on the n eigenvalues. */
+async function kernelEigenvalues(kernel: GramKernel, w: Float32Array, rows: number, cols: number, checkpoint: () => Promise<void>): Promise<Float64Array> {
+  const { lower, unscale } = await kernel.scaledLowerGram(w, rows, cols, checkpoint);
+  const eig = await blockedEigenvalues(lower, Math.min(rows, cols), checkpoint);
+  for (let i = 0; i < eig.length; i++) eig[i] *= unscale;
+  return eig;
 }
 
 /** The Gram matrix of the smaller side, n × n with n = min(rows, cols): W·Wᵀ when rows ≤ cols, else Wᵀ·W. */

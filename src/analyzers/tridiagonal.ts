@@ -11,6 +11,7 @@
  */
 import { javascriptOps, javascriptWorkspace, PANEL_ROWS, type TridiagonalOps, type TridiagonalWorkspace } from './tridiagonalOps';
 import { withTridiagKernel } from './wasm/tridiagKernel';
+import { tridiagonalEigenvalues } from './tridiagonalEigenvalues';
 
 /**
  * Eigenvalues (unsorted) of the symmetric n × n matrix `a` (row-major; only its lower triangle
@@ -24,7 +25,7 @@ export async function blockedEigenvalues(a: Float64Array, n: number, checkpoint:
     return true;
   });
   if (!done) await reduceToTridiagonal(javascriptWorkspace(Float64Array.from(a), n), n, PANEL_ROWS, d, e, javascriptOps, checkpoint);
-  tqlEigenvalues(d, e, n);
+  tridiagonalEigenvalues(d, e, n);
   return d;
 }
 
@@ -108,62 +109,4 @@ function panelStep(ws: TridiagonalWorkspace, n: number, r: number, k: number, d:
     w[k * n + c] = p[c] - half * a[row + c];
   }
   return h;
-}
-
-/** Implicit QL iterations on a tridiagonal matrix; eigenvalues end up in d. */
-export function tqlEigenvalues(d: Float64Array, e: Float64Array, n: number): void {
-  for (let i = 1; i < n; i++) e[i - 1] = e[i];
-  if (n > 0) e[n - 1] = 0;
-  for (let l = 0; l < n; l++) {
-    let iter = 0;
-    for (;;) {
-      let m = l;
-      for (; m < n - 1; m++) {
-        const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
-        if (Math.abs(e[m]) <= Number.EPSILON * dd) break;
-      }
-      if (m === l) break;
-      if (++iter > 60) break; // converges in a few; never loop forever on odd input
-      let g = (d[l + 1] - d[l]) / (2 * e[l]);
-      let r = hypot(g, 1);
-      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? Math.abs(r) : -Math.abs(r)));
-      let s = 1;
-      let c = 1;
-      let p = 0;
-      let i = m - 1;
-      for (; i >= l; i--) {
-        let f = s * e[i];
-        const b = c * e[i];
-        r = hypot(f, g);
-        e[i + 1] = r;
-        if (r === 0) {
-          d[i + 1] -= p;
-          e[m] = 0;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = d[i + 1] - p;
-        r = (d[i] - g) * s + 2 * c * b;
-        p = s * r;
-        d[i + 1] = g + p;
-        g = c * r - b;
-        f = 0;
-      }
-      if (r === 0 && i >= l) continue;
-      d[l] -= p;
-      e[l] = g;
-      e[m] = 0;
-    }
-  }
-}
-
-/**
- * √(a² + b²): the plain formula where the squares neither overflow nor underflow (nearly
- * always), Math.hypot's careful scaling elsewhere; Math.hypot alone made the QL iterations several
- * times slower than the reduction's O(n²) share warrants.
- */
-export function hypot(a: number, b: number): number {
-  const s = a * a + b * b;
-  return s > 1e-290 && s < 1e290 ? Math.sqrt(s) : Math.hypot(a, b);
 }

@@ -7,7 +7,7 @@
  * still give an orthonormal basis. O(n) per vector outside clusters, where QL with accumulated
  * rotations costs O(n²) per vector.
  */
-import { tqlEigenvalues } from './tridiagonal';
+import { tqlEigenvalues } from './tridiagonalEigenvalues';
 
 const EPS = 2 ** -52;
 /** Eigenvalues closer than this (relative to the block's norm) form a cluster whose vectors are orthogonalized. */

@@ -53,6 +53,27 @@ export class GramKernel {
    */
   async gram(w: Float32Array, rows: number, cols: number, checkpoint: () => Promise<void> = async () => {}): Promise<{ g: Float64Array; scratch: Float64Array }> {
     const n = Math.min(rows, cols);
+    const { lower, unscale } = await this.scaledLowerGram(w, rows, cols, checkpoint);
+    const memory = this.exports.memory;
+    const bytes = n * n * 8 + n * 8;
+    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+    const g = new Float64Array(memory.buffer, 0, n * n);
+    g.set(lower);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) g[i * n + j] *= unscale;
+      for (let j = 0; j < i; j++) g[j * n + i] = g[i * n + j];
+    }
+    return { g, scratch: new Float64Array(memory.buffer, n * n * 8, n) };
+  }
+
+  /**
+   * The Gram matrix's lower triangle (row-major n × n; above the diagonal is not meant to be read)
+   * of `w` scaled by a power of two, as a view of the multiply's memory valid until the next call:
+   * G = unscale · lower, exactly. For callers that read only the lower triangle and can undo the
+   * scale on their result (eigenvalues scale with it): no copy, mirror or rescaling of n² values.
+   */
+  async scaledLowerGram(w: Float32Array, rows: number, cols: number, checkpoint: () => Promise<void> = async () => {}): Promise<{ lower: Float64Array; unscale: number }> {
+    const n = Math.min(rows, cols);
     const k = Math.max(rows, cols);
     const wide = rows <= cols; // A = W; else A = Wᵀ
     const gemm = this.gemm;
@@ -61,7 +82,7 @@ export class GramKernel {
     const totalAt = Math.ceil((sumAt + n * n * 4) / 16) * 16;
     gemm.reserve(totalAt + n * n * 8);
     // Values scaled by a power of two so the largest is in [0.5, 1): float32 products neither
-    // overflow nor fall into denormals where float64's would not; undone (exactly) at the end.
+    // overflow nor fall into denormals where float64's would not; undone (exactly) by the caller.
     const scale = 2 ** -Math.ceil(Math.log2(finiteMaxAbs(w) || 1) + 1e-12);
     new Float64Array(gemm.exports.memory.buffer, totalAt, n * n).fill(0);
     for (let first = 0; first < k; first += KBLOCK) {
@@ -77,17 +98,7 @@ export class GramKernel {
       gemm.exports.widenAdd(sumAt, totalAt, n * n);
       await checkpoint();
     }
-    const memory = this.exports.memory;
-    const bytes = n * n * 8 + n * 8;
-    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
-    const g = new Float64Array(memory.buffer, 0, n * n);
-    g.set(new Float64Array(gemm.exports.memory.buffer, totalAt, n * n));
-    const unscale = 1 / (scale * scale);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j <= i; j++) g[i * n + j] *= unscale;
-      for (let j = 0; j < i; j++) g[j * n + i] = g[i * n + j];
-    }
-    return { g, scratch: new Float64Array(memory.buffer, n * n * 8, n) };
+    return { lower: new Float64Array(gemm.exports.memory.buffer, totalAt, n * n), unscale: 1 / (scale * scale) };
   }
 }
 
