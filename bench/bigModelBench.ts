@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     if (py.status === 0) row(label, 'peer: Python onnx.load (reads all weights)', await measure('/usr/bin/python3', ['-c', `import onnx; onnx.load(${JSON.stringify(model)})`]));
     row(label, 'open + summary, 5 times', await measure(process.execPath, [path.join(__dirname, 'openBench.js'), model]));
     row(label, 'analyze --no-redundancy (statistics)', await measure(process.execPath, [cli, 'analyze', model, '--no-redundancy', '--json']));
-    if (!args.includes('--skip-full-analysis') && shape.layers === 24) row(label, 'analyze (full)', await measure(process.execPath, [cli, 'analyze', model, '--json']));
+    if (!args.includes('--skip-full-analysis')) row(label, 'analyze (full)', await measure(process.execPath, [cli, 'analyze', model, '--json']));
     const apply = async (step: string, name: string, r: Record<string, unknown>, extra: string[] = []): Promise<string> => {
       const file = path.join(out, `${name}.onnx`);
       const m = await measure(process.execPath, [cli, 'apply', model, '--recipe', recipe(out, name, r), '--output', file, ...extra]);
@@ -131,19 +131,15 @@ async function main(): Promise<void> {
       return file;
     };
     const int4 = { transform: 'quantize', dtype: 'int4', granularity: 'block', symmetric: false };
-    let nbits = model;
-    if (shape.layers === 24) {
-      nbits = await apply('apply INT4 MatMulNBits block 32', 'int4-nbits', { ...int4, blockSize: 32, format: 'matmulnbits' });
-      await apply('apply INT4 DequantizeLinear block 32', 'int4-qdq', { ...int4, blockSize: 32 });
-      if (!args.includes('--skip-gptq')) await apply('apply INT4 GPTQ MatMulNBits block 128 (8 windows)', 'int4-gptq', { ...int4, blockSize: 128, format: 'matmulnbits', method: 'gptq', calibration: { data: calib, samples: 8 } });
-      await apply('apply INT4 MatMulNBits, --external-data always', 'int4-nbits-ext', { ...int4, blockSize: 32, format: 'matmulnbits' }, ['--external-data', 'always']);
-    } else {
-      // Only the head: the result stays over 2 GiB, so the writer must move weights to a side file.
-      await apply('apply INT4 to the head only (result > 2 GiB)', 'head-int4', { ...int4, blockSize: 32, format: 'matmulnbits', layers: ['/head/MatMul'] });
-    }
+    const nbits = await apply('apply INT4 MatMulNBits block 32', 'int4-nbits', { ...int4, blockSize: 32, format: 'matmulnbits' });
+    await apply('apply INT4 DequantizeLinear block 32', 'int4-qdq', { ...int4, blockSize: 32 });
+    if (!args.includes('--skip-gptq')) await apply('apply INT4 GPTQ MatMulNBits block 128 (8 windows)', 'int4-gptq', { ...int4, blockSize: 128, format: 'matmulnbits', method: 'gptq', calibration: { data: calib, samples: 8 } });
+    await apply('apply INT4 MatMulNBits, --external-data always', 'int4-nbits-ext', { ...int4, blockSize: 32, format: 'matmulnbits' }, ['--external-data', 'always']);
+    // Only the head: a result over 2 GiB, so the writer must move weights to a side file.
+    if (shape.layers > 24) await apply('apply INT4 to the head only (result > 2 GiB)', 'head-int4', { ...int4, blockSize: 32, format: 'matmulnbits', layers: ['/head/MatMul'] });
     const bare = `const ort=require(${JSON.stringify(require.resolve('onnxruntime-node'))});(async()=>{const s=await ort.InferenceSession.create(process.argv[1],{intraOpNumThreads:1});` +
       `const ids=new BigInt64Array(64).map((_,i)=>BigInt((i*37)%4096));await s.run({input_ids:new ort.Tensor('int64',ids,[1,64])});})()`;
-    for (const [name, file] of [['FP32', model], ...(nbits !== model ? [['INT4 MatMulNBits', nbits]] : [])]) {
+    for (const [name, file] of [['FP32', model], ['INT4 MatMulNBits', nbits]]) {
       row(label, `peer: bare onnxruntime-node, one window, ${name}`, await measure(process.execPath, ['-e', bare, file]));
       row(label, `eval --task lm, one window, ${name}`, await measure(process.execPath, [cli, 'eval', file, '--data', window, '--task', 'lm', '--json']));
     }

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { OnnxError, type OnnxErrorCode } from '../../core/errors';
-import { MAX_PROTOBUF_BYTES } from '../../core/onnx/model';
+import { externalBytes, MAX_PROTOBUF_BYTES, openModel } from '../../core/onnx/model';
 import { withAnalyzedLayers, type AnalysisProgress, type AnalyzedLayer, type ModelAnalysis } from '../modelAnalysis';
 import type { AnalysisOptions, FromAnalysisWorker, ToAnalysisWorker } from './protocol';
 
@@ -54,19 +54,28 @@ interface Job {
   readonly onLayer?: (index: number, layer: AnalyzedLayer) => void;
 }
 
-/** The model file's size (0 when it cannot be read: the worker reports that). */
-function fileBytes(file: string): number {
+/** Files up to this size are parsed to count the external data they point to (a few ms). */
+const MAX_PARSED_FOR_SIZE = 16 * 1024 * 1024;
+
+/**
+ * The bytes of weights an analysis of `file` reads: the file's size, plus its external data
+ * (a 1.2 GB model whose weights are all in side files has a 0.3 MB .onnx, and must not get one
+ * worker). 0 when the file cannot be read: the worker reports that.
+ */
+function modelBytes(file: string): number {
+  let size = 0;
   try {
-    return fs.statSync(file).size;
+    size = fs.statSync(file).size;
+    return size <= MAX_PARSED_FOR_SIZE ? size + externalBytes(openModel(file).index) : size;
   } catch {
-    return 0;
+    return size; // unreadable or not a model: the worker says why
   }
 }
 
 /** How many of `available` workers an analysis of `file` uses (see MIN_BYTES_PER_WORKER). */
 export function workersFor(file: string, options: AnalysisOptions, available: number, minBytesPerWorker = MIN_BYTES_PER_WORKER): number {
   const perWorker = options.redundancy === false ? minBytesPerWorker : Math.min(minBytesPerWorker, MIN_BYTES_PER_WORKER_WITH_REDUNDANCY);
-  const wanted = perWorker > 0 ? Math.ceil(fileBytes(file) / perWorker) : Infinity;
+  const wanted = perWorker > 0 ? Math.ceil(modelBytes(file) / perWorker) : Infinity;
   return Math.max(1, Math.min(available, wanted));
 }
 

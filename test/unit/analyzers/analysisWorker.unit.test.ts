@@ -3,9 +3,11 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AnalysisCancelled, AnalysisClient } from '../../../src/analyzers/worker/analysisClient';
+import { AnalysisCancelled, AnalysisClient, workersFor } from '../../../src/analyzers/worker/analysisClient';
 import { analyzeModel, withAnalyzedLayers, withoutAnalysis, type AnalysisProgress, type AnalyzedLayer } from '../../../src/analyzers/modelAnalysis';
 import { openModel } from '../../../src/core/onnx/model';
+import { saveModel } from '../../../src/core/onnx/writeModel';
+import { encodeModel, graph, model as onnxModel, node, tensor, valueInfo } from '../../helpers/modelBuilder';
 import { OnnxError } from '../../../src/core/errors';
 import { repoRoot, tempDir, thirdPartyModels } from '../../helpers/paths';
 
@@ -133,6 +135,21 @@ test('a small model is analyzed by one worker of the pool: the others would only
   } finally {
     await client.dispose();
   }
+});
+
+test('weights in external data count towards the workers a model gets, not just its small .onnx', async () => {
+  const dir = tempDir('workers-external');
+  const weights = [0, 1].map((i) => tensor(`w${i}`, 1, [500, 500], new Uint8Array(500 * 500 * 4).fill(i + 1)));
+  const nodes = [node('MatMul', ['x', 'w0'], ['h']), node('MatMul', ['h', 'w1'], ['y'])];
+  const inline = path.join(dir, 'inline.onnx');
+  fs.writeFileSync(inline, encodeModel(onnxModel(graph(nodes, weights, [valueInfo('x', 1, [1, 500])], [valueInfo('y', 1, [1, 500])]))));
+  const file = path.join(dir, 'external.onnx');
+  await saveModel(openModel(inline), file, { externalData: 'always', threshold: 64 });
+  assert.ok(fs.statSync(file).size < 4096 && fs.statSync(`${file}.data`).size >= 2 * 500 * 500 * 4);
+  // 2 MB of weights at 1 MiB a worker (redundancy on): two workers, as for the same model inline.
+  assert.equal(workersFor(inline, {}, 4), 2);
+  assert.equal(workersFor(file, {}, 4), 2);
+  assert.equal(workersFor(file, { redundancy: false }, 4), 1);
 });
 
 test('progress can be thinned to one update per interval; the last one always comes', async () => {
