@@ -78,9 +78,13 @@ function packColumns(
     for (let block = 0; block < blocks; block++) {
       const zero = zeros[row * blocks + block];
       const at = (row * blocks + block) * blobBytes;
-      for (let j = 0; j < blockSize; j++) {
-        const kk = block * blockSize + j;
-        const code = kk < k ? codes[row * k + kk] : zero; // padding past K: the zero point (a 0 weight)
+      const from = row * k + block * blockSize;
+      const whole = Math.min(blockSize, k - block * blockSize); // codes in the block; the rest is padding
+      if (bits === 8) for (let j = 0; j < whole; j++) b[at + j] = codes[from + j];
+      else for (let j = 0; j + 1 < whole; j += 2) b[at + (j >> 1)] = codes[from + j] | (codes[from + j + 1] << 4);
+      // The tail of a row's last block: padding past K is the zero point (a 0 weight).
+      for (let j = bits === 8 ? whole : whole & ~1; j < blockSize; j++) {
+        const code = j < whole ? codes[from + j] : zero;
         b[at + Math.floor(j / perByte)] |= code << ((j % perByte) * bits);
       }
     }
