@@ -55,17 +55,33 @@ function writeWeights(file: string, arrays: Float32Array[]): void {
 
 const ns = (seconds: number, weights: number): string => `${((seconds * 1e9) / weights).toFixed(1)} ns/weight`;
 
+/** The weights a step changed, counted in the model it started from. */
+const changedWeights = (state: ReturnType<typeof stateOf>, e: Awaited<ReturnType<typeof applyStep>>): number =>
+  e.result.changed.flatMap((c) => c.tensors).reduce((n, t) => n + (state.index.tensors.find((x) => x.name === t.tensor)?.elements ?? 0), 0);
+
 export async function benchTransforms(file: string): Promise<void> {
   const model = openModel(file);
   const state = stateOf(model.proto, model.dir);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-bench-'));
   console.log(`transforms on ${path.basename(file)} (whole recipe steps: read weights, compute, build the edited model and its index; best of 3)`);
 
-  const changedWeights = (e: Awaited<ReturnType<typeof applyStep>>): number =>
-    e.result.changed.flatMap((c) => c.tensors).reduce((n, t) => n + (state.index.tensors.find((x) => x.name === t.tensor)?.elements ?? 0), 0);
+  await benchQuantize(state, tmp);
 
+  const cluster = await best(3, () => applyStep(state, parseStep({ transform: 'cluster', clusters: 16 })));
+  const cWeights = changedWeights(state, cluster.value);
+  console.log(`  cluster 16 (k-means++)     ${cluster.seconds.toFixed(3)} s  ${ns(cluster.seconds, cWeights)}  (${cWeights.toLocaleString('en-US')} weights)`);
+
+  const factor = await best(3, () => applyStep(state, parseStep({ transform: 'factorize', energy: 0.99 })));
+  console.log(`  factorize 99% energy       ${factor.seconds.toFixed(3)} s  (${factor.value.result.changed.length} layers factorized; every MatMul/Gemm/Conv weight decomposed)`);
+
+  await benchSvd(state, tmp);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+/** Our INT8 per-channel step beside numpy's per-channel INT8 math on the same tensors and axes. */
+async function benchQuantize(state: ReturnType<typeof stateOf>, tmp: string): Promise<void> {
   const quant = await best(3, () => applyStep(state, parseStep({ transform: 'quantize', dtype: 'int8', granularity: 'per-channel' })));
-  const qWeights = changedWeights(quant.value);
+  const qWeights = changedWeights(state, quant.value);
   console.log(`  quantize INT8 per-channel  ${quant.seconds.toFixed(3)} s  ${ns(quant.seconds, qWeights)}  (${qWeights.toLocaleString('en-US')} weights)`);
 
   // The same tensors and axes for numpy.
@@ -87,16 +103,6 @@ export async function benchTransforms(file: string): Promise<void> {
     console.log(`  numpy INT8 per-channel     ${npq.seconds.toFixed(3)} s  ${ns(npq.seconds, npq.weights)}  (quantization math only)`);
     console.log(`  ratio                      ${((npq.seconds / npq.weights) / (quant.seconds / qWeights)).toFixed(2)}x numpy's speed`);
   }
-
-  const cluster = await best(3, () => applyStep(state, parseStep({ transform: 'cluster', clusters: 16 })));
-  const cWeights = changedWeights(cluster.value);
-  console.log(`  cluster 16 (k-means++)     ${cluster.seconds.toFixed(3)} s  ${ns(cluster.seconds, cWeights)}  (${cWeights.toLocaleString('en-US')} weights)`);
-
-  const factor = await best(3, () => applyStep(state, parseStep({ transform: 'factorize', energy: 0.99 })));
-  console.log(`  factorize 99% energy       ${factor.seconds.toFixed(3)} s  (${factor.value.result.changed.length} layers factorized; every MatMul/Gemm/Conv weight decomposed)`);
-
-  await benchSvd(state, tmp);
-  fs.rmSync(tmp, { recursive: true, force: true });
 }
 
 /**
@@ -212,9 +218,11 @@ export async function benchLatency(models: { file: string; h: number; w: number 
   }
 }
 
-/** Run alone: node dist/bench/transformBench.js svd MODEL [RUNS] — the SVD comparison only. */
-if (ranAlone('transformBench') && process.argv[2] === 'svd') {
+/** Run alone: node dist/bench/transformBench.js svd MODEL [RUNS] — the SVD comparison only; quantize MODEL — the INT8 one only. */
+if (ranAlone('transformBench') && (process.argv[2] === 'svd' || process.argv[2] === 'quantize')) {
   const model = openModel(process.argv[3]);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-compress-bench-'));
-  void benchSvd(stateOf(model.proto, model.dir), tmp, Number(process.argv[4] ?? 3)).finally(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const state = stateOf(model.proto, model.dir);
+  const run = process.argv[2] === 'svd' ? benchSvd(state, tmp, Number(process.argv[4] ?? 3)) : benchQuantize(state, tmp);
+  void run.finally(() => fs.rmSync(tmp, { recursive: true, force: true }));
 }
