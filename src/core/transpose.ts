@@ -7,7 +7,7 @@ const TILE = 32;
  * per value once the matrix outgrows the cache (12 ns a value on 1024 × 4096 against 3 in
  * tiles; `apply` to MatMulNBits spent 40% of its time there).
  */
-export function transposed<T extends Float32Array | Float64Array | Int32Array>(a: T, rows: number, cols: number): T {
+export function transposed<T extends Float32Array | Float64Array | Int32Array | Int8Array | Uint8Array>(a: T, rows: number, cols: number): T {
   const out = new (a.constructor as new (n: number) => T)(a.length);
   for (let i0 = 0; i0 < rows; i0 += TILE) {
     const i1 = Math.min(i0 + TILE, rows);

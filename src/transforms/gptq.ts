@@ -8,7 +8,7 @@
  * its 128-row batch's start, which is the same only when blocks are 128).
  */
 import type { QuantDType } from '../shared/stepSpec';
-import { fitGroups, rangeOf, scaleLayout, type QuantRange, type Quantized, type ScaleLayout } from './quantizeMath';
+import { fitGroups, rangeOf, scaleLayout, type QuantRange, type WideQuantized, type ScaleLayout } from './quantizeMath';
 import { inverseUpperFactor } from './cholesky';
 import { activationOrder, dampen, permuteSymmetric, reviveDeadInputs } from './gptqHessian';
 import { columnRange, quantizeRow, spreadAfter, spreadWithin } from './gptqKernels';
@@ -150,7 +150,7 @@ async function prepared(
  * With activation order, block scales come from the weights before any update (the reference's
  * "static groups"): the stored layout needs blocks of consecutive inputs, which that order breaks.
  */
-export async function gptqQuantize(w: Float32Array, k: number, n: number, hessian: Float64Array, options: GptqOptions): Promise<Quantized> {
+export async function gptqQuantize(w: Float32Array, k: number, n: number, hessian: Float64Array, options: GptqOptions): Promise<WideQuantized> {
   check(w, k, n, hessian, options);
   const blockSize = options.granularity === 'block' ? (options.blockSize ?? 32) : 0;
   const layout = gptqLayout(k, n, options.granularity, options.blockSize);

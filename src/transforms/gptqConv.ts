@@ -12,7 +12,7 @@ import type { NodeInfo } from '../core/onnx/modelIndex';
 import { attrInt, attrInts, attrString } from '../analyzers/shapeValues';
 import type { AutoPad, ConvGeometry } from './convHessian';
 import { gptqQuantize, type GptqOptions } from './gptq';
-import type { Quantized } from './quantizeMath';
+import type { WideQuantized } from './quantizeMath';
 
 export interface ConvShape {
   readonly geometry: ConvGeometry;
@@ -80,7 +80,7 @@ function groupMatrix(values: Float32Array, hessians: Float64Array, s: ConvShape,
  * in (y, x, c) order); codes, restored values, scales [M] or [M, ⌈C/g / B⌉, kh, kw] and zero
  * points come back in the stored order.
  */
-export async function gptqConv(values: Float32Array, hessians: Float64Array, s: ConvShape, options: GptqOptions): Promise<Quantized> {
+export async function gptqConv(values: Float32Array, hessians: Float64Array, s: ConvShape, options: GptqOptions): Promise<WideQuantized> {
   const { m, cg, kh, kw } = s;
   const groups = s.geometry.group;
   const mg = m / groups;

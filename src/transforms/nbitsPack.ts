@@ -6,7 +6,7 @@
  * zero points packed per row [N · ceil(blocks · bits / 8)].
  */
 import { transposed } from '../core/transpose';
-import { quantizeValues, rangeOf, scaleLayout, type Quantized } from './quantizeMath';
+import { quantizeValues, rangeOf, scaleLayout, type Codes, type Quantized } from './quantizeMath';
 import type { ErrorSums } from './transform';
 
 export interface NBitsPacked {
@@ -67,7 +67,7 @@ export function packQuantizedNBits(q: Quantized, k: number, n: number, bits: 4 |
 
 /** B, scales and packed zero points from codes [N, K] and per-(n, block) scales and zero points [N, blocks]. */
 function packColumns(
-  codes: Int32Array, scales: Float32Array, zeros: Int32Array, restored: Float32Array,
+  codes: Codes, scales: Float32Array, zeros: Int32Array, restored: Float32Array,
   k: number, n: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
 ): NBitsPacked {
   const blocks = Math.ceil(k / blockSize);

@@ -13,7 +13,7 @@
 import { DataType } from '../core/onnx/dataTypes';
 import type { AttributeProto, TensorProto } from '../core/onnx/proto';
 import type { QuantizeStep } from './recipe';
-import { rangeOf, scaleLayout, type Quantized, type ScaleLayout } from './quantizeMath';
+import { rangeOf, scaleLayout, type Codes, type Quantized, type ScaleLayout } from './quantizeMath';
 import type { Granularity } from '../shared/stepSpec';
 import { codeBits, quantizeChoice, scaleType as scaleTypeFor } from '../analyzers/resultBytes';
 import { NBITS_DOMAIN, nbitsSource, nbitsTarget, toMatMulNBits, writeMatMulNBits, type NBitsSettings } from './matMulNBits';
@@ -39,12 +39,13 @@ export function opsetNeeded(step: QuantizeStep): number {
   return step.granularity === 'per-channel' ? 13 : 10;
 }
 
-function codesTensor(name: string, dims: readonly number[], dtype: QuantizeStep['dtype'], codes: Int32Array): TensorProto {
+/** The codes as a tensor (quantizeValues' bytes as they are; GPTQ's Int32Array narrowed). */
+function codesTensor(name: string, dims: readonly number[], dtype: QuantizeStep['dtype'], codes: Codes): TensorProto {
   switch (dtype) {
     case 'int8':
-      return int8Tensor(name, dims, Int8Array.from(codes));
+      return int8Tensor(name, dims, codes instanceof Int8Array ? codes : Int8Array.from(codes));
     case 'uint8':
-      return uint8Tensor(name, dims, Uint8Array.from(codes));
+      return uint8Tensor(name, dims, codes instanceof Uint8Array ? codes : Uint8Array.from(codes));
     default:
       return int4Tensor(name, dims, codes, dtype === 'uint4');
   }
@@ -91,7 +92,8 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
           continue;
         }
         const source = await weightSource(w);
-        const bad = nonFiniteReason(source.values);
+        // Round to nearest finds NaNs and infinities on its own pass over the weights.
+        const bad = step.dtype === 'float16' || target ? nonFiniteReason(source.values) : undefined;
         if (bad) {
           reasons.push(`'${w.tensor.name}': ${bad}`);
           continue;
@@ -99,6 +101,10 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
         const planned = step.dtype === 'float16' ? toFloat16(ctx, source, w)
           : target ? await toGptq(ctx, source, w, step, halfScales, target, await gptq!.hessian(target.key))
           : toIntegers(ctx, source, w, step, halfScales);
+        if ('reason' in planned) {
+          reasons.push(`'${w.tensor.name}': ${planned.reason}`);
+          continue;
+        }
         const c = planned.change;
         if (source.requantizedFrom && c.sqnrDb === null && c.bytesAfter > 0.99 * c.bytesBefore) {
           reasons.push(`'${w.tensor.name}': it is stored as ${source.requantizedFrom} already (the same values would come back)`);
@@ -145,7 +151,8 @@ export interface Planned {
   commit(): void;
 }
 
-function toIntegers(ctx: TransformContext, src: WeightSource, w: WeightTarget, step: QuantizeStep, halfScales: boolean): Planned {
+/** Round to nearest; a reason instead when a weight is NaN or infinite. */
+function toIntegers(ctx: TransformContext, src: WeightSource, w: WeightTarget, step: QuantizeStep, halfScales: boolean): Planned | { reason: string } {
   const dims = w.tensor.dims;
   const source = src.type;
   // Any axis gives a valid model (DequantizeLinear is element-wise); the op's own axes give the
@@ -156,6 +163,7 @@ function toIntegers(ctx: TransformContext, src: WeightSource, w: WeightTarget, s
   const scaleType = scaleTypeFor(source, halfScales) as FloatSource;
   const range = rangeOf(step.dtype as Exclude<QuantizeStep['dtype'], 'float16'>);
   const q = quantizeAs(src.values, layout, range, step.symmetric, source, scaleType);
+  if (q.nonFinite) return { reason: nonFiniteReason(src.values)! };
   return writeIntegers(ctx, src, w, step, layout, granularity, scaleType, q);
 }
 

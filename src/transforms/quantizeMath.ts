@@ -110,16 +110,24 @@ export function fitGroups(
   }
 }
 
+/** A weight's codes: a byte each from quantizeValues (Int8Array for a signed range, Uint8Array otherwise), Int32Array from GPTQ. */
+export type Codes = Int8Array | Uint8Array | Int32Array;
+
 export interface Quantized {
   /** Codes, one per weight, in the range of the data type. */
-  readonly codes: Int32Array;
+  readonly codes: Codes;
   readonly scales: Float32Array;
   readonly zeroPoints: Int32Array;
   /** The weights as DequantizeLinear will give them back. */
   readonly restored: Float32Array;
   /** The change's error figures, when the WebAssembly kernel computed them on the way. */
   readonly sums?: ErrorSums;
+  /** True when a value is NaN or infinite (the codes then mean nothing); quantizeValues sees it on its way through. */
+  readonly nonFinite?: boolean;
 }
+
+/** GPTQ's result: its codes are Int32Array. */
+export type WideQuantized = Quantized & { readonly codes: Int32Array };
 
 /** Below this many weights the JavaScript is as quick as copying into the kernel. */
 const KERNEL_MIN_WEIGHTS = 256;
@@ -144,8 +152,8 @@ export function quantizeValues(
       fitGroups(lo, hi, range, symmetric, storeScale, scales, zeroPoints);
       return { scales, zeroPoints };
     });
-    // A NaN or an infinity makes the signal energy non-finite: the JavaScript handles those.
-    if (Number.isFinite(k.signal)) {
+    // Undefined: a NaN or an infinity, which the JavaScript below quantizes and reports.
+    if (k) {
       const { codes, scales, zeroPoints, restored, ...sums } = k;
       return { codes, scales, zeroPoints, restored, sums };
     }
@@ -153,16 +161,18 @@ export function quantizeValues(
   const groupIndex = layout.groupIndices(values.length);
   const lo = new Float64Array(layout.groups);
   const hi = new Float64Array(layout.groups);
+  let nonFinite = false;
   for (let i = 0; i < values.length; i++) {
     const g = groupIndex[i];
     const v = values[i];
     if (v < lo[g]) lo[g] = v; // lo ≤ 0 ≤ hi: zero must be exactly representable
     if (v > hi[g]) hi[g] = v;
+    if (v - v !== 0) nonFinite = true;
   }
   const scales = new Float32Array(layout.groups);
   const zeroPoints = new Int32Array(layout.groups);
   fitGroups(lo, hi, range, symmetric, storeScale, scales, zeroPoints);
-  const codes = new Int32Array(values.length);
+  const codes = range.qmin < 0 ? new Int8Array(values.length) : new Uint8Array(values.length);
   const restored = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const g = groupIndex[i];
@@ -172,5 +182,5 @@ export function quantizeValues(
     codes[i] = q;
     restored[i] = storeValue(Math.fround((q - z) * s));
   }
-  return { codes, scales, zeroPoints, restored };
+  return nonFinite ? { codes, scales, zeroPoints, restored, nonFinite } : { codes, scales, zeroPoints, restored };
 }

@@ -11,7 +11,7 @@ import type { ErrorSums } from '../transform';
 
 interface KernelExports {
   quant(px: number, pc: number, pr: number, rows: number, len: number, ps: number, pz: number, rowStep: number, elemStep: number, qmin: number, qmax: number, acc: number): void;
-  ranges(px: number, rows: number, len: number, plo: number, phi: number, rowStep: number, elemStep: number): void;
+  ranges(px: number, rows: number, len: number, plo: number, phi: number, rowStep: number, elemStep: number): number;
   hist(p: number, n: number, min: number, scale: number, bins: number): void;
 }
 
@@ -71,16 +71,32 @@ const BINS = 128;
 const DATA = 2048;
 const HIST_BINS = 64;
 
-let compiled: WebAssembly.Module | undefined;
-
+const PAGE = 65536;
 /**
- * A kernel instance on a memory of its own, `bytes` long: the codes and restored values are
- * handed out as views of it (no copy), and the memory goes when they do.
+ * The thread's kernel keeps its memory between calls (a fresh memory per tensor is a page fault
+ * on every page, and garbage), up to this size: a larger tensor's memory is let go after it.
  */
-function instance(bytes: number): { exports: KernelExports; memory: WebAssembly.Memory } {
-  compiled ??= new WebAssembly.Module(kernelBytes);
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-  return { exports: new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports, memory };
+const KEPT_BYTES = 128 * 2 ** 20;
+
+interface Instance {
+  readonly exports: KernelExports;
+  readonly memory: WebAssembly.Memory;
+}
+
+let compiled: WebAssembly.Module | undefined;
+let kept: Instance | undefined;
+
+/** The thread's kernel, its memory grown to at least `bytes`. */
+function kernelFor(bytes: number): Instance {
+  const pages = Math.ceil(bytes / PAGE);
+  if (!kept) {
+    compiled ??= new WebAssembly.Module(kernelBytes);
+    const memory = new WebAssembly.Memory({ initial: pages });
+    kept = { exports: new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports, memory };
+  }
+  const have = kept.memory.buffer.byteLength / PAGE;
+  if (pages > have) kept.memory.grow(pages - have);
+  return kept;
 }
 
 /** Whether the kernel can run here (WebAssembly SIMD) and is switched on. */
@@ -103,41 +119,46 @@ export interface KernelRanges {
   readonly hi: Float64Array;
 }
 
-/** Codes and restored values, with the change's sums (histograms on HIST_BINS bins; none when min > max). */
+/** Codes (signed bytes for a signed range) and restored values, with the change's sums (histograms on HIST_BINS bins; none when min > max). */
 export interface KernelQuantized extends ErrorSums {
-  readonly codes: Int32Array;
+  readonly codes: Int8Array | Uint8Array;
   readonly restored: Float32Array;
 }
 
 /**
  * One weight tensor through the kernel: `fit` turns the groups' ranges (lo ≤ 0 ≤ hi) into
- * scales and zero points, which then quantize every weight. `values` must all be finite.
+ * scales and zero points, which then quantize every weight. Undefined when a weight is NaN or
+ * infinite (found by the ranges pass; nothing is quantized then).
  */
 export function kernelQuantize(
   values: Float32Array, groups: number, geometry: GroupGeometry, qmin: number, qmax: number,
   fit: (r: KernelRanges) => { scales: Float32Array; zeroPoints: Int32Array },
-): { scales: Float32Array; zeroPoints: Int32Array } & KernelQuantized {
+): ({ scales: Float32Array; zeroPoints: Int32Array } & KernelQuantized) | undefined {
   const n = values.length;
   const px = DATA;
   const pc = align(px + 4 * n);
-  const pr = align(pc + 4 * n);
+  const pr = align(pc + n);
   const ps = align(pr + 4 * n);
   const pz = align(ps + 4 * groups + 16);
   const end = align(pz + 4 * groups + 16);
-  // A new memory is zeroed: the ranges start at 0 as they must.
-  const { exports: k, memory } = instance(end);
+  const { exports: k, memory } = kernelFor(end);
+  if (memory.buffer.byteLength > KEPT_BYTES) kept = undefined; // gone with this call
   const f32 = new Float32Array(memory.buffer);
   f32.set(values, px / 4);
+  // The ranges start at 0 (zero is in every range), in the scale and zero-point slots.
+  f32.fill(0, ps / 4, end / 4);
   const runs = runsOf(n, geometry);
-  // Ranges first, into the scale and zero-point slots (zeroed: zero is in every range).
-  for (const r of runs) k.ranges(px + 4 * r.at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0);
+  let nonFinite = 0;
+  for (const r of runs) nonFinite |= k.ranges(px + 4 * r.at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0);
+  if (nonFinite) return undefined;
   const { scales, zeroPoints } = fit({ lo: Float64Array.from(f32.subarray(ps / 4, ps / 4 + groups)), hi: Float64Array.from(f32.subarray(pz / 4, pz / 4 + groups)) });
   f32.set(scales, ps / 4);
   f32.set(Float32Array.from(zeroPoints), pz / 4);
+  new Float64Array(memory.buffer, ACC, 6).fill(0);
   new Float32Array(memory.buffer, ACC + 48, 8).set([Infinity, Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity, -Infinity]);
   for (const r of runs) {
     const at = 4 * r.at;
-    k.quant(px + at, pc + at, pr + at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0, qmin, qmax, ACC);
+    k.quant(px + at, pc + r.at, pr + at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0, qmin, qmax, ACC);
   }
   const sums = new Float64Array(memory.buffer, ACC, 6);
   const lanes = new Float32Array(memory.buffer, ACC + 48, 8);
@@ -150,14 +171,14 @@ export function kernelQuantize(
     if (n) k.hist(p, n, min, max > min ? HIST_BINS / (max - min) : 0, BINS);
     return Array.from({ length: HIST_BINS }, (_, b) => bins[b] + bins[b + HIST_BINS] + bins[b + 2 * HIST_BINS] + bins[b + 3 * HIST_BINS]);
   };
-  const result = {
+  // Copies: the next call overwrites the memory.
+  return {
     scales, zeroPoints,
     signal: sums[0] + sums[1], noise: sums[2] + sums[3], maxError: Math.max(sums[4], sums[5]),
     min, max, before: n ? counted(px) : [], after: n ? counted(pr) : [],
-    codes: new Int32Array(memory.buffer, pc, n),
-    restored: new Float32Array(memory.buffer, pr, n),
+    codes: (qmin < 0 ? new Int8Array(memory.buffer, pc, n) : new Uint8Array(memory.buffer, pc, n)).slice(),
+    restored: new Float32Array(memory.buffer, pr, n).slice(),
   };
-  return result;
 }
 
 export const KERNEL_HIST_BINS = HIST_BINS;

@@ -9,7 +9,8 @@
 ;; and the error x - r in float64 (exact for two float32 values), squared and summed.
 ;;
 ;; quant(px, pc, pr, rows, len, ps, pz, rowStep, elemStep, qmin, qmax, acc): `rows` runs of `len`
-;;   weights from px (codes as i32 to pc, restored values to pr, both advancing with px). The
+;;   weights from px (codes to pc, a byte each: every code range fits 8 bits, signed or not, and the
+;;   low byte is the code either way; restored values to pr, both advancing with px). The
 ;;   scale and zero point (both f32) of a weight are read at ps and pz: for each run they start at
 ;;   ps + row * rowStep, and move by elemStep (0: one for the run; 4: one per weight) bytes a weight.
 ;;   acc: f64x2 signal, f64x2 noise, f64x2 max |x - r|, f32x4 min, f32x4 max (added to; the caller
@@ -17,12 +18,14 @@
 ;;   instruction each; V8's NaN-propagating min/max take several): with a NaN or an infinity among
 ;;   the weights the results mean nothing, but the signal energy is then not finite, which the
 ;;   caller checks.
-;; ranges(px, rows, len, plo, phi, rowStep, elemStep): the smallest and largest weight of each
-;;   group (f32, into lo and hi, which the caller starts at 0 so that zero is in every range), the
-;;   groups laid out as quant's scales are.
+;; ranges(px, rows, len, plo, phi, rowStep, elemStep) -> nonFinite: the smallest and largest
+;;   weight of each group (f32, into lo and hi, which the caller starts at 0 so that zero is in
+;;   every range), the groups laid out as quant's scales are; 1 when a weight is NaN or infinite
+;;   (x - x is then NaN, else 0: summed, one NaN stays), so the caller needs no pass of its own.
 ;; hist(p, n, min, scale, bins): counts of bin min(63, floor((v - min) * scale)) (float64) for the
 ;;   n float32 values at p, into four i32 histograms of 64 bins at `bins` (one per lane, summed by
-;;   the caller). All values must be finite and ≥ min.
+;;   the caller). All values must be finite and ≥ min: (v - min) * scale is then ≥ 0, where
+;;   truncation is floor.
 (module
   (import "env" "memory" (memory 1))
 
@@ -63,7 +66,9 @@
             (local.set $x (v128.load (local.get $px)))
             (local.set $q (f32x4.add (f32x4.nearest (f32x4.div (local.get $x) (local.get $sc))) (local.get $zp)))
             (local.set $q (f32x4.pmax (local.get $lo) (f32x4.pmin (local.get $hi) (local.get $q))))
-            (v128.store (local.get $pc) (i32x4.trunc_sat_f32x4_s (local.get $q)))
+            ;; The low byte of each lane's i32: lanes 0-3 as four bytes.
+            (v128.store32_lane 0 (local.get $pc) (i8x16.shuffle 0 4 8 12 0 0 0 0 0 0 0 0 0 0 0 0
+              (i32x4.trunc_sat_f32x4_s (local.get $q)) (local.get $q)))
             (local.set $r (f32x4.mul (f32x4.sub (local.get $q) (local.get $zp)) (local.get $sc)))
             (v128.store (local.get $pr) (local.get $r))
             (local.set $vmin (f32x4.pmin (local.get $vmin) (f32x4.pmin (local.get $x) (local.get $r))))
@@ -78,7 +83,7 @@
             (local.set $noi (f64x2.add (local.get $noi) (f64x2.add (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh)))))
             (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.pmax (f64x2.abs (local.get $dl)) (f64x2.abs (local.get $dh)))))
             (local.set $px (i32.add (local.get $px) (i32.const 16)))
-            (local.set $pc (i32.add (local.get $pc) (i32.const 16)))
+            (local.set $pc (i32.add (local.get $pc) (i32.const 4)))
             (local.set $pr (i32.add (local.get $pr) (i32.const 16)))
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
             (br $vecLoop)))
@@ -93,7 +98,7 @@
             (local.set $xs (f32.load (local.get $px)))
             (local.set $qs (f32.add (f32.nearest (f32.div (local.get $xs) (local.get $ss))) (local.get $zs)))
             (local.set $qs (f32.max (local.get $qmin) (f32.min (local.get $qmax) (local.get $qs))))
-            (i32.store (local.get $pc) (i32.trunc_sat_f32_s (local.get $qs)))
+            (i32.store8 (local.get $pc) (i32.trunc_sat_f32_s (local.get $qs)))
             (local.set $rs (f32.mul (f32.sub (local.get $qs) (local.get $zs)) (local.get $ss)))
             (f32.store (local.get $pr) (local.get $rs))
             (local.set $vmin (f32x4.pmin (local.get $vmin) (f32x4.splat (f32.min (local.get $xs) (local.get $rs)))))
@@ -103,7 +108,7 @@
             (local.set $noi1 (f64.add (local.get $noi1) (f64.mul (local.get $d) (local.get $d))))
             (local.set $mx1 (f64.max (local.get $mx1) (f64.abs (local.get $d))))
             (local.set $px (i32.add (local.get $px) (i32.const 4)))
-            (local.set $pc (i32.add (local.get $pc) (i32.const 4)))
+            (local.set $pc (i32.add (local.get $pc) (i32.const 1)))
             (local.set $pr (i32.add (local.get $pr) (i32.const 4)))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $tailLoop)))
@@ -119,8 +124,9 @@
     (v128.store offset=64 (local.get $acc) (local.get $vmax)))
 
   (func (export "ranges") (param $px i32) (param $rows i32) (param $len i32) (param $plo i32) (param $phi i32)
-    (param $rowStep i32) (param $elemStep i32)
+    (param $rowStep i32) (param $elemStep i32) (result i32)
     (local $row i32) (local $i i32) (local $vlen i32) (local $l i32) (local $h i32) (local $x v128) (local $vlo v128) (local $vhi v128) (local $xs f32)
+    (local $bad v128) (local $bad1 f32)
     (local.set $vlen (i32.and (local.get $len) (i32.const -4)))
     (block $rowsDone
       (loop $rowsLoop
@@ -135,6 +141,7 @@
               (loop $vecLoop
                 (br_if $vecDone (i32.ge_u (local.get $i) (local.get $vlen)))
                 (local.set $x (v128.load (local.get $px)))
+                (local.set $bad (f32x4.add (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
                 (v128.store (local.get $l) (f32x4.pmin (v128.load (local.get $l)) (local.get $x)))
                 (v128.store (local.get $h) (f32x4.pmax (v128.load (local.get $h)) (local.get $x)))
                 (local.set $l (i32.add (local.get $l) (i32.const 16)))
@@ -150,6 +157,7 @@
               (loop $runLoop
                 (br_if $runDone (i32.ge_u (local.get $i) (local.get $vlen)))
                 (local.set $x (v128.load (local.get $px)))
+                (local.set $bad (f32x4.add (local.get $bad) (f32x4.sub (local.get $x) (local.get $x))))
                 (local.set $vlo (f32x4.pmin (local.get $vlo) (local.get $x)))
                 (local.set $vhi (f32x4.pmax (local.get $vhi) (local.get $x)))
                 (local.set $px (i32.add (local.get $px) (i32.const 16)))
@@ -165,6 +173,7 @@
           (loop $tailLoop
             (br_if $tailDone (i32.ge_u (local.get $i) (local.get $len)))
             (local.set $xs (f32.load (local.get $px)))
+            (local.set $bad1 (f32.add (local.get $bad1) (f32.sub (local.get $xs) (local.get $xs))))
             (f32.store (local.get $l) (f32.min (f32.load (local.get $l)) (local.get $xs)))
             (f32.store (local.get $h) (f32.max (f32.load (local.get $h)) (local.get $xs)))
             (local.set $l (i32.add (local.get $l) (local.get $elemStep)))
@@ -175,7 +184,8 @@
         (local.set $plo (i32.add (local.get $plo) (local.get $rowStep)))
         (local.set $phi (i32.add (local.get $phi) (local.get $rowStep)))
         (local.set $row (i32.add (local.get $row) (i32.const 1)))
-        (br $rowsLoop))))
+        (br $rowsLoop)))
+    (i32.or (v128.any_true (f32x4.ne (local.get $bad) (local.get $bad))) (f32.ne (local.get $bad1) (local.get $bad1))))
 
   (func (export "hist") (param $p i32) (param $n i32) (param $min f64) (param $scale f64) (param $bins i32)
     (local $i i32) (local $vn i32) (local $x v128) (local $m v128) (local $k v128) (local $b v128) (local $top v128) (local $at i32)
@@ -189,9 +199,9 @@
         (local.set $x (v128.load (local.get $p)))
         ;; Bins of lanes 0-1 and 2-3 in float64, as i32 lanes 0-1 and 2-3, capped at 63, times 4 bytes.
         (local.set $b (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-          (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $x)) (local.get $m)) (local.get $k))))
-          (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.mul (f64x2.sub
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $m)) (local.get $k))))))
+          (i32x4.trunc_sat_f64x2_s_zero (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $x)) (local.get $m)) (local.get $k)))
+          (i32x4.trunc_sat_f64x2_s_zero (f64x2.mul (f64x2.sub
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $m)) (local.get $k)))))
         (local.set $b (i32x4.shl (i32x4.min_s (local.get $b) (local.get $top)) (i32.const 2)))
         ;; One histogram per lane: no lane waits for another's increment of the same bin.
         (local.set $at (i32.add (local.get $bins) (i32x4.extract_lane 0 (local.get $b))))
@@ -208,7 +218,7 @@
     (block $tailDone
       (loop $tail
         (br_if $tailDone (i32.ge_u (local.get $i) (local.get $n)))
-        (local.set $at (i32.trunc_sat_f64_s (f64.floor (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $min)) (local.get $scale)))))
+        (local.set $at (i32.trunc_sat_f64_s (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $min)) (local.get $scale))))
         (if (i32.gt_s (local.get $at) (i32.const 63)) (then (local.set $at (i32.const 63))))
         (local.set $at (i32.add (local.get $bins) (i32.shl (local.get $at) (i32.const 2))))
         (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))

@@ -3,7 +3,8 @@
  * (quantizeMath.ts with the kernels switched off): every layout (per tensor, per channel on the
  * first, a middle and the last axis, blocks along each, partial blocks), every code type, odd
  * lengths, denormals, signed zeros, huge and all-zero weights; codes, scales, zero points and
- * restored values bit for bit, the error figures and histograms equal (energies to rounding).
+ * restored values bit for bit, the error figures and histograms equal (energies to rounding);
+ * NaN and infinity reported wherever they sit; the kernel's kept memory never leaks into results.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -44,6 +45,11 @@ function assertSame(js: Quantized, wasm: Quantized, values: Float32Array, label:
   if (expected.sqnrDb === null) assert.equal(got.sqnrDb, null, label);
   else assert.ok(Math.abs((got.sqnrDb ?? NaN) - expected.sqnrDb) < 1e-9, `${label}: SQNR ${got.sqnrDb} vs ${expected.sqnrDb}`);
 }
+
+/** Symmetric INT8 scales from the kernel's ranges. */
+const unitFit = ({ hi, lo }: { lo: Float64Array; hi: Float64Array }): { scales: Float32Array; zeroPoints: Int32Array } => ({
+  scales: Float32Array.from(hi, (h, g) => Math.max(h, -lo[g]) / 127 || 1), zeroPoints: new Int32Array(hi.length),
+});
 
 const LAYOUTS: { dims: number[]; granularity: Granularity; axis?: number; blockSize?: number; label: string }[] = [
   { dims: [37, 29], granularity: 'per-tensor', label: 'per tensor, odd length' },
@@ -89,25 +95,53 @@ test('quantizeValues: denormals, signed zeros, huge values, a zero channel, all 
   assert.equal(z.wasm.sums?.noise, 0);
 });
 
-test('quantizeValues: weights holding NaN or infinity go the JavaScript way (same results)', () => {
-  for (const bad of [[NaN], [Infinity], [-Infinity], [NaN, Infinity]]) {
-    const values = random(600, 5);
-    bad.forEach((v, i) => (values[10 + 100 * i] = v));
-    const { js, wasm } = both(values, [20, 30], 'per-channel', 0, 32, 'int8', true);
-    assert.equal(wasm.sums, undefined, `not the kernel: ${bad}`);
-    assert.deepEqual(wasm.codes, js.codes);
-    assert.deepEqual(wasm.restored, js.restored);
+test('quantizeValues reports NaN and infinity wherever they sit (vector body, a run\'s odd tail, first, last), kernel or not', () => {
+  const kernel = quantizeKernelAvailable();
+  // [20, 30] per channel on axis 0: runs of 30 (a tail of 2); on axis 1: a group per weight; [37, 29]: odd everything.
+  for (const [dims, granularity, axis] of [[[20, 30], 'per-channel', 0], [[20, 30], 'per-channel', 1], [[37, 29], 'per-tensor', undefined], [[37, 29], 'block', 1]] as const) {
+    const n = dims[0] * dims[1];
+    for (const at of [0, 5, 28, 29, n - 1]) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const values = random(n, 5);
+        values[at] = bad;
+        const { js, wasm } = both(values, [...dims], granularity, axis, 16, 'int8', true);
+        const label = `${bad} at ${at}, ${granularity} ${axis}`;
+        assert.equal(js.nonFinite, true, `JavaScript: ${label}`);
+        assert.equal(wasm.nonFinite, true, `kernel: ${label}`);
+        assert.equal(wasm.sums, undefined, `no kernel figures: ${label}`);
+        assert.deepEqual(wasm.codes, js.codes, label);
+        if (kernel) assert.equal(kernelQuantize(values, 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, unitFit), undefined, label);
+      }
+    }
   }
+  const finite = both(random(600, 6), [20, 30], 'per-channel', 0, 32, 'int8', true);
+  assert.equal(finite.js.nonFinite, undefined);
+  assert.equal(finite.wasm.nonFinite, undefined);
+});
+
+test('the kernel\'s kept memory: a second, smaller call leaves the first results alone, and a third gives the first again', { skip: !quantizeKernelAvailable() && 'no WebAssembly SIMD' }, () => {
+  const big = random(64 * 1001, 7, 0.2);
+  const small = random(3 * 301, 8, 5);
+  const layout = (n: number) => scaleLayout([n / 7, 7], 'per-channel', 1, 0);
+  const first = quantizeValues(big, scaleLayout([64, 1001], 'per-channel', 0, 0), rangeOf('int8'), true);
+  const kept = { codes: first.codes.slice(), restored: first.restored.slice() };
+  const second = quantizeValues(small, layout(small.length), rangeOf('uint8'), false);
+  assert.ok(first.sums && second.sums, 'the kernel ran');
+  assert.ok(second.codes instanceof Uint8Array && first.codes instanceof Int8Array, 'codes a byte each, signed for a signed range');
+  assert.deepEqual(first.codes, kept.codes, 'codes are copies');
+  assert.deepEqual(first.restored, kept.restored, 'restored values are copies');
+  const third = quantizeValues(big, scaleLayout([64, 1001], 'per-channel', 0, 0), rangeOf('int8'), true);
+  assert.deepEqual(third, first);
 });
 
 test('kernelQuantize on tiny and empty tensors, and the runs cover each weight once with its group', { skip: !quantizeKernelAvailable() && 'no WebAssembly SIMD' }, () => {
-  const fit = ({ hi, lo }: { lo: Float64Array; hi: Float64Array }): { scales: Float32Array; zeroPoints: Int32Array } => ({
-    scales: Float32Array.from(hi, (h, g) => Math.max(h, -lo[g]) / 127 || 1), zeroPoints: new Int32Array(hi.length),
-  });
+  const fit = unitFit;
   const one = kernelQuantize(Float32Array.of(0.5), 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, fit);
+  assert.ok(one);
   assert.deepEqual([...one.codes], [127]);
   assert.equal(one.restored[0], 0.5);
   const none = kernelQuantize(new Float32Array(0), 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, fit);
+  assert.ok(none);
   assert.equal(none.codes.length, 0);
   assert.ok(!(none.min <= none.max), 'no values: no range');
   for (const l of LAYOUTS) {
