@@ -32,8 +32,9 @@ export function packNBits(
   w: Float32Array, k: number, n: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
   storeScale: (s: number) => number = Math.fround, storeValue: (v: number) => number = Math.fround,
 ): NBitsPacked {
-  const rows = packRowsNBits(transposed(w, k, n), n, k, bits, blockSize, symmetric, storeScale, storeValue);
-  return { ...rows, restored: transposed(rows.restored, n, k) };
+  const q = quantizeRows(transposed(w, k, n), n, k, bits, blockSize, symmetric, storeScale, storeValue);
+  // Getters: the restored values are made only when asked for (the sums mostly stand in).
+  return { ...packColumns(q.codes, q.scales, q.zeroPoints, k, n, bits, blockSize, symmetric), get restored() { return transposed(q.restored, n, k); }, sums: q.sums };
 }
 
 /**
@@ -44,9 +45,15 @@ export function packRowsNBits(
   rows: Float32Array, n: number, k: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
   storeScale: (s: number) => number = Math.fround, storeValue: (v: number) => number = Math.fround,
 ): NBitsPacked {
-  const layout = scaleLayout([n, k], 'block', 1, blockSize);
-  const q: Quantized = quantizeValues(rows, layout, rangeOf(bits === 4 ? 'uint4' : 'uint8'), symmetric, storeScale, storeValue);
-  return { ...packColumns(q.codes, q.scales, q.zeroPoints, q.restored, k, n, bits, blockSize, symmetric), sums: q.sums };
+  const q = quantizeRows(rows, n, k, bits, blockSize, symmetric, storeScale, storeValue);
+  return { ...packColumns(q.codes, q.scales, q.zeroPoints, k, n, bits, blockSize, symmetric), get restored() { return q.restored; }, sums: q.sums };
+}
+
+function quantizeRows(
+  rows: Float32Array, n: number, k: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
+  storeScale: (s: number) => number, storeValue: (v: number) => number,
+): Quantized {
+  return quantizeValues(rows, scaleLayout([n, k], 'block', 1, blockSize), rangeOf(bits === 4 ? 'uint4' : 'uint8'), symmetric, storeScale, storeValue);
 }
 
 /**
@@ -59,17 +66,15 @@ export function packQuantizedNBits(q: Quantized, k: number, n: number, bits: 4 |
   const top = 2 ** bits - 1;
   if (q.codes.some((c) => c < 0 || c > top)) throw new Error(`MatMulNBits stores codes 0…${top}; these are signed or wider`);
   if (symmetric && q.zeroPoints.some((z) => z !== 2 ** (bits - 1))) throw new Error(`symmetric MatMulNBits needs every zero point at ${2 ** (bits - 1)}`);
-  return packColumns(
-    transposed(q.codes, k, n), transposed(q.scales, blocks, n),
-    transposed(q.zeroPoints, blocks, n), q.restored, k, n, bits, blockSize, symmetric,
-  );
+  const packed = packColumns(transposed(q.codes, k, n), transposed(q.scales, blocks, n), transposed(q.zeroPoints, blocks, n), k, n, bits, blockSize, symmetric);
+  return { ...packed, restored: q.restored };
 }
 
 /** B, scales and packed zero points from codes [N, K] and per-(n, block) scales and zero points [N, blocks]. */
 function packColumns(
-  codes: Codes, scales: Float32Array, zeros: Int32Array, restored: Float32Array,
+  codes: Codes, scales: Float32Array, zeros: Int32Array,
   k: number, n: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
-): NBitsPacked {
+): Omit<NBitsPacked, 'restored' | 'sums'> {
   const blocks = Math.ceil(k / blockSize);
   const blobBytes = (blockSize * bits) / 8;
   const perByte = 8 / bits;
@@ -100,5 +105,5 @@ function packColumns(
       }
     }
   }
-  return { b, blocks, blobBytes, scales, zeroPoints, restored };
+  return { b, blocks, blobBytes, scales, zeroPoints };
 }

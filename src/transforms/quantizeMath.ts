@@ -129,6 +129,17 @@ export interface Quantized {
 /** GPTQ's result: its codes are Int32Array. */
 export type WideQuantized = Quantized & { readonly codes: Int32Array };
 
+/** The values DequantizeLinear gives back for float32 weights: (q − Z) · S, one float32 rounding, as quantizeValues computes them. */
+function restoredFrom(codes: Codes, scales: Float32Array, zeroPoints: Int32Array, layout: ScaleLayout): Float32Array {
+  const groupIndex = layout.groupIndices(codes.length);
+  const restored = new Float32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) {
+    const g = groupIndex[i];
+    restored[i] = Math.fround((codes[i] - zeroPoints[g]) * scales[g]);
+  }
+  return restored;
+}
+
 /** Below this many weights the JavaScript is as quick as copying into the kernel. */
 const KERNEL_MIN_WEIGHTS = 256;
 
@@ -154,8 +165,10 @@ export function quantizeValues(
     });
     // Undefined: a NaN or an infinity, which the JavaScript below quantizes and reports.
     if (k) {
-      const { codes, scales, zeroPoints, restored, ...sums } = k;
-      return { codes, scales, zeroPoints, restored, sums };
+      const { codes, scales, zeroPoints, ...sums } = k;
+      // The sums stand in for the restored values where the error is all that is wanted: made on first use.
+      let restored: Float32Array | undefined;
+      return { codes, scales, zeroPoints, sums, get restored() { return (restored ??= restoredFrom(codes, scales, zeroPoints, layout)); } };
     }
   }
   const groupIndex = layout.groupIndices(values.length);

@@ -1,6 +1,6 @@
 /**
  * Round-to-nearest quantization of float32 weights in WebAssembly (quantizeKernel.wat): group
- * ranges, codes, restored values, and the change's error figures and histograms, for the weight
+ * ranges, codes, and the change's error figures and histograms (from the restored values), for the weight
  * layouts of quantizeMath.ts (per tensor, per channel on any axis, blocks on any axis). The
  * JavaScript in quantizeMath.ts is the reference; results are the same but for the order of the
  * float64 energy sums.
@@ -119,10 +119,9 @@ export interface KernelRanges {
   readonly hi: Float64Array;
 }
 
-/** Codes (signed bytes for a signed range) and restored values, with the change's sums (histograms on HIST_BINS bins; none when min > max). */
+/** Codes (signed bytes for a signed range), with the change's sums (histograms on HIST_BINS bins; none when min > max). */
 export interface KernelQuantized extends ErrorSums {
   readonly codes: Int8Array | Uint8Array;
-  readonly restored: Float32Array;
 }
 
 /**
@@ -171,13 +170,14 @@ export function kernelQuantize(
     if (n) k.hist(p, n, min, max > min ? HIST_BINS / (max - min) : 0, BINS);
     return Array.from({ length: HIST_BINS }, (_, b) => bins[b] + bins[b + HIST_BINS] + bins[b + 2 * HIST_BINS] + bins[b + 3 * HIST_BINS]);
   };
-  // Copies: the next call overwrites the memory.
+  // The restored values stay behind (the sums and the histogram need them, callers seldom):
+  // quantizeMath.ts makes them from the codes on demand. The codes are a copy: the next call
+  // overwrites the memory.
   return {
     scales, zeroPoints,
     signal: sums[0] + sums[1], noise: sums[2] + sums[3], maxError: Math.max(sums[4], sums[5]),
     min, max, before: n ? counted(px) : [], after: n ? counted(pr) : [],
     codes: (qmin < 0 ? new Int8Array(memory.buffer, pc, n) : new Uint8Array(memory.buffer, pc, n)).slice(),
-    restored: new Float32Array(memory.buffer, pr, n).slice(),
   };
 }
 
