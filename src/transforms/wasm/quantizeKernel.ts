@@ -67,8 +67,10 @@ export function runsOf(n: number, g: GroupGeometry): Run[] {
 }
 
 const ACC = 0;
+/** Eight histograms of HIST_BINS int32 counts, then 32 bytes of the hist pass's scratch. */
 const BINS = 128;
-const DATA = 2048;
+const COPIES = 8;
+const DATA = 4096;
 const HIST_BINS = 64;
 
 const PAGE = 65536;
@@ -165,10 +167,14 @@ export function kernelQuantize(
   const min = Math.min(lanes[0], lanes[1], lanes[2], lanes[3]) + 0;
   const max = Math.max(lanes[4], lanes[5], lanes[6], lanes[7]) + 0;
   const counted = (p: number): number[] => {
-    const bins = new Int32Array(memory.buffer, BINS, 4 * HIST_BINS);
+    const bins = new Int32Array(memory.buffer, BINS, COPIES * HIST_BINS);
     bins.fill(0);
     if (n) k.hist(p, n, min, max > min ? HIST_BINS / (max - min) : 0, BINS);
-    return Array.from({ length: HIST_BINS }, (_, b) => bins[b] + bins[b + HIST_BINS] + bins[b + 2 * HIST_BINS] + bins[b + 3 * HIST_BINS]);
+    return Array.from({ length: HIST_BINS }, (_, b) => {
+      let count = 0;
+      for (let c = 0; c < COPIES; c++) count += bins[b + c * HIST_BINS];
+      return count;
+    });
   };
   // The restored values stay behind (the sums and the histogram need them, callers seldom):
   // quantizeMath.ts makes them from the codes on demand. The codes are a copy: the next call

@@ -23,9 +23,9 @@
 ;;   every range), the groups laid out as quant's scales are; 1 when a weight is NaN or infinite
 ;;   (x - x is then NaN, else 0: summed, one NaN stays), so the caller needs no pass of its own.
 ;; hist(p, n, min, scale, bins): counts of bin min(63, floor((v - min) * scale)) (float64) for the
-;;   n float32 values at p, into four i32 histograms of 64 bins at `bins` (one per lane, summed by
-;;   the caller). All values must be finite and ≥ min: (v - min) * scale is then ≥ 0, where
-;;   truncation is floor.
+;;   n float32 values at p, into eight i32 histograms of 64 bins at `bins` (two per lane, summed by
+;;   the caller), 32 bytes of scratch after them. All values must be finite and in [min, max]:
+;;   the bin before capping is then an integer in 0..64, exact in float64 plus 2^52.
 (module
   (import "env" "memory" (memory 1))
 
@@ -36,7 +36,8 @@
     (local $lo v128) (local $hi v128) (local $xl v128) (local $xh v128) (local $dl v128) (local $dh v128)
     (local $sig v128) (local $noi v128) (local $mx v128) (local $vmin v128) (local $vmax v128)
     (local $xs f32) (local $ss f32) (local $zs f32) (local $qs f32) (local $rs f32) (local $d f64)
-    (local $sig1 f64) (local $noi1 f64) (local $mx1 f64)
+    (local $sig1 f64) (local $noi1 f64) (local $mx1 f64) (local $magic v128)
+    (local.set $magic (f32x4.splat (f32.const 12582912)))
     (local.set $sig (v128.load offset=0 (local.get $acc)))
     (local.set $noi (v128.load offset=16 (local.get $acc)))
     (local.set $mx (v128.load offset=32 (local.get $acc)))
@@ -66,9 +67,10 @@
             (local.set $x (v128.load (local.get $px)))
             (local.set $q (f32x4.add (f32x4.nearest (f32x4.div (local.get $x) (local.get $sc))) (local.get $zp)))
             (local.set $q (f32x4.pmax (local.get $lo) (f32x4.pmin (local.get $hi) (local.get $q))))
-            ;; The low byte of each lane's i32: lanes 0-3 as four bytes.
+            ;; q is an integer in -128..255: q + 1.5·2^23 holds 2^22 + q in its low mantissa bits, so
+            ;; each lane's low byte is q's byte (two's complement when negative); lanes 0-3 as four bytes.
             (v128.store32_lane 0 (local.get $pc) (i8x16.shuffle 0 4 8 12 0 0 0 0 0 0 0 0 0 0 0 0
-              (i32x4.trunc_sat_f32x4_s (local.get $q)) (local.get $q)))
+              (f32x4.add (local.get $q) (local.get $magic)) (local.get $q)))
             (local.set $r (f32x4.mul (f32x4.sub (local.get $q) (local.get $zp)) (local.get $sc)))
             (v128.store (local.get $pr) (local.get $r))
             (local.set $vmin (f32x4.pmin (local.get $vmin) (f32x4.pmin (local.get $x) (local.get $r))))
@@ -188,32 +190,54 @@
     (i32.or (v128.any_true (f32x4.ne (local.get $bad) (local.get $bad))) (f32.ne (local.get $bad1) (local.get $bad1))))
 
   (func (export "hist") (param $p i32) (param $n i32) (param $min f64) (param $scale f64) (param $bins i32)
-    (local $i i32) (local $vn i32) (local $x v128) (local $m v128) (local $k v128) (local $b v128) (local $top v128) (local $at i32)
+    (local $i i32) (local $vn i32) (local $x v128) (local $y v128) (local $m v128) (local $k v128) (local $top v128)
+    (local $base v128) (local $magic v128) (local $at i32)
     (local.set $m (f64x2.splat (local.get $min)))
     (local.set $k (f64x2.splat (local.get $scale)))
+    (local.set $magic (f64x2.splat (f64.const 0x1p52)))
     (local.set $top (i32x4.splat (i32.const 63)))
-    (local.set $vn (i32.and (local.get $n) (i32.const -4)))
+    ;; Eight histograms: lane j of the first vector of a pair counts at bins + 256·j, of the
+    ;; second at bins + 1024 + 256·j, so no count waits long for the increment before it.
+    (local.set $base (i32x4.add (i32x4.splat (local.get $bins)) (v128.const i32x4 0 256 512 768)))
+    (local.set $vn (i32.and (local.get $n) (i32.const -8)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $vn)))
+        ;; Each vector's count addresses: bins min(63, floor((v - min) * scale)) in float64, plus
+        ;; 2^52 (the low 32 bits of each are then the bin), times 4 bytes, plus the lane's histogram;
+        ;; stored and read back as four i32 (cheaper than extracting lanes).
         (local.set $x (v128.load (local.get $p)))
-        ;; Bins of lanes 0-1 and 2-3 in float64, as i32 lanes 0-1 and 2-3, capped at 63, times 4 bytes.
-        (local.set $b (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-          (i32x4.trunc_sat_f64x2_s_zero (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $x)) (local.get $m)) (local.get $k)))
-          (i32x4.trunc_sat_f64x2_s_zero (f64x2.mul (f64x2.sub
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $m)) (local.get $k)))))
-        (local.set $b (i32x4.shl (i32x4.min_s (local.get $b) (local.get $top)) (i32.const 2)))
-        ;; One histogram per lane: no lane waits for another's increment of the same bin.
-        (local.set $at (i32.add (local.get $bins) (i32x4.extract_lane 0 (local.get $b))))
-        (i32.store offset=0 (local.get $at) (i32.add (i32.load offset=0 (local.get $at)) (i32.const 1)))
-        (local.set $at (i32.add (local.get $bins) (i32x4.extract_lane 1 (local.get $b))))
-        (i32.store offset=256 (local.get $at) (i32.add (i32.load offset=256 (local.get $at)) (i32.const 1)))
-        (local.set $at (i32.add (local.get $bins) (i32x4.extract_lane 2 (local.get $b))))
-        (i32.store offset=512 (local.get $at) (i32.add (i32.load offset=512 (local.get $at)) (i32.const 1)))
-        (local.set $at (i32.add (local.get $bins) (i32x4.extract_lane 3 (local.get $b))))
-        (i32.store offset=768 (local.get $at) (i32.add (i32.load offset=768 (local.get $at)) (i32.const 1)))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $y (v128.load offset=16 (local.get $p)))
+        (v128.store offset=2048 (local.get $bins) (i32x4.add (local.get $base) (i32x4.shl (i32x4.min_u (local.get $top)
+          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+            (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $x)) (local.get $m)) (local.get $k))) (local.get $magic))
+            (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $m)) (local.get $k))) (local.get $magic))))
+          (i32.const 2))))
+        (v128.store offset=2064 (local.get $bins) (i32x4.add (local.get $base) (i32x4.shl (i32x4.min_u (local.get $top)
+          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+            (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $y)) (local.get $m)) (local.get $k))) (local.get $magic))
+            (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $y) (local.get $y))) (local.get $m)) (local.get $k))) (local.get $magic))))
+          (i32.const 2))))
+        (local.set $at (i32.load offset=2048 (local.get $bins)))
+        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+        (local.set $at (i32.load offset=2052 (local.get $bins)))
+        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+        (local.set $at (i32.load offset=2056 (local.get $bins)))
+        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+        (local.set $at (i32.load offset=2060 (local.get $bins)))
+        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+        (local.set $at (i32.load offset=2064 (local.get $bins)))
+        (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
+        (local.set $at (i32.load offset=2068 (local.get $bins)))
+        (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
+        (local.set $at (i32.load offset=2072 (local.get $bins)))
+        (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
+        (local.set $at (i32.load offset=2076 (local.get $bins)))
+        (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 32)))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
         (br $next)))
     (block $tailDone
       (loop $tail
