@@ -149,12 +149,22 @@ const CHANGES: readonly Change[] = [
 
 const ATTRIBUTE_BROADCAST_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Gemm', 'PRelu', 'Pow', 'Equal', 'Greater', 'Less', 'And', 'Or', 'Xor']);
 
+/**
+ * Shape inference of a model, kept with its index: a step is planned more than once on one model
+ * (the size preview, then the step; FLOAT16 scales' second plan) and the whole graph's shapes
+ * are most of a plan's cost (old Softmax needs its input's rank).
+ */
+const shapesOfIndex = new WeakMap<ModelIndex, ShapeInference>();
+
 /** Plans raising the default-domain opset from `current` to `target`. */
 export function planOpsetRaise(index: ModelIndex, current: number, target: number, names: NameAllocator): OpsetRaise {
   if (target <= current) return { apply: () => {} };
   if (current < 7) return { blocker: `raising opset ${current} models is not supported (opset 7 changed broadcasting)`, apply: () => {} };
-  let shapes: ShapeInference | undefined;
-  const shapeInference = (): ShapeInference => (shapes ??= inferShapes(index));
+  const shapeInference = (): ShapeInference => {
+    let shapes = shapesOfIndex.get(index);
+    if (!shapes) shapesOfIndex.set(index, (shapes = inferShapes(index)));
+    return shapes;
+  };
   let types: ElemTypeOf | undefined;
   const typeOf: ElemTypeOf = (name, graph) => (types ??= elemTypes(index))(name, graph);
   const rewrites: { info: NodeInfo; rewrite: Rewrite }[] = [];
