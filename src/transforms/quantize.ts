@@ -65,6 +65,9 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   const halfScales = halfRaise !== undefined && !halfRaise.blocker;
   let usedHalfScales = false;
   const gptq = await gptqIfAsked(ctx, step, outcome);
+  // Round to nearest is done with a weight's values before it reads the next: one array for all.
+  let scratch = new Float32Array(0);
+  const lend = (n: number): Float32Array => (scratch.length >= n ? scratch : (scratch = new Float32Array(n))).subarray(0, n);
   try {
     for (const layer of ctx.layers) {
       await ctx.checkpoint();
@@ -91,9 +94,10 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
           reasons.push(`'${w.tensor.name}': it is ${floatName(w.tensor.dataType as FloatSource)} already`);
           continue;
         }
-        const source = await weightSource(w);
+        const roundToNearest = step.dtype !== 'float16' && !target;
+        const source = await weightSource(w, roundToNearest ? lend : undefined);
         // Round to nearest finds NaNs and infinities on its own pass over the weights.
-        const bad = step.dtype === 'float16' || target ? nonFiniteReason(source.values) : undefined;
+        const bad = roundToNearest ? undefined : nonFiniteReason(source.values);
         if (bad) {
           reasons.push(`'${w.tensor.name}': ${bad}`);
           continue;

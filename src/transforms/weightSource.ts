@@ -2,7 +2,7 @@
  * What a rewriting transform (quantize, cluster) reads and replaces for a weight: a float weight's
  * stored tensor, or an already-quantized weight's chain (its real values, re-quantized from them).
  */
-import { readDenseFloat32 } from '../core/onnx/tensorData';
+import { readDenseFloat32Into } from '../core/onnx/tensorData';
 import type { NodeProto, TensorProto } from '../core/onnx/proto';
 import { isFloatSource, type FloatSource } from './floatSource';
 import type { ModelPatch } from './patch';
@@ -39,7 +39,12 @@ export function sourceTypeOf(w: WeightTarget): FloatSource {
   return castAbsorbed(w)?.type ?? ((w.real ? w.real.valueType : w.tensor.dataType) as FloatSource);
 }
 
-export async function weightSource(w: WeightTarget): Promise<WeightSource> {
+/**
+ * `scratch(n)`, when given, lends the array a stored weight's values are read into (a caller that
+ * is done with them before it reads the next weight saves a fresh array, its page faults and its
+ * garbage, per weight).
+ */
+export async function weightSource(w: WeightTarget, scratch?: (n: number) => Float32Array): Promise<WeightSource> {
   const t = w.tensor;
   const real = w.real;
   const cast = castAbsorbed(w);
@@ -47,7 +52,7 @@ export async function weightSource(w: WeightTarget): Promise<WeightSource> {
     // A weight stored in one float type and cast to another on its way to the layer: the new
     // storage gives the cast's output directly, in the type the layer computes in (no second rounding).
     return {
-      values: await readDenseFloat32(t),
+      values: await readDenseFloat32Into(t, scratch?.(t.elements)),
       type: cast.type,
       name: cast.name,
       bytesBefore: t.bytes,
@@ -65,7 +70,7 @@ export async function weightSource(w: WeightTarget): Promise<WeightSource> {
   }
   if (!real) {
     return {
-      values: await readDenseFloat32(t),
+      values: await readDenseFloat32Into(t, scratch?.(t.elements)),
       type: t.dataType as FloatSource,
       name: t.name,
       bytesBefore: t.bytes,

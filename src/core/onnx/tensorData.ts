@@ -123,10 +123,15 @@ const MAX_DENSE_ELEMENTS = 2 ** 30;
 
 /** A whole tensor widened to Float32 (sparse tensors densified). For small tensors and tests. */
 export async function readDenseFloat32(t: TensorInfo): Promise<Float32Array> {
+  return readDenseFloat32Into(t, undefined);
+}
+
+/** readDenseFloat32 into `into` (t.elements long) when given; a sparse tensor's values always in a new array. */
+export async function readDenseFloat32Into(t: TensorInfo, into: Float32Array | undefined): Promise<Float32Array> {
   // In the file: widened straight into the result (chunks would copy every value twice).
-  if (t.storage.kind !== 'sparse' && t.storage.kind !== 'external') return widenToFloat32(t.dataType, readRawBytesSync(t)!, 0, t.elements);
+  if (t.storage.kind !== 'sparse' && t.storage.kind !== 'external') return widenToFloat32(t.dataType, readRawBytesSync(t)!, 0, t.elements, into);
   if (t.storage.kind !== 'sparse') {
-    const out = new Float32Array(t.elements);
+    const out = into ?? new Float32Array(t.elements);
     await forEachFloat32Chunk(t, 1 << 20, (v, first) => out.set(v, first));
     return out;
   }
