@@ -161,7 +161,8 @@ export function quantizeValues(
       const scales = new Float32Array(layout.groups);
       const zeroPoints = new Int32Array(layout.groups);
       fitGroups(lo, hi, range, symmetric, storeScale, scales, zeroPoints);
-      return { scales, zeroPoints };
+      const restored = (x: number, g: number): number => Math.fround((codeOf(x, scales[g], zeroPoints[g], range.qmin, range.qmax) - zeroPoints[g]) * scales[g]);
+      return { scales, zeroPoints, restored };
     });
     // Undefined: a NaN or an infinity, which the JavaScript below quantizes and reports.
     if (k) {

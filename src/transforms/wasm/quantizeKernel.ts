@@ -1,6 +1,6 @@
 /**
  * Round-to-nearest quantization of float32 weights in WebAssembly (quantizeKernel.wat): group
- * ranges, codes, and the change's error figures and histograms (from the restored values), for the weight
+ * ranges, then codes and the change's error figures and histograms in one pass, for the weight
  * layouts of quantizeMath.ts (per tensor, per channel on any axis, blocks on any axis). The
  * JavaScript in quantizeMath.ts is the reference; results are the same but for the order of the
  * float64 energy sums.
@@ -10,9 +10,11 @@ import { kernelsEnabled } from '../../analyzers/wasm/kernelSwitch';
 import type { ErrorSums } from '../transform';
 
 interface KernelExports {
-  quant(px: number, pc: number, pr: number, rows: number, len: number, ps: number, pz: number, rowStep: number, elemStep: number, qmin: number, qmax: number, acc: number): void;
+  quant(
+    px: number, pc: number, rows: number, len: number, ps: number, pz: number, rowStep: number, elemStep: number,
+    qmin: number, qmax: number, acc: number, hmin: number, hscale: number, bins: number,
+  ): void;
   ranges(px: number, rows: number, len: number, plo: number, phi: number, rowStep: number, elemStep: number): number;
-  hist(p: number, n: number, min: number, scale: number, bins: number): void;
 }
 
 /** How the weights, seen as [outer, size, inner] around the quantization axis, map to groups. */
@@ -67,9 +69,9 @@ export function runsOf(n: number, g: GroupGeometry): Run[] {
 }
 
 const ACC = 0;
-/** Eight histograms of HIST_BINS int32 counts, then 32 bytes of the hist pass's scratch. */
+/** Four copies of the old values' histogram (HIST_BINS int32 counts), four of the new ones', 32 bytes of scratch. */
 const BINS = 128;
-const COPIES = 8;
+const COPIES = 4;
 const DATA = 4096;
 const HIST_BINS = 64;
 
@@ -121,6 +123,13 @@ export interface KernelRanges {
   readonly hi: Float64Array;
 }
 
+/** Scales and zero points fitted to the ranges, and the value a weight `x` of group `g` comes back as with them. */
+export interface KernelFit {
+  readonly scales: Float32Array;
+  readonly zeroPoints: Int32Array;
+  restored(x: number, g: number): number;
+}
+
 /** Codes (signed bytes for a signed range), with the change's sums (histograms on HIST_BINS bins; none when min > max). */
 export interface KernelQuantized extends ErrorSums {
   readonly codes: Int8Array | Uint8Array;
@@ -133,56 +142,62 @@ export interface KernelQuantized extends ErrorSums {
  */
 export function kernelQuantize(
   values: Float32Array, groups: number, geometry: GroupGeometry, qmin: number, qmax: number,
-  fit: (r: KernelRanges) => { scales: Float32Array; zeroPoints: Int32Array },
+  fit: (r: KernelRanges) => KernelFit,
 ): ({ scales: Float32Array; zeroPoints: Int32Array } & KernelQuantized) | undefined {
   const n = values.length;
   const px = DATA;
   const pc = align(px + 4 * n);
-  const pr = align(pc + n);
-  const ps = align(pr + 4 * n);
+  const ps = align(pc + n);
   const pz = align(ps + 4 * groups + 16);
   const end = align(pz + 4 * groups + 16);
   const { exports: k, memory } = kernelFor(end);
   if (memory.buffer.byteLength > KEPT_BYTES) kept = undefined; // gone with this call
   const f32 = new Float32Array(memory.buffer);
   f32.set(values, px / 4);
-  // The ranges start at 0 (zero is in every range), in the scale and zero-point slots.
-  f32.fill(0, ps / 4, end / 4);
+  // Each group's true range, in the scale and zero-point slots.
+  f32.fill(Infinity, ps / 4, ps / 4 + groups);
+  f32.fill(-Infinity, pz / 4, pz / 4 + groups);
   const runs = runsOf(n, geometry);
   let nonFinite = 0;
   for (const r of runs) nonFinite |= k.ranges(px + 4 * r.at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0);
   if (nonFinite) return undefined;
-  const { scales, zeroPoints } = fit({ lo: Float64Array.from(f32.subarray(ps / 4, ps / 4 + groups)), hi: Float64Array.from(f32.subarray(pz / 4, pz / 4 + groups)) });
+  const lo = Float64Array.from(f32.subarray(ps / 4, ps / 4 + groups));
+  const hi = Float64Array.from(f32.subarray(pz / 4, pz / 4 + groups));
+  // Zero is in every range the fit sees (as 0, never -0, like the reference's).
+  const fitted = fit({ lo: lo.map((v) => (v < 0 ? v : 0)), hi: hi.map((v) => (v > 0 ? v : 0)) });
+  const { scales, zeroPoints } = fitted;
+  // The range of the old and new values, for the histograms, before the pass that counts them: a
+  // group's new values rise with its old ones, so its least and greatest come from its range's ends.
+  let min = Infinity;
+  let max = -Infinity;
+  for (let g = 0; g < groups; g++) {
+    if (!(lo[g] <= hi[g])) continue; // no weights
+    min = Math.min(min, lo[g], fitted.restored(lo[g], g));
+    max = Math.max(max, hi[g], fitted.restored(hi[g], g));
+  }
+  // +0 turns a -0 into 0, as the JavaScript's comparisons leave it.
+  min += 0;
+  max += 0;
   f32.set(scales, ps / 4);
   f32.set(Float32Array.from(zeroPoints), pz / 4);
   new Float64Array(memory.buffer, ACC, 6).fill(0);
-  new Float32Array(memory.buffer, ACC + 48, 8).set([Infinity, Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity, -Infinity]);
+  new Int32Array(memory.buffer, BINS, 2 * COPIES * HIST_BINS).fill(0);
+  const scale = max > min ? HIST_BINS / (max - min) : 0;
   for (const r of runs) {
-    const at = 4 * r.at;
-    k.quant(px + at, pc + r.at, pr + at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0, qmin, qmax, ACC);
+    k.quant(px + 4 * r.at, pc + r.at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0, qmin, qmax, ACC, min, scale, BINS);
   }
   const sums = new Float64Array(memory.buffer, ACC, 6);
-  const lanes = new Float32Array(memory.buffer, ACC + 48, 8);
-  // +0 turns a -0 into 0, as the JavaScript's comparisons leave it.
-  const min = Math.min(lanes[0], lanes[1], lanes[2], lanes[3]) + 0;
-  const max = Math.max(lanes[4], lanes[5], lanes[6], lanes[7]) + 0;
-  const counted = (p: number): number[] => {
-    const bins = new Int32Array(memory.buffer, BINS, COPIES * HIST_BINS);
-    bins.fill(0);
-    if (n) k.hist(p, n, min, max > min ? HIST_BINS / (max - min) : 0, BINS);
-    return Array.from({ length: HIST_BINS }, (_, b) => {
-      let count = 0;
-      for (let c = 0; c < COPIES; c++) count += bins[b + c * HIST_BINS];
-      return count;
-    });
-  };
-  // The restored values stay behind (the sums and the histogram need them, callers seldom):
-  // quantizeMath.ts makes them from the codes on demand. The codes are a copy: the next call
-  // overwrites the memory.
+  const bins = new Int32Array(memory.buffer, BINS, 2 * COPIES * HIST_BINS);
+  const counted = (from: number): number[] => Array.from({ length: HIST_BINS }, (_, b) => {
+    let count = 0;
+    for (let c = 0; c < COPIES; c++) count += bins[from + c * HIST_BINS + b];
+    return count;
+  });
   return {
     scales, zeroPoints,
     signal: sums[0] + sums[1], noise: sums[2] + sums[3], maxError: Math.max(sums[4], sums[5]),
-    min, max, before: n ? counted(px) : [], after: n ? counted(pr) : [],
+    min, max, before: n ? counted(0) : [], after: n ? counted(COPIES * HIST_BINS) : [],
+    // A copy: the next call overwrites the memory.
     codes: (qmin < 0 ? new Int8Array(memory.buffer, pc, n) : new Uint8Array(memory.buffer, pc, n)).slice(),
   };
 }

@@ -1,48 +1,54 @@
 ;; Round-to-nearest quantization of float32 weights for the quantize transform, in WebAssembly
-;; with 128-bit SIMD, four weights at a time: the codes, the values DequantizeLinear gives back,
-;; and the error figures of the change (signal and noise energy, largest error, value range), in
-;; one pass; then the two histograms of the change (before and after) in a second.
+;; with 128-bit SIMD, four weights at a time: a first pass for each group's range (and whether
+;; a weight is NaN or infinite); then, with the scales fitted from those ranges, one pass for the
+;; codes and the change's figures: signal and noise energy, largest error, and the histograms of
+;; the old and the new values (their range is known before the pass: quantizeKernel.ts works it
+;; out from the groups' ranges, since each group's codes rise with its weights).
 ;;
 ;; Each weight gets what quantizeMath.ts's quantizeValues (the reference) computes:
 ;;   q = clamp(round_half_even(x / S) + Z, qmin, qmax)   (a float32 quotient)
 ;;   r = (q - Z) * S                                     (a float32 product: exact in float64, rounded once)
-;; and the error x - r in float64 (exact for two float32 values), squared and summed.
+;; and the error x - r in float64 (exact for two float32 values), squared and summed. r itself is
+;; not stored: nothing needs it but the figures (quantizeMath.ts makes it from the codes on demand).
 ;;
-;; quant(px, pc, pr, rows, len, ps, pz, rowStep, elemStep, qmin, qmax, acc): `rows` runs of `len`
-;;   weights from px (codes to pc, a byte each: every code range fits 8 bits, signed or not, and the
-;;   low byte is the code either way; restored values to pr, both advancing with px). The
-;;   scale and zero point (both f32) of a weight are read at ps and pz: for each run they start at
-;;   ps + row * rowStep, and move by elemStep (0: one for the run; 4: one per weight) bytes a weight.
-;;   acc: f64x2 signal, f64x2 noise, f64x2 max |x - r|, f32x4 min, f32x4 max (added to; the caller
-;;   starts min at +Inf and max at -Inf and reduces the lanes). Minima and maxima are pmin/pmax (one
-;;   instruction each; V8's NaN-propagating min/max take several): with a NaN or an infinity among
-;;   the weights the results mean nothing, but the signal energy is then not finite, which the
-;;   caller checks.
+;; quant(px, pc, rows, len, ps, pz, rowStep, elemStep, qmin, qmax, acc, hmin, hscale, bins): `rows`
+;;   runs of `len` weights from px (codes to pc, a byte each: every code range fits 8 bits, signed
+;;   or not, and the low byte is the code either way). The scale and zero point (both f32) of a
+;;   weight are read at ps and pz: for each run they start at ps + row * rowStep, and move by
+;;   elemStep (0: one for the run; 4: one per weight) bytes a weight. acc: f64x2 signal, f64x2
+;;   noise, f64x2 max |x - r| (added to). Each x and r is counted in bin min(63, floor((v - hmin)
+;;   * hscale)) (float64) of a histogram at `bins` (old values) and `bins` + 1024 (new ones), lane j
+;;   of a vector into the copy at + 256·j (the caller sums the four), 32 bytes of scratch at
+;;   `bins` + 2048. Every x and r must lie in [hmin, hmax] (hscale = 64 / (hmax - hmin), or 0):
+;;   (v - hmin) * hscale is then 0..64, exact as an integer in float64 once floored and plus 2^52.
+;;   Minima and maxima are pmin/pmax (one instruction each; V8's NaN-propagating min/max take
+;;   several): the weights are finite (ranges said so).
 ;; ranges(px, rows, len, plo, phi, rowStep, elemStep) -> nonFinite: the smallest and largest
-;;   weight of each group (f32, into lo and hi, which the caller starts at 0 so that zero is in
-;;   every range), the groups laid out as quant's scales are; 1 when a weight is NaN or infinite
-;;   (x - x is then NaN, else 0: summed, one NaN stays), so the caller needs no pass of its own.
-;; hist(p, n, min, scale, bins): counts of bin min(63, floor((v - min) * scale)) (float64) for the
-;;   n float32 values at p, into eight i32 histograms of 64 bins at `bins` (two per lane, summed by
-;;   the caller), 32 bytes of scratch after them. All values must be finite and in [min, max]:
-;;   the bin before capping is then an integer in 0..64, exact in float64 plus 2^52.
+;;   weight of each group (f32, into lo and hi, which the caller starts at +Inf and -Inf), the
+;;   groups laid out as quant's scales are; 1 when a weight is NaN or infinite (x - x is then NaN,
+;;   else 0: summed, one NaN stays), so the caller needs no pass of its own.
 (module
   (import "env" "memory" (memory 1))
 
-  (func (export "quant") (param $px i32) (param $pc i32) (param $pr i32) (param $rows i32) (param $len i32)
+  (func (export "quant") (param $px i32) (param $pc i32) (param $rows i32) (param $len i32)
     (param $ps i32) (param $pz i32) (param $rowStep i32) (param $elemStep i32) (param $qmin f32) (param $qmax f32) (param $acc i32)
-    (local $row i32) (local $i i32) (local $vlen i32) (local $s i32) (local $z i32)
+    (param $hmin f64) (param $hscale f64) (param $bins i32)
+    (local $row i32) (local $i i32) (local $vlen i32) (local $s i32) (local $z i32) (local $at i32)
     (local $x v128) (local $sc v128) (local $zp v128) (local $q v128) (local $r v128)
-    (local $lo v128) (local $hi v128) (local $xl v128) (local $xh v128) (local $dl v128) (local $dh v128)
-    (local $sig v128) (local $noi v128) (local $mx v128) (local $vmin v128) (local $vmax v128)
+    (local $lo v128) (local $hi v128) (local $xl v128) (local $xh v128) (local $rl v128) (local $rh v128) (local $dl v128) (local $dh v128)
+    (local $sig v128) (local $noi v128) (local $mx v128) (local $magic v128)
+    (local $m v128) (local $k v128) (local $top v128) (local $base v128) (local $big v128)
     (local $xs f32) (local $ss f32) (local $zs f32) (local $qs f32) (local $rs f32) (local $d f64)
-    (local $sig1 f64) (local $noi1 f64) (local $mx1 f64) (local $magic v128)
+    (local $sig1 f64) (local $noi1 f64) (local $mx1 f64)
     (local.set $magic (f32x4.splat (f32.const 12582912)))
+    (local.set $big (f64x2.splat (f64.const 0x1p52)))
+    (local.set $m (f64x2.splat (local.get $hmin)))
+    (local.set $k (f64x2.splat (local.get $hscale)))
+    (local.set $top (i32x4.splat (i32.const 63)))
+    (local.set $base (i32x4.add (i32x4.splat (local.get $bins)) (v128.const i32x4 0 256 512 768)))
     (local.set $sig (v128.load offset=0 (local.get $acc)))
     (local.set $noi (v128.load offset=16 (local.get $acc)))
     (local.set $mx (v128.load offset=32 (local.get $acc)))
-    (local.set $vmin (v128.load offset=48 (local.get $acc)))
-    (local.set $vmax (v128.load offset=64 (local.get $acc)))
     (local.set $lo (f32x4.splat (local.get $qmin)))
     (local.set $hi (f32x4.splat (local.get $qmax)))
     (local.set $vlen (i32.and (local.get $len) (i32.const -4)))
@@ -72,24 +78,50 @@
             (v128.store32_lane 0 (local.get $pc) (i8x16.shuffle 0 4 8 12 0 0 0 0 0 0 0 0 0 0 0 0
               (f32x4.add (local.get $q) (local.get $magic)) (local.get $q)))
             (local.set $r (f32x4.mul (f32x4.sub (local.get $q) (local.get $zp)) (local.get $sc)))
-            (v128.store (local.get $pr) (local.get $r))
-            (local.set $vmin (f32x4.pmin (local.get $vmin) (f32x4.pmin (local.get $x) (local.get $r))))
-            (local.set $vmax (f32x4.pmax (local.get $vmax) (f32x4.pmax (local.get $x) (local.get $r))))
-            ;; The error in float64: lanes 0-1, then 2-3.
+            ;; In float64, lanes 0-1 and 2-3: the error, the energies, the histogram bins.
             (local.set $xl (f64x2.promote_low_f32x4 (local.get $x)))
             (local.set $xh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
-            (local.set $dl (f64x2.sub (local.get $xl) (f64x2.promote_low_f32x4 (local.get $r))))
-            (local.set $dh (f64x2.sub (local.get $xh)
-              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $r) (local.get $r)))))
+            (local.set $rl (f64x2.promote_low_f32x4 (local.get $r)))
+            (local.set $rh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $r) (local.get $r))))
+            (local.set $dl (f64x2.sub (local.get $xl) (local.get $rl)))
+            (local.set $dh (f64x2.sub (local.get $xh) (local.get $rh)))
             (local.set $sig (f64x2.add (local.get $sig) (f64x2.add (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh)))))
             (local.set $noi (f64x2.add (local.get $noi) (f64x2.add (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh)))))
             (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.pmax (f64x2.abs (local.get $dl)) (f64x2.abs (local.get $dh)))))
+            ;; The count addresses of x and of r: floor((v - hmin) * hscale) + 2^52 has the bin in its
+            ;; low 32 bits; capped at 63, times 4 bytes, plus the lane's copy; stored and read back as
+            ;; four i32 each (cheaper than extracting lanes).
+            (v128.store offset=2048 (local.get $bins) (i32x4.add (local.get $base) (i32x4.shl (i32x4.min_u (local.get $top)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xl) (local.get $m)) (local.get $k))) (local.get $big))
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xh) (local.get $m)) (local.get $k))) (local.get $big))))
+              (i32.const 2))))
+            (v128.store offset=2064 (local.get $bins) (i32x4.add (local.get $base) (i32x4.shl (i32x4.min_u (local.get $top)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rl) (local.get $m)) (local.get $k))) (local.get $big))
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rh) (local.get $m)) (local.get $k))) (local.get $big))))
+              (i32.const 2))))
+            (local.set $at (i32.load offset=2048 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2052 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2056 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2060 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2064 (local.get $bins)))
+            (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2068 (local.get $bins)))
+            (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2072 (local.get $bins)))
+            (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2076 (local.get $bins)))
+            (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
             (local.set $px (i32.add (local.get $px) (i32.const 16)))
             (local.set $pc (i32.add (local.get $pc) (i32.const 4)))
-            (local.set $pr (i32.add (local.get $pr) (i32.const 16)))
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
             (br $vecLoop)))
-        ;; The run's last 0-3 weights, one at a time with the same arithmetic.
+        ;; The run's last 0-3 weights, one at a time with the same arithmetic (bins in copy 0).
         (block $tailDone
           (loop $tailLoop
             (br_if $tailDone (i32.ge_u (local.get $i) (local.get $len)))
@@ -102,16 +134,21 @@
             (local.set $qs (f32.max (local.get $qmin) (f32.min (local.get $qmax) (local.get $qs))))
             (i32.store8 (local.get $pc) (i32.trunc_sat_f32_s (local.get $qs)))
             (local.set $rs (f32.mul (f32.sub (local.get $qs) (local.get $zs)) (local.get $ss)))
-            (f32.store (local.get $pr) (local.get $rs))
-            (local.set $vmin (f32x4.pmin (local.get $vmin) (f32x4.splat (f32.min (local.get $xs) (local.get $rs)))))
-            (local.set $vmax (f32x4.pmax (local.get $vmax) (f32x4.splat (f32.max (local.get $xs) (local.get $rs)))))
             (local.set $d (f64.sub (f64.promote_f32 (local.get $xs)) (f64.promote_f32 (local.get $rs))))
             (local.set $sig1 (f64.add (local.get $sig1) (f64.mul (f64.promote_f32 (local.get $xs)) (f64.promote_f32 (local.get $xs)))))
             (local.set $noi1 (f64.add (local.get $noi1) (f64.mul (local.get $d) (local.get $d))))
             (local.set $mx1 (f64.max (local.get $mx1) (f64.abs (local.get $d))))
+            ;; (v - hmin) * hscale ≥ 0, where truncation is floor.
+            (local.set $at (i32.trunc_sat_f64_s (f64.mul (f64.sub (f64.promote_f32 (local.get $xs)) (local.get $hmin)) (local.get $hscale))))
+            (if (i32.gt_s (local.get $at) (i32.const 63)) (then (local.set $at (i32.const 63))))
+            (local.set $at (i32.add (local.get $bins) (i32.shl (local.get $at) (i32.const 2))))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.trunc_sat_f64_s (f64.mul (f64.sub (f64.promote_f32 (local.get $rs)) (local.get $hmin)) (local.get $hscale))))
+            (if (i32.gt_s (local.get $at) (i32.const 63)) (then (local.set $at (i32.const 63))))
+            (local.set $at (i32.add (local.get $bins) (i32.shl (local.get $at) (i32.const 2))))
+            (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
             (local.set $px (i32.add (local.get $px) (i32.const 4)))
             (local.set $pc (i32.add (local.get $pc) (i32.const 1)))
-            (local.set $pr (i32.add (local.get $pr) (i32.const 4)))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $tailLoop)))
         (local.set $ps (i32.add (local.get $ps) (local.get $rowStep)))
@@ -121,9 +158,7 @@
     ;; The scalar tails' sums go into lane 0.
     (v128.store offset=0 (local.get $acc) (f64x2.add (local.get $sig) (f64x2.replace_lane 0 (f64x2.splat (f64.const 0)) (local.get $sig1))))
     (v128.store offset=16 (local.get $acc) (f64x2.add (local.get $noi) (f64x2.replace_lane 0 (f64x2.splat (f64.const 0)) (local.get $noi1))))
-    (v128.store offset=32 (local.get $acc) (f64x2.pmax (local.get $mx) (f64x2.splat (local.get $mx1))))
-    (v128.store offset=48 (local.get $acc) (local.get $vmin))
-    (v128.store offset=64 (local.get $acc) (local.get $vmax)))
+    (v128.store offset=32 (local.get $acc) (f64x2.pmax (local.get $mx) (f64x2.splat (local.get $mx1)))))
 
   (func (export "ranges") (param $px i32) (param $rows i32) (param $len i32) (param $plo i32) (param $phi i32)
     (param $rowStep i32) (param $elemStep i32) (result i32)
@@ -188,65 +223,4 @@
         (local.set $row (i32.add (local.get $row) (i32.const 1)))
         (br $rowsLoop)))
     (i32.or (v128.any_true (f32x4.ne (local.get $bad) (local.get $bad))) (f32.ne (local.get $bad1) (local.get $bad1))))
-
-  (func (export "hist") (param $p i32) (param $n i32) (param $min f64) (param $scale f64) (param $bins i32)
-    (local $i i32) (local $vn i32) (local $x v128) (local $y v128) (local $m v128) (local $k v128) (local $top v128)
-    (local $base v128) (local $magic v128) (local $at i32)
-    (local.set $m (f64x2.splat (local.get $min)))
-    (local.set $k (f64x2.splat (local.get $scale)))
-    (local.set $magic (f64x2.splat (f64.const 0x1p52)))
-    (local.set $top (i32x4.splat (i32.const 63)))
-    ;; Eight histograms: lane j of the first vector of a pair counts at bins + 256·j, of the
-    ;; second at bins + 1024 + 256·j, so no count waits long for the increment before it.
-    (local.set $base (i32x4.add (i32x4.splat (local.get $bins)) (v128.const i32x4 0 256 512 768)))
-    (local.set $vn (i32.and (local.get $n) (i32.const -8)))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $vn)))
-        ;; Each vector's count addresses: bins min(63, floor((v - min) * scale)) in float64, plus
-        ;; 2^52 (the low 32 bits of each are then the bin), times 4 bytes, plus the lane's histogram;
-        ;; stored and read back as four i32 (cheaper than extracting lanes).
-        (local.set $x (v128.load (local.get $p)))
-        (local.set $y (v128.load offset=16 (local.get $p)))
-        (v128.store offset=2048 (local.get $bins) (i32x4.add (local.get $base) (i32x4.shl (i32x4.min_u (local.get $top)
-          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
-            (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $x)) (local.get $m)) (local.get $k))) (local.get $magic))
-            (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))) (local.get $m)) (local.get $k))) (local.get $magic))))
-          (i32.const 2))))
-        (v128.store offset=2064 (local.get $bins) (i32x4.add (local.get $base) (i32x4.shl (i32x4.min_u (local.get $top)
-          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
-            (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $y)) (local.get $m)) (local.get $k))) (local.get $magic))
-            (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $y) (local.get $y))) (local.get $m)) (local.get $k))) (local.get $magic))))
-          (i32.const 2))))
-        (local.set $at (i32.load offset=2048 (local.get $bins)))
-        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
-        (local.set $at (i32.load offset=2052 (local.get $bins)))
-        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
-        (local.set $at (i32.load offset=2056 (local.get $bins)))
-        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
-        (local.set $at (i32.load offset=2060 (local.get $bins)))
-        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
-        (local.set $at (i32.load offset=2064 (local.get $bins)))
-        (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
-        (local.set $at (i32.load offset=2068 (local.get $bins)))
-        (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
-        (local.set $at (i32.load offset=2072 (local.get $bins)))
-        (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
-        (local.set $at (i32.load offset=2076 (local.get $bins)))
-        (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
-        (local.set $p (i32.add (local.get $p) (i32.const 32)))
-        (local.set $i (i32.add (local.get $i) (i32.const 8)))
-        (br $next)))
-    (block $tailDone
-      (loop $tail
-        (br_if $tailDone (i32.ge_u (local.get $i) (local.get $n)))
-        (local.set $at (i32.trunc_sat_f64_s (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $min)) (local.get $scale))))
-        (if (i32.gt_s (local.get $at) (i32.const 63)) (then (local.set $at (i32.const 63))))
-        (local.set $at (i32.add (local.get $bins) (i32.shl (local.get $at) (i32.const 2))))
-        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
-        (local.set $p (i32.add (local.get $p) (i32.const 4)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $tail))))
 )

@@ -8,10 +8,10 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { rangeOf, scaleLayout, quantizeValues, type Quantized } from '../../../src/transforms/quantizeMath';
+import { codeOf, rangeOf, scaleLayout, quantizeValues, type Quantized } from '../../../src/transforms/quantizeMath';
 import { errorOf, changeError } from '../../../src/transforms/transform';
 import { useKernels } from '../../../src/analyzers/wasm/kernelSwitch';
-import { kernelQuantize, quantizeKernelAvailable, runsOf } from '../../../src/transforms/wasm/quantizeKernel';
+import { kernelQuantize, quantizeKernelAvailable, runsOf, type KernelFit } from '../../../src/transforms/wasm/quantizeKernel';
 import type { Granularity } from '../../../src/shared/stepSpec';
 
 function random(n: number, seed: number, scale = 1): Float32Array {
@@ -47,9 +47,10 @@ function assertSame(js: Quantized, wasm: Quantized, values: Float32Array, label:
 }
 
 /** Symmetric INT8 scales from the kernel's ranges. */
-const unitFit = ({ hi, lo }: { lo: Float64Array; hi: Float64Array }): { scales: Float32Array; zeroPoints: Int32Array } => ({
-  scales: Float32Array.from(hi, (h, g) => Math.max(h, -lo[g]) / 127 || 1), zeroPoints: new Int32Array(hi.length),
-});
+const unitFit = ({ hi, lo }: { lo: Float64Array; hi: Float64Array }): KernelFit => {
+  const scales = Float32Array.from(hi, (h, g) => Math.max(h, -lo[g]) / 127 || 1);
+  return { scales, zeroPoints: new Int32Array(hi.length), restored: (x, g) => Math.fround(codeOf(x, scales[g], 0, -128, 127) * scales[g]) };
+};
 
 const LAYOUTS: { dims: number[]; granularity: Granularity; axis?: number; blockSize?: number; label: string }[] = [
   { dims: [37, 29], granularity: 'per-tensor', label: 'per tensor, odd length' },
