@@ -4,7 +4,7 @@
  * quantization and numpy.linalg.svd on the same matrices, in the same run. The numpy side needs
  * /usr/bin/python3 with numpy (Debian: python3-numpy); without it only our side is measured.
  *
- * INT8 per channel is timed four ways, each best of 3, none reading or writing a file: our whole
+ * INT8 per channel is timed four ways, each best of 10, none reading or writing a file: our whole
  * step (applyStep on an opened model: weights read out of the model's bytes, quantized, new
  * tensors and DequantizeLinear nodes, the opset raise, the edited model re-indexed); our math
  * alone on the same weights already in memory (codes, scales, restored values, signal and noise
@@ -94,11 +94,13 @@ export async function benchTransforms(file: string): Promise<void> {
 
 /** Our INT8 per-channel step beside numpy's per-channel INT8 math on the same tensors and axes. */
 async function benchQuantize(state: ReturnType<typeof stateOf>, tmp: string): Promise<void> {
+  // Ten runs a side: three leave our JIT and garbage collector short of their steady state.
+  const RUNS = 10;
   // Each run on a fresh index of the model (indexed before the clock starts), so that nothing one
   // run works out and keeps with the index (shapes, consumer maps) makes the next one cheaper:
   // the time is that of one apply on a just-opened model (the first run also warms the JIT).
-  const fresh = [0, 1, 2].map(() => stateOf(state.proto, state.dir));
-  const quant = await best(3, () => applyStep(fresh.pop()!, parseStep({ transform: 'quantize', dtype: 'int8', granularity: 'per-channel' })));
+  const fresh = Array.from({ length: RUNS }, () => stateOf(state.proto, state.dir));
+  const quant = await best(RUNS, () => applyStep(fresh.pop()!, parseStep({ transform: 'quantize', dtype: 'int8', granularity: 'per-channel' })));
   const qWeights = changedWeights(state, quant.value);
 
   // The step's tensors and axes, loaded once, for our math alone and for numpy.
@@ -115,15 +117,15 @@ async function benchQuantize(state: ReturnType<typeof stateOf>, tmp: string): Pr
     offset += values.length;
   }
   // What toIntegers computes for a FLOAT weight: codes, scales, restored values, error figures, histograms.
-  const math = await best(3, async () => loaded.map((t) => quantizeAs(t.values, t.layout, rangeOf('int8'), true, DataType.Float, DataType.Float)));
+  const math = await best(RUNS, async () => loaded.map((t) => quantizeAs(t.values, t.layout, rangeOf('int8'), true, DataType.Float, DataType.Float)));
   let checksum = 0;
   for (const q of math.value) for (const c of q.codes) checksum += Math.abs(c);
   writeWeights(path.join(tmp, 'weights.f32'), loaded.map((t) => t.values));
   fs.writeFileSync(path.join(tmp, 'quantize.json'), JSON.stringify(manifest));
-  const npq = numpy<{ codes: number; same: number; weights: number; checksum: number }>('quantize', path.join(tmp, 'quantize.json'));
+  const npq = numpy<{ codes: number; same: number; weights: number; checksum: number }>('quantize', path.join(tmp, 'quantize.json'), String(RUNS));
 
   const row = (label: string, seconds: number, what: string): void => console.log(`  ${label.padEnd(26)} ${seconds.toFixed(4)} s  ${ns(seconds, qWeights).padStart(15)}  ${what}`);
-  console.log(`  INT8 per channel, symmetric: the step's ${tensors.length} tensors, ${qWeights.toLocaleString('en-US')} weights, best of 3, load ${os.loadavg()[0].toFixed(1)}`);
+  console.log(`  INT8 per channel, symmetric: the step's ${tensors.length} tensors, ${qWeights.toLocaleString('en-US')} weights, best of ${RUNS} on each side, load ${os.loadavg()[0].toFixed(1)}`);
   row('ours, whole step', quant.seconds, 'applyStep: weights read from the opened model, quantized, new tensors and nodes, edited model re-indexed');
   row('ours, math', math.seconds, 'weights in memory: codes, scales, restored values, energies, max error, range, 2 histograms (quantizeValues)');
   if (!npq) return;

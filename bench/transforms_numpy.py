@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 """The numpy side of `npm run bench` (transforms), on the weights our side wrote:
 
-    transforms_numpy.py quantize MANIFEST.json   per-channel symmetric INT8, as our quantizer does it
+    transforms_numpy.py quantize MANIFEST.json [RUNS]  per-channel symmetric INT8, as our quantizer does it
     transforms_numpy.py svd MANIFEST.json [OUT]  numpy.linalg.svd of each matrix; OUT gets the
                                                  singular values (float64, matrix after matrix)
 
 MANIFEST.json: {"file": "weights.f32", "tensors": [{"offset": elements, "dims": [...], "axis": k}]}
 for quantize (axis null: one scale for the tensor); {"file": ..., "matrices": [{"offset":
 elements, "rows": r, "cols": c}]} for svd. The weights are loaded before any timing starts.
-Prints JSON with the seconds of the timed part (best of 3) and a checksum of the results.
+Prints JSON with the seconds of the timed part (best of 3, or of RUNS) and a checksum of the results.
 
 quantize times two things on the same arrays in memory (no file read or write in either):
   "codes": int8 codes and float32 scales only (abs-max per channel, x / scale, rint, clip);
@@ -52,7 +52,7 @@ def figures(x, q, scale):
     return r, signal, noise, max_error, before, after
 
 
-def quantize(manifest_path):
+def quantize(manifest_path, runs=3):
     manifest, data = load(manifest_path)
     arrays = []
     for t in manifest["tensors"]:
@@ -61,7 +61,7 @@ def quantize(manifest_path):
     out = {"weights": int(sum(x.size for x, _ in arrays))}
     for mode in ("codes", "same"):
         best = float("inf")
-        for _ in range(3):
+        for _ in range(runs):
             t0 = time.perf_counter()
             for x, axis in arrays:
                 q, scale = codes_and_scales(x, axis)
@@ -91,4 +91,5 @@ def svd(manifest_path, out=None):
 
 
 if __name__ == "__main__":
-    print(json.dumps(quantize(sys.argv[2]) if sys.argv[1] == "quantize" else svd(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)))
+    more = sys.argv[3] if len(sys.argv) > 3 else None
+    print(json.dumps(quantize(sys.argv[2], int(more or 3)) if sys.argv[1] == "quantize" else svd(sys.argv[2], more)))
