@@ -65,9 +65,10 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   const halfScales = halfRaise !== undefined && !halfRaise.blocker;
   let usedHalfScales = false;
   const gptq = await gptqIfAsked(ctx, step, outcome);
-  // Round to nearest is done with a weight's values before it reads the next: one array for all.
+  // Round to nearest is done with a weight's values before it reads the next: one array for all
+  // (grown at least twofold, so a run of ever larger weights allocates a few times, not each time).
   let scratch = new Float32Array(0);
-  const lend = (n: number): Float32Array => (scratch.length >= n ? scratch : (scratch = new Float32Array(n))).subarray(0, n);
+  const lend = (n: number): Float32Array => (scratch.length >= n ? scratch : (scratch = new Float32Array(Math.max(n, 2 * scratch.length)))).subarray(0, n);
   try {
     for (const layer of ctx.layers) {
       await ctx.checkpoint();
