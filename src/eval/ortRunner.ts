@@ -9,7 +9,7 @@ import { HISTOGRAM_BINS, type ValueStats } from '../transforms/calibration';
 import { batchOf, openDataset, type InputInfo } from './dataset';
 import { Comparison, latencySummary } from './metrics';
 import { floatValues } from './floatOutputs';
-import { HessianAccumulator } from '../transforms/hessian';
+import { hessianSum, type HessianSum } from '../transforms/hessian';
 import { ConvHessians } from '../transforms/convHessian';
 import { TaskComparison } from './taskMetrics';
 import { LanguageModelMetrics, type LmBatch } from './lmMetrics';
@@ -98,7 +98,7 @@ export const MAX_HESSIAN_SIZE = 4096;
 async function hessian(request: Extract<ToRunner, { kind: 'hessian' }>): Promise<void> {
   const session = await ort.InferenceSession.create(request.model, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
   try {
-    const sums = new Map<string, HessianAccumulator | ConvHessians>();
+    const sums = new Map<string, HessianSum | ConvHessians>();
     const valueOf = (name: string): string => request.convs?.[name]?.value ?? name;
     const fetched = [...new Set(request.values.map(valueOf))];
     for (let i = 0; i < request.feeds.length; i++) {
@@ -118,9 +118,9 @@ async function hessian(request: Extract<ToRunner, { kind: 'hessian' }>): Promise
         }
         const k = dims.at(-1) ?? 1;
         if (k > MAX_HESSIAN_SIZE) throw new Error(`'${name}' has ${k} features: Hessians are gathered up to ${MAX_HESSIAN_SIZE} (K² doubles each)`);
-        if (!acc) sums.set(name, (acc = new HessianAccumulator(k)));
+        if (!acc) sums.set(name, (acc = hessianSum(k)));
         else if (acc.k !== k) throw new Error(`'${name}' has ${k} features in one run and ${acc.k} in another`);
-        (acc as HessianAccumulator).add(data, data.length / k);
+        (acc as HessianSum).add(data, data.length / k);
       }
       send({ kind: 'progress', id: request.id, done: i + 1, total: request.feeds.length });
     }
