@@ -28,6 +28,11 @@ export interface GptqOptions {
   /** Rounds a restored weight to the type DequantizeLinear outputs (default float32). */
   readonly storeValue?: (v: number) => number;
   /**
+   * H may be overwritten (it ends as the inverse Hessian's factor): no K × K copy is made
+   * (128 MiB at K = 4096). By default H is left as it is.
+   */
+  readonly overwriteHessian?: boolean;
+  /**
    * Awaited between batches of rows (and every 128 rows of the inverse Hessian's factorization),
    * so a caller can yield or cancel (by throwing).
    */
@@ -127,26 +132,30 @@ function check(w: Float32Array, k: number, n: number, hessian: Float64Array, opt
 /**
  * The rows to quantize (in activation order if asked), that order, and the inverse factor U of
  * the damped Hessian; block scales that do not follow the updates are fitted here, over the
- * original rows. The Hessian's copies die on return: only U is kept (128 MiB each at K = 4096).
+ * original rows. U is made in the Hessian's place: H itself when it may be overwritten, else
+ * its one copy (128 MiB at K = 4096).
  */
 async function prepared(
   w: Float32Array, k: number, n: number, hessian: Float64Array, grid: Grid, blockSize: number, actOrder: boolean, options: GptqOptions,
 ): Promise<{ work: Float64Array; perm: Int32Array; u: Float64Array }> {
-  const h = Float64Array.from(hessian);
+  const h = options.overwriteHessian ? hessian : Float64Array.from(hessian);
   let work: Float64Array = Float64Array.from(w);
   for (const i of reviveDeadInputs(h, k)) work.fill(0, i * n, i * n + n); // its weights never act
   const perm = actOrder ? activationOrder(h, k) : Int32Array.from({ length: k }, (_, i) => i);
   if (blockSize === 0) fitBlock(grid, work, 0, 0, k);
   else if (actOrder) for (let g = 0; g * blockSize < k; g++) fitBlock(grid, work, g, g * blockSize, Math.min(g * blockSize + blockSize, k));
-  const ordered = actOrder ? permuteSymmetric(h, k, perm) : h;
-  if (actOrder) work = permuteRows(work, n, perm);
-  dampen(ordered, k, options.damp ?? 0.01);
-  return { work, perm, u: await inverseUpperFactor(ordered, k, options.checkpoint) };
+  if (actOrder) {
+    permuteSymmetric(h, k, perm);
+    work = permuteRows(work, n, perm);
+  }
+  dampen(h, k, options.damp ?? 0.01);
+  return { work, perm, u: await inverseUpperFactor(h, k, options.checkpoint) };
 }
 
 /**
  * Quantizes W [K, N] (row-major; K input features, N outputs) given the Hessian H = 2·XᵀX [K, K]
- * of the layer's inputs X (any positive multiple of it gives the same result). H is not changed.
+ * of the layer's inputs X (any positive multiple of it gives the same result). H is not changed
+ * unless `options.overwriteHessian`.
  * With activation order, block scales come from the weights before any update (the reference's
  * "static groups"): the stored layout needs blocks of consecutive inputs, which that order breaks.
  */

@@ -95,7 +95,7 @@ export async function gptqConv(values: Float32Array, hessians: Float64Array, s: 
   for (let gi = 0; gi < groups; gi++) {
     await options.checkpoint?.();
     const { w, h } = groupMatrix(values, hessians, s, gi, cp);
-    const q = await gptqQuantize(w, positions * cp, mg, h, options);
+    const q = await gptqQuantize(w, positions * cp, mg, h, { ...options, overwriteHessian: true }); // h is this group's copy
     for (let j = 0; j < mg; j++) {
       const out = gi * mg + j;
       for (let c = 0; c < cg; c++) {
