@@ -22,24 +22,27 @@ export function activationOrder(h: Float64Array, k: number): Int32Array {
   return Int32Array.from(order);
 }
 
-/**
- * H with rows and columns in `perm`'s order, in place: H[a, b] becomes H[perm[a], perm[b]]
- * (rows moved along perm's cycles, then each row's columns through one spare row).
- */
-export function permuteSymmetric(h: Float64Array, k: number, perm: Int32Array): void {
-  const spare = new Float64Array(k);
-  const moved = new Uint8Array(k);
-  for (let start = 0; start < k; start++) {
+/** Rows of M [·, len] in `perm`'s order, in place: row a becomes row perm[a] (moved along perm's cycles). */
+export function permuteRows(m: Float64Array, len: number, perm: Int32Array): void {
+  const spare = new Float64Array(len);
+  const moved = new Uint8Array(perm.length);
+  for (let start = 0; start < perm.length; start++) {
     if (moved[start]) continue;
-    spare.set(h.subarray(start * k, start * k + k));
+    spare.set(m.subarray(start * len, start * len + len));
     let a = start;
     for (let from = perm[a]; from !== start; a = from, from = perm[a]) {
-      h.copyWithin(a * k, from * k, from * k + k);
+      m.copyWithin(a * len, from * len, from * len + len);
       moved[a] = 1;
     }
-    h.set(spare, a * k);
+    m.set(spare, a * len);
     moved[a] = 1;
   }
+}
+
+/** H with rows and columns in `perm`'s order, in place: H[a, b] becomes H[perm[a], perm[b]]. */
+export function permuteSymmetric(h: Float64Array, k: number, perm: Int32Array): void {
+  permuteRows(h, k, perm);
+  const spare = new Float64Array(k);
   for (let a = 0; a < k; a++) {
     spare.set(h.subarray(a * k, a * k + k));
     for (let b = 0; b < k; b++) h[a * k + b] = spare[perm[b]];

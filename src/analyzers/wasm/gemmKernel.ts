@@ -45,6 +45,14 @@ const COPY_BUDGET = 32 * 2 ** 20;
 const MIN_BAND = 120;
 const PAGE = 65536;
 
+/** Each variant compiled once: kernels with memories of their own (a Hessian, a GPTQ run) come and go. */
+const modules = new Map<boolean, WebAssembly.Module>();
+function compiled(fused: boolean): WebAssembly.Module {
+  let m = modules.get(fused);
+  if (!m) modules.set(fused, (m = new WebAssembly.Module(fused ? fusedBytes : plainBytes)));
+  return m;
+}
+
 export class GemmKernel {
   readonly exports: Exports;
 
@@ -53,7 +61,7 @@ export class GemmKernel {
    * takes (each band packs all of B again); smaller in tests, to cut C in many bands.
    */
   constructor(readonly fused: boolean, private readonly bands = { budget: COPY_BUDGET, minRows: MIN_BAND }) {
-    this.exports = new WebAssembly.Instance(new WebAssembly.Module(fused ? fusedBytes : plainBytes)).exports as unknown as Exports;
+    this.exports = new WebAssembly.Instance(compiled(fused)).exports as unknown as Exports;
   }
 
   /** Makes the memory at least `bytes` long; views of it taken before are invalid after a growth. */
