@@ -67,10 +67,15 @@ export class OrtProcess {
         child.off('exit', onExit);
         signal?.removeEventListener('abort', onAbort);
       };
+      const parts: Record<string, Float64Array> = {};
       const onMessage = (m: FromRunner): void => {
         if (m.id !== id) return;
         if (m.kind === 'progress') onProgress?.(m.done, m.total, m.samplesPerSecond);
-        else {
+        else if (m.kind === 'hessianPart') parts[m.name] = m.hessian;
+        else if (m.kind === 'hessian') {
+          cleanup();
+          resolve({ ...m, hessians: { ...m.hessians, ...parts } } as Reply<R['kind']>);
+        } else {
           cleanup();
           // onnxruntime spreads some messages over lines: a job error is one line.
           if (m.kind === 'error') reject(new Error(`onnxruntime: ${m.message.replace(/\s*\n\s*/g, '; ')}`));

@@ -124,13 +124,13 @@ async function hessian(request: Extract<ToRunner, { kind: 'hessian' }>): Promise
       }
       send({ kind: 'progress', id: request.id, done: i + 1, total: request.feeds.length });
     }
-    const hessians: Record<string, Float64Array> = {};
     const rows: Record<string, number> = {};
     for (const [name, acc] of sums) {
       rows[name] = acc.rows;
-      hessians[name] = acc.finish();
+      send({ kind: 'hessianPart', id: request.id, name, hessian: acc.finish() });
+      sums.delete(name); // its memory goes once the message is written
     }
-    send({ kind: 'hessian', id: request.id, hessians, rows });
+    send({ kind: 'hessian', id: request.id, hessians: {}, rows });
   } finally {
     await session.release();
   }
