@@ -71,7 +71,7 @@ export class OrtProcess {
       const onMessage = (m: FromRunner): void => {
         if (m.id !== id) return;
         if (m.kind === 'progress') onProgress?.(m.done, m.total, m.samplesPerSecond);
-        else if (m.kind === 'hessianPart') parts[m.name] = m.hessian;
+        else if (m.kind === 'hessianPart') (parts[m.name] ??= new Float64Array(m.length)).set(m.values, m.offset);
         else if (m.kind === 'hessian') {
           cleanup();
           resolve({ ...m, hessians: { ...m.hessians, ...parts } } as Reply<R['kind']>);

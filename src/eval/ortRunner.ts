@@ -47,6 +47,14 @@ function send(message: FromRunner): void {
   process.send?.(message);
 }
 
+/** Sends a message and waits until it is written (so only one large message is ever in flight). */
+function sendWritten(message: FromRunner): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!process.send) resolve();
+    else process.send(message, undefined, undefined, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
 function toOrt(feed: Feed): Record<string, ort.Tensor> {
   return Object.fromEntries(Object.entries(feed).map(([name, t]) => [name, new ort.Tensor(t.type, t.data, t.dims)]));
 }
@@ -95,6 +103,9 @@ async function stats(request: Extract<ToRunner, { kind: 'stats' }>): Promise<voi
 /** The largest K whose Hessian is gathered: K² doubles (128 MiB at 4096) per value. */
 export const MAX_HESSIAN_SIZE = 4096;
 
+/** Values of a Hessian per message (16 MiB): what each side holds of a message at a time. */
+const HESSIAN_PART = 2 ** 21;
+
 async function hessian(request: Extract<ToRunner, { kind: 'hessian' }>): Promise<void> {
   const session = await ort.InferenceSession.create(request.model, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
   try {
@@ -127,8 +138,11 @@ async function hessian(request: Extract<ToRunner, { kind: 'hessian' }>): Promise
     const rows: Record<string, number> = {};
     for (const [name, acc] of sums) {
       rows[name] = acc.rows;
-      send({ kind: 'hessianPart', id: request.id, name, hessian: acc.finish() });
-      sums.delete(name); // its memory goes once the message is written
+      const h = acc.finish();
+      for (let offset = 0; offset < h.length; offset += HESSIAN_PART) {
+        await sendWritten({ kind: 'hessianPart', id: request.id, name, length: h.length, offset, values: h.subarray(offset, offset + HESSIAN_PART) });
+      }
+      sums.delete(name);
     }
     send({ kind: 'hessian', id: request.id, hessians: {}, rows });
   } finally {

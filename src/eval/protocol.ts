@@ -31,10 +31,11 @@ export type FromRunner =
   | { readonly kind: 'evaluation'; readonly id: number; readonly result: EvaluationResult }
   | { readonly kind: 'stats'; readonly id: number; readonly stats: Record<string, ValueStats> }
   /**
-   * One value's Hessian, each in a message of its own before the job's 'hessian' reply: the
-   * receiver holds one message's bytes at a time, and each Hessian's memory is freed on its own.
+   * A slice of one value's Hessian (`length` values in all; these from `offset`), sent before the
+   * job's 'hessian' reply one message at a time: neither side ever holds more than a slice of
+   * message bytes, and each Hessian is an array of its own on arrival.
    */
-  | { readonly kind: 'hessianPart'; readonly id: number; readonly name: string; readonly hessian: Float64Array }
+  | { readonly kind: 'hessianPart'; readonly id: number; readonly name: string; readonly length: number; readonly offset: number; readonly values: Float64Array }
   /** The end of a Hessian job: the parts sent before it, gathered by OrtProcess into `hessians`. */
   | { readonly kind: 'hessian'; readonly id: number; readonly hessians: Record<string, Float64Array>; readonly rows: Record<string, number> }
   | { readonly kind: 'latency'; readonly id: number; readonly medianMs: number; readonly minMs: number; readonly outputs: Record<string, TensorData> }

@@ -54,6 +54,20 @@ test("the runner's Hessian of a value is HessianAccumulator's over all its rows"
   assert.deepEqual(Array.from(hessians.r), Array.from(relu.finish()));
 });
 
+test('a Hessian of more than one message (K = 1500: 2.25M values, sent in slices of 2^21) arrives whole, and equals the reference', async () => {
+  const k = 1500;
+  const file = identityModel(tempDir(), k);
+  // Small integers: every sum is exact, so the WebAssembly sums equal the JavaScript reference's to the bit.
+  const feeds: Feed[] = [1, 2].map((seed) => ({ x: { type: 'float32', dims: [2, 3, k], data: Float32Array.from(fixedFloats(6 * k, seed), (v) => Math.round(v * 8)) } }));
+  const { hessians } = await ortCalibrator(feeds, 'integers', runner).hessians(file, ['h']);
+  const reference = new HessianAccumulator(k);
+  for (const f of feeds) reference.add(f.x.data as Float32Array, 6);
+  const want = reference.finish();
+  assert.equal(hessians.h.length, k * k);
+  assert.ok(hessians.h.every((v, i) => v === want[i]));
+  assert.ok(want[k * k - 1] > 0);
+});
+
 test('the Hessian job refuses a value wider than 4096 by name', async () => {
   const k = 4097;
   const file = identityModel(tempDir(), k);
