@@ -5,7 +5,7 @@
  * JavaScript, and everything between blocks — O(n³) of the O(n³) — is matrix products in the
  * float64 kernel (analyzers/wasm/gemmKernel).
  */
-import { gemmKernel, type GemmKernel } from '../analyzers/wasm/gemmKernel';
+import { GemmKernel, gemmKernel, hasFusedMultiplyAdd } from '../analyzers/wasm/gemmKernel';
 import { kernelsEnabled } from '../analyzers/wasm/kernelSwitch';
 
 /** Σ a[p + m] · a[q + m] for m < len, four running sums so the additions overlap. */
@@ -74,17 +74,22 @@ function reverse(m: Float64Array): void {
 /** Rows between two calls of a checkpoint. */
 const ROWS_PER_CHECKPOINT = 128;
 
+/** Columns per block of the blocked factorization and inverse (also the checkpoint's period). */
+const BLOCK = ROWS_PER_CHECKPOINT;
+
 /**
  * Overwrites A with the upper Cholesky factor U of A⁻¹ (UᵀU = A⁻¹) and returns it: no n × n
- * array besides A. The GPTQ reference factors A, forms A⁻¹ from the factor and factors that
+ * array besides A (and no copies in and out of the kernel when A is from factorArray). The GPTQ reference factors A, forms A⁻¹ from the factor and factors that
  * again; the factor is unique, and this reaches it with half the work: with J·A·J = LLᵀ,
  * A⁻¹ = (J·L⁻¹·J)ᵀ(J·L⁻¹·J), J·L⁻¹·J upper triangular. `checkpoint` is awaited every 128 rows
  * of each step (the work grows as n³).
  */
 export async function inverseUpperFactor(a: Float64Array, n: number, checkpoint?: () => Promise<void>): Promise<Float64Array> {
   reverse(a);
+  const own = residents.get(a.buffer);
   const kernel = kernelsEnabled() ? gemmKernel() : null;
-  if (kernel) await blockedInverseFactor(kernel, a, n, checkpoint);
+  if (own && own.arrays.m === a && kernel) await blockedInverseFactor(own.kernel, own.arrays, n, checkpoint);
+  else if (kernel) await blockedInverseFactor(kernel, { m: a, panel: new Float64Array(BLOCK * n), inverse: new Float64Array(BLOCK * BLOCK) }, n, checkpoint);
   else {
     for (let i = 0; i < n; i++) {
       choleskyRow(a, n, i);
@@ -101,17 +106,59 @@ export async function inverseUpperFactor(a: Float64Array, n: number, checkpoint?
   return a;
 }
 
-/** The inverse of L's diagonal block at (from, from), size × size, as its own row-major array. */
-function lowerBlockInverse(l: Float64Array, n: number, from: number, size: number): Float64Array {
-  const block = new Float64Array(size * size);
-  for (let r = 0; r < size; r++) block.set(l.subarray((from + r) * n + from, (from + r) * n + from + r + 1), r * size);
-  const inverse = new Float64Array(size * size);
-  for (let i = 0; i < size; i++) inverseRow(block, inverse, size, i, 0, inverse, i * size);
-  return inverse;
+/** The arrays factorArray placed in kernels' memories, by that memory. */
+const residents = new WeakMap<ArrayBufferLike, { kernel: GemmKernel; arrays: Arrays }>();
+
+/**
+ * An n × n array (zeros) that inverseUpperFactor works on where it lies: in the memory of a
+ * kernel of its own, with the blocked steps' scratch beside it, so no product copies its operands
+ * in or C back out (with the shared kernel, a quarter of the time at n = 4096). A plain array
+ * where the kernels are off, n is one block or less, or that memory cannot grow so far.
+ */
+export function factorArray(n: number): Float64Array {
+  const own = kernelsEnabled() && n > BLOCK ? residentArrays(n) : undefined;
+  if (!own) return new Float64Array(n * n);
+  residents.set(own.arrays.m.buffer, own);
+  return own.arrays.m;
 }
 
-/** Columns per block of the blocked factorization and inverse (also the checkpoint's period). */
-const BLOCK = ROWS_PER_CHECKPOINT;
+/** What the blocked steps work in: the matrix [n, n], a BLOCK × n panel, a BLOCK × BLOCK block's inverse. */
+interface Arrays {
+  readonly m: Float64Array;
+  readonly panel: Float64Array;
+  readonly inverse: Float64Array;
+}
+
+/** factorArray(n) holding a copy of A's values. */
+export function factorCopy(a: Float64Array, n: number): Float64Array {
+  const out = factorArray(n);
+  out.set(a);
+  return out;
+}
+
+/** The arrays in the memory of a kernel of their own; undefined where that memory cannot grow so far. */
+function residentArrays(n: number): { kernel: GemmKernel; arrays: Arrays } | undefined {
+  try {
+    const kernel = new GemmKernel(hasFusedMultiplyAdd());
+    const at = GemmKernel.free(3);
+    kernel.reserve(at + (n * n + BLOCK * n + BLOCK * BLOCK) * 8);
+    const memory = kernel.exports.memory.buffer;
+    const m = new Float64Array(memory, at, n * n);
+    const panel = new Float64Array(memory, m.byteOffset + m.byteLength, BLOCK * n);
+    return { kernel, arrays: { m, panel, inverse: new Float64Array(memory, panel.byteOffset + panel.byteLength, BLOCK * BLOCK) } };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The inverse of L's diagonal block at (from, from), size × size, into `out` (row-major, stride size). */
+function lowerBlockInverse(l: Float64Array, n: number, from: number, size: number, out: Float64Array): Float64Array {
+  const block = new Float64Array(size * size);
+  for (let r = 0; r < size; r++) block.set(l.subarray((from + r) * n + from, (from + r) * n + from + r + 1), r * size);
+  out.fill(0, 0, size * size);
+  for (let i = 0; i < size; i++) inverseRow(block, out, size, i, 0, out, i * size);
+  return out;
+}
 
 /**
  * L⁻¹ in place of A, where J·A·J = LLᵀ (A given reversed), blocked: per block of columns, its
@@ -120,15 +167,15 @@ const BLOCK = ROWS_PER_CHECKPOINT;
  * top down, Y[I, :I] = −Y[I, I]·(L[I, :I]·Y[:I, :I]) over L's rows I (rows above are Y's by
  * then), the inner product a block column of Y at a time so Y's zero upper half costs nothing.
  */
-async function blockedInverseFactor(kernel: GemmKernel, m: Float64Array, n: number, checkpoint?: () => Promise<void>): Promise<void> {
-  const solved = new Float64Array(BLOCK * n);
+async function blockedInverseFactor(kernel: GemmKernel, arrays: Arrays, n: number, checkpoint?: () => Promise<void>): Promise<void> {
+  const { m, panel: solved } = arrays;
   for (let j0 = 0; j0 < n; j0 += BLOCK) {
     const j1 = Math.min(j0 + BLOCK, n);
     const width = j1 - j0;
     for (let i = j0; i < j1; i++) choleskyRow(m, n, i, j0, j1);
     if (j1 < n) {
       // The panel below: L₂₁ = A₂₁·L₁₁⁻ᵀ, through the diagonal block's inverse.
-      const inverse = lowerBlockInverse(m, n, j0, width);
+      const inverse = lowerBlockInverse(m, n, j0, width, arrays.inverse);
       solved.fill(0, 0, (n - j1) * width);
       kernel.gemm(1, n - j1, width, width, { data: m, offset: j1 * n + j0, stride: n }, { data: inverse, stride: width, transposed: true }, { data: solved, stride: width });
       for (let r = 0; r < n - j1; r++) m.set(solved.subarray(r * width, r * width + width), (j1 + r) * n + j0);
@@ -141,7 +188,7 @@ async function blockedInverseFactor(kernel: GemmKernel, m: Float64Array, n: numb
   for (let i0 = 0; i0 < n; i0 += BLOCK) {
     const i1 = Math.min(i0 + BLOCK, n);
     const rows = i1 - i0;
-    const diagonal = lowerBlockInverse(m, n, i0, rows); // Y[I, I]
+    const diagonal = lowerBlockInverse(m, n, i0, rows, arrays.inverse); // Y[I, I]
     if (i0 > 0) {
       // T = L[I, j0:i0]·Y[j0:i0, J] for each block column J = [j0, j1) left of I
       t.fill(0, 0, rows * i0);

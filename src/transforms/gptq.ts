@@ -9,7 +9,7 @@
  */
 import type { QuantDType } from '../shared/stepSpec';
 import { fitGroups, rangeOf, scaleLayout, type QuantRange, type Quantized, type ScaleLayout } from './quantizeMath';
-import { inverseUpperFactor } from './cholesky';
+import { factorCopy, inverseUpperFactor } from './cholesky';
 import { activationOrder, dampen, permuteRows, permuteSymmetric, reviveDeadInputs } from './gptqHessian';
 import { columnRange, quantizeRow, spreadAfter, spreadWithin, Workspace } from './gptqKernels';
 import { kernelsEnabled } from '../analyzers/wasm/kernelSwitch';
@@ -134,7 +134,7 @@ function check(w: Float32Array, k: number, n: number, hessian: Float64Array, opt
 async function prepared(
   w: Float32Array, work: Float64Array, k: number, n: number, hessian: Float64Array, grid: Grid, blockSize: number, actOrder: boolean, options: GptqOptions,
 ): Promise<{ perm: Int32Array; u: Float64Array }> {
-  const h = options.overwriteHessian ? hessian : Float64Array.from(hessian);
+  const h = options.overwriteHessian ? hessian : factorCopy(hessian, k);
   work.set(w);
   for (const i of reviveDeadInputs(h, k)) work.fill(0, i * n, i * n + n); // its weights never act
   const perm = actOrder ? activationOrder(h, k) : Int32Array.from({ length: k }, (_, i) => i);

@@ -12,6 +12,7 @@ import type { NodeInfo } from '../core/onnx/modelIndex';
 import { attrInt, attrInts, attrString } from '../analyzers/shapeValues';
 import type { AutoPad, ConvGeometry } from './convHessian';
 import { gptqQuantize, type GptqOptions } from './gptq';
+import { factorArray } from './cholesky';
 import type { Quantized } from './quantizeMath';
 
 export interface ConvShape {
@@ -63,7 +64,7 @@ function groupMatrix(values: Float32Array, hessians: Float64Array, s: ConvShape,
     }
   }
   const src = hessians.subarray(gi * k * k, (gi + 1) * k * k);
-  const h = new Float64Array(kp * kp);
+  const h = factorArray(kp); // where GPTQ factors it in place
   let diagonal = 0;
   for (let i = 0; i < k; i++) diagonal += src[i * k + i];
   for (let a = 0; a < k; a++) {

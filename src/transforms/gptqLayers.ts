@@ -15,6 +15,7 @@ import type { NodeProto } from '../core/onnx/proto';
 import type { Layer } from '../analyzers/layers';
 import type { QuantizeStep } from './recipe';
 import { gptqLayout, gptqQuantize, type GptqOptions } from './gptq';
+import { factorArray, factorCopy } from './cholesky';
 import { scaleLayout, type Quantized, type ScaleLayout } from './quantizeMath';
 import { roundTo, roundUpTo, type FloatSource } from './floatSource';
 import { elemTypes } from './valueTypes';
@@ -172,7 +173,9 @@ export async function gptqCalibrate(ctx: TransformContext, step: QuantizeStep): 
     await ctx.checkpoint();
     temp = await modelFor(names);
     const asked = Object.fromEntries(names.filter((v) => convs[v]).map((v) => [v, convs[v]]));
-    const { hessians, rows } = await calibrator.hessians(temp.file, names, Object.keys(asked).length ? asked : undefined);
+    // A MatMul's or Gemm's H is made where GPTQ factors it in place.
+    const allocate = (name: string, length: number): Float64Array => (convs[name] ? new Float64Array(length) : factorArray(Math.round(Math.sqrt(length))));
+    const { hessians, rows } = await calibrator.hessians(temp.file, names, Object.keys(asked).length ? asked : undefined, allocate);
     runs++;
     for (const v of names) rowCounts.add(rows[v]);
     group = new Map(names.map((v) => [v, hessians[v]]));
@@ -185,7 +188,7 @@ export async function gptqCalibrate(ctx: TransformContext, step: QuantizeStep): 
       const h = group.get(key)!;
       const left = (readers.get(key) ?? 1) - 1;
       readers.set(key, left);
-      if (left > 0) return Float64Array.from(h);
+      if (left > 0) return convs[key] ? Float64Array.from(h) : factorCopy(h, Math.round(Math.sqrt(h.length)));
       group.delete(key);
       return h;
     },

@@ -94,6 +94,8 @@ export class GemmKernel {
   /**
    * C[m×n] += sign · op(A)[m×k] · op(B)[k×n]: see the module comment. Done in bands of C's rows
    * so the copies of A's and C's band in the kernel's memory stay within a budget (32 MiB), B once.
+   * Operands that are views of this kernel's memory (placed from `GemmKernel.free(shift)` on) are
+   * used where they lie, with no copy: all three, or none (copies would go over them).
    */
   gemm<T extends Floats>(sign: 1 | -1, m: number, n: number, k: number, a: Operand<T>, b: Operand<T>, c: Operand<T>, options: { lower?: boolean } = {}): void {
     if (m === 0 || n === 0 || k === 0) return;
@@ -101,6 +103,16 @@ export class GemmKernel {
     if ((a.data instanceof Float32Array) !== (shift === 2) || (b.data instanceof Float32Array) !== (shift === 2)) throw new Error('gemm: A, B and C must share one element type');
     const size = 1 << shift;
     const lower = options.lower ?? false;
+    const own = this.exports.memory.buffer;
+    const inside = [a, b, c].filter((x) => x.data.buffer === own).length;
+    if (inside === 3) {
+      const at = (x: Operand<T>): number => x.data.byteOffset + (x.offset ?? 0) * size;
+      const [ars, acs] = a.transposed ? [1, a.stride] : [a.stride, 1];
+      const [brs, bcs] = b.transposed ? [1, b.stride] : [b.stride, 1];
+      this.product(shift, m, n, k, at(a), ars, acs, at(b), brs, bcs, at(c), c.stride, lower ? 0 : -1, sign);
+      return;
+    }
+    if (inside > 0) throw new Error("gemm: A, B and C must all be in the kernel's memory, or none");
     const band = Math.max(this.bands.minRows, Math.floor(this.bands.budget / ((k + n) * size) / 6) * 6);
     const bAt = GemmKernel.free(shift);
     const aAt = bAt + k * n * size;

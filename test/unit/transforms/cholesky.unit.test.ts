@@ -1,11 +1,12 @@
 /**
  * The inverse Hessian's factor: U is upper triangular with a positive diagonal and UᵀU·A = I,
- * on a matrix far from diagonal, and takes A's place (no other n × n array); a matrix that is not positive definite is refused; the blocked
- * factor (products in WebAssembly) equals the row-by-row one.
+ * on a matrix far from diagonal, and takes A's place (no other n × n array); a matrix that is not
+ * positive definite is refused; the blocked factor (products in WebAssembly) equals the row-by-row
+ * one, and made in a kernel's memory (factorArray) it is the same to the bit.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { inverseUpperFactor, lowerCholesky } from '../../../src/transforms/cholesky';
+import { factorArray, factorCopy, inverseUpperFactor, lowerCholesky } from '../../../src/transforms/cholesky';
 import { useKernels } from '../../../src/analyzers/wasm/kernelSwitch';
 
 /** A = BᵀB + I for a fixed dense B: symmetric positive definite, condition well above 1. */
@@ -64,5 +65,22 @@ test('the blocked factor (matrix products in WebAssembly) is the row-by-row Java
       if (plain[i] === 0) assert.equal(blocked[i], 0, `n=${n}: U[${Math.floor(i / n)}, ${i % n}]`);
       else assert.ok(Math.abs(blocked[i] - plain[i]) <= 1e-12 * top, `n=${n}: U[${Math.floor(i / n)}, ${i % n}] ${blocked[i]} vs ${plain[i]}`);
     }
+  }
+});
+
+test("made in a kernel's memory (factorArray), the factor is the plain array's to the bit; small or without kernels, a plain array", async () => {
+  const n = 300;
+  const a = spd(n);
+  const plain = await inverseUpperFactor(Float64Array.from(a), n);
+  const placed = factorCopy(a, n);
+  assert.ok(placed.buffer.byteLength > n * n * 8, "in a kernel's memory, not an array of its own");
+  assert.equal(await inverseUpperFactor(placed, n), placed);
+  assert.deepEqual(placed, plain);
+  assert.equal(factorArray(128).buffer.byteLength, 128 * 128 * 8);
+  useKernels(false);
+  try {
+    assert.equal(factorArray(n).buffer.byteLength, n * n * 8);
+  } finally {
+    useKernels(true);
   }
 });
