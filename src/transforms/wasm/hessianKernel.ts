@@ -27,7 +27,7 @@ export class KernelHessian {
     this.hAt = GemmKernel.free(3);
     this.rowsAt = this.hAt + k * k * 8;
     this.kernel.reserve(this.rowsAt + ROWS * k * 8);
-    this.h().fill(0); // a kernel passed in may have been used before
+    if (kernel) this.h().fill(0); // one passed in may have been used before (a fresh memory is zeros, untouched)
   }
 
   private h(): Float64Array {
