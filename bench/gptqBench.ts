@@ -1,11 +1,11 @@
 /**
- * GPTQ's cost on a K×N layer (default 1024×1024): the Hessian over `rows` inputs, the inverse
- * Hessian's factor, and the quantization with its error updates, each timed on its own; the
- * factor and the quantization with the WebAssembly products and, as the peer in the same run,
- * all in JavaScript (`…JsS`, and the ratio `…Speedup`; `--no-js` skips the peer, which takes
+ * GPTQ's cost on a K×N layer (default 1024×1024): the Hessian over `rows` inputs (64 a batch,
+ * as one calibration window gives them), the inverse Hessian's factor, and the quantization with
+ * its error updates, each timed on its own; each with the WebAssembly products and, as the peer
+ * in the same run, all in JavaScript (`…JsS`, and the ratio `…Speedup`; `--no-js` skips the peer, which takes
  * minutes at K = 4096). CPU seconds, `node dist/bench/gptqBench.js [K] [N] [rows] [--no-js]`.
  */
-import { HessianAccumulator } from '../src/transforms/hessian';
+import { HessianAccumulator, hessianSum, type HessianSum } from '../src/transforms/hessian';
 import { inverseUpperFactor } from '../src/transforms/cholesky';
 import { gptqQuantize } from '../src/transforms/gptq';
 import { ranAlone } from './ranAlone';
@@ -31,11 +31,21 @@ export async function benchGptq(k = 1024, n = 1024, rows = 2048, peer = true): P
   // Neighbouring inputs share a component, so H is far from diagonal.
   const x = Float32Array.from(base, (v, i) => v + (i % k > 0 ? base[i - 1] : 0));
   const w = Float32Array.from(noise(k * n, 2), (v) => v * 0.05);
+  const gather = (acc: HessianSum): Float64Array => {
+    for (let r = 0; r < rows; r += 64) acc.add(x.subarray(r * k, Math.min(r + 64, rows) * k), Math.min(64, rows - r));
+    return acc.finish();
+  };
   const t = process.cpuUsage();
-  const acc = new HessianAccumulator(k);
-  for (let r = 0; r < rows; r += 256) acc.add(x.subarray(r * k, Math.min(r + 256, rows) * k), Math.min(256, rows - r));
-  const h = acc.finish();
+  const h = gather(hessianSum(k));
   const result: Record<string, number> = { k, n, rows, hessianS: seconds(t) };
+  if (peer) {
+    const t1 = process.cpuUsage();
+    const js = gather(new HessianAccumulator(k));
+    result.hessianJsS = seconds(t1);
+    result.hessianSpeedup = result.hessianJsS / result.hessianS;
+    // The largest difference from the reference, relative to the largest |H|.
+    result.hessianMaxRelDiff = h.reduce((m, v, i) => Math.max(m, Math.abs(v - js[i])), 0) / js.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  }
   const timed = async (name: string, f: () => Promise<unknown>): Promise<void> => {
     for (const kernels of peer ? [true, false] : [true]) {
       useKernels(kernels);

@@ -10,8 +10,8 @@ export function ortCalibrator(feeds: readonly Feed[], description: string, runne
       const reply = await runner.run({ kind: 'stats', model: modelFile, feeds, outputs: values, histograms }, undefined, signal);
       return reply.stats;
     },
-    async hessians(modelFile, values, convs) {
-      const reply = await runner.run({ kind: 'hessian', model: modelFile, feeds, values, ...(convs ? { convs } : {}) }, undefined, signal);
+    async hessians(modelFile, values, convs, allocate) {
+      const reply = await runner.run({ kind: 'hessian', model: modelFile, feeds, values, ...(convs ? { convs } : {}) }, undefined, signal, undefined, allocate);
       return { hessians: reply.hessians, rows: reply.rows };
     },
   };

@@ -44,13 +44,15 @@ export class OrtProcess {
 
   /**
    * Runs a job. `timeoutMs` bounds its wall-clock time: past it the process is killed and the
-   * job fails; the next job starts a fresh process.
+   * job fails; the next job starts a fresh process. A Hessian job's arrays come from `allocate`
+   * (by default plain ones), so they can be made where their user will work on them.
    */
   run<R extends Request>(
     request: R,
     onProgress?: (done: number, total: number, samplesPerSecond?: number) => void,
     signal?: AbortSignal,
     timeoutMs?: number,
+    allocate: (name: string, length: number) => Float64Array = (_, length) => new Float64Array(length),
   ): Promise<Reply<R['kind']>> {
     signal?.throwIfAborted();
     const child = this.start();
@@ -67,10 +69,15 @@ export class OrtProcess {
         child.off('exit', onExit);
         signal?.removeEventListener('abort', onAbort);
       };
+      const parts: Record<string, Float64Array> = {};
       const onMessage = (m: FromRunner): void => {
         if (m.id !== id) return;
         if (m.kind === 'progress') onProgress?.(m.done, m.total, m.samplesPerSecond);
-        else {
+        else if (m.kind === 'hessianPart') (parts[m.name] ??= allocate(m.name, m.length)).set(m.values, m.offset);
+        else if (m.kind === 'hessian') {
+          cleanup();
+          resolve({ ...m, hessians: { ...m.hessians, ...parts } } as Reply<R['kind']>);
+        } else {
           cleanup();
           // onnxruntime spreads some messages over lines: a job error is one line.
           if (m.kind === 'error') reject(new Error(`onnxruntime: ${m.message.replace(/\s*\n\s*/g, '; ')}`));

@@ -9,7 +9,7 @@ import { HISTOGRAM_BINS, type ValueStats } from '../transforms/calibration';
 import { batchOf, openDataset, type InputInfo } from './dataset';
 import { Comparison, latencySummary } from './metrics';
 import { floatValues } from './floatOutputs';
-import { HessianAccumulator } from '../transforms/hessian';
+import { hessianSum, type HessianSum } from '../transforms/hessian';
 import { ConvHessians } from '../transforms/convHessian';
 import { TaskComparison } from './taskMetrics';
 import { LanguageModelMetrics, type LmBatch } from './lmMetrics';
@@ -45,6 +45,14 @@ function addLanguageModelBatch(lm: LanguageModelMetrics, samples: readonly Sampl
 
 function send(message: FromRunner): void {
   process.send?.(message);
+}
+
+/** Sends a message and waits until it is written (so only one large message is ever in flight). */
+function sendWritten(message: FromRunner): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!process.send) resolve();
+    else process.send(message, undefined, undefined, (error) => (error ? reject(error) : resolve()));
+  });
 }
 
 function toOrt(feed: Feed): Record<string, ort.Tensor> {
@@ -95,10 +103,13 @@ async function stats(request: Extract<ToRunner, { kind: 'stats' }>): Promise<voi
 /** The largest K whose Hessian is gathered: K² doubles (128 MiB at 4096) per value. */
 export const MAX_HESSIAN_SIZE = 4096;
 
+/** Values of a Hessian per message (16 MiB): what each side holds of a message at a time. */
+const HESSIAN_PART = 2 ** 21;
+
 async function hessian(request: Extract<ToRunner, { kind: 'hessian' }>): Promise<void> {
   const session = await ort.InferenceSession.create(request.model, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
   try {
-    const sums = new Map<string, HessianAccumulator | ConvHessians>();
+    const sums = new Map<string, HessianSum | ConvHessians>();
     const valueOf = (name: string): string => request.convs?.[name]?.value ?? name;
     const fetched = [...new Set(request.values.map(valueOf))];
     for (let i = 0; i < request.feeds.length; i++) {
@@ -118,19 +129,22 @@ async function hessian(request: Extract<ToRunner, { kind: 'hessian' }>): Promise
         }
         const k = dims.at(-1) ?? 1;
         if (k > MAX_HESSIAN_SIZE) throw new Error(`'${name}' has ${k} features: Hessians are gathered up to ${MAX_HESSIAN_SIZE} (K² doubles each)`);
-        if (!acc) sums.set(name, (acc = new HessianAccumulator(k)));
+        if (!acc) sums.set(name, (acc = hessianSum(k)));
         else if (acc.k !== k) throw new Error(`'${name}' has ${k} features in one run and ${acc.k} in another`);
-        (acc as HessianAccumulator).add(data, data.length / k);
+        (acc as HessianSum).add(data, data.length / k);
       }
       send({ kind: 'progress', id: request.id, done: i + 1, total: request.feeds.length });
     }
-    const hessians: Record<string, Float64Array> = {};
     const rows: Record<string, number> = {};
     for (const [name, acc] of sums) {
       rows[name] = acc.rows;
-      hessians[name] = acc.finish();
+      const h = acc.finish();
+      for (let offset = 0; offset < h.length; offset += HESSIAN_PART) {
+        await sendWritten({ kind: 'hessianPart', id: request.id, name, length: h.length, offset, values: h.subarray(offset, offset + HESSIAN_PART) });
+      }
+      sums.delete(name);
     }
-    send({ kind: 'hessian', id: request.id, hessians, rows });
+    send({ kind: 'hessian', id: request.id, hessians: {}, rows });
   } finally {
     await session.release();
   }

@@ -30,6 +30,13 @@ export type FromRunner =
   | { readonly kind: 'progress'; readonly id: number; readonly done: number; readonly total: number; readonly samplesPerSecond?: number }
   | { readonly kind: 'evaluation'; readonly id: number; readonly result: EvaluationResult }
   | { readonly kind: 'stats'; readonly id: number; readonly stats: Record<string, ValueStats> }
+  /**
+   * A slice of one value's Hessian (`length` values in all; these from `offset`), sent before the
+   * job's 'hessian' reply one message at a time: neither side ever holds more than a slice of
+   * message bytes, and each Hessian is an array of its own on arrival.
+   */
+  | { readonly kind: 'hessianPart'; readonly id: number; readonly name: string; readonly length: number; readonly offset: number; readonly values: Float64Array }
+  /** The end of a Hessian job: the parts sent before it, gathered by OrtProcess into `hessians`. */
   | { readonly kind: 'hessian'; readonly id: number; readonly hessians: Record<string, Float64Array>; readonly rows: Record<string, number> }
   | { readonly kind: 'latency'; readonly id: number; readonly medianMs: number; readonly minMs: number; readonly outputs: Record<string, TensorData> }
   | { readonly kind: 'error'; readonly id: number; readonly message: string };

@@ -26,9 +26,12 @@ export interface Calibrator {
   /**
    * Runs `modelFile` on the calibration inputs and returns, per value (float, last axis K), the
    * Hessian H = 2·XᵀX / rows [K, K] over every row of it, with the number of rows; a name in
-   * `convs` is a Conv's input, its Hessians over im2col rows [group, K, K] (convHessian.ts).
+   * `convs` is a Conv's input, its Hessians over im2col rows [group, K, K] (convHessian.ts). The
+   * arrays come from `allocate` when given.
    */
-  hessians(modelFile: string, values: readonly string[], convs?: Readonly<Record<string, ConvInput>>): Promise<{ hessians: Record<string, Float64Array>; rows: Record<string, number> }>;
+  hessians(
+    modelFile: string, values: readonly string[], convs?: Readonly<Record<string, ConvInput>>, allocate?: (name: string, length: number) => Float64Array,
+  ): Promise<{ hessians: Record<string, Float64Array>; rows: Record<string, number> }>;
   /** How the inputs were obtained, for reports. */
   readonly description: string;
 }

@@ -5,7 +5,7 @@
  * JavaScript, and everything between blocks — O(n³) of the O(n³) — is matrix products in the
  * float64 kernel (analyzers/wasm/gemmKernel).
  */
-import { gemmKernel, type GemmKernel } from '../analyzers/wasm/gemmKernel';
+import { GemmKernel, gemmKernel, hasFusedMultiplyAdd } from '../analyzers/wasm/gemmKernel';
 import { kernelsEnabled } from '../analyzers/wasm/kernelSwitch';
 
 /** Σ a[p + m] · a[q + m] for m < len, four running sums so the additions overlap. */
@@ -45,93 +45,137 @@ export function lowerCholesky(a: Float64Array, n: number): void {
 /**
  * Row i of Y = L⁻¹ by forward substitution, Y[i] = (eᵢ − Σₖ L[i, k]·Y[k]) / L[i, i], over
  * columns and rows from … i (all of it with from = 0; the diagonal block's part, the inverse of
- * L's diagonal block, otherwise).
+ * L's diagonal block, otherwise), into `out` at `at` (columns from … i). Rows from … i−1 of `y`
+ * are Y's already; with y = l (in place) row i is still L's, and `out` is a scratch row.
  */
-function inverseRow(l: Float64Array, y: Float64Array, n: number, i: number, from = 0): void {
+function inverseRow(l: Float64Array, y: Float64Array, n: number, i: number, from: number, out: Float64Array, at: number): void {
   const row = i * n;
-  y[row + i] = 1;
+  out.fill(0, at + from, at + i);
+  out[at + i] = 1;
   for (let k = from; k < i; k++) {
     const c = l[row + k];
     if (c === 0) continue;
-    const at = k * n;
-    for (let m = from; m <= k; m++) y[row + m] -= c * y[at + m]; // row k of Y is zero past k
+    const yk = k * n;
+    for (let m = from; m <= k; m++) out[at + m] -= c * y[yk + m]; // row k of Y is zero past k
   }
   const d = l[row + i];
-  for (let m = from; m <= i; m++) y[row + m] /= d;
+  for (let m = from; m <= i; m++) out[at + m] /= d;
 }
 
-/** out[a, b] = m[n−1−a, n−1−b]: J·M·J with J the reversal. */
-function reversed(m: Float64Array, n: number): Float64Array {
-  const out = new Float64Array(n * n);
-  for (let i = 0; i < n * n; i++) out[i] = m[n * n - 1 - i];
-  return out;
+/** Reverses the n² values in place: M becomes J·M·J, J the reversal (at K = 4096 a copy is 128 MiB). */
+function reverse(m: Float64Array): void {
+  for (let i = 0, j = m.length - 1; i < j; i++, j--) {
+    const t = m[i];
+    m[i] = m[j];
+    m[j] = t;
+  }
 }
 
 /** Rows between two calls of a checkpoint. */
 const ROWS_PER_CHECKPOINT = 128;
 
-/**
- * The upper Cholesky factor U of A⁻¹ (UᵀU = A⁻¹); A is not changed. The GPTQ reference factors
- * A, forms A⁻¹ from the factor and factors that again; the factor is unique, and this reaches it
- * with half the work: with J·A·J = LLᵀ, A⁻¹ = (J·L⁻¹·J)ᵀ(J·L⁻¹·J), J·L⁻¹·J upper triangular.
- * `checkpoint` is awaited every 128 rows of each step (the work grows as n³).
- */
-export async function inverseUpperFactor(a: Float64Array, n: number, checkpoint?: () => Promise<void>): Promise<Float64Array> {
-  const y = await inverseOfReversedFactor(a, n, checkpoint);
-  // J·Y·J in place: at K = 4096 each n×n copy is 128 MiB.
-  for (let i = 0, j = n * n - 1; i < j; i++, j--) {
-    const t = y[i];
-    y[i] = y[j];
-    y[j] = t;
-  }
-  return y;
-}
-
-/** L⁻¹ where J·A·J = LLᵀ; the factor L is dropped on return (one n×n array less held). */
-async function inverseOfReversedFactor(a: Float64Array, n: number, checkpoint?: () => Promise<void>): Promise<Float64Array> {
-  const m = reversed(a, n);
-  const kernel = kernelsEnabled() ? gemmKernel() : null;
-  if (kernel) return blockedInverseFactor(kernel, m, n, checkpoint);
-  for (let i = 0; i < n; i++) {
-    choleskyRow(m, n, i);
-    if (checkpoint && i % ROWS_PER_CHECKPOINT === ROWS_PER_CHECKPOINT - 1) await checkpoint();
-  }
-  const y = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    inverseRow(m, y, n, i);
-    if (checkpoint && i % ROWS_PER_CHECKPOINT === ROWS_PER_CHECKPOINT - 1) await checkpoint();
-  }
-  return y;
-}
-
-/** The inverse of L's diagonal block at (from, from), size × size, as its own row-major array. */
-function lowerBlockInverse(l: Float64Array, n: number, from: number, size: number): Float64Array {
-  const block = new Float64Array(size * size);
-  for (let r = 0; r < size; r++) block.set(l.subarray((from + r) * n + from, (from + r) * n + from + r + 1), r * size);
-  const inverse = new Float64Array(size * size);
-  for (let i = 0; i < size; i++) inverseRow(block, inverse, size, i);
-  return inverse;
-}
-
 /** Columns per block of the blocked factorization and inverse (also the checkpoint's period). */
 const BLOCK = ROWS_PER_CHECKPOINT;
 
 /**
- * The same L⁻¹, blocked: per block of columns, its diagonal block in JavaScript, the panel below
- * it as a product with the block's inverse, then the trailing matrix A₂₂ −= L₂₁·L₂₁ᵀ (lower
- * half) as one product; per block of
- * rows I of Y, Y[I, :I] = −Y[I, I]·(L[I, :I]·Y[:I, :I]), the inner product a block column of Y
- * at a time so Y's zero upper half costs nothing.
+ * Overwrites A with the upper Cholesky factor U of A⁻¹ (UᵀU = A⁻¹) and returns it: no n × n
+ * array besides A (and no copies in and out of the kernel when A is from factorArray). The GPTQ reference factors A, forms A⁻¹ from the factor and factors that
+ * again; the factor is unique, and this reaches it with half the work: with J·A·J = LLᵀ,
+ * A⁻¹ = (J·L⁻¹·J)ᵀ(J·L⁻¹·J), J·L⁻¹·J upper triangular. `checkpoint` is awaited every 128 rows
+ * of each step (the work grows as n³).
  */
-async function blockedInverseFactor(kernel: GemmKernel, m: Float64Array, n: number, checkpoint?: () => Promise<void>): Promise<Float64Array> {
-  const solved = new Float64Array(BLOCK * n);
+export async function inverseUpperFactor(a: Float64Array, n: number, checkpoint?: () => Promise<void>): Promise<Float64Array> {
+  reverse(a);
+  const own = residents.get(a.buffer);
+  const kernel = kernelsEnabled() ? gemmKernel() : null;
+  if (own && own.arrays.m === a && kernel) await blockedInverseFactor(own.kernel, own.arrays, n, checkpoint);
+  else if (kernel) await blockedInverseFactor(kernel, { m: a, panel: new Float64Array(BLOCK * n), inverse: new Float64Array(BLOCK * BLOCK) }, n, checkpoint);
+  else {
+    for (let i = 0; i < n; i++) {
+      choleskyRow(a, n, i);
+      if (checkpoint && i % ROWS_PER_CHECKPOINT === ROWS_PER_CHECKPOINT - 1) await checkpoint();
+    }
+    const row = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      inverseRow(a, a, n, i, 0, row, 0);
+      a.set(row.subarray(0, i + 1), i * n);
+      if (checkpoint && i % ROWS_PER_CHECKPOINT === ROWS_PER_CHECKPOINT - 1) await checkpoint();
+    }
+  }
+  reverse(a);
+  return a;
+}
+
+/** The arrays factorArray placed in kernels' memories, by that memory. */
+const residents = new WeakMap<ArrayBufferLike, { kernel: GemmKernel; arrays: Arrays }>();
+
+/**
+ * An n × n array (zeros) that inverseUpperFactor works on where it lies: in the memory of a
+ * kernel of its own, with the blocked steps' scratch beside it, so no product copies its operands
+ * in or C back out (with the shared kernel, a quarter of the time at n = 4096). A plain array
+ * where the kernels are off, n is one block or less, or that memory cannot grow so far.
+ */
+export function factorArray(n: number): Float64Array {
+  const own = kernelsEnabled() && n > BLOCK ? residentArrays(n) : undefined;
+  if (!own) return new Float64Array(n * n);
+  residents.set(own.arrays.m.buffer, own);
+  return own.arrays.m;
+}
+
+/** What the blocked steps work in: the matrix [n, n], a BLOCK × n panel, a BLOCK × BLOCK block's inverse. */
+interface Arrays {
+  readonly m: Float64Array;
+  readonly panel: Float64Array;
+  readonly inverse: Float64Array;
+}
+
+/** factorArray(n) holding a copy of A's values. */
+export function factorCopy(a: Float64Array, n: number): Float64Array {
+  const out = factorArray(n);
+  out.set(a);
+  return out;
+}
+
+/** The arrays in the memory of a kernel of their own; undefined where that memory cannot grow so far. */
+function residentArrays(n: number): { kernel: GemmKernel; arrays: Arrays } | undefined {
+  try {
+    const kernel = new GemmKernel(hasFusedMultiplyAdd());
+    const at = GemmKernel.free(3);
+    kernel.reserve(at + (n * n + BLOCK * n + BLOCK * BLOCK) * 8);
+    const memory = kernel.exports.memory.buffer;
+    const m = new Float64Array(memory, at, n * n);
+    const panel = new Float64Array(memory, m.byteOffset + m.byteLength, BLOCK * n);
+    return { kernel, arrays: { m, panel, inverse: new Float64Array(memory, panel.byteOffset + panel.byteLength, BLOCK * BLOCK) } };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The inverse of L's diagonal block at (from, from), size × size, into `out` (row-major, stride size). */
+function lowerBlockInverse(l: Float64Array, n: number, from: number, size: number, out: Float64Array): Float64Array {
+  const block = new Float64Array(size * size);
+  for (let r = 0; r < size; r++) block.set(l.subarray((from + r) * n + from, (from + r) * n + from + r + 1), r * size);
+  out.fill(0, 0, size * size);
+  for (let i = 0; i < size; i++) inverseRow(block, out, size, i, 0, out, i * size);
+  return out;
+}
+
+/**
+ * L⁻¹ in place of A, where J·A·J = LLᵀ (A given reversed), blocked: per block of columns, its
+ * diagonal block in JavaScript, the panel below it as a product with the block's inverse, then
+ * the trailing matrix A₂₂ −= L₂₁·L₂₁ᵀ (lower half) as one product; then per block of rows I,
+ * top down, Y[I, :I] = −Y[I, I]·(L[I, :I]·Y[:I, :I]) over L's rows I (rows above are Y's by
+ * then), the inner product a block column of Y at a time so Y's zero upper half costs nothing.
+ */
+async function blockedInverseFactor(kernel: GemmKernel, arrays: Arrays, n: number, checkpoint?: () => Promise<void>): Promise<void> {
+  const { m, panel: solved } = arrays;
   for (let j0 = 0; j0 < n; j0 += BLOCK) {
     const j1 = Math.min(j0 + BLOCK, n);
     const width = j1 - j0;
     for (let i = j0; i < j1; i++) choleskyRow(m, n, i, j0, j1);
     if (j1 < n) {
       // The panel below: L₂₁ = A₂₁·L₁₁⁻ᵀ, through the diagonal block's inverse.
-      const inverse = lowerBlockInverse(m, n, j0, width);
+      const inverse = lowerBlockInverse(m, n, j0, width, arrays.inverse);
       solved.fill(0, 0, (n - j1) * width);
       kernel.gemm(1, n - j1, width, width, { data: m, offset: j1 * n + j0, stride: n }, { data: inverse, stride: width, transposed: true }, { data: solved, stride: width });
       for (let r = 0; r < n - j1; r++) m.set(solved.subarray(r * width, r * width + width), (j1 + r) * n + j0);
@@ -140,22 +184,22 @@ async function blockedInverseFactor(kernel: GemmKernel, m: Float64Array, n: numb
     }
     if (checkpoint && j1 % ROWS_PER_CHECKPOINT === 0) await checkpoint();
   }
-  const y = new Float64Array(n * n);
-  const t = new Float64Array(BLOCK * n);
+  const t = solved; // BLOCK · n values: T of one block of rows
   for (let i0 = 0; i0 < n; i0 += BLOCK) {
     const i1 = Math.min(i0 + BLOCK, n);
     const rows = i1 - i0;
-    for (let i = i0; i < i1; i++) inverseRow(m, y, n, i, i0);
+    const diagonal = lowerBlockInverse(m, n, i0, rows, arrays.inverse); // Y[I, I]
     if (i0 > 0) {
       // T = L[I, j0:i0]·Y[j0:i0, J] for each block column J = [j0, j1) left of I
       t.fill(0, 0, rows * i0);
       for (let j0 = 0; j0 < i0; j0 += BLOCK) {
         const j1 = Math.min(j0 + BLOCK, i0);
-        kernel.gemm(1, rows, j1 - j0, i0 - j0, { data: m, offset: i0 * n + j0, stride: n }, { data: y, offset: j0 * n + j0, stride: n }, { data: t, offset: j0, stride: i0 });
+        kernel.gemm(1, rows, j1 - j0, i0 - j0, { data: m, offset: i0 * n + j0, stride: n }, { data: m, offset: j0 * n + j0, stride: n }, { data: t, offset: j0, stride: i0 });
       }
-      kernel.gemm(-1, rows, i0, rows, { data: y, offset: i0 * n + i0, stride: n }, { data: t, stride: i0 }, { data: y, offset: i0 * n, stride: n });
+      for (let r = i0; r < i1; r++) m.fill(0, r * n, r * n + i0);
+      kernel.gemm(-1, rows, i0, rows, { data: diagonal, stride: rows }, { data: t, stride: i0 }, { data: m, offset: i0 * n, stride: n });
     }
+    for (let r = 0; r < rows; r++) m.set(diagonal.subarray(r * rows, r * rows + r + 1), (i0 + r) * n + i0);
     if (checkpoint && i1 % ROWS_PER_CHECKPOINT === 0) await checkpoint();
   }
-  return y;
 }

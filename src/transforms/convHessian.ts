@@ -6,7 +6,7 @@
  * channels of one kernel position are consecutive, as GPTQ's blocks along the channel axis need.
  * Rows are built a chunk at a time: memory is the Hessians and one chunk, whatever the input.
  */
-import { HessianAccumulator } from './hessian';
+import { hessianSum, type HessianSum } from './hessian';
 
 export type AutoPad = 'NOTSET' | 'VALID' | 'SAME_UPPER' | 'SAME_LOWER';
 
@@ -80,13 +80,13 @@ const ROWS = 256;
 
 /** The Hessians of one Conv input, one per group, gathered over batches of the input. */
 export class ConvHessians {
-  private readonly groups: HessianAccumulator[] = [];
+  private readonly groups: HessianSum[] = [];
   private chunk = new Float32Array(0);
 
   constructor(readonly geometry: ConvGeometry, readonly channels: number) {
     if (!(channels % geometry.group === 0)) throw new Error(`${channels} input channels do not split into ${geometry.group} groups`);
     const k = this.k;
-    for (let i = 0; i < geometry.group; i++) this.groups.push(new HessianAccumulator(k));
+    for (let i = 0; i < geometry.group; i++) this.groups.push(hessianSum(k));
   }
 
   /** Features per group: kh · kw · C/g. */
@@ -116,6 +116,7 @@ export class ConvHessians {
 
   /** The groups' Hessians one after another: [group, K, K]. */
   finish(): Float64Array {
+    if (this.groups.length === 1) return this.groups[0].finish(); // no copy of the one K × K
     const k = this.k;
     const out = new Float64Array(this.groups.length * k * k);
     this.groups.forEach((acc, i) => out.set(acc.finish(), i * k * k));

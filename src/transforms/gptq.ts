@@ -9,9 +9,10 @@
  */
 import type { QuantDType } from '../shared/stepSpec';
 import { fitGroups, rangeOf, scaleLayout, type QuantRange, type WideQuantized, type ScaleLayout } from './quantizeMath';
-import { inverseUpperFactor } from './cholesky';
-import { activationOrder, dampen, permuteSymmetric, reviveDeadInputs } from './gptqHessian';
-import { columnRange, quantizeRow, spreadAfter, spreadWithin } from './gptqKernels';
+import { factorCopy, inverseUpperFactor } from './cholesky';
+import { activationOrder, dampen, permuteRows, permuteSymmetric, reviveDeadInputs } from './gptqHessian';
+import { columnRange, quantizeRow, spreadAfter, spreadWithin, Workspace } from './gptqKernels';
+import { kernelsEnabled } from '../analyzers/wasm/kernelSwitch';
 
 export interface GptqOptions {
   readonly dtype: Exclude<QuantDType, 'float16'>;
@@ -27,6 +28,11 @@ export interface GptqOptions {
   readonly storeScale?: (s: number) => number;
   /** Rounds a restored weight to the type DequantizeLinear outputs (default float32). */
   readonly storeValue?: (v: number) => number;
+  /**
+   * H may be overwritten (it ends as the inverse Hessian's factor): no K × K copy is made
+   * (128 MiB at K = 4096). By default H is left as it is.
+   */
+  readonly overwriteHessian?: boolean;
   /**
    * Awaited between batches of rows (and every 128 rows of the inverse Hessian's factorization),
    * so a caller can yield or cancel (by throwing).
@@ -71,6 +77,8 @@ interface Run extends Grid {
   readonly restored: Float32Array;
   /** The scaled errors of the current batch's rows, [batch, N]. */
   readonly err: Float64Array;
+  /** Where w and err lie when they are in a kernel's memory. */
+  readonly space?: Workspace;
 }
 
 /** Fits the scales of group `g` from rows [from, to) of the weights as they are now. */
@@ -102,16 +110,9 @@ function quantizeBatch(run: Run, start: number, end: number): void {
       quantizeRow(w, n, i, { row, scaleAt }, run.scales, run.zeroPoints, run.range.qmin, run.range.qmax, run.storeValue, run.codes, run.restored, run.err, errAt, u[i * k + i]);
       spreadWithin(w, u, n, k, i, to, run.err, errAt);
     }
-    if (to < end) spreadAfter(w, u, n, k, from, to, end, run.err, (from - start) * n);
+    if (to < end) spreadAfter(w, u, n, k, from, to, end, run.err, (from - start) * n, run.space);
     from = to;
   }
-}
-
-/** Rows of W [K, N] in `perm`'s order. */
-function permuteRows(w: Float64Array, n: number, perm: Int32Array): Float64Array {
-  const out = new Float64Array(w.length);
-  for (let i = 0; i < perm.length; i++) out.set(w.subarray(perm[i] * n, perm[i] * n + n), i * n);
-  return out;
 }
 
 function check(w: Float32Array, k: number, n: number, hessian: Float64Array, options: GptqOptions): void {
@@ -125,28 +126,46 @@ function check(w: Float32Array, k: number, n: number, hessian: Float64Array, opt
 }
 
 /**
- * The rows to quantize (in activation order if asked), that order, and the inverse factor U of
- * the damped Hessian; block scales that do not follow the updates are fitted here, over the
- * original rows. The Hessian's copies die on return: only U is kept (128 MiB each at K = 4096).
+ * The rows to quantize (in activation order if asked) in `work` [K, N], that order, and the
+ * inverse factor U of the damped Hessian; block scales that do not follow the updates are fitted
+ * here, over the original rows. U is made in the Hessian's place: H itself when it may be
+ * overwritten, else its one copy (128 MiB at K = 4096).
  */
 async function prepared(
-  w: Float32Array, k: number, n: number, hessian: Float64Array, grid: Grid, blockSize: number, actOrder: boolean, options: GptqOptions,
-): Promise<{ work: Float64Array; perm: Int32Array; u: Float64Array }> {
-  const h = Float64Array.from(hessian);
-  let work: Float64Array = Float64Array.from(w);
+  w: Float32Array, work: Float64Array, k: number, n: number, hessian: Float64Array, grid: Grid, blockSize: number, actOrder: boolean, options: GptqOptions,
+): Promise<{ perm: Int32Array; u: Float64Array }> {
+  const h = options.overwriteHessian ? hessian : factorCopy(hessian, k);
+  work.set(w);
   for (const i of reviveDeadInputs(h, k)) work.fill(0, i * n, i * n + n); // its weights never act
   const perm = actOrder ? activationOrder(h, k) : Int32Array.from({ length: k }, (_, i) => i);
   if (blockSize === 0) fitBlock(grid, work, 0, 0, k);
   else if (actOrder) for (let g = 0; g * blockSize < k; g++) fitBlock(grid, work, g, g * blockSize, Math.min(g * blockSize + blockSize, k));
-  const ordered = actOrder ? permuteSymmetric(h, k, perm) : h;
-  if (actOrder) work = permuteRows(work, n, perm);
-  dampen(ordered, k, options.damp ?? 0.01);
-  return { work, perm, u: await inverseUpperFactor(ordered, k, options.checkpoint) };
+  if (actOrder) {
+    permuteSymmetric(h, k, perm);
+    permuteRows(work, n, perm);
+  }
+  dampen(h, k, options.damp ?? 0.01);
+  return { perm, u: await inverseUpperFactor(h, k, options.checkpoint) };
+}
+
+/**
+ * W and the errors in a kernel's memory of their own when there is more than one batch (the
+ * updates between batches then run on W in place); undefined where the kernels are off, SIMD is
+ * missing or that memory cannot grow so far (the products then copy W in and out).
+ */
+function workspace(k: number, n: number, rows: number): Workspace | undefined {
+  if (!kernelsEnabled() || k <= rows) return undefined;
+  try {
+    return new Workspace(k, n, rows);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Quantizes W [K, N] (row-major; K input features, N outputs) given the Hessian H = 2·XᵀX [K, K]
- * of the layer's inputs X (any positive multiple of it gives the same result). H is not changed.
+ * of the layer's inputs X (any positive multiple of it gives the same result). H is not changed
+ * unless `options.overwriteHessian`.
  * With activation order, block scales come from the weights before any update (the reference's
  * "static groups"): the stored layout needs blocks of consecutive inputs, which that order breaks.
  */
@@ -160,18 +179,21 @@ export async function gptqQuantize(w: Float32Array, k: number, n: number, hessia
     scales: new Float32Array(layout.groups), zeroPoints: new Int32Array(layout.groups), lo: new Float64Array(n), hi: new Float64Array(n),
   };
   const fitAsWeGo = blockSize > 0 && !actOrder;
-  const { work, perm, u } = await prepared(w, k, n, hessian, grid, blockSize, actOrder, options);
   // Batches end on block boundaries, so a block's rows are fully updated when its scales are fitted.
   const batch = fitAsWeGo ? blockSize * Math.max(1, Math.floor(BATCH / blockSize)) : BATCH;
+  const rows = Math.min(batch, k);
+  const space = workspace(k, n, rows);
+  const work = space?.w ?? new Float64Array(k * n);
+  const { perm, u } = await prepared(w, work, k, n, hessian, grid, blockSize, actOrder, options);
   const run: Run = {
-    ...grid, k, w: work, u, perm, blockSize, fitAsWeGo, storeValue: options.storeValue ?? Math.fround,
-    codes: new Int32Array(k * n), restored: new Float32Array(k * n), err: new Float64Array(Math.min(batch, k) * n),
+    ...grid, k, w: work, u, perm, blockSize, fitAsWeGo, storeValue: options.storeValue ?? Math.fround, space,
+    codes: new Int32Array(k * n), restored: new Float32Array(k * n), err: space?.err ?? new Float64Array(rows * n),
   };
   for (let start = 0; start < k; start += batch) {
     await options.checkpoint?.();
     const end = Math.min(start + batch, k);
     quantizeBatch(run, start, end);
-    spreadAfter(work, u, n, k, start, end, k, run.err, 0);
+    spreadAfter(run.w, u, n, k, start, end, k, run.err, 0, space);
   }
   return { codes: run.codes, scales: run.scales, zeroPoints: run.zeroPoints, restored: run.restored };
 }

@@ -12,6 +12,7 @@ import type { NodeInfo } from '../core/onnx/modelIndex';
 import { attrInt, attrInts, attrString } from '../analyzers/shapeValues';
 import type { AutoPad, ConvGeometry } from './convHessian';
 import { gptqQuantize, type GptqOptions } from './gptq';
+import { factorArray } from './cholesky';
 import type { WideQuantized } from './quantizeMath';
 
 export interface ConvShape {
@@ -63,7 +64,7 @@ function groupMatrix(values: Float32Array, hessians: Float64Array, s: ConvShape,
     }
   }
   const src = hessians.subarray(gi * k * k, (gi + 1) * k * k);
-  const h = new Float64Array(kp * kp);
+  const h = factorArray(kp); // where GPTQ factors it in place
   let diagonal = 0;
   for (let i = 0; i < k; i++) diagonal += src[i * k + i];
   for (let a = 0; a < k; a++) {
@@ -95,7 +96,7 @@ export async function gptqConv(values: Float32Array, hessians: Float64Array, s: 
   for (let gi = 0; gi < groups; gi++) {
     await options.checkpoint?.();
     const { w, h } = groupMatrix(values, hessians, s, gi, cp);
-    const q = await gptqQuantize(w, positions * cp, mg, h, options);
+    const q = await gptqQuantize(w, positions * cp, mg, h, { ...options, overwriteHessian: true }); // h is this group's copy
     for (let j = 0; j < mg; j++) {
       const out = gi * mg + j;
       for (let c = 0; c < cg; c++) {

@@ -1,6 +1,6 @@
 /**
  * Preparing the Hessian for GPTQ (Frantar et al. 2022): dead inputs, activation order and
- * damping, on a float64 [K, K] copy.
+ * damping, in place on a float64 [K, K] array GPTQ may overwrite.
  */
 
 /** Inputs that never fire (H_ii = 0): H_ii becomes 1 so H can be factored; returns their indices. */
@@ -22,15 +22,31 @@ export function activationOrder(h: Float64Array, k: number): Int32Array {
   return Int32Array.from(order);
 }
 
-/** H with rows and columns in `perm`'s order: out[a, b] = H[perm[a], perm[b]]. */
-export function permuteSymmetric(h: Float64Array, k: number, perm: Int32Array): Float64Array {
-  const out = new Float64Array(k * k);
-  for (let a = 0; a < k; a++) {
-    const from = perm[a] * k;
-    const to = a * k;
-    for (let b = 0; b < k; b++) out[to + b] = h[from + perm[b]];
+/** Rows of M [·, len] in `perm`'s order, in place: row a becomes row perm[a] (moved along perm's cycles). */
+export function permuteRows(m: Float64Array, len: number, perm: Int32Array): void {
+  const spare = new Float64Array(len);
+  const moved = new Uint8Array(perm.length);
+  for (let start = 0; start < perm.length; start++) {
+    if (moved[start]) continue;
+    spare.set(m.subarray(start * len, start * len + len));
+    let a = start;
+    for (let from = perm[a]; from !== start; a = from, from = perm[a]) {
+      m.copyWithin(a * len, from * len, from * len + len);
+      moved[a] = 1;
+    }
+    m.set(spare, a * len);
+    moved[a] = 1;
   }
-  return out;
+}
+
+/** H with rows and columns in `perm`'s order, in place: H[a, b] becomes H[perm[a], perm[b]]. */
+export function permuteSymmetric(h: Float64Array, k: number, perm: Int32Array): void {
+  permuteRows(h, k, perm);
+  const spare = new Float64Array(k);
+  for (let a = 0; a < k; a++) {
+    spare.set(h.subarray(a * k, a * k + k));
+    for (let b = 0; b < k; b++) h[a * k + b] = spare[perm[b]];
+  }
 }
 
 /** Adds damp · mean(diag H) to the diagonal, so a rank-deficient H still factors. */

@@ -2,7 +2,7 @@
  * GPTQ's inner loops over the working weights W [K, N] (float64, rows in processing order): each
  * row holds one input feature's weights for all N outputs, so every loop here runs along a row.
  */
-import { gemmKernel } from '../analyzers/wasm/gemmKernel';
+import { GemmKernel, gemmKernel, hasFusedMultiplyAdd } from '../analyzers/wasm/gemmKernel';
 import { kernelsEnabled } from '../analyzers/wasm/kernelSwitch';
 import { codeOf } from './quantizeMath';
 
@@ -64,12 +64,52 @@ export function spreadWithin(w: Float64Array, u: Float64Array, n: number, k: num
 }
 
 /**
+ * A GPTQ run's working weights W [K, N] and errors [batch, N] in the memory of a kernel of its
+ * own, so the lazy updates work on W where it lies: only the block of U a product reads is
+ * copied in (batch × K values, against W's K × N in and out each time otherwise). The memory
+ * goes with the workspace.
+ */
+export class Workspace {
+  readonly w: Float64Array;
+  readonly err: Float64Array;
+  private readonly kernel = new GemmKernel(hasFusedMultiplyAdd());
+  private readonly uAt: number;
+
+  /** `rows`: the most rows of U one product reads (a batch). Throws if the memory cannot grow that far. */
+  constructor(k: number, readonly n: number, rows: number) {
+    const wAt = GemmKernel.free(3);
+    const errAt = wAt + k * n * 8;
+    this.uAt = errAt + rows * n * 8;
+    this.kernel.reserve(this.uAt + rows * k * 8);
+    const memory = this.kernel.exports.memory.buffer;
+    this.w = new Float64Array(memory, wAt, k * n);
+    this.err = new Float64Array(memory, errAt, rows * n);
+  }
+
+  /** spreadAfter's update, W[to:until] −= U[from:to, to:until]ᵀ · Err[errAt…], on W in place. */
+  spread(u: Float64Array, k: number, from: number, to: number, until: number, errAt: number): void {
+    const m = until - to;
+    const block = new Float64Array(this.kernel.exports.memory.buffer, this.uAt, (to - from) * m);
+    for (let i = from; i < to; i++) block.set(u.subarray(i * k + to, i * k + until), (i - from) * m);
+    const { n } = this;
+    // op(A)[j][i] = U[from + i][to + j] (element strides 1, m); B = Err's rows; C = W's rows to…
+    this.kernel.product(3, m, n, to - from, this.uAt, 1, m, this.err.byteOffset + errAt * 8, n, 1, this.w.byteOffset + to * n * 8, n, -1, -1);
+  }
+}
+
+/**
  * A lazy update: rows to … until−1 take the errors of rows from … to−1 at once (row i's at
  * err[errAt + (i − from)·N]), W[j] −= Σ_i U[i, j] · err_i, i.e. W[to:until] −= U[from:to,
- * to:until]ᵀ · Err: a matrix product (float64, WebAssembly SIMD); in JavaScript where that is
- * missing, four error rows per pass over W[j].
+ * to:until]ᵀ · Err: a matrix product (float64, WebAssembly SIMD), on W in place when W and Err
+ * are `space`'s; in JavaScript where SIMD is missing, four error rows per pass over W[j].
  */
-export function spreadAfter(w: Float64Array, u: Float64Array, n: number, k: number, from: number, to: number, until: number, err: Float64Array, errAt: number): void {
+export function spreadAfter(
+  w: Float64Array, u: Float64Array, n: number, k: number, from: number, to: number, until: number, err: Float64Array, errAt: number, space?: Workspace,
+): void {
+  if (space) {
+    space.spread(u, k, from, to, until, errAt);
+    return;
+  }
   const kernel = kernelsEnabled() ? gemmKernel() : null;
   if (kernel) {
     kernel.gemm(-1, until - to, n, to - from, { data: u, offset: from * k + to, stride: k, transposed: true }, { data: err, offset: errAt, stride: n }, { data: w, offset: to * n, stride: n });

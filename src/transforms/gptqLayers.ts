@@ -15,6 +15,7 @@ import type { NodeProto } from '../core/onnx/proto';
 import type { Layer } from '../analyzers/layers';
 import type { QuantizeStep } from './recipe';
 import { gptqLayout, gptqQuantize, type GptqOptions } from './gptq';
+import { factorArray, factorCopy } from './cholesky';
 import { scaleLayout, type Quantized, type ScaleLayout } from './quantizeMath';
 import { roundTo, roundUpTo, type FloatSource } from './floatSource';
 import { elemTypes } from './valueTypes';
@@ -44,7 +45,11 @@ export interface GptqTarget {
 /** The layers GPTQ takes, their inputs' Hessians on demand, or why every layer is skipped. */
 export interface GptqCalibration {
   readonly targets: Map<Layer, GptqTarget>;
-  /** The Hessian of a target's input by its key (gathered with the next few in one run of the model). */
+  /**
+   * The Hessian of a target's input by its key (gathered with the next few in one run of the
+   * model), the caller's to overwrite: the last target reading that input is handed the gathered
+   * one, the others a copy.
+   */
   hessian(key: string): Promise<Float64Array>;
   readonly skipped: LayerSkip[];
   /** What the calibration ran on, once the Hessians are gathered. */
@@ -146,34 +151,45 @@ export async function gptqCalibrate(ctx: TransformContext, step: QuantizeStep): 
   };
   const calibrator = factory(ctx.state.proto, step.calibration!);
   let group = new Map<string, Float64Array>();
+  /** Targets yet to ask for each Hessian. */
+  const readers = new Map<string, number>();
+  for (const t of targets.values()) readers.set(t.key, (readers.get(t.key) ?? 0) + 1);
   let temp: TempModel | undefined;
   const rowCounts = new Set<number>();
   let runs = 0;
+  /** Runs the model for the group of Hessians starting at `key`, dropping the last group first. */
+  const gather = async (key: string): Promise<void> => {
+    const names: string[] = [];
+    let bytes = 0;
+    for (let i = values.indexOf(key); i < values.length; i++) {
+      const more = sizes.get(values[i])!;
+      if (names.length > 0 && bytes + more > budget) break;
+      names.push(values[i]);
+      bytes += more;
+    }
+    group = new Map(); // the last group's Hessians go before the next are gathered
+    temp?.dispose();
+    temp = undefined;
+    await ctx.checkpoint();
+    temp = await modelFor(names);
+    const asked = Object.fromEntries(names.filter((v) => convs[v]).map((v) => [v, convs[v]]));
+    // A MatMul's or Gemm's H is made where GPTQ factors it in place.
+    const allocate = (name: string, length: number): Float64Array => (convs[name] ? new Float64Array(length) : factorArray(Math.round(Math.sqrt(length))));
+    const { hessians, rows } = await calibrator.hessians(temp.file, names, Object.keys(asked).length ? asked : undefined, allocate);
+    runs++;
+    for (const v of names) rowCounts.add(rows[v]);
+    group = new Map(names.map((v) => [v, hessians[v]]));
+  };
   return {
     targets,
     skipped,
     async hessian(key) {
-      let h = group.get(key);
-      if (h) return h;
-      const names: string[] = [];
-      let bytes = 0;
-      for (let i = values.indexOf(key); i < values.length; i++) {
-        const more = sizes.get(values[i])!;
-        if (names.length > 0 && bytes + more > budget) break;
-        names.push(values[i]);
-        bytes += more;
-      }
-      group = new Map(); // the last group's Hessians go before the next are gathered
-      temp?.dispose();
-      temp = undefined;
-      await ctx.checkpoint();
-      temp = await modelFor(names);
-      const asked = Object.fromEntries(names.filter((v) => convs[v]).map((v) => [v, convs[v]]));
-      const { hessians, rows } = await calibrator.hessians(temp.file, names, Object.keys(asked).length ? asked : undefined);
-      runs++;
-      for (const v of names) rowCounts.add(rows[v]);
-      group = new Map(names.map((v) => [v, hessians[v]]));
-      h = group.get(key)!;
+      if (!group.has(key)) await gather(key);
+      const h = group.get(key)!;
+      const left = (readers.get(key) ?? 1) - 1;
+      readers.set(key, left);
+      if (left > 0) return convs[key] ? Float64Array.from(h) : factorCopy(h, Math.round(Math.sqrt(h.length)));
+      group.delete(key);
       return h;
     },
     note: () => `GPTQ calibrated ${values.length} layer input(s) on ${calibrator.description} (${[...rowCounts].join(', ')} rows each)${runs > 1 ? ` in ${runs} runs of the model` : ''}`,
@@ -185,7 +201,10 @@ export async function gptqCalibrate(ctx: TransformContext, step: QuantizeStep): 
   };
 }
 
-/** GPTQ on the target's W [K, N] (W as stored, transposed for a Gemm with transB); the result is over [K, N]. */
+/**
+ * GPTQ on the target's W [K, N] (W as stored, transposed for a Gemm with transB); the result is
+ * over [K, N]. A MatMul's or Gemm's `hessian` is overwritten (as GptqCalibration.hessian allows).
+ */
 export async function gptqWeight(
   ctx: TransformContext, step: QuantizeStep, t: GptqTarget, values: Float32Array, hessian: Float64Array,
   dtype: GptqOptions['dtype'], scaleType: FloatSource, valueType: FloatSource,
@@ -195,7 +214,8 @@ export async function gptqWeight(
     damp: step.damp, actOrder: step.actOrder, storeScale: (x) => roundUpTo(scaleType, x), storeValue: (x) => roundTo(valueType, x), checkpoint: ctx.checkpoint,
   };
   if (t.conv) return gptqConv(values, hessian, t.conv, options);
-  return gptqQuantize(t.transB ? transposed(values, t.n, t.k) : values, t.k, t.n, hessian, options);
+  // The calibration hands each target a Hessian of its own: U takes its place.
+  return gptqQuantize(t.transB ? transposed(values, t.n, t.k) : values, t.k, t.n, hessian, { ...options, overwriteHessian: true });
 }
 
 /**

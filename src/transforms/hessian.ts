@@ -1,7 +1,37 @@
 /**
  * The Hessian GPTQ needs, H = 2·XᵀX / n over the n rows of a layer's inputs X [n, K], gathered
- * batch by batch in one float64 [K, K] buffer (nothing else grows with the data).
+ * batch by batch in one float64 [K, K] buffer (nothing else grows with the data). hessianSum()
+ * sums in WebAssembly (wasm/hessianKernel.ts) where it can; HessianAccumulator here is the
+ * JavaScript reference it is tested against, and what runs where WebAssembly SIMD is missing.
  */
+import { kernelsEnabled } from '../analyzers/wasm/kernelSwitch';
+import { KernelHessian } from './wasm/hessianKernel';
+
+/** A Hessian being gathered: rows go in, H = 2·XᵀX / n comes out once. */
+export interface HessianSum {
+  readonly k: number;
+  readonly rows: number;
+  add(rows: Float32Array, count: number): void;
+  finish(): Float64Array;
+}
+
+/**
+ * Below this K the JavaScript sums: each kernel holds ~1.1 MiB of packing buffers, a
+ * depthwise Conv's many small Hessians would pay that per group, and their sums are cheap.
+ */
+const KERNEL_MIN_K = 128;
+
+/** A Hessian of K inputs, summed in WebAssembly when the kernels are on and K is not small. */
+export function hessianSum(k: number): HessianSum {
+  if (kernelsEnabled() && k >= KERNEL_MIN_K) {
+    try {
+      return new KernelHessian(k);
+    } catch {
+      // no WebAssembly SIMD: JavaScript below
+    }
+  }
+  return new HessianAccumulator(k);
+}
 
 /** Rows taken per pass over H: each sum is loaded and stored once per chunk, not once per row. */
 const CHUNK = 64;
@@ -62,7 +92,7 @@ function finishSymmetric(sum: Float64Array, k: number, factor: number): void {
   }
 }
 
-export class HessianAccumulator {
+export class HessianAccumulator implements HessianSum {
   private readonly sum: Float64Array;
   /** One chunk of rows, transposed (K · 64 values: small beside H). */
   private readonly chunk: Float64Array;

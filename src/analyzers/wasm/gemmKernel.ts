@@ -45,6 +45,14 @@ const COPY_BUDGET = 32 * 2 ** 20;
 const MIN_BAND = 120;
 const PAGE = 65536;
 
+/** Each variant compiled once: kernels with memories of their own (a Hessian, a GPTQ run) come and go. */
+const modules = new Map<boolean, WebAssembly.Module>();
+function compiled(fused: boolean): WebAssembly.Module {
+  let m = modules.get(fused);
+  if (!m) modules.set(fused, (m = new WebAssembly.Module(fused ? fusedBytes : plainBytes)));
+  return m;
+}
+
 export class GemmKernel {
   readonly exports: Exports;
 
@@ -53,7 +61,7 @@ export class GemmKernel {
    * takes (each band packs all of B again); smaller in tests, to cut C in many bands.
    */
   constructor(readonly fused: boolean, private readonly bands = { budget: COPY_BUDGET, minRows: MIN_BAND }) {
-    this.exports = new WebAssembly.Instance(new WebAssembly.Module(fused ? fusedBytes : plainBytes)).exports as unknown as Exports;
+    this.exports = new WebAssembly.Instance(compiled(fused)).exports as unknown as Exports;
   }
 
   /** Makes the memory at least `bytes` long; views of it taken before are invalid after a growth. */
@@ -86,6 +94,8 @@ export class GemmKernel {
   /**
    * C[m×n] += sign · op(A)[m×k] · op(B)[k×n]: see the module comment. Done in bands of C's rows
    * so the copies of A's and C's band in the kernel's memory stay within a budget (32 MiB), B once.
+   * Operands that are views of this kernel's memory (placed from `GemmKernel.free(shift)` on) are
+   * used where they lie, with no copy: all three, or none (copies would go over them).
    */
   gemm<T extends Floats>(sign: 1 | -1, m: number, n: number, k: number, a: Operand<T>, b: Operand<T>, c: Operand<T>, options: { lower?: boolean } = {}): void {
     if (m === 0 || n === 0 || k === 0) return;
@@ -93,6 +103,16 @@ export class GemmKernel {
     if ((a.data instanceof Float32Array) !== (shift === 2) || (b.data instanceof Float32Array) !== (shift === 2)) throw new Error('gemm: A, B and C must share one element type');
     const size = 1 << shift;
     const lower = options.lower ?? false;
+    const own = this.exports.memory.buffer;
+    const inside = [a, b, c].filter((x) => x.data.buffer === own).length;
+    if (inside === 3) {
+      const at = (x: Operand<T>): number => x.data.byteOffset + (x.offset ?? 0) * size;
+      const [ars, acs] = a.transposed ? [1, a.stride] : [a.stride, 1];
+      const [brs, bcs] = b.transposed ? [1, b.stride] : [b.stride, 1];
+      this.product(shift, m, n, k, at(a), ars, acs, at(b), brs, bcs, at(c), c.stride, lower ? 0 : -1, sign);
+      return;
+    }
+    if (inside > 0) throw new Error("gemm: A, B and C must all be in the kernel's memory, or none");
     const band = Math.max(this.bands.minRows, Math.floor(this.bands.budget / ((k + n) * size) / 6) * 6);
     const bAt = GemmKernel.free(shift);
     const aAt = bAt + k * n * size;

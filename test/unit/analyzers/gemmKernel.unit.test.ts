@@ -4,7 +4,8 @@
  * strided sub-blocks, the lower-triangle variant, sizes of 0, 1 and not multiples of the
  * micro-tile or of the cache blocks, NaN and ±Inf reaching exactly the outputs they touch,
  * denormals kept (not flushed to zero), C done in bands of rows when the copies would be large,
- * and the fused multiply-add variant where the engine has it.
+ * operands already in the kernel's memory used where they lie (the same result to the bit; all
+ * three or none), and the fused multiply-add variant where the engine has it.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -158,4 +159,34 @@ test('the shared kernel exists here, and mixed element types are refused', () =>
   const kernel = gemmKernel();
   assert.ok(kernel);
   assert.throws(() => kernel.gemm(1, 1, 1, 1, { data: new Float32Array(1), stride: 1 } as Operand<Floats>, { data: new Float64Array(1), stride: 1 }, { data: new Float64Array(1), stride: 1 }), /one element type/);
+});
+
+test("operands in the kernel's memory are used where they lie: the copying product's result to the bit, lower half too; a mix is refused", () => {
+  const [m, n, k] = [131, 70, 300];
+  for (const lower of [false, true]) {
+    for (const [ta, tb] of [[false, false], [true, true]]) {
+      const size = lower ? m : n;
+      const a = filled(Float64Array, m * k + 5, 1) as Float64Array;
+      const b = filled(Float64Array, k * size + 5, 2) as Float64Array;
+      const c = filled(Float64Array, m * size + 5, 3) as Float64Array;
+      const copied = new GemmKernel(false, { budget: 8192, minRows: 6 }); // bands of 6 rows: the copies differ most
+      const want = Float64Array.from(c);
+      const [as, bs] = [ta ? m : k, tb ? k : size];
+      copied.gemm(-1, m, size, k, { data: a, offset: 5, stride: as, transposed: ta }, { data: b, offset: 5, stride: bs, transposed: tb }, { data: want, offset: 5, stride: size }, { lower });
+      const inside = new GemmKernel(false);
+      const at = GemmKernel.free(3);
+      inside.reserve(at + (a.length + b.length + c.length) * 8);
+      const memory = inside.exports.memory.buffer;
+      const [ra, rb, rc] = [new Float64Array(memory, at, a.length), new Float64Array(memory, at + a.length * 8, b.length), new Float64Array(memory, at + (a.length + b.length) * 8, c.length)];
+      ra.set(a);
+      rb.set(b);
+      rc.set(c);
+      inside.gemm(-1, m, size, k, { data: ra, offset: 5, stride: as, transposed: ta }, { data: rb, offset: 5, stride: bs, transposed: tb }, { data: rc, offset: 5, stride: size }, { lower });
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < (lower ? i + 1 : size); j++) assert.equal(rc[5 + i * size + j], want[5 + i * size + j], `lower ${lower}, transposed ${ta}: C[${i}, ${j}]`);
+      }
+      assert.notDeepEqual(Array.from(rc.subarray(5, 5 + size)), Array.from(c.subarray(5, 5 + size)));
+      assert.throws(() => inside.gemm(1, m, size, k, { data: a, stride: as, transposed: ta }, { data: rb, stride: bs, transposed: tb }, { data: rc, stride: size }), /all be in the kernel's memory, or none/);
+    }
+  }
 });

@@ -2,7 +2,8 @@
  * GPTQ against an independent NumPy version of the same algorithm (make_gptq_reference.py), on
  * inputs with correlated columns: the same codes, scales and zero points, the same output error
  * ‖X·W − X·Ŵ‖, well below round-to-nearest's; with a diagonal H (nothing to compensate) it is
- * round-to-nearest exactly; batches yield to the caller, which can cancel.
+ * round-to-nearest exactly; batches yield to the caller, which can cancel; H is left as it was
+ * unless GPTQ may overwrite it, which gives the same result.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -49,7 +50,13 @@ for (const c of ref.cases) {
     const x = floats(ref, `${c.name}__x`);
     const w = floats(ref, `${c.name}__w`);
     const options = optionsOf(c);
-    const q = await gptqQuantize(w, k, n, hessianOf(x, k, ref.hessianBatches), options);
+    const h = hessianOf(x, k, ref.hessianBatches);
+    const kept = Float64Array.from(h);
+    const q = await gptqQuantize(w, k, n, h, options);
+    assert.deepEqual(h, kept);
+    // Allowed to, GPTQ works in H's place (H ends as the inverse factor), to the same result.
+    assert.deepEqual(await gptqQuantize(w, k, n, h, { ...options, overwriteHessian: true }), q);
+    assert.notDeepEqual(h, kept);
     const expected: Quantized = {
       codes: ints(ref, `${c.name}__codes`), scales: floats(ref, `${c.name}__scales`), zeroPoints: ints(ref, `${c.name}__zero_points`), restored: new Float32Array(),
     };

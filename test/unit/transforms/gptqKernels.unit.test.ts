@@ -2,11 +2,13 @@
  * GPTQ with its products in WebAssembly (lazy group and batch updates, the blocked inverse
  * factor) against the same algorithm all in JavaScript, on a layer with correlated inputs and
  * sizes that cut batches, groups and scale blocks unevenly: the same codes, scales and zero
- * points (the sums differ only in float64 rounding order), for every granularity and order.
+ * points (the sums differ only in float64 rounding order), for every granularity and order; the
+ * lazy update on W where it lies in a kernel's memory (Workspace) is the copying one to the bit.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { gptqQuantize, type GptqOptions } from '../../../src/transforms/gptq';
+import { spreadAfter, Workspace } from '../../../src/transforms/gptqKernels';
 import { useKernels } from '../../../src/analyzers/wasm/kernelSwitch';
 import { seededRandom } from '../../../src/core/random';
 
@@ -44,4 +46,25 @@ test('the WebAssembly products give the JavaScript GPTQ (K = 300, N = 37)', asyn
     assert.deepEqual(fast.scales, plain.scales, label);
     assert.deepEqual(fast.zeroPoints, plain.zeroPoints, label);
   }
+});
+
+test('the lazy update on W in a workspace equals the one that copies W in and out, to the bit', () => {
+  const k = 301;
+  const n = 37;
+  const rows = 130;
+  const random = seededRandom(4);
+  const u = Float64Array.from({ length: k * k }, () => random() - 0.5);
+  const w = Float64Array.from({ length: k * n }, () => random() - 0.5);
+  const err = Float64Array.from({ length: rows * n }, () => random() - 0.5);
+  const before = Float64Array.from(w);
+  const space = new Workspace(k, n, rows);
+  space.w.set(w);
+  space.err.set(err);
+  // a group's update (rows 3…9 of the batch to the batch's end), then a batch's (to the end of W)
+  for (const [from, to, until, errAt] of [[3, 10, 130, 3 * n], [0, 130, k, 0]]) {
+    spreadAfter(w, u, n, k, from, to, until, err, errAt);
+    spreadAfter(space.w, u, n, k, from, to, until, space.err, errAt, space);
+  }
+  assert.deepEqual(space.w, w);
+  assert.notDeepEqual(w, before);
 });
