@@ -3,6 +3,7 @@
  * MatMul (including activation × activation, as in attention), LSTM/GRU/RNN. A node whose shapes
  * are not fully known gets null and is listed as unresolved: no guessing.
  */
+import { MS_DOMAIN } from './quantizedOps';
 import type { ModelIndex, NodeInfo } from '../core/onnx/modelIndex';
 import { type Shape, type ShapeInference } from './shapes';
 
@@ -21,6 +22,7 @@ const product = (s: Shape | undefined): number | undefined =>
 
 export function isMacNode(n: NodeInfo): boolean {
   const domain = n.node.domain ?? '';
+  if (domain === MS_DOMAIN) return n.node.opType === 'MatMulNBits';
   return COMPUTE.has(n.node.opType ?? '') && (domain === '' || domain === 'ai.onnx');
 }
 
@@ -66,6 +68,13 @@ export function nodeMacs(n: NodeInfo, shapes: ShapeInference): number | null {
       const out = product(shape(node.output[0]));
       const k = a ? a[a.length - 1] : undefined;
       macs = out !== undefined && k !== undefined ? out * k : undefined;
+      break;
+    }
+    case 'MatMulNBits': {
+      // A [..., K] times the packed B: K · N per row of A, from the op's attributes.
+      const rows = product(shape(node.input[0])?.slice(0, -1));
+      const [k, n] = [attr('K'), attr('N')];
+      macs = rows !== undefined && k && n ? rows * k * n : undefined;
       break;
     }
     case 'LSTM':

@@ -57,6 +57,14 @@ export function propagateValue(
       if (result.every(Number.isFinite)) setValue(out, result);
       return;
     }
+    case 'Range': {
+      // Positions for a sequence (Range(0, seq, 1) in transformers): kept while short enough to be a shape.
+      const length = rangeLength(value(0), value(1), value(2));
+      if (length === undefined || length > MAX_RANGE_VALUES) return;
+      const [start, delta] = [value(0)![0], value(2)![0]];
+      setValue(out, Array.from({ length }, (_, i) => start + i * delta));
+      return;
+    }
     case 'Slice': {
       // Opset < 10 gives starts/ends/axes as attributes, later opsets as inputs.
       const fromAttribute = (name: string): number[] | undefined => {
@@ -82,3 +90,11 @@ export function propagateValue(
   }
 }
 
+/** Range's values are followed up to this many (a shape or an index list, not a tensor of data). */
+const MAX_RANGE_VALUES = 4096;
+
+/** Elements of Range(start, limit, delta) from its scalar inputs' values; undefined when one is unknown. */
+export function rangeLength(start?: readonly number[], limit?: readonly number[], delta?: readonly number[]): number | undefined {
+  if (start?.length !== 1 || limit?.length !== 1 || delta?.length !== 1 || delta[0] === 0) return undefined;
+  return Math.max(Math.ceil((limit[0] - start[0]) / delta[0]), 0);
+}

@@ -10,7 +10,8 @@ import type { ValueInfoProto } from '../core/onnx/proto';
 import { buildTopology } from '../core/onnx/topology';
 import { widenToFloat32 } from '../core/onnx/widen';
 import { readRawBytesSync } from '../core/onnx/tensorData';
-import { attrInt, attrInts, attrString, propagateValue } from './shapeValues';
+import { attrInt, attrInts, attrString, propagateValue, rangeLength } from './shapeValues';
+import { MS_DOMAIN } from './quantizedOps';
 
 /** A dim is a number when known. */
 export type Dim = number | undefined;
@@ -133,17 +134,22 @@ export function inferShapes(index: ModelIndex, user: UserShapes = {}): ShapeInfe
     const node = n.node;
     const op = node.opType ?? '';
     const domain = node.domain ?? '';
-    if (domain !== '' && domain !== 'ai.onnx') return;
+    if (domain !== '' && domain !== 'ai.onnx' && domain !== MS_DOMAIN) return;
     const input = (i: number): Shape | undefined => (node.input[i] ? shapeOf(node.input[i], graph) : undefined);
     const value = (i: number): readonly number[] | undefined => (node.input[i] ? valueOf(node.input[i], graph) : undefined);
     const set = (i: number, s: Shape | undefined): void => {
       const name = node.output[i];
-      if (name && s && !local.has(name)) local.set(name, s);
+      if (!name || !s) return;
+      // A declared shape wins, but its symbolic dims ('batch', 'seq') take what inference found.
+      const declared = local.get(name);
+      if (!declared) local.set(name, s);
+      else if (declared.length === s.length && declared.includes(undefined)) local.set(name, declared.map((d, k) => d ?? s[k]));
     };
     const x = input(0);
     const setValue = (name: string, v: readonly number[]): void => {
       if (name && !localValues.has(name)) localValues.set(name, v);
     };
+    if (domain === MS_DOMAIN) return set(0, inferMicrosoft(op, n, input));
     propagateValue(op, n, value, setValue);
 
     if (ELEMENTWISE.has(op) && !BROADCAST.has(op)) return set(0, x);
@@ -335,6 +341,8 @@ export function inferShapes(index: ModelIndex, user: UserShapes = {}): ShapeInfe
         if (known(dims)) setValue(node.output[0], dims);
         return;
       }
+      case 'Range':
+        return set(0, [rangeLength(value(0), value(1), value(2))]);
       case 'Gather': {
         const idx = input(1);
         const data = value(0);
@@ -386,4 +394,19 @@ export function inferShapes(index: ModelIndex, user: UserShapes = {}): ShapeInfe
 
   for (const g of index.graphs) if (!g.parent) visit(g);
   return { shapeOf, valueOf };
+}
+
+
+/**
+ * The onnxruntime contrib ops our quantization writes: MatMulNBits (A [..., K] → [..., N]) and
+ * GatherBlockQuantized along axis 0 (indices → indices' dims + a row of the table, whose stored
+ * bytes hold 8 / bits values each), so shapes and MACs carry on past a quantized layer.
+ */
+function inferMicrosoft(op: string, n: NodeInfo, input: (i: number) => Shape | undefined): Shape | undefined {
+  const x = input(0);
+  if (op === 'MatMulNBits') return x && x.length > 0 ? [...x.slice(0, -1), attrInt(n, 'N', 0) || undefined] : undefined;
+  if (op !== 'GatherBlockQuantized' || attrInt(n, 'gather_axis', 0) !== 0) return undefined;
+  const indices = input(1);
+  const rowBytes = x?.length === 2 ? x[1] : undefined;
+  return indices && rowBytes !== undefined ? [...indices, (rowBytes * 8) / attrInt(n, 'bits', 4)] : undefined;
 }

@@ -27,8 +27,7 @@ function header(s: ModelAnalysis): [string, string][] {
     ['By type', top(s.breakdown.byDataType)],
     [
       'Compute',
-      `${humanCount(s.macs.total)} MACs per inference` +
-        (s.macs.unresolved.length ? ` (${s.macs.unresolved.length} of ${s.macs.resolvedNodes + s.macs.unresolved.length} Conv/Gemm/MatMul/RNN nodes unresolved: unknown dims; pass --dim NAME=VALUE or --shape INPUT=DxD...)` : ''),
+      macsLine(s.macs.total, s.macs.resolvedNodes, s.macs.unresolved.length),
     ],
     [
       'Estimated',
@@ -36,6 +35,13 @@ function header(s: ModelAnalysis): [string, string][] {
         (e.huffmanInt8Bytes !== null ? `, INT8+Huffman ${humanBytes(e.huffmanInt8Bytes)}` : ''),
     ],
   ];
+}
+
+/** Total MACs, or how much of it is known: a node whose shapes are unknown counts as unknown, not as 0. */
+function macsLine(total: number, resolved: number, unresolved: number): string {
+  if (unresolved === 0) return `${humanCount(total)} MACs per inference`;
+  const known = resolved === 0 ? 'unknown MACs per inference' : `at least ${humanCount(total)} MACs per inference`;
+  return `${known} (${unresolved} of ${resolved + unresolved} Conv/Gemm/MatMul/RNN nodes have shapes the inference did not reach; --dim NAME=VALUE or --shape INPUT=DxD... may resolve them)`;
 }
 
 const db = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : Number.isFinite(v) ? v.toFixed(1) : v > 0 ? 'exact' : '-inf');

@@ -65,7 +65,7 @@ test('analyze --dim resolves symbolic dims for MACs; without it the unresolved l
   assert.equal(open.layers.find((l: { name: string }) => l.name === 'conv').macs, null);
   assert.equal(open.macs.unresolved.length, 5);
   const text = run('analyze', model, '--no-redundancy').stdout;
-  assert.match(text, /5 of 5 Conv\/Gemm\/MatMul\/RNN nodes unresolved: unknown dims/);
+  assert.match(text, /unknown MACs per inference \(5 of 5 Conv\/Gemm\/MatMul\/RNN nodes have shapes the inference did not reach/);
   assert.equal(run('analyze', model, '--dim', 'batch').status, 2);
   // A whole input shape, for inputs whose dims have no names.
   const shaped = JSON.parse(run('analyze', model, '--json', '--no-redundancy', '--shape', 'x=2x4x27x27').stdout);

@@ -12,6 +12,8 @@ import { fixtureModels, readJson, repoRoot, tempDir, thirdPartyModels } from '..
 import { saveModel } from '../../../src/core/onnx/writeModel';
 import type { NodeInfo } from '../../../src/core/onnx/modelIndex';
 import { ort } from '../../helpers/ort';
+import { applyStep, stateOf } from '../../../src/transforms/apply';
+import { parseStep } from '../../../src/transforms/recipe';
 
 interface MacsReference {
   dims: Record<string, number>;
@@ -94,3 +96,27 @@ for (const [title, file, reference, shape] of realModels) {
   test(`${title}: every node matches the onnx package or onnxruntime`, () =>
     checkRealModel(path.join(thirdPartyModels, file), path.join(repoRoot, 'test/fixtures', reference), 'x', shape));
 }
+
+/** The GPT fixture's MACs for one window of `seq` tokens, by hand: d 192, 4 blocks, 4 heads, vocabulary 256. */
+function gptMacs(seq: number): number {
+  const d = 192;
+  const perToken = 4 * (d * 3 * d + d * d + d * 4 * d + 4 * d * d) + d * 256; // qkv, proj, up, down; head
+  const attention = 4 * 2 * seq * seq * d; // QKᵀ and softmax·V, all heads together
+  return seq * perToken + attention;
+}
+
+test('a transformer: Range positions, declared symbolic outputs and MatMulNBits/GatherBlockQuantized all resolve', async () => {
+  const file = path.join(repoRoot, 'test/fixtures/gpt/tiny-gpt.onnx');
+  const inputs = new Map([['input_ids', [1, 64]]]);
+  const model = openModel(file);
+  const fp32 = countMacs(model.index, inferShapes(model.index, { inputs }));
+  assert.deepEqual(fp32.unresolved.map((n) => n.label), []);
+  assert.equal(fp32.total, gptMacs(64));
+  // The same model with every MatMul as MatMulNBits and the embeddings as GatherBlockQuantized.
+  const dir = tempDir('macs-nbits');
+  const edit = await applyStep(stateOf(model.proto, dir), parseStep({ transform: 'quantize', dtype: 'int4', granularity: 'block', blockSize: 32, format: 'matmulnbits' }));
+  assert.ok(edit.after.index.nodes.some((n) => n.node.opType === 'GatherBlockQuantized'));
+  const nbits = countMacs(edit.after.index, inferShapes(edit.after.index, { inputs }));
+  assert.deepEqual(nbits.unresolved.map((n) => n.label), []);
+  assert.equal(nbits.total, gptMacs(64));
+});
