@@ -155,10 +155,6 @@ export function withoutAnalysis(layer: AnalyzedLayer): AnalyzedLayer {
   return { ...layer, weights: layer.weights.map((w) => ({ ...w, stats: undefined, dequantized: undefined, realShape: undefined })), redundancy: undefined };
 }
 
-function bytesOf(layer: { weights: readonly { name: string; bytes: number }[] }, name: string): number {
-  return layer.weights.find((w) => w.name === name)?.bytes ?? 0;
-}
-
 /** Bytes a weight would take with each method at its default setting. */
 export interface SizeAt {
   float16: number;
@@ -217,12 +213,17 @@ function sumSizes(sizes: SizeAt[]): SizeAt {
   return total;
 }
 
-/** Huffman-coded INT8 bytes of the layers' main weights plus their other weights as stored; null unless every layer has it. */
+/**
+ * INT8 per channel with the main weights' codes Huffman-coded: the INT8 estimate with each main
+ * weight's one byte a code replaced by its coded size (its scales and the layer's other weights,
+ * an LSTM's recurrent ones say, stay as INT8 writes them); null unless every layer has it.
+ */
 function huffmanBytes(layers: readonly AnalyzedLayer[]): number | null {
   let total = 0;
   for (const l of layers) {
     if (!l.redundancy) return null;
-    total += l.redundancy.huffmanBytesInt8 + (l.bytes - bytesOf(l, l.redundancy.weight));
+    const codes = l.weights.find((w) => w.name === l.redundancy!.weight)?.elements ?? 0;
+    total += l.sizeAt.int8 - Math.min(codes, l.sizeAt.int8) + l.redundancy.huffmanBytesInt8;
   }
   return total;
 }
