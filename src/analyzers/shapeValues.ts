@@ -3,7 +3,8 @@
  * a Reshape's target shape is known; and the attribute readers the shape rules share.
  */
 import type { NodeInfo } from '../core/onnx/modelIndex';
-import type { AttributeProto } from '../core/onnx/proto';
+import type { AttributeProto, TensorProto } from '../core/onnx/proto';
+import { DataType } from '../core/onnx/dataTypes';
 
 export function attrInts(n: NodeInfo, name: string): number[] | undefined {
   const a = n.node.attribute.find((x: AttributeProto) => x.name === name);
@@ -57,6 +58,15 @@ export function propagateValue(
       if (result.every(Number.isFinite)) setValue(out, result);
       return;
     }
+    case 'ConstantOfShape': {
+      // Zeros (or the `value` attribute's one number) of a short shape: padding amounts, mostly.
+      const shape = value(0);
+      const fill = n.node.attribute.find((a) => a.name === 'value')?.t;
+      const scalar = fill ? scalarOf(fill) : 0;
+      if (!shape || shape.length !== 1 || shape[0] > MAX_RANGE_VALUES || scalar === undefined) return;
+      setValue(out, new Array<number>(shape[0]).fill(scalar));
+      return;
+    }
     case 'Range': {
       // Positions for a sequence (Range(0, seq, 1) in transformers): kept while short enough to be a shape.
       const length = rangeLength(value(0), value(1), value(2));
@@ -97,4 +107,16 @@ const MAX_RANGE_VALUES = 4096;
 export function rangeLength(start?: readonly number[], limit?: readonly number[], delta?: readonly number[]): number | undefined {
   if (start?.length !== 1 || limit?.length !== 1 || delta?.length !== 1 || delta[0] === 0) return undefined;
   return Math.max(Math.ceil((limit[0] - start[0]) / delta[0]), 0);
+}
+
+/** The one number of a tensor attribute holding an INT64, INT32 or FLOAT scalar in raw_data (as exporters write it); undefined otherwise. */
+function scalarOf(t: TensorProto): number | undefined {
+  if (t.dims.reduce((a: number, b) => a * Number(b), 1) !== 1) return undefined;
+  const raw = t.rawData;
+  if (!raw || raw.length === 0) return undefined;
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (t.dataType === DataType.Int64 && raw.length === 8) return Number(view.getBigInt64(0, true));
+  if (t.dataType === DataType.Int32 && raw.length === 4) return view.getInt32(0, true);
+  if (t.dataType === DataType.Float && raw.length === 4) return view.getFloat32(0, true);
+  return undefined;
 }

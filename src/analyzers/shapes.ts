@@ -126,8 +126,20 @@ export function inferShapes(index: ModelIndex, user: UserShapes = {}): ShapeInfe
     }
     for (const info of topology.order(graph)) {
       inferNode(info, graph, local, localValues);
-      for (const sg of topology.subgraphs(info)) visit(sg);
+      const branches = topology.subgraphs(info);
+      for (const sg of branches) visit(sg);
+      if (info.node.opType === 'If') ifOutputs(info, branches, local);
     }
+  };
+
+  // An If's outputs: the branches' outputs, where both give the same shape (dims they disagree on unknown).
+  const ifOutputs = (info: NodeInfo, branches: readonly GraphInfo[], local: Map<string, Shape>): void => {
+    if (branches.length !== 2) return;
+    const outs = branches.map((b) => b.proto?.output.map((o) => (o.name ? shapeOf(o.name, b) : undefined)) ?? []);
+    info.node.output.forEach((name, i) => {
+      const [a, b] = [outs[0][i], outs[1][i]];
+      if (name && a && b && a.length === b.length && !local.has(name)) local.set(name, a.map((d, k) => (d === b[k] ? d : undefined)));
+    });
   };
 
   const inferNode = (n: NodeInfo, graph: GraphInfo, local: Map<string, Shape>, localValues: Map<string, readonly number[]>): void => {
@@ -341,6 +353,8 @@ export function inferShapes(index: ModelIndex, user: UserShapes = {}): ShapeInfe
         if (known(dims)) setValue(node.output[0], dims);
         return;
       }
+      case 'ConstantOfShape':
+        return set(0, value(0));
       case 'Range':
         return set(0, [rangeLength(value(0), value(1), value(2))]);
       case 'Gather': {

@@ -14,6 +14,8 @@ import type { NodeInfo } from '../../../src/core/onnx/modelIndex';
 import { ort } from '../../helpers/ort';
 import { applyStep, stateOf } from '../../../src/transforms/apply';
 import { parseStep } from '../../../src/transforms/recipe';
+import { parseModel } from '../../../src/core/onnx/model';
+import { attribute, encodeModel, graph, model as onnxModel, node, tensor, valueInfo } from '../../helpers/modelBuilder';
 
 interface MacsReference {
   dims: Record<string, number>;
@@ -119,4 +121,30 @@ test('a transformer: Range positions, declared symbolic outputs and MatMulNBits/
   const nbits = countMacs(edit.after.index, inferShapes(edit.after.index, { inputs }));
   assert.deepEqual(nbits.unresolved.map((n) => n.label), []);
   assert.equal(nbits.total, gptMacs(64));
+});
+
+test('shapes through If (both branches agree) and ConstantOfShape reach the MatMul after them', () => {
+  const int64 = (values: number[]): Uint8Array => new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer);
+  // Branch outputs declared without a shape, as exporters leave them.
+  const untyped = (name: string) => ({ name, type: { tensorType: { elemType: 1 } }, metadataProps: [] });
+  const branch = (name: string): ReturnType<typeof graph> => graph([node('Identity', ['x'], [`${name}_y`])], [], [], [untyped(`${name}_y`)]);
+  const nodes = [
+    node('If', ['cond'], ['picked'], 'if', [attribute('then_branch', { type: 5, g: branch('then') }), attribute('else_branch', { type: 5, g: branch('else') })]),
+    node('MatMul', ['picked', 'w'], ['y'], 'fc'),
+    // A shape [2, 3] made as values: zeros of shape [2] plus [2, 3].
+    node('ConstantOfShape', ['two'], ['zeros'], 'zeros', [attribute('value', { type: 4, t: tensor('v', 7, [1], int64([0])) })]),
+    node('Add', ['zeros', 'twothree'], ['dims']),
+    node('Reshape', ['flat', 'dims'], ['grid']),
+    node('MatMul', ['grid', 'w3'], ['z'], 'grid_fc'),
+  ];
+  const inits = [
+    tensor('w', 1, [4, 5], new Uint8Array(80)), tensor('w3', 1, [3, 7], new Uint8Array(84)),
+    tensor('two', 7, [1], int64([2])), tensor('twothree', 7, [2], int64([2, 3])),
+  ];
+  const inputs = [valueInfo('cond', 9, []), valueInfo('x', 1, [2, 4]), valueInfo('flat', 1, [6])];
+  const m = parseModel(encodeModel(onnxModel(graph(nodes, inits, inputs, [untyped('y'), untyped('z')]))));
+  const report = countMacs(m.index, inferShapes(m.index));
+  const byLabel = new Map([...report.perNode].map(([n, v]) => [n.label, v]));
+  assert.equal(byLabel.get('fc'), 2 * 4 * 5);
+  assert.equal(byLabel.get('grid_fc'), 2 * 3 * 7);
 });
