@@ -251,7 +251,7 @@ function planRemoval(state: ModelState, layer: Layer, removed: ReadonlySet<numbe
             out();
             continue;
           }
-          throw new Refusal(`${where} combines the pruned channels with '${other}', another branch (a residual connection)`);
+          throw new Refusal(`${where} combines the pruned channels with '${other}', which is not pruned alike (a residual Add, or an activation's second operand such as hard-swish's)`);
         }
         case 'Conv': {
           if (input !== 0) throw new Refusal(`${where} takes the pruned value as a weight`);
