@@ -12,7 +12,7 @@ import { parseJsonText } from '../core/jsonText';
 import type { DatasetSpec } from '../eval/dataset';
 import { runAnalyze, type AnalyzeOptions } from './analyzeCommand';
 import { runApply, type ApplyOptions } from './applyCommand';
-import { sameFile } from './sameFile';
+import { sameFile } from '../core/onnx/sameFile';
 import { runEval, type EvalOptions } from './evalCommand';
 import { runSensitivity } from './sensitivityCommand';
 import { runReport } from './reportCommand';
