@@ -1,7 +1,7 @@
 /** `onnx-compress analyze MODEL [--json] [--report FILE.md] [--no-redundancy] [--bins N] [--epsilon E] [--workers N]` */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openModel } from '../core/onnx/model';
+import { saveText } from '../core/onnx/saveFiles';
 import { analyzeModel, type AnalysisProgress, type ModelAnalysis } from '../analyzers/modelAnalysis';
 import { AnalysisClient, defaultWorkerCount, workersFor } from '../analyzers/worker/analysisClient';
 import { markdownReport, textReport } from '../report/analysisText';
@@ -24,10 +24,7 @@ export interface AnalyzeOptions {
 
 export async function runAnalyze(file: string, options: AnalyzeOptions, out: (text: string) => void): Promise<ModelAnalysis> {
   const analysis = await analyze(file, options);
-  if (options.report) {
-    fs.mkdirSync(path.dirname(path.resolve(options.report)), { recursive: true });
-    fs.writeFileSync(options.report, markdownReport(analysis));
-  }
+  if (options.report) await saveText(options.report, markdownReport(analysis));
   out(options.json ? JSON.stringify(analysis, jsonValue, 2) : textReport(analysis));
   return analysis;
 }

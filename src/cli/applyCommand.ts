@@ -33,6 +33,11 @@ export interface ApplyReport {
   fileBytesAfter: number | null;
   /** Bytes of external data written beside the output, if any. */
   dataBytesAfter: number;
+  /** The side file written beside the output, if any. */
+  dataFileAfter?: string;
+  /** Bytes the output still reads from side files that were already there (only in place: every other save copies them). */
+  keptDataBytes: number;
+  keptDataFiles: readonly string[];
   steps: StepResult[];
   /** Each step's label, as the editor's undo menu would say it. */
   labels: string[];
@@ -87,6 +92,8 @@ export async function runApply(
       dataBytesBefore: externalBytes(model.index),
       fileBytesAfter: null,
       dataBytesAfter: 0,
+      keptDataBytes: 0,
+      keptDataFiles: [],
       steps: results,
       labels,
       nothingChanged: nothingChangedLine(results, labels),
@@ -97,7 +104,7 @@ export async function runApply(
   }
   const final = edits[edits.length - 1].after;
   progress?.(`writing ${options.output}…`);
-  const saved = await saveModel(final, options.output, { externalData: options.externalData });
+  const saved = await saveModel({ ...final, file: model.file }, options.output, { externalData: options.externalData });
   const report: ApplyReport = {
     model: path.resolve(file),
     output: saved.file,
@@ -105,6 +112,9 @@ export async function runApply(
     dataBytesBefore: externalBytes(model.index),
     fileBytesAfter: saved.bytes,
     dataBytesAfter: saved.dataBytes,
+    ...(saved.dataFile ? { dataFileAfter: saved.dataFile } : {}),
+    keptDataBytes: saved.keptDataBytes,
+    keptDataFiles: saved.keptDataFiles,
     steps: results,
     labels,
   };
@@ -133,8 +143,11 @@ function applyText(report: ApplyReport, labels: string[]): string {
     for (const l of skipLines(s.skipped)) lines.push(`   skipped ${l}`);
     for (const n of s.notes) lines.push(`   ${n}`);
   });
-  const data = (bytes: number): string => (bytes ? ` + ${humanBytes(bytes)} external data` : '');
-  lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter ?? 0)}${data(report.dataBytesAfter)} (was ${humanBytes(report.fileBytesBefore)}${data(report.dataBytesBefore)})`);
+  const data = (bytes: number, where = ''): string => (bytes ? ` + ${humanBytes(bytes)} external data${where}` : '');
+  const names = (files: readonly string[]): string => files.map((f) => path.basename(f)).join(', ');
+  const written = data(report.dataBytesAfter, report.dataFileAfter ? ` in ${names([report.dataFileAfter])}` : '');
+  const kept = data(report.keptDataBytes, ` kept in ${names(report.keptDataFiles)}`);
+  lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter ?? 0)}${written}${kept} (was ${humanBytes(report.fileBytesBefore)}${data(report.dataBytesBefore)})`);
   return lines.join('\n');
 }
 

@@ -12,7 +12,9 @@ import { parseJsonText } from '../core/jsonText';
 import type { DatasetSpec } from '../eval/dataset';
 import { runAnalyze, type AnalyzeOptions } from './analyzeCommand';
 import { runApply, type ApplyOptions } from './applyCommand';
-import { sameFile } from './sameFile';
+import { sameFile } from '../core/onnx/sameFile';
+import { saveTarget } from '../core/onnx/saveFiles';
+import { inputAt, type NamedInput } from './outputs';
 import { runEval, type EvalOptions } from './evalCommand';
 import { runSensitivity } from './sensitivityCommand';
 import { runReport } from './reportCommand';
@@ -63,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
           else positional.push(a);
         }
         if (positional.length !== 1) usage('analyze takes exactly one MODEL');
+        if (options.report) checkOutput(options.report, '--report', [{ file: positional[0], name: 'the input model' }]);
         await runAnalyze(positional[0], { ...options, onProgress: progress.update }, (t) => write(t, progress.done));
         return 0;
       }
@@ -138,6 +141,7 @@ async function main(argv: string[]): Promise<number> {
           else positional.push(a);
         }
         if (positional.length !== 1) usage(`${command} takes exactly one MODEL`);
+        if (planFile) checkOutput(planFile, '--plan', [{ file: positional[0], name: 'the input model' }]);
         const dataset = data.spec();
         if (command === 'eval') {
           if (options.budgets?.length && !options.baseline) usage(`--${options.budgets[0].kind} judges the model against a baseline: give --baseline BASE.onnx`);
@@ -175,6 +179,7 @@ async function main(argv: string[]): Promise<number> {
         }
         if (positional.length !== 1) usage('report takes exactly one MODEL');
         if (!baseline) usage('report needs --baseline BASE.onnx: the model MODEL is compared with');
+        if (output) checkOutput(output, '--output', [{ file: positional[0], name: 'the input model' }, { file: baseline, name: 'the baseline model' }]);
         await runReport(positional[0], { baseline, format, output }, (t) => write(t, progress.done), (t) => process.stderr.write(`${t}\n`));
         return 0;
       }
@@ -313,8 +318,23 @@ function applyDestination(model: string, output: string | undefined, inPlace: bo
     }
   }
   if (output === undefined) usage('apply needs --output OUT.onnx (or --in-place to replace MODEL)');
+  const input = [{ file: model, name: 'the input model' }];
   if (sameFile(output, model)) usage(`--output ${output} is the input model; pass --in-place to replace it`);
+  checkOutput(output, '--output', input);
+  // The writer refuses this too, but only once the recipe has run.
+  const side = inputAt(`${output}.data`, input);
+  if (side) usage(`--output ${output} would write its external data over ${side}; nothing written`);
   return output;
+}
+
+/**
+ * Refuses, before any work, an output that is one of the inputs (or a file they read), a folder,
+ * or in a folder that does not exist: the same checks a model save makes.
+ */
+function checkOutput(output: string, option: string, inputs: readonly NamedInput[]): void {
+  const input = inputAt(output, inputs);
+  if (input) usage(`${option} ${output} is ${input}; nothing written`);
+  saveTarget(path.resolve(output));
 }
 
 function usage(message: string): never {

@@ -3,9 +3,8 @@
  * model made by any tool: sizes before and after (stored, gzip, entropy), and each layer's weight
  * error against the baseline (report/modelComparison.ts), as Markdown, HTML or JSON.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OnnxError } from '../core/errors';
+import { saveText } from '../core/onnx/saveFiles';
 import { reportOfFiles } from '../report/modelComparison';
 import { reportMarkdown } from '../report/reportMarkdown';
 import { reportHtml } from '../report/reportHtml';
@@ -32,10 +31,6 @@ export async function runReport(model: string, options: ReportOptions, out: (tex
   }
   if (!report.edits[0].changes.length && !unmatched.length) note(`the layers of ${path.basename(model)} hold the same weights as ${path.basename(options.baseline)}`);
   if (!options.output) return out(text);
-  try {
-    fs.writeFileSync(options.output, `${text}\n`);
-  } catch (e) {
-    throw new OnnxError('io', `cannot write ${options.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  await saveText(options.output, `${text}\n`);
   note(`wrote ${options.output} (${format})`);
 }

@@ -1,5 +1,5 @@
 /** `onnx-compress sensitivity MODEL --transform '{...}' [data options] [--target-bytes N | --target-ratio R] [--plan FILE] [--json]` */
-import * as fs from 'node:fs';
+import { saveText } from '../core/onnx/saveFiles';
 import { analyzeSensitivity, type SensitivityResult } from '../eval/sensitivity';
 import { OrtProcess } from '../eval/ortProcess';
 import { openModel } from '../core/onnx/model';
@@ -49,7 +49,7 @@ export async function runSensitivity(file: string, options: SensitivityCommandOp
   } finally {
     runner.dispose();
   }
-  if (options.planFile) fs.writeFileSync(options.planFile, JSON.stringify({ version: 1, steps: [result.plan.step] }, null, 2) + '\n');
+  if (options.planFile) await saveText(options.planFile, JSON.stringify({ version: 1, steps: [result.plan.step] }, null, 2) + '\n');
   out(options.json ? JSON.stringify(result, null, 2) : sensitivityText(result, targetBytes));
   return result;
 }

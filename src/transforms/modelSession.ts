@@ -119,7 +119,7 @@ export class ModelSession {
 
   /** Writes the current model (atomically: the file is replaced only once the new one is complete). */
   async save(destination = this.file): Promise<SaveResult> {
-    const result = await saveModel(this.current, destination);
+    const result = await saveModel({ ...this.current, file: this.file }, destination);
     if (destination === this.file) {
       // A save that rewrote a side file moves tensors: continue from the file as written.
       const reopened = openModel(this.file);

@@ -126,3 +126,25 @@ export function saveTarget(file: string): { file: string; mode?: number } {
   }
   return { file, mode: st.mode & 0o7777 };
 }
+
+/** The one-line reason a save failed, saying whether a file was there to keep (`existed`). */
+export function saveFailed(e: unknown, file: string, existed: boolean): OnnxError {
+  if (e instanceof OnnxError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'EACCES' || code === 'EPERM' ? `${code}: no permission to write in ${path.dirname(file)}` : (code ?? String(e));
+  return new OnnxError('io', `saving failed (${why}); ${existed ? 'the existing file is unchanged' : 'nothing written'}`, file);
+}
+
+/** Writes a text file (a report, a plan) as a model is saved: the target checked, a temp file renamed over it. */
+export async function saveText(file: string, text: string): Promise<void> {
+  const target = saveTarget(path.resolve(file));
+  const temp = tempPath(target.file);
+  try {
+    await fs.promises.writeFile(temp, text, { flag: 'wx' });
+    if (target.mode !== undefined) await fs.promises.chmod(temp, target.mode);
+    await fs.promises.rename(temp, target.file);
+  } catch (e) {
+    await fs.promises.rm(temp, { force: true });
+    throw saveFailed(e, target.file, target.mode !== undefined);
+  }
+}

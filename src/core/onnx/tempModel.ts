@@ -49,7 +49,7 @@ export async function saveTempModel(source: Parameters<typeof saveModel>[0], pur
       fs.rmSync(`${file}.data`, { force: true });
     };
     try {
-      return { file, saved: await saveModel(source, file), dispose };
+      return { file, saved: await saveModel(source, file, { shareSideFiles: true }), dispose };
     } catch {
       dispose(); // a folder we cannot write: copy into the temp folder below
     }

@@ -1,8 +1,11 @@
 /**
  * Saving a model. An unedited model is written back byte for byte; an edited one re-encodes only
- * the messages on the path to each edit. External data is kept where it is when saving beside
- * it, copied into a new side file when saving elsewhere, and used for big tensors when the model
- * would pass the 2 GiB protobuf limit. Everything is written to temp files that are renamed into
+ * the messages on the path to each edit. A saved model is self-contained: external data is kept
+ * where it is only when saving over the model it came from (`Source.file`), or for a temporary
+ * model that asks for it (`shareSideFiles`); otherwise it is copied into the destination's own
+ * side file, so deleting or replacing one model never breaks another. Big tensors move to the
+ * side file when the model would pass the 2 GiB protobuf limit. No save writes over a file the
+ * source reads, nor removes one unless it replaces the source's own model. Everything is written to temp files that are renamed into
  * place only once complete, so a failed save never harms the existing files. A new side file gets
  * a name no file has yet (`model.onnx.data`, then `model.onnx.1.data`, …) and the model is renamed
  * last, so a save killed at any point leaves the old pair or the new one. After that, the files of
@@ -22,8 +25,9 @@ import { parseExternalData, resolveInside } from './externalData';
 import { describeTensor, type TensorInfo } from './tensor';
 import { readRawBytes } from './tensorData';
 import { DataType } from './dataTypes';
-import { SideFileFamily, removeDeadTemps, saveTarget, tempPath } from './saveFiles';
+import { SideFileFamily, removeDeadTemps, saveFailed, saveTarget, tempPath } from './saveFiles';
 import { MAX_PROTOBUF_BYTES } from './model';
+import { dataFilesOf, inputFileAt, sameFile } from './sameFile';
 import type { ModelProto, TensorProto } from './proto';
 
 export interface SaveOptions {
@@ -37,6 +41,11 @@ export interface SaveOptions {
   readonly maxProtobufBytes?: number;
   /** Offsets of tensors of at least this size in the side file are multiples of it (mmap-friendly). Default 4096. */
   readonly alignment?: number;
+  /**
+   * Keep tensors in side files of the destination's folder where they are, even when saving to
+   * another file: only for temporary models deleted before their source (tempModel.ts).
+   */
+  readonly shareSideFiles?: boolean;
 }
 
 export interface SaveResult {
@@ -47,12 +56,18 @@ export interface SaveResult {
   readonly dataBytes: number;
   /** Tensors written to the side file. */
   readonly externalTensors: number;
+  /** Bytes the saved model still reads from side files that were already there (saving in place). */
+  readonly keptDataBytes: number;
+  /** Those side files (absolute paths). */
+  readonly keptDataFiles: readonly string[];
 }
 
 interface Source {
   readonly proto: ModelProto;
   /** Folder external-data locations in `proto` are relative to. */
   readonly dir?: string;
+  /** The model file `proto` was read from: saving over it keeps its side files where they are. */
+  readonly file?: string;
 }
 
 interface PendingData {
@@ -78,6 +93,11 @@ export async function saveModel(source: Source, destination: string, options: Sa
   const threshold = options.threshold ?? 1024;
   const alignment = options.alignment ?? 4096;
   const sameDir = source.dir !== undefined && path.resolve(source.dir) === destDir;
+  const inPlace = source.file !== undefined && sameFile(source.file, file);
+  const hit = inputFileAt(file, { proto: source.proto, dir: source.dir }, 'the model being saved');
+  if (hit) throw new OnnxError('io', `is ${hit}; nothing written`, file);
+  // Side files stay shared only with the model they belong to (or a temporary model's source).
+  const keepInPlace = sameDir && (inPlace || options.shareSideFiles === true);
 
   const pending: PendingData[] = [];
   let dataEnd = 0;
@@ -107,8 +127,8 @@ export async function saveModel(source: Source, destination: string, options: Sa
     };
   };
 
-  // Existing external tensors stay put when saving beside them; saving elsewhere copies their
-  // bytes into the new side file.
+  // Existing external tensors stay put when saving over their model; any other save copies their
+  // bytes into its own side file.
   const relocate = (t: TensorProto): TensorProto => {
     const info = describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: source.dir });
     return externalized(t, info.bytes, () => readRawBytes(info));
@@ -116,13 +136,13 @@ export async function saveModel(source: Source, destination: string, options: Sa
   const mode = options.externalData ?? 'auto';
   let proto = source.proto;
   if (mode === 'never') proto = await inlineExternal(proto, source.dir, maxBytes, file);
-  else if (!sameDir) proto = mapTensors(proto, (t) => (t.dataLocation === EXTERNAL ? relocate(t) : t));
+  else if (!keepInPlace) proto = mapTensors(proto, (t) => (t.dataLocation === EXTERNAL ? relocate(t) : t));
 
   let sink = encodeMessage(ModelSchema, proto);
   if (mode === 'always' || (mode === 'auto' && sink.length > maxBytes)) {
     // Tensors in this destination's earlier side files are copied into the new one.
     const inRewrittenFile = (t: TensorProto): boolean =>
-      sameDir && family.has(parseExternalData(t.externalData, source.dir, t.name ?? 'tensor').file);
+      keepInPlace && family.has(parseExternalData(t.externalData, source.dir, t.name ?? 'tensor').file);
     proto = mapTensors(proto, (t) => {
       if (t.dataLocation === EXTERNAL) return inRewrittenFile(t) ? relocate(t) : t;
       if ((t.dataType ?? 0) === DataType.String) return t;
@@ -155,27 +175,46 @@ export async function saveModel(source: Source, destination: string, options: Sa
   } catch (e) {
     await Promise.all(temps.map((t) => fs.promises.rm(t.temp, { force: true })));
     if (!renamed.includes(file)) await Promise.all(renamed.map((f) => fs.promises.rm(f, { force: true })));
-    if (e instanceof OnnxError) throw e;
-    throw new OnnxError('io', `saving failed (${(e as NodeJS.ErrnoException).code ?? String(e)}); the existing file is unchanged`, file);
+    // target.mode is set only when a file was there to replace.
+    throw saveFailed(e, file, target.mode !== undefined);
   }
-  await removeUnreferenced(family, proto, destDir);
+  // Saving over another file, the source's own side files are not this destination's to remove.
+  await removeUnreferenced(family, proto, destDir, inPlace ? [] : [...(source.file ? [source.file] : []), ...dataFilesOf(source.proto, source.dir)]);
+  const kept = keptData(proto, destDir, pending.length > 0 ? dataPath : undefined);
   return {
     file,
     bytes: sink.length,
     dataFile: pending.length > 0 ? dataPath : undefined,
     dataBytes: pending.length > 0 ? dataEnd : 0,
     externalTensors: pending.length,
+    keptDataBytes: kept.bytes,
+    keptDataFiles: kept.files,
   };
 }
 
-/** Removes this destination's earlier side files that the saved model no longer reads. */
-async function removeUnreferenced(family: SideFileFamily, saved: ModelProto, dir: string): Promise<void> {
+/** External data the saved model reads from files other than the one this save wrote. */
+function keptData(saved: ModelProto, dir: string, written: string | undefined): { bytes: number; files: string[] } {
+  let bytes = 0;
+  const files = new Set<string>();
+  mapTensors(saved, (t) => {
+    if (t.dataLocation !== EXTERNAL) return t;
+    const ext = parseExternalData(t.externalData, dir, t.name ?? 'tensor');
+    if (ext.file === written) return t;
+    files.add(ext.file);
+    bytes += describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: dir }).bytes;
+    return t;
+  });
+  return { bytes, files: [...files] };
+}
+
+/** Removes this destination's earlier side files that the saved model no longer reads, except `keep`. */
+async function removeUnreferenced(family: SideFileFamily, saved: ModelProto, dir: string, keep: readonly string[]): Promise<void> {
   const referenced = new Set<string>();
   mapTensors(saved, (t) => {
     if (t.dataLocation === EXTERNAL) referenced.add(parseExternalData(t.externalData, dir, t.name ?? 'tensor').file);
     return t;
   });
-  for (const f of family.members()) if (!referenced.has(f)) await fs.promises.rm(f, { force: true });
+  for (const f of family.members()) if (!referenced.has(f) && !keep.some((k) => sameFile(k, f))) await fs.promises.rm(f, { force: true });
 }
 
 async function* dataParts(pending: readonly PendingData[]): AsyncGenerator<Uint8Array> {

@@ -49,7 +49,7 @@ async function saveEdited(file: string, options: SaveOptions): Promise<void> {
     const values = new Float32Array(Number(t.dims.reduce((a, b) => Number(a) * Number(b), 1))).map((_, i) => i + 0.5);
     return { ...t, rawData: new Uint8Array(values.buffer), dataLocation: undefined, externalData: [], floatData: [] };
   });
-  await saveModel({ proto: edited, dir: m.dir }, file, options);
+  await saveModel({ proto: edited, dir: m.dir, file: m.file }, file, options);
 }
 
 /** A digest of every tensor's bytes and the graph's nodes; throws when the model cannot be read whole. */

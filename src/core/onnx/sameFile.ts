@@ -1,0 +1,61 @@
+/**
+ * Whether a path names a file a model reads (the model itself or one of its external data files),
+ * so that no save and no report ever writes over its own input.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { mapTensors } from './mapTensors';
+import { parseExternalData } from './externalData';
+import type { ModelProto } from './proto';
+
+const EXTERNAL = 1;
+
+/** Whether two paths name one file: the same path, a symlink to it, or a hard link (same device and inode). */
+export function sameFile(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  // statSync follows symlinks, so a link to the file has the file's inode.
+  const sa = statOrNone(a);
+  const sb = statOrNone(b);
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
+/** A path that cannot be stat'ed (missing, ENOTDIR, EACCES) is no file here: the read or write names the problem. */
+function statOrNone(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The external data files a model reads (absolute paths, each once). */
+export function dataFilesOf(proto: ModelProto, dir: string | undefined): string[] {
+  const files = new Set<string>();
+  mapTensors(proto, (t) => {
+    if (t.dataLocation !== EXTERNAL || dir === undefined) return t;
+    try {
+      files.add(parseExternalData(t.externalData, dir, t.name ?? 'tensor').file);
+    } catch {
+      // a location that cannot be resolved names no file here; reading the tensor reports it
+    }
+    return t;
+  });
+  return [...files];
+}
+
+/** A model as far as its files go: where it was read from and what it refers to. */
+export interface ModelFiles {
+  readonly file?: string;
+  readonly proto: ModelProto;
+  readonly dir?: string;
+}
+
+/**
+ * Which of `model`'s files `output` is, said for a message ("the input model", "model.onnx.data,
+ * the input model's external data"), or undefined when it is none of them.
+ */
+export function inputFileAt(output: string, model: ModelFiles, name = 'the input model'): string | undefined {
+  if (model.file !== undefined && sameFile(output, model.file)) return name;
+  const data = dataFilesOf(model.proto, model.dir).find((f) => sameFile(output, f));
+  return data === undefined ? undefined : `${path.basename(data)}, ${name}'s external data`;
+}

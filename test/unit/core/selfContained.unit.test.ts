@@ -1,0 +1,84 @@
+/**
+ * A saved model is self-contained: saved to another file it carries its own copy of the external
+ * data, so deleting or replacing the model it came from cannot break it. Only a save over the
+ * source's own file keeps the side files where they are, and no save writes over or removes a
+ * file the source reads.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { openModel } from '../../../src/core/onnx/model';
+import { saveModel, type SaveOptions } from '../../../src/core/onnx/writeModel';
+import { dataFilesOf } from '../../../src/core/onnx/sameFile';
+import { readDenseFloat32, readRawBytes } from '../../../src/core/onnx/tensorData';
+import { fixtureModels, tempDir } from '../../helpers/paths';
+
+/** mlp_everything.onnx with its weights in a side file (`dataFile`, default model.onnx.data). */
+async function externalModel(dataFile?: string): Promise<{ dir: string; model: string; data: string }> {
+  const dir = tempDir();
+  const model = path.join(dir, 'model.onnx');
+  const options: SaveOptions = { externalData: 'always', threshold: 64, ...(dataFile ? { dataFile } : {}) };
+  const saved = await saveModel(openModel(path.join(fixtureModels, 'mlp_everything.onnx')), model, options);
+  assert.ok(saved.dataFile && saved.externalTensors > 0);
+  return { dir, model, data: saved.dataFile };
+}
+
+async function readAll(file: string): Promise<number> {
+  const m = openModel(file);
+  let bytes = 0;
+  for (const t of m.index.tensors) bytes += (t.storage.kind === 'sparse' ? await readDenseFloat32(t) : await readRawBytes(t)).length;
+  return bytes;
+}
+
+test('saved to another file beside an external-data model, the copy has its own side file and outlives the original', async () => {
+  const { dir, model, data } = await externalModel();
+  const out = path.join(dir, 'out.onnx');
+  const saved = await saveModel(openModel(model), out);
+  const copy = openModel(out);
+  assert.deepEqual(dataFilesOf(copy.proto, copy.dir), [path.join(dir, 'out.onnx.data')]);
+  assert.equal(saved.dataFile, path.join(dir, 'out.onnx.data'));
+  assert.equal(saved.keptDataBytes, 0);
+  const bytes = await readAll(out);
+  fs.rmSync(data);
+  assert.equal(await readAll(out), bytes, 'out.onnx reads nothing of model.onnx.data');
+});
+
+test('saved over its own file, a model keeps its side file where it is and says so', async () => {
+  const { model, data } = await externalModel();
+  const before = fs.statSync(data).ino;
+  const saved = await saveModel(openModel(model), model);
+  assert.equal(saved.dataBytes, 0);
+  assert.ok(saved.keptDataBytes > 0);
+  assert.deepEqual(saved.keptDataFiles, [data]);
+  assert.equal(fs.statSync(data).ino, before, 'not rewritten');
+});
+
+test("a save to one of the source's external data files is refused and the data stays", async () => {
+  const { model, data } = await externalModel();
+  const original = fs.readFileSync(data);
+  await assert.rejects(saveModel(openModel(model), data), /model\.onnx\.data, the model being saved's external data; nothing written/);
+  assert.ok(fs.readFileSync(data).equals(original));
+});
+
+test("a save whose side-file names include the source's data file leaves that file alone", async () => {
+  // model.onnx reads x.onnx.data: saving it as x.onnx must not clean x.onnx.data up as a stale side file.
+  const { dir, model, data } = await externalModel('x.onnx.data');
+  const bytes = await readAll(model);
+  await saveModel(openModel(model), path.join(dir, 'x.onnx'));
+  assert.ok(fs.existsSync(data));
+  assert.equal(await readAll(model), bytes);
+  assert.equal(await readAll(path.join(dir, 'x.onnx')), bytes);
+});
+
+test('a failed save says "nothing written" for a new file and "unchanged" for one it would replace', async () => {
+  const dir = tempDir();
+  const options: SaveOptions = { externalData: 'always', threshold: 64, dataFile: 'missing/data.bin' };
+  const source = (): ReturnType<typeof openModel> => openModel(path.join(fixtureModels, 'mlp_everything.onnx'));
+  const fresh = path.join(dir, 'new.onnx');
+  await assert.rejects(saveModel(source(), fresh, options), (e: Error) => /saving failed \(ENOENT\); nothing written$/.test(e.message));
+  assert.equal(fs.existsSync(fresh), false);
+  const existing = path.join(dir, 'old.onnx');
+  fs.copyFileSync(path.join(fixtureModels, 'mlp_everything.onnx'), existing);
+  await assert.rejects(saveModel(source(), existing, options), (e: Error) => /saving failed \(ENOENT\); the existing file is unchanged$/.test(e.message));
+});
