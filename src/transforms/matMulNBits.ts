@@ -46,7 +46,7 @@ export interface NBitsTarget {
 export function nbitsTarget(ctx: TransformContext, layer: Layer): NBitsTarget | LayerSkip {
   const node = layer.node.node;
   const op = node.opType ?? '';
-  if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') return skip(layer, `${node.domain}.${op} has no MatMulNBits form`);
+  if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') return skip(layer, alreadyPacked(node) ?? `${node.domain}.${op} has no MatMulNBits form`);
   if (op !== 'MatMul' && op !== 'Gemm') return skip(layer, `MatMulNBits replaces MatMul and Gemm layers (GatherBlockQuantized, embedding Gathers), not ${op}`);
   const w = layerWeights(layer).find((x) => x.operand === 1);
   if (!w || w.tensor.dims.length !== 2) return skip(layer, 'its weight input is not a stored 2-D matrix');
@@ -129,4 +129,16 @@ export function writeMatMulNBits(
       scaleType: floatName(computeType), ...(src.requantizedFrom ? { requantizedFrom: src.requantizedFrom } : {}), ...detail,
     },
   }]);
+}
+
+/** "it is already MatMulNBits, 4 bits in blocks of 32" for our own packed ops; undefined for others. */
+function alreadyPacked(node: NodeProto): string | undefined {
+  if (node.domain !== NBITS_DOMAIN || (node.opType !== 'MatMulNBits' && node.opType !== 'GatherBlockQuantized')) return undefined;
+  const int = (name: string): number | undefined => {
+    const a = node.attribute.find((x) => x.name === name);
+    return a?.i !== undefined ? Number(a.i) : undefined;
+  };
+  const bits = int('bits') ?? 4;
+  const block = int('block_size');
+  return `it is already ${node.opType}, ${bits} bits${block ? ` in blocks of ${block}` : ''} (its codes are not re-packed: start from the float model)`;
 }

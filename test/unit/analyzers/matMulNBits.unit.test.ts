@@ -107,3 +107,12 @@ test('MatMulNBits refuses Conv layers and blocks under 16, and needs granularity
   assert.throws(() => parseStep({ transform: 'quantize', dtype: 'int8', granularity: 'per-channel', format: 'matmulnbits' }), /needs 'granularity' "block"/);
   assert.throws(() => parseStep({ transform: 'quantize', accuracyLevel: 4 }), /applies to 'format' "matmulnbits" only/);
 });
+
+test('a layer already MatMulNBits is skipped with its bits and block, not as a foreign op', async () => {
+  const dir = tempDir();
+  const step = parseStep({ transform: 'quantize', dtype: 'int4', granularity: 'block', blockSize: 32, format: 'matmulnbits' });
+  const once = await applyStep(stateOf(parseModel(layerModel('matmul'), { dir }).proto, dir), step);
+  const twice = await applyStep(once.after, step);
+  assert.equal(twice.result.changed.length, 0);
+  assert.match(twice.result.skipped[0].reason, /^it is already MatMulNBits, 4 bits in blocks of 32 /);
+});
