@@ -42,6 +42,8 @@ export interface BudgetPlanOptions {
   readonly batchSize: number;
   readonly threads: number;
   readonly budgets: readonly Budget[];
+  /** 'lm': the plans are judged on next-token agreement, as the layers were ranked. */
+  readonly task?: 'lm';
   readonly signal?: AbortSignal;
   readonly onTrial?: (trial: PlanTrial) => void;
 }
@@ -55,7 +57,7 @@ export async function planToBudget(state: ModelState, baselineFile: string, rank
     const candidate = await saveTempModel(edit.after, 'budget-plan', 'candidate.onnx');
     try {
       const { result } = await runner.run(
-        { kind: 'evaluate', candidate: candidate.file, baseline: baselineFile, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, optimization: 'all' },
+        { kind: 'evaluate', candidate: candidate.file, baseline: baselineFile, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, optimization: 'all', task: options.task },
         undefined,
         options.signal,
       );

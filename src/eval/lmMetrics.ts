@@ -16,6 +16,8 @@ export interface LmBatch {
 }
 
 export interface LmResult {
+  /** The output read as logits. */
+  readonly output?: string;
   /** Predicted tokens counted. */
   readonly tokens: number;
   readonly baseline?: { readonly perplexity: number; readonly meanNll: number };
