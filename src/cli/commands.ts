@@ -94,9 +94,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'sensitivity',
     usage: 'onnx-compress sensitivity MODEL --transform STEP.json [data options] [options]',
-    about: 'Apply a step to one layer at a time, rank the layers by harm, and plan which to transform for a size target or, measured, an accuracy budget.',
+    about: 'Apply a step to one layer at a time, rank the layers by harm, and plan which to transform for a size target or, measured, an accuracy budget. Exits 3, writing no plan, when the plan takes no layer.',
     options: [
-      { name: '--transform', value: 'JSON', about: 'a recipe step, e.g. \'{"transform": "quantize", "dtype": "int4"}\'' },
+      { name: '--transform', value: 'JSON|STEP.json', about: 'a recipe step, e.g. \'{"transform": "quantize", "dtype": "int4"}\', or a file of one (a step, or a recipe of one step)' },
       ...DATA,
       { name: '--target-bytes', value: 'N', about: 'plan for weights of at most N bytes' },
       { name: '--target-ratio', value: 'R', about: 'plan for weights of at most R times their size now' },
@@ -144,7 +144,7 @@ export function generalHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.about}`),
     '',
     "'onnx-compress COMMAND --help' lists a command's options; '--version' prints the version.",
-    'exit codes: 0 done; 1 eval missed a budget (FAIL); 2 bad input or usage; 3 apply changed no layer (nothing written, reasons on stderr or in --json)',
+    'exit codes: 0 done; 1 eval missed a budget (FAIL); 2 bad input or usage; 3 apply changed no layer or sensitivity planned none (nothing written, reasons in the output or in --json)',
   ].join('\n');
 }
 
