@@ -148,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
           if (typeof step === 'string') usage(step);
           const report = await runSensitivity(positional[0], {
             step, dataset, limit: options.limit ?? 64, batchSize: options.batchSize, threads: options.threads,
-            targetBytes, targetRatio, planFile, json: options.json, budgets: options.budgets, task: options.task,
+            targetBytes, targetRatio, planFile, json: options.json, budgets: options.budgets, task: options.task, outputTasks: options.outputTasks,
           }, (t) => write(t, progress.done), progress.update);
           if (report.nothingPlanned) return 3;
         }

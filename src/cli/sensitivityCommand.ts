@@ -9,6 +9,7 @@ import type { RecipeStep } from '../transforms/recipe';
 import { humanBytes } from '../shared/format';
 import { table } from '../report/format';
 import type { Budget } from '../eval/budgets';
+import type { Task } from '../eval/taskChoice';
 
 export interface SensitivityCommandOptions {
   step: RecipeStep;
@@ -26,6 +27,8 @@ export interface SensitivityCommandOptions {
   json: boolean;
   /** 'lm': rank by the perplexity each layer adds. */
   task?: 'lm';
+  /** Per output name ('*' for all): the task whose metrics fit it. */
+  outputTasks?: Record<string, Task>;
 }
 
 export interface SensitivityReport extends SensitivityResult {
@@ -45,7 +48,7 @@ export async function runSensitivity(file: string, options: SensitivityCommandOp
     result = await analyzeSensitivity(
       file,
       {
-        step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, budgets: options.budgets, task: options.task,
+        step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, budgets: options.budgets, task: options.task, outputTasks: options.outputTasks,
         onProgress: (done, total, layer) => progress?.(`${done}/${total} layers ${layer}`),
         onTrial: (t) => progress?.(`plan with ${t.layers} layer(s): ${t.pass ? 'PASS' : 'FAIL'}`),
       },
@@ -100,6 +103,7 @@ function sensitivityText(r: SensitivityReport, targetBytes: number | undefined):
     );
   }
   if (r.synthetic) lines.push('No data given: these figures are fidelity on synthetic inputs, not accuracy.');
+  if (r.languageModel) lines.push(`Ranked as a language model: ${r.languageModel}.`);
   if (r.nothingPlanned) lines.unshift(r.nothingPlanned);
   return lines.join('\n');
 }
