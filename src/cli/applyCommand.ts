@@ -48,7 +48,8 @@ export interface ApplyReport {
 /** A recipe is a few steps: anything bigger than this is not one (and could not become a string). */
 const MAX_RECIPE_BYTES = 16 * 1024 * 1024;
 
-function readRecipe(file: string): unknown {
+/** A recipe file's JSON (also a step file for `sensitivity --transform`). */
+export function readRecipe(file: string): unknown {
   let text: string;
   try {
     const size = fs.statSync(file).size;

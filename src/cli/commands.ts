@@ -83,7 +83,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...DATA,
       { name: '--optimization', value: 'disabled|basic|extended|all', about: 'onnxruntime graph optimization level (default all)' },
       { name: '--provider', value: 'NAME', about: 'an execution provider to try before the CPU one, e.g. cuda (repeatable)' },
-      { name: '--task', value: '[OUTPUT=]TASK', about: 'the metrics an output gets instead of those its shape and values suggest: classification, segmentation, mask, dense, sequence, score, embedding; lm for a language model (perplexity of next-token predictions from input_ids, optional attention_mask and labels)' },
+      { name: '--task', value: '[OUTPUT=]TASK', about: 'the metrics an output gets instead of those its shape and values suggest: classification, segmentation, mask, dense, sequence, score, embedding; lm for a language model (perplexity of next-token predictions from input_ids, optional attention_mask and labels; the default when int64 ids [batch, seq] index an embedding of V rows and the logits are [batch, seq, V])' },
       { name: '--max-drop', value: '[OUTPUT=]Npt', about: 'budget: accuracy (with labels) or agreement with the baseline may fall by at most N points; FAIL exits 1' },
       { name: '--min-agreement', value: '[OUTPUT=]A', about: "budget: each output's agreement with the baseline (its task's figure) at least A, e.g. 0.99" },
       { name: '--min-sqnr', value: '[OUTPUT=]DB', about: "budget: each output's SQNR against the baseline at least DB, e.g. 30" },
@@ -94,13 +94,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'sensitivity',
     usage: 'onnx-compress sensitivity MODEL --transform STEP.json [data options] [options]',
-    about: 'Apply a step to one layer at a time, rank the layers by harm, and plan which to transform for a size target or, measured, an accuracy budget.',
+    about: 'Apply a step to one layer at a time, rank the layers by harm, and plan which to transform for a size target or, measured, an accuracy budget. Exits 3, writing no plan, when the plan takes no layer.',
     options: [
-      { name: '--transform', value: 'JSON', about: 'a recipe step, e.g. \'{"transform": "quantize", "dtype": "int4"}\'' },
+      { name: '--transform', value: 'JSON|STEP.json', about: 'a recipe step, e.g. \'{"transform": "quantize", "dtype": "int4"}\', or a file of one (a step, or a recipe of one step)' },
       ...DATA,
       { name: '--target-bytes', value: 'N', about: 'plan for weights of at most N bytes' },
       { name: '--target-ratio', value: 'R', about: 'plan for weights of at most R times their size now' },
-      { name: '--task', value: 'lm', about: 'language model: rank layers by the perplexity each adds (input_ids [samples, seq] data, logits output)' },
+      { name: '--task', value: '[OUTPUT=]TASK', about: 'lm: rank layers by the perplexity each adds (input_ids [samples, seq] data, logits output; the default when the graph is a language model); another task: the metrics an output is judged by, as in eval' },
       { name: '--plan', value: 'PLAN.json', about: 'write the plan as a recipe (then: apply MODEL --recipe PLAN.json)' },
       { name: '--max-drop', value: '[OUTPUT=]Npt', about: 'plan to a budget: the most ranked layers whose combined model, measured, loses at most N points (accuracy or agreement)' },
       { name: '--min-agreement', value: '[OUTPUT=]A', about: "plan to a budget: each output's measured agreement with the original at least A" },
@@ -144,7 +144,7 @@ export function generalHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.about}`),
     '',
     "'onnx-compress COMMAND --help' lists a command's options; '--version' prints the version.",
-    'exit codes: 0 done; 1 eval missed a budget (FAIL); 2 bad input or usage; 3 apply changed no layer (nothing written, reasons on stderr or in --json)',
+    'exit codes: 0 done; 1 eval missed a budget (FAIL); 2 bad input or usage; 3 apply changed no layer or sensitivity planned none (nothing written, reasons in the output or in --json)',
   ].join('\n');
 }
 

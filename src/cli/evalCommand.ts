@@ -14,6 +14,7 @@ import { judge, type Budget, type Verdict } from '../eval/budgets';
 import { tasksText } from '../report/taskText';
 import { compareSpeed, speedText, weightWidening, type SpeedComparison } from '../eval/latencyCause';
 import { externalBytes, openModel, type OnnxModel } from '../core/onnx/model';
+import { languageModelReason } from '../eval/lmDetect';
 
 export interface EvalOptions {
   baseline?: string;
@@ -60,7 +61,13 @@ function opened(file: string): OnnxModel {
 
 export async function runEval(file: string, options: EvalOptions, out: (text: string) => void, progress?: (line: string) => void): Promise<EvalReport> {
   // Read once for its size and graph, and let go before onnxruntime runs (a model can be GBs).
-  const { candidateBytes, widening } = ((m: OnnxModel) => ({ candidateBytes: modelBytes(m), widening: weightWidening(m.proto) }))(opened(file));
+  const { candidateBytes, widening, detected } = ((m: OnnxModel) => ({
+    candidateBytes: modelBytes(m),
+    widening: weightWidening(m.proto),
+    // A language model's logits are next-token predictions, not CTC steps: scored as one unless a task is given.
+    detected: options.task || options.outputTasks ? undefined : languageModelReason(m.proto),
+  }))(opened(file));
+  const task = options.task ?? (detected ? 'lm' : undefined);
   const baselineBytes = options.baseline ? modelBytes(opened(options.baseline)) : undefined;
   const runner = new OrtProcess();
   let result: EvaluationResult;
@@ -76,7 +83,7 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
         threads: options.threads,
         optimization: options.optimization,
         providers: options.providers,
-        task: options.task,
+        task,
         outputTasks: options.outputTasks,
       },
       (done, total, rate) => progress?.(`${done}/${total} samples${rate ? `, ${rate.toFixed(1)}/s` : ''}`),
@@ -87,6 +94,7 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
   } finally {
     runner.dispose();
   }
+  if (detected && result.lm) result = { ...result, lm: { ...result.lm, why: detected } };
   const { baseline, ...rest } = result;
   const verdict = options.budgets?.length ? judge(result, options.budgets) : undefined;
   const speed = baseline ? compareSpeed(result.candidate.latencyMs.median, baseline.latencyMs.median, widening) : undefined;
@@ -151,7 +159,7 @@ function evalText(r: EvalReport): string {
 
 function lmText(lm: LmResult): string {
   const ppl = (x: { perplexity: number }): string => x.perplexity.toFixed(3);
-  const lines = [`perplexity ${lm.baseline ? `${ppl(lm.baseline)} → ` : ''}${ppl(lm.candidate)} on ${lm.tokens} predicted tokens`];
+  const lines = [...(lm.why ? [`Scored as a language model: ${lm.why}.`] : []), `perplexity ${lm.baseline ? `${ppl(lm.baseline)} → ` : ''}${ppl(lm.candidate)} on ${lm.tokens} predicted tokens`];
   if (lm.perplexityDelta) {
     const d = lm.perplexityDelta;
     lines.push(`perplexity change ${d.value >= 0 ? '+' : ''}${d.value.toFixed(3)}, 95% CI [${d.ci95[0].toFixed(3)}, ${d.ci95[1].toFixed(3)}] (bootstrap over windows)`);

@@ -2,13 +2,12 @@
 /**
  * The command line over the same core the editor uses.
  * Exit codes: 0 success, 1 `eval` missed a budget (FAIL), 2 bad input or usage (one line on
- * stderr; `--debug` adds the stack), 3 `apply` changed nothing (nothing is written; the reasons
- * are on stderr, or in the JSON).
+ * stderr; `--debug` adds the stack), 3 `apply` changed nothing or `sensitivity` planned no layer
+ * (nothing is written; the reasons are on stderr or stdout, or in the JSON).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxError, printable } from '../core/errors';
-import { parseJsonText } from '../core/jsonText';
 import type { DatasetSpec } from '../eval/dataset';
 import { runAnalyze, type AnalyzeOptions } from './analyzeCommand';
 import { runApply, type ApplyOptions } from './applyCommand';
@@ -19,12 +18,12 @@ import { runEval, type EvalOptions } from './evalCommand';
 import { runSensitivity } from './sensitivityCommand';
 import { runReport } from './reportCommand';
 import type { ReportFormat } from '../shared/protocol';
-import { parseStep } from '../transforms/recipe';
 import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../eval/dataset';
 import { commandHelp, commandSpec, generalHelp, unknownCommand, unknownOption } from './commands';
 import { progressWriter } from './progress';
 import { parseBudget, type BudgetKind } from '../eval/budgets';
 import { parseTask } from './taskOption';
+import { parseTransform } from './stepOption';
 import { version } from '../../package.json';
 
 /** A usage mistake: the message, then where the command's options are listed. */
@@ -133,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
             if (typeof budget === 'string') usage(budget);
             options.budgets = [...(options.budgets ?? []), budget];
           } else if (a === '--provider' && command === 'eval') options.providers = [...(options.providers ?? []), rest[++i] ?? usage('--provider needs a name, e.g. cuda')];
-          else if (a === '--transform' && command === 'sensitivity') transform = rest[++i] ?? usage('--transform needs a recipe step as JSON');
+          else if (a === '--transform' && command === 'sensitivity') transform = rest[++i] ?? usage('--transform needs a recipe step as JSON or a file of one');
           else if (a === '--target-bytes' && command === 'sensitivity') targetBytes = positiveNumber(rest[++i], '--target-bytes', false);
           else if (a === '--target-ratio' && command === 'sensitivity') targetRatio = positiveNumber(rest[++i], '--target-ratio', false);
           else if (a === '--plan' && command === 'sensitivity') planFile = rest[++i] ?? usage('--plan needs a file');
@@ -148,17 +147,14 @@ async function main(argv: string[]): Promise<number> {
           const report = await runEval(positional[0], { ...options, dataset }, (t) => write(t, progress.done), progress.update);
           if (report.verdict && !report.verdict.pass) return 1;
         } else {
-          if (!transform) usage('sensitivity needs --transform \'{"transform": "quantize", ...}\'');
-          let step: unknown;
-          try {
-            step = parseJsonText(transform, '--transform');
-          } catch (e) {
-            usage(`--transform must be a recipe step in JSON: ${(e as Error).message}`);
-          }
-          await runSensitivity(positional[0], {
-            step: parseStep(step, '--transform'), dataset, limit: options.limit ?? 64, batchSize: options.batchSize, threads: options.threads,
-            targetBytes, targetRatio, planFile, json: options.json, budgets: options.budgets, task: options.task,
+          if (!transform) usage('sensitivity needs --transform \'{"transform": "quantize", ...}\' (or STEP.json)');
+          const step = parseTransform(transform);
+          if (typeof step === 'string') usage(step);
+          const report = await runSensitivity(positional[0], {
+            step, dataset, limit: options.limit ?? 64, batchSize: options.batchSize, threads: options.threads,
+            targetBytes, targetRatio, planFile, json: options.json, budgets: options.budgets, task: options.task, outputTasks: options.outputTasks,
           }, (t) => write(t, progress.done), progress.update);
+          if (report.nothingPlanned) return 3;
         }
         return 0;
       }

@@ -9,6 +9,7 @@ import type { RecipeStep } from '../transforms/recipe';
 import { humanBytes } from '../shared/format';
 import { table } from '../report/format';
 import type { Budget } from '../eval/budgets';
+import type { Task } from '../eval/taskChoice';
 
 export interface SensitivityCommandOptions {
   step: RecipeStep;
@@ -26,9 +27,16 @@ export interface SensitivityCommandOptions {
   json: boolean;
   /** 'lm': rank by the perplexity each layer adds. */
   task?: 'lm';
+  /** Per output name ('*' for all): the task whose metrics fit it. */
+  outputTasks?: Record<string, Task>;
 }
 
-export async function runSensitivity(file: string, options: SensitivityCommandOptions, out: (t: string) => void, progress?: (line: string) => void): Promise<SensitivityResult> {
+export interface SensitivityReport extends SensitivityResult {
+  /** Why the plan takes no layer (then no --plan file is written and the CLI exits 3). */
+  readonly nothingPlanned?: string;
+}
+
+export async function runSensitivity(file: string, options: SensitivityCommandOptions, out: (t: string) => void, progress?: (line: string) => void): Promise<SensitivityReport> {
   let targetBytes = options.targetBytes;
   if (options.targetRatio !== undefined) {
     const m = openModel(file);
@@ -40,7 +48,7 @@ export async function runSensitivity(file: string, options: SensitivityCommandOp
     result = await analyzeSensitivity(
       file,
       {
-        step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, budgets: options.budgets, task: options.task,
+        step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, budgets: options.budgets, task: options.task, outputTasks: options.outputTasks,
         onProgress: (done, total, layer) => progress?.(`${done}/${total} layers ${layer}`),
         onTrial: (t) => progress?.(`plan with ${t.layers} layer(s): ${t.pass ? 'PASS' : 'FAIL'}`),
       },
@@ -49,12 +57,23 @@ export async function runSensitivity(file: string, options: SensitivityCommandOp
   } finally {
     runner.dispose();
   }
-  if (options.planFile) await saveText(options.planFile, JSON.stringify({ version: 1, steps: [result.plan.step] }, null, 2) + '\n');
-  out(options.json ? JSON.stringify(result, null, 2) : sensitivityText(result, targetBytes));
-  return result;
+  const why = nothingPlanned(result, targetBytes);
+  const report: SensitivityReport = why ? { nothingPlanned: why + (options.planFile ? `; ${options.planFile} not written` : ''), ...result } : result;
+  if (options.planFile && !why) await saveText(options.planFile, JSON.stringify({ version: 1, steps: [result.plan.step] }, null, 2) + '\n');
+  out(options.json ? JSON.stringify(report, null, 2) : sensitivityText(report, targetBytes));
+  return report;
 }
 
-function sensitivityText(r: SensitivityResult, targetBytes: number | undefined): string {
+/** Why the plan is empty, or undefined when it takes a layer. */
+function nothingPlanned(r: SensitivityResult, targetBytes: number | undefined): string | undefined {
+  if (r.plan.layers.length) return undefined;
+  const useful = r.layers.filter((l) => !l.skipped && l.bytesSaved > 0).length;
+  if (!useful) return `nothing planned: none of the ${r.layers.length} layers can take this step (the reasons are in the table)`;
+  if (r.plan.budget) return `nothing planned: none of the ${useful} layers that can take this step fits the budget (the plans tried are listed)`;
+  return `nothing planned: the weights (${humanBytes(r.weightBytes)}) already meet the target${targetBytes !== undefined ? ` of ${humanBytes(targetBytes)}` : ''}`;
+}
+
+function sensitivityText(r: SensitivityReport, targetBytes: number | undefined): string {
   const lm = r.baselinePerplexity !== undefined;
   const lines = [`${r.description}; each layer transformed alone, least harmful first${lm ? ` (by perplexity; ${r.baselinePerplexity!.toFixed(3)} untransformed)` : ''}`];
   const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
@@ -77,12 +96,14 @@ function sensitivityText(r: SensitivityResult, targetBytes: number | undefined):
   );
   if (p.budget) {
     const b = p.budget;
-    lines.unshift(`${b.pass ? 'PASS' : 'FAIL'}: plan of ${b.layers.length} of ${r.layers.filter((l) => !l.skipped && l.bytesSaved > 0).length} layers, weights ${humanBytes(r.weightBytes)} → ${humanBytes(b.weightBytesAfter)}, measured: ${b.verdict.replace(/^(PASS|FAIL): /, '')}`);
+    if (!r.nothingPlanned) lines.unshift(`${b.pass ? 'PASS' : 'FAIL'}: plan of ${b.layers.length} of ${r.layers.filter((l) => !l.skipped && l.bytesSaved > 0).length} layers, weights ${humanBytes(r.weightBytes)} → ${humanBytes(b.weightBytesAfter)}, measured: ${b.verdict.replace(/^(PASS|FAIL): /, '')}`);
     lines.push(
       'combined plans evaluated (layers taken in ranked order, backed off until the budget passes):',
       ...b.trials.map((t) => `  ${t.layers} layer(s), weights ${humanBytes(t.weightBytesAfter)}: ${t.verdict}`),
     );
   }
   if (r.synthetic) lines.push('No data given: these figures are fidelity on synthetic inputs, not accuracy.');
+  if (r.languageModel) lines.push(`Ranked as a language model: ${r.languageModel}.`);
+  if (r.nothingPlanned) lines.unshift(r.nothingPlanned);
   return lines.join('\n');
 }

@@ -11,6 +11,7 @@ import { stepToJson, type RecipeStep } from '../transforms/recipe';
 import { judge, type Budget, type BudgetCheck } from './budgets';
 import type { DatasetSpec } from './dataset';
 import type { OrtProcess } from './ortProcess';
+import type { Task } from './taskChoice';
 
 export interface PlanTrial {
   /** How many of the ranked layers were taken. */
@@ -42,6 +43,9 @@ export interface BudgetPlanOptions {
   readonly batchSize: number;
   readonly threads: number;
   readonly budgets: readonly Budget[];
+  /** 'lm': the plans are judged on next-token agreement, as the layers were ranked. */
+  readonly task?: 'lm';
+  readonly outputTasks?: Readonly<Record<string, Task>>;
   readonly signal?: AbortSignal;
   readonly onTrial?: (trial: PlanTrial) => void;
 }
@@ -55,7 +59,7 @@ export async function planToBudget(state: ModelState, baselineFile: string, rank
     const candidate = await saveTempModel(edit.after, 'budget-plan', 'candidate.onnx');
     try {
       const { result } = await runner.run(
-        { kind: 'evaluate', candidate: candidate.file, baseline: baselineFile, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, optimization: 'all' },
+        { kind: 'evaluate', candidate: candidate.file, baseline: baselineFile, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, optimization: 'all', task: options.task, outputTasks: options.outputTasks },
         undefined,
         options.signal,
       );

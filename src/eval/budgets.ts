@@ -80,20 +80,25 @@ function check(budget: Budget, output: string, f: Pick<Figure, 'name' | 'value' 
 export function judge(result: EvaluationResult, budgets: readonly Budget[]): Verdict {
   const tasks = result.tasks ?? [];
   const checks: BudgetCheck[] = [];
+  // A language model is judged on its next-token predictions: the logits output names them too.
+  const lm = result.lm;
+  const outputNames = lm ? (lm.output ? [lm.output] : []) : tasks.map((t) => t.name);
   for (const budget of budgets) {
-    if (budget.output && !tasks.some((t) => t.name === budget.output)) {
-      throw new Error(`--${budget.kind}: the model has no output '${budget.output}' (its outputs: ${tasks.map((t) => t.name).join(', ') || 'none compared'})`);
+    if (budget.output && !outputNames.includes(budget.output)) {
+      throw new Error(`--${budget.kind}: the model has no output '${budget.output}'${lm ? ' judged as a language model' : ''} (its outputs: ${outputNames.join(', ') || 'none compared'})`);
     }
     const outputs = tasks.filter((t) => !budget.output || t.name === budget.output);
     const before = checks.length;
-    if (budget.kind === 'min-sqnr') {
+    if (lm && budget.kind === 'min-sqnr') {
+      throw new Error('--min-sqnr has nothing to judge in a language model (--task lm): its budgets are on next-token agreement (--min-agreement, --max-drop)');
+    } else if (budget.kind === 'min-sqnr') {
       for (const t of outputs) checks.push(check(budget, t.name, t.sqnr, budget.limit));
     } else if (budget.kind === 'max-drop' && result.accuracyDelta && !budget.output) {
       const d = result.accuracyDelta;
       checks.push(check(budget, 'accuracy', { name: 'top-1 accuracy change', value: d.value, ci95: d.ci95, scale: 'share' }, -budget.limit));
-    } else if (result.lm?.agreement !== undefined && !budget.output) {
+    } else if (lm?.agreement !== undefined) {
       const limit = budget.kind === 'max-drop' ? 1 - budget.limit : budget.limit;
-      checks.push(check(budget, 'next-token', { name: 'next-token agreement', value: result.lm.agreement, scale: 'share' }, limit));
+      checks.push(check(budget, 'next-token', { name: 'top-1 agreement', value: lm.agreement, scale: 'share' }, limit));
     } else {
       const limit = budget.kind === 'max-drop' ? 1 - budget.limit : budget.limit;
       for (const t of outputs) checks.push(check(budget, t.name, t.agreement, limit));

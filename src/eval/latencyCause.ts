@@ -1,11 +1,12 @@
 /**
  * Why a compressed model can run slower than its original in onnxruntime, read from its graph:
  * weights stored quantized behind DequantizeLinear (or FP16 behind a Cast) are widened back to
- * float on every inference, and the float kernels then run as before. Says which transform would
+ * float on every inference, and the float kernels then run as before — unless the op's activation
+ * is dequantized too (static INT8), when onnxruntime fuses them into an integer kernel. Says which transform would
  * run faster on this runtime: static INT8 (activations quantized too, so onnxruntime fuses the
  * QDQ pairs into integer kernels) for convolutions, MatMulNBits for MatMul and Gemm layers.
  */
-import type { ModelProto } from '../core/onnx/proto';
+import type { ModelProto, NodeProto } from '../core/onnx/proto';
 
 export interface WeightWidening {
   /** DequantizeLinear nodes whose input is a stored weight, by the op that reads their output. */
@@ -21,14 +22,19 @@ export function weightWidening(proto: ModelProto): WeightWidening {
   const dequantized: Record<string, number> = {};
   if (!graph) return { dequantized, casts: 0, staticQuantized: false };
   const stored = new Set(graph.initializer.map((t) => t.name ?? ''));
-  const readers = new Map<string, string[]>();
-  for (const n of graph.node) for (const i of n.input) readers.set(i, [...(readers.get(i) ?? []), n.opType ?? '']);
+  const readers = new Map<string, NodeProto[]>();
+  for (const n of graph.node) for (const i of n.input) readers.set(i, [...(readers.get(i) ?? []), n]);
+  // Dequantized activations: a DequantizeLinear of a computed value (the QDQ pair of static INT8).
+  const dequantizedActivations = new Set(graph.node.filter((n) => n.opType === 'DequantizeLinear' && !stored.has(n.input[0])).map((n) => n.output[0]));
   let casts = 0;
   let staticQuantized = false;
   for (const n of graph.node) {
     const fromWeight = stored.has(n.input[0]);
     if (n.opType === 'DequantizeLinear' && fromWeight) {
-      for (const op of new Set(readers.get(n.output[0]) ?? ['?'])) dequantized[op] = (dequantized[op] ?? 0) + 1;
+      // onnxruntime fuses a weight's (or bias's) DequantizeLinear into an integer kernel (QLinearConv,
+      // QLinearMatMul) when the op's activation comes dequantized too: that weight is not widened.
+      const widening = (readers.get(n.output[0]) ?? []).filter((r) => !r.input.some((i) => dequantizedActivations.has(i)));
+      for (const op of new Set(widening.map((r) => r.opType ?? '?'))) dequantized[op] = (dequantized[op] ?? 0) + 1;
     } else if (n.opType === 'Cast' && fromWeight) casts++;
     else if (n.opType === 'QuantizeLinear' && !fromWeight) staticQuantized = true;
   }

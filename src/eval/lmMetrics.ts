@@ -16,6 +16,10 @@ export interface LmBatch {
 }
 
 export interface LmResult {
+  /** The output read as logits. */
+  readonly output?: string;
+  /** Why the model was scored as a language model without --task lm (its graph). */
+  readonly why?: string;
   /** Predicted tokens counted. */
   readonly tokens: number;
   readonly baseline?: { readonly perplexity: number; readonly meanNll: number };

@@ -24,23 +24,25 @@ function syntheticUpTo(spec: DatasetSpec, limit: number | undefined): DatasetSpe
 }
 
 /** The logits [batch, seq, vocab] of a language model's outputs: 'logits', else the first float output of rank 3. */
-function logitsOf(out: ort.InferenceSession.OnnxValueMapType): LmBatch {
+function logitsOf(out: ort.InferenceSession.OnnxValueMapType): LmBatch & { name: string } {
   const name = 'logits' in out ? 'logits' : Object.keys(out).find((n) => out[n].dims.length === 3 && floatValues(out[n].type, out[n].data));
   if (!name) throw new Error('task lm: the model has no logits output [batch, seq, vocab]');
   const t = out[name];
   if (t.dims.length !== 3) throw new Error(`task lm: '${name}' is [${t.dims.join(', ')}], not [batch, seq, vocab]`);
-  return { logits: floatValues(t.type, t.data)!, samples: t.dims[0], seq: t.dims[1], vocab: t.dims[2] };
+  return { name, logits: floatValues(t.type, t.data)!, samples: t.dims[0], seq: t.dims[1], vocab: t.dims[2] };
 }
 
 /** Targets: the samples' token labels, else the input ids (shifted inside the metrics); an attention mask leaves padding out. */
-function addLanguageModelBatch(lm: LanguageModelMetrics, samples: readonly Sample[], feeds: Record<string, ort.Tensor>, cand: ort.InferenceSession.OnnxValueMapType, base?: ort.InferenceSession.OnnxValueMapType): void {
+function addLanguageModelBatch(lm: LanguageModelMetrics, samples: readonly Sample[], feeds: Record<string, ort.Tensor>, cand: ort.InferenceSession.OnnxValueMapType, base?: ort.InferenceSession.OnnxValueMapType): string {
   const ids = feeds.input_ids ?? Object.values(feeds).find((t) => t.type === 'int64' && t.dims.length === 2);
   if (!ids) throw new Error('task lm: the model has no input_ids input [batch, seq] of int64');
   const targets = samples.every((s) => s.targets)
     ? Int32Array.from(samples.flatMap((s) => Array.from(s.targets!)))
     : Int32Array.from(ids.data as BigInt64Array, (v) => Number(v));
   const mask = feeds.attention_mask?.data as BigInt64Array | undefined;
-  lm.add(logitsOf(cand), base ? logitsOf(base) : undefined, targets, mask ? (i) => mask[i] !== 0n : undefined);
+  const logits = logitsOf(cand);
+  lm.add(logits, base ? logitsOf(base) : undefined, targets, mask ? (i) => mask[i] !== 0n : undefined);
+  return logits.name;
 }
 
 function send(message: FromRunner): void {
@@ -234,6 +236,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       return out;
     };
     const lm = request.task === 'lm' ? new LanguageModelMetrics() : undefined;
+    let lmOutput: string | undefined;
     const tasks = new TaskComparison(request.outputTasks);
     for (let first = 0; first < total; first += batchSize) {
       const count = Math.min(batchSize, total - first);
@@ -244,7 +247,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
         feeds = toOrt(batchOf(samples));
         const c = await timed(candidate, feeds, times.cand);
         const b = baseline ? await timed(baseline, feeds, times.base) : undefined;
-        addLanguageModelBatch(lm, samples, feeds, c, b);
+        lmOutput = addLanguageModelBatch(lm, samples, feeds, c, b);
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         send({ kind: 'progress', id: request.id, done: first + count, total, samplesPerSecond: (first + count) / seconds });
         continue;
@@ -267,7 +270,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
     }
     if (lm) {
       const lmRun = (ms: number[]): ModelRun => ({ latencyMs: latencySummary(ms), samplesPerSecond: ms.length ? (total / ms.reduce((a, b) => a + b, 0)) * 1000 : 0 });
-      const r = lm.result(!!baseline);
+      const r = { ...(lmOutput ? { output: lmOutput } : {}), ...lm.result(!!baseline) };
       const result: EvaluationResult = {
         samples: total, description, synthetic: dataset.synthetic, batchSize: Math.min(batchSize, total),
         candidate: lmRun(times.cand), ...(baseline ? { baseline: lmRun(times.base), agreement: r.agreement } : {}), lm: r,

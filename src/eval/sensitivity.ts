@@ -20,6 +20,8 @@ import { OrtProcess } from './ortProcess';
 import type { EvaluationResult } from './protocol';
 import type { Budget } from './budgets';
 import { planToBudget, type BudgetPlan, type PlanTrial } from './budgetPlan';
+import { languageModelReason } from './lmDetect';
+import type { Task } from './taskChoice';
 
 export interface SensitivityOptions {
   readonly step: RecipeStep;
@@ -36,8 +38,10 @@ export interface SensitivityOptions {
   readonly onProgress?: (done: number, total: number, layer: string) => void;
   /** Each combined plan evaluated against the budgets. */
   readonly onTrial?: (trial: PlanTrial) => void;
-  /** 'lm': evaluate as a language model and rank by the perplexity each layer adds. */
+  /** 'lm': evaluate as a language model and rank by the perplexity each layer adds (the default for a model whose graph is one). */
   readonly task?: 'lm';
+  /** Per output name ('*' for all): the task whose metrics fit it (then the model is not taken for a language model). */
+  readonly outputTasks?: Readonly<Record<string, Task>>;
 }
 
 export interface LayerSensitivity {
@@ -63,6 +67,8 @@ export interface SensitivityResult {
   readonly weightBytes: number;
   /** Task 'lm': the untransformed model's perplexity on the data. */
   readonly baselinePerplexity?: number;
+  /** Why the model was taken for a language model without --task lm (its graph). */
+  readonly languageModel?: string;
   /** Least harmful first; skipped layers last. */
   readonly layers: readonly LayerSensitivity[];
   readonly plan: {
@@ -86,6 +92,8 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
   const model = openModel(file);
   const state = stateOf(model.proto, model.dir);
   const layers = selectLayers(attributeLayers(state.index), options.step.layers, options.step.exclude);
+  const detected = options.task || options.outputTasks ? undefined : languageModelReason(model.proto);
+  const task = options.task ?? (detected ? 'lm' : undefined);
   const version = createHash('sha256').update(model.bytes).digest('hex');
   const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'onnx-compress-sensitivity');
   fs.mkdirSync(cacheDir, { recursive: true });
@@ -100,7 +108,7 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
     options.onProgress?.(i, layers.length, name);
     const step = { ...options.step, layers: [name], exclude: [] };
     const key = createHash('sha256')
-      .update(JSON.stringify([version, stepToJson(step), options.dataset, options.limit, options.task ?? null]))
+      .update(JSON.stringify([version, stepToJson(step), options.dataset, options.limit, task ?? null, options.outputTasks ?? null]))
       .digest('hex');
     const cached = path.join(cacheDir, `${key}.json`);
     if (fs.existsSync(cached)) {
@@ -119,7 +127,7 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
     let result: EvaluationResult;
     try {
       ({ result } = await runner.run(
-        { kind: 'evaluate', candidate: candidate.file, baseline: model.file!, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, optimization: 'all', task: options.task },
+        { kind: 'evaluate', candidate: candidate.file, baseline: model.file!, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, optimization: 'all', task, outputTasks: options.outputTasks },
         undefined,
         options.signal,
       ));
@@ -144,7 +152,7 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
   const weightBytes = storedBytes(state);
   const useful = results.filter((r) => !r.skipped && r.bytesSaved > 0);
   // Harm: the perplexity a layer adds (a language model; a decrease counts as none), or the noise it adds to the output.
-  const lm = options.task === 'lm';
+  const lm = task === 'lm';
   const harm = (r: LayerSensitivity): number => (lm ? Math.max(0, r.perplexityDelta ?? 0) : noiseRatio(r.sqnrDb));
   const ranked = [...useful].sort((a, b) => (lm ? (a.perplexityDelta ?? 0) - (b.perplexityDelta ?? 0) : (b.sqnrDb ?? Infinity) - (a.sqnrDb ?? Infinity)) || b.bytesSaved - a.bytesSaved);
   // Greedy plan: least harm per byte saved first, until the target is met (or all of them without a target).
@@ -157,7 +165,7 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
     after -= r.bytesSaved;
   }
   const budget = options.budgets?.length
-    ? await planToBudget(state, model.file!, byCost.map((r) => r.layer), { ...options, budgets: options.budgets }, runner)
+    ? await planToBudget(state, model.file!, byCost.map((r) => r.layer), { ...options, task, budgets: options.budgets }, runner)
     : undefined;
   if (budget) {
     chosen.splice(0, chosen.length, ...byCost.slice(0, budget.layers.length));
@@ -173,6 +181,7 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
     synthetic,
     weightBytes,
     ...(lm && baselinePerplexity !== undefined ? { baselinePerplexity } : {}),
+    ...(detected ? { languageModel: detected } : {}),
     layers: [...ranked, ...results.filter((r) => !useful.includes(r))],
     plan: {
       layers: planLayers,

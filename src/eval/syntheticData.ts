@@ -79,7 +79,8 @@ function kindOf(spec: SyntheticSpec, input: InputInfo, vocabularies: Readonly<Re
   if (vocabularies[input.name]) return { fill: 'ids', vocabulary: vocabularies[input.name] };
   if (/position/i.test(input.name) && input.shape.length > 0) return { fill: 'positions' };
   const what = input.shape.length === 0 ? `an ${input.type} scalar` : `${input.type} [${input.shape.map(dimText).join(', ')}] and indexes no embedding table`;
-  return `input '${input.name}' is ${what}: give its value, e.g. --value ${input.name}=16000`;
+  // A tensor's one value fills all of it (16000 suits a sample rate, not token ids).
+  return `input '${input.name}' is ${what}: give its value, e.g. --value ${input.name}=${input.shape.length === 0 ? 16000 : 0}`;
 }
 
 function tensor(type: string, dims: number[], values: Float64Array): TensorData {

@@ -2,7 +2,8 @@
  * The range of token ids an integer input takes: a Gather (axis 0) that looks its values up in a
  * stored table of V rows accepts ids 0..V-1, so synthetic ids are drawn there. The ids may pass
  * through shape-only ops or a Cast first, and the table may be stored quantized (behind a
- * DequantizeLinear) or in another type (behind a Cast).
+ * DequantizeLinear) or in another type (behind a Cast), or be the packed data of onnxruntime's
+ * GatherBlockQuantized (com.microsoft), whose rows along gather_axis are the vocabulary.
  */
 import type { ModelProto, NodeProto } from '../core/onnx/proto';
 
@@ -46,7 +47,8 @@ export function vocabularySizes(proto: ModelProto): Record<string, number> {
       if (seen.has(value)) continue;
       seen.add(value);
       for (const n of readers.get(value) ?? []) {
-        if (n.opType === 'Gather' && n.input[1] === value && (intAttribute(n, 'axis') ?? 0) === 0) {
+        const gathers = (n.opType === 'Gather' && (intAttribute(n, 'axis') ?? 0) === 0) || (n.opType === 'GatherBlockQuantized' && (intAttribute(n, 'gather_axis') ?? 0) === 0);
+        if (gathers && n.input[1] === value) {
           const rows = tableRows(n.input[0]);
           if (rows && rows > 0) sizes[input.name ?? ''] = Math.min(sizes[input.name ?? ''] ?? Infinity, rows);
         } else if (PASS_THROUGH.has(n.opType ?? '') && n.input[0] === value) queue.push(n.output[0]);

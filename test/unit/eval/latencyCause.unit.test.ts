@@ -41,7 +41,38 @@ test('weight-only DequantizeLinear counted by reader; both faster transforms nam
 test('static INT8 already there: MatMulNBits is the remaining suggestion', () => {
   const w = weightWidening(quantizedModel(true));
   assert.equal(w.staticQuantized, true);
+  // The Conv's activation is dequantized too (fused); the MatMuls' are not (their weights widen).
+  assert.deepEqual(w.dequantized, { MatMul: 2 });
   assert.doesNotMatch(slowdownExplanation(w)!, /mode static/);
+});
+
+/** Static INT8 throughout, as quantize mode static writes it: every op's activation, weight and bias behind a DequantizeLinear. */
+function staticModel() {
+  const u8 = (name: string, dims: number[]) => tensor(name, INT8, dims, new Uint8Array(dims.reduce((a, b) => a * b, 1)));
+  const qdq = (x: string) => [node('QuantizeLinear', [x, 's', 'z8'], [`${x}_q`]), node('DequantizeLinear', [`${x}_q`, 's', 'z8'], [`${x}_dq`])];
+  const g = graph(
+    [
+      ...qdq('x'),
+      node('DequantizeLinear', ['conv_q', 's'], ['conv_w']),
+      node('DequantizeLinear', ['conv_bq', 's'], ['conv_b']),
+      node('Conv', ['x_dq', 'conv_w', 'conv_b'], ['c']),
+      node('Flatten', ['c'], ['f']),
+      ...qdq('f'),
+      node('DequantizeLinear', ['mm_q', 's'], ['mm_w']),
+      node('MatMul', ['f_dq', 'mm_w'], ['y']),
+    ],
+    [u8('conv_q', [2, 1, 1, 1]), tensor('conv_bq', 6, [2], new Uint8Array(8)), u8('mm_q', [8, 4]), floatTensor('s', [], [0.1]), tensor('z8', INT8, [], new Uint8Array(1))],
+    [valueInfo('x', 1, [1, 1, 2, 2])],
+    [valueInfo('y', 1, [1, 4])],
+  );
+  return parseModel(encodeModel(model(g, 13))).proto;
+}
+
+test('static INT8 throughout: weight and bias DequantizeLinear fuse into integer kernels, so they are not blamed', () => {
+  const w = weightWidening(staticModel());
+  assert.deepEqual(w, { dequantized: {}, casts: 0, staticQuantized: true });
+  assert.equal(slowdownExplanation(w), undefined);
+  assert.doesNotMatch(speedText(compareSpeed(14, 10, w)!), /matmulnbits|DequantizeLinear/);
 });
 
 test('slower, unchanged and faster, with the reason only when slower', () => {

@@ -78,6 +78,17 @@ test('the vocabulary of the embedding a token input indexes, through a Dequantiz
   assert.deepEqual(vocabularySizes(parseModel(bytes).proto), { input_ids: VOCAB });
 });
 
+test("the vocabulary of onnxruntime's GatherBlockQuantized: its packed data's rows (a MatMulNBits LM's embedding)", () => {
+  // 4-bit rows of 32 values pack into 16 bytes; the rows stay the vocabulary.
+  const g = graph(
+    [node('Reshape', ['input_ids', 'flat'], ['ids']), { ...node('GatherBlockQuantized', ['table_q4', 'ids', 'scales'], ['embedded'], '', [attribute('gather_axis', { i: 0, type: 2 }), attribute('block_size', { i: 32, type: 2 }), attribute('bits', { i: 4, type: 2 })]), domain: 'com.microsoft' }],
+    [tensor('table_q4', DataType.Uint8, [VOCAB, 16], new Uint8Array(VOCAB * 16)), floatTensor('scales', [VOCAB, 1], new Array<number>(VOCAB).fill(0.1)), tensor('flat', DataType.Int64, [1], new Uint8Array(8))],
+    [symbolic('input_ids', DataType.Int64, ['batch', 'seq'])],
+    [symbolic('embedded', 1, ['n', 32])],
+  );
+  assert.deepEqual(vocabularySizes(parseModel(encodeModel(model(g, 13))).proto), { input_ids: VOCAB });
+});
+
 test('synthetic inputs of every type: ids in the vocabulary, a mask of ones, the scalar given', async () => {
   const spec = { kind: 'synthetic' as const, samples: 3, seed: 1, dims: { sequence: 200 }, values: { sr: 16000, counts: 7 } };
   const d = syntheticDataset(spec, inputs, { input_ids: VOCAB });
@@ -99,7 +110,7 @@ test('synthetic inputs of every type: ids in the vocabulary, a mask of ones, the
 test('what is missing or misnamed is an error listing the inputs', () => {
   const listing = /inputs: input_ids \[batch, sequence\] int64; attention_mask \[batch, sequence\] int64; counts \[batch, 3\] int32; flags \[batch, 2\] bool; half \[batch, 5\] float16; sr \[\] int64/;
   const base = { kind: 'synthetic' as const, samples: 2, seed: 1 };
-  assert.throws(() => syntheticDataset(base, inputs, { input_ids: VOCAB }), (e: Error) => /needs --dim sequence=N/.test(e.message) && /int64 scalar: give its value, e\.g\. --value sr=16000/.test(e.message) && listing.test(e.message));
+  assert.throws(() => syntheticDataset(base, inputs, { input_ids: VOCAB }), (e: Error) => /needs --dim sequence=N/.test(e.message) && /int64 scalar: give its value, e\.g\. --value sr=16000/.test(e.message) && /'counts' is int32 \[batch, 3\] and indexes no embedding table: give its value, e\.g\. --value counts=0/.test(e.message) && listing.test(e.message));
   assert.throws(() => syntheticDataset({ ...base, dims: { seq: 8 } }, inputs), (e: Error) => /--dim names no dim 'seq'; the model's named dims: batch, sequence/.test(e.message));
   assert.throws(() => syntheticDataset({ ...base, shapes: { ids: [1, 8] } }, inputs), (e: Error) => /--shape names 'ids', which is not an input of the model/.test(e.message) && listing.test(e.message));
   assert.throws(() => syntheticDataset({ ...base, values: { rate: 1 } }, inputs), (e: Error) => /--value names 'rate', which is not an input of the model/.test(e.message));
