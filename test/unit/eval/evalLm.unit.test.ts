@@ -50,3 +50,15 @@ test('eval counts a model\'s external data in its size (the .onnx alone is a few
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('eval --task lm on one window says it has no interval (the bootstrap over one window is NaN)', async () => {
+  const model = path.join(dir, 'tiny-gpt.onnx');
+  let text = '';
+  await runEval(
+    model,
+    { baseline: model, dataset: { kind: 'numpy', path: path.join(dir, 'test-windows.npz') }, limit: 1, task: 'lm', batchSize: 1, threads: 1, optimization: 'all', timeoutSeconds: 600, json: false },
+    (t) => (text += t),
+  );
+  assert.match(text, /perplexity change \+0\.000, no interval from a single window/);
+  assert.doesNotMatch(text, /NaN/);
+});
