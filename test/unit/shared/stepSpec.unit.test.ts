@@ -126,3 +126,9 @@ test('schemas/recipe.schema.json is the schema the specification makes (run scri
   const committed = JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas/recipe.schema.json'), 'utf8'));
   assert.deepEqual(committed, JSON.parse(JSON.stringify(recipeSchema())));
 });
+
+test('every parameter that applies only sometimes says where, for the error that refuses it elsewhere', () => {
+  for (const params of [...TRANSFORM_NAMES.map((n) => TRANSFORMS[n].params), CALIBRATION]) {
+    for (const [key, p] of Object.entries(params)) if (p.when) assert.ok(p.appliesTo, `'${key}' has a 'when' and no 'appliesTo'`);
+  }
+});
