@@ -3,7 +3,8 @@
  * redundancy estimates. Runs layer by layer, reports progress and stops when aborted, so a
  * worker (or the CLI) can drive it.
  */
-import { checkInputNames } from '../core/inputNames';
+import { checkUserShapes } from '../core/inputNames';
+import { graphValues } from '../core/onnx/graphValues';
 import type { OnnxModel } from '../core/onnx/model';
 import { attributeLayers, type Layer } from './layers';
 import type { StoredTensor } from '../core/onnx/modelIndex';
@@ -87,7 +88,8 @@ export async function analyzeModel(
   const attribution = attributeLayers(model.index);
   const summary = summarizeModel(model, attribution) as ModelSummary & ModelAnalysis;
   const { layers } = attribution;
-  checkInputNames(Object.keys(options.inputShapes ?? {}), model.index.graphs.find((g) => g.kind === 'main')?.inputs ?? [], '--shape');
+  // Shapes that do not fit the inputs would give MACs of another model: eval refuses them too.
+  checkUserShapes(graphValues(model.proto).inputs.map((v) => ({ name: v.name, type: v.dataType, shape: v.shape })), { shapes: options.inputShapes, dims: options.dims });
   const macs = countMacs(
     model.index,
     inferShapes(model.index, { dims: new Map(Object.entries(options.dims ?? {})), inputs: new Map(Object.entries(options.inputShapes ?? {})) }),

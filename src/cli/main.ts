@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
           else if (a === '--no-redundancy') options.redundancy = false;
           else if (a === '--report') options.report = rest[++i] ?? usage('--report needs a file');
           else if (a === '--bins') options.bins = positiveNumber(rest[++i], '--bins', true);
-          else if (a === '--epsilon') options.nearZeroEpsilon = positiveNumber(rest[++i], '--epsilon', false);
+          else if (a === '--epsilon') options.nearZeroEpsilon = fraction(rest[++i], '--epsilon');
           else if (a === '--workers') options.workers = positiveNumber(rest[++i], '--workers', true);
           else if (a === '--dim') {
             const m = /^([^=]+)=(\d+)$/.exec(rest[++i] ?? '');
@@ -134,12 +134,13 @@ async function main(argv: string[]): Promise<number> {
           } else if (a === '--provider' && command === 'eval') options.providers = [...(options.providers ?? []), rest[++i] ?? usage('--provider needs a name, e.g. cuda')];
           else if (a === '--transform' && command === 'sensitivity') transform = rest[++i] ?? usage('--transform needs a recipe step as JSON or a file of one');
           else if (a === '--target-bytes' && command === 'sensitivity') targetBytes = positiveNumber(rest[++i], '--target-bytes', false);
-          else if (a === '--target-ratio' && command === 'sensitivity') targetRatio = positiveNumber(rest[++i], '--target-ratio', false);
+          else if (a === '--target-ratio' && command === 'sensitivity') targetRatio = fraction(rest[++i], '--target-ratio');
           else if (a === '--plan' && command === 'sensitivity') planFile = rest[++i] ?? usage('--plan needs a file');
           else if (a.startsWith('-')) usage(unknownOption(a, command));
           else positional.push(a);
         }
         if (positional.length !== 1) usage(`${command} takes exactly one MODEL`);
+        if (targetBytes !== undefined && targetRatio !== undefined) usage('give --target-bytes or --target-ratio, not both');
         if (planFile) checkOutput(planFile, '--plan', [{ file: positional[0], name: 'the input model' }]);
         const dataset = data.spec();
         if (command === 'eval') {
@@ -342,6 +343,13 @@ function positiveNumber(value: string | undefined, option: string, integer: bool
   if (value === undefined || !(n > 0) || (integer && !Number.isInteger(n)) || (integer && n > 1_000_000)) {
     usage(`${option} needs a positive ${integer ? 'whole number up to 1,000,000' : 'number'}`);
   }
+  return n;
+}
+
+/** A number strictly between 0 and 1: a share of something (0 or all of it would mean nothing). */
+function fraction(value: string | undefined, option: string): number {
+  const n = Number(value);
+  if (value === undefined || !(n > 0 && n < 1)) usage(`${option} needs a number between 0 and 1, not ${value ?? 'nothing'}`);
   return n;
 }
 

@@ -7,7 +7,7 @@
  * error that lists the model's inputs with their dims.
  */
 import { OnnxError } from '../core/errors';
-import { checkInputNames } from '../core/inputNames';
+import { checkInputNames, checkUserShapes, inputListing, isSymbolicDim as symbolic } from '../core/inputNames';
 import { float16Bits } from '../core/onnx/halfFloat';
 import type { Dataset, DatasetSpec, InputInfo } from './datasetTypes';
 import type { TensorData } from './feed';
@@ -15,13 +15,8 @@ import type { TensorData } from './feed';
 type SyntheticSpec = Extract<DatasetSpec, { kind: 'synthetic' }>;
 const WHERE = 'synthetic data';
 
-const symbolic = (d: number | string): boolean => typeof d !== 'number' || d < 0;
 const dimText = (d: number | string): string => (typeof d === 'number' && d >= 0 ? String(d) : typeof d === 'string' && d ? d : '?');
-
-/** "input [batch, 3, 224, 224] float32; sr [] int64": what the messages asking for shapes and values list. */
-export function inputListing(inputs: readonly InputInfo[]): string {
-  return inputs.map((i) => `${i.name} [${i.shape.map(dimText).join(', ')}] ${i.type}`).join('; ');
-}
+export { inputListing };
 
 /** An input is batched when its first dim is symbolic; the others are fed whole, with batch 1. */
 export function isBatched(input: InputInfo): boolean {
@@ -29,27 +24,14 @@ export function isBatched(input: InputInfo): boolean {
 }
 
 function checkNames(spec: SyntheticSpec, inputs: readonly InputInfo[]): void {
-  const listing = inputListing(inputs);
-  const names = inputs.map((i) => i.name);
-  checkInputNames(Object.keys(spec.shapes ?? {}), names, '--shape', listing, WHERE);
-  checkInputNames(Object.keys(spec.values ?? {}), names, '--value', listing, WHERE);
-  const named = [...new Set(inputs.flatMap((i) => i.shape.filter((d): d is string => typeof d === 'string' && d !== '')))];
-  for (const name of Object.keys(spec.dims ?? {})) {
-    if (!named.includes(name)) {
-      throw new OnnxError('unsupported', `--dim names no dim '${name}'; ${named.length ? `the model's named dims: ${named.join(', ')}` : 'no dim of this model has a name: give --shape INPUT=DxD'} (inputs: ${listing})`, WHERE);
-    }
-  }
+  checkUserShapes(inputs, spec, WHERE);
+  checkInputNames(Object.keys(spec.values ?? {}), inputs.map((i) => i.name), '--value', inputListing(inputs), WHERE);
 }
 
-/** The dims of one sample of an input (batch 1), or what is missing to know them. */
+/** The dims of one sample of an input (batch 1), or what is missing to know them (checkNames saw the given shapes fit). */
 function sampleDims(spec: SyntheticSpec, input: InputInfo): number[] | string {
   const given = spec.shapes?.[input.name];
-  if (given) {
-    if (given.length !== input.shape.length) return `--shape ${input.name} has ${given.length} dims; the input has ${input.shape.length}`;
-    const fixed = input.shape.findIndex((d, k) => !symbolic(d) && d !== given[k]);
-    if (fixed >= 0) return `--shape ${input.name}: dim ${fixed + 1} is fixed at ${input.shape[fixed]} in the model`;
-    return isBatched(input) ? [1, ...given.slice(1)] : [...given];
-  }
+  if (given) return isBatched(input) ? [1, ...given.slice(1)] : [...given];
   const named: string[] = [];
   let unnamed = false;
   const dims = input.shape.map((d, k) => {

@@ -20,8 +20,13 @@ interface ParamBase {
   readonly help: string;
   /** Left to recipes: the editor's form does not show it. */
   readonly advanced?: boolean;
-  /** The parameter only means something when this holds (the form hides it otherwise). */
+  /**
+   * The parameter only means something when this holds: the form hides it otherwise, the parser
+   * refuses it when given, and a step written back as JSON leaves it out.
+   */
   readonly when?: (values: StepValues) => boolean;
+  /** What `when` asks for, in words: "'granularity' \"block\"" reads "… applies to 'granularity' \"block\" only". */
+  readonly appliesTo?: string;
 }
 
 export interface ChoiceParam<T extends string = string> extends ParamBase {
@@ -93,6 +98,9 @@ export function defaultGranularity(dtype: unknown): Granularity {
 }
 
 const notFloat16 = (v: StepValues): boolean => v.dtype !== 'float16';
+const INTEGER_TYPES = 'integer types (not \'dtype\' "float16")';
+/** onnxruntime's MatMulNBits takes blocks of 16 weights or more. */
+export const MATMULNBITS_MIN_BLOCK = 16;
 const prunesByFraction = (v: StepValues): boolean => v.pattern === undefined || v.pattern === 'unstructured' || v.pattern === 'channel';
 
 export const TRANSFORMS: Readonly<Record<TransformName, TransformSpec>> = {
@@ -107,14 +115,14 @@ export const TRANSFORMS: Readonly<Record<TransformName, TransformSpec>> = {
       },
       granularity: {
         kind: 'choice', label: 'Scales', help: 'One scale per tensor, per output channel, or per block along the reduction axis.',
-        options: GRANULARITIES, default: (v) => defaultGranularity(v.dtype ?? 'int8'), defaultRule: 'block for int4 and uint4, per-channel otherwise', when: notFloat16,
+        options: GRANULARITIES, default: (v) => defaultGranularity(v.dtype ?? 'int8'), defaultRule: 'block for int4 and uint4, per-channel otherwise', when: notFloat16, appliesTo: INTEGER_TYPES,
       },
       blockSize: {
         kind: 'number', label: 'Block', help: 'A power of two; elements per scale along the reduction axis.',
         min: 2, max: 1 << 20, integer: true, powerOfTwo: true, default: 32, suggestions: [16, 32, 64, 128, 256],
-        when: (v) => notFloat16(v) && (v.granularity ?? defaultGranularity(v.dtype ?? 'int8')) === 'block',
+        when: (v) => notFloat16(v) && (v.granularity ?? defaultGranularity(v.dtype ?? 'int8')) === 'block', appliesTo: '\'granularity\' "block"',
       },
-      symmetric: { kind: 'boolean', label: 'Symmetric', help: 'Codes centred on zero (no zero points).', default: true, when: notFloat16 },
+      symmetric: { kind: 'boolean', label: 'Symmetric', help: 'Codes centred on zero (no zero points).', default: true, when: notFloat16, appliesTo: INTEGER_TYPES },
       mode: {
         kind: 'choice', label: 'Mode', advanced: true, options: ['weights', 'static'], default: 'weights',
         help: "weights: weight-only; static: activations too (QDQ for onnxruntime's integer kernels), calibrated by running the model.",
@@ -122,27 +130,28 @@ export const TRANSFORMS: Readonly<Record<TransformName, TransformSpec>> = {
       method: {
         kind: 'choice', label: 'Method', options: ['rtn', 'gptq'], default: 'rtn',
         help: 'rtn: each weight rounded to its nearest code; gptq: MatMul, Gemm and Conv weights rounded one input row at a time, each row\'s error spread over the rows left, weighted by the layer\'s input statistics from calibration (GPTQ).',
-        when: (v) => notFloat16(v) && (v.mode ?? 'weights') === 'weights',
+        when: (v) => notFloat16(v) && (v.mode ?? 'weights') === 'weights', appliesTo: 'weight-only integer quantization',
       },
       damp: {
         kind: 'number', label: 'GPTQ damping', advanced: true, min: 0, max: 1, default: 0.01,
         help: "GPTQ: the fraction of the Hessian's mean diagonal added to its diagonal (keeps the inverse stable).",
-        when: (v) => v.method === 'gptq',
+        when: (v) => v.method === 'gptq', appliesTo: '\'method\' "gptq"',
       },
       actOrder: {
         kind: 'boolean', label: 'GPTQ activation order', advanced: true, default: false,
         help: 'GPTQ: quantize inputs by decreasing Hessian diagonal (the most active first); block scales then come from the weights before any update.',
-        when: (v) => v.method === 'gptq',
+        when: (v) => v.method === 'gptq', appliesTo: '\'method\' "gptq"',
       },
       format: {
         kind: 'choice', label: 'Format', options: ['qdq', 'matmulnbits'], default: 'qdq',
         help: "qdq: DequantizeLinear (standard ONNX, any runtime); matmulnbits: onnxruntime's MatMulNBits for MatMul and Gemm layers (its fast 4-/8-bit kernels), GatherBlockQuantized for embedding Gathers.",
         when: (v) => notFloat16(v) && (v.granularity ?? defaultGranularity(v.dtype ?? 'int8')) === 'block' && (v.mode ?? 'weights') === 'weights',
+        appliesTo: '\'granularity\' "block" in weight-only quantization',
       },
       accuracyLevel: {
         kind: 'number', label: 'Accuracy level', advanced: true, min: 0, max: 4, integer: true, start: 4,
         help: "MatMulNBits' accuracy_level (4 when not given): 4 computes in int8 (onnxruntime's fastest on CPU), 1 in float32, 0 leaves it to the runtime.",
-        when: (v) => v.format === 'matmulnbits',
+        when: (v) => v.format === 'matmulnbits', appliesTo: '\'format\' "matmulnbits"',
       },
     },
   },
@@ -156,13 +165,17 @@ export const TRANSFORMS: Readonly<Record<TransformName, TransformSpec>> = {
       },
       sparsity: {
         kind: 'number', label: 'Sparsity', help: 'Fraction of weights (or channels) removed; implied by an N:M pattern.',
-        min: 0, max: 0.99, start: 0.5, step: 0.05, when: prunesByFraction,
+        min: 0, max: 0.99, start: 0.5, step: 0.05, when: prunesByFraction, appliesTo: 'patterns "unstructured" and "channel" (an N:M pattern implies it)',
       },
       scope: {
         kind: 'choice', label: 'Threshold', help: 'layer: each layer pruned to the sparsity; global: one magnitude threshold across the selected layers.',
         options: ['layer', 'global'], default: 'layer', when: (v) => (v.pattern ?? 'unstructured') === 'unstructured',
+        appliesTo: '\'pattern\' "unstructured"',
       },
-      norm: { kind: 'choice', label: 'Channel norm', advanced: true, help: 'How output channels are ranked for pattern "channel".', options: ['l1', 'l2'], default: 'l1' },
+      norm: {
+        kind: 'choice', label: 'Channel norm', advanced: true, help: 'How output channels are ranked for pattern "channel".', options: ['l1', 'l2'], default: 'l1',
+        when: (v) => v.pattern === 'channel', appliesTo: '\'pattern\' "channel"',
+      },
     },
   },
   cluster: {
@@ -172,7 +185,10 @@ export const TRANSFORMS: Readonly<Record<TransformName, TransformSpec>> = {
       clusters: { kind: 'number', label: 'Clusters', help: 'Shared values per weight (the codebook size).', min: 2, max: 256, integer: true, default: 16, step: 1 },
       keepZero: { kind: 'boolean', label: 'Keep zeros', help: 'Keep exact zeros exact: one cluster is fixed at 0.', default: false },
       init: { kind: 'choice', label: 'Start', advanced: true, help: 'k-means++ seeding, or the optimal 1-D clustering.', options: ['kmeans++', 'optimal'], default: 'kmeans++' },
-      seed: { kind: 'number', label: 'Seed', advanced: true, help: 'Seed of the k-means++ start.', min: 0, max: 2 ** 32 - 1, integer: true, default: 1 },
+      seed: {
+        kind: 'number', label: 'Seed', advanced: true, help: 'Seed of the k-means++ start.', min: 0, max: 2 ** 32 - 1, integer: true, default: 1,
+        when: (v) => (v.init ?? 'kmeans++') === 'kmeans++', appliesTo: '\'init\' "kmeans++"',
+      },
     },
   },
   factorize: {
@@ -189,18 +205,36 @@ export const TRANSFORMS: Readonly<Record<TransformName, TransformSpec>> = {
   },
 };
 
-/** Quantize's `calibration` object (static mode, and weight-only with method gptq: then only data, samples and shapes matter). */
+/**
+ * Quantize's `calibration` object (static mode, and weight-only with method gptq: then only data,
+ * samples and shapes matter). Its `when`s see its own values and the step's `mode`.
+ */
+const STATIC = (v: StepValues): boolean => v.mode === 'static';
 export const CALIBRATION: Readonly<Record<string, ParamSpec>> = {
-  method: { kind: 'choice', label: 'Method', help: 'How activation ranges are chosen from the collected statistics.', options: CALIBRATION_METHODS, default: 'minmax' },
+  method: {
+    kind: 'choice', label: 'Method', help: 'How activation ranges are chosen from the collected statistics.', options: CALIBRATION_METHODS, default: 'minmax',
+    when: STATIC, appliesTo: '\'mode\' "static"',
+  },
   data: {
     kind: 'text', label: 'Data', default: '',
     help: 'A .npz file (one array per model input, samples along the first axis) or a folder of <input>.npy files, relative to the recipe file. Seeded random inputs in [-1, 1) when absent.',
   },
   samples: { kind: 'number', label: 'Samples', help: 'Calibration inputs run through the model.', min: 1, max: 100_000, integer: true, default: 16 },
-  percentile: { kind: 'number', label: 'Percentile', help: 'Percent of |x| kept by the percentile method.', min: 50, max: 100, default: 99.99 },
-  reduceRange: { kind: 'boolean', label: 'Reduce range', help: '7-bit weights, against U8S8 saturation on x86 CPUs without VNNI.', default: true },
+  percentile: {
+    kind: 'number', label: 'Percentile', help: 'Percent of |x| kept by the percentile method.', min: 50, max: 100, default: 99.99,
+    when: (v) => STATIC(v) && v.method === 'percentile', appliesTo: '\'method\' "percentile" in static mode',
+  },
+  reduceRange: {
+    kind: 'boolean', label: 'Reduce range', help: '7-bit weights, against U8S8 saturation on x86 CPUs without VNNI.', default: true,
+    when: STATIC, appliesTo: '\'mode\' "static"',
+  },
   shapes: { kind: 'shapes', label: 'Shapes', help: 'Input shapes for random calibration inputs where the model leaves dims symbolic.', maxDim: 1 << 20 },
 };
+
+/** The parameters given in `given` that do not apply to a step whose values (defaults filled in) are `values`. */
+export function notApplying(params: Readonly<Record<string, ParamSpec>>, given: StepValues, values: StepValues): string[] {
+  return Object.keys(given).filter((k) => given[k] !== undefined && params[k]?.when && !params[k].when!(values));
+}
 
 /** The default of a parameter given the others (undefined: none; the parameter is required or optional). */
 export function defaultOf(param: ParamSpec, values: StepValues): unknown {

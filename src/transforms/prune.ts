@@ -94,6 +94,7 @@ export async function pruneLayers(ctx: TransformContext, step: PruneStep): Promi
   const writer = new MaskedWriter(ctx);
   for (const { layer, weights } of candidates) {
     const changes: TensorChange[] = [];
+    const unchanged: string[] = [];
     for (const w of weights) {
       await ctx.checkpoint();
       const original = await readDenseFloat32(w.tensor);
@@ -102,6 +103,12 @@ export async function pruneLayers(ctx: TransformContext, step: PruneStep): Promi
       if (nm) pruneNofM(pruned, w.tensor.dims, w.role!.reductionAxis, +nm[1], +nm[2]);
       else zeroSmallest(pruned, globalCounts ? (globalCounts.get(w) ?? 0) : Math.round(step.sparsity * pruned.length));
       const zerosAfter = countZeros(pruned);
+      // Pruning only writes zeros: as many zeros as before is the same tensor, not an edit.
+      if (zerosAfter === zerosBefore) {
+        const asked = nm ? `pattern ${step.pattern}` : `sparsity ${step.sparsity}`;
+        unchanged.push(`'${w.tensor.name}': ${asked} zeroes no weight that is not zero already (${Math.round((zerosBefore / pruned.length) * 1000) / 10}% are)`);
+        continue;
+      }
       // Zeros written into the stored bytes: the kept weights stay bit for bit, in their own type.
       const stored = await readRawBytes(w.tensor);
       const width = floatBytes(w.tensor.dataType as FloatSource);
@@ -125,7 +132,8 @@ export async function pruneLayers(ctx: TransformContext, step: PruneStep): Promi
         },
       });
     }
-    outcome.changed.push(change(layer, changes));
+    if (changes.length) outcome.changed.push(change(layer, changes));
+    else outcome.skipped.push(skip(layer, unchanged.join('; ')));
   }
   writer.finish();
   return outcome;

@@ -14,7 +14,7 @@ import { DataType } from '../core/onnx/dataTypes';
 import type { AttributeProto, TensorProto } from '../core/onnx/proto';
 import type { QuantizeStep } from './recipe';
 import { rangeOf, scaleLayout, type Codes, type Quantized, type ScaleLayout } from './quantizeMath';
-import type { Granularity } from '../shared/stepSpec';
+import { MATMULNBITS_MIN_BLOCK, type Granularity } from '../shared/stepSpec';
 import { codeBits, quantizeChoice, scaleType as scaleTypeFor } from '../analyzers/resultBytes';
 import { NBITS_DOMAIN, nbitsSource, nbitsTarget, toMatMulNBits, writeMatMulNBits, type NBitsSettings } from './matMulNBits';
 import { packQuantizedNBits } from './nbitsPack';
@@ -233,8 +233,8 @@ function realTypeOf(layer: Layer, t: StoredTensor): number | undefined {
 async function quantizeNBits(ctx: TransformContext, step: QuantizeStep): Promise<TransformOutcome> {
   const outcome: TransformOutcome = { changed: [], skipped: [], notes: [] };
   const settings = { bits: codeBits(step.dtype) as 4 | 8, blockSize: step.blockSize, symmetric: step.symmetric, accuracyLevel: step.accuracyLevel ?? 4 };
-  if (settings.blockSize < 16) {
-    return { ...outcome, skipped: ctx.layers.map((l) => skip(l, `MatMulNBits blocks are 16 or more weights, not ${settings.blockSize}`)) };
+  if (settings.blockSize < MATMULNBITS_MIN_BLOCK) {
+    return { ...outcome, skipped: ctx.layers.map((l) => skip(l, `MatMulNBits blocks are ${MATMULNBITS_MIN_BLOCK} or more weights, not ${settings.blockSize}`)) };
   }
   // Embeddings take indices, so they have no Hessian: round to nearest, with GPTQ or without.
   const gptq = await gptqIfAsked({ ...ctx, layers: ctx.layers.filter((l) => !isEmbeddingGather(l.node.node)) }, step, outcome);

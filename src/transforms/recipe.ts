@@ -8,7 +8,7 @@ import { didYouMean } from '../core/didYouMean';
 import { OnnxError } from '../core/errors';
 import type { LayerSelector } from './targets';
 import {
-  CALIBRATION, TRANSFORMS, defaultOf,
+  CALIBRATION, MATMULNBITS_MIN_BLOCK, TRANSFORMS, defaultOf, notApplying,
   type BooleanParam, type CalibrationMethod, type ChoiceParam, type Granularity, type NumberParam, type ParamSpec, type QuantDType, type TextParam,
 } from '../shared/stepSpec';
 
@@ -155,6 +155,15 @@ class Fields {
     return v;
   }
 
+  /**
+   * No parameter was given that the step's other values make meaningless (`when` in the step
+   * specification): an option that cannot apply is an error, not silently ignored.
+   */
+  applies(params: Readonly<Record<string, ParamSpec>>, values: Json, implied: readonly string[] = []): void {
+    const bad = notApplying(params, this.o, values).filter((k) => !implied.includes(k));
+    if (bad.length) this.fail(`'${bad[0]}' applies to ${params[bad[0]].appliesTo ?? 'other settings'} only`);
+  }
+
   /** Every key of the step was understood (a typo must not silently do nothing). */
   finish(notAllowed: readonly string[] = []): void {
     const unknown = Object.keys(this.o).filter((k) => !this.used.has(k) || notAllowed.includes(k));
@@ -168,9 +177,11 @@ function unknownNames(unknown: readonly string[], known: readonly string[]): str
   return unknown.map((k) => `'${k}'${didYouMean(k, known)}`).join(', ');
 }
 
+/** A list of layer names, or one name alone. */
 function stringList(v: unknown, key: string, where: string): string[] {
+  if (typeof v === 'string' && v !== '') return [v];
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) {
-    throw new OnnxError('recipe', `'${key}' must be a list of layer names`, where);
+    throw new OnnxError('recipe', `'${key}' must be a layer name or a list of layer names`, where);
   }
   return v as string[];
 }
@@ -219,23 +230,19 @@ export function parseStep(raw: unknown, where = 'step'): RecipeStep {
       const method: 'rtn' | 'gptq' = f.choice('method', param(Q, 'method', 'choice'));
       if (method === 'gptq' && (mode !== 'weights' || dtype === 'float16')) f.fail(`'method' "gptq" applies to weight-only integer quantization`);
       if (method === 'gptq' && granularity === 'per-tensor') f.fail(`'method' "gptq" needs 'granularity' "per-channel" or "block"`);
-      // Spelled-out defaults (stepToJson writes every parameter) are fine with round to nearest.
-      const gptqGiven = ['damp', 'actOrder'].filter((k) => o[k] !== undefined && o[k] !== defaultOf(Q[k], {}));
       const damp = f.number('damp', param(Q, 'damp', 'number')) as number;
       const actOrder = f.boolean('actOrder', param(Q, 'actOrder', 'boolean'));
-      if (gptqGiven.length && method !== 'gptq') f.fail(`'${gptqGiven[0]}' applies to 'method' "gptq" only`);
       if (calibration && mode !== 'static' && method !== 'gptq') f.fail(`'calibration' applies to 'mode' "static" and 'method' "gptq" only`);
       const format: 'qdq' | 'matmulnbits' = f.choice('format', param(Q, 'format', 'choice'));
-      const given = o.accuracyLevel !== undefined;
       const accuracyLevel = f.number('accuracyLevel', param(Q, 'accuracyLevel', 'number'));
-      if (given && format !== 'matmulnbits') f.fail(`'accuracyLevel' applies to 'format' "matmulnbits" only`);
       if (format === 'matmulnbits' && (mode !== 'weights' || dtype === 'float16' || granularity !== 'block')) {
         f.fail(`'format' "matmulnbits" stores 4- or 8-bit weights in blocks: it needs 'granularity' "block" and weight-only quantization`);
       }
+      if (format === 'matmulnbits' && blockSize < MATMULNBITS_MIN_BLOCK) f.fail(`'format' "matmulnbits" needs 'blockSize' ${MATMULNBITS_MIN_BLOCK} or more, not ${blockSize}`);
       step = {
         transform: 'quantize', ...base, dtype, granularity, symmetric, blockSize, mode, method, damp, actOrder,
         format, ...(format === 'matmulnbits' ? { accuracyLevel: accuracyLevel ?? 4 } : {}),
-        ...(mode === 'static' || method === 'gptq' ? { calibration: parseCalibration(calibration ?? {}, `${where} calibration`) } : {}),
+        ...(mode === 'static' || method === 'gptq' ? { calibration: parseCalibration(calibration ?? {}, `${where} calibration`, mode) } : {}),
       };
       break;
     }
@@ -275,11 +282,13 @@ export function parseStep(raw: unknown, where = 'step'): RecipeStep {
     default:
       throw new OnnxError('recipe', `'transform' must be "quantize", "prune", "cluster" or "factorize", not ${JSON.stringify(o.transform)}`, where);
   }
+  // An N:M pattern's sparsity, when given, was checked against the pattern above.
+  f.applies(TRANSFORMS[step.transform].params, step as unknown as Json, ['sparsity']);
   f.finish();
   return step;
 }
 
-function parseCalibration(o: Json, where: string): CalibrationSettings {
+function parseCalibration(o: Json, where: string, mode: QuantizeStep['mode']): CalibrationSettings {
   const f = new Fields(o, where);
   const method: CalibrationMethod = f.choice('method', param(CALIBRATION, 'method', 'choice'));
   const data = f.string('data', param(CALIBRATION, 'data', 'text'));
@@ -291,6 +300,7 @@ function parseCalibration(o: Json, where: string): CalibrationSettings {
   for (const [k, v] of Object.entries(shapes ?? {})) {
     if (!Array.isArray(v) || v.some((d) => !Number.isInteger(d) || d < 1 || d > maxDim)) f.fail(`'shapes' entry '${k}' must be a list of positive integers`);
   }
+  f.applies(CALIBRATION, { ...o, method, mode });
   f.finish(['transform', 'layers', 'exclude']);
   return { method, ...(data ? { data } : {}), samples, percentile, reduceRange, ...(shapes ? { shapes: shapes as Record<string, number[]> } : {}) };
 }
@@ -311,10 +321,19 @@ export function parseRecipe(raw: unknown): Recipe {
   return { version: 1, steps, ...(o.model ? { model: o.model as string } : {}) };
 }
 
-/** The step as recipe JSON, every parameter spelled out (so later defaults cannot change it). */
+/**
+ * The step as recipe JSON, every parameter that applies spelled out (so later defaults cannot
+ * change it); those that do not apply are left out, as the parser refuses them.
+ */
 export function stepToJson(step: RecipeStep): Json {
   const out: Json = { ...step };
   if (step.exclude.length === 0) delete out.exclude;
+  for (const k of notApplying(TRANSFORMS[step.transform].params, out, out)) delete out[k];
+  if (step.transform === 'quantize' && step.calibration) {
+    const cal: Json = { ...step.calibration };
+    for (const k of notApplying(CALIBRATION, cal, { ...cal, mode: step.mode })) delete cal[k];
+    out.calibration = cal;
+  }
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
   return out;
 }

@@ -39,7 +39,8 @@ function paramSchema(p: ParamSpec): Schema {
       break;
   }
   const rule = p.kind === 'choice' && p.defaultRule ? ` Default: ${p.defaultRule}.` : '';
-  out.description = p.help + rule;
+  const only = p.appliesTo ? ` Only with ${p.appliesTo}: an error otherwise.` : '';
+  out.description = p.help + rule + only;
   return out;
 }
 
@@ -73,7 +74,7 @@ export function recipeSchema(): Schema {
     title: 'ONNX Compress recipe',
     description:
       'Transform steps applied in order by `onnx-compress apply MODEL --recipe RECIPE.json --output OUT.onnx`, and recorded by the editor. ' +
-      'Cross-field rules the schema cannot say (bits vs dtype, N < M, sparsity vs an N:M pattern) are checked when the recipe is read. ' +
+      'Cross-field rules the schema cannot say (bits vs dtype, N < M, sparsity vs an N:M pattern, parameters given where they do not apply) are checked when the recipe is read. ' +
       'Generated from src/shared/stepSpec.ts by scripts/make-schema.mjs: edit that, not this.',
     type: 'object',
     required: ['version', 'steps'],
@@ -87,10 +88,13 @@ export function recipeSchema(): Schema {
     },
     definitions: {
       layers: {
-        description: '"*" for every layer, or layer names (a node\'s name, `graph/name` inside subgraphs); `*` and `?` work as wildcards. A name that matches no layer is an error.',
-        oneOf: [{ const: '*' }, { type: 'array', items: { type: 'string', minLength: 1 } }],
+        description: '"*" for every layer, a layer name, or a list of them (a node\'s name, `graph/name` inside subgraphs); `*` and `?` work as wildcards. A name that matches no layer is an error.',
+        oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }],
       },
-      exclude: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Layers left out even when `layers` matches them.' },
+      exclude: {
+        oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }],
+        description: 'A layer name or a list of them, left out even when `layers` matches them. A name that matches no layer is an error.',
+      },
       step: {
         type: 'object',
         required: ['transform'],

@@ -25,20 +25,23 @@ export function layerName(layer: Layer): string {
 
 /**
  * The layers a selector names, in graph order. Entries match a layer's name or label, ignoring
- * case, exactly or as a glob (`*`, `?`); an entry that matches nothing is an error naming the
- * closest layer names, not a silent no-op.
+ * case, exactly or as a glob (`*`, `?`); an entry of either list that matches nothing is an error
+ * naming the closest layer names, not a silent no-op.
  */
 export function selectLayers(attribution: LayerAttribution, selector: LayerSelector, exclude: readonly string[] = []): Layer[] {
   // Case-insensitive: "*conv*" finds p2o.Conv.45; exporters' capitalization is not something to remember.
   const matchesAny = (layer: Layer, patterns: readonly Glob[]): boolean =>
     patterns.some((p) => p(layerName(layer)) || p(layer.node.label));
+  for (const name of [...(selector === '*' ? [] : selector), ...exclude]) {
+    if (!namesAnyLayer(name, attribution.layers)) {
+      const field = selector !== '*' && selector.includes(name) ? '' : ` (in 'exclude')`;
+      throw new OnnxError('unsupported', `no layer is named '${name}'${field}${layerHint(name, attribution.layers)}`, 'recipe');
+    }
+  }
   const excluded = exclude.map(compileGlob);
   const candidates = attribution.layers.filter((l) => !matchesAny(l, excluded));
   if (selector === '*') return candidates;
   const patterns = selector.map(compileGlob);
-  for (const name of selector) {
-    if (!namesAnyLayer(name, attribution.layers)) throw new OnnxError('unsupported', `no layer is named '${name}'${layerHint(name, attribution.layers)}`, 'recipe');
-  }
   return candidates.filter((l) => matchesAny(l, patterns));
 }
 

@@ -14,7 +14,7 @@ import { dequantizeParams } from '../../../src/analyzers/dequantizeParams';
 import { readRealFloat32 } from '../../../src/analyzers/realValues';
 import { storedAs } from '../../../src/analyzers/storedAs';
 import { applyStep, stateOf } from '../../../src/transforms/apply';
-import { parseStep } from '../../../src/transforms/recipe';
+import { parseStep, type QuantizeStep } from '../../../src/transforms/recipe';
 import { floatSourceTensor } from '../../../src/transforms/floatSource';
 import { float16Bits } from '../../../src/core/onnx/halfFloat';
 import { floatValues } from '../../../src/eval/floatOutputs';
@@ -102,7 +102,9 @@ for (const c of CASES) {
 test('MatMulNBits refuses Conv layers and blocks under 16, and needs granularity block', async () => {
   const dir = tempDir();
   const state = stateOf(parseModel(layerModel('matmul'), { dir }).proto, dir);
-  const small = await applyStep(state, parseStep({ transform: 'quantize', dtype: 'int4', granularity: 'block', blockSize: 8, format: 'matmulnbits' }));
+  // A recipe error, not a skip per layer; a step made in code still cannot write one.
+  assert.throws(() => parseStep({ transform: 'quantize', dtype: 'int4', granularity: 'block', blockSize: 8, format: 'matmulnbits' }), /needs 'blockSize' 16 or more, not 8/);
+  const small = await applyStep(state, { ...(parseStep({ transform: 'quantize', dtype: 'int4', format: 'matmulnbits' }) as QuantizeStep), blockSize: 8 });
   assert.match(small.result.skipped[0].reason, /16 or more/);
   assert.throws(() => parseStep({ transform: 'quantize', dtype: 'int8', granularity: 'per-channel', format: 'matmulnbits' }), /needs 'granularity' "block"/);
   assert.throws(() => parseStep({ transform: 'quantize', accuracyLevel: 4 }), /applies to 'format' "matmulnbits" only/);

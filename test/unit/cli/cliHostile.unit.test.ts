@@ -99,3 +99,34 @@ test('--shape naming an input the model does not have is an error, not ignored',
   failsWith(run('analyze', mlp, '--shape', 'nope=1x8'), /--shape names 'nope', which is not an input of the model/);
   failsWith(run('eval', mlp, '--shape', 'nope=4x8'), /--shape names 'nope', which is not an input of the model/);
 });
+
+test('analyze refuses the --dim and --shape that eval refuses, in the same words (no MACs of another shape)', () => {
+  const cls = path.join(thirdPartyModels, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+  const cases: [string, string, RegExp][] = [
+    ['--dim', 'foo=3', /--dim names no dim 'foo'; the model's named dims: p2o\.DynamicDimension\.0/],
+    ['--shape', 'x=1x3x48', /--shape x has 3 dims; the input has 4/],
+    ['--shape', 'x=1x4x48x192', /--shape x: dim 2 is fixed at 3 in the model/],
+  ];
+  for (const [option, value, message] of cases) {
+    failsWith(run('analyze', cls, option, value, '--no-redundancy', '--workers', '1'), message);
+    failsWith(run('eval', cls, option, value, '--limit', '1'), message);
+  }
+  assert.equal(run('analyze', cls, '--shape', 'x=1x3x48x192', '--no-redundancy', '--workers', '1').status, 0);
+});
+
+test('shares out of range and targets given twice are errors, not ignored', () => {
+  failsWith(run('analyze', mlp, '--epsilon', '2'), /--epsilon needs a number between 0 and 1, not 2/);
+  const step = '{"transform": "quantize"}';
+  failsWith(run('sensitivity', mlp, '--transform', step, '--target-ratio', '1.5'), /--target-ratio needs a number between 0 and 1, not 1\.5/);
+  failsWith(run('sensitivity', mlp, '--transform', step, '--target-bytes', '10', '--target-ratio', '0.5'), /give --target-bytes or --target-ratio, not both/);
+});
+
+test('apply of a prune that zeroes nothing writes nothing and exits 3, as any step that changes nothing', () => {
+  const dir = tempDir();
+  const out = path.join(dir, 'out.onnx');
+  const r = run('apply', mlp, '--recipe', recipe(dir, { version: 1, steps: [{ transform: 'prune', layers: '*', sparsity: 0 }] }), '-o', out);
+  assert.equal(r.status, 3, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr, /nothing changed/);
+  assert.match(r.stdout + r.stderr, /sparsity 0 zeroes no weight that is not zero already/);
+  assert.equal(fs.existsSync(out), false);
+});

@@ -69,6 +69,9 @@ test('INT4 and UINT4 default to blocks of 32, 8-bit types to per-channel scales,
   assert.ok(blocks.bytesAfter > channels.bytesAfter, `${blocks.bytesAfter} vs ${channels.bytesAfter}`);
 });
 
+/** Values that make a parameter apply, where the defaults do not. */
+const APPLIES_WITH: Readonly<Record<string, Record<string, unknown>>> = { blockSize: { granularity: 'block' } };
+
 test("the form's fields are the specification's, and every step the form makes at its start parses", () => {
   for (const name of TRANSFORM_NAMES) {
     const params = TRANSFORMS[name].params;
@@ -82,7 +85,12 @@ test("the form's fields are the specification's, and every step the form makes a
       assert.equal(f.label, p.label);
       if (p.kind === 'choice') assert.deepEqual(f.choices, p.options);
       if (p.kind === 'number' && !p.suggestions) assert.deepEqual([f.min, f.max], [p.min, p.max]);
-      if (p.kind === 'number' && p.suggestions) for (const v of p.suggestions) parseStep({ transform: name, ...REQUIRED[name], [f.key]: v });
+      if (p.kind === 'number' && p.suggestions) {
+        // Each suggestion, where the parameter applies (given elsewhere it is an error).
+        const values = { ...REQUIRED[name], ...APPLIES_WITH[f.key] };
+        assert.ok(!p.when || p.when(values), `${name} '${f.key}' applies with ${JSON.stringify(values)}`);
+        for (const v of p.suggestions) parseStep({ transform: name, ...values, [f.key]: v });
+      }
       for (const v of p.kind === 'text' ? (p.suggestions ?? []) : []) {
         // An N:M pattern implies its sparsity.
         const { sparsity, ...rest } = REQUIRED[name];
@@ -117,4 +125,10 @@ test('the parser keeps to the specification: out of range, not an option, and no
 test('schemas/recipe.schema.json is the schema the specification makes (run scripts/make-schema.mjs after changing it)', () => {
   const committed = JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas/recipe.schema.json'), 'utf8'));
   assert.deepEqual(committed, JSON.parse(JSON.stringify(recipeSchema())));
+});
+
+test('every parameter that applies only sometimes says where, for the error that refuses it elsewhere', () => {
+  for (const params of [...TRANSFORM_NAMES.map((n) => TRANSFORMS[n].params), CALIBRATION]) {
+    for (const [key, p] of Object.entries(params)) if (p.when) assert.ok(p.appliesTo, `'${key}' has a 'when' and no 'appliesTo'`);
+  }
 });

@@ -43,6 +43,9 @@ test('a layer name that matches nothing suggests the closest names; globs and na
   await assert.rejects(s.compute(parseStep({ transform: 'quantize', layers: ['conv3'] })), /no layer is named 'conv3' \(did you mean 'conv1' or 'conv2'\?\)/);
   await assert.rejects(s.compute(parseStep({ transform: 'quantize', layers: ['onv'] })), /no layer is named 'onv' \(names containing it: 'conv1', 'conv2'\)/);
   await assert.rejects(s.compute(parseStep({ transform: 'quantize', layers: ['nothing*'] })), /no layer is named 'nothing\*'$/);
+  await assert.rejects(s.compute(parseStep({ transform: 'quantize', exclude: ['conv3'] })), /no layer is named 'conv3' \(in 'exclude'\) \(did you mean 'conv1' or 'conv2'\?\)/);
+  const single = await s.compute(parseStep({ transform: 'quantize', layers: 'conv*', exclude: 'CONV2' }));
+  assert.deepEqual(single.result.changed.map((c) => c.layer), ['conv1']);
   const byGlob = await s.compute(parseStep({ transform: 'quantize', layers: ['CONV*'] }));
   assert.deepEqual(byGlob.result.changed.map((c) => c.layer), ['conv1', 'conv2']);
   const byName = await s.compute(parseStep({ transform: 'quantize', layers: ['FC1'] }));

@@ -33,6 +33,21 @@ test('a step that changes no layer gets a notice naming at most five layers and 
   assert.deepEqual(skipLines(edit.result.skipped, 2).length, 3);
 });
 
+test('pruning that zeroes no weight changes nothing: sparsity 0, or no more than the layer already has', async () => {
+  const s = session();
+  const none = await s.compute(parseStep({ transform: 'prune', sparsity: 0 }));
+  assert.equal(none.result.changed.length, 0);
+  assert.ok(changedNothing([none.result]));
+  assert.match(none.result.skipped.find((k) => k.layer === 'conv1')!.reason, /^'[^']+': sparsity 0 zeroes no weight that is not zero already \(0% are\)$/);
+  const half = await s.compute(parseStep({ transform: 'prune', sparsity: 0.5 }));
+  s.commit(half, parseStep({ transform: 'prune', sparsity: 0.5 }));
+  const less = await s.compute(parseStep({ transform: 'prune', sparsity: 0.3 }));
+  assert.ok(changedNothing([less.result]));
+  assert.match(less.result.skipped.find((k) => k.layer === 'fc1')!.reason, /sparsity 0\.3 zeroes no weight that is not zero already \(50% are\)/);
+  const more = await s.compute(parseStep({ transform: 'prune', sparsity: 0.7 }));
+  assert.equal(more.result.changed.length, half.result.changed.length);
+});
+
 test('a step that changes a layer is an edit: no notice', async () => {
   const s = session();
   const edit = await s.compute(parseStep({ transform: 'quantize' }));
