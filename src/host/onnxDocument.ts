@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { ModelSession, type SessionEdit } from '../transforms/modelSession';
 import { saveModel } from '../core/onnx/writeModel';
 import type { TransformServices } from '../transforms/transform';
-import { parseStep, stepToJson, type RecipeStep } from '../transforms/recipe';
+import { parseOwnStep, stepToJson, type RecipeStep } from '../transforms/recipe';
 import type { EditView } from '../shared/protocol';
 import { editView } from '../report/editView';
 import { noOpNotice } from '../transforms/noOp';
@@ -64,7 +64,7 @@ export class OnnxDocument implements vscode.CustomDocument {
   static async create(uri: vscode.Uri, backupId: string | undefined, services?: TransformServices): Promise<OnnxDocument> {
     if (backupId) {
       const backup = JSON.parse(await fs.promises.readFile(vscode.Uri.parse(backupId).fsPath, 'utf8')) as Backup;
-      const steps: RecipeStep[] = backup.steps.map((s, i) => parseStep(s, `backup step ${i + 1}`));
+      const steps: RecipeStep[] = backup.steps.map((s, i) => parseOwnStep(s, `backup step ${i + 1}`));
       const session = await ModelSession.restore(uri.fsPath, steps, services, backup.base);
       const doc = new OnnxDocument(uri, session);
       doc.edits = steps.map((s) => ({ label: `Restored: ${String(s.transform)}`, layers: [], bytesBefore: 0, bytesAfter: 0, worstSqnrDb: null, skipped: 0, changes: [] }));

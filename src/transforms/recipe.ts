@@ -161,7 +161,7 @@ class Fields {
    */
   applies(params: Readonly<Record<string, ParamSpec>>, values: Json, implied: readonly string[] = []): void {
     const bad = notApplying(params, this.o, values).filter((k) => !implied.includes(k));
-    if (bad.length) this.fail(`'${bad[0]}' applies to ${params[bad[0]].appliesTo ?? 'other settings'} only`);
+    if (bad.length) throw new InapplicableParameter(bad[0], `'${bad[0]}' applies to ${params[bad[0]].appliesTo ?? 'other settings'} only`, this.where);
   }
 
   /** Every key of the step was understood (a typo must not silently do nothing). */
@@ -206,6 +206,31 @@ const Q = TRANSFORMS.quantize.params;
 const P = TRANSFORMS.prune.params;
 const K = TRANSFORMS.cluster.params;
 const F = TRANSFORMS.factorize.params;
+
+/** A given parameter that the step's other values make meaningless; `key` names it. */
+class InapplicableParameter extends OnnxError {
+  constructor(readonly key: string, message: string, where: string) {
+    super('recipe', message, where);
+  }
+}
+
+/**
+ * A step this extension wrote itself (a hot-exit backup): earlier versions spelled out every
+ * default, including parameters that do not apply (`norm` on unstructured pruning), which
+ * parseStep now refuses. The user never wrote those, so they are dropped here, not refused, and
+ * the edits come back; anything else wrong is an error as in parseStep.
+ */
+export function parseOwnStep(raw: unknown, where = 'step'): RecipeStep {
+  const o = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...(raw as Json) } : raw;
+  for (;;) {
+    try {
+      return parseStep(o, where);
+    } catch (e) {
+      if (!(e instanceof InapplicableParameter) || typeof o !== 'object' || o === null) throw e;
+      delete (o as Json)[e.key];
+    }
+  }
+}
 
 export function parseStep(raw: unknown, where = 'step'): RecipeStep {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new OnnxError('recipe', 'a step must be an object', where);

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Ajv from 'ajv';
-import { parseRecipe, parseStep, stepToJson } from '../../../src/transforms/recipe';
+import { parseRecipe, parseStep, stepToJson, parseOwnStep } from '../../../src/transforms/recipe';
 import { OnnxError } from '../../../src/core/errors';
 import { repoRoot, tempDir, thirdPartyModels } from '../../helpers/paths';
 import { smallCnn } from '../../helpers/smallModels';
@@ -146,4 +146,12 @@ test('cli apply runs the bundled default recipe on a real model', () => {
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   assert.ok(report.fileBytesAfter < report.fileBytesBefore / 3);
+});
+
+test('a step we wrote ourselves (a backup) drops parameters that do not apply; the user\'s own steps are refused for them', () => {
+  const old = { transform: 'prune', sparsity: 0.5, norm: 'l1', layers: '*' };
+  assert.throws(() => parseStep(old), /'norm' applies to/);
+  assert.deepEqual(parseOwnStep(old), parseStep({ transform: 'prune', sparsity: 0.5, layers: '*' }));
+  assert.deepEqual(old.norm, 'l1', 'the caller\'s object is left as it was');
+  assert.throws(() => parseOwnStep({ transform: 'prune', sparsity: 2, norm: 'l1' }), /'sparsity' must be/);
 });
