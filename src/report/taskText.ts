@@ -4,7 +4,7 @@ import type { TaskOutput } from '../eval/taskMetrics';
 
 export function taskFigures(t: TaskOutput): string {
   return t.figures
-    .map((f) => `${f.name} ${figureText(f.value, f.scale)}${f.ci95 ? ` [${figureText(f.ci95[0], f.scale)}, ${figureText(f.ci95[1], f.scale)}]` : ''}`)
+    .map((f) => f.unmeasured ? `${f.name}: ${f.unmeasured}` : `${f.name} ${figureText(f.value, f.scale)}${f.ci95 ? ` [${figureText(f.ci95[0], f.scale)}, ${figureText(f.ci95[1], f.scale)}]` : ''}`)
     .join(', ');
 }
 

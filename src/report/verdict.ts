@@ -42,7 +42,7 @@ function qualityClause(e: EvaluationResult): string | undefined {
     return `top-1 accuracy ${pct(base)} → ${pct(cand)} on ${on}${agreement}`;
   }
   const first = e.tasks?.[0];
-  if (first) return `${first.agreement.name} ${pct(first.agreement.value)} and SQNR ${first.sqnr.value.toFixed(1)} dB on ${first.name} (${first.task}), ${on}`;
+  if (first) return `${first.agreement.unmeasured ? `${first.agreement.name}: ${first.agreement.unmeasured}` : `${first.agreement.name} ${pct(first.agreement.value)}`} and SQNR ${first.sqnr.value.toFixed(1)} dB on ${first.name} (${first.task}), ${on}`;
   if (e.agreement !== undefined) return `top-1 agreement ${pct(e.agreement)} on ${on}`;
   return cand !== undefined ? `top-1 accuracy ${pct(cand)} on ${on}` : undefined;
 }
