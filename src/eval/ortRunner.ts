@@ -18,6 +18,7 @@ import { isBatched } from './syntheticData';
 import { vocabularySizes } from './tokenRanges';
 import { openModel } from '../core/onnx/model';
 import { feedFor } from './feedTypes';
+import { checkProviders, startSession } from './providers';
 
 /** Synthetic data makes no more samples than the limit asks for (the header then says how many were used). */
 function syntheticUpTo(spec: DatasetSpec, limit: number | undefined): DatasetSpec {
@@ -189,24 +190,14 @@ async function latency(request: Extract<ToRunner, { kind: 'latency' }>): Promise
   }
 }
 
-/** Refuses providers this onnxruntime-node build does not have (it would silently fall back to CPU). */
-function checkProviders(providers: readonly string[]): void {
-  const known = ort.listSupportedBackends?.().map((b) => b.name) ?? ['cpu'];
-  for (const p of providers) {
-    if (!known.includes(p)) throw new Error(`execution provider '${p}' is not in this onnxruntime-node (it has ${known.join(', ')})`);
-  }
-}
-
 async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promise<void> {
-  checkProviders(request.providers ?? []);
-  const options: ort.InferenceSession.SessionOptions = {
-    graphOptimizationLevel: request.optimization,
-    intraOpNumThreads: request.threads,
-    // CUDA and the like only where the installed onnxruntime-node has them; the CPU provider always.
-    executionProviders: [...(request.providers ?? []).filter((p) => p !== 'cpu'), 'cpu'],
-  };
-  const candidate = await ort.InferenceSession.create(request.candidate, options);
-  const baseline = request.baseline ? await ort.InferenceSession.create(request.baseline, options) : undefined;
+  checkProviders(request.providers ?? [], ort.listSupportedBackends?.().map((b) => b.name) ?? ['cpu']);
+  const options = (executionProviders: string[]): ort.InferenceSession.SessionOptions => ({ graphOptimizationLevel: request.optimization, intraOpNumThreads: request.threads, executionProviders });
+  const started = await startSession((p) => ort.InferenceSession.create(request.candidate, options(p)), request.providers ?? []);
+  const candidate = started.session;
+  // The baseline runs on what the candidate got: the same footing for the comparison.
+  const baseline = request.baseline ? await ort.InferenceSession.create(request.baseline, options([...started.providers])) : undefined;
+  const providerNote = started.note ? { providerNote: started.note } : {};
   try {
     const inputs: InputInfo[] = candidate.inputMetadata.map((m) => ({
       name: m.name,
@@ -282,7 +273,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
         samples: total, description, synthetic: dataset.synthetic, batchSize: Math.min(batchSize, total),
         candidate: lmRun(times.cand), ...(baseline ? { baseline: lmRun(times.base), agreement: r.agreement } : {}), lm: r,
       };
-      send({ kind: 'evaluation', id: request.id, result: { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
+      send({ kind: 'evaluation', id: request.id, result: { ...result, ...providerNote, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
       return;
     }
     const c = comparison.result();
@@ -308,7 +299,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
           }
         : {}),
     };
-    send({ kind: 'evaluation', id: request.id, result: { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
+    send({ kind: 'evaluation', id: request.id, result: { ...result, ...providerNote, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
   } finally {
     await candidate.release();
     await baseline?.release();
