@@ -292,7 +292,8 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       ...(baseline
         ? {
             baseline: run(times.base, c.baselineAccuracy, c.baselineTop5),
-            agreement: taskOutputs[0]?.agreement.value ?? c.agreement,
+            // No agreement figure when the first output's measures nothing (its figure says why).
+            ...(taskOutputs[0]?.agreement.unmeasured ? {} : { agreement: taskOutputs[0]?.agreement.value ?? c.agreement }),
             ...(c.accuracyDelta ? { accuracyDelta: c.accuracyDelta } : {}),
             outputs: c.outputs,
             tasks: taskOutputs,
