@@ -82,7 +82,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: '--baseline', value: 'BASE.onnx', about: 'the model to compare with, on the same batches' },
       ...DATA,
       { name: '--optimization', value: 'disabled|basic|extended|all', about: 'onnxruntime graph optimization level (default all)' },
-      { name: '--provider', value: 'NAME', about: 'an execution provider to try before the CPU one, e.g. cuda (repeatable)' },
+      { name: '--provider', value: 'NAME', about: 'an execution provider to try before the CPU one, e.g. cuda (repeatable); if it cannot start, eval runs on the CPU and says so' },
       { name: '--task', value: '[OUTPUT=]TASK', about: 'the metrics an output gets instead of those its shape and values suggest: classification, segmentation, mask, dense, sequence, score, embedding; lm for a language model (perplexity of next-token predictions from input_ids, optional attention_mask and labels; the default when int64 ids [batch, seq] index an embedding of V rows and the logits are [batch, seq, V])' },
       { name: '--max-drop', value: '[OUTPUT=]Npt', about: 'budget: accuracy (with labels) or agreement with the baseline may fall by at most N points; FAIL exits 1' },
       { name: '--min-agreement', value: '[OUTPUT=]A', about: "budget: each output's agreement with the baseline (its task's figure) at least A, e.g. 0.99" },

@@ -23,7 +23,7 @@ export interface EvalOptions {
   batchSize: number;
   threads: number;
   optimization: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Execution providers tried before the CPU one (e.g. cuda). */
+  /** Execution providers tried before the CPU one (e.g. cuda); one that cannot start leaves the CPU one, with a note. */
   providers?: string[];
   /** 'lm': language-model perplexity instead of the per-output task metrics. */
   task?: 'lm';
@@ -113,7 +113,7 @@ export async function runEval(file: string, options: EvalOptions, out: (text: st
 
 
 function evalText(r: EvalReport): string {
-  const lines = [...(r.verdict ? [r.verdict.line] : []), `${r.description}; batch ${r.batchSize}`];
+  const lines = [...(r.verdict ? [r.verdict.line] : []), ...(r.providerNote ? [r.providerNote] : []), `${r.description}; batch ${r.batchSize}`];
   const runs = [...(r.baseline ? [['baseline', r.baseline] as const] : []), ['candidate', r.candidate] as const];
   const labelled = runs.some(([, m]) => m.accuracy !== undefined);
   const ms = (v: number): string => `${v.toFixed(2)} ms`;

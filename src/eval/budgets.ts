@@ -29,6 +29,8 @@ export interface BudgetCheck {
   readonly pass: boolean;
   /** The interval lies on both sides of the limit. */
   readonly uncertain: boolean;
+  /** Why the figure measures nothing on these inputs: such a check never passes. */
+  readonly unmeasured?: string;
 }
 
 export interface Verdict {
@@ -70,7 +72,8 @@ export function figureText(value: number, scale: Figure['scale']): string {
   return value.toPrecision(4);
 }
 
-function check(budget: Budget, output: string, f: Pick<Figure, 'name' | 'value' | 'ci95' | 'scale'>, atLeast: number): BudgetCheck {
+function check(budget: Budget, output: string, f: Pick<Figure, 'name' | 'value' | 'ci95' | 'scale' | 'unmeasured'>, atLeast: number): BudgetCheck {
+  if (f.unmeasured) return { budget, output, figure: f.name, value: f.value, scale: f.scale, pass: false, uncertain: false, unmeasured: f.unmeasured };
   const pass = f.value >= atLeast;
   const uncertain = !!f.ci95 && f.ci95[0] < atLeast && f.ci95[1] >= atLeast;
   return { budget, output, figure: f.name, value: f.value, ...(f.ci95 ? { ci95: f.ci95 } : {}), scale: f.scale, pass, uncertain };
@@ -117,6 +120,7 @@ function limitText(b: Budget, onAccuracy: boolean): string {
 }
 
 export function checkText(c: BudgetCheck): string {
+  if (c.unmeasured) return `${c.output} ${c.figure} cannot be judged: ${c.unmeasured}`;
   const ci = c.ci95 ? ` (95% CI ${figureText(c.ci95[0], c.scale)} to ${figureText(c.ci95[1], c.scale)})` : '';
   const onAccuracy = c.budget.kind === 'max-drop' && c.output === 'accuracy';
   const value = onAccuracy ? `${(c.value * 100).toFixed(2)} pt` : figureText(c.value, c.scale);
@@ -126,6 +130,12 @@ export function checkText(c: BudgetCheck): string {
 function verdictLine(pass: boolean, checks: readonly BudgetCheck[]): string {
   const failed = checks.filter((c) => !c.pass);
   const shown = pass ? checks : failed;
-  const head = pass ? `PASS: ${checks.length} budget check${checks.length === 1 ? '' : 's'} met` : `FAIL: ${failed.length} of ${checks.length} budget checks missed`;
+  const missed = failed.filter((c) => !c.unmeasured).length;
+  // Checks with nothing to measure neither pass nor miss: without a miss the verdict is undecided, still not a PASS.
+  const head = pass
+    ? `PASS: ${checks.length} budget check${checks.length === 1 ? '' : 's'} met`
+    : missed
+      ? `FAIL: ${missed} of ${checks.length} budget checks missed`
+      : `NO VERDICT: ${failed.length} of ${checks.length} budget checks cannot be judged on these inputs (give inputs on which the baseline finds something)`;
   return `${head}: ${shown.map(checkText).join('; ')}`;
 }

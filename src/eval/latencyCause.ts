@@ -5,6 +5,8 @@
  * is dequantized too (static INT8), when onnxruntime fuses them into an integer kernel. Says which transform would
  * run faster on this runtime: static INT8 (activations quantized too, so onnxruntime fuses the
  * QDQ pairs into integer kernels) for convolutions, MatMulNBits for MatMul and Gemm layers.
+ * MatMulNBits itself can be the cause: its 4-bit kernels read 1/8 of the bytes of float weights,
+ * yet lose to float GEMM on small layers and many-token windows (docs/benchmarks.md).
  */
 import type { ModelProto, NodeProto } from '../core/onnx/proto';
 
@@ -15,6 +17,26 @@ export interface WeightWidening {
   readonly casts: number;
   /** Static INT8 is there already: activations are quantized too (a QuantizeLinear reads a computed value). */
   readonly staticQuantized: boolean;
+  /** MatMulNBits nodes, their widest bits, and the widest of their layers' narrower side min(K, N) (about d_model); absent without any. */
+  readonly nbits?: NbitsLayers;
+}
+
+/**
+ * The layer width up to which onnxruntime's 4-bit MatMulNBits kernels were slower than float
+ * GEMM on 64-token windows (docs/benchmarks.md, "INT4 MatMulNBits latency": 1.12–1.58x FP32 at
+ * d_model 192; 0.81x at 1024; one-token steps 0.23–0.26x at 1024).
+ */
+export const NBITS_SMALL_WIDTH = 512;
+
+interface NbitsLayers {
+  readonly count: number;
+  readonly bits: number;
+  readonly width: number;
+}
+
+function intAttribute(n: NodeProto, name: string): number {
+  const a = n.attribute.find((x) => x.name === name);
+  return a?.i !== undefined ? Number(a.i) : 0;
 }
 
 export function weightWidening(proto: ModelProto): WeightWidening {
@@ -28,7 +50,15 @@ export function weightWidening(proto: ModelProto): WeightWidening {
   const dequantizedActivations = new Set(graph.node.filter((n) => n.opType === 'DequantizeLinear' && !stored.has(n.input[0])).map((n) => n.output[0]));
   let casts = 0;
   let staticQuantized = false;
+  let nbits = 0;
+  let width = 0;
+  let bits = 0;
   for (const n of graph.node) {
+    if (n.opType === 'MatMulNBits') {
+      nbits++;
+      width = Math.max(width, Math.min(intAttribute(n, 'K'), intAttribute(n, 'N')));
+      bits = Math.max(bits, intAttribute(n, 'bits') || 4); // 4 is the attribute's default
+    }
     const fromWeight = stored.has(n.input[0]);
     if (n.opType === 'DequantizeLinear' && fromWeight) {
       // onnxruntime fuses a weight's (or bias's) DequantizeLinear into an integer kernel (QLinearConv,
@@ -38,14 +68,28 @@ export function weightWidening(proto: ModelProto): WeightWidening {
     } else if (n.opType === 'Cast' && fromWeight) casts++;
     else if (n.opType === 'QuantizeLinear' && !fromWeight) staticQuantized = true;
   }
-  return { dequantized, casts, staticQuantized };
+  return { dequantized, casts, staticQuantized, ...(nbits ? { nbits: { count: nbits, bits, width } } : {}) };
 }
+
+/** Why MatMulNBits layers can be slower than the float MatMuls they replaced. */
+function nbitsCost(n: NbitsLayers): string {
+  const small = n.width > 0 && n.width <= NBITS_SMALL_WIDTH;
+  const layers = `${n.count} MatMulNBits layer${n.count === 1 ? '' : 's'}${n.width ? ` (at most ${n.width} wide)` : ''}`;
+  return (
+    `${layers} read 1/${32 / n.bits} of float's bytes per weight, but onnxruntime's ${n.bits}-bit kernels are slower than float GEMM ${small ? `on layers this small (≲ ${NBITS_SMALL_WIDTH} wide) and ` : ''}on many-token inputs; ` +
+    'they are faster for single-token steps and large layers (docs/benchmarks.md, INT4: 0.81x FP32 at d_model 1024 for 64 tokens, 0.23–0.26x for one token)'
+  );
+}
+
+/** Says that MatMulNBits is no sure speed-up: what the advice to use it adds. */
+const NBITS_CAVEAT = `faster for single-token steps and large layers; on layers ≲ ${NBITS_SMALL_WIDTH} wide or many-token inputs it can be slower than float`;
 
 /** The sentence that follows "the candidate is N× slower", or undefined when its graph shows no reason. */
 export function slowdownExplanation(w: WeightWidening): string | undefined {
   const total = Object.values(w.dequantized).reduce((a, b) => a + b, 0);
-  if (total === 0 && w.casts === 0) return undefined;
+  if (total === 0 && w.casts === 0 && !w.nbits) return undefined;
   const parts: string[] = [];
+  if (w.nbits) parts.push(nbitsCost(w.nbits));
   if (total) {
     const byOp = Object.entries(w.dequantized).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${n} ${op}`).join(', ');
     parts.push(`${total} weight-only DequantizeLinear node${total === 1 ? '' : 's'} (${byOp}) widen their weights to float on every inference, then the float kernels run as before`);
@@ -54,7 +98,7 @@ export function slowdownExplanation(w: WeightWidening): string | undefined {
   const faster: string[] = [];
   const matmuls = (w.dequantized.MatMul ?? 0) + (w.dequantized.Gemm ?? 0);
   const convs = total - matmuls;
-  if (matmuls) faster.push('quantize with format matmulnbits (onnxruntime\'s MatMulNBits kernels) for the MatMul/Gemm layers');
+  if (matmuls) faster.push(`quantize with format matmulnbits (onnxruntime's MatMulNBits kernels) for the MatMul/Gemm layers (${NBITS_CAVEAT})`);
   if ((convs || w.casts) && !w.staticQuantized) faster.push('quantize with mode static (INT8 activations too: onnxruntime fuses the QDQ pairs into integer kernels)');
   return `${parts.join('; ')}.${faster.length ? ` What avoids that cost on onnxruntime (check its accuracy too): ${faster.join('; or ')}.` : ''}`;
 }

@@ -17,6 +17,8 @@ import type { DatasetSpec, Sample } from './dataset';
 import { isBatched } from './syntheticData';
 import { vocabularySizes } from './tokenRanges';
 import { openModel } from '../core/onnx/model';
+import { feedFor } from './feedTypes';
+import { checkProviders, startSession } from './providers';
 
 /** Synthetic data makes no more samples than the limit asks for (the header then says how many were used). */
 function syntheticUpTo(spec: DatasetSpec, limit: number | undefined): DatasetSpec {
@@ -188,24 +190,14 @@ async function latency(request: Extract<ToRunner, { kind: 'latency' }>): Promise
   }
 }
 
-/** Refuses providers this onnxruntime-node build does not have (it would silently fall back to CPU). */
-function checkProviders(providers: readonly string[]): void {
-  const known = ort.listSupportedBackends?.().map((b) => b.name) ?? ['cpu'];
-  for (const p of providers) {
-    if (!known.includes(p)) throw new Error(`execution provider '${p}' is not in this onnxruntime-node (it has ${known.join(', ')})`);
-  }
-}
-
 async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promise<void> {
-  checkProviders(request.providers ?? []);
-  const options: ort.InferenceSession.SessionOptions = {
-    graphOptimizationLevel: request.optimization,
-    intraOpNumThreads: request.threads,
-    // CUDA and the like only where the installed onnxruntime-node has them; the CPU provider always.
-    executionProviders: [...(request.providers ?? []).filter((p) => p !== 'cpu'), 'cpu'],
-  };
-  const candidate = await ort.InferenceSession.create(request.candidate, options);
-  const baseline = request.baseline ? await ort.InferenceSession.create(request.baseline, options) : undefined;
+  checkProviders(request.providers ?? [], ort.listSupportedBackends?.().map((b) => b.name) ?? ['cpu']);
+  const options = (executionProviders: string[]): ort.InferenceSession.SessionOptions => ({ graphOptimizationLevel: request.optimization, intraOpNumThreads: request.threads, executionProviders });
+  const started = await startSession((p) => ort.InferenceSession.create(request.candidate, options(p)), request.providers ?? []);
+  const candidate = started.session;
+  // The baseline runs on what the candidate got: the same footing for the comparison.
+  const baseline = request.baseline ? await ort.InferenceSession.create(request.baseline, options([...started.providers])) : undefined;
+  const providerNote = started.note ? { providerNote: started.note } : {};
   try {
     const inputs: InputInfo[] = candidate.inputMetadata.map((m) => ({
       name: m.name,
@@ -216,6 +208,11 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       const names = baseline.inputNames.slice().sort().join(', ');
       if (names !== candidate.inputNames.slice().sort().join(', ')) throw new Error(`the baseline's inputs (${names}) differ from the candidate's (${candidate.inputNames.join(', ')})`);
     }
+    // The data come in the candidate's input types; a baseline that takes others (FP32 against FP16) gets its own.
+    const typesOf = (s: ort.InferenceSession): Record<string, string> => Object.fromEntries(s.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : 'non-tensor']));
+    const candidateTypes = typesOf(candidate);
+    const baselineTypes = baseline ? typesOf(baseline) : {};
+    const forBaseline = (feed: Feed): Record<string, ort.Tensor> => toOrt(feedFor(feed, baselineTypes, request.baseline ?? ''));
     const dataset = await openDataset(syntheticUpTo(request.dataset, request.limit), inputs, request.dataset.kind === 'synthetic' ? vocabularySizes(openModel(request.baseline ?? request.candidate).proto) : {});
     const total = Math.min(dataset.size, request.limit ?? Infinity);
     const description = total < dataset.size ? `${total} of ${dataset.description}` : dataset.description;
@@ -240,13 +237,14 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
     const tasks = new TaskComparison(request.outputTasks);
     for (let first = 0; first < total; first += batchSize) {
       const count = Math.min(batchSize, total - first);
-      let feeds: Record<string, ort.Tensor>;
+      let feed: Feed;
       let labels: number[] | undefined;
       if (lm) {
         const samples = await Promise.all(Array.from({ length: count }, (_, k) => dataset.sample(first + k)));
-        feeds = toOrt(batchOf(samples));
+        feed = batchOf(samples);
+        const feeds = toOrt(feedFor(feed, candidateTypes, request.candidate));
         const c = await timed(candidate, feeds, times.cand);
-        const b = baseline ? await timed(baseline, feeds, times.base) : undefined;
+        const b = baseline ? await timed(baseline, forBaseline(feed), times.base) : undefined;
         lmOutput = addLanguageModelBatch(lm, samples, feeds, c, b);
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         send({ kind: 'progress', id: request.id, done: first + count, total, samplesPerSecond: (first + count) / seconds });
@@ -254,15 +252,15 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       }
       const direct = dataset.batch?.(first, count);
       if (direct) {
-        feeds = toOrt(direct.feed);
+        feed = direct.feed;
         labels = direct.labels;
       } else {
         const samples = await Promise.all(Array.from({ length: count }, (_, k) => dataset.sample(first + k)));
-        feeds = toOrt(batchOf(samples));
+        feed = batchOf(samples);
         labels = dataset.labelled ? samples.map((s) => s.label ?? -1) : undefined;
       }
-      const base = baseline ? outputsOf(await timed(baseline, feeds, times.base), baseline.outputNames, count) : undefined;
-      const cand = outputsOf(await timed(candidate, feeds, times.cand), candidate.outputNames, count);
+      const base = baseline ? outputsOf(await timed(baseline, forBaseline(feed), times.base), baseline.outputNames, count) : undefined;
+      const cand = outputsOf(await timed(candidate, toOrt(feedFor(feed, candidateTypes, request.candidate)), times.cand), candidate.outputNames, count);
       comparison.add(base ?? cand, cand, labels);
       if (base) tasks.add(base, cand, count);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -275,7 +273,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
         samples: total, description, synthetic: dataset.synthetic, batchSize: Math.min(batchSize, total),
         candidate: lmRun(times.cand), ...(baseline ? { baseline: lmRun(times.base), agreement: r.agreement } : {}), lm: r,
       };
-      send({ kind: 'evaluation', id: request.id, result: { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
+      send({ kind: 'evaluation', id: request.id, result: { ...result, ...providerNote, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
       return;
     }
     const c = comparison.result();
@@ -294,14 +292,15 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
       ...(baseline
         ? {
             baseline: run(times.base, c.baselineAccuracy, c.baselineTop5),
-            agreement: taskOutputs[0]?.agreement.value ?? c.agreement,
+            // No agreement figure when the first output's measures nothing (its figure says why).
+            ...(taskOutputs[0]?.agreement.unmeasured ? {} : { agreement: taskOutputs[0]?.agreement.value ?? c.agreement }),
             ...(c.accuracyDelta ? { accuracyDelta: c.accuracyDelta } : {}),
             outputs: c.outputs,
             tasks: taskOutputs,
           }
         : {}),
     };
-    send({ kind: 'evaluation', id: request.id, result: { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
+    send({ kind: 'evaluation', id: request.id, result: { ...result, ...providerNote, peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
   } finally {
     await candidate.release();
     await baseline?.release();

@@ -61,6 +61,8 @@ export interface EvaluationResult {
   readonly agreement?: number;
   readonly accuracyDelta?: AccuracyDelta;
   readonly outputs?: readonly OutputComparison[];
+  /** A provider asked for (--provider cuda) could not start: which, why, and that the CPU ran instead. */
+  readonly providerNote?: string;
   /** Peak resident memory of the onnxruntime process over the job (both models, data, metrics). */
   readonly peakRssBytes?: number;
   /** Per output: the task its metrics fit, why, and those metrics with 95% intervals. */

@@ -15,6 +15,8 @@ export interface Figure {
   readonly ci95?: readonly [number, number];
   readonly scale: FigureScale;
   readonly higherIsBetter: boolean;
+  /** Why there was nothing to measure (the baseline's masks all empty): the value is then NaN, and no budget passes on it. */
+  readonly unmeasured?: string;
 }
 
 const RESAMPLES = 1000;

@@ -55,6 +55,8 @@ class TaskAccumulator {
   private readonly sqnr = new RatioFigure('output SQNR', 'dB', true);
   private readonly meanError = new RatioFigure('mean |err|', 'value', false);
   private maxError = 0;
+  /** Mask pixels above the threshold, or non-empty decoded sequences, in the baseline's outputs and the candidate's. */
+  private readonly found = { base: 0, cand: 0 };
   private readonly agreement: RatioFigure;
   private readonly extra: RatioFigure[] = [];
   private readonly channels: number;
@@ -76,7 +78,7 @@ class TaskAccumulator {
       score: `decision agreement at ${MAP_THRESHOLD}`,
       embedding: 'cosine similarity',
     };
-    // Two empty masks agree completely.
+    // Two empty masks agree completely (a sample's share; a baseline empty on every sample is unmeasured, below).
     this.agreement = new RatioFigure(agreementName[task], 'share', true, task === 'mask' ? 1 : NaN);
     if (task === 'classification') this.extra.push(new RatioFigure('KL divergence', 'value', false));
     if (task === 'sequence') this.extra.push(new RatioFigure('edit distance per character', 'value', false), new RatioFigure('per-step agreement', 'share', true));
@@ -121,6 +123,8 @@ class TaskAccumulator {
       case 'sequence': {
         const bs = ctcGreedy(b, classes);
         const cs = ctcGreedy(c, classes);
+        if (bs.length) this.found.base++;
+        if (cs.length) this.found.cand++;
         this.agreement.add(bs.length === cs.length && bs.every((x, i) => x === cs[i]) ? 1 : 0, 1);
         this.extra[0].add(editDistance(bs, cs), Math.max(1, bs.length));
         let steps = 0;
@@ -138,6 +142,8 @@ class TaskAccumulator {
           if (x && y) inter++;
           if (x || y) union++;
           if (x === y) agree++;
+          if (x) this.found.base++;
+          if (y) this.found.cand++;
         }
         this.agreement.add(inter, union);
         this.extra[0].add(agree, b.length);
@@ -184,13 +190,33 @@ class TaskAccumulator {
     }
   }
 
+  /**
+   * Why the agreement figures have nothing to measure: the baseline found nothing on any sample
+   * (an empty mask, all-blank sequences), so agreeing with it says nothing of the candidate.
+   */
+  private unmeasured(): string | undefined {
+    if (this.found.base > 0) return undefined;
+    if (this.task === 'mask') {
+      const cand = this.found.cand ? ` (the candidate's have ${this.found.cand} pixels above ${MAP_THRESHOLD})` : '';
+      return `the baseline's masks are empty on these inputs${cand}: no overlap to measure`;
+    }
+    if (this.task === 'sequence') {
+      const cand = this.found.cand ? ` (the candidate's are not on ${this.found.cand} samples)` : '';
+      return `the baseline's sequences all decode to blanks on these inputs${cand}: no text to compare`;
+    }
+    return undefined;
+  }
+
   result(): TaskOutput {
-    const agreement = this.agreement.figure();
+    const why = this.unmeasured();
+    // Agreement with nothing is no score: NaN with the reason instead of a perfect 100%.
+    const blank = (f: Figure): Figure => (why ? { name: f.name, value: NaN, scale: f.scale, higherIsBetter: f.higherIsBetter, unmeasured: why } : f);
+    const agreement = blank(this.agreement.figure());
     const sqnr = this.sqnr.figure();
     const worst: Figure[] = [];
-    if (this.task === 'mask' || this.task === 'segmentation') worst.push(this.agreement.worstFigure(`worst sample's ${this.agreement.name}`));
+    if (this.task === 'mask' || this.task === 'segmentation') worst.push(blank(this.agreement.worstFigure(`worst sample's ${this.agreement.name}`)));
     // A sequence agrees or not, so its worst sample is the one decoded furthest from the baseline's.
-    if (this.task === 'sequence') worst.push(this.extra[0].worstFigure(`worst sample's ${this.extra[0].name}`));
+    if (this.task === 'sequence') worst.push(blank(this.extra[0].worstFigure(`worst sample's ${this.extra[0].name}`)));
     if (this.task === 'mask' || this.task === 'dense') worst.push(this.meanError.worstFigure("worst sample's mean |err|"));
     if (this.task === 'dense' || this.task === 'embedding') worst.push(this.sqnr.worstFigure("worst sample's SQNR"));
     const maxError: Figure = { name: 'max |err|', value: this.maxError, scale: 'value', higherIsBetter: false };
@@ -200,7 +226,8 @@ class TaskAccumulator {
       why: this.why,
       agreement,
       sqnr,
-      figures: [agreement, sqnr, ...this.extra.map((f) => f.figure()), this.meanError.figure(), maxError, ...worst],
+      // Edits per character of an empty text measure nothing either; per-pixel and per-step figures still do.
+      figures: [agreement, sqnr, ...this.extra.map((f, i) => (this.task === 'sequence' && i === 0 ? blank(f.figure()) : f.figure())), this.meanError.figure(), maxError, ...worst.filter((f) => !f.unmeasured)],
     };
   }
 }

@@ -5,7 +5,7 @@
 import type { StepResult } from '../transforms/apply';
 import type { EvaluationResult } from '../eval/protocol';
 import { humanBytes } from '../shared/format';
-import { SAME_SPEED } from '../eval/latencyCause';
+import { NBITS_SMALL_WIDTH, SAME_SPEED } from '../eval/latencyCause';
 
 export interface SizeOutcome {
   readonly fileBytesBefore: number;
@@ -42,7 +42,7 @@ function qualityClause(e: EvaluationResult): string | undefined {
     return `top-1 accuracy ${pct(base)} → ${pct(cand)} on ${on}${agreement}`;
   }
   const first = e.tasks?.[0];
-  if (first) return `${first.agreement.name} ${pct(first.agreement.value)} and SQNR ${first.sqnr.value.toFixed(1)} dB on ${first.name} (${first.task}), ${on}`;
+  if (first) return `${first.agreement.unmeasured ? `${first.agreement.name}: ${first.agreement.unmeasured}` : `${first.agreement.name} ${pct(first.agreement.value)}`} and SQNR ${first.sqnr.value.toFixed(1)} dB on ${first.name} (${first.task}), ${on}`;
   if (e.agreement !== undefined) return `top-1 agreement ${pct(e.agreement)} on ${on}`;
   return cand !== undefined ? `top-1 accuracy ${pct(cand)} on ${on}` : undefined;
 }
@@ -60,7 +60,10 @@ function speedClause(steps: readonly StepResult[], e: EvaluationResult): string 
 /** Why a compressed model runs slower, when a step that changed layers is known to cost time at run time. */
 function slowdownReason(steps: readonly StepResult[]): string | undefined {
   const weightOnly = steps.filter((s) => s.transform === 'quantize' && s.changed.length > 0 && s.step.mode !== 'static');
-  if (weightOnly.some((s) => s.step.dtype !== 'float16')) return 'weight-only DequantizeLinear runs every inference';
+  const nbits = weightOnly.filter((s) => s.step.format === 'matmulnbits');
+  if (weightOnly.some((s) => s.step.dtype !== 'float16' && s.step.format !== 'matmulnbits')) return 'weight-only DequantizeLinear runs every inference';
+  // MatMulNBits reads fewer bytes yet loses to float GEMM on small layers and long windows (latencyCause.ts).
+  if (nbits.length) return `onnxruntime's MatMulNBits kernels can be slower than float GEMM on layers ≲ ${NBITS_SMALL_WIDTH} wide and on many-token inputs`;
   if (weightOnly.length) return "the FP16 weights' Cast back to FLOAT runs every inference";
   return undefined;
 }

@@ -144,7 +144,7 @@ export const TRANSFORMS: Readonly<Record<TransformName, TransformSpec>> = {
       },
       format: {
         kind: 'choice', label: 'Format', options: ['qdq', 'matmulnbits'], default: 'qdq',
-        help: "qdq: DequantizeLinear (standard ONNX, any runtime); matmulnbits: onnxruntime's MatMulNBits for MatMul and Gemm layers (its fast 4-/8-bit kernels), GatherBlockQuantized for embedding Gathers.",
+        help: "qdq: DequantizeLinear (standard ONNX, any runtime); matmulnbits: onnxruntime's MatMulNBits for MatMul and Gemm layers (4-/8-bit kernels: faster than float for single-token steps and large layers, slower on layers ≲ 512 wide or many-token inputs), GatherBlockQuantized for embedding Gathers.",
         when: (v) => notFloat16(v) && (v.granularity ?? defaultGranularity(v.dtype ?? 'int8')) === 'block' && (v.mode ?? 'weights') === 'weights',
         appliesTo: '\'granularity\' "block" in weight-only quantization',
       },

@@ -6,8 +6,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { compareSpeed, slowdownExplanation, speedText, weightWidening } from '../../../src/eval/latencyCause';
-import { parseModel } from '../../../src/core/onnx/model';
-import { encodeModel, floatTensor, graph, model, node, tensor, valueInfo } from '../../helpers/modelBuilder';
+import * as path from 'node:path';
+import { openModel, parseModel } from '../../../src/core/onnx/model';
+import { attribute, encodeModel, floatTensor, graph, model, node, tensor, valueInfo } from '../../helpers/modelBuilder';
+import { repoRoot } from '../../helpers/paths';
 
 const INT8 = 3;
 function quantizedModel(staticToo: boolean) {
@@ -35,7 +37,7 @@ test('weight-only DequantizeLinear counted by reader; both faster transforms nam
   assert.deepEqual(w, { dequantized: { Conv: 1, MatMul: 2 }, casts: 0, staticQuantized: false });
   const why = slowdownExplanation(w)!;
   assert.match(why, /^3 weight-only DequantizeLinear nodes \(2 MatMul, 1 Conv\) widen their weights to float on every inference/);
-  assert.match(why, /matmulnbits .* for the MatMul\/Gemm layers; or quantize with mode static/);
+  assert.match(why, /matmulnbits .* for the MatMul\/Gemm layers \(faster for single-token steps and large layers; on layers ≲ 512 wide or many-token inputs it can be slower than float\); or quantize with mode static/);
 });
 
 test('static INT8 already there: MatMulNBits is the remaining suggestion', () => {
@@ -85,4 +87,29 @@ test('slower, unchanged and faster, with the reason only when slower', () => {
   const none = compareSpeed(14, 10, { dequantized: {}, casts: 0, staticQuantized: false })!;
   assert.equal(none.why, undefined);
   assert.equal(speedText(none), 'The candidate is 1.40x slower per batch than the baseline.');
+});
+
+/** One MatMulNBits layer of K inputs and N outputs (only its attributes matter here). */
+function nbitsModel(k: number, n: number) {
+  const ints = (name: string, i: number) => attribute(name, { i, type: 2 });
+  const g = graph(
+    [node('MatMulNBits', ['x', 'b', 's'], ['y'], 'fc', [ints('K', k), ints('N', n), ints('bits', 4), ints('block_size', 32)])],
+    [],
+    [valueInfo('x', 1, [1, k])],
+    [valueInfo('y', 1, [1, n])],
+  );
+  return parseModel(encodeModel(model(g, 21))).proto;
+}
+
+test('MatMulNBits slower than float: says why, with the layer width and the measured figures', () => {
+  const w = weightWidening(openModel(path.join(repoRoot, 'test/fixtures/dtypes/mlp_matmulnbits.onnx')).proto);
+  // fc1 64→128 and fc2 128→32: widest narrower side 64.
+  assert.deepEqual(w.nbits, { count: 2, bits: 4, width: 64 });
+  const slow = speedText(compareSpeed(18, 10, w)!);
+  assert.match(slow, /^The candidate is 1\.80x slower per batch than the baseline: 2 MatMulNBits layers \(at most 64 wide\) read 1\/8 of float's bytes per weight, but onnxruntime's 4-bit kernels are slower than float GEMM on layers this small \(≲ 512 wide\) and on many-token inputs; they are faster for single-token steps and large layers \(docs\/benchmarks\.md, INT4: 0\.81x FP32 at d_model 1024 for 64 tokens, 0\.23–0\.26x for one token\)\.$/);
+  assert.doesNotMatch(slow, /quantize with format matmulnbits/, 'no advice to use what is already there');
+  // Large layers: only the many-token cause is said.
+  const large = slowdownExplanation(weightWidening(nbitsModel(1024, 4096)))!;
+  assert.match(large, /^1 MatMulNBits layer \(at most 1024 wide\) read 1\/8 of float's bytes per weight, but onnxruntime's 4-bit kernels are slower than float GEMM on many-token inputs;/);
+  assert.equal(compareSpeed(9, 10, w)!.why, undefined, 'faster: nothing to explain');
 });

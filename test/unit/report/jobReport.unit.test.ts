@@ -48,6 +48,8 @@ test('the verdict says size before → after, agreement on what data, and the la
   assert.match(verdictLine(size, { ...synthetic, candidate: run(10.2) }), /, latency unchanged$/);
   const pruned = { ...size, steps: [{ ...quantizeStep, transform: 'prune' as const, step: { transform: 'prune' } }] };
   assert.match(verdictLine(pruned, synthetic), /latency 1\.3x slower$/, 'no reason claimed when none is known');
+  const nbits = { ...size, steps: [{ ...quantizeStep, step: { ...quantizeStep.step, dtype: 'int4', granularity: 'block', format: 'matmulnbits' } }] } as typeof size;
+  assert.match(verdictLine(nbits, synthetic), /latency 1\.3x slower: onnxruntime's MatMulNBits kernels can be slower than float GEMM on layers ≲ 512 wide and on many-token inputs$/, 'MatMulNBits has no DequantizeLinear');
   assert.match(verdictLine({ ...size, fileBytesAfter: null }, synthetic), /^1\.08 MiB, unchanged/);
 });
 
