@@ -31,3 +31,8 @@ export function humanCount(n: number): string {
 export function analysisProgress(p: { layersDone: number; layersTotal: number; elementsDone: number; elementsTotal: number }): string {
   return `${p.layersDone} of ${p.layersTotal} layers, ${Math.floor((100 * p.elementsDone) / Math.max(1, p.elementsTotal))}% of the weights`;
 }
+
+/** "1 layer", "3 layers"; `many` for words whose plural is not the word plus "s" ("1 entry", "2 entries"). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
