@@ -31,8 +31,10 @@ export interface ApplyReport {
   /** Bytes of the input's external data (its side files' tensors). */
   dataBytesBefore: number;
   fileBytesAfter: number | null;
-  /** Bytes of external data written beside the output, if any. */
+  /** Bytes of the tensors written to external data beside the output, if any (as `dataBytesBefore` and `analyze` count). */
   dataBytesAfter: number;
+  /** The size of that side file: those bytes and the padding that aligns each tensor. */
+  dataFileBytesAfter: number;
   /** The side file written beside the output, if any. */
   dataFileAfter?: string;
   /** Bytes the output still reads from side files that were already there (only in place: every other save copies them). */
@@ -93,6 +95,7 @@ export async function runApply(
       dataBytesBefore: externalBytes(model.index),
       fileBytesAfter: null,
       dataBytesAfter: 0,
+      dataFileBytesAfter: 0,
       keptDataBytes: 0,
       keptDataFiles: [],
       steps: results,
@@ -112,7 +115,8 @@ export async function runApply(
     fileBytesBefore: model.bytes.length,
     dataBytesBefore: externalBytes(model.index),
     fileBytesAfter: saved.bytes,
-    dataBytesAfter: saved.dataBytes,
+    dataBytesAfter: saved.dataTensorBytes,
+    dataFileBytesAfter: saved.dataBytes,
     ...(saved.dataFile ? { dataFileAfter: saved.dataFile } : {}),
     keptDataBytes: saved.keptDataBytes,
     keptDataFiles: saved.keptDataFiles,
@@ -146,7 +150,8 @@ function applyText(report: ApplyReport, labels: string[]): string {
   });
   const data = (bytes: number, where = ''): string => (bytes ? ` + ${humanBytes(bytes)} external data${where}` : '');
   const names = (files: readonly string[]): string => files.map((f) => path.basename(f)).join(', ');
-  const written = data(report.dataBytesAfter, report.dataFileAfter ? ` in ${names([report.dataFileAfter])}` : '');
+  const padded = report.dataFileBytesAfter > report.dataBytesAfter ? `, a ${humanBytes(report.dataFileBytesAfter)} file with alignment padding` : '';
+  const written = data(report.dataBytesAfter, report.dataFileAfter ? ` in ${names([report.dataFileAfter])}${padded}` : '');
   const kept = data(report.keptDataBytes, ` kept in ${names(report.keptDataFiles)}`);
   lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter ?? 0)}${written}${kept} (was ${humanBytes(report.fileBytesBefore)}${data(report.dataBytesBefore)})`);
   return lines.join('\n');
