@@ -11,7 +11,7 @@ import { saveModel, type SaveOptions } from '../core/onnx/writeModel';
 import { parseRecipe } from '../transforms/recipe';
 import { applyRecipe, stateOf, type StepResult } from '../transforms/apply';
 import { changedNothing, nothingChangedLine, skipLines } from '../transforms/noOp';
-import { humanBytes } from '../shared/format';
+import { humanBytes, plural } from '../shared/format';
 import { table } from '../report/format';
 import { OrtProcess } from '../eval/ortProcess';
 import { ortTransformServices } from '../eval/transformServices';
@@ -140,7 +140,7 @@ function nothingChangedText(report: ApplyReport, labels: string[]): string {
 function applyText(report: ApplyReport, labels: string[]): string {
   const lines: string[] = [];
   report.steps.forEach((s, i) => {
-    lines.push(`${i + 1}. ${labels[i]}: ${s.changed.length} layer(s) changed, ${s.skipped.length} skipped; weights ${humanBytes(s.bytesBefore)} → ${humanBytes(s.bytesAfter)}`);
+    lines.push(`${i + 1}. ${labels[i]}: ${plural(s.changed.length, 'layer')} changed, ${s.skipped.length} skipped; weights ${humanBytes(s.bytesBefore)} → ${humanBytes(s.bytesAfter)}`);
     const rows = s.changed.flatMap((c) =>
       c.tensors.map((t) => [c.layer, t.tensor, humanBytes(t.bytesBefore), humanBytes(t.bytesAfter), t.sqnrDb === null || t.sqnrDb === undefined ? 'exact' : `${t.sqnrDb.toFixed(1)} dB`]),
     );

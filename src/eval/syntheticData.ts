@@ -47,7 +47,7 @@ function sampleDims(spec: SyntheticSpec, input: InputInfo): number[] | string {
   if (given) {
     if (given.length !== input.shape.length) return `--shape ${input.name} has ${given.length} dims; the input has ${input.shape.length}`;
     const fixed = input.shape.findIndex((d, k) => !symbolic(d) && d !== given[k]);
-    if (fixed >= 0) return `--shape ${input.name}: dim ${fixed + 1} is fixed at ${input.shape[fixed]} in the model`;
+    if (fixed >= 0) return `--shape ${input.name}: axis ${fixed} (0-based) of input '${input.name}' is fixed at ${input.shape[fixed]} in the model`;
     return isBatched(input) ? [1, ...given.slice(1)] : [...given];
   }
   const named: string[] = [];

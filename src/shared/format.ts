@@ -36,3 +36,9 @@ export function analysisProgress(p: { layersDone: number; layersTotal: number; e
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** A duration in seconds as people gave it: "0.01 s", "2.5 s", "120 s" (never "0 s" for a short one). */
+export function humanSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${s >= 10 ? Math.round(s) : Number(s.toPrecision(2))} s`;
+}
