@@ -11,7 +11,7 @@ import { saveModel, type SaveOptions } from '../core/onnx/writeModel';
 import { parseRecipe } from '../transforms/recipe';
 import { applyRecipe, stateOf, type StepResult } from '../transforms/apply';
 import { changedNothing, nothingChangedLine, skipLines } from '../transforms/noOp';
-import { humanBytes } from '../shared/format';
+import { humanBytes, plural } from '../shared/format';
 import { table } from '../report/format';
 import { OrtProcess } from '../eval/ortProcess';
 import { ortTransformServices } from '../eval/transformServices';
@@ -31,8 +31,10 @@ export interface ApplyReport {
   /** Bytes of the input's external data (its side files' tensors). */
   dataBytesBefore: number;
   fileBytesAfter: number | null;
-  /** Bytes of external data written beside the output, if any. */
+  /** Bytes of the tensors written to external data beside the output, if any (as `dataBytesBefore` and `analyze` count). */
   dataBytesAfter: number;
+  /** The size of that side file: those bytes and the padding that aligns each tensor. */
+  dataFileBytesAfter: number;
   /** The side file written beside the output, if any. */
   dataFileAfter?: string;
   /** Bytes the output still reads from side files that were already there (only in place: every other save copies them). */
@@ -93,6 +95,7 @@ export async function runApply(
       dataBytesBefore: externalBytes(model.index),
       fileBytesAfter: null,
       dataBytesAfter: 0,
+      dataFileBytesAfter: 0,
       keptDataBytes: 0,
       keptDataFiles: [],
       steps: results,
@@ -112,7 +115,8 @@ export async function runApply(
     fileBytesBefore: model.bytes.length,
     dataBytesBefore: externalBytes(model.index),
     fileBytesAfter: saved.bytes,
-    dataBytesAfter: saved.dataBytes,
+    dataBytesAfter: saved.dataTensorBytes,
+    dataFileBytesAfter: saved.dataBytes,
     ...(saved.dataFile ? { dataFileAfter: saved.dataFile } : {}),
     keptDataBytes: saved.keptDataBytes,
     keptDataFiles: saved.keptDataFiles,
@@ -136,7 +140,7 @@ function nothingChangedText(report: ApplyReport, labels: string[]): string {
 function applyText(report: ApplyReport, labels: string[]): string {
   const lines: string[] = [];
   report.steps.forEach((s, i) => {
-    lines.push(`${i + 1}. ${labels[i]}: ${s.changed.length} layer(s) changed, ${s.skipped.length} skipped; weights ${humanBytes(s.bytesBefore)} → ${humanBytes(s.bytesAfter)}`);
+    lines.push(`${i + 1}. ${labels[i]}: ${plural(s.changed.length, 'layer')} changed, ${s.skipped.length} skipped; weights ${humanBytes(s.bytesBefore)} → ${humanBytes(s.bytesAfter)}`);
     const rows = s.changed.flatMap((c) =>
       c.tensors.map((t) => [c.layer, t.tensor, humanBytes(t.bytesBefore), humanBytes(t.bytesAfter), t.sqnrDb === null || t.sqnrDb === undefined ? 'exact' : `${t.sqnrDb.toFixed(1)} dB`]),
     );
@@ -146,7 +150,8 @@ function applyText(report: ApplyReport, labels: string[]): string {
   });
   const data = (bytes: number, where = ''): string => (bytes ? ` + ${humanBytes(bytes)} external data${where}` : '');
   const names = (files: readonly string[]): string => files.map((f) => path.basename(f)).join(', ');
-  const written = data(report.dataBytesAfter, report.dataFileAfter ? ` in ${names([report.dataFileAfter])}` : '');
+  const padded = report.dataFileBytesAfter > report.dataBytesAfter ? `, a ${humanBytes(report.dataFileBytesAfter)} file with alignment padding` : '';
+  const written = data(report.dataBytesAfter, report.dataFileAfter ? ` in ${names([report.dataFileAfter])}${padded}` : '');
   const kept = data(report.keptDataBytes, ` kept in ${names(report.keptDataFiles)}`);
   lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter ?? 0)}${written}${kept} (was ${humanBytes(report.fileBytesBefore)}${data(report.dataBytesBefore)})`);
   return lines.join('\n');

@@ -70,7 +70,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: '--recipe', value: 'RECIPE.json', about: 'the steps to apply (see schemas/recipe.schema.json and recipes/)' },
       { name: '--output', value: 'OUT.onnx', about: 'where to write the result (-o for short)' },
       { name: '--in-place', about: 'replace MODEL (written beside it, then renamed over it)' },
-      { name: '--external-data', value: 'auto|always|never', about: "store weights in a side file (default auto: only when the model would pass protobuf's 2 GB limit)" },
+      { name: '--external-data', value: 'auto|always|never', about: "store weights in a side file (default auto: those the input has there, the rest only past protobuf's 2 GB limit)" },
       ...COMMON,
     ],
   },

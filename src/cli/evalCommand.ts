@@ -116,20 +116,22 @@ function evalText(r: EvalReport): string {
   const lines = [...(r.verdict ? [r.verdict.line] : []), ...(r.providerNote ? [r.providerNote] : []), `${r.description}; batch ${r.batchSize}`];
   const runs = [...(r.baseline ? [['baseline', r.baseline] as const] : []), ['candidate', r.candidate] as const];
   const labelled = runs.some(([, m]) => m.accuracy !== undefined);
+  const top5 = runs.some(([, m]) => m.top5 !== undefined);
   const ms = (v: number): string => `${v.toFixed(2)} ms`;
   lines.push(
     table(
-      ['model', ...(labelled ? ['top-1', 'top-5'] : []), `per batch of ${r.batchSize}: median`, 'p90', 'per sample', 'samples/s', 'file'],
+      ['model', ...(labelled ? ['top-1'] : []), ...(top5 ? ['top-5'] : []), `per batch of ${r.batchSize}: median`, 'p90', 'per sample', 'samples/s', 'file'],
       runs.map(([name, m]) => [
         name,
-        ...(labelled ? [pct(m.accuracy), pct(m.top5)] : []),
+        ...(labelled ? [pct(m.accuracy)] : []),
+        ...(top5 ? [pct(m.top5)] : []),
         ms(m.latencyMs.median),
         ms(m.latencyMs.p90),
         ms(m.samplesPerSecond > 0 ? 1000 / m.samplesPerSecond : NaN),
         m.samplesPerSecond.toFixed(1),
         humanBytes(m.fileBytes) + (m.dataBytes ? ` + ${humanBytes(m.dataBytes)} external data` : ''),
       ]),
-      new Set(labelled ? [1, 2, 3, 4, 5, 6, 7] : [1, 2, 3, 4, 5]),
+      new Set(Array.from({ length: 5 + Number(labelled) + Number(top5) }, (_, i) => i + 1)),
     ),
   );
   if (r.speed) lines.push(speedText(r.speed));

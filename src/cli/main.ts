@@ -294,7 +294,7 @@ class DataOptions {
     if (this.data && this.images) usage('give --data or --images, not both');
     if (this.imageOptions.length && !this.images) usage(`${this.imageOptions[0]} prepares images: it goes with --images ROOT`);
     if (this.labels && !this.data) usage('--labels goes with --data (NumPy inputs); image folders take their labels from the class folders');
-    if ((this.data || this.images) && this.synthetic.length) usage(`${this.synthetic[0]} shapes synthetic inputs; with ${this.data ? '--data' : '--images'} the data gives the shapes and values`);
+    if ((this.data || this.images) && this.synthetic.length) usage(`${this.synthetic[0]} is an option of synthetic inputs; with ${this.data ? '--data' : '--images'} the data gives the shapes, values and count (--limit N uses fewer)`);
     if (this.data) return { kind: 'numpy', path: path.resolve(this.data), ...(this.labels ? { labels: path.resolve(this.labels) } : {}) };
     if (this.images) return { kind: 'images', root: path.resolve(this.images), preprocess: this.pre, ...(this.input ? { input: this.input } : {}) };
     return { kind: 'synthetic', samples: this.samples, seed: 1, shapes: this.shapes, dims: this.dims, values: this.values };

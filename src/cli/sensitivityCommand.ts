@@ -6,7 +6,7 @@ import { openModel } from '../core/onnx/model';
 import { stateOf, storedBytes } from '../transforms/apply';
 import type { DatasetSpec } from '../eval/dataset';
 import type { RecipeStep } from '../transforms/recipe';
-import { humanBytes } from '../shared/format';
+import { humanBytes, plural } from '../shared/format';
 import { table } from '../report/format';
 import type { Budget } from '../eval/budgets';
 import type { Task } from '../eval/taskChoice';
@@ -50,7 +50,7 @@ export async function runSensitivity(file: string, options: SensitivityCommandOp
       {
         step: options.step, dataset: options.dataset, limit: options.limit, batchSize: options.batchSize, threads: options.threads, targetBytes, budgets: options.budgets, task: options.task, outputTasks: options.outputTasks,
         onProgress: (done, total, layer) => progress?.(`${done}/${total} layers ${layer}`),
-        onTrial: (t) => progress?.(`plan with ${t.layers} layer(s): ${t.pass ? 'PASS' : 'FAIL'}`),
+        onTrial: (t) => progress?.(`plan with ${plural(t.layers, 'layer')}: ${t.pass ? 'PASS' : 'FAIL'}`),
       },
       runner,
     );
@@ -90,7 +90,7 @@ function sensitivityText(r: SensitivityReport, targetBytes: number | undefined):
   );
   const p = r.plan;
   lines.push(
-    `plan: ${p.layers.length} layer(s), weights ${humanBytes(r.weightBytes)} → ${humanBytes(p.weightBytesAfter)}` +
+    `plan: ${plural(p.layers.length, 'layer')}, weights ${humanBytes(r.weightBytes)} → ${humanBytes(p.weightBytesAfter)}` +
       `${targetBytes !== undefined ? ` (target ${humanBytes(targetBytes)}: ${p.meetsTarget ? 'met' : 'not reachable with this transform'})` : ''}` +
       (p.estimatedPerplexity !== undefined ? `, estimated perplexity ${p.estimatedPerplexity.toFixed(3)}` : `, estimated output SQNR ${p.estimatedSqnrDb === null ? 'exact' : `${p.estimatedSqnrDb.toFixed(1)} dB`}`),
   );
@@ -99,7 +99,7 @@ function sensitivityText(r: SensitivityReport, targetBytes: number | undefined):
     if (!r.nothingPlanned) lines.unshift(`${b.pass ? 'PASS' : 'FAIL'}: plan of ${b.layers.length} of ${r.layers.filter((l) => !l.skipped && l.bytesSaved > 0).length} layers, weights ${humanBytes(r.weightBytes)} → ${humanBytes(b.weightBytesAfter)}, measured: ${b.verdict.replace(/^(PASS|FAIL): /, '')}`);
     lines.push(
       'combined plans evaluated (layers taken in ranked order, backed off until the budget passes):',
-      ...b.trials.map((t) => `  ${t.layers} layer(s), weights ${humanBytes(t.weightBytesAfter)}: ${t.verdict}`),
+      ...b.trials.map((t) => `  ${plural(t.layers, 'layer')}, weights ${humanBytes(t.weightBytesAfter)}: ${t.verdict}`),
     );
   }
   if (r.synthetic) lines.push('No data given: these figures are fidelity on synthetic inputs, not accuracy.');

@@ -34,7 +34,7 @@ export function inputListing(inputs: readonly InputDims[]): string {
 export function shapeMismatch(input: InputDims, given: readonly number[]): string | undefined {
   if (given.length !== input.shape.length) return `--shape ${input.name} has ${given.length} dims; the input has ${input.shape.length}`;
   const fixed = input.shape.findIndex((d, k) => !isSymbolicDim(d) && d !== given[k]);
-  return fixed >= 0 ? `--shape ${input.name}: dim ${fixed + 1} is fixed at ${input.shape[fixed]} in the model` : undefined;
+  return fixed >= 0 ? `--shape ${input.name}: axis ${fixed} (0-based) of input '${input.name}' is fixed at ${input.shape[fixed]} in the model` : undefined;
 }
 
 /**

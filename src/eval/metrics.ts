@@ -155,9 +155,13 @@ export function bootstrapDelta(baseCorrect: Uint8Array, candCorrect: Uint8Array,
   return [deltas[Math.floor(0.025 * (resamples - 1))], deltas[Math.ceil(0.975 * (resamples - 1))]];
 }
 
+/** The k of the top-k accuracy; it is given only for outputs of more classes than k. */
+const TOP_K = 5;
+
 export interface ComparisonResult {
   readonly samples: number;
   readonly baselineAccuracy?: number;
+  /** Absent for 5 classes or fewer. */
   readonly baselineTop5?: number;
   readonly candidateAccuracy?: number;
   readonly candidateTop5?: number;
@@ -176,6 +180,8 @@ export class Comparison {
   private readonly candCorrect: number[] = [];
   private baseTop5 = 0;
   private candTop5 = 0;
+  /** Classes of the scored output: top-5 of 5 classes or fewer is every sample, so it is not given. */
+  private classes = 0;
 
   /**
    * One batch of both models' outputs (same order), with labels when known. Without a baseline,
@@ -202,6 +208,7 @@ export class Comparison {
       this.rows += b.data.length / classes;
     }
     if (labels && rowsPerSample === 1) {
+      this.classes = classes;
       for (let s = 0; s < b.samples; s++) {
         const bv = b.data.subarray(s * classes, (s + 1) * classes);
         const cv = c.data.subarray(s * classes, (s + 1) * classes);
@@ -210,8 +217,8 @@ export class Comparison {
         if (!(label >= 0 && label < classes)) throw new OnnxError('shape-mismatch', `label ${label} is outside the model's ${classes} classes (0 to ${classes - 1})`, 'labels');
         this.baseCorrect.push(argmax(bv) === label ? 1 : 0);
         this.candCorrect.push(argmax(cv) === label ? 1 : 0);
-        if (inTopK(bv, label, 5)) this.baseTop5++;
-        if (inTopK(cv, label, 5)) this.candTop5++;
+        if (inTopK(bv, label, TOP_K)) this.baseTop5++;
+        if (inTopK(cv, label, TOP_K)) this.candTop5++;
       }
     }
     this.samples += b.samples;
@@ -231,12 +238,13 @@ export class Comparison {
       if (base[i] && !cand[i]) lost++;
       if (!base[i] && cand[i]) gained++;
     }
+    const top5 = this.classes > TOP_K;
     return {
       samples: n,
       baselineAccuracy: sum(base) / n,
-      baselineTop5: this.baseTop5 / n,
+      ...(top5 ? { baselineTop5: this.baseTop5 / n } : {}),
       candidateAccuracy: sum(cand) / n,
-      candidateTop5: this.candTop5 / n,
+      ...(top5 ? { candidateTop5: this.candTop5 / n } : {}),
       agreement,
       accuracyDelta: { value: (sum(cand) - sum(base)) / n, ci95: bootstrapDelta(base, cand), discordant: [lost, gained], pValue: mcnemarExact(lost, gained) },
       outputs,

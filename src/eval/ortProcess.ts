@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FromRunner, ToRunner } from './protocol';
+import { humanSeconds } from '../shared/format';
 
 type Request = ToRunner extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
 /** The reply a job of kind K ends with. */
@@ -61,7 +62,7 @@ export class OrtProcess {
       const timer = timeoutMs ? setTimeout(() => {
         cleanup();
         this.discard(child);
-        reject(new Error(`the onnxruntime job took longer than ${Math.round(timeoutMs / 1000)} s and was stopped`));
+        reject(new Error(`the onnxruntime job took longer than ${humanSeconds(timeoutMs)} and was stopped`));
       }, timeoutMs) : undefined;
       const cleanup = (): void => {
         if (timer) clearTimeout(timer);

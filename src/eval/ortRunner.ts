@@ -279,7 +279,7 @@ async function evaluate(request: Extract<ToRunner, { kind: 'evaluate' }>): Promi
     const c = comparison.result();
     const taskOutputs = tasks.result();
     const run = (ms: number[], accuracy?: number, top5?: number): ModelRun => ({
-      ...(accuracy !== undefined ? { accuracy, top5 } : {}),
+      ...(accuracy !== undefined ? { accuracy, ...(top5 !== undefined ? { top5 } : {}) } : {}),
       latencyMs: latencySummary(ms),
       samplesPerSecond: ms.length ? (c.samples / ms.reduce((a, b) => a + b, 0)) * 1000 : 0,
     });

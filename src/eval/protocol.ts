@@ -42,7 +42,7 @@ export type FromRunner =
   | { readonly kind: 'error'; readonly id: number; readonly message: string };
 
 export interface ModelRun {
-  /** Top-1 and top-5 accuracy against the labels (absent without labels). */
+  /** Top-1 and top-5 accuracy against the labels (absent without labels; top-5 also for 5 classes or fewer). */
   readonly accuracy?: number;
   readonly top5?: number;
   /** Per batch. */

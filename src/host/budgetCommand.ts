@@ -13,7 +13,7 @@ import { analyzeSensitivity, type SensitivityResult } from '../eval/sensitivity'
 import type { DatasetSpec } from '../eval/dataset';
 import { parseStep } from '../transforms/recipe';
 import { PRESETS, type Preset } from '../shared/presets';
-import { humanBytes } from '../shared/format';
+import { humanBytes, plural } from '../shared/format';
 import type { OnnxEditorProvider } from './onnxEditorProvider';
 import type { ReportView } from './reportView';
 import { budgetsFrom } from './accuracyCheck';
@@ -56,7 +56,7 @@ export function registerBudgetCommand(context: vscode.ExtensionContext, editor: 
               {
                 step, dataset, limit: SAMPLES, batchSize: settings.get<number>('evaluation.batchSize', 8), threads: settings.get<number>('evaluation.threads', 1), budgets, signal: abort.signal,
                 onProgress: (done, total, layer) => progress.report({ message: `ranking layers: ${done} of ${total} (${layer})` }),
-                onTrial: (t) => progress.report({ message: `plan with ${t.layers} layer(s): ${t.pass ? 'passes' : 'fails'}` }),
+                onTrial: (t) => progress.report({ message: `plan with ${plural(t.layers, 'layer')}: ${t.pass ? 'passes' : 'fails'}` }),
               },
               runner,
             );
@@ -68,7 +68,7 @@ export function registerBudgetCommand(context: vscode.ExtensionContext, editor: 
           return result;
         }
         if (!(await session.applyStep(plan.step))) return result;
-        void vscode.window.showInformationMessage(`ONNX Compress: ${preset.label} on ${plan.layers.length} layer(s), weights ${humanBytes(result.weightBytes)} → ${humanBytes(plan.weightBytesAfter)}: ${plan.verdict}`);
+        void vscode.window.showInformationMessage(`ONNX Compress: ${preset.label} on ${plural(plan.layers.length, 'layer')}, weights ${humanBytes(result.weightBytes)} → ${humanBytes(plan.weightBytesAfter)}: ${plan.verdict}`);
         // The edited model measured once more, so the report shows its verdict first.
         await report.checkAccuracy(dataset);
         return result;

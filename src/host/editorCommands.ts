@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { OnnxEditorProvider } from './onnxEditorProvider';
 import { PRESETS, type Preset } from '../shared/presets';
 import { transformDefaults } from './settings';
+import { plural } from '../shared/format';
 
 
 export function registerEditorCommands(context: vscode.ExtensionContext, provider: OnnxEditorProvider): void {
@@ -21,7 +22,7 @@ export function registerEditorCommands(context: vscode.ExtensionContext, provide
         const choices: Preset[] = [...(mine ? [{ label: 'Your default', description: JSON.stringify(mine), step: mine }] : []), ...PRESETS[transform]];
         const preset =
           choices.find((p) => p.label === presetLabel) ??
-          (await vscode.window.showQuickPick(choices, { title: `${transform[0].toUpperCase()}${transform.slice(1)} ${provider.selectionOf(document).length || 'all'} layer(s)` }));
+          (await vscode.window.showQuickPick(choices, { title: `${transform[0].toUpperCase()}${transform.slice(1)} ${provider.selectionOf(document).length ? plural(provider.selectionOf(document).length, 'layer') : 'all layers'}` }));
         if (!preset) return;
         const selection = provider.selectionOf(document);
         await provider.applyStep(document, { ...preset.step, layers: selection.length ? [...selection] : '*' });

@@ -9,6 +9,7 @@ import { OnnxError } from '../core/errors';
 import type { OnnxEditorProvider } from './onnxEditorProvider';
 import type { EditorSession } from './editorSession';
 import { RECIPE_SUFFIX, recipeModel, type RecipeDocuments } from './recipeDocuments';
+import { plural } from '../shared/format';
 
 export function registerRecipeCommands(context: vscode.ExtensionContext, editor: OnnxEditorProvider, recipes: RecipeDocuments): void {
   context.subscriptions.push(
@@ -77,7 +78,7 @@ async function applyRecipeFile(editor: OnnxEditorProvider, recipes: RecipeDocume
     if (!(await session.applyStep(step))) break;
     applied++;
   }
-  const of = `${applied} of ${raw.steps.length} step(s) of ${path.basename(d.fileName)}`;
+  const of = `${applied} of ${plural(raw.steps.length, 'step')} of ${path.basename(d.fileName)}`;
   if (applied === raw.steps.length) void vscode.window.showInformationMessage(`ONNX Compress: applied ${of} to ${path.basename(model.fsPath)}; undo with Ctrl+Z.`);
   else void vscode.window.showWarningMessage(`ONNX Compress: applied ${of}; step ${applied + 1} changed nothing or failed (the editor says why).`);
   return applied;

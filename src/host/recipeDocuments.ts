@@ -15,7 +15,7 @@ import { ModelSession } from '../transforms/modelSession';
 import { attributeLayers, type Layer } from '../analyzers/layers';
 import { layerName } from '../transforms/targets';
 import { predictRecipe, type StepPrediction } from '../report/recipePrediction';
-import { humanBytes } from '../shared/format';
+import { humanBytes, plural } from '../shared/format';
 import type { OnnxEditorProvider } from './onnxEditorProvider';
 
 export const RECIPE_SUFFIX = '.onnxrecipe.json';
@@ -225,5 +225,5 @@ function stepLens(uri: vscode.Uri, prediction: Prediction | undefined, i: number
   const e = p.edit;
   const sqnr = e.worstSqnrDb === null ? '' : `, worst weight SQNR ${e.worstSqnrDb.toFixed(1)} dB`;
   const ratio = e.bytesAfter > 0 ? ` (${(e.bytesBefore / e.bytesAfter).toFixed(2)}x)` : '';
-  return { title: `${e.layers.length} layer(s): weights ${humanBytes(e.bytesBefore)} → ${humanBytes(e.bytesAfter)}${ratio}${sqnr}${e.skipped ? `, ${e.skipped} skipped` : ''}`, command: '' };
+  return { title: `${plural(e.layers.length, 'layer')}: weights ${humanBytes(e.bytesBefore)} → ${humanBytes(e.bytesAfter)}${ratio}${sqnr}${e.skipped ? `, ${e.skipped} skipped` : ''}`, command: '' };
 }

@@ -8,7 +8,7 @@ import type { ModelAnalysis } from '../analyzers/modelAnalysis';
 import type { EvaluationResult } from '../eval/protocol';
 import type { StepResult } from '../transforms/apply';
 import { markdownReport, markdownText } from './analysisText';
-import { humanBytes } from '../shared/format';
+import { humanBytes, plural } from '../shared/format';
 import { verdictLine, type SizeOutcome } from './verdict';
 import { taskFigures } from './taskText';
 
@@ -55,7 +55,7 @@ function stepBlocks(s: StepResult, label: string, n: number): string[] {
   const rows = s.changed.flatMap((c) =>
     c.tensors.map((t) => [c.layer, c.opType, t.tensor, humanBytes(t.bytesBefore), humanBytes(t.bytesAfter), db(t.sqnrDb), t.maxError === undefined ? '—' : t.maxError.toPrecision(3)]),
   );
-  const blocks = [`### Step ${n}: ${markdownText(label)}`, `${s.changed.length} layer(s) changed, ${s.skipped.length} skipped; weights ${humanBytes(s.bytesBefore)} → ${humanBytes(s.bytesAfter)}.`];
+  const blocks = [`### Step ${n}: ${markdownText(label)}`, `${plural(s.changed.length, 'layer')} changed, ${s.skipped.length} skipped; weights ${humanBytes(s.bytesBefore)} → ${humanBytes(s.bytesAfter)}.`];
   if (rows.length) {
     blocks.push(
       mdTable(['layer', 'op', 'tensor', 'before', 'after', 'SQNR', 'max error'], rows, new Set([3, 4, 5, 6])),
@@ -97,7 +97,7 @@ function evaluationBlocks(e: EvaluationResult, size: SizeOutcome): string[] {
       new Set([1, 2, 3, 4, 5, 6]),
     ),
     list([
-      '**top-1, top-5**: accuracy against the labels (— without labels)',
+      '**top-1, top-5**: accuracy against the labels (— without labels; top-5 — too for 5 classes or fewer, where every sample is in it)',
       '**latency median, p90**: time per batch of inference, the middle and the 90th-percentile run',
       '**samples/s**: throughput over the whole run',
     ]),

@@ -13,19 +13,38 @@ import { intAttributes, mainWeight } from '../analyzers/layerAnalysis';
 import { dequantizeParams } from '../analyzers/dequantizeParams';
 import { readRealFloat32, realDims } from '../analyzers/realValues';
 import { sqnrDb } from '../analyzers/quantize';
-import { stateOf } from '../transforms/apply';
+import { stateOf, storedBytes } from '../transforms/apply';
+import type { StoredTensor } from '../core/onnx/modelIndex';
 import { layerName } from '../transforms/targets';
 import type { CompressionReport, ReportEdit, TensorChangeRow } from './compressionReport';
 import { fileFigures } from './sizeFigures';
+import { plural } from '../shared/format';
+import { OnnxError } from '../core/errors';
 
 export interface ModelComparison extends ReportEdit {
   /** Baseline layers with no counterpart of the same weight shape in the model, or with a BatchNormalization folded into them. */
   readonly unmatched: readonly string[];
+  /** Baseline layers compared with their counterpart (changed or not). */
+  readonly compared: number;
+  /** Unmatched layers with no counterpart by name at all, folding aside: many of them suggest the files are different models. */
+  readonly missing: number;
 }
 
-function layersOf(file: string): Layer[] {
+/** A model's layers and all its stored weight bytes (the Size section's "weights"). */
+function layersOf(file: string): { layers: Layer[]; weightBytes: number } {
   const model = openModel(file);
-  return [...attributeLayers(stateOf(model.proto, model.dir).index).layers];
+  const state = stateOf(model.proto, model.dir);
+  return { layers: [...attributeLayers(state.index).layers], weightBytes: storedBytes(state) };
+}
+
+/**
+ * The bytes a layer's main weight takes as stored: its own, plus the scale, zero point, codebook or
+ * mask it is read back with (what `apply` counts for that tensor), not the layer's bias and others.
+ */
+function mainWeightBytes(layer: Layer, t: StoredTensor): number {
+  const d = layer.dequantized?.get(t);
+  const parts = !d ? [] : d.kind === 'codebook' ? [d.codebook] : d.kind === 'masked' ? [d.mask, ...(d.codebook ? [d.codebook] : [])] : [d.scale, ...(d.zeroPoint ? [d.zeroPoint] : [])];
+  return parts.reduce((n, p) => n + p.bytes, t.bytes);
 }
 
 /**
@@ -65,51 +84,72 @@ function counterparts(layers: readonly Layer[]): (base: Layer) => Layer | undefi
  * BatchNormalization the model no longer has was folded into the layer that feeds it, so that
  * layer's weights are scaled per channel and comparing them would measure the folding.
  */
-function foldedInto(baseLayers: readonly Layer[], counterpart: (base: Layer) => Layer | undefined): Set<Layer> {
+function foldedInto(baseLayers: readonly Layer[], counterpart: (base: Layer) => Layer | undefined): { into: Set<Layer>; batchNorms: Set<Layer> } {
   const producer = new Map(baseLayers.flatMap((l) => l.node.node.output.map((o) => [o, l] as const)));
-  const folded = new Set<Layer>();
+  const into = new Set<Layer>();
+  const batchNorms = new Set<Layer>();
   for (const l of baseLayers) {
     if (l.node.node.opType !== 'BatchNormalization' || counterpart(l)) continue;
     const feeding = producer.get(l.node.node.input[0] ?? '');
-    if (feeding) folded.add(feeding);
+    if (feeding) {
+      into.add(feeding);
+      batchNorms.add(l);
+    }
   }
-  return folded;
+  return { into, batchNorms };
 }
 
 export async function compareModels(baseFile: string, modelFile: string, signal?: AbortSignal): Promise<ModelComparison> {
-  const counterpart = counterparts(layersOf(modelFile));
-  const baseLayers = layersOf(baseFile);
-  const folded = foldedInto(baseLayers, counterpart);
+  const model = layersOf(modelFile);
+  const base = layersOf(baseFile);
+  const counterpart = counterparts(model.layers);
+  const folded = foldedInto(base.layers, counterpart);
   const changes: TensorChangeRow[] = [];
   const unmatched: string[] = [];
-  let bytesBefore = 0;
-  let bytesAfter = 0;
-  for (const base of baseLayers) {
+  let compared = 0;
+  let missing = 0;
+  for (const layer of base.layers) {
     signal?.throwIfAborted();
-    const name = layerName(base);
-    const other = counterpart(base);
-    const a = await realMain(base);
-    const b = other && !folded.has(base) ? await realMain(other) : undefined;
+    const name = layerName(layer);
+    const other = counterpart(layer);
+    const a = await realMain(layer);
+    const b = other && !folded.into.has(layer) ? await realMain(other) : undefined;
     if (!a || !b || !other || a.dims.join('x') !== b.dims.join('x')) {
       if (a) unmatched.push(name);
+      if (a && !other && !folded.batchNorms.has(layer)) missing++;
       continue;
     }
-    bytesBefore += base.bytes;
-    bytesAfter += other.bytes;
-    if (base.bytes === other.bytes && a.values.every((v, i) => Object.is(v, b.values[i]))) continue;
+    compared++;
+    const before = mainWeightBytes(layer, mainWeight(layer)!);
+    const after = mainWeightBytes(other, mainWeight(other)!);
+    if (before === after && a.values.every((v, i) => Object.is(v, b.values[i]))) continue;
     const { sqnrDb, maxError } = errorOf(a.values, b.values);
-    changes.push({ layer: name, opType: other.node.node.opType ?? '', tensor: mainWeight(other)!.name, bytesBefore: base.bytes, bytesAfter: other.bytes, sqnrDb, maxError });
+    changes.push({ layer: name, opType: other.node.node.opType ?? '', tensor: mainWeight(other)!.name, bytesBefore: before, bytesAfter: after, sqnrDb, maxError });
   }
+  if (compared === 0 && unmatched.length > 0) throw new UnrelatedModels(baseFile, modelFile, unmatched.length);
   const finite = changes.map((c) => c.sqnrDb).filter((s): s is number => s !== null);
   return {
     label: `compared with ${path.basename(baseFile)}`,
-    bytesBefore,
-    bytesAfter,
+    // All stored weights, as an applied edit counts them and the Size section shows them.
+    bytesBefore: base.weightBytes,
+    bytesAfter: model.weightBytes,
     worstSqnrDb: finite.length ? Math.min(...finite) : null,
     skipped: unmatched.length,
     changes,
     unmatched,
+    compared,
+    missing,
   };
+}
+
+/** No layer of the baseline has a counterpart in the model: a size ratio between them would mean nothing. */
+export class UnrelatedModels extends OnnxError {
+  constructor(baseFile: string, modelFile: string, layers: number) {
+    super(
+      'unsupported',
+      `${path.basename(modelFile)} does not correspond to ${path.basename(baseFile)}: none of the baseline's ${plural(layers, 'layer')} has a layer of the same name and weight shape in it, so it is not a compressed version of the baseline; nothing compared`,
+    );
+  }
 }
 
 /** SQNR of `b` against `a` (null when equal) and the largest absolute difference. */
@@ -127,9 +167,9 @@ function errorOf(a: Float32Array, b: Float32Array): { sqnrDb: number | null; max
 }
 
 /** The Compression Report of `modelFile` against `baseFile`, as the editor's panel would show it (no accuracy checks). */
-export async function reportOfFiles(modelFile: string, baseFile: string, signal?: AbortSignal): Promise<CompressionReport & { unmatched: readonly string[] }> {
+export async function reportOfFiles(modelFile: string, baseFile: string, signal?: AbortSignal): Promise<CompressionReport & Pick<ModelComparison, 'unmatched' | 'compared' | 'missing'>> {
   const comparison = await compareModels(baseFile, modelFile, signal);
-  const { unmatched, ...edit } = comparison;
+  const { unmatched, compared, missing, ...edit } = comparison;
   return {
     model: path.basename(modelFile),
     generated: new Date().toISOString(),
@@ -139,5 +179,7 @@ export async function reportOfFiles(modelFile: string, baseFile: string, signal?
     edits: [edit],
     accuracy: [],
     unmatched,
+    compared,
+    missing,
   };
 }

@@ -2,6 +2,7 @@
 import type { CompressionReport } from './compressionReport';
 import { baselineLines, baselineNote } from './baselines';
 import { ACCURACY_HEADER, CHANGE_HEADER, accuracyRows, changeRows, sizeRows } from './reportRows';
+import { plural } from '../shared/format';
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -27,7 +28,7 @@ th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}td:nth-child(n+2)
 </style></head><body>
 ${r.accuracy.at(-1)?.verdict ? `<p><strong>${escapeHtml(r.accuracy.at(-1)!.verdict!.line)}</strong></p>` : ''}
 <h1>Compression report: ${escapeHtml(r.model)}</h1>
-<p>Generated ${escapeHtml(r.generated)}. ${r.baseline ? `Compared with ${escapeHtml(r.baseline)} layer by layer.` : `${r.edits.length} edit(s) in effect.`} Grey: before, green: after.</p>
+<p>Generated ${escapeHtml(r.generated)}. ${r.baseline ? `Compared with ${escapeHtml(r.baseline)} layer by layer.` : `${plural(r.edits.length, 'edit')} in effect.`} Grey: before, green: after.</p>
 <h2>Size</h2>
 <p>${escapeHtml(baselineNote(r))}</p><ul>${baselineLines(r).map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
 ${bar('file', r.before.bytes, r.after.bytes)}${bar('gzip', r.before.gzipBytes, r.after.gzipBytes)}${bar('entropy', r.before.entropyBytes, r.after.entropyBytes)}

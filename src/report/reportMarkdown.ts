@@ -1,7 +1,7 @@
 /** The Compression Report as Markdown (the editor's "Export as Markdown"). */
 import type { CompressionReport } from './compressionReport';
 import { baselineLines, baselineNote } from './baselines';
-import { humanBytes } from '../shared/format';
+import { humanBytes, plural } from '../shared/format';
 import { ACCURACY_HEADER, CHANGE_HEADER, accuracyRows, changeRows, db, sizeRows } from './reportRows';
 
 export function reportMarkdown(r: CompressionReport): string {
@@ -12,7 +12,7 @@ export function reportMarkdown(r: CompressionReport): string {
   const parts = [
     ...(verdict ? [`**${verdict.line}**`] : []),
     `# Compression report: ${r.model}`,
-    `Generated ${r.generated}. ${r.baseline ? `Compared with ${r.baseline} layer by layer.` : `${r.edits.length} edit(s) in effect.`}`,
+    `Generated ${r.generated}. ${r.baseline ? `Compared with ${r.baseline} layer by layer.` : `${plural(r.edits.length, 'edit')} in effect.`}`,
     '## Size',
     [baselineNote(r), ...baselineLines(r).map((l) => `- ${l}`)].join('\n'),
     table(['measure', 'before', 'after', 'ratio'], sizeRows(r)),

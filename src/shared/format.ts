@@ -31,3 +31,14 @@ export function humanCount(n: number): string {
 export function analysisProgress(p: { layersDone: number; layersTotal: number; elementsDone: number; elementsTotal: number }): string {
   return `${p.layersDone} of ${p.layersTotal} layers, ${Math.floor((100 * p.elementsDone) / Math.max(1, p.elementsTotal))}% of the weights`;
 }
+
+/** "1 layer", "3 layers"; `many` for words whose plural is not the word plus "s" ("1 entry", "2 entries"). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** A duration in seconds as people gave it: "0.01 s", "2.5 s", "120 s" (never "0 s" for a short one). */
+export function humanSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${s >= 10 ? Math.round(s) : Number(s.toPrecision(2))} s`;
+}

@@ -24,6 +24,7 @@ import { floatWeightBlocker } from './targets';
 import { replaceTensorValue } from './weightEdit';
 import { stateOf } from './stateOf';
 import { change, errorOf, skip, type LayerSkip, type ModelState, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
+import { plural } from '../shared/format';
 
 const PASS_THROUGH = new Set([
   'Relu', 'LeakyRelu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'Mish',
@@ -409,7 +410,7 @@ async function pruneOne(state: ModelState, layer: Layer, step: PruneStep): Promi
   const values = await readDenseFloat32(weight);
   const size = weight.dims[axes.weightAxis];
   const count = Math.min(size - 1, Math.round(step.sparsity * size));
-  if (count <= 0) return skip(layer, `${Math.round(step.sparsity * 100)}% of ${size} channels is none`);
+  if (count <= 0) return skip(layer, `${Math.round(step.sparsity * 100)}% of ${plural(size, 'channel')} rounds to no channel to remove`);
   const norms = channelNorms(values, weight.dims, axes.weightAxis, step.norm);
   const order = Array.from({ length: size }, (_, i) => i).sort((a, b) => norms[a] - norms[b] || a - b);
   const removed = new Set(order.slice(0, count));

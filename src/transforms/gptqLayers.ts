@@ -23,6 +23,7 @@ import { convShape, gptqConv, paddedChannels, type ConvShape } from './gptqConv'
 import { quantizeChoice } from '../analyzers/resultBytes';
 import { layerWeights, type WeightTarget } from './targets';
 import { skip, type LayerSkip, type TransformContext } from './transform';
+import { plural } from '../shared/format';
 
 /** The largest K whose Hessian is gathered (K² doubles per input; the onnxruntime runner refuses more). */
 export const GPTQ_MAX_K = 4096;
@@ -192,7 +193,7 @@ export async function gptqCalibrate(ctx: TransformContext, step: QuantizeStep): 
       group.delete(key);
       return h;
     },
-    note: () => `GPTQ calibrated ${values.length} layer input(s) on ${calibrator.description} (${[...rowCounts].join(', ')} rows each)${runs > 1 ? ` in ${runs} runs of the model` : ''}`,
+    note: () => `GPTQ calibrated ${plural(values.length, 'layer input')} on ${calibrator.description} (${[...rowCounts].join(', ')} rows each)${runs > 1 ? ` in ${runs} runs of the model` : ''}`,
     dispose: () => {
       group = new Map();
       temp?.dispose();

@@ -14,6 +14,7 @@ import { MaskedWriter } from './maskedWrite';
 import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 import { pruneChannels } from './channelPrune';
 import type { Layer } from '../analyzers/layers';
+import { plural } from '../shared/format';
 
 /** Zeroes the `count` smallest magnitudes (among equal ones, the earliest). */
 export function zeroSmallest(values: Float32Array, count: number): void {
@@ -142,7 +143,7 @@ export async function pruneLayers(ctx: TransformContext, step: PruneStep): Promi
 function nofMBlocker(w: WeightTarget, m: number): string | undefined {
   if (!w.role) return 'its reduction axis is unknown (it does not feed a Conv, Gemm, MatMul or RNN weight input directly)';
   const size = w.tensor.dims[w.role.reductionAxis];
-  return size % m === 0 ? undefined : `its reduction axis has ${size} entries, not a multiple of ${m}`;
+  return size % m === 0 ? undefined : `its reduction axis has ${plural(size, 'entry', 'entries')}, not a multiple of ${m}`;
 }
 
 /** Splits one global magnitude threshold into a count of weights to zero per tensor. */

@@ -337,6 +337,7 @@ function bitsOf(dtype: QuantDType): number {
 export function parseRecipe(raw: unknown): Recipe {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new OnnxError('recipe', 'a recipe must be a JSON object', 'recipe');
   const o = raw as Json;
+  if (o.version === undefined) throw new OnnxError('recipe', `'version' is missing: a recipe starts with "version": 1`, 'recipe');
   if (o.version !== 1) throw new OnnxError('recipe', `'version' must be 1, not ${JSON.stringify(o.version)}`, 'recipe');
   if (!Array.isArray(o.steps)) throw new OnnxError('recipe', `'steps' must be a list`, 'recipe');
   const extra = Object.keys(o).filter((k) => !(RECIPE_FIELDS as readonly string[]).includes(k));

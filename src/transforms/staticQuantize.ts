@@ -29,6 +29,7 @@ import { foldBatchNorms } from './foldBatchNorm';
 import { ModelPatch, applyPatch } from './patch';
 import { NameAllocator } from './names';
 import { stateOf } from './stateOf';
+import { plural } from '../shared/format';
 
 const QUANTIZABLE = new Set(['Conv', 'MatMul', 'Gemm']);
 
@@ -58,7 +59,7 @@ export async function quantizeStatic(ctx: TransformContext, step: QuantizeStep):
   const patch = new ModelPatch();
   const inner: TransformContext = { ...ctx, state: fold.state, layers, patch, names: new NameAllocator(fold.state.index) };
   const outcome = await quantizeFolded(inner, step);
-  outcome.notes!.unshift(`folded ${fold.folded} BatchNormalization node(s) into the Conv before them`);
+  outcome.notes!.unshift(`folded ${plural(fold.folded, 'BatchNormalization node')} into the Conv before them`);
   return { ...outcome, state: stateOf(applyPatch(fold.state.proto, patch), fold.state.dir) };
 }
 

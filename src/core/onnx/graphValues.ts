@@ -29,8 +29,8 @@ export function parseShape(text: string, shape: readonly (number | string)[]): n
   const dims = text.trim().split(/\s*[x×,]\s*/).map(Number);
   if (dims.length !== shape.length) return `give ${shape.length} dims, e.g. ${shape.map((d) => (typeof d === 'number' ? d : 1)).join('x')}`;
   for (const [i, d] of dims.entries()) {
-    if (!Number.isInteger(d) || d < 1) return `dim ${i + 1} must be a positive whole number`;
-    if (typeof shape[i] === 'number' && shape[i] !== d) return `dim ${i + 1} is fixed at ${shape[i]} in the model`;
+    if (!Number.isInteger(d) || d < 1) return `axis ${i} (0-based) must be a positive whole number`;
+    if (typeof shape[i] === 'number' && shape[i] !== d) return `axis ${i} (0-based) is fixed at ${shape[i]} in the model`;
   }
   return dims;
 }

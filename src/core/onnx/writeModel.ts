@@ -31,7 +31,11 @@ import { dataFilesOf, inputFileAt, sameFile } from './sameFile';
 import type { ModelProto, TensorProto } from './proto';
 
 export interface SaveOptions {
-  /** 'auto': inline unless the model would pass the protobuf limit. Default 'auto'. */
+  /**
+   * 'auto' (the default): tensors the source keeps in external data stay external (copied into
+   * this save's side file, unless saving in place); the others stay inline unless the model would
+   * pass the protobuf limit. 'always': every tensor of `threshold` bytes or more goes external.
+   */
   readonly externalData?: 'auto' | 'always' | 'never';
   /** Side file for external data, relative to the destination folder. Default `<model file>.data`. */
   readonly dataFile?: string;
@@ -53,7 +57,10 @@ export interface SaveResult {
   readonly bytes: number;
   /** The side file written, if any (absolute path). */
   readonly dataFile?: string;
+  /** The side file's size: its tensors' bytes and the padding that aligns them. */
   readonly dataBytes: number;
+  /** The bytes of the tensors in the side file (what `externalBytes` of the saved model counts). */
+  readonly dataTensorBytes: number;
   /** Tensors written to the side file. */
   readonly externalTensors: number;
   /** Bytes the saved model still reads from side files that were already there (saving in place). */
@@ -186,6 +193,7 @@ export async function saveModel(source: Source, destination: string, options: Sa
     bytes: sink.length,
     dataFile: pending.length > 0 ? dataPath : undefined,
     dataBytes: pending.length > 0 ? dataEnd : 0,
+    dataTensorBytes: pending.reduce((n, p) => n + p.length, 0),
     externalTensors: pending.length,
     keptDataBytes: kept.bytes,
     keptDataFiles: kept.files,

@@ -3,7 +3,7 @@
  * holds (a save keeps the list: the edits are still what made this model). Pure.
  */
 import type { EditView } from '../../shared/protocol';
-import { humanBytes } from '../../shared/format';
+import { humanBytes, plural } from '../../shared/format';
 
 export interface EditsList {
   readonly hint: string | null;
@@ -14,7 +14,7 @@ export interface EditsList {
 export function editsList(edits: readonly EditView[], savedEdits: number | null): EditsList {
   const items = edits.map((e, i) => ({
     text:
-      `${e.label}: ${e.layers.length} layer(s), weights ${humanBytes(e.bytesBefore)} → ${humanBytes(e.bytesAfter)}` +
+      `${e.label}: ${plural(e.layers.length, 'layer')}, weights ${humanBytes(e.bytesBefore)} → ${humanBytes(e.bytesAfter)}` +
       `${e.worstSqnrDb !== null ? `, worst weight SQNR ${e.worstSqnrDb.toFixed(1)} dB` : ''}${e.skipped ? `, ${e.skipped} skipped` : ''}` +
       (savedEdits !== null && i < savedEdits ? ' (saved)' : ''),
     saved: savedEdits !== null && i < savedEdits,

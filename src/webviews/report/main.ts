@@ -7,7 +7,7 @@ import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, L
 import { el, onThemeChange, themeColor } from '../dom';
 import type { CompressionReport } from '../../report/compressionReport';
 import { db, pct, sizeRows } from '../../report/reportRows';
-import { byteAxisUnit, humanBytes } from '../../shared/format';
+import { byteAxisUnit, humanBytes, plural } from '../../shared/format';
 import { baselineLines, baselineNote } from '../../report/baselines';
 import type { FromReport, ReportFormat, ToReport } from '../../shared/protocol';
 
@@ -44,7 +44,7 @@ function render(): void {
   const app = document.getElementById('app')!;
   app.replaceChildren();
   const r = current;
-  app.append(el('div', { class: 'status', role: 'status', 'aria-live': 'polite' }, busy ?? (r ? `${r.model}: ${r.edits.length} edit(s) since opened` : 'Open an .onnx file in the ONNX Compress editor to see its report.')));
+  app.append(el('div', { class: 'status', role: 'status', 'aria-live': 'polite' }, busy ?? (r ? `${r.model}: ${plural(r.edits.length, 'edit')} since opened` : 'Open an .onnx file in the ONNX Compress editor to see its report.')));
   if (!r) return;
   const latest = r.accuracy.at(-1);
   // The verdict first, above everything that scrolls: what the last check says about the edits.

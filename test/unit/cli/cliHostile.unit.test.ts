@@ -10,6 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fixtureModels, repoRoot, tempDir, thirdPartyModels } from '../../helpers/paths';
 import { encodeModel, graph, model, node, tensor } from '../../helpers/modelBuilder';
+import { externalBytes, openModel } from '../../../src/core/onnx/model';
+import { humanBytes } from '../../../src/shared/format';
 
 const cli = path.join(repoRoot, 'dist/cli.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -94,6 +96,18 @@ test('apply reports the input size with its external data, not the .onnx alone',
   assert.ok(json.dataBytesBefore > 0 && json.dataBytesBefore <= dataBytes, `dataBytesBefore ${json.dataBytesBefore} of ${dataBytes}`);
 });
 
+test('apply and analyze state the same external data (tensor bytes); apply gives the padded side file apart', () => {
+  const dir = tempDir();
+  const out = path.join(dir, 'out.onnx');
+  const cls = path.join(thirdPartyModels, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+  const json = JSON.parse(run('apply', cls, '--recipe', path.join(repoRoot, 'recipes/default.json'), '-o', out, '--external-data', 'always', '--json').stdout);
+  assert.equal(json.dataBytesAfter, externalBytes(openModel(out).index));
+  assert.equal(json.dataFileBytesAfter, fs.statSync(json.dataFileAfter).size);
+  assert.ok(json.dataFileBytesAfter > json.dataBytesAfter, 'tensors of 4 KiB or more are aligned');
+  const stated = (text: string): string => /\+ ([\d.]+ [KMG]?i?B) external data/.exec(text)?.[1] ?? text;
+  assert.equal(stated(run('analyze', out).stdout), humanBytes(json.dataBytesAfter));
+});
+
 test('--shape naming an input the model does not have is an error, not ignored', () => {
   failsWith(run('analyze', mlp, '--shape', 'nope=1x8', '--workers', '1'), /--shape names 'nope', which is not an input of the model/);
   failsWith(run('analyze', mlp, '--shape', 'nope=1x8'), /--shape names 'nope', which is not an input of the model/);
@@ -105,7 +119,7 @@ test('analyze refuses the --dim and --shape that eval refuses, in the same words
   const cases: [string, string, RegExp][] = [
     ['--dim', 'foo=3', /--dim names no dim 'foo'; the model's named dims: p2o\.DynamicDimension\.0/],
     ['--shape', 'x=1x3x48', /--shape x has 3 dims; the input has 4/],
-    ['--shape', 'x=1x4x48x192', /--shape x: dim 2 is fixed at 3 in the model/],
+    ['--shape', 'x=1x4x48x192', /--shape x: axis 1 \(0-based\) of input 'x' is fixed at 3 in the model/],
   ];
   for (const [option, value, message] of cases) {
     failsWith(run('analyze', cls, option, value, '--no-redundancy', '--workers', '1'), message);

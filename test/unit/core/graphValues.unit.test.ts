@@ -8,9 +8,9 @@ test('a typed input shape is checked against the model: rank, fixed dims, positi
   assert.deepEqual(parseShape('1x3x48x192', shape), [1, 3, 48, 192]);
   assert.deepEqual(parseShape(' 2 × 3 × 8 × 8 ', shape), [2, 3, 8, 8]);
   assert.match(parseShape('1x3x48', shape) as string, /give 4 dims, e\.g\. 1x3x1x1/);
-  assert.match(parseShape('1x4x48x192', shape) as string, /dim 2 is fixed at 3/);
-  assert.match(parseShape('1x3x0x192', shape) as string, /dim 3 must be a positive whole number/);
-  assert.match(parseShape('1x3x4.5x192', shape) as string, /dim 3/);
+  assert.match(parseShape('1x4x48x192', shape) as string, /axis 1 \(0-based\) is fixed at 3/);
+  assert.match(parseShape('1x3x0x192', shape) as string, /axis 2 \(0-based\) must be a positive whole number/);
+  assert.match(parseShape('1x3x4.5x192', shape) as string, /axis 2 /);
 });
 
 test('graph inputs leave out initializers; symbolic dims keep their names', async () => {

@@ -142,7 +142,7 @@ test('onnxruntime takes every synthetic input; --limit sets the count', async ()
   assert.match(labels.stderr, /--labels goes with --data/);
   const shapeWithData = spawnSync(process.execPath, [cli, 'eval', file, '--data', 'x.npz', '--dim', 'sequence=4'], { encoding: 'utf8' });
   assert.equal(shapeWithData.status, 2);
-  assert.match(shapeWithData.stderr, /--dim shapes synthetic inputs; with --data the data gives the shapes/);
+  assert.match(shapeWithData.stderr, /--dim is an option of synthetic inputs; with --data the data gives the shapes/);
   const resizeAlone = spawnSync(process.execPath, [cli, 'eval', file, '--resize', '256'], { encoding: 'utf8' });
   assert.equal(resizeAlone.status, 2);
   assert.match(resizeAlone.stderr, /--resize prepares images: it goes with --images ROOT/);

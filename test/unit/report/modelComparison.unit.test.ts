@@ -4,12 +4,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { compareModels } from '../../../src/report/modelComparison';
+import { compareModels, UnrelatedModels } from '../../../src/report/modelComparison';
+import { fileFigures } from '../../../src/report/sizeFigures';
 import { ModelSession } from '../../../src/transforms/modelSession';
 import { parseStep } from '../../../src/transforms/recipe';
 import { editView } from '../../../src/report/editView';
 import { smallCnn } from '../../helpers/smallModels';
-import { repoRoot, tempDir, thirdPartyModels } from '../../helpers/paths';
+import { fixtureModels, repoRoot, tempDir, thirdPartyModels } from '../../helpers/paths';
 
 const cli = path.join(repoRoot, 'dist/cli.js');
 
@@ -36,8 +37,11 @@ test('each changed layer: bytes before and after and the SQNR the transform itse
   for (const change of c.changes) {
     const own = views.flatMap((v) => v.changes).find((x) => x.layer === change.layer && x.sqnrDb !== null)!;
     assert.ok(Math.abs(change.sqnrDb! - own.sqnrDb!) < 0.05, `${change.layer}: ${change.sqnrDb} dB here, ${own.sqnrDb} dB by the transform`);
-    assert.ok(change.bytesAfter < change.bytesBefore);
+    // The tensor's bytes as apply counts them (with its scales), not the layer's with its bias.
+    assert.deepEqual([change.bytesBefore, change.bytesAfter], [own.bytesBefore, own.bytesAfter], change.layer);
   }
+  // The Edits row counts all stored weights, as the Size section does.
+  assert.deepEqual([c.bytesBefore, c.bytesAfter], [(await fileFigures(base)).weightBytes, (await fileFigures(model)).weightBytes]);
   const fc1 = c.changes.find((x) => x.layer === 'fc1')!;
   assert.equal(fc1.opType, 'MatMulNBits', 'MatMulNBits read back in MatMul layout');
   assert.equal(c.worstSqnrDb, Math.min(...c.changes.map((x) => x.sqnrDb!)));
@@ -81,4 +85,14 @@ test('a model from onnxruntime\'s quantizer: layers matched through its renames,
     assert.ok(c.unmatched.includes('p2o.Conv.0') && c.unmatched.includes('p2o.BatchNormalization.0'), `${made}: the folded pair is left out`);
     assert.ok(c.worstSqnrDb! > 35, `${made}: INT8 of the unfolded layers, worst ${c.worstSqnrDb} dB`);
   }
+});
+
+test('a baseline that shares no layer with the model is refused, not reported as a ratio', async () => {
+  const { base } = await pair([]);
+  const other = path.join(fixtureModels, 'mlp_everything.onnx');
+  await assert.rejects(compareModels(base, other), (e) => e instanceof UnrelatedModels && /none of the baseline's \d+ layers has a layer of the same name/.test(e.message));
+  const r = spawnSync(process.execPath, [cli, 'report', other, '--baseline', base], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^error: mlp_everything\.onnx does not correspond to base\.onnx: .*nothing compared\n$/);
 });

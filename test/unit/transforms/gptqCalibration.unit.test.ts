@@ -91,7 +91,7 @@ test('GPTQ in a CNN: as DequantizeLinear the Conv and Gemm layers (one with tran
     assert.deepEqual(edit.result.changed.map((c) => c.layer), qdq ? ['conv1', 'conv2', 'fc1', 'fc2'] : ['fc1', 'fc2'], format);
     assert.ok(edit.result.changed.every((c) => c.tensors[0].detail?.method === 'gptq'));
     if (!qdq) for (const conv of ['conv1', 'conv2']) assert.equal(edit.result.skipped.find((s) => s.layer === conv)?.reason, 'a Conv has no MatMulNBits form');
-    assert.match(edit.result.notes.join('\n'), new RegExp(`GPTQ calibrated ${qdq ? 4 : 2} layer input\\(s\\) on 4 `));
+    assert.match(edit.result.notes.join('\n'), new RegExp(`GPTQ calibrated ${qdq ? 4 : 2} layer inputs on 4 `));
     const out = path.join(dir, `gptq-${format}.onnx`);
     await saveModel(edit.after, out);
     const session = await ort.InferenceSession.create(out);
@@ -118,7 +118,7 @@ test('GPTQ gathers Hessians in groups under a byte budget: one input a run gives
     results.push(edit.result);
   }
   assert.doesNotMatch(results[0].notes.join('\n'), /runs of the model/);
-  assert.match(results[1].notes.join('\n'), /GPTQ calibrated 4 layer input\(s\) on 4 .* in 4 runs of the model/);
+  assert.match(results[1].notes.join('\n'), /GPTQ calibrated 4 layer inputs on 4 .* in 4 runs of the model/);
   assert.deepEqual(results[1].changed, results[0].changed);
 });
 
