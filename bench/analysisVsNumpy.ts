@@ -57,8 +57,11 @@ export function disagreements(ours: OurLayer[], peer: PeerLayer[]): string[] {
 }
 
 export function benchAnalysisVsNumpy(models: readonly string[], runs = 3): void {
-  if (!fs.existsSync(PYTHON)) {
-    console.log('analysis vs numpy: skipped, /usr/bin/python3 is missing');
+  // Its peer needs Debian's python3-numpy and python3-onnx (with libopenblas0-pthread behind numpy).
+  const peer = fs.existsSync(PYTHON) ? spawnSync(PYTHON, ['-c', 'import numpy, onnx'], { encoding: 'utf8' }) : undefined;
+  if (peer?.status !== 0) {
+    const why = peer ? (peer.stderr.trim().split('\n').pop() ?? '') : `${PYTHON} is missing`;
+    console.log(`analysis vs numpy: skipped, ${why} (apt-get install python3-numpy python3-onnx libopenblas0-pthread)`);
     return;
   }
   const cli = path.join(__dirname, '..', 'cli.js');
