@@ -238,7 +238,7 @@ try {
   step('a keybinding of this editor (Ctrl+Alt+P) offers pruning presets for the selected layer');
   await frame.locator('.rows .row').first().click();
   await page.keyboard.press('Control+Alt+P');
-  await page.locator('.quick-input-widget').filter({ hasText: 'Prune 1 layer(s)' }).waitFor({ timeout: 30_000 });
+  await page.locator('.quick-input-widget').filter({ hasText: 'Prune 1 layer' }).waitFor({ timeout: 30_000 });
   await page.keyboard.press('Escape');
   await dirty(false).waitFor({ timeout: 10_000 });
 

@@ -10,6 +10,7 @@ import type { OnnxEditorProvider } from './onnxEditorProvider';
 import type { EditorSession } from './editorSession';
 import { RECIPE_SUFFIX, recipeModel, type RecipeDocuments } from './recipeDocuments';
 import { plural } from '../shared/format';
+import { stepToJson } from '../transforms/recipe';
 
 export function registerRecipeCommands(context: vscode.ExtensionContext, editor: OnnxEditorProvider, recipes: RecipeDocuments): void {
   context.subscriptions.push(
@@ -41,7 +42,8 @@ async function exportRecipe(editor: OnnxEditorProvider, target?: vscode.Uri): Pr
     description: `The edits made to ${path.basename(model)} in ONNX Compress.`,
     version: 1,
     model: path.relative(path.dirname(file.fsPath), model).split(path.sep).join('/'),
-    steps,
+    // As a user would write them: parameters that do not apply are left out (a recipe refuses them).
+    steps: steps.map(stepToJson),
   };
   await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(`${JSON.stringify(recipe, null, 2)}\n`));
   await vscode.window.showTextDocument(file, { preview: false, viewColumn: vscode.ViewColumn.Beside });
