@@ -8,13 +8,13 @@ import type { EvaluationResult, ModelRun } from '../eval/protocol';
 import { humanBytes } from '../shared/format';
 import { table } from '../report/format';
 import { pct } from '../report/reportRows';
-import type { LmResult } from '../eval/lmMetrics';
 import type { Task } from '../eval/taskChoice';
 import { judge, type Budget, type Verdict } from '../eval/budgets';
 import { tasksText } from '../report/taskText';
 import { compareSpeed, speedText, weightWidening, type SpeedComparison } from '../eval/latencyCause';
 import { externalBytes, openModel, type OnnxModel } from '../core/onnx/model';
 import { languageModelReason } from '../eval/lmDetect';
+import { lmText } from '../report/lmText';
 
 export interface EvalOptions {
   baseline?: string;
@@ -156,18 +156,5 @@ function evalText(r: EvalReport): string {
     );
   }
   if (r.synthetic) lines.push('No data given: these figures are fidelity on synthetic inputs, not accuracy.');
-  return lines.join('\n');
-}
-
-function lmText(lm: LmResult): string {
-  const ppl = (x: { perplexity: number }): string => x.perplexity.toFixed(3);
-  const lines = [...(lm.why ? [`Scored as a language model: ${lm.why}.`] : []), `perplexity ${lm.baseline ? `${ppl(lm.baseline)} → ` : ''}${ppl(lm.candidate)} on ${lm.tokens} predicted tokens`];
-  if (lm.perplexityDelta) {
-    const d = lm.perplexityDelta;
-    // One window gives no spread to resample: the bootstrap's interval is NaN then.
-    const interval = Number.isFinite(d.ci95[0]) ? `95% CI [${d.ci95[0].toFixed(3)}, ${d.ci95[1].toFixed(3)}] (bootstrap over windows)` : 'no interval from a single window';
-    lines.push(`perplexity change ${d.value >= 0 ? '+' : ''}${d.value.toFixed(3)}, ${interval}`);
-  }
-  if (lm.agreement !== undefined) lines.push(`next-token top-1 agreement ${pct(lm.agreement)}, KL ${lm.klDivergence!.toPrecision(3)} nats`);
   return lines.join('\n');
 }

@@ -14,6 +14,8 @@ import { judge, type Budget } from '../eval/budgets';
 import type { EvaluationResult } from '../eval/protocol';
 import { compareSpeed, speedText, weightWidening } from '../eval/latencyCause';
 import { taskFigures } from '../report/taskText';
+import { lmText } from '../report/lmText';
+import { languageModelReason } from '../eval/lmDetect';
 
 /** The verdict, or a line saying why the budgets could not judge this model (the check itself stands). */
 function verdictOf(result: EvaluationResult, budgets: Budget[]): { pass: boolean; line: string } | undefined {
@@ -50,6 +52,8 @@ export async function checkAccuracy(session: EditorSession, runnerScript: string
   const edits = session.document.edits.map((e) => e.label);
   const runner = new OrtProcess(runnerScript);
   const settings = vscode.workspace.getConfiguration('onnxCompress');
+  // A language model's logits are next-token predictions: scored by perplexity, as eval does.
+  const lm = languageModelReason(model.state.proto);
   busy('Checking accuracy…');
   let temp: TempModel | undefined;
   try {
@@ -62,7 +66,7 @@ export async function checkAccuracy(session: EditorSession, runnerScript: string
         token.onCancellationRequested(() => abort.abort());
         let last = 0;
         const reply = await runner.run(
-          { kind: 'evaluate', candidate, baseline: model.file, dataset: dataset!, batchSize: settings.get<number>('evaluation.batchSize', 8), threads: settings.get<number>('evaluation.threads', 1), optimization: 'all' },
+          { kind: 'evaluate', candidate, baseline: model.file, dataset: dataset!, batchSize: settings.get<number>('evaluation.batchSize', 8), threads: settings.get<number>('evaluation.threads', 1), optimization: 'all', ...(lm ? { task: 'lm' as const } : {}) },
           (done, total, rate) => {
             const fraction = done / Math.max(1, total);
             progress.report({ message: `${done}/${total} samples${rate ? `, ${rate.toFixed(1)}/s` : ''}`, increment: (fraction - last) * 100 });
@@ -86,13 +90,14 @@ export async function checkAccuracy(session: EditorSession, runnerScript: string
       candidateBytes: saved.bytes,
       baselineAccuracy: result.baseline?.accuracy,
       candidateAccuracy: result.candidate.accuracy,
-      agreement: result.agreement,
+      agreement: result.lm?.agreement ?? result.agreement,
       outputSqnrDb: first ? (first.sqnrDb ?? Infinity) : undefined,
       maxAbsError: first?.maxAbsError,
       baselineLatencyMs: result.baseline?.latencyMs.median,
       candidateLatencyMs: result.candidate.latencyMs.median,
       ...(verdict ? { verdict: { pass: verdict.pass, line: verdict.line } } : {}),
       ...(result.tasks ? { outputs: result.tasks.map((t) => `${t.name}: ${t.task} — ${taskFigures(t)}`) } : {}),
+      ...(result.lm ? { outputs: lmText({ ...result.lm, why: lm }).split('\n') } : {}),
       ...(speed?.verdict === 'slower' ? { speed: speedText(speed) } : {}),
     };
     session.addCheck(check, dataset);

@@ -170,6 +170,21 @@ suite('ONNX model editor', () => {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
+  test('an accuracy check of a language model scores it by perplexity and next-token agreement (not as CTC)', async () => {
+    const gpt = path.join(extensionPath, 'test', 'fixtures', 'gpt');
+    // The model as read (the check compares the document with the file): agreement 1, perplexity unchanged.
+    await openInEditor('gpt.onnx', fs.readFileSync(path.join(gpt, 'tiny-gpt.onnx')));
+    const check = (await vscode.commands.executeCommand('onnxCompress.checkAccuracy', { kind: 'numpy', path: path.join(gpt, 'test-windows.npz') })) as AccuracyCheck | undefined;
+    assert.ok(check, 'the check ran');
+    assert.match(check.outputs?.[0] ?? '', /^Scored as a language model: /);
+    assert.ok(check.outputs?.some((l) => /^perplexity [\d.]+ → [\d.]+ on \d+ predicted tokens$/.test(l)), check.outputs?.join(' | '));
+    assert.equal(check.agreement, 1, 'next-token agreement of the model with itself');
+    assert.match(check.verdict?.line ?? '', /^PASS: .*next-token/);
+    // Closed by its tab: the check's progress notification may hold the focus.
+    const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'gpt.onnx');
+    assert.ok(tab && (await vscode.window.tabGroups.close(tab)), 'gpt.onnx closed');
+  });
+
   test('the walkthrough: open the bundled sample, quantize it, check accuracy on its labelled test set', async () => {
     const uri = (await vscode.commands.executeCommand('onnxCompress.openSample')) as vscode.Uri;
     const document = await until('the sample in the editor', () => (editor.activeDocument?.uri.fsPath === uri.fsPath ? editor.activeDocument : undefined));
