@@ -57,26 +57,20 @@ interface Job {
 /** Files up to this size are parsed to count the external data they point to (a few ms). */
 const MAX_PARSED_FOR_SIZE = 16 * 1024 * 1024;
 
-/**
- * The bytes of weights an analysis of `file` reads: the file's size, plus its external data
- * (a 1.2 GB model whose weights are all in side files has a 0.3 MB .onnx, and must not get one
- * worker). 0 when the file cannot be read: the worker reports that.
- */
-function modelBytes(file: string): number {
-  let size = 0;
-  try {
-    size = fs.statSync(file).size;
-    return size <= MAX_PARSED_FOR_SIZE ? size + externalBytes(openModel(file).index) : size;
-  } catch {
-    return size; // unreadable or not a model: the worker says why
-  }
-}
-
 /** How many of `available` workers an analysis of `file` uses (see MIN_BYTES_PER_WORKER). */
 export function workersFor(file: string, options: AnalysisOptions, available: number, minBytesPerWorker = MIN_BYTES_PER_WORKER): number {
   const perWorker = options.redundancy === false ? minBytesPerWorker : Math.min(minBytesPerWorker, MIN_BYTES_PER_WORKER_WITH_REDUNDANCY);
-  const wanted = perWorker > 0 ? Math.ceil(modelBytes(file) / perWorker) : Infinity;
-  return Math.max(1, Math.min(available, wanted));
+  if (perWorker <= 0) return Math.max(1, available);
+  let bytes = 0;
+  try {
+    bytes = fs.statSync(file).size;
+    // The weights an analysis reads include external data: a 1.2 GB model whose weights are all in
+    // side files has a 0.3 MB .onnx and must not get one worker. Parsed only when that can matter.
+    if (bytes < perWorker * available && bytes <= MAX_PARSED_FOR_SIZE) bytes += externalBytes(openModel(file).index);
+  } catch {
+    // unreadable or not a model: the worker says why
+  }
+  return Math.max(1, Math.min(available, Math.ceil(bytes / perWorker)));
 }
 
 /**
