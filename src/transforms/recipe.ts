@@ -102,7 +102,12 @@ type Json = Record<string, unknown>;
 
 class Fields {
   private readonly used = new Set<string>(['transform', 'layers', 'exclude']);
-  constructor(private readonly o: Json, private readonly where: string) {}
+  /** `lenient`: parameters that do not apply pass (steps we wrote ourselves; see parseOwnStep). */
+  constructor(
+    private readonly o: Json,
+    private readonly where: string,
+    private readonly lenient = false,
+  ) {}
 
   fail(message: string): never {
     throw new OnnxError('recipe', message, this.where);
@@ -160,8 +165,9 @@ class Fields {
    * specification): an option that cannot apply is an error, not silently ignored.
    */
   applies(params: Readonly<Record<string, ParamSpec>>, values: Json, implied: readonly string[] = []): void {
+    if (this.lenient) return;
     const bad = notApplying(params, this.o, values).filter((k) => !implied.includes(k));
-    if (bad.length) throw new InapplicableParameter(bad[0], `'${bad[0]}' applies to ${params[bad[0]].appliesTo ?? 'other settings'} only`, this.where);
+    if (bad.length) this.fail(`'${bad[0]}' applies to ${params[bad[0]].appliesTo ?? 'other settings'} only`);
   }
 
   /** Every key of the step was understood (a typo must not silently do nothing). */
@@ -207,35 +213,21 @@ const P = TRANSFORMS.prune.params;
 const K = TRANSFORMS.cluster.params;
 const F = TRANSFORMS.factorize.params;
 
-/** A given parameter that the step's other values make meaningless; `key` names it. */
-class InapplicableParameter extends OnnxError {
-  constructor(readonly key: string, message: string, where: string) {
-    super('recipe', message, where);
-  }
-}
-
 /**
  * A step this extension wrote itself (a hot-exit backup): earlier versions spelled out every
- * default, including parameters that do not apply (`norm` on unstructured pruning), which
- * parseStep now refuses. The user never wrote those, so they are dropped here, not refused, and
- * the edits come back; anything else wrong is an error as in parseStep.
+ * default, including parameters that do not apply (`norm` on unstructured pruning, a calibration's
+ * `percentile` with min/max), which parseStep refuses in a user's recipe. The user never wrote
+ * those, and they change nothing, so they pass here and the edits come back; anything else wrong
+ * is an error as in parseStep.
  */
 export function parseOwnStep(raw: unknown, where = 'step'): RecipeStep {
-  const o = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...(raw as Json) } : raw;
-  for (;;) {
-    try {
-      return parseStep(o, where);
-    } catch (e) {
-      if (!(e instanceof InapplicableParameter) || typeof o !== 'object' || o === null) throw e;
-      delete (o as Json)[e.key];
-    }
-  }
+  return parseStep(raw, where, true);
 }
 
-export function parseStep(raw: unknown, where = 'step'): RecipeStep {
+export function parseStep(raw: unknown, where = 'step', lenient = false): RecipeStep {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new OnnxError('recipe', 'a step must be an object', where);
   const o = raw as Json;
-  const f = new Fields(o, where);
+  const f = new Fields(o, where, lenient);
   const base = parseLayers(o, where);
   let step: RecipeStep;
   switch (o.transform) {
@@ -267,7 +259,7 @@ export function parseStep(raw: unknown, where = 'step'): RecipeStep {
       step = {
         transform: 'quantize', ...base, dtype, granularity, symmetric, blockSize, mode, method, damp, actOrder,
         format, ...(format === 'matmulnbits' ? { accuracyLevel: accuracyLevel ?? 4 } : {}),
-        ...(mode === 'static' || method === 'gptq' ? { calibration: parseCalibration(calibration ?? {}, `${where} calibration`, mode) } : {}),
+        ...(mode === 'static' || method === 'gptq' ? { calibration: parseCalibration(calibration ?? {}, `${where} calibration`, mode, lenient) } : {}),
       };
       break;
     }
@@ -313,8 +305,8 @@ export function parseStep(raw: unknown, where = 'step'): RecipeStep {
   return step;
 }
 
-function parseCalibration(o: Json, where: string, mode: QuantizeStep['mode']): CalibrationSettings {
-  const f = new Fields(o, where);
+function parseCalibration(o: Json, where: string, mode: QuantizeStep['mode'], lenient: boolean): CalibrationSettings {
+  const f = new Fields(o, where, lenient);
   const method: CalibrationMethod = f.choice('method', param(CALIBRATION, 'method', 'choice'));
   const data = f.string('data', param(CALIBRATION, 'data', 'text'));
   const samples = f.number('samples', param(CALIBRATION, 'samples', 'number')) as number;

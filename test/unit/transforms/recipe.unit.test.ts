@@ -154,4 +154,13 @@ test('a step we wrote ourselves (a backup) drops parameters that do not apply; t
   assert.deepEqual(parseOwnStep(old), parseStep({ transform: 'prune', sparsity: 0.5, layers: '*' }));
   assert.deepEqual(old.norm, 'l1', 'the caller\'s object is left as it was');
   assert.throws(() => parseOwnStep({ transform: 'prune', sparsity: 2, norm: 'l1' }), /'sparsity' must be/);
+  // Inside the calibration object too, and a GPTQ step stays GPTQ.
+  const calibration = { data: 'calib.npz', samples: 8 };
+  const staticOld = { transform: 'quantize', mode: 'static', calibration: { ...calibration, method: 'minmax', percentile: 99.99, reduceRange: false } };
+  assert.throws(() => parseStep(staticOld), /'percentile' applies to/);
+  assert.deepEqual(parseOwnStep(staticOld), parseStep({ transform: 'quantize', mode: 'static', calibration: { ...calibration, method: 'minmax', reduceRange: false } }));
+  const gptqOld = { transform: 'quantize', dtype: 'int4', granularity: 'block', method: 'gptq', calibration: { ...calibration, method: 'minmax' } };
+  assert.throws(() => parseStep(gptqOld), /'method' applies to/);
+  const gptq = parseOwnStep(gptqOld) as { method: string };
+  assert.equal(gptq.method, 'gptq');
 });
