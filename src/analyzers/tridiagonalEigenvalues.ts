@@ -15,16 +15,16 @@ const MAX_SWEEPS = 60;
 /**
  * Eigenvalues (unsorted) into d, as tqlEigenvalues: d the diagonal, e[1..n-1] the sub-diagonal
  * (e[i] couples rows i and i-1); e is overwritten. Falls back to tqlEigenvalues where squares
- * could leave float64's range or an eigenvalue does not converge.
+ * could leave float64's range or an eigenvalue does not converge. Says which one answered.
  */
-export function tridiagonalEigenvalues(d: Float64Array, e: Float64Array, n: number): void {
+export function tridiagonalEigenvalues(d: Float64Array, e: Float64Array, n: number): 'root-free' | 'reference' {
   const d0 = d.slice(0, n);
   const e0 = e.slice(0, n);
-  if (!inSafeRange(d, e, n) || !rootFreeQl(d, e, n)) {
-    d.set(d0);
-    e.set(e0);
-    tqlEigenvalues(d, e, n);
-  }
+  if (inSafeRange(d, e, n) && rootFreeQl(d, e, n)) return 'root-free';
+  d.set(d0);
+  e.set(e0);
+  tqlEigenvalues(d, e, n);
+  return 'reference';
 }
 
 function inSafeRange(d: Float64Array, e: Float64Array, n: number): boolean {

@@ -7,7 +7,7 @@
  * still give an orthonormal basis. O(n) per vector outside clusters, where QL with accumulated
  * rotations costs O(n²) per vector.
  */
-import { tqlEigenvalues } from './tridiagonalEigenvalues';
+import { tridiagonalEigenvalues } from './tridiagonalEigenvalues';
 
 const EPS = 2 ** -52;
 /** Eigenvalues closer than this (relative to the block's norm) form a cluster whose vectors are orthogonalized. */
@@ -68,7 +68,7 @@ function blockOf(d: Float64Array, e: Float64Array, start: number, m: number): Bl
     if (i > 0) be[i] = e[start + i] / norm;
   }
   const lambda = Float64Array.from(bd);
-  tqlEigenvalues(lambda, Float64Array.from(be), m);
+  tridiagonalEigenvalues(lambda, Float64Array.from(be), m);
   lambda.sort();
   return { start, m, norm, d: bd, e: be, lambda };
 }
