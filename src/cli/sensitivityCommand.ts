@@ -6,7 +6,7 @@ import { openModel } from '../core/onnx/model';
 import { stateOf, storedBytes } from '../transforms/apply';
 import type { DatasetSpec } from '../eval/dataset';
 import type { RecipeStep } from '../transforms/recipe';
-import { humanBytes, plural } from '../shared/format';
+import { humanBytes, plural, splitVerdict } from '../shared/format';
 import { table } from '../report/format';
 import type { Budget } from '../eval/budgets';
 import type { Task } from '../eval/taskChoice';
@@ -96,7 +96,8 @@ function sensitivityText(r: SensitivityReport, targetBytes: number | undefined):
   );
   if (p.budget) {
     const b = p.budget;
-    if (!r.nothingPlanned) lines.unshift(`${b.pass ? 'PASS' : 'FAIL'}: plan of ${b.layers.length} of ${r.layers.filter((l) => !l.skipped && l.bytesSaved > 0).length} layers, weights ${humanBytes(r.weightBytes)} → ${humanBytes(b.weightBytesAfter)}, measured: ${b.verdict.replace(/^(PASS|FAIL): /, '')}`);
+    const { word, rest } = splitVerdict(b.verdict);
+    if (!r.nothingPlanned) lines.unshift(`${word || (b.pass ? 'PASS' : 'FAIL')}: plan of ${b.layers.length} of ${r.layers.filter((l) => !l.skipped && l.bytesSaved > 0).length} layers, weights ${humanBytes(r.weightBytes)} → ${humanBytes(b.weightBytesAfter)}, measured: ${rest}`);
     lines.push(
       'combined plans evaluated (layers taken in ranked order, backed off until the budget passes):',
       ...b.trials.map((t) => `  ${plural(t.layers, 'layer')}, weights ${humanBytes(t.weightBytesAfter)}: ${t.verdict}`),

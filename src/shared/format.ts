@@ -42,3 +42,9 @@ export function humanSeconds(ms: number): string {
   const s = ms / 1000;
   return `${s >= 10 ? Math.round(s) : Number(s.toPrecision(2))} s`;
 }
+
+/** A verdict line's first word (PASS, FAIL or NO VERDICT) and the rest, for views that show them apart. */
+export function splitVerdict(line: string): { word: string; rest: string } {
+  const m = /^(PASS|FAIL|NO VERDICT): /.exec(line);
+  return m ? { word: m[1], rest: line.slice(m[0].length) } : { word: '', rest: line };
+}

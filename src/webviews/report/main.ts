@@ -7,7 +7,7 @@ import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, L
 import { el, onThemeChange, themeColor } from '../dom';
 import type { CompressionReport } from '../../report/compressionReport';
 import { db, pct, sizeRows } from '../../report/reportRows';
-import { byteAxisUnit, humanBytes, plural } from '../../shared/format';
+import { byteAxisUnit, humanBytes, plural, splitVerdict } from '../../shared/format';
 import { baselineLines, baselineNote } from '../../report/baselines';
 import type { FromReport, ReportFormat, ToReport } from '../../shared/protocol';
 
@@ -50,7 +50,8 @@ function render(): void {
   // The verdict first, above everything that scrolls: what the last check says about the edits.
   if (latest?.verdict) {
     const v = latest.verdict;
-    app.append(el('div', { class: `verdict ${v.pass ? 'pass' : 'fail'}`, role: 'status', 'aria-label': 'Verdict of the last accuracy check' }, el('strong', {}, v.pass ? 'PASS' : 'FAIL'), ` ${v.line.replace(/^(PASS|FAIL): /, '')}`));
+    const { word, rest } = splitVerdict(v.line); // NO VERDICT is neither a pass nor a miss: its own word
+    app.append(el('div', { class: `verdict ${v.pass ? 'pass' : 'fail'}`, role: 'status', 'aria-label': 'Verdict of the last accuracy check' }, el('strong', {}, word || (v.pass ? 'PASS' : 'FAIL')), ` ${rest}`));
   }
   const formats: [string, ReportFormat][] = [['Markdown', 'markdown'], ['HTML', 'html'], ['JSON', 'json']];
   app.append(el('div', { class: 'toolbar' }, button('Check accuracy…', { type: 'checkAccuracy' }, true), ...formats.map(([name, format]) => button(`Export ${name}`, { type: 'export', format }))));
