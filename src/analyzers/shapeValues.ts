@@ -4,7 +4,9 @@
  */
 import type { NodeInfo } from '../core/onnx/modelIndex';
 import type { AttributeProto, TensorProto } from '../core/onnx/proto';
-import { DataType } from '../core/onnx/dataTypes';
+import { describeTensor } from '../core/onnx/tensor';
+import { readRawBytesSync } from '../core/onnx/tensorData';
+import { widenToFloat32 } from '../core/onnx/widen';
 
 export function attrInts(n: NodeInfo, name: string): number[] | undefined {
   const a = n.node.attribute.find((x: AttributeProto) => x.name === name);
@@ -109,14 +111,13 @@ export function rangeLength(start?: readonly number[], limit?: readonly number[]
   return Math.max(Math.ceil((limit[0] - start[0]) / delta[0]), 0);
 }
 
-/** The one number of a tensor attribute holding an INT64, INT32 or FLOAT scalar in raw_data (as exporters write it); undefined otherwise. */
+/** The one number of a scalar tensor attribute, whatever its type and field; undefined otherwise. */
 function scalarOf(t: TensorProto): number | undefined {
-  if (t.dims.reduce((a: number, b) => a * Number(b), 1) !== 1) return undefined;
-  const raw = t.rawData;
-  if (!raw || raw.length === 0) return undefined;
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  if (t.dataType === DataType.Int64 && raw.length === 8) return Number(view.getBigInt64(0, true));
-  if (t.dataType === DataType.Int32 && raw.length === 4) return view.getInt32(0, true);
-  if (t.dataType === DataType.Float && raw.length === 4) return view.getFloat32(0, true);
-  return undefined;
+  try {
+    const info = describeTensor(t, 'ConstantOfShape value', { modelDir: undefined });
+    const raw = info.elements === 1 ? readRawBytesSync(info) : undefined;
+    return raw ? widenToFloat32(info.dataType, raw, 0, 1)[0] : undefined;
+  } catch {
+    return undefined; // not a readable number: the shape stays unknown
+  }
 }

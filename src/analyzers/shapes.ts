@@ -132,13 +132,20 @@ export function inferShapes(index: ModelIndex, user: UserShapes = {}): ShapeInfe
     }
   };
 
+  // What inference found for a value: a declared shape wins, but its symbolic dims ('batch', 'seq') take it.
+  const learn = (local: Map<string, Shape>, name: string, s: Shape): void => {
+    const declared = local.get(name);
+    if (!declared) local.set(name, s);
+    else if (declared.length === s.length && declared.includes(undefined)) local.set(name, declared.map((d, k) => d ?? s[k]));
+  };
+
   // An If's outputs: the branches' outputs, where both give the same shape (dims they disagree on unknown).
   const ifOutputs = (info: NodeInfo, branches: readonly GraphInfo[], local: Map<string, Shape>): void => {
     if (branches.length !== 2) return;
     const outs = branches.map((b) => b.proto?.output.map((o) => (o.name ? shapeOf(o.name, b) : undefined)) ?? []);
     info.node.output.forEach((name, i) => {
       const [a, b] = [outs[0][i], outs[1][i]];
-      if (name && a && b && a.length === b.length && !local.has(name)) local.set(name, a.map((d, k) => (d === b[k] ? d : undefined)));
+      if (name && a && b && a.length === b.length) learn(local, name, a.map((d, k) => (d === b[k] ? d : undefined)));
     });
   };
 
@@ -151,11 +158,7 @@ export function inferShapes(index: ModelIndex, user: UserShapes = {}): ShapeInfe
     const value = (i: number): readonly number[] | undefined => (node.input[i] ? valueOf(node.input[i], graph) : undefined);
     const set = (i: number, s: Shape | undefined): void => {
       const name = node.output[i];
-      if (!name || !s) return;
-      // A declared shape wins, but its symbolic dims ('batch', 'seq') take what inference found.
-      const declared = local.get(name);
-      if (!declared) local.set(name, s);
-      else if (declared.length === s.length && declared.includes(undefined)) local.set(name, declared.map((d, k) => d ?? s[k]));
+      if (name && s) learn(local, name, s);
     };
     const x = input(0);
     const setValue = (name: string, v: readonly number[]): void => {
