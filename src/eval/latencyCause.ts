@@ -45,7 +45,13 @@ export function weightWidening(proto: ModelProto): WeightWidening {
   if (!graph) return { dequantized, casts: 0, staticQuantized: false };
   const stored = new Set(graph.initializer.map((t) => t.name ?? ''));
   const readers = new Map<string, NodeProto[]>();
-  for (const n of graph.node) for (const i of n.input) readers.set(i, [...(readers.get(i) ?? []), n]);
+  for (const n of graph.node) {
+    for (const i of n.input) {
+      const list = readers.get(i);
+      if (list) list.push(n);
+      else readers.set(i, [n]);
+    }
+  }
   // Dequantized activations: a DequantizeLinear of a computed value (the QDQ pair of static INT8).
   const dequantizedActivations = new Set(graph.node.filter((n) => n.opType === 'DequantizeLinear' && !stored.has(n.input[0])).map((n) => n.output[0]));
   let casts = 0;

@@ -16,7 +16,6 @@ type SyntheticSpec = Extract<DatasetSpec, { kind: 'synthetic' }>;
 const WHERE = 'synthetic data';
 
 const dimText = (d: number | string): string => (typeof d === 'number' && d >= 0 ? String(d) : typeof d === 'string' && d ? d : '?');
-export { inputListing };
 
 /** An input is batched when its first dim is symbolic; the others are fed whole, with batch 1. */
 export function isBatched(input: InputInfo): boolean {

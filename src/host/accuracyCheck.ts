@@ -90,7 +90,7 @@ export async function checkAccuracy(session: EditorSession, runnerScript: string
       candidateBytes: saved.bytes,
       baselineAccuracy: result.baseline?.accuracy,
       candidateAccuracy: result.candidate.accuracy,
-      agreement: result.lm?.agreement ?? result.agreement,
+      agreement: result.agreement,
       outputSqnrDb: first ? (first.sqnrDb ?? Infinity) : undefined,
       maxAbsError: first?.maxAbsError,
       baselineLatencyMs: result.baseline?.latencyMs.median,

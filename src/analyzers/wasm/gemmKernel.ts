@@ -107,6 +107,8 @@ export class GemmKernel {
     const inside = [a, b, c].filter((x) => x.data.buffer === own).length;
     if (inside === 3) {
       const at = (x: Operand<T>): number => x.data.byteOffset + (x.offset ?? 0) * size;
+      // Below free(shift) lie the packing buffers the product overwrites.
+      if ([a, b, c].some((x) => at(x) < GemmKernel.free(shift))) throw new Error('gemm: operands in the kernel memory must lie from GemmKernel.free(shift) on');
       const [ars, acs] = a.transposed ? [1, a.stride] : [a.stride, 1];
       const [brs, bcs] = b.transposed ? [1, b.stride] : [b.stride, 1];
       this.product(shift, m, n, k, at(a), ars, acs, at(b), brs, bcs, at(c), c.stride, lower ? 0 : -1, sign);
