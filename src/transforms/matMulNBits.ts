@@ -9,7 +9,7 @@ import { transposed } from '../core/transpose';
 import { DataType } from '../core/onnx/dataTypes';
 import type { NodeProto, TensorProto } from '../core/onnx/proto';
 import type { Layer } from '../analyzers/layers';
-import { packNBits, type NBitsPacked } from './nbitsPack';
+import { packStoredNBits, type NBitsPacked } from './nbitsPack';
 import { floatName, floatSourceTensor, nonFiniteReason, rounderTo, roundUpTo, type FloatSource } from './floatSource';
 import { uint8Tensor } from './tensorBuild';
 import { intAttr, makeNode } from './weightEdit';
@@ -77,11 +77,6 @@ export async function nbitsSource(layer: Layer, t: { readonly w: WeightTarget })
   return { src, computeType };
 }
 
-/** W [K, N] as stored: transposed back to [N, K] for a Gemm with transB. */
-export function weightKN(t: NBitsTarget, values: Float32Array): Float32Array {
-  return t.transB ? transposed(values, t.n, t.k) : values;
-}
-
 /** Rewrites one layer, or says why not. The caller adds the com.microsoft opset when anything changed. */
 export async function toMatMulNBits(ctx: TransformContext, layer: Layer, s: NBitsSettings): Promise<LayerChange | LayerSkip> {
   const t = nbitsTarget(ctx, layer);
@@ -89,7 +84,7 @@ export async function toMatMulNBits(ctx: TransformContext, layer: Layer, s: NBit
   const source = await nbitsSource(layer, t);
   if ('reason' in source) return source;
   const { src, computeType } = source;
-  const packed = packNBits(weightKN(t, src.values), t.k, t.n, s.bits, s.blockSize, s.symmetric, (x) => roundUpTo(computeType, x), rounderTo(computeType));
+  const packed = packStoredNBits(src.values, t.k, t.n, t.transB, s.bits, s.blockSize, s.symmetric, (x) => roundUpTo(computeType, x), rounderTo(computeType));
   return writeMatMulNBits(ctx, layer, t, src, computeType, packed, s);
 }
 

@@ -32,9 +32,28 @@ export function packNBits(
   w: Float32Array, k: number, n: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
   storeScale: (s: number) => number = Math.fround, storeValue: (v: number) => number = Math.fround,
 ): NBitsPacked {
-  const q = quantizeRows(transposed(w, k, n), n, k, bits, blockSize, symmetric, storeScale, storeValue);
-  // Getters: the restored values are made only when asked for (the sums mostly stand in).
-  return { ...packColumns(q.codes, q.scales, q.zeroPoints, k, n, bits, blockSize, symmetric), get restored() { return transposed(q.restored, n, k); }, sums: q.sums };
+  return packRowsAsKN(transposed(w, k, n), k, n, bits, blockSize, symmetric, storeScale, storeValue);
+}
+
+/**
+ * Packs a weight as a layer stores it: W [K, N], or its rows [N, K] already for a Gemm with
+ * transB (MatMulNBits' own layout: no transposing there and back). `restored` is [K, N] either way.
+ */
+export function packStoredNBits(
+  values: Float32Array, k: number, n: number, transB: boolean, bits: 4 | 8, blockSize: number, symmetric: boolean,
+  storeScale: (s: number) => number = Math.fround, storeValue: (v: number) => number = Math.fround,
+): NBitsPacked {
+  return transB ? packRowsAsKN(values, k, n, bits, blockSize, symmetric, storeScale, storeValue) : packNBits(values, k, n, bits, blockSize, symmetric, storeScale, storeValue);
+}
+
+/** Rows [N, K] packed, with `restored` given back in [K, N], transposed once when first asked for (the sums mostly stand in). */
+function packRowsAsKN(
+  rows: Float32Array, k: number, n: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
+  storeScale: (s: number) => number, storeValue: (v: number) => number,
+): NBitsPacked {
+  const q = quantizeRows(rows, n, k, bits, blockSize, symmetric, storeScale, storeValue);
+  let restored: Float32Array | undefined;
+  return { ...packColumns(q.codes, q.scales, q.zeroPoints, k, n, bits, blockSize, symmetric), get restored() { return (restored ??= transposed(q.restored, n, k)); }, sums: q.sums };
 }
 
 /**
