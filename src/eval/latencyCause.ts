@@ -9,6 +9,7 @@
  * yet lose to float GEMM on small layers and many-token windows (docs/benchmarks.md).
  */
 import type { ModelProto, NodeProto } from '../core/onnx/proto';
+import { NBITS_SMALL_WIDTH } from '../shared/stepSpec';
 
 export interface WeightWidening {
   /** DequantizeLinear nodes whose input is a stored weight, by the op that reads their output. */
@@ -26,7 +27,6 @@ export interface WeightWidening {
  * GEMM on 64-token windows (docs/benchmarks.md, "INT4 MatMulNBits latency": 1.12–1.58x FP32 at
  * d_model 192; 0.81x at 1024; one-token steps 0.23–0.26x at 1024).
  */
-export const NBITS_SMALL_WIDTH = 512;
 
 interface NbitsLayers {
   readonly count: number;

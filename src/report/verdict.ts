@@ -5,7 +5,8 @@
 import type { StepResult } from '../transforms/apply';
 import type { EvaluationResult } from '../eval/protocol';
 import { humanBytes } from '../shared/format';
-import { NBITS_SMALL_WIDTH, SAME_SPEED } from '../eval/latencyCause';
+import { SAME_SPEED } from '../eval/latencyCause';
+import { NBITS_SMALL_WIDTH } from '../shared/stepSpec';
 
 export interface SizeOutcome {
   readonly fileBytesBefore: number;

@@ -101,6 +101,9 @@ const notFloat16 = (v: StepValues): boolean => v.dtype !== 'float16';
 const INTEGER_TYPES = 'integer types (not \'dtype\' "float16")';
 /** onnxruntime's MatMulNBits takes blocks of 16 weights or more. */
 export const MATMULNBITS_MIN_BLOCK = 16;
+
+/** Layers up to this wide (the smaller of K and N) ran slower as MatMulNBits than as float GEMM in our measurements (docs/benchmarks.md): what the help, the slowdown diagnosis and the verdict say. */
+export const NBITS_SMALL_WIDTH = 512;
 const prunesByFraction = (v: StepValues): boolean => v.pattern === undefined || v.pattern === 'unstructured' || v.pattern === 'channel';
 
 export const TRANSFORMS: Readonly<Record<TransformName, TransformSpec>> = {
@@ -144,7 +147,7 @@ export const TRANSFORMS: Readonly<Record<TransformName, TransformSpec>> = {
       },
       format: {
         kind: 'choice', label: 'Format', options: ['qdq', 'matmulnbits'], default: 'qdq',
-        help: "qdq: DequantizeLinear (standard ONNX, any runtime); matmulnbits: onnxruntime's MatMulNBits for MatMul and Gemm layers (4-/8-bit kernels: faster than float for single-token steps and large layers, slower on layers ≲ 512 wide or many-token inputs), GatherBlockQuantized for embedding Gathers.",
+        help: `qdq: DequantizeLinear (standard ONNX, any runtime); matmulnbits: onnxruntime's MatMulNBits for MatMul and Gemm layers (4-/8-bit kernels: faster than float for single-token steps and large layers, slower on layers ≲ ${NBITS_SMALL_WIDTH} wide or many-token inputs), GatherBlockQuantized for embedding Gathers.`,
         when: (v) => notFloat16(v) && (v.granularity ?? defaultGranularity(v.dtype ?? 'int8')) === 'block' && (v.mode ?? 'weights') === 'weights',
         appliesTo: '\'granularity\' "block" in weight-only quantization',
       },
