@@ -13,7 +13,7 @@ import { judge, type Budget, type Verdict } from '../eval/budgets';
 import { tasksText } from '../report/taskText';
 import { compareSpeed, speedText, weightWidening, type SpeedComparison } from '../eval/latencyCause';
 import { externalBytes, openModel, type OnnxModel } from '../core/onnx/model';
-import { languageModelReason } from '../eval/lmDetect';
+import { chooseTask } from '../eval/lmDetect';
 import { lmText } from '../report/lmText';
 
 export interface EvalOptions {
@@ -61,13 +61,13 @@ function opened(file: string): OnnxModel {
 
 export async function runEval(file: string, options: EvalOptions, out: (text: string) => void, progress?: (line: string) => void): Promise<EvalReport> {
   // Read once for its size and graph, and let go before onnxruntime runs (a model can be GBs).
-  const { candidateBytes, widening, detected } = ((m: OnnxModel) => ({
+  const { candidateBytes, widening, chosen } = ((m: OnnxModel) => ({
     candidateBytes: modelBytes(m),
     widening: weightWidening(m.proto),
     // A language model's logits are next-token predictions, not CTC steps: scored as one unless a task is given.
-    detected: options.task || options.outputTasks ? undefined : languageModelReason(m.proto),
+    chosen: chooseTask(m.proto, options.task, options.outputTasks),
   }))(opened(file));
-  const task = options.task ?? (detected ? 'lm' : undefined);
+  const { task, why: detected } = chosen;
   const baselineBytes = options.baseline ? modelBytes(opened(options.baseline)) : undefined;
   const runner = new OrtProcess();
   let result: EvaluationResult;

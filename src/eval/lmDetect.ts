@@ -26,3 +26,13 @@ export function languageModelReason(proto: ModelProto): string | undefined {
   if (!vocab || logits.shape[2] !== vocab || !sameDim(ids.shape[0], logits.shape[0]) || !sameDim(ids.shape[1], logits.shape[1])) return undefined;
   return `${ids.name} int64 ${shapeText(ids)} indexes ${vocab} tokens and ${logits.name} is ${shapeText(logits)}: a language model, scored by perplexity and next-token agreement (--task TASK for per-output metrics instead)`;
 }
+
+/**
+ * The task a model is scored by when the caller names none: 'lm', with the reason, for a language
+ * model; nothing (per-output tasks) otherwise, or when a task or per-output tasks are given.
+ */
+export function chooseTask(proto: ModelProto, task?: 'lm', outputTasks?: unknown): { task?: 'lm'; why?: string } {
+  if (task || outputTasks) return { task };
+  const why = languageModelReason(proto);
+  return why ? { task: 'lm', why } : {};
+}

@@ -20,7 +20,7 @@ import { OrtProcess } from './ortProcess';
 import type { EvaluationResult } from './protocol';
 import type { Budget } from './budgets';
 import { planToBudget, type BudgetPlan, type PlanTrial } from './budgetPlan';
-import { languageModelReason } from './lmDetect';
+import { chooseTask } from './lmDetect';
 import type { Task } from './taskChoice';
 
 export interface SensitivityOptions {
@@ -92,8 +92,7 @@ export async function analyzeSensitivity(file: string, options: SensitivityOptio
   const model = openModel(file);
   const state = stateOf(model.proto, model.dir);
   const layers = selectLayers(attributeLayers(state.index), options.step.layers, options.step.exclude);
-  const detected = options.task || options.outputTasks ? undefined : languageModelReason(model.proto);
-  const task = options.task ?? (detected ? 'lm' : undefined);
+  const { task, why: detected } = chooseTask(model.proto, options.task, options.outputTasks);
   const version = createHash('sha256').update(model.bytes).digest('hex');
   const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'onnx-compress-sensitivity');
   fs.mkdirSync(cacheDir, { recursive: true });

@@ -15,7 +15,7 @@ import type { EvaluationResult } from '../eval/protocol';
 import { compareSpeed, speedText, weightWidening } from '../eval/latencyCause';
 import { taskFigures } from '../report/taskText';
 import { lmText } from '../report/lmText';
-import { languageModelReason } from '../eval/lmDetect';
+import { chooseTask } from '../eval/lmDetect';
 
 /** The verdict, or a line saying why the budgets could not judge this model (the check itself stands). */
 function verdictOf(result: EvaluationResult, budgets: Budget[]): { pass: boolean; line: string } | undefined {
@@ -53,7 +53,7 @@ export async function checkAccuracy(session: EditorSession, runnerScript: string
   const runner = new OrtProcess(runnerScript);
   const settings = vscode.workspace.getConfiguration('onnxCompress');
   // A language model's logits are next-token predictions: scored by perplexity, as eval does.
-  const lm = languageModelReason(model.state.proto);
+  const { task, why: lm } = chooseTask(model.state.proto);
   busy('Checking accuracy…');
   let temp: TempModel | undefined;
   try {
@@ -66,7 +66,7 @@ export async function checkAccuracy(session: EditorSession, runnerScript: string
         token.onCancellationRequested(() => abort.abort());
         let last = 0;
         const reply = await runner.run(
-          { kind: 'evaluate', candidate, baseline: model.file, dataset: dataset!, batchSize: settings.get<number>('evaluation.batchSize', 8), threads: settings.get<number>('evaluation.threads', 1), optimization: 'all', ...(lm ? { task: 'lm' as const } : {}) },
+          { kind: 'evaluate', candidate, baseline: model.file, dataset: dataset!, batchSize: settings.get<number>('evaluation.batchSize', 8), threads: settings.get<number>('evaluation.threads', 1), optimization: 'all', ...(task ? { task } : {}) },
           (done, total, rate) => {
             const fraction = done / Math.max(1, total);
             progress.report({ message: `${done}/${total} samples${rate ? `, ${rate.toFixed(1)}/s` : ''}`, increment: (fraction - last) * 100 });

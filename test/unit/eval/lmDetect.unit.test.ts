@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { languageModelReason } from '../../../src/eval/lmDetect';
+import { chooseTask, languageModelReason } from '../../../src/eval/lmDetect';
 import { openModel, parseModel } from '../../../src/core/onnx/model';
 import { DataType } from '../../../src/core/onnx/dataTypes';
 import type { ValueInfoProto } from '../../../src/core/onnx/proto';
@@ -64,4 +64,14 @@ test('sensitivity without --task ranks the GPT\'s layers by the perplexity each 
   assert.match(j.languageModel, /a language model/);
   assert.equal(typeof j.baselinePerplexity, 'number');
   assert.equal(typeof j.layers[0].perplexityDelta, 'number');
+});
+
+test('chooseTask: lm with its reason for a language model; a task the caller names wins; nothing for other models', () => {
+  const gpt = openModel(path.join(repoRoot, 'test/fixtures/gpt/tiny-gpt.onnx')).proto;
+  const chosen = chooseTask(gpt);
+  assert.equal(chosen.task, 'lm');
+  assert.match(chosen.why ?? '', /a language model/);
+  assert.deepEqual(chooseTask(gpt, 'lm'), { task: 'lm' });
+  assert.deepEqual(chooseTask(gpt, undefined, { logits: 'dense' }), { task: undefined });
+  assert.deepEqual(chooseTask(openModel(path.join(repoRoot, 'samples/digits-cnn.onnx')).proto), {});
 });
