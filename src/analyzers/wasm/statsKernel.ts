@@ -9,6 +9,7 @@ import kernelBytes from './statsKernel.wat';
 import type { Histogram } from '../histogram';
 import { threadKernel } from './kernelPool';
 import { DataType } from '../../core/onnx/dataTypes';
+import { copyBytes } from '../../core/bytes';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -81,7 +82,7 @@ export class StatsKernel {
     if (dataType !== DataType.Float16 && dataType !== DataType.BFloat16) return undefined;
     const view = this.prepare(count, bins, channels);
     const codesAt = this.dataAt + 2 * count;
-    new Uint8Array(this.exports.memory.buffer, codesAt, 2 * count).set(raw.subarray(first * 2, (first + count) * 2));
+    copyBytes(new Uint8Array(this.exports.memory.buffer, codesAt, 2 * count), raw.subarray(first * 2, (first + count) * 2));
     this.exports.widen16(codesAt, this.dataAt, count, dataType === DataType.BFloat16 ? 1 : 0);
     return view;
   }

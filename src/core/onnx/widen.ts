@@ -4,6 +4,7 @@
  */
 import { OnnxError } from '../errors';
 import { DataType, dataTypeInfo, dataTypeName } from './dataTypes';
+import { copyBytes } from '../bytes';
 
 /** Decodes a small float format: `expBits`/`mantBits`/`bias`, with the format's special values. */
 function minifloatTable(
@@ -95,7 +96,7 @@ function codes16(raw: Uint8Array, first: number, count: number): Uint16Array {
   const start = raw.byteOffset + first * 2;
   if (LITTLE_ENDIAN && start % 2 === 0) return new Uint16Array(raw.buffer, start, count);
   const codes = new Uint16Array(count);
-  if (LITTLE_ENDIAN) new Uint8Array(codes.buffer).set(raw.subarray(first * 2, (first + count) * 2));
+  if (LITTLE_ENDIAN) copyBytes(new Uint8Array(codes.buffer), raw.subarray(first * 2, (first + count) * 2));
   else {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < count; i++) codes[i] = view.getUint16((first + i) * 2, true);
@@ -122,7 +123,7 @@ export function widenToFloat32(
   switch (dataType) {
     case DataType.Float: {
       // A byte copy: raw_data inside a file is rarely 4-byte aligned, and memcpy does not care.
-      new Uint8Array(out.buffer, out.byteOffset, count * 4).set(raw.subarray(first * 4, (first + count) * 4));
+      copyBytes(new Uint8Array(out.buffer, out.byteOffset, count * 4), raw.subarray(first * 4, (first + count) * 4));
       return out;
     }
     case DataType.Double:
