@@ -6,12 +6,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FromRunner, ToRunner } from './protocol';
+import type { FromRunner, HessianReply, ToRunner } from './protocol';
 import { humanSeconds } from '../shared/format';
 
 type Request = ToRunner extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
 /** The reply a job of kind K ends with. */
-type Reply<K> = K extends 'evaluate' ? Extract<FromRunner, { kind: 'evaluation' }> : Extract<FromRunner, { kind: K }>;
+type Reply<K> = K extends 'evaluate' ? Extract<FromRunner, { kind: 'evaluation' }> : K extends 'hessian' ? HessianReply : Extract<FromRunner, { kind: K }>;
 
 /** Where the bundled runner lives: dist/ortRunner.js, found from any bundle under dist/. */
 export function defaultRunnerPath(): string {
@@ -77,7 +77,7 @@ export class OrtProcess {
         else if (m.kind === 'hessianPart') (parts[m.name] ??= allocate(m.name, m.length)).set(m.values, m.offset);
         else if (m.kind === 'hessian') {
           cleanup();
-          resolve({ ...m, hessians: { ...m.hessians, ...parts } } as Reply<R['kind']>);
+          resolve({ ...m, hessians: parts } as Reply<R['kind']>);
         } else {
           cleanup();
           // onnxruntime spreads some messages over lines: a job error is one line.

@@ -160,7 +160,7 @@ async function hessian(request: Extract<ToRunner, { kind: 'hessian' }>): Promise
       }
       sums.delete(name);
     }
-    send({ kind: 'hessian', id: request.id, hessians: {}, rows });
+    send({ kind: 'hessian', id: request.id, rows });
   } finally {
     await session.release();
   }

@@ -36,10 +36,13 @@ export type FromRunner =
    * message bytes, and each Hessian is an array of its own on arrival.
    */
   | { readonly kind: 'hessianPart'; readonly id: number; readonly name: string; readonly length: number; readonly offset: number; readonly values: Float64Array }
-  /** The end of a Hessian job: the parts sent before it, gathered by OrtProcess into `hessians`. */
-  | { readonly kind: 'hessian'; readonly id: number; readonly hessians: Record<string, Float64Array>; readonly rows: Record<string, number> }
+  /** The end of a Hessian job: the rows each value's Hessian summed (OrtProcess gathers the parts sent before it). */
+  | { readonly kind: 'hessian'; readonly id: number; readonly rows: Record<string, number> }
   | { readonly kind: 'latency'; readonly id: number; readonly medianMs: number; readonly minMs: number; readonly outputs: Record<string, TensorData> }
   | { readonly kind: 'error'; readonly id: number; readonly message: string };
+
+/** What a Hessian job resolves to: its end message with the parts gathered. */
+export type HessianReply = Extract<FromRunner, { kind: 'hessian' }> & { readonly hessians: Record<string, Float64Array> };
 
 export interface ModelRun {
   /** Top-1 and top-5 accuracy against the labels (absent without labels; top-5 also for 5 classes or fewer). */

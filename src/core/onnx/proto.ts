@@ -33,9 +33,13 @@ export interface TensorProto extends WithUnknown {
   readonly uint64Data: PayloadRuns;
   readonly docString?: string;
   readonly externalData: readonly StringStringEntry[];
+  /** DEFAULT (0) or EXTERNAL_DATA. */
   readonly dataLocation?: number;
   readonly metadataProps: readonly StringStringEntry[];
 }
+
+/** TensorProto.DataLocation.EXTERNAL: the tensor's bytes are in a side file named by `externalData`. */
+export const EXTERNAL_DATA = 1;
 
 export interface SparseTensorProto extends WithUnknown {
   readonly values?: TensorProto;

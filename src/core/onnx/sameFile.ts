@@ -6,9 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mapTensors } from './mapTensors';
 import { parseExternalData } from './externalData';
-import type { ModelProto } from './proto';
-
-const EXTERNAL = 1;
+import { EXTERNAL_DATA, type ModelProto } from './proto';
 
 /** Whether two paths name one file: the same path, a symlink to it, or a hard link (same device and inode). */
 export function sameFile(a: string, b: string): boolean {
@@ -32,7 +30,7 @@ function statOrNone(file: string): fs.Stats | undefined {
 export function dataFilesOf(proto: ModelProto, dir: string | undefined): string[] {
   const files = new Set<string>();
   mapTensors(proto, (t) => {
-    if (t.dataLocation !== EXTERNAL || dir === undefined) return t;
+    if (t.dataLocation !== EXTERNAL_DATA || dir === undefined) return t;
     try {
       files.add(parseExternalData(t.externalData, dir, t.name ?? 'tensor').file);
     } catch {

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { saveModel, type SaveResult } from './writeModel';
 import { mapTensors } from './mapTensors';
-import type { ModelProto } from './proto';
+import { EXTERNAL_DATA, type ModelProto } from './proto';
 
 export interface TempModel {
   readonly file: string;
@@ -21,13 +21,11 @@ export interface TempModel {
   dispose(): void;
 }
 
-const EXTERNAL = 1;
-
 /** Bytes of external data the model refers to (by the tensors' `length` entries). */
 function externalBytes(proto: ModelProto): number {
   let bytes = 0;
   mapTensors(proto, (t) => {
-    if (t.dataLocation === EXTERNAL) bytes += Number(t.externalData.find((e) => e.key === 'length')?.value ?? 0);
+    if (t.dataLocation === EXTERNAL_DATA) bytes += Number(t.externalData.find((e) => e.key === 'length')?.value ?? 0);
     return t;
   });
   return bytes;

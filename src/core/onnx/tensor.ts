@@ -6,7 +6,7 @@ import { OnnxError, formatCount } from '../errors';
 import type { Int64 } from '../protobuf/wire';
 import { DataType, dataTypeInfo, dataTypeName, elementsPerInt32Entry, rawByteLength } from './dataTypes';
 import { checkExternalRange, parseExternalData, type ExternalLocation } from './externalData';
-import type { PayloadRuns, SparseTensorProto, TensorProto } from './proto';
+import { EXTERNAL_DATA, type PayloadRuns, type SparseTensorProto, type TensorProto } from './proto';
 
 export type TypedField = 'floatData' | 'int32Data' | 'int64Data' | 'doubleData' | 'uint64Data';
 
@@ -101,7 +101,7 @@ export function describeTensor(t: TensorProto, where: string, ctx: TensorContext
   const typeName = dataTypeName(dataType);
   const expectedBytes = rawByteLength(dataType, elements);
 
-  if (t.dataLocation === 1) {
+  if (t.dataLocation === EXTERNAL_DATA) {
     if (dataType === DataType.String) throw new OnnxError('corrupt', 'STRING tensors cannot use external data', where);
     const external = parseExternalData(t.externalData, ctx.modelDir, where);
     const bytes = checkExternalRange(external, expectedBytes, where);

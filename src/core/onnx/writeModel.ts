@@ -28,7 +28,7 @@ import { DataType } from './dataTypes';
 import { SideFileFamily, removeDeadTemps, saveFailed, saveTarget, tempPath } from './saveFiles';
 import { MAX_PROTOBUF_BYTES } from './model';
 import { dataFilesOf, inputFileAt, sameFile } from './sameFile';
-import type { ModelProto, TensorProto } from './proto';
+import { EXTERNAL_DATA, type ModelProto, type TensorProto } from './proto';
 
 export interface SaveOptions {
   /**
@@ -83,8 +83,6 @@ interface PendingData {
   readonly read: () => Promise<Uint8Array>;
 }
 
-const EXTERNAL = 1;
-
 export async function saveModel(source: Source, destination: string, options: SaveOptions = {}): Promise<SaveResult> {
   const target = saveTarget(path.resolve(destination));
   const file = target.file;
@@ -125,7 +123,7 @@ export async function saveModel(source: Source, destination: string, options: Sa
       int64Data: [],
       doubleData: [],
       uint64Data: [],
-      dataLocation: EXTERNAL,
+      dataLocation: EXTERNAL_DATA,
       externalData: [
         { key: 'location', value: location },
         { key: 'offset', value: String(offset) },
@@ -143,7 +141,7 @@ export async function saveModel(source: Source, destination: string, options: Sa
   const mode = options.externalData ?? 'auto';
   let proto = source.proto;
   if (mode === 'never') proto = await inlineExternal(proto, source.dir, maxBytes, file);
-  else if (!keepInPlace) proto = mapTensors(proto, (t) => (t.dataLocation === EXTERNAL ? relocate(t) : t));
+  else if (!keepInPlace) proto = mapTensors(proto, (t) => (t.dataLocation === EXTERNAL_DATA ? relocate(t) : t));
 
   let sink = encodeMessage(ModelSchema, proto);
   if (mode === 'always' || (mode === 'auto' && sink.length > maxBytes)) {
@@ -151,7 +149,7 @@ export async function saveModel(source: Source, destination: string, options: Sa
     const inRewrittenFile = (t: TensorProto): boolean =>
       keepInPlace && family.has(parseExternalData(t.externalData, source.dir, t.name ?? 'tensor').file);
     proto = mapTensors(proto, (t) => {
-      if (t.dataLocation === EXTERNAL) return inRewrittenFile(t) ? relocate(t) : t;
+      if (t.dataLocation === EXTERNAL_DATA) return inRewrittenFile(t) ? relocate(t) : t;
       if ((t.dataType ?? 0) === DataType.String) return t;
       const info = describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: source.dir });
       if (info.bytes < threshold || info.storage.kind === 'empty') return t;
@@ -205,7 +203,7 @@ function keptData(saved: ModelProto, dir: string, written: string | undefined): 
   let bytes = 0;
   const files = new Set<string>();
   mapTensors(saved, (t) => {
-    if (t.dataLocation !== EXTERNAL) return t;
+    if (t.dataLocation !== EXTERNAL_DATA) return t;
     const ext = parseExternalData(t.externalData, dir, t.name ?? 'tensor');
     if (ext.file === written) return t;
     files.add(ext.file);
@@ -219,7 +217,7 @@ function keptData(saved: ModelProto, dir: string, written: string | undefined): 
 async function removeUnreferenced(family: SideFileFamily, saved: ModelProto, dir: string, keep: readonly string[]): Promise<void> {
   const referenced = new Set<string>();
   mapTensors(saved, (t) => {
-    if (t.dataLocation === EXTERNAL) referenced.add(parseExternalData(t.externalData, dir, t.name ?? 'tensor').file);
+    if (t.dataLocation === EXTERNAL_DATA) referenced.add(parseExternalData(t.externalData, dir, t.name ?? 'tensor').file);
     return t;
   });
   for (const f of family.members()) if (!referenced.has(f) && !keep.some((k) => sameFile(k, f))) await fs.promises.rm(f, { force: true });
@@ -243,7 +241,7 @@ async function* dataParts(pending: readonly PendingData[]): AsyncGenerator<Uint8
 async function inlineExternal(proto: ModelProto, dir: string | undefined, maxBytes: number, file: string): Promise<ModelProto> {
   const external = new Map<TensorProto, TensorInfo>();
   mapTensors(proto, (t) => {
-    if (t.dataLocation === EXTERNAL) external.set(t, describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: dir }));
+    if (t.dataLocation === EXTERNAL_DATA) external.set(t, describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: dir }));
     return t;
   });
   if (!external.size) return proto;
