@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { openModel } from '../core/onnx/model';
 import { saveText } from '../core/onnx/saveFiles';
 import { analyzeModel, type AnalysisProgress, type ModelAnalysis } from '../analyzers/modelAnalysis';
-import { AnalysisClient, defaultWorkerCount, workersFor } from '../analyzers/worker/analysisClient';
+import { AnalysisClient, defaultWorkerCount, planWorkers } from '../analyzers/worker/analysisClient';
 import { markdownReport, textReport } from '../report/analysisText';
 
 export interface AnalyzeOptions {
@@ -33,8 +33,10 @@ async function analyze(file: string, options: AnalyzeOptions): Promise<ModelAnal
   const settings = { redundancy: options.redundancy, bins: options.bins, nearZeroEpsilon: options.nearZeroEpsilon, dims: options.dims, inputShapes: options.inputShapes };
   const workers = options.workers ?? defaultWorkerCount();
   const onProgress = options.onProgress && ((p: AnalysisProgress): void => options.onProgress?.(progressLine(p)));
-  // One worker would only add its start-up to the same work: analyze in this process instead.
-  if (workersFor(file, settings, workers) === 1) return analyzeModel(openModel(file), { ...settings, onProgress });
+  // One worker would only add its start-up to the same work: analyze in this process instead
+  // (the model the plan parsed, when it parsed it).
+  const plan = planWorkers(file, settings, workers);
+  if (plan.count === 1) return analyzeModel(plan.model ?? openModel(file), { ...settings, onProgress });
   const client = new AnalysisClient(path.join(__dirname, 'analysisWorker.js'), workers);
   try {
     return await client.analyze(file, settings, { onProgress, progressEveryMs: 100 });

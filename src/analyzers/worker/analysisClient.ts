@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { OnnxError, type OnnxErrorCode } from '../../core/errors';
-import { externalBytes, MAX_PROTOBUF_BYTES, openModel } from '../../core/onnx/model';
+import { externalBytes, MAX_PROTOBUF_BYTES, openModel, type OnnxModel } from '../../core/onnx/model';
 import { withAnalyzedLayers, type AnalysisProgress, type AnalyzedLayer, type ModelAnalysis } from '../modelAnalysis';
 import type { AnalysisOptions, FromAnalysisWorker, ToAnalysisWorker } from './protocol';
 
@@ -59,18 +59,27 @@ const MAX_PARSED_FOR_SIZE = 16 * 1024 * 1024;
 
 /** How many of `available` workers an analysis of `file` uses (see MIN_BYTES_PER_WORKER). */
 export function workersFor(file: string, options: AnalysisOptions, available: number, minBytesPerWorker = MIN_BYTES_PER_WORKER): number {
+  return planWorkers(file, options, available, minBytesPerWorker).count;
+}
+
+/** workersFor, with the model when it had to be parsed to decide (analyzing it in this thread then needs no second parse). */
+export function planWorkers(file: string, options: AnalysisOptions, available: number, minBytesPerWorker = MIN_BYTES_PER_WORKER): { count: number; model?: OnnxModel } {
   const perWorker = options.redundancy === false ? minBytesPerWorker : Math.min(minBytesPerWorker, MIN_BYTES_PER_WORKER_WITH_REDUNDANCY);
-  if (perWorker <= 0) return Math.max(1, available);
+  if (perWorker <= 0) return { count: Math.max(1, available) };
   let bytes = 0;
+  let model: OnnxModel | undefined;
   try {
     bytes = fs.statSync(file).size;
     // The weights an analysis reads include external data: a 1.2 GB model whose weights are all in
     // side files has a 0.3 MB .onnx and must not get one worker. Parsed only when that can matter.
-    if (bytes < perWorker * available && bytes <= MAX_PARSED_FOR_SIZE) bytes += externalBytes(openModel(file).index);
+    if (bytes < perWorker * available && bytes <= MAX_PARSED_FOR_SIZE) {
+      model = openModel(file);
+      bytes += externalBytes(model.index);
+    }
   } catch {
     // unreadable or not a model: the worker says why
   }
-  return Math.max(1, Math.min(available, Math.ceil(bytes / perWorker)));
+  return { count: Math.max(1, Math.min(available, Math.ceil(bytes / perWorker))), model };
 }
 
 /**
