@@ -6,8 +6,7 @@
 import { checkUserShapes } from '../core/inputNames';
 import { graphValues } from '../core/onnx/graphValues';
 import type { OnnxModel } from '../core/onnx/model';
-import { attributeLayers, type Layer } from './layers';
-import type { StoredTensor } from '../core/onnx/modelIndex';
+import { attributeLayers } from './layers';
 import { analysisWork, analyzeLayer, type LayerAnalysisOptions, type LayerRedundancy } from './layerAnalysis';
 import { countMacs } from './macs';
 import { checkpointFor } from './checkpoint';
@@ -16,9 +15,7 @@ import { summarizeModel, type LayerSummary, type ModelSummary, type WeightSummar
 import type { TensorStats } from './tensorStats';
 import { assignShards, type Shard } from './shards';
 import { humanBytes } from '../shared/format';
-import { DataType } from '../core/onnx/dataTypes';
-import { clusteredBytes, quantizedBytes } from './resultBytes';
-import { castOperand, weightRole, type WeightRole } from './weightRole';
+import { estimateSizes, layerSizeAt, type SizeAt, type SizeEstimates } from './sizeEstimates';
 
 export interface AnalysisProgress {
   layersDone: number;
@@ -34,6 +31,8 @@ export interface AnalyzedWeight extends WeightSummary {
   /** The real values' shape when it is not the stored one (MatMulNBits: [N, K]). */
   realShape?: number[];
 }
+
+export type { SizeAt, SizeEstimates } from './sizeEstimates';
 
 export interface AnalyzedLayer extends Omit<LayerSummary, 'weights'> {
   weights: AnalyzedWeight[];
@@ -54,16 +53,6 @@ export interface ModelAnalysis extends Omit<ModelSummary, 'layers'> {
   estimates: SizeEstimates;
   /** MACs of every Conv/ConvTranspose/Gemm/MatMul/RNN node, layers or not (attention MatMuls too). */
   macs: { total: number; resolvedNodes: number; unresolved: { name: string; opType: string; graph: string }[] };
-}
-
-/** What the weights would take on disk with each method at its default setting. */
-export interface SizeEstimates {
-  storedBytes: number;
-  float16Bytes: number;
-  int8PerChannelBytes: number;
-  int4PerChannelBytes: number;
-  cluster16Bytes: number;
-  huffmanInt8Bytes: number | null;
 }
 
 export async function analyzeModel(
@@ -103,7 +92,7 @@ export async function analyzeModel(
     const out = summary.layers[i];
     out.macs = macs.perNode.get(l.node) ?? null;
     out.share = summary.model.weightBytes ? out.bytes / summary.model.weightBytes : 0;
-    out.sizeAt = sumSizes(out.weights.map((w, k) => maskedSizeAt(w, l, l.weights[k]) ?? weightSizeAt(w, roleIn(l, l.weights[k]))));
+    out.sizeAt = layerSizeAt(l, out.weights);
   });
   const owner = options.shard ? assignShards(layers.map((l) => analysisWork(l, options.redundancy ?? true, options.maxLowRankDim)), options.shard.count) : undefined;
   const only = options.layers ? new Set(options.layers) : undefined;
@@ -138,7 +127,7 @@ export async function analyzeModel(
     elementsDone += layers[i].params;
     options.onProgress?.({ layersDone: done + 1, layersTotal: mine.length, elementsDone, elementsTotal });
   }
-  summary.estimates = estimateSizes(summary);
+  summary.estimates = estimateSizes(summary.layers, summary.unattributed, summary.model.weightBytes);
   return summary;
 }
 
@@ -148,7 +137,7 @@ export async function analyzeModel(
  */
 export function withAnalyzedLayers(base: ModelAnalysis, analyzed: ReadonlyMap<number, AnalyzedLayer>): ModelAnalysis {
   const merged: ModelAnalysis = { ...base, layers: base.layers.map((l, i) => analyzed.get(i) ?? l) };
-  merged.estimates = estimateSizes(merged);
+  merged.estimates = estimateSizes(merged.layers, merged.unattributed, merged.model.weightBytes);
   return merged;
 }
 
@@ -157,89 +146,3 @@ export function withoutAnalysis(layer: AnalyzedLayer): AnalyzedLayer {
   return { ...layer, weights: layer.weights.map((w) => ({ ...w, stats: undefined, dequantized: undefined, realShape: undefined })), redundancy: undefined };
 }
 
-/** Bytes a weight would take with each method at its default setting. */
-export interface SizeAt {
-  float16: number;
-  int8: number;
-  int4: number;
-  cluster16: number;
-}
-
-const FLOAT_TYPES: Record<string, number> = { FLOAT: DataType.Float, DOUBLE: DataType.Double, FLOAT16: DataType.Float16, BFLOAT16: DataType.BFloat16 };
-
-/** How the layer's op uses a weight, when it feeds the op directly or through Casts. */
-function roleIn(layer: Layer, t: StoredTensor): WeightRole | undefined {
-  const found = t.isValue ? castOperand(layer, t.name) : undefined;
-  return found ? weightRole(layer.node.node, found.operand, t.dims.length) : undefined;
-}
-
-/** What the transforms would write at each default setting (the same formulas: resultBytes.ts; FLOAT16 scales for FLOAT16 weights). */
-function weightSizeAt(w: WeightSummary, role?: WeightRole): SizeAt {
-  const type = FLOAT_TYPES[w.dataType];
-  if (type === undefined || w.shape.length < 2) return { float16: w.bytes, int8: w.bytes, int4: w.bytes, cluster16: w.bytes };
-  const width = w.bytes / Math.max(1, w.elements);
-  const perChannel = (dtype: string): number => quantizedBytes(w.shape, type, role, { dtype, granularity: 'per-channel', blockSize: 32, symmetric: true }, true);
-  return {
-    float16: width > 2 ? w.elements * 2 : w.bytes,
-    int8: perChannel('int8'),
-    int4: perChannel('int4'),
-    cluster16: clusteredBytes(w.elements, 16, width, true),
-  };
-}
-
-/**
- * A masked float weight's part: the non-zeros stand for the dense weight, which is what quantize
- * and cluster write (dense), and FP16 halves the non-zeros beside the mask; the mask counts only
- * at FP16. Undefined for other weights (masked codebook indices are already compressed: as stored).
- */
-function maskedSizeAt(w: WeightSummary, layer: Layer, t: StoredTensor): SizeAt | undefined {
-  for (const [values, d] of layer.dequantized ?? []) {
-    if (d.kind !== 'masked' || d.codebook) continue;
-    if (t === d.mask) return { float16: w.bytes, int8: 0, int4: 0, cluster16: 0 };
-    if (t !== values) continue;
-    const elements = d.dims.reduce((a, b) => a * b, 1);
-    const dense = weightSizeAt({ ...w, shape: [...d.dims], elements, bytes: elements * (w.bytes / Math.max(1, w.elements)) });
-    return { ...dense, float16: Math.min(w.bytes, w.elements * 2) };
-  }
-  return undefined;
-}
-
-function sumSizes(sizes: SizeAt[]): SizeAt {
-  const total: SizeAt = { float16: 0, int8: 0, int4: 0, cluster16: 0 };
-  for (const s of sizes) {
-    total.float16 += s.float16;
-    total.int8 += s.int8;
-    total.int4 += s.int4;
-    total.cluster16 += s.cluster16;
-  }
-  return total;
-}
-
-/**
- * INT8 per channel with the main weights' codes Huffman-coded: the INT8 estimate with each main
- * weight's one byte a code replaced by its coded size (its scales and the layer's other weights,
- * an LSTM's recurrent ones say, stay as INT8 writes them); null unless every layer has it.
- */
-function huffmanBytes(layers: readonly AnalyzedLayer[]): number | null {
-  let total = 0;
-  for (const l of layers) {
-    if (!l.redundancy) return null;
-    const codes = l.weights.find((w) => w.name === l.redundancy!.weight)?.elements ?? 0;
-    total += l.sizeAt.int8 - Math.min(codes, l.sizeAt.int8) + l.redundancy.huffmanBytesInt8;
-  }
-  return total;
-}
-
-function estimateSizes(s: ModelAnalysis): SizeEstimates {
-  const huffmanInt8Bytes = huffmanBytes(s.layers);
-  const layers = sumSizes(s.layers.map((l) => l.sizeAt));
-  const rest = s.unattributed.reduce((n, w) => n + w.bytes, 0);
-  return {
-    storedBytes: s.model.weightBytes,
-    float16Bytes: layers.float16 + rest,
-    int8PerChannelBytes: layers.int8 + rest,
-    int4PerChannelBytes: layers.int4 + rest,
-    cluster16Bytes: layers.cluster16 + rest,
-    huffmanInt8Bytes: huffmanInt8Bytes === null ? null : huffmanInt8Bytes + rest,
-  };
-}

@@ -9,16 +9,10 @@ import type { TensorProto } from '../core/onnx/proto';
 import { float16Bits } from '../core/onnx/halfFloat';
 import { bytesOf, rawTensor } from './tensorBuild';
 
-export type FloatSource = DataType.Float | DataType.Float16 | DataType.BFloat16 | DataType.Double;
+import { floatBytes, isFloatSource, type FloatSource } from '../core/onnx/dataTypes';
 
-export function isFloatSource(dataType: number): dataType is FloatSource {
-  return dataType === DataType.Float || dataType === DataType.Float16 || dataType === DataType.BFloat16 || dataType === DataType.Double;
-}
-
-/** Bytes one value of a float source takes. */
-export function floatBytes(dataType: FloatSource): number {
-  return dataType === DataType.Double ? 8 : dataType === DataType.Float ? 4 : 2;
-}
+// defined beside the other data types, where the analysis reads them too
+export { floatBytes, isFloatSource, type FloatSource };
 
 /** Short name for messages and details: float32, float16, bfloat16, float64. */
 export function floatName(dataType: FloatSource): string {

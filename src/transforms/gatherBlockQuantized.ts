@@ -13,7 +13,7 @@ import { NBITS_DOMAIN, nbitsSource, type NBitsSettings } from './matMulNBits';
 import { floatName, floatSourceTensor, rounderTo, roundUpTo } from './floatSource';
 import { uint8Tensor } from './tensorBuild';
 import { intAttr, makeNode } from './weightEdit';
-import { consumersOf } from './realWeight';
+import { consumersOf } from '../analyzers/realWeightChain';
 import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
 import { change, errorFromSums, errorOf, skip, type LayerChange, type LayerSkip, type TransformContext } from './transform';
 

@@ -13,7 +13,7 @@ import { packStoredNBits, type NBitsPacked } from './nbitsPack';
 import { floatName, floatSourceTensor, nonFiniteReason, rounderTo, roundUpTo, type FloatSource } from './floatSource';
 import { uint8Tensor } from './tensorBuild';
 import { intAttr, makeNode } from './weightEdit';
-import { consumersOf } from './realWeight';
+import { consumersOf } from '../analyzers/realWeightChain';
 import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
 import { weightSource, type WeightSource } from './weightSource';
 import { change, errorFromSums, errorOf, skip, type LayerChange, type LayerSkip, type TransformContext } from './transform';

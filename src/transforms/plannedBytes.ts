@@ -16,7 +16,7 @@ import { maskedOpset } from './maskedStorage';
 import { defaultOpset } from './opset';
 import { planOpsetRaise } from './opsetUpgrade';
 import { NameAllocator } from './names';
-import { chainBytes } from './realWeight';
+import { chainBytes } from '../analyzers/realWeightChain';
 import type { RecipeStep } from './recipe';
 import { blockerFor, layerName, layerWeights, type WeightTarget } from './targets';
 import type { ModelState } from './transform';

@@ -10,7 +10,7 @@ import { isFloatSource, notFloatReason } from './floatSource';
 import { castOperand, weightRole, type WeightRole } from '../analyzers/weightRole';
 
 export { weightRole, type WeightRole };
-import { realWeightChain, type RealWeightChain } from './realWeight';
+import { realWeightChain, type RealWeightChain } from '../analyzers/realWeightChain';
 import type { StoredTensor } from '../core/onnx/modelIndex';
 import type { AttributeProto, NodeProto } from '../core/onnx/proto';
 import type { Layer, LayerAttribution } from '../analyzers/layers';

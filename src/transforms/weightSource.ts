@@ -6,7 +6,8 @@ import { readDenseFloat32Into } from '../core/onnx/tensorData';
 import type { NodeProto, TensorProto } from '../core/onnx/proto';
 import { isFloatSource, type FloatSource } from './floatSource';
 import type { ModelPatch } from './patch';
-import { chainBytes, consumersOf, readRealWeight, replaceRealWeight } from './realWeight';
+import { readRealWeight, replaceRealWeight } from './realWeight';
+import { chainBytes, consumersOf } from '../analyzers/realWeightChain';
 import type { WeightTarget } from './targets';
 import { replaceTensorWithNodes } from './weightEdit';
 

@@ -89,3 +89,15 @@ export function elementsPerInt32Entry(dataType: number): number {
   const bits = INFO[dataType]?.bits ?? 8;
   return bits < 8 ? 8 / bits : 1;
 }
+
+/** The float types a weight may be stored in. */
+export type FloatSource = DataType.Float | DataType.Float16 | DataType.BFloat16 | DataType.Double;
+
+export function isFloatSource(dataType: number): dataType is FloatSource {
+  return dataType === DataType.Float || dataType === DataType.Float16 || dataType === DataType.BFloat16 || dataType === DataType.Double;
+}
+
+/** Bytes one value of a float source takes. */
+export function floatBytes(dataType: FloatSource): number {
+  return dataType === DataType.Double ? 8 : dataType === DataType.Float ? 4 : 2;
+}
