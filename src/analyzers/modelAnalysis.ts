@@ -123,6 +123,7 @@ export async function analyzeModel(
       }
     });
     out.redundancy = analysis.redundancy;
+    out.sizeAt = layerSizeAt(layers[i], out.weights); // the statistics say which weights the transforms refuse
     options.onLayer?.(i, out);
     elementsDone += layers[i].params;
     options.onProgress?.({ layersDone: done + 1, layersTotal: mine.length, elementsDone, elementsTotal });

@@ -46,12 +46,19 @@ function roleOf(layer: Layer, value: string, rank: number): WeightRole | undefin
   return found ? weightRole(layer.node.node, found.operand, rank) : undefined;
 }
 
-/** The layer's bytes with each method, weight by weight (`summaries` in the layer's weights' order). */
-export function layerSizeAt(layer: Layer, summaries: readonly WeightSummary[]): SizeAt {
+/** A weight's non-finite share, once its statistics are known. */
+type WithStats = WeightSummary & { readonly stats?: { readonly nanFraction: number; readonly infFraction: number } };
+
+/**
+ * The layer's bytes with each method, weight by weight (`summaries` in the layer's weights'
+ * order). A weight holding NaN or Inf (a mask, a constant) stays as stored: the transforms refuse it.
+ */
+export function layerSizeAt(layer: Layer, summaries: readonly WithStats[]): SizeAt {
   const chains = chainSizes(layer, summaries);
   return sumSizes(
     summaries.map((w, k) => {
       const t = layer.weights[k];
+      if (w.stats && w.stats.nanFraction + w.stats.infFraction > 0) return { float16: w.bytes, int8: w.bytes, int4: w.bytes, cluster16: w.bytes };
       return chains.get(t) ?? maskedSizeAt(w, layer, t) ?? weightSizeAt(w, t.isValue ? roleOf(layer, t.name, t.dims.length) : undefined);
     }),
   );
@@ -62,14 +69,20 @@ export function layerSizeAt(layer: Layer, summaries: readonly WeightSummary[]): 
  * clustered indices): what they would write for the real weight, a float weight of the chain's
  * value type, and never more than the chain stores now (a transform that would not shrink a weight
  * leaves it as it is). The chain's codes carry that size; its scales, zero points and codebook
- * nothing of their own. Integer ops (QLinearConv, MatMulNBits...) stay as stored, as the transforms leave them.
+ * nothing of their own. Integer ops' weights (QLinearConv, MatMulNBits, GatherBlockQuantized...)
+ * stay as stored with their parameters, as the transforms leave them.
  */
 function chainSizes(layer: Layer, summaries: readonly WeightSummary[]): Map<StoredTensor, SizeAt> {
   const out = new Map<StoredTensor, SizeAt>();
   const nothing: SizeAt = { float16: 0, int8: 0, int4: 0, cluster16: 0 };
-  for (const codes of layer.dequantized?.keys() ?? []) {
+  const asStored = (t: StoredTensor): void => void out.set(t, { float16: t.bytes, int8: t.bytes, int4: t.bytes, cluster16: t.bytes });
+  for (const [codes, d] of layer.dequantized ?? []) {
+    if (d.kind === 'masked') continue; // maskedSizeAt
     const chain = realWeightChain(layer, codes);
-    if (!chain || !layer.weights.includes(codes) || !chain.stored.every((t) => layer.weights.includes(t))) continue;
+    if (!chain || !layer.weights.includes(codes) || !chain.stored.every((t) => layer.weights.includes(t))) {
+      [codes, ...(d.kind === 'codebook' ? [d.codebook] : [d.scale, d.zeroPoint])].forEach((t) => t && asStored(t));
+      continue;
+    }
     const k = layer.weights.indexOf(codes);
     const width = floatBytes(chain.valueType);
     const real = { ...summaries[k], dataType: dataTypeName(chain.valueType), bytes: codes.elements * width };

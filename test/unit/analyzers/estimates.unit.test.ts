@@ -14,7 +14,7 @@ import { analyzeModel } from '../../../src/analyzers/modelAnalysis';
 import { applyRecipe, stateOf } from '../../../src/transforms/apply';
 import { parseStep } from '../../../src/transforms/recipe';
 import type { ModelState } from '../../../src/transforms/transform';
-import { tempDir, thirdPartyModels } from '../../helpers/paths';
+import { repoRoot, tempDir, thirdPartyModels } from '../../helpers/paths';
 
 const dir = tempDir();
 
@@ -31,6 +31,7 @@ const int8 = { transform: 'quantize', dtype: 'int8', granularity: 'per-channel',
 const int4 = { transform: 'quantize', dtype: 'int4', granularity: 'per-channel', symmetric: true };
 const float16 = { transform: 'quantize', dtype: 'float16' };
 const clusters16 = { transform: 'cluster', clusters: 16 };
+const nbits = { transform: 'quantize', dtype: 'int4', format: 'matmulnbits', granularity: 'block', blockSize: 32, symmetric: false };
 
 /** The model's weight bytes after applying `step` to `state` (as stored when no layer would change). */
 async function weightBytesAfter(state: ModelState, step: Record<string, unknown>, name: string): Promise<number> {
@@ -41,8 +42,11 @@ async function weightBytesAfter(state: ModelState, step: Record<string, unknown>
 }
 
 test('an already-quantized model: each estimate is what that transform would write on it, never more than stored', async () => {
-  const sample = path.join(thirdPartyModels, 'hello_deepa.onnx');
-  for (const [label, first] of [['INT8', int8], ['16 clusters', clusters16]] as const) {
+  const cnn = path.join(thirdPartyModels, 'hello_deepa.onnx');
+  const gpt = path.join(repoRoot, 'test/fixtures/gpt/tiny-gpt.onnx');
+  // MatMulNBits and GatherBlockQuantized are left as they are by every method; the GPT's attention
+  // mask (-Inf above the diagonal) is refused by every transform.
+  for (const [label, first, sample] of [['INT8', int8, cnn], ['16 clusters', clusters16, cnn], ['MatMulNBits', nbits, gpt]] as const) {
     const base = parseModel(new Uint8Array(fs.readFileSync(sample)), { dir: path.dirname(sample) });
     const [edit] = await applyRecipe(stateOf(base.proto, path.dirname(sample)), [parseStep(first)]);
     const file = path.join(dir, `${label}.onnx`);
@@ -58,7 +62,8 @@ test('an already-quantized model: each estimate is what that transform would wri
     };
     for (const [key, bytes] of Object.entries(written) as [keyof typeof written, number][]) {
       assert.ok(e[key] <= e.storedBytes, `${label} model: ${key} ${e[key]} above stored ${e.storedBytes}`);
-      assert.ok(Math.abs(e[key] - bytes) <= 0.03 * e.storedBytes, `${label} model: ${key} estimated ${e[key]}, the transform writes ${bytes}`);
+      // within 0.2% (scales counted along another axis); a scale tensor taken for a weight is 0.35%
+      assert.ok(Math.abs(e[key] - bytes) <= 0.002 * e.storedBytes, `${label} model: ${key} estimated ${e[key]}, the transform writes ${bytes}`);
     }
     assert.ok(e.huffmanInt8Bytes !== null && e.huffmanInt8Bytes <= e.storedBytes, `${label} model: Huffman ${e.huffmanInt8Bytes} above stored ${e.storedBytes}`);
   }
