@@ -108,7 +108,8 @@ export async function runApply(
   }
   const final = edits[edits.length - 1].after;
   progress?.(`writing ${options.output}…`);
-  const saved = await saveModel({ ...final, file: model.file }, options.output, { externalData: options.externalData });
+  // No undo reads the replaced tensors after a command: an in-place save frees their disk.
+  const saved = await saveModel({ ...final, file: model.file }, options.output, { externalData: options.externalData, compactSideFiles: true });
   const report: ApplyReport = {
     model: path.resolve(file),
     output: saved.file,

@@ -50,6 +50,13 @@ export interface SaveOptions {
    * another file: only for temporary models deleted before their source (tempModel.ts).
    */
   readonly shareSideFiles?: boolean;
+  /**
+   * Saving over its own model, rewrite a side file at least a quarter of whose bytes nothing reads
+   * any more (the tensors an edit replaced) with what is still read, and remove the old one, so
+   * compressing a model frees its disk. Not for a model whose earlier states may still be read
+   * (the editor's undo reads the replaced tensors from the old side file). Default false.
+   */
+  readonly compactSideFiles?: boolean;
 }
 
 export interface SaveResult {
@@ -103,6 +110,10 @@ export async function saveModel(source: Source, destination: string, options: Sa
   if (hit) throw new OnnxError('io', `is ${hit}; nothing written`, file);
   // Side files stay shared only with the model they belong to (or a temporary model's source).
   const keepInPlace = sameDir && (inPlace || options.shareSideFiles === true);
+  const fileOf = (t: TensorProto): string => parseExternalData(t.externalData, source.dir, t.name ?? 'tensor').file;
+  // A side file still mostly read stays where it is (no copy of gigabytes for a small edit).
+  const compacted = options.compactSideFiles && inPlace && keepInPlace ? wastefulSideFiles(source.proto, fileOf, (t) => describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: source.dir }).bytes, family, alignment) : new Set<string>();
+  const moves = (t: TensorProto): boolean => !keepInPlace || compacted.has(fileOf(t));
 
   const pending: PendingData[] = [];
   let dataEnd = 0;
@@ -141,13 +152,12 @@ export async function saveModel(source: Source, destination: string, options: Sa
   const mode = options.externalData ?? 'auto';
   let proto = source.proto;
   if (mode === 'never') proto = await inlineExternal(proto, source.dir, maxBytes, file);
-  else if (!keepInPlace) proto = mapTensors(proto, (t) => (t.dataLocation === EXTERNAL_DATA ? relocate(t) : t));
+  else proto = mapTensors(proto, (t) => (t.dataLocation === EXTERNAL_DATA && moves(t) ? relocate(t) : t));
 
   let sink = encodeMessage(ModelSchema, proto);
   if (mode === 'always' || (mode === 'auto' && sink.length > maxBytes)) {
     // Tensors in this destination's earlier side files are copied into the new one.
-    const inRewrittenFile = (t: TensorProto): boolean =>
-      keepInPlace && family.has(parseExternalData(t.externalData, source.dir, t.name ?? 'tensor').file);
+    const inRewrittenFile = (t: TensorProto): boolean => keepInPlace && family.has(fileOf(t)) && fileOf(t) !== dataPath;
     proto = mapTensors(proto, (t) => {
       if (t.dataLocation === EXTERNAL_DATA) return inRewrittenFile(t) ? relocate(t) : t;
       if ((t.dataType ?? 0) === DataType.String) return t;
@@ -196,6 +206,27 @@ export async function saveModel(source: Source, destination: string, options: Sa
     keptDataBytes: kept.bytes,
     keptDataFiles: kept.files,
   };
+}
+
+/**
+ * Side files of the model's own family at least a quarter of whose bytes no tensor reads (beyond
+ * the alignment padding the read ones need where they are rewritten).
+ */
+function wastefulSideFiles(proto: ModelProto, fileOf: (t: TensorProto) => string, bytesOf: (t: TensorProto) => number, family: SideFileFamily, alignment: number): Set<string> {
+  const needed = new Map<string, number>();
+  mapTensors(proto, (t) => {
+    if (t.dataLocation !== EXTERNAL_DATA) return t;
+    const file = fileOf(t);
+    const length = bytesOf(t);
+    needed.set(file, (needed.get(file) ?? 0) + (length >= alignment ? Math.ceil(length / alignment) * alignment : length));
+    return t;
+  });
+  const out = new Set<string>();
+  for (const [file, bytes] of needed) {
+    const size = family.has(file) ? (fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) : 0;
+    if (size - bytes >= size / 4 && size > 0) out.add(file);
+  }
+  return out;
 }
 
 /** External data the saved model reads from files other than the one this save wrote. */

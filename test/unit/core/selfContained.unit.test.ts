@@ -1,8 +1,8 @@
 /**
  * A saved model is self-contained: saved to another file it carries its own copy of the external
  * data, so deleting or replacing the model it came from cannot break it. Only a save over the
- * source's own file keeps the side files where they are, and no save writes over or removes a
- * file the source reads.
+ * source's own file keeps the side files where they are (rewritten with what is still read when
+ * an edit left most of one unread), and no save writes over or removes a file the source reads.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { openModel } from '../../../src/core/onnx/model';
 import { saveModel, type SaveOptions } from '../../../src/core/onnx/writeModel';
 import { dataFilesOf } from '../../../src/core/onnx/sameFile';
+import { mapTensors } from '../../../src/core/onnx/mapTensors';
 import { readDenseFloat32, readRawBytes } from '../../../src/core/onnx/tensorData';
 import { fixtureModels, tempDir } from '../../helpers/paths';
 
@@ -81,4 +82,25 @@ test('a failed save says "nothing written" for a new file and "unchanged" for on
   const existing = path.join(dir, 'old.onnx');
   fs.copyFileSync(path.join(fixtureModels, 'mlp_everything.onnx'), existing);
   await assert.rejects(saveModel(source(), existing, options), (e: Error) => /saving failed \(ENOENT\); the existing file is unchanged$/.test(e.message));
+});
+
+test('saved over its own file after an edit replaced most of its external data, the side file keeps only what is still read', async () => {
+  const { model, data } = await externalModel();
+  const source = openModel(model);
+  const external = source.index.tensors.filter((t) => t.storage.kind === 'external').sort((a, b) => b.bytes - a.bytes);
+  const replaced = new Set(external.slice(0, Math.ceil(external.length / 2)).map((t) => t.name));
+  const keptBytes = external.filter((t) => !replaced.has(t.name)).reduce((n, t) => n + t.bytes, 0);
+  assert.ok(keptBytes < fs.statSync(data).size / 2, 'the edit leaves most of the side file unread');
+  // The edit: the replaced tensors' new values are inline (zeros of the same type and shape).
+  const proto = mapTensors(source.proto, (t) =>
+    replaced.has(t.name ?? '') ? { ...t, dataLocation: 0, externalData: [], rawData: new Uint8Array(source.index.tensors.find((s) => s.name === t.name)!.bytes) } : t,
+  );
+  const before = await Promise.all(external.filter((t) => !replaced.has(t.name)).map((t) => readRawBytes(t)));
+  const saved = await saveModel({ proto, dir: source.dir, file: source.file }, model, { compactSideFiles: true });
+  assert.equal(fs.existsSync(data), false, 'the old side file is gone');
+  assert.ok(saved.dataFile && saved.dataTensorBytes === keptBytes, `${saved.dataTensorBytes} bytes rewritten, ${keptBytes} still read`);
+  assert.ok(fs.statSync(saved.dataFile).size < keptBytes + 4096 * external.length);
+  const after = openModel(model);
+  const kept = after.index.tensors.filter((t) => t.storage.kind === 'external');
+  assert.deepEqual(await Promise.all(kept.map((t) => readRawBytes(t))), before, 'the kept tensors read the same bytes');
 });
