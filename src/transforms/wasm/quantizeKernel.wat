@@ -1,9 +1,10 @@
 ;; Round-to-nearest quantization of float32 weights for the quantize transform, in WebAssembly
-;; with 128-bit SIMD, four weights at a time: a first pass for each group's range (and whether
-;; a weight is NaN or infinite); then, with the scales fitted from those ranges, one pass for the
-;; codes and the change's figures: signal and noise energy, largest error, and the histograms of
-;; the old and the new values (their range is known before the pass: quantizeKernel.ts works it
-;; out from the groups' ranges, since each group's codes rise with its weights).
+;; with 128-bit SIMD, vectors of four weights (two a turn where they fit): a first pass for each
+;; group's range (and whether a weight is NaN or infinite); then, with the scales fitted from
+;; those ranges, one pass for the codes and the change's figures: signal and noise energy,
+;; largest error, and the histograms of the old and the new values (their range is known before
+;; the pass: quantizeKernel.ts works it out from the groups' ranges, since each group's codes rise
+;; with its weights).
 ;;
 ;; Each weight gets what quantizeMath.ts's quantizeValues (the reference) computes:
 ;;   q = clamp(round_half_even(x / S) + Z, qmin, qmax)   (a float32 quotient)
@@ -35,8 +36,8 @@
   (func (export "quant") (param $px i32) (param $pc i32) (param $rows i32) (param $len i32)
     (param $ps i32) (param $pz i32) (param $rowStep i32) (param $elemStep i32) (param $qmin f32) (param $qmax f32) (param $acc i32)
     (param $hmin f64) (param $hscale f64) (param $bins i32)
-    (local $row i32) (local $i i32) (local $vlen i32) (local $s i32) (local $z i32) (local $at i32)
-    (local $x v128) (local $sc v128) (local $zp v128) (local $q v128) (local $r v128)
+    (local $row i32) (local $i i32) (local $vlen i32) (local $v8 i32) (local $s i32) (local $z i32) (local $at i32)
+    (local $x v128) (local $qa v128) (local $sc v128) (local $zp v128) (local $q v128) (local $r v128)
     (local $lo v128) (local $hi v128) (local $xl v128) (local $xh v128) (local $rl v128) (local $rh v128) (local $dl v128) (local $dh v128)
     (local $sig v128) (local $noi v128) (local $mx v128) (local $mn v128) (local $magic v128)
     (local $m v128) (local $k v128) (local $base v128) (local $big v128)
@@ -60,6 +61,119 @@
         (local.set $s (local.get $ps))
         (local.set $z (local.get $pz))
         (local.set $i (i32.const 0))
+        ;; Eight weights a turn (two copies of the four-weight body below, the loop's own cost paid
+        ;; once, the two vectors' codes narrowed into one store), then at most one turn of four, then
+        ;; one at a time. The energies are added in the same order either way.
+        (local.set $v8 (i32.and (local.get $len) (i32.const -8)))
+        (block $pairDone
+          (loop $pairLoop
+            (br_if $pairDone (i32.ge_u (local.get $i) (local.get $v8)))
+            (if (local.get $elemStep)
+              (then
+                (local.set $sc (v128.load (local.get $s)))
+                (local.set $zp (v128.load (local.get $z)))
+                (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                (local.set $z (i32.add (local.get $z) (i32.const 16))))
+              (else
+                (local.set $sc (v128.load32_splat (local.get $s)))
+                (local.set $zp (v128.load32_splat (local.get $z)))))
+            (local.set $x (v128.load (local.get $px)))
+            (local.set $q (f32x4.add (f32x4.nearest (f32x4.div (local.get $x) (local.get $sc))) (local.get $zp)))
+            (local.set $q (f32x4.pmax (local.get $lo) (f32x4.pmin (local.get $hi) (local.get $q))))
+            ;; The first vector's codes wait for the second's.
+            (local.set $qa (local.get $q))
+            (local.set $r (f32x4.mul (f32x4.sub (local.get $q) (local.get $zp)) (local.get $sc)))
+            (local.set $xl (f64x2.promote_low_f32x4 (local.get $x)))
+            (local.set $xh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
+            (local.set $rl (f64x2.promote_low_f32x4 (local.get $r)))
+            (local.set $rh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $r) (local.get $r))))
+            (local.set $dl (f64x2.sub (local.get $xl) (local.get $rl)))
+            (local.set $dh (f64x2.sub (local.get $xh) (local.get $rh)))
+            (local.set $sig (f64x2.add (local.get $sig) (f64x2.add (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh)))))
+            (local.set $noi (f64x2.add (local.get $noi) (f64x2.add (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh)))))
+            (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.pmax (local.get $dl) (local.get $dh))))
+            (local.set $mn (f64x2.pmin (local.get $mn) (f64x2.pmin (local.get $dl) (local.get $dh))))
+            (v128.store offset=2176 (local.get $bins) (i32x4.add (local.get $base)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xl) (local.get $m)) (local.get $k))) (local.get $big))
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xh) (local.get $m)) (local.get $k))) (local.get $big)))))
+            (v128.store offset=2192 (local.get $bins) (i32x4.add (local.get $base)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rl) (local.get $m)) (local.get $k))) (local.get $big))
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rh) (local.get $m)) (local.get $k))) (local.get $big)))))
+            (local.set $at (i32.load offset=2176 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2180 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2184 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2188 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2192 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2196 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2200 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2204 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (if (local.get $elemStep)
+              (then
+                (local.set $sc (v128.load (local.get $s)))
+                (local.set $zp (v128.load (local.get $z)))
+                (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                (local.set $z (i32.add (local.get $z) (i32.const 16))))
+              (else
+                (local.set $sc (v128.load32_splat (local.get $s)))
+                (local.set $zp (v128.load32_splat (local.get $z)))))
+            (local.set $x (v128.load offset=16 (local.get $px)))
+            (local.set $q (f32x4.add (f32x4.nearest (f32x4.div (local.get $x) (local.get $sc))) (local.get $zp)))
+            (local.set $q (f32x4.pmax (local.get $lo) (f32x4.pmin (local.get $hi) (local.get $q))))
+            ;; Each code's byte (the low byte of q + 1.5·2^23, as in the loop below) as 0..255 in an
+            ;; i32 comes through both unsigned narrowings as it is.
+            (v128.store64_lane 0 (local.get $pc) (i8x16.narrow_i16x8_u
+              (i16x8.narrow_i32x4_u (v128.and (f32x4.add (local.get $qa) (local.get $magic)) (v128.const i32x4 255 255 255 255))
+                (v128.and (f32x4.add (local.get $q) (local.get $magic)) (v128.const i32x4 255 255 255 255)))
+              (local.get $magic)))
+            (local.set $r (f32x4.mul (f32x4.sub (local.get $q) (local.get $zp)) (local.get $sc)))
+            (local.set $xl (f64x2.promote_low_f32x4 (local.get $x)))
+            (local.set $xh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
+            (local.set $rl (f64x2.promote_low_f32x4 (local.get $r)))
+            (local.set $rh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $r) (local.get $r))))
+            (local.set $dl (f64x2.sub (local.get $xl) (local.get $rl)))
+            (local.set $dh (f64x2.sub (local.get $xh) (local.get $rh)))
+            (local.set $sig (f64x2.add (local.get $sig) (f64x2.add (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh)))))
+            (local.set $noi (f64x2.add (local.get $noi) (f64x2.add (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh)))))
+            (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.pmax (local.get $dl) (local.get $dh))))
+            (local.set $mn (f64x2.pmin (local.get $mn) (f64x2.pmin (local.get $dl) (local.get $dh))))
+            (v128.store offset=2176 (local.get $bins) (i32x4.add (local.get $base)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xl) (local.get $m)) (local.get $k))) (local.get $big))
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xh) (local.get $m)) (local.get $k))) (local.get $big)))))
+            (v128.store offset=2192 (local.get $bins) (i32x4.add (local.get $base)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rl) (local.get $m)) (local.get $k))) (local.get $big))
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rh) (local.get $m)) (local.get $k))) (local.get $big)))))
+            (local.set $at (i32.load offset=2176 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2180 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2184 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2188 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2192 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2196 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2200 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2204 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $px (i32.add (local.get $px) (i32.const 32)))
+            (local.set $pc (i32.add (local.get $pc) (i32.const 8)))
+            (local.set $i (i32.add (local.get $i) (i32.const 8)))
+            (br $pairLoop)))
         (block $vecDone
           (loop $vecLoop
             (br_if $vecDone (i32.ge_u (local.get $i) (local.get $vlen)))
