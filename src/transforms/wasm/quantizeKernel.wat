@@ -279,7 +279,7 @@
   (func (export "ranges") (param $px i32) (param $rows i32) (param $len i32) (param $plo i32) (param $phi i32)
     (param $rowStep i32) (param $elemStep i32) (result i32)
     (local $row i32) (local $i i32) (local $vlen i32) (local $l i32) (local $h i32) (local $x v128) (local $vlo v128) (local $vhi v128) (local $xs f32)
-    (local $bad v128) (local $bad1 f32)
+    (local $bad v128) (local $bad1 f32) (local $x2 v128) (local $vlo2 v128) (local $vhi2 v128) (local $v8 i32)
     (local.set $vlen (i32.and (local.get $len) (i32.const -4)))
     (block $rowsDone
       (loop $rowsLoop
@@ -303,9 +303,28 @@
                 (local.set $i (i32.add (local.get $i) (i32.const 4)))
                 (br $vecLoop))))
           (else
-            ;; One group for the run: four lanes, folded at the end.
+            ;; One group for the run: four lanes, folded at the end; eight weights a turn into two
+            ;; sets of lanes, so that a min or a max does not wait on the one just before it.
             (local.set $vlo (v128.load32_splat (local.get $l)))
             (local.set $vhi (v128.load32_splat (local.get $h)))
+            (local.set $vlo2 (local.get $vlo))
+            (local.set $vhi2 (local.get $vhi))
+            (local.set $v8 (i32.and (local.get $len) (i32.const -8)))
+            (block $pairDone
+              (loop $pairLoop
+                (br_if $pairDone (i32.ge_u (local.get $i) (local.get $v8)))
+                (local.set $x (v128.load (local.get $px)))
+                (local.set $x2 (v128.load offset=16 (local.get $px)))
+                (local.set $bad (f32x4.add (local.get $bad) (f32x4.add (f32x4.sub (local.get $x) (local.get $x)) (f32x4.sub (local.get $x2) (local.get $x2)))))
+                (local.set $vlo (f32x4.pmin (local.get $vlo) (local.get $x)))
+                (local.set $vhi (f32x4.pmax (local.get $vhi) (local.get $x)))
+                (local.set $vlo2 (f32x4.pmin (local.get $vlo2) (local.get $x2)))
+                (local.set $vhi2 (f32x4.pmax (local.get $vhi2) (local.get $x2)))
+                (local.set $px (i32.add (local.get $px) (i32.const 32)))
+                (local.set $i (i32.add (local.get $i) (i32.const 8)))
+                (br $pairLoop)))
+            (local.set $vlo (f32x4.pmin (local.get $vlo) (local.get $vlo2)))
+            (local.set $vhi (f32x4.pmax (local.get $vhi) (local.get $vhi2)))
             (block $runDone
               (loop $runLoop
                 (br_if $runDone (i32.ge_u (local.get $i) (local.get $vlen)))
