@@ -129,6 +129,7 @@ function layoutOf(n: number, groups: number): { px: number; pc: number; ps: numb
  */
 let leased: Instance | undefined;
 let leaseHeld = false;
+const LEASE_KEPT_BYTES = 32 * 2 ** 20;
 
 export interface WeightLease {
   /** `n` floats in the leased kernel's memory, where kernelQuantize expects a tensor's weights. */
@@ -147,7 +148,10 @@ export function leaseWeights(n: number): WeightLease | undefined {
   return {
     values: new Float32Array(leased.memory.buffer, DATA, n),
     release: () => {
-      if (held) leaseHeld = held = false;
+      if (!held) return;
+      leaseHeld = held = false;
+      // Past a tensor of a few million weights the memory goes with its lease, as an array would.
+      if (leased && leased.memory.buffer.byteLength > LEASE_KEPT_BYTES) leased = undefined;
     },
   };
 }

@@ -206,4 +206,17 @@ test('weights read into the leased kernel memory give what the same weights in a
   bad.release();
   assert.equal(leaseWeights(8), undefined, 'a second release of an old lease leaves the new holder\'s alone');
   next.release();
+  // A small lease's memory stays for the next; a big one's goes with it.
+  const small = leaseWeights(1000)!;
+  const buffer = small.values.buffer;
+  small.release();
+  const again = leaseWeights(2000)!;
+  assert.equal(again.values.buffer, buffer, 'kept between small leases');
+  again.release();
+  const big = leaseWeights(3_000_000)!;
+  const bigBuffer = big.values.buffer;
+  big.release();
+  const after = leaseWeights(1000)!;
+  assert.notEqual(after.values.buffer, bigBuffer, 'a big lease\'s memory is not kept');
+  after.release();
 });
