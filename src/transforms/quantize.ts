@@ -21,6 +21,7 @@ import { packQuantizedNBits } from './nbitsPack';
 import { isEmbeddingGather, toGatherBlockQuantized } from './gatherBlockQuantized';
 import { gptqCalibrate, gptqWeight, storedLayout, type GptqTarget } from './gptqLayers';
 import { HALF_DEQUANTIZE_OPSET, outputAs, quantizeAs } from './dequantizeOutput';
+import { leaseWeights, type WeightLease } from './wasm/quantizeKernel';
 import { int4Tensor, int8Tensor, uint8Tensor } from './tensorBuild';
 import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
 import { requantizedNote, weightSource, type WeightSource } from './weightSource';
@@ -65,10 +66,16 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   const halfScales = halfRaise !== undefined && !halfRaise.blocker;
   let usedHalfScales = false;
   const gptq = await gptqIfAsked(ctx, step, outcome);
-  // Round to nearest is done with a weight's values before it reads the next: one array for all
-  // (grown at least twofold, so a run of ever larger weights allocates a few times, not each time).
+  // Round to nearest is done with a weight's values before it reads the next: they are read into
+  // the quantize kernel's leased memory (no copy into the kernel then), else into one array for
+  // all (grown at least twofold, so a run of ever larger weights allocates a few times, not each time).
   let scratch = new Float32Array(0);
-  const lend = (n: number): Float32Array => (scratch.length >= n ? scratch : (scratch = new Float32Array(Math.max(n, 2 * scratch.length)))).subarray(0, n);
+  let lease: WeightLease | undefined;
+  const lend = (n: number): Float32Array => {
+    lease?.release();
+    lease = leaseWeights(n);
+    return lease?.values ?? (scratch.length >= n ? scratch : (scratch = new Float32Array(Math.max(n, 2 * scratch.length)))).subarray(0, n);
+  };
   try {
     for (const layer of ctx.layers) {
       await ctx.checkpoint();
@@ -131,6 +138,7 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
       outcome.changed.push(change(layer, changes));
     }
   } finally {
+    lease?.release();
     gptq?.dispose();
   }
   if (usedHalfScales) halfRaise!.apply(ctx.patch, ctx.names);

@@ -69,12 +69,16 @@ export function runsOf(n: number, g: GroupGeometry): Run[] {
 }
 
 const ACC = 0;
-/** Four copies of the old values' histogram (HIST_BINS int32 counts), four of the new ones', 32 bytes of scratch. */
+/**
+ * Four copies of the old values' histogram, four of the new ones' (each HIST_BINS + 1 int32
+ * counts in COPY_COUNTS slots: the kernel does not cap a bin, a value at the top lands one past
+ * the last), then 32 bytes of scratch.
+ */
 const BINS = 128;
 const COPIES = 4;
 const DATA = 4096;
 const HIST_BINS = 64;
-
+const COPY_COUNTS = 68;
 const PAGE = 65536;
 /**
  * The thread's kernel keeps its memory between calls (a fresh memory per tensor is a page fault
@@ -90,17 +94,66 @@ interface Instance {
 let compiled: WebAssembly.Module | undefined;
 let kept: Instance | undefined;
 
+function instance(pages: number): Instance {
+  compiled ??= new WebAssembly.Module(kernelBytes);
+  const memory = new WebAssembly.Memory({ initial: pages });
+  return { exports: new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports, memory };
+}
+
+function grown(k: Instance, bytes: number): Instance {
+  const pages = Math.ceil(bytes / PAGE);
+  const have = k.memory.buffer.byteLength / PAGE;
+  if (pages > have) k.memory.grow(pages - have);
+  return k;
+}
+
 /** The thread's kernel, its memory grown to at least `bytes`. */
 function kernelFor(bytes: number): Instance {
-  const pages = Math.ceil(bytes / PAGE);
-  if (!kept) {
-    compiled ??= new WebAssembly.Module(kernelBytes);
-    const memory = new WebAssembly.Memory({ initial: pages });
-    kept = { exports: new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports, memory };
-  }
-  const have = kept.memory.buffer.byteLength / PAGE;
-  if (pages > have) kept.memory.grow(pages - have);
-  return kept;
+  kept ??= instance(Math.ceil(bytes / PAGE));
+  return grown(kept, bytes);
+}
+
+/** Where a tensor of `n` weights in `groups` groups lies in a kernel's memory: weights, codes, scales, zero points. */
+function layoutOf(n: number, groups: number): { px: number; pc: number; ps: number; pz: number; end: number } {
+  const px = DATA;
+  const pc = align(px + 4 * n);
+  const ps = align(pc + n);
+  const pz = align(ps + 4 * groups + 16);
+  return { px, pc, ps, pz, end: align(pz + 4 * groups + 16) };
+}
+
+/**
+ * A second kernel, whose memory the quantize transform reads a weight straight into (no copy
+ * into the kernel then, and no array of its own to fill). One holder at a time, so a step
+ * awaiting between layers never shares it: anyone else gets nothing and uses an array of theirs.
+ */
+let leased: Instance | undefined;
+let leaseHeld = false;
+const LEASE_KEPT_BYTES = 32 * 2 ** 20;
+
+export interface WeightLease {
+  /** `n` floats in the leased kernel's memory, where kernelQuantize expects a tensor's weights. */
+  readonly values: Float32Array;
+  release(): void;
+}
+
+/** Room for `n` weights inside the leased kernel's memory; undefined when it is held, too large, or no kernel runs here. */
+export function leaseWeights(n: number): WeightLease | undefined {
+  // Room for a group per weight, so kernelQuantize never grows this memory (that would detach `values`).
+  const { end } = layoutOf(n, Math.max(n, 1));
+  if (leaseHeld || !quantizeKernelAvailable() || end > KEPT_BYTES) return undefined;
+  leased = grown(leased ?? instance(Math.ceil(end / PAGE)), end);
+  leaseHeld = true;
+  let held = true;
+  return {
+    values: new Float32Array(leased.memory.buffer, DATA, n),
+    release: () => {
+      if (!held) return;
+      leaseHeld = held = false;
+      // Past a tensor of a few million weights the memory goes with its lease, as an array would.
+      if (leased && leased.memory.buffer.byteLength > LEASE_KEPT_BYTES) leased = undefined;
+    },
+  };
 }
 
 /** Whether the kernel can run here (WebAssembly SIMD) and is switched on. */
@@ -145,15 +198,13 @@ export function kernelQuantize(
   fit: (r: KernelRanges) => KernelFit,
 ): ({ scales: Float32Array; zeroPoints: Int32Array } & KernelQuantized) | undefined {
   const n = values.length;
-  const px = DATA;
-  const pc = align(px + 4 * n);
-  const ps = align(pc + n);
-  const pz = align(ps + 4 * groups + 16);
-  const end = align(pz + 4 * groups + 16);
-  const { exports: k, memory } = kernelFor(end);
-  if (memory.buffer.byteLength > KEPT_BYTES) kept = undefined; // gone with this call
+  const { px, pc, ps, pz, end } = layoutOf(n, groups);
+  // Weights read into a lease are in place already.
+  const inPlace = leased !== undefined && values.buffer === leased.memory.buffer && values.byteOffset === px && end <= values.buffer.byteLength;
+  const { exports: k, memory } = inPlace ? leased! : kernelFor(end);
+  if (!inPlace && memory.buffer.byteLength > KEPT_BYTES) kept = undefined; // gone with this call
   const f32 = new Float32Array(memory.buffer);
-  f32.set(values, px / 4);
+  if (!inPlace) f32.set(values, px / 4);
   // Each group's true range, in the scale and zero-point slots.
   f32.fill(Infinity, ps / 4, ps / 4 + groups);
   f32.fill(-Infinity, pz / 4, pz / 4 + groups);
@@ -161,10 +212,19 @@ export function kernelQuantize(
   let nonFinite = 0;
   for (const r of runs) nonFinite |= k.ranges(px + 4 * r.at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0);
   if (nonFinite) return undefined;
-  const lo = Float64Array.from(f32.subarray(ps / 4, ps / 4 + groups));
-  const hi = Float64Array.from(f32.subarray(pz / 4, pz / 4 + groups));
-  // Zero is in every range the fit sees (as 0, never -0, like the reference's).
-  const fitted = fit({ lo: lo.map((v) => (v < 0 ? v : 0)), hi: hi.map((v) => (v > 0 ? v : 0)) });
+  // Plain loops: Float64Array.from and map over typed arrays take V8's slow generic path.
+  const lo = new Float64Array(groups);
+  const hi = new Float64Array(groups);
+  const fitLo = new Float64Array(groups);
+  const fitHi = new Float64Array(groups);
+  for (let g = 0, l = ps / 4, h = pz / 4; g < groups; g++) {
+    lo[g] = f32[l + g];
+    hi[g] = f32[h + g];
+    // Zero is in every range the fit sees (as 0, never -0, like the reference's).
+    fitLo[g] = lo[g] < 0 ? lo[g] : 0;
+    fitHi[g] = hi[g] > 0 ? hi[g] : 0;
+  }
+  const fitted = fit({ lo: fitLo, hi: fitHi });
   const { scales, zeroPoints } = fitted;
   // The range of the old and new values, for the histograms, before the pass that counts them: a
   // group's new values rise with its old ones, so its least and greatest come from its range's ends.
@@ -180,23 +240,26 @@ export function kernelQuantize(
   max += 0;
   f32.set(scales, ps / 4);
   f32.set(Float32Array.from(zeroPoints), pz / 4);
-  new Float64Array(memory.buffer, ACC, 6).fill(0);
-  new Int32Array(memory.buffer, BINS, 2 * COPIES * HIST_BINS).fill(0);
+  new Float64Array(memory.buffer, ACC, 8).fill(0);
+  new Int32Array(memory.buffer, BINS, 2 * COPIES * COPY_COUNTS).fill(0);
   const scale = max > min ? HIST_BINS / (max - min) : 0;
   for (const r of runs) {
     k.quant(px + 4 * r.at, pc + r.at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0, qmin, qmax, ACC, min, scale, BINS);
   }
-  const sums = new Float64Array(memory.buffer, ACC, 6);
-  const bins = new Int32Array(memory.buffer, BINS, 2 * COPIES * HIST_BINS);
-  const counted = (from: number): number[] => Array.from({ length: HIST_BINS }, (_, b) => {
-    let count = 0;
-    for (let c = 0; c < COPIES; c++) count += bins[from + c * HIST_BINS + b];
-    return count;
-  });
+  const sums = new Float64Array(memory.buffer, ACC, 8);
+  const bins = new Int32Array(memory.buffer, BINS, 2 * COPIES * COPY_COUNTS);
+  const counted = (from: number): number[] => {
+    const out = new Array<number>(HIST_BINS).fill(0);
+    for (let c = from; c < from + COPIES * COPY_COUNTS; c += COPY_COUNTS) {
+      for (let b = 0; b < HIST_BINS; b++) out[b] += bins[c + b];
+      out[HIST_BINS - 1] += bins[c + HIST_BINS];
+    }
+    return out;
+  };
   return {
     scales, zeroPoints,
-    signal: sums[0] + sums[1], noise: sums[2] + sums[3], maxError: Math.max(sums[4], sums[5]),
-    min, max, before: n ? counted(0) : [], after: n ? counted(COPIES * HIST_BINS) : [],
+    signal: sums[0] + sums[1], noise: sums[2] + sums[3], maxError: Math.max(sums[4], sums[5], -sums[6], -sums[7]),
+    min, max, before: n ? counted(0) : [], after: n ? counted(COPIES * COPY_COUNTS) : [],
     // A copy: the next call overwrites the memory.
     codes: (qmin < 0 ? new Int8Array(memory.buffer, pc, n) : new Uint8Array(memory.buffer, pc, n)).slice(),
   };

@@ -1,9 +1,10 @@
 ;; Round-to-nearest quantization of float32 weights for the quantize transform, in WebAssembly
-;; with 128-bit SIMD, four weights at a time: a first pass for each group's range (and whether
-;; a weight is NaN or infinite); then, with the scales fitted from those ranges, one pass for the
-;; codes and the change's figures: signal and noise energy, largest error, and the histograms of
-;; the old and the new values (their range is known before the pass: quantizeKernel.ts works it
-;; out from the groups' ranges, since each group's codes rise with its weights).
+;; with 128-bit SIMD, vectors of four weights (two a turn where they fit): a first pass for each
+;; group's range (and whether a weight is NaN or infinite); then, with the scales fitted from
+;; those ranges, one pass for the codes and the change's figures: signal and noise energy,
+;; largest error, and the histograms of the old and the new values (their range is known before
+;; the pass: quantizeKernel.ts works it out from the groups' ranges, since each group's codes rise
+;; with its weights).
 ;;
 ;; Each weight gets what quantizeMath.ts's quantizeValues (the reference) computes:
 ;;   q = clamp(round_half_even(x / S) + Z, qmin, qmax)   (a float32 quotient)
@@ -16,11 +17,13 @@
 ;;   or not, and the low byte is the code either way). The scale and zero point (both f32) of a
 ;;   weight are read at ps and pz: for each run they start at ps + row * rowStep, and move by
 ;;   elemStep (0: one for the run; 4: one per weight) bytes a weight. acc: f64x2 signal, f64x2
-;;   noise, f64x2 max |x - r| (added to). Each x and r is counted in bin min(63, floor((v - hmin)
-;;   * hscale)) (float64) of a histogram at `bins` (old values) and `bins` + 1024 (new ones), lane j
-;;   of a vector into the copy at + 256·j (the caller sums the four), 32 bytes of scratch at
-;;   `bins` + 2048. Every x and r must lie in [hmin, hmax] (hscale = 64 / (hmax - hmin), or 0):
-;;   (v - hmin) * hscale is then 0..64, exact as an integer in float64 once floored and plus 2^52.
+;;   noise, f64x2 max (x - r) and f64x2 min (x - r) (added to; the largest |x - r| is the larger of
+;;   max and -min). Each x and r is counted in bin floor((v - hmin) * hscale) (float64; 0..64, the
+;;   caller adds bin 64 to bin 63) of a histogram at `bins` (old values) and `bins` + 1088 (new
+;;   ones), lane j of a vector into the copy at + 272·j (68 counts; the caller sums the four), 32
+;;   bytes of scratch at `bins` + 2176. Every x and r must lie in [hmin, hmax] (hscale = 64 /
+;;   (hmax - hmin), or 0): (v - hmin) * hscale is then 0..64, exact as an integer in float64 once
+;;   floored and plus 2^50 (where it is 4 * bin in the low bits).
 ;;   Minima and maxima are pmin/pmax (one instruction each; V8's NaN-propagating min/max take
 ;;   several): the weights are finite (ranges said so).
 ;; ranges(px, rows, len, plo, phi, rowStep, elemStep) -> nonFinite: the smallest and largest
@@ -33,22 +36,22 @@
   (func (export "quant") (param $px i32) (param $pc i32) (param $rows i32) (param $len i32)
     (param $ps i32) (param $pz i32) (param $rowStep i32) (param $elemStep i32) (param $qmin f32) (param $qmax f32) (param $acc i32)
     (param $hmin f64) (param $hscale f64) (param $bins i32)
-    (local $row i32) (local $i i32) (local $vlen i32) (local $s i32) (local $z i32) (local $at i32)
-    (local $x v128) (local $sc v128) (local $zp v128) (local $q v128) (local $r v128)
+    (local $row i32) (local $i i32) (local $vlen i32) (local $v8 i32) (local $s i32) (local $z i32) (local $at i32)
+    (local $x v128) (local $qa v128) (local $sc v128) (local $zp v128) (local $q v128) (local $r v128)
     (local $lo v128) (local $hi v128) (local $xl v128) (local $xh v128) (local $rl v128) (local $rh v128) (local $dl v128) (local $dh v128)
-    (local $sig v128) (local $noi v128) (local $mx v128) (local $magic v128)
-    (local $m v128) (local $k v128) (local $top v128) (local $base v128) (local $big v128)
+    (local $sig v128) (local $noi v128) (local $mx v128) (local $mn v128) (local $magic v128)
+    (local $m v128) (local $k v128) (local $base v128) (local $big v128)
     (local $xs f32) (local $ss f32) (local $zs f32) (local $qs f32) (local $rs f32) (local $d f64)
     (local $sig1 f64) (local $noi1 f64) (local $mx1 f64)
     (local.set $magic (f32x4.splat (f32.const 12582912)))
-    (local.set $big (f64x2.splat (f64.const 0x1p52)))
+    (local.set $big (f64x2.splat (f64.const 0x1p50)))
     (local.set $m (f64x2.splat (local.get $hmin)))
     (local.set $k (f64x2.splat (local.get $hscale)))
-    (local.set $top (i32x4.splat (i32.const 63)))
-    (local.set $base (i32x4.add (i32x4.splat (local.get $bins)) (v128.const i32x4 0 256 512 768)))
+    (local.set $base (i32x4.add (i32x4.splat (local.get $bins)) (v128.const i32x4 0 272 544 816)))
     (local.set $sig (v128.load offset=0 (local.get $acc)))
     (local.set $noi (v128.load offset=16 (local.get $acc)))
     (local.set $mx (v128.load offset=32 (local.get $acc)))
+    (local.set $mn (v128.load offset=48 (local.get $acc)))
     (local.set $lo (f32x4.splat (local.get $qmin)))
     (local.set $hi (f32x4.splat (local.get $qmax)))
     (local.set $vlen (i32.and (local.get $len) (i32.const -4)))
@@ -58,6 +61,119 @@
         (local.set $s (local.get $ps))
         (local.set $z (local.get $pz))
         (local.set $i (i32.const 0))
+        ;; Eight weights a turn (two copies of the four-weight body below, the loop's own cost paid
+        ;; once, the two vectors' codes narrowed into one store), then at most one turn of four, then
+        ;; one at a time. The energies are added in the same order either way.
+        (local.set $v8 (i32.and (local.get $len) (i32.const -8)))
+        (block $pairDone
+          (loop $pairLoop
+            (br_if $pairDone (i32.ge_u (local.get $i) (local.get $v8)))
+            (if (local.get $elemStep)
+              (then
+                (local.set $sc (v128.load (local.get $s)))
+                (local.set $zp (v128.load (local.get $z)))
+                (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                (local.set $z (i32.add (local.get $z) (i32.const 16))))
+              (else
+                (local.set $sc (v128.load32_splat (local.get $s)))
+                (local.set $zp (v128.load32_splat (local.get $z)))))
+            (local.set $x (v128.load (local.get $px)))
+            (local.set $q (f32x4.add (f32x4.nearest (f32x4.div (local.get $x) (local.get $sc))) (local.get $zp)))
+            (local.set $q (f32x4.pmax (local.get $lo) (f32x4.pmin (local.get $hi) (local.get $q))))
+            ;; The first vector's codes wait for the second's.
+            (local.set $qa (local.get $q))
+            (local.set $r (f32x4.mul (f32x4.sub (local.get $q) (local.get $zp)) (local.get $sc)))
+            (local.set $xl (f64x2.promote_low_f32x4 (local.get $x)))
+            (local.set $xh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
+            (local.set $rl (f64x2.promote_low_f32x4 (local.get $r)))
+            (local.set $rh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $r) (local.get $r))))
+            (local.set $dl (f64x2.sub (local.get $xl) (local.get $rl)))
+            (local.set $dh (f64x2.sub (local.get $xh) (local.get $rh)))
+            (local.set $sig (f64x2.add (local.get $sig) (f64x2.add (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh)))))
+            (local.set $noi (f64x2.add (local.get $noi) (f64x2.add (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh)))))
+            (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.pmax (local.get $dl) (local.get $dh))))
+            (local.set $mn (f64x2.pmin (local.get $mn) (f64x2.pmin (local.get $dl) (local.get $dh))))
+            (v128.store offset=2176 (local.get $bins) (i32x4.add (local.get $base)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xl) (local.get $m)) (local.get $k))) (local.get $big))
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xh) (local.get $m)) (local.get $k))) (local.get $big)))))
+            (v128.store offset=2192 (local.get $bins) (i32x4.add (local.get $base)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rl) (local.get $m)) (local.get $k))) (local.get $big))
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rh) (local.get $m)) (local.get $k))) (local.get $big)))))
+            (local.set $at (i32.load offset=2176 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2180 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2184 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2188 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2192 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2196 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2200 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2204 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (if (local.get $elemStep)
+              (then
+                (local.set $sc (v128.load (local.get $s)))
+                (local.set $zp (v128.load (local.get $z)))
+                (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                (local.set $z (i32.add (local.get $z) (i32.const 16))))
+              (else
+                (local.set $sc (v128.load32_splat (local.get $s)))
+                (local.set $zp (v128.load32_splat (local.get $z)))))
+            (local.set $x (v128.load offset=16 (local.get $px)))
+            (local.set $q (f32x4.add (f32x4.nearest (f32x4.div (local.get $x) (local.get $sc))) (local.get $zp)))
+            (local.set $q (f32x4.pmax (local.get $lo) (f32x4.pmin (local.get $hi) (local.get $q))))
+            ;; Each code's byte (the low byte of q + 1.5·2^23, as in the loop below) as 0..255 in an
+            ;; i32 comes through both unsigned narrowings as it is.
+            (v128.store64_lane 0 (local.get $pc) (i8x16.narrow_i16x8_u
+              (i16x8.narrow_i32x4_u (v128.and (f32x4.add (local.get $qa) (local.get $magic)) (v128.const i32x4 255 255 255 255))
+                (v128.and (f32x4.add (local.get $q) (local.get $magic)) (v128.const i32x4 255 255 255 255)))
+              (local.get $magic)))
+            (local.set $r (f32x4.mul (f32x4.sub (local.get $q) (local.get $zp)) (local.get $sc)))
+            (local.set $xl (f64x2.promote_low_f32x4 (local.get $x)))
+            (local.set $xh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
+            (local.set $rl (f64x2.promote_low_f32x4 (local.get $r)))
+            (local.set $rh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $r) (local.get $r))))
+            (local.set $dl (f64x2.sub (local.get $xl) (local.get $rl)))
+            (local.set $dh (f64x2.sub (local.get $xh) (local.get $rh)))
+            (local.set $sig (f64x2.add (local.get $sig) (f64x2.add (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh)))))
+            (local.set $noi (f64x2.add (local.get $noi) (f64x2.add (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh)))))
+            (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.pmax (local.get $dl) (local.get $dh))))
+            (local.set $mn (f64x2.pmin (local.get $mn) (f64x2.pmin (local.get $dl) (local.get $dh))))
+            (v128.store offset=2176 (local.get $bins) (i32x4.add (local.get $base)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xl) (local.get $m)) (local.get $k))) (local.get $big))
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xh) (local.get $m)) (local.get $k))) (local.get $big)))))
+            (v128.store offset=2192 (local.get $bins) (i32x4.add (local.get $base)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rl) (local.get $m)) (local.get $k))) (local.get $big))
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rh) (local.get $m)) (local.get $k))) (local.get $big)))))
+            (local.set $at (i32.load offset=2176 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2180 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2184 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2188 (local.get $bins)))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2192 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2196 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2200 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2204 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $px (i32.add (local.get $px) (i32.const 32)))
+            (local.set $pc (i32.add (local.get $pc) (i32.const 8)))
+            (local.set $i (i32.add (local.get $i) (i32.const 8)))
+            (br $pairLoop)))
         (block $vecDone
           (loop $vecLoop
             (br_if $vecDone (i32.ge_u (local.get $i) (local.get $vlen)))
@@ -87,36 +203,37 @@
             (local.set $dh (f64x2.sub (local.get $xh) (local.get $rh)))
             (local.set $sig (f64x2.add (local.get $sig) (f64x2.add (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh)))))
             (local.set $noi (f64x2.add (local.get $noi) (f64x2.add (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh)))))
-            (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.pmax (f64x2.abs (local.get $dl)) (f64x2.abs (local.get $dh)))))
-            ;; The count addresses of x and of r: floor((v - hmin) * hscale) + 2^52 has the bin in its
-            ;; low 32 bits; capped at 63, times 4 bytes, plus the lane's copy; stored and read back as
-            ;; four i32 each (cheaper than extracting lanes).
-            (v128.store offset=2048 (local.get $bins) (i32x4.add (local.get $base) (i32x4.shl (i32x4.min_u (local.get $top)
+            ;; Largest and least error, not |error|: V8's f64x2.abs is a constant load and an and a vector.
+            (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.pmax (local.get $dl) (local.get $dh))))
+            (local.set $mn (f64x2.pmin (local.get $mn) (f64x2.pmin (local.get $dl) (local.get $dh))))
+            ;; The count addresses of x and of r: floor((v - hmin) * hscale) + 2^50 has 4 * bin (a byte
+            ;; offset: 2^50's last bit is 1/4) in its low 32 bits; plus the lane's copy; stored and read
+            ;; back as four i32 each (cheaper than extracting lanes). No cap at 63: a value at hmax
+            ;; lands in a 65th count, which the caller adds to the 64th.
+            (v128.store offset=2176 (local.get $bins) (i32x4.add (local.get $base)
               (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
                 (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xl) (local.get $m)) (local.get $k))) (local.get $big))
-                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xh) (local.get $m)) (local.get $k))) (local.get $big))))
-              (i32.const 2))))
-            (v128.store offset=2064 (local.get $bins) (i32x4.add (local.get $base) (i32x4.shl (i32x4.min_u (local.get $top)
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $xh) (local.get $m)) (local.get $k))) (local.get $big)))))
+            (v128.store offset=2192 (local.get $bins) (i32x4.add (local.get $base)
               (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
                 (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rl) (local.get $m)) (local.get $k))) (local.get $big))
-                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rh) (local.get $m)) (local.get $k))) (local.get $big))))
-              (i32.const 2))))
-            (local.set $at (i32.load offset=2048 (local.get $bins)))
+                (f64x2.add (f64x2.floor (f64x2.mul (f64x2.sub (local.get $rh) (local.get $m)) (local.get $k))) (local.get $big)))))
+            (local.set $at (i32.load offset=2176 (local.get $bins)))
             (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
-            (local.set $at (i32.load offset=2052 (local.get $bins)))
+            (local.set $at (i32.load offset=2180 (local.get $bins)))
             (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
-            (local.set $at (i32.load offset=2056 (local.get $bins)))
+            (local.set $at (i32.load offset=2184 (local.get $bins)))
             (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
-            (local.set $at (i32.load offset=2060 (local.get $bins)))
+            (local.set $at (i32.load offset=2188 (local.get $bins)))
             (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
-            (local.set $at (i32.load offset=2064 (local.get $bins)))
-            (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
-            (local.set $at (i32.load offset=2068 (local.get $bins)))
-            (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
-            (local.set $at (i32.load offset=2072 (local.get $bins)))
-            (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
-            (local.set $at (i32.load offset=2076 (local.get $bins)))
-            (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2192 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2196 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2200 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.load offset=2204 (local.get $bins)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
             (local.set $px (i32.add (local.get $px) (i32.const 16)))
             (local.set $pc (i32.add (local.get $pc) (i32.const 4)))
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
@@ -140,13 +257,11 @@
             (local.set $mx1 (f64.max (local.get $mx1) (f64.abs (local.get $d))))
             ;; (v - hmin) * hscale ≥ 0, where truncation is floor.
             (local.set $at (i32.trunc_sat_f64_s (f64.mul (f64.sub (f64.promote_f32 (local.get $xs)) (local.get $hmin)) (local.get $hscale))))
-            (if (i32.gt_s (local.get $at) (i32.const 63)) (then (local.set $at (i32.const 63))))
             (local.set $at (i32.add (local.get $bins) (i32.shl (local.get $at) (i32.const 2))))
             (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
             (local.set $at (i32.trunc_sat_f64_s (f64.mul (f64.sub (f64.promote_f32 (local.get $rs)) (local.get $hmin)) (local.get $hscale))))
-            (if (i32.gt_s (local.get $at) (i32.const 63)) (then (local.set $at (i32.const 63))))
             (local.set $at (i32.add (local.get $bins) (i32.shl (local.get $at) (i32.const 2))))
-            (i32.store offset=1024 (local.get $at) (i32.add (i32.load offset=1024 (local.get $at)) (i32.const 1)))
+            (i32.store offset=1088 (local.get $at) (i32.add (i32.load offset=1088 (local.get $at)) (i32.const 1)))
             (local.set $px (i32.add (local.get $px) (i32.const 4)))
             (local.set $pc (i32.add (local.get $pc) (i32.const 1)))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -158,12 +273,13 @@
     ;; The scalar tails' sums go into lane 0.
     (v128.store offset=0 (local.get $acc) (f64x2.add (local.get $sig) (f64x2.replace_lane 0 (f64x2.splat (f64.const 0)) (local.get $sig1))))
     (v128.store offset=16 (local.get $acc) (f64x2.add (local.get $noi) (f64x2.replace_lane 0 (f64x2.splat (f64.const 0)) (local.get $noi1))))
-    (v128.store offset=32 (local.get $acc) (f64x2.pmax (local.get $mx) (f64x2.splat (local.get $mx1)))))
+    (v128.store offset=32 (local.get $acc) (f64x2.pmax (local.get $mx) (f64x2.splat (local.get $mx1))))
+    (v128.store offset=48 (local.get $acc) (local.get $mn)))
 
   (func (export "ranges") (param $px i32) (param $rows i32) (param $len i32) (param $plo i32) (param $phi i32)
     (param $rowStep i32) (param $elemStep i32) (result i32)
     (local $row i32) (local $i i32) (local $vlen i32) (local $l i32) (local $h i32) (local $x v128) (local $vlo v128) (local $vhi v128) (local $xs f32)
-    (local $bad v128) (local $bad1 f32)
+    (local $bad v128) (local $bad1 f32) (local $x2 v128) (local $vlo2 v128) (local $vhi2 v128) (local $v8 i32)
     (local.set $vlen (i32.and (local.get $len) (i32.const -4)))
     (block $rowsDone
       (loop $rowsLoop
@@ -187,9 +303,28 @@
                 (local.set $i (i32.add (local.get $i) (i32.const 4)))
                 (br $vecLoop))))
           (else
-            ;; One group for the run: four lanes, folded at the end.
+            ;; One group for the run: four lanes, folded at the end; eight weights a turn into two
+            ;; sets of lanes, so that a min or a max does not wait on the one just before it.
             (local.set $vlo (v128.load32_splat (local.get $l)))
             (local.set $vhi (v128.load32_splat (local.get $h)))
+            (local.set $vlo2 (local.get $vlo))
+            (local.set $vhi2 (local.get $vhi))
+            (local.set $v8 (i32.and (local.get $len) (i32.const -8)))
+            (block $pairDone
+              (loop $pairLoop
+                (br_if $pairDone (i32.ge_u (local.get $i) (local.get $v8)))
+                (local.set $x (v128.load (local.get $px)))
+                (local.set $x2 (v128.load offset=16 (local.get $px)))
+                (local.set $bad (f32x4.add (local.get $bad) (f32x4.add (f32x4.sub (local.get $x) (local.get $x)) (f32x4.sub (local.get $x2) (local.get $x2)))))
+                (local.set $vlo (f32x4.pmin (local.get $vlo) (local.get $x)))
+                (local.set $vhi (f32x4.pmax (local.get $vhi) (local.get $x)))
+                (local.set $vlo2 (f32x4.pmin (local.get $vlo2) (local.get $x2)))
+                (local.set $vhi2 (f32x4.pmax (local.get $vhi2) (local.get $x2)))
+                (local.set $px (i32.add (local.get $px) (i32.const 32)))
+                (local.set $i (i32.add (local.get $i) (i32.const 8)))
+                (br $pairLoop)))
+            (local.set $vlo (f32x4.pmin (local.get $vlo) (local.get $vlo2)))
+            (local.set $vhi (f32x4.pmax (local.get $vhi) (local.get $vhi2)))
             (block $runDone
               (loop $runLoop
                 (br_if $runDone (i32.ge_u (local.get $i) (local.get $vlen)))

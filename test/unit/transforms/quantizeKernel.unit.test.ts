@@ -11,7 +11,7 @@ import * as assert from 'node:assert/strict';
 import { codeOf, rangeOf, scaleLayout, quantizeValues, type Quantized } from '../../../src/transforms/quantizeMath';
 import { errorOf, changeError } from '../../../src/transforms/transform';
 import { useKernels } from '../../../src/analyzers/wasm/kernelSwitch';
-import { kernelQuantize, quantizeKernelAvailable, runsOf, type KernelFit } from '../../../src/transforms/wasm/quantizeKernel';
+import { kernelQuantize, leaseWeights, quantizeKernelAvailable, runsOf, type KernelFit } from '../../../src/transforms/wasm/quantizeKernel';
 import type { Granularity } from '../../../src/shared/stepSpec';
 
 function random(n: number, seed: number, scale = 1): Float32Array {
@@ -162,4 +162,61 @@ test('kernelQuantize on tiny and empty tensors, and the runs cover each weight o
     }
     assert.deepEqual(seen, expected, `${l.label}: groups`);
   }
+});
+
+test('weights read into the leased kernel memory give what the same weights in an array give; one holder at a time', { skip: !quantizeKernelAvailable() && 'no WebAssembly SIMD' }, () => {
+  const cases: { dims: number[]; granularity: Granularity; axis?: number; label: string }[] = [
+    { dims: [45, 33], granularity: 'per-channel', axis: 1, label: 'a group per weight, odd' },
+    { dims: [16, 3, 3, 3], granularity: 'per-channel', axis: 0, label: 'conv rows' },
+    { dims: [37, 29], granularity: 'per-tensor', label: 'per tensor, odd' },
+  ];
+  for (const c of cases) {
+    const n = c.dims.reduce((a, b) => a * b, 1);
+    const values = random(n, 31, 0.3);
+    const layout = scaleLayout(c.dims, c.granularity, c.axis, 0);
+    const plain = quantizeValues(values, layout, rangeOf('int8'), true);
+    const lease = leaseWeights(n);
+    assert.ok(lease, c.label);
+    try {
+      assert.equal(leaseWeights(n), undefined, `${c.label}: held, so no second lease`);
+      lease.values.set(values);
+      const leased = quantizeValues(lease.values, layout, rangeOf('int8'), true);
+      assert.deepEqual(leased, plain, c.label);
+      assert.deepEqual(lease.values, values, `${c.label}: the weights are still there to read`);
+    } finally {
+      lease.release();
+    }
+  }
+  // One weight, and a NaN: the JavaScript then reads the leased weights (still attached).
+  const one = leaseWeights(1)!;
+  one.values[0] = -0.25;
+  const fit = unitFit;
+  const q = kernelQuantize(one.values, 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, fit);
+  assert.deepEqual([...(q?.codes ?? [])], [-127]);
+  one.release();
+  const bad = leaseWeights(300)!;
+  bad.values.set(random(300, 3));
+  bad.values[299] = NaN;
+  const r = quantizeValues(bad.values, scaleLayout([300], 'per-tensor', undefined, 0), rangeOf('int8'), true);
+  assert.equal(r.nonFinite, true);
+  assert.equal(r.codes.length, 300);
+  bad.release();
+  const next = leaseWeights(8);
+  assert.ok(next, 'released, so free again');
+  bad.release();
+  assert.equal(leaseWeights(8), undefined, 'a second release of an old lease leaves the new holder\'s alone');
+  next.release();
+  // A small lease's memory stays for the next; a big one's goes with it.
+  const small = leaseWeights(1000)!;
+  const buffer = small.values.buffer;
+  small.release();
+  const again = leaseWeights(2000)!;
+  assert.equal(again.values.buffer, buffer, 'kept between small leases');
+  again.release();
+  const big = leaseWeights(3_000_000)!;
+  const bigBuffer = big.values.buffer;
+  big.release();
+  const after = leaseWeights(1000)!;
+  assert.notEqual(after.values.buffer, bigBuffer, 'a big lease\'s memory is not kept');
+  after.release();
 });
