@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
 import { parseJsonText } from '../core/jsonText';
-import { externalBytes, openModel } from '../core/onnx/model';
+import { externalBytes, openModel, type OnnxModel } from '../core/onnx/model';
 import { saveModel, type SaveOptions } from '../core/onnx/writeModel';
 import { parseRecipe } from '../transforms/recipe';
 import { applyRecipe, stateOf, type StepResult } from '../transforms/apply';
@@ -65,14 +65,16 @@ export function readRecipe(file: string): unknown {
 }
 
 export async function runApply(
-  file: string,
+  /** The model, or its file. */
+  input: string | OnnxModel,
   options: ApplyOptions,
   out: (text: string) => void,
   err: (text: string) => void = out,
   progress?: (line: string) => void,
 ): Promise<ApplyReport> {
   const recipe = parseRecipe(readRecipe(options.recipe));
-  const model = openModel(file);
+  const model = typeof input === 'string' ? openModel(input) : input;
+  const file = typeof input === 'string' ? input : (model.file ?? 'model.onnx');
   const runner = new OrtProcess();
   // Calibration data paths in a recipe are relative to the recipe file.
   const services = ortTransformServices(runner, () => ({ relativeTo: path.dirname(options.recipe) }));

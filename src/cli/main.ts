@@ -13,7 +13,8 @@ import { runAnalyze, type AnalyzeOptions } from './analyzeCommand';
 import { runApply, type ApplyOptions } from './applyCommand';
 import { sameFile } from '../core/onnx/sameFile';
 import { saveTarget } from '../core/onnx/saveFiles';
-import { inputAt, type NamedInput } from './outputs';
+import { inputAt, openOnce, type NamedInput } from './outputs';
+import type { OnnxModel } from '../core/onnx/model';
 import { runEval, type EvalOptions } from './evalCommand';
 import { runSensitivity } from './sensitivityCommand';
 import { runReport } from './reportCommand';
@@ -87,9 +88,10 @@ async function main(argv: string[]): Promise<number> {
         }
         if (positional.length !== 1) usage('apply takes exactly one MODEL');
         if (!options.recipe) usage('apply needs --recipe RECIPE.json');
-        options.output = applyDestination(positional[0], options.output, inPlace);
+        const open = openOnce();
+        options.output = applyDestination(positional[0], options.output, inPlace, open);
         const report = await runApply(
-          positional[0],
+          open(positional[0]),
           options as ApplyOptions,
           (t) => write(t, progress.done),
           (t) => {
@@ -305,7 +307,7 @@ class DataOptions {
  * Where apply writes. Overwriting the input takes --in-place (a typo in --output must not eat the
  * model); in place, the model's real path is replaced (a symlink stays a symlink).
  */
-function applyDestination(model: string, output: string | undefined, inPlace: boolean): string {
+function applyDestination(model: string, output: string | undefined, inPlace: boolean, open: (file: string) => OnnxModel): string {
   if (inPlace) {
     if (output !== undefined && !sameFile(output, model)) usage(`--in-place writes to ${model}; give --output ${output} or --in-place, not both`);
     try {
@@ -317,9 +319,9 @@ function applyDestination(model: string, output: string | undefined, inPlace: bo
   if (output === undefined) usage('apply needs --output OUT.onnx (or --in-place to replace MODEL)');
   const input = [{ file: model, name: 'the input model' }];
   if (sameFile(output, model)) usage(`--output ${output} is the input model; pass --in-place to replace it`);
-  checkOutput(output, '--output', input);
+  checkOutput(output, '--output', input, open);
   // The writer refuses this too, but only once the recipe has run.
-  const side = inputAt(`${output}.data`, input);
+  const side = inputAt(`${output}.data`, input, open);
   if (side) usage(`--output ${output} would write its external data over ${side}; nothing written`);
   return output;
 }
@@ -328,8 +330,8 @@ function applyDestination(model: string, output: string | undefined, inPlace: bo
  * Refuses, before any work, an output that is one of the inputs (or a file they read), a folder,
  * or in a folder that does not exist: the same checks a model save makes.
  */
-function checkOutput(output: string, option: string, inputs: readonly NamedInput[]): void {
-  const input = inputAt(output, inputs);
+function checkOutput(output: string, option: string, inputs: readonly NamedInput[], open?: (file: string) => OnnxModel): void {
+  const input = inputAt(output, inputs, open);
   if (input) usage(`${option} ${output} is ${input}; nothing written`);
   saveTarget(path.resolve(output));
 }
