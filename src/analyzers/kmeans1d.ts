@@ -77,13 +77,15 @@ export function coarsen(g: MomentGroups, target: number): MomentGroups {
   }
   let runs = sweep(hi);
   while (runs > target) runs = sweep((hi *= 2)); // rounding in the running errors
-  const out = { count: new Float64Array(runs), sum: new Float64Array(runs), sumSq: new Float64Array(runs) };
+  const out = { count: new Float64Array(runs), sum: new Float64Array(runs), sumSq: new Float64Array(runs), single: new Uint8Array(runs) };
   for (let r = 0, i = 0; r < runs; r++) {
+    const first = i;
     for (; i < ends[r]; i++) {
       out.count[r] += count[i];
       out.sum[r] += sum[i];
       out.sumSq[r] += sumSq[i];
     }
+    out.single[r] = i === first + 1 && g.single?.[first] ? 1 : 0; // groups are distinct values: only a run of one stays single
   }
   return out;
 }
@@ -200,9 +202,13 @@ function lloyd(g: MomentGroups, means: Float64Array, centroids: Float64Array, ma
   }
   findEnds();
   let sse = 0;
+  const single = g.single;
   for (let c = 0, i = 0; c < k; c++) {
     const x = centroids[c];
-    for (; i < ends[c]; i++) sse += Math.max(0, g.sumSq[i] - 2 * x * g.sum[i] + g.count[i] * x * x);
+    for (; i < ends[c]; i++) {
+      if (single?.[i]) sse += g.count[i] * (means[i] - x) * (means[i] - x); // exactly 0 at its own value
+      else sse += Math.max(0, g.sumSq[i] - 2 * x * g.sum[i] + g.count[i] * x * x);
+    }
   }
   return { centroids, sse };
 }

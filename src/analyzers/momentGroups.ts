@@ -11,6 +11,11 @@ export interface MomentGroups {
   readonly count: Float64Array;
   readonly sum: Float64Array;
   readonly sumSq: Float64Array;
+  /**
+   * 1 where the group is one value repeated (when known): its error about its own mean is exactly
+   * 0, where sumSq − sum²/count leaves rounding (a weight already in 16 clusters read 130 dB, not exact).
+   */
+  readonly single?: Uint8Array;
 }
 
 /** An equal-width histogram with per-bin moments, filled chunk by chunk. */
@@ -71,17 +76,20 @@ export function groupsFromSorted(sorted: Float32Array, maxGroups = 16384): Momen
   const n = sorted.length;
   let distinct = n > 0 ? 1 : 0;
   for (let i = 1; i < n; i++) if (sorted[i] !== sorted[i - 1]) distinct++;
-  const count: number[] = [];
-  const sum: number[] = [];
-  const sumSq: number[] = [];
+  const room = Math.min(distinct, maxGroups);
+  const count = new Float64Array(room);
+  const sum = new Float64Array(room);
+  const sumSq = new Float64Array(room);
+  const single = new Uint8Array(room);
   const perGroup = distinct <= maxGroups ? 0 : n / maxGroups;
+  let groups = 0;
   let start = 0;
   while (start < n) {
     let end = start + 1;
     if (perGroup === 0) {
       while (end < n && sorted[end] === sorted[start]) end++;
     } else {
-      end = Math.max(end, Math.min(n, Math.round((count.length + 1) * perGroup)));
+      end = Math.max(end, Math.min(n, Math.round((groups + 1) * perGroup)));
       while (end < n && sorted[end] === sorted[end - 1]) end++; // keep equal values together
     }
     let s = 0;
@@ -90,12 +98,14 @@ export function groupsFromSorted(sorted: Float32Array, maxGroups = 16384): Momen
       s += sorted[i];
       q += sorted[i] * sorted[i];
     }
-    count.push(end - start);
-    sum.push(s);
-    sumSq.push(q);
+    count[groups] = end - start;
+    sum[groups] = s;
+    sumSq[groups] = q;
+    single[groups] = sorted[start] === sorted[end - 1] ? 1 : 0;
+    groups++;
     start = end;
   }
-  return { count: Float64Array.from(count), sum: Float64Array.from(sum), sumSq: Float64Array.from(sumSq) };
+  return { count: count.subarray(0, groups), sum: sum.subarray(0, groups), sumSq: sumSq.subarray(0, groups), single: single.subarray(0, groups) };
 }
 
 /** The top bits of a float32 kept as its bin: sign, exponent and 10 mantissa bits (FLOAT16's 10, BFLOAT16's 7). */
@@ -106,9 +116,10 @@ const NEGATIVE = KEYS >> 1;
 /**
  * Moments per float32 bit pattern's top 19 bits, filled chunk by chunk; NaN and Inf skipped.
  * 16 MB of bins: `take` one from the thread's pool; `groups` empties it and gives it back.
+ * A bin's fourth slot holds the first value it saw, NaN once it saw another (`single`).
  */
 export class FloatBitBins {
-  /** count, sum, sum of squares of bin `key` at 4 key, 4 key + 1, 4 key + 2: one cache line a value, not three. */
+  /** count, sum, sum of squares and first value of bin `key` at 4 key ... 4 key + 3: one cache line a value, not four. */
   private readonly bins = new Float64Array(4 * KEYS);
   private static readonly pool: FloatBitBins[] = [];
 
@@ -125,6 +136,9 @@ export class FloatBitBins {
       if ((b & 0x7f800000) === 0x7f800000) continue; // NaN or Inf
       const at = (b >>> KEY_SHIFT) << 2;
       const x = values[i];
+      const first = bins[at + 3];
+      if (bins[at] === 0) bins[at + 3] = x;
+      else if (first !== x && first === first) bins[at + 3] = NaN; // stored once: a mixed bin stays NaN without a store a value
       bins[at]++;
       bins[at + 1] += x;
       bins[at + 2] += x * x;
@@ -136,7 +150,7 @@ export class FloatBitBins {
     const bins = this.bins;
     let n = 0;
     for (let at = 0; at < bins.length; at += 4) if (bins[at] > 0) n++;
-    const out = { count: new Float64Array(n), sum: new Float64Array(n), sumSq: new Float64Array(n) };
+    const out = { count: new Float64Array(n), sum: new Float64Array(n), sumSq: new Float64Array(n), single: new Uint8Array(n) };
     let j = 0;
     const take = (key: number): void => {
       const at = key << 2;
@@ -144,7 +158,8 @@ export class FloatBitBins {
       out.count[j] = bins[at];
       out.sum[j] = bins[at + 1];
       out.sumSq[j] = bins[at + 2];
-      bins[at] = bins[at + 1] = bins[at + 2] = 0;
+      out.single[j] = bins[at + 3] === bins[at + 3] ? 1 : 0; // not NaN: one value
+      bins[at] = bins[at + 1] = bins[at + 2] = bins[at + 3] = 0;
       j++;
     };
     for (let key = KEYS - 1; key >= NEGATIVE; key--) take(key);

@@ -67,7 +67,8 @@ function nearestSse(g: MomentGroups, centroids: Float64Array): number {
     let best = 0;
     for (let c = 1; c < centroids.length; c++) if (Math.abs(centroids[c] - x) <= Math.abs(centroids[best] - x)) best = c;
     const c = centroids[best];
-    sse += Math.max(0, g.sumSq[i] - 2 * c * g.sum[i] + g.count[i] * c * c);
+    // a group of one value: its error directly (the moments' form cancels for values far from 0)
+    sse += g.single?.[i] ? g.count[i] * (x - c) * (x - c) : Math.max(0, g.sumSq[i] - 2 * c * g.sum[i] + g.count[i] * c * c);
   }
   return sse;
 }
@@ -143,4 +144,26 @@ test('float bit bins: value order, exact moments, one bin per FLOAT16 value, NaN
   assert.deepEqual(means, [-3, -2.75, 0, 0, Math.fround(1e-30), 0.5, 0.5 + 2 ** -11, 65504]);
   assert.deepEqual([...g.count], [1, 1, 1, 1, 1, 2, 1, 1]);
   assert.equal(g.sumSq[5], 0.5);
+});
+
+test('weights already in k values cluster exactly (error 0, "exact"), by sorted groups and by float bit bins; a bin of two values does not', () => {
+  // 16 cluster values a third of a unit apart, each repeated thousands of times: sumSq − sum²/n
+  // leaves rounding there, the single-value groups do not.
+  const levels = Float32Array.from({ length: 16 }, (_, i) => (i - 7.5) / 3 + 0.0123);
+  const weights = Float32Array.from({ length: 100_000 }, (_, i) => levels[(i * 7919) % 16]);
+  const sorted = groupsFromSorted(Float32Array.from(weights).sort());
+  const bins = new FloatBitBins();
+  bins.add(weights);
+  for (const [label, g] of [['sorted', sorted], ['bit bins', bins.groups()]] as const) {
+    const [c4, c16, c256] = kmeans1dEach(g, [4, 16, 256], { coarse: coarsen(g, 1024) }).map((r) => r.sse);
+    assert.equal(c16, 0, `${label}: 16 clusters`);
+    assert.equal(c256, 0, `${label}: 256 clusters`);
+    assert.ok(c4 > 0, `${label}: 4 clusters cannot be exact`);
+  }
+  // Two neighbouring float32 values share a bit bin: that bin is not one value.
+  const pair = new FloatBitBins();
+  pair.add(Float32Array.of(1, 1 + 2 ** -23, 1, 1 + 2 ** -23));
+  const g = pair.groups();
+  assert.deepEqual([...g.count, ...g.single!], [4, 0]);
+  assert.ok(kmeans1d(g, 4).sse > 0);
 });
