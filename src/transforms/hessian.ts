@@ -5,7 +5,7 @@
  * JavaScript reference it is tested against, and what runs where WebAssembly SIMD is missing.
  */
 import { kernelsEnabled } from '../analyzers/wasm/kernelSwitch';
-import { KernelHessian } from './wasm/hessianKernel';
+import { KernelHessian, scaleSymmetric } from './wasm/hessianKernel';
 
 /** A Hessian being gathered: rows go in, H = 2·XᵀX / n comes out once. */
 export interface HessianSum {
@@ -81,16 +81,6 @@ function addChunk(sum: Float64Array, k: number, t: Float64Array, c: number): voi
   if (even < k) sum[even * k + even] += dotChunk(t, even * c, even * c, c);
 }
 
-/** Mirrors the upper triangle into the lower one and scales everything by `factor`. */
-function finishSymmetric(sum: Float64Array, k: number, factor: number): void {
-  for (let i = 0; i < k; i++) {
-    for (let j = i; j < k; j++) {
-      const v = sum[i * k + j] * factor;
-      sum[i * k + j] = v;
-      sum[j * k + i] = v;
-    }
-  }
-}
 
 export class HessianAccumulator implements HessianSum {
   private readonly sum: Float64Array;
@@ -131,7 +121,7 @@ export class HessianAccumulator implements HessianSum {
   finish(): Float64Array {
     if (this.done) throw new Error('the Hessian is already finished');
     this.done = true;
-    finishSymmetric(this.sum, this.k, this.count > 0 ? 2 / this.count : 0);
+    scaleSymmetric(this.sum, this.k, this.count > 0 ? 2 / this.count : 0, 'upper');
     return this.sum;
   }
 }

@@ -69,16 +69,22 @@ export class KernelHessian {
     if (this.done) throw new Error('the Hessian is already finished');
     this.flush();
     this.done = true;
-    const { k } = this;
     const h = this.h();
-    const factor = this.count > 0 ? 2 / this.count : 0;
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j <= i; j++) {
-        const v = h[i * k + j] * factor;
-        h[i * k + j] = v;
-        h[j * k + i] = v;
-      }
-    }
+    scaleSymmetric(h, this.k, this.count > 0 ? 2 / this.count : 0, 'lower');
     return h;
+  }
+}
+
+/** Scales the `filled` triangle of a k × k matrix by `factor` and mirrors it into the other (the Hessians' last step). */
+export function scaleSymmetric(h: Float64Array, k: number, factor: number, filled: 'upper' | 'lower'): void {
+  const upper = filled === 'upper';
+  for (let i = 0; i < k; i++) {
+    for (let j = i; j < k; j++) {
+      const at = upper ? i * k + j : j * k + i;
+      const mirror = upper ? j * k + i : i * k + j;
+      const v = h[at] * factor;
+      h[at] = v;
+      h[mirror] = v;
+    }
   }
 }
