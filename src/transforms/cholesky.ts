@@ -140,12 +140,8 @@ export function factorCopy(a: Float64Array, n: number): Float64Array {
 function residentArrays(n: number): { kernel: GemmKernel; arrays: Arrays } | undefined {
   try {
     const kernel = new GemmKernel(hasFusedMultiplyAdd());
-    const at = GemmKernel.free(3);
-    kernel.reserve(at + (n * n + BLOCK * n + BLOCK * BLOCK) * 8);
-    const memory = kernel.exports.memory.buffer;
-    const m = new Float64Array(memory, at, n * n);
-    const panel = new Float64Array(memory, m.byteOffset + m.byteLength, BLOCK * n);
-    return { kernel, arrays: { m, panel, inverse: new Float64Array(memory, panel.byteOffset + panel.byteLength, BLOCK * BLOCK) } };
+    const [m, panel, inverse] = kernel.place([n * n, BLOCK * n, BLOCK * BLOCK]);
+    return { kernel, arrays: { m: kernel.f64(m, n * n), panel: kernel.f64(panel, BLOCK * n), inverse: kernel.f64(inverse, BLOCK * BLOCK) } };
   } catch {
     return undefined;
   }

@@ -77,13 +77,10 @@ export class Workspace {
 
   /** `rows`: the most rows of U one product reads (a batch). Throws if the memory cannot grow that far. */
   constructor(k: number, readonly n: number, rows: number) {
-    const wAt = GemmKernel.free(3);
-    const errAt = wAt + k * n * 8;
-    this.uAt = errAt + rows * n * 8;
-    this.kernel.reserve(this.uAt + rows * k * 8);
-    const memory = this.kernel.exports.memory.buffer;
-    this.w = new Float64Array(memory, wAt, k * n);
-    this.err = new Float64Array(memory, errAt, rows * n);
+    const [wAt, errAt, uAt] = this.kernel.place([k * n, rows * n, rows * k]);
+    this.uAt = uAt;
+    this.w = this.kernel.f64(wAt, k * n);
+    this.err = this.kernel.f64(errAt, rows * n);
   }
 
   /** spreadAfter's update, W[to:until] −= U[from:to, to:until]ᵀ · Err[errAt…], on W in place. */

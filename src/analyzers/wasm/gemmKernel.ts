@@ -64,6 +64,26 @@ export class GemmKernel {
     this.exports = new WebAssembly.Instance(compiled(fused)).exports as unknown as Exports;
   }
 
+  /**
+   * Room for float64 arrays of these lengths, one after another from `free(3)`: their byte
+   * addresses (views of them are made by the caller, again after any growth of the memory).
+   */
+  place(lengths: readonly number[]): number[] {
+    const at: number[] = [];
+    let end = GemmKernel.free(3);
+    for (const n of lengths) {
+      at.push(end);
+      end += n * 8;
+    }
+    this.reserve(end);
+    return at;
+  }
+
+  /** Float64 view of `length` values at byte address `at` of the memory as it is now. */
+  f64(at: number, length: number): Float64Array {
+    return new Float64Array(this.exports.memory.buffer, at, length);
+  }
+
   /** Makes the memory at least `bytes` long; views of it taken before are invalid after a growth. */
   reserve(bytes: number): void {
     const memory = this.exports.memory;

@@ -24,14 +24,12 @@ export class KernelHessian {
   constructor(readonly k: number, kernel?: GemmKernel) {
     if (!(Number.isInteger(k) && k > 0)) throw new Error(`a Hessian needs a positive integer size, got ${k}`);
     this.kernel = kernel ?? new GemmKernel(hasFusedMultiplyAdd());
-    this.hAt = GemmKernel.free(3);
-    this.rowsAt = this.hAt + k * k * 8;
-    this.kernel.reserve(this.rowsAt + ROWS * k * 8);
+    [this.hAt, this.rowsAt] = this.kernel.place([k * k, ROWS * k]);
     if (kernel) this.h().fill(0); // one passed in may have been used before (a fresh memory is zeros, untouched)
   }
 
   private h(): Float64Array {
-    return new Float64Array(this.kernel.exports.memory.buffer, this.hAt, this.k * this.k);
+    return this.kernel.f64(this.hAt, this.k * this.k);
   }
 
   /** Rows gathered so far. */
