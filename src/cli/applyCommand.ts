@@ -40,6 +40,8 @@ export interface ApplyReport {
   /** Bytes the output still reads from side files that were already there (only in place: every other save copies them). */
   keptDataBytes: number;
   keptDataFiles: readonly string[];
+  /** Side files the model read before that stay, and why (another model may read one). */
+  leftDataFiles: readonly { file: string; reason: string }[];
   steps: StepResult[];
   /** Each step's label, as the editor's undo menu would say it. */
   labels: string[];
@@ -100,6 +102,7 @@ export async function runApply(
       dataFileBytesAfter: 0,
       keptDataBytes: 0,
       keptDataFiles: [],
+      leftDataFiles: [],
       steps: results,
       labels,
       nothingChanged: nothingChangedLine(results, labels),
@@ -123,6 +126,7 @@ export async function runApply(
     ...(saved.dataFile ? { dataFileAfter: saved.dataFile } : {}),
     keptDataBytes: saved.keptDataBytes,
     keptDataFiles: saved.keptDataFiles,
+    leftDataFiles: saved.leftDataFiles,
     steps: results,
     labels,
   };
@@ -157,6 +161,7 @@ function applyText(report: ApplyReport, labels: string[]): string {
   const written = data(report.dataBytesAfter, report.dataFileAfter ? ` in ${names([report.dataFileAfter])}${padded}` : '');
   const kept = data(report.keptDataBytes, ` kept in ${names(report.keptDataFiles)}`);
   lines.push(`wrote ${report.output}: ${humanBytes(report.fileBytesAfter ?? 0)}${written}${kept} (was ${humanBytes(report.fileBytesBefore)}${data(report.dataBytesBefore)})`);
+  for (const left of report.leftDataFiles) lines.push(`   left ${path.basename(left.file)}, which it no longer reads: ${left.reason}`);
   return lines.join('\n');
 }
 

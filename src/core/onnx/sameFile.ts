@@ -57,3 +57,35 @@ export function inputFileAt(output: string, model: ModelFiles, name = 'the input
   const data = dataFilesOf(model.proto, model.dir).find((f) => sameFile(output, f));
   return data === undefined ? undefined : `${path.basename(data)}, ${name}'s external data`;
 }
+
+/** Models up to this size are looked into for a side file's name; a bigger one may read it, unseen. */
+const READER_SCAN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Why `data` must stay although the model saved as `model` no longer reads it: another `.onnx` in
+ * its folder names it (a copy of the old model, say), or one too big to look into is there; or
+ * undefined when none can read it. `model` itself is passed over.
+ */
+export function otherReaderOf(data: string, model: string): string | undefined {
+  const dir = path.dirname(model);
+  const name = Buffer.from(path.relative(dir, data).split(path.sep).join('/'));
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return 'its folder cannot be listed';
+  }
+  for (const entry of entries) {
+    if (!entry.endsWith('.onnx')) continue;
+    const other = path.join(dir, entry);
+    if (sameFile(other, model)) continue;
+    const size = statOrNone(other)?.size ?? 0;
+    if (size > READER_SCAN_BYTES) return `${entry} (too big to look into) may read it`;
+    try {
+      if (fs.readFileSync(other).includes(name)) return `${entry} reads it`;
+    } catch {
+      return `${entry} cannot be read to tell whether it reads it`;
+    }
+  }
+  return undefined;
+}

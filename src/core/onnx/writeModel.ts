@@ -27,7 +27,7 @@ import { readRawBytes } from './tensorData';
 import { DataType } from './dataTypes';
 import { SideFileFamily, removeDeadTemps, saveFailed, saveTarget, tempPath } from './saveFiles';
 import { MAX_PROTOBUF_BYTES } from './model';
-import { dataFilesOf, inputFileAt, sameFile } from './sameFile';
+import { dataFilesOf, inputFileAt, otherReaderOf, sameFile } from './sameFile';
 import { EXTERNAL_DATA, type ModelProto, type TensorProto } from './proto';
 
 export interface SaveOptions {
@@ -74,6 +74,8 @@ export interface SaveResult {
   readonly keptDataBytes: number;
   /** Those side files (absolute paths). */
   readonly keptDataFiles: readonly string[];
+  /** Earlier side files the saved model no longer reads that stay, and why (another model may read one). */
+  readonly leftDataFiles: readonly { readonly file: string; readonly reason: string }[];
 }
 
 interface Source {
@@ -107,12 +109,15 @@ export async function saveModel(source: Source, destination: string, options: Sa
   const sameDir = source.dir !== undefined && path.resolve(source.dir) === destDir;
   const inPlace = source.file !== undefined && sameFile(source.file, file);
   const hit = inputFileAt(file, { proto: source.proto, dir: source.dir }, 'the model being saved');
+  // Another name for the model being replaced keeps the old model, and its side files with it.
+  const linksBefore = fs.statSync(file, { throwIfNoEntry: false })?.nlink ?? 0;
   if (hit) throw new OnnxError('io', `is ${hit}; nothing written`, file);
   // Side files stay shared only with the model they belong to (or a temporary model's source).
   const keepInPlace = sameDir && (inPlace || options.shareSideFiles === true);
   const fileOf = (t: TensorProto): string => parseExternalData(t.externalData, source.dir, t.name ?? 'tensor').file;
   // A side file still mostly read stays where it is (no copy of gigabytes for a small edit).
-  const compacted = options.compactSideFiles && inPlace && keepInPlace ? wastefulSideFiles(source.proto, fileOf, (t) => describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: source.dir }).bytes, family, alignment) : new Set<string>();
+  const compactable = (f: string): boolean => family.has(f) && linksBefore <= 1 && otherReaderOf(f, file) === undefined;
+  const compacted = options.compactSideFiles && inPlace && keepInPlace ? wastefulSideFiles(source.proto, fileOf, (t) => describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: source.dir }).bytes, compactable, alignment) : new Set<string>();
   const moves = (t: TensorProto): boolean => !keepInPlace || compacted.has(fileOf(t));
 
   const pending: PendingData[] = [];
@@ -194,7 +199,7 @@ export async function saveModel(source: Source, destination: string, options: Sa
     throw saveFailed(e, file, target.mode !== undefined);
   }
   // Saving over another file, the source's own side files are not this destination's to remove.
-  await removeUnreferenced(family, proto, destDir, inPlace ? [] : [...(source.file ? [source.file] : []), ...dataFilesOf(source.proto, source.dir)]);
+  const leftDataFiles = await removeUnreferenced(family, proto, file, inPlace ? [] : [...(source.file ? [source.file] : []), ...dataFilesOf(source.proto, source.dir)], linksBefore > 1);
   const kept = keptData(proto, destDir, pending.length > 0 ? dataPath : undefined);
   return {
     file,
@@ -205,14 +210,15 @@ export async function saveModel(source: Source, destination: string, options: Sa
     externalTensors: pending.length,
     keptDataBytes: kept.bytes,
     keptDataFiles: kept.files,
+    leftDataFiles,
   };
 }
 
 /**
- * Side files of the model's own family at least a quarter of whose bytes no tensor reads (beyond
- * the alignment padding the read ones need where they are rewritten).
+ * Side files that may be rewritten (of the model's own family, read by no other model) at least a
+ * quarter of whose bytes no tensor reads (beyond the alignment padding the read ones need).
  */
-function wastefulSideFiles(proto: ModelProto, fileOf: (t: TensorProto) => string, bytesOf: (t: TensorProto) => number, family: SideFileFamily, alignment: number): Set<string> {
+function wastefulSideFiles(proto: ModelProto, fileOf: (t: TensorProto) => string, bytesOf: (t: TensorProto) => number, compactable: (file: string) => boolean, alignment: number): Set<string> {
   const needed = new Map<string, number>();
   mapTensors(proto, (t) => {
     if (t.dataLocation !== EXTERNAL_DATA) return t;
@@ -223,7 +229,7 @@ function wastefulSideFiles(proto: ModelProto, fileOf: (t: TensorProto) => string
   });
   const out = new Set<string>();
   for (const [file, bytes] of needed) {
-    const size = family.has(file) ? (fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) : 0;
+    const size = compactable(file) ? (fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) : 0;
     if (size - bytes >= size / 4 && size > 0) out.add(file);
   }
   return out;
@@ -244,14 +250,35 @@ function keptData(saved: ModelProto, dir: string, written: string | undefined): 
   return { bytes, files: [...files] };
 }
 
-/** Removes this destination's earlier side files that the saved model no longer reads, except `keep`. */
-async function removeUnreferenced(family: SideFileFamily, saved: ModelProto, dir: string, keep: readonly string[]): Promise<void> {
+/**
+ * Removes this destination's earlier side files that the saved model no longer reads, except
+ * `keep` and those another model may read (`shared`: the old model lives on under another name, a
+ * hard link; else otherReaderOf). What stays, and why, is returned: nothing is removed on a guess.
+ */
+async function removeUnreferenced(
+  family: SideFileFamily, saved: ModelProto, file: string, keep: readonly string[], shared: boolean,
+): Promise<{ file: string; reason: string }[]> {
+  const dir = path.dirname(file);
   const referenced = new Set<string>();
   mapTensors(saved, (t) => {
     if (t.dataLocation === EXTERNAL_DATA) referenced.add(parseExternalData(t.externalData, dir, t.name ?? 'tensor').file);
     return t;
   });
-  for (const f of family.members()) if (!referenced.has(f) && !keep.some((k) => sameFile(k, f))) await fs.promises.rm(f, { force: true });
+  const left: { file: string; reason: string }[] = [];
+  for (const f of family.members()) {
+    if (referenced.has(f) || keep.some((k) => sameFile(k, f))) continue;
+    const reader = shared ? 'the model it belonged to lives on under another name (a hard link)' : otherReaderOf(f, file);
+    if (reader) {
+      left.push({ file: f, reason: reader });
+      continue;
+    }
+    try {
+      await fs.promises.rm(f, { force: true });
+    } catch (e) {
+      left.push({ file: f, reason: `it could not be removed (${(e as NodeJS.ErrnoException).code ?? String(e)})` });
+    }
+  }
+  return left;
 }
 
 async function* dataParts(pending: readonly PendingData[]): AsyncGenerator<Uint8Array> {

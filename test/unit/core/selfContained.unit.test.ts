@@ -104,3 +104,21 @@ test('saved over its own file after an edit replaced most of its external data, 
   const kept = after.index.tensors.filter((t) => t.storage.kind === 'external');
   assert.deepEqual(await Promise.all(kept.map((t) => readRawBytes(t))), before, 'the kept tensors read the same bytes');
 });
+
+test('a side file another model in the folder reads (a copy, a hard link of the model) is neither rewritten nor removed by a save over its model', async () => {
+  for (const other of ['copy', 'hard link'] as const) {
+    const { dir, model, data } = await externalModel();
+    const backup = path.join(dir, 'backup.onnx');
+    if (other === 'copy') fs.copyFileSync(model, backup);
+    else fs.linkSync(model, backup);
+    const bytes = await readAll(backup);
+    const source = openModel(model);
+    // every external tensor replaced: the side file is all waste for model.onnx
+    const proto = mapTensors(source.proto, (t) => (t.dataLocation === 1 ? { ...t, dataLocation: 0, externalData: [], rawData: new Uint8Array(source.index.tensors.find((s) => s.name === t.name)!.bytes) } : t));
+    const saved = await saveModel({ proto, dir: source.dir, file: source.file }, model, { compactSideFiles: true, externalData: 'always', threshold: 64 });
+    assert.ok(fs.existsSync(data), `${other}: the side file stays`);
+    assert.equal(await readAll(backup), bytes, `${other}: the backup reads what it read`);
+    assert.deepEqual(saved.leftDataFiles.map((l) => l.file), [data], `${other}: it says which file it left`);
+    assert.match(saved.leftDataFiles[0].reason, other === 'copy' ? /backup\.onnx reads it/ : /hard link/);
+  }
+});
