@@ -9,7 +9,7 @@ import type { Layer } from './layers';
 import type { WeightSummary } from './modelSummary';
 import { clusteredBytes, quantizedBytes } from './resultBytes';
 import { castOperand, weightRole, type WeightRole } from './weightRole';
-import { chainBytes, realWeightChain } from './realWeightChain';
+import { realWeightChain } from './realWeightChain';
 
 /** A layer as the model's estimates need it. */
 export interface SizedLayer {
@@ -79,17 +79,20 @@ function chainSizes(layer: Layer, summaries: readonly WeightSummary[]): Map<Stor
   for (const [codes, d] of layer.dequantized ?? []) {
     if (d.kind === 'masked') continue; // maskedSizeAt
     const chain = realWeightChain(layer, codes);
-    if (!chain || !layer.weights.includes(codes) || !chain.stored.every((t) => layer.weights.includes(t))) {
-      [codes, ...(d.kind === 'codebook' ? [d.codebook] : [d.scale, d.zeroPoint])].forEach((t) => t && asStored(t));
+    // The transforms leave integer ops' weights, and weights of rank < 2 (a static model's INT32 biases)
+    if (!chain || !layer.weights.includes(codes) || codes.dims.length < 2) {
+      [codes, ...(d.kind === 'codebook' ? [d.codebook] : [d.scale, d.zeroPoint])].forEach((t) => t && layer.weights.includes(t) && asStored(t));
       continue;
     }
     const k = layer.weights.indexOf(codes);
     const width = floatBytes(chain.valueType);
     const real = { ...summaries[k], dataType: dataTypeName(chain.valueType), bytes: codes.elements * width };
     const dense = weightSizeAt(real, roleOf(layer, chain.value, codes.dims.length));
-    const stored = chainBytes(chain);
+    // A per-tensor scale and zero point are scalars the layer does not own: they count where they are.
+    const mine = chain.stored.filter((t) => layer.weights.includes(t));
+    const stored = mine.reduce((n, t) => n + t.bytes, 0);
     out.set(codes, { float16: Math.min(stored, dense.float16), int8: Math.min(stored, dense.int8), int4: Math.min(stored, dense.int4), cluster16: Math.min(stored, dense.cluster16) });
-    for (const t of chain.stored.slice(1)) out.set(t, nothing);
+    for (const t of mine.slice(1)) out.set(t, nothing);
   }
   return out;
 }

@@ -31,6 +31,7 @@ const int8 = { transform: 'quantize', dtype: 'int8', granularity: 'per-channel',
 const int4 = { transform: 'quantize', dtype: 'int4', granularity: 'per-channel', symmetric: true };
 const float16 = { transform: 'quantize', dtype: 'float16' };
 const clusters16 = { transform: 'cluster', clusters: 16 };
+const uint8PerTensor = { transform: 'quantize', dtype: 'uint8', granularity: 'per-tensor', symmetric: false };
 const nbits = { transform: 'quantize', dtype: 'int4', format: 'matmulnbits', granularity: 'block', blockSize: 32, symmetric: false };
 
 /** The model's weight bytes after applying `step` to `state` (as stored when no layer would change). */
@@ -46,7 +47,9 @@ test('an already-quantized model: each estimate is what that transform would wri
   const gpt = path.join(repoRoot, 'test/fixtures/gpt/tiny-gpt.onnx');
   // MatMulNBits and GatherBlockQuantized are left as they are by every method; the GPT's attention
   // mask (-Inf above the diagonal) is refused by every transform.
-  for (const [label, first, sample] of [['INT8', int8, cnn], ['16 clusters', clusters16, cnn], ['MatMulNBits', nbits, gpt]] as const) {
+  // UINT8 per tensor, as onnxruntime's quantizer writes: its scalar scale and zero point are no layer's weights.
+  const cases = [['INT8', int8, cnn], ['UINT8 per tensor', uint8PerTensor, cnn], ['16 clusters', clusters16, cnn], ['MatMulNBits', nbits, gpt]] as const;
+  for (const [label, first, sample] of cases) {
     const base = parseModel(new Uint8Array(fs.readFileSync(sample)), { dir: path.dirname(sample) });
     const [edit] = await applyRecipe(stateOf(base.proto, path.dirname(sample)), [parseStep(first)]);
     const file = path.join(dir, `${label}.onnx`);
