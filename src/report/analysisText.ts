@@ -4,7 +4,7 @@
  */
 import type { ModelAnalysis } from '../analyzers/modelAnalysis';
 import { qualifiedLayerName } from '../shared/layerName';
-import { humanBytes, humanCount } from '../shared/format';
+import { estimateParts, humanBytes, humanCount } from '../shared/format';
 import { table } from './format';
 
 /** The summary as [label, value] pairs: a terminal aligns them, Markdown makes them a list. */
@@ -29,11 +29,7 @@ function header(s: ModelAnalysis): [string, string][] {
       'Compute',
       macsLine(s.macs.total, s.macs.resolvedNodes, s.macs.unresolved.length),
     ],
-    [
-      'Estimated',
-      `FP16 ${humanBytes(e.float16Bytes)}, INT8 ${humanBytes(e.int8PerChannelBytes)}, INT4 ${humanBytes(e.int4PerChannelBytes)}, 16 clusters ${humanBytes(e.cluster16Bytes)}` +
-        (e.huffmanInt8Bytes !== null ? `, INT8+Huffman ${humanBytes(e.huffmanInt8Bytes)}` : ''),
-    ],
+    ['Estimated', estimateParts(e).join(', ')],
   ];
 }
 

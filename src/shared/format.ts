@@ -48,3 +48,20 @@ export function splitVerdict(line: string): { word: string; rest: string } {
   const m = /^(PASS|FAIL|NO VERDICT): /.exec(line);
   return m ? { word: m[1], rest: line.slice(m[0].length) } : { word: '', rest: line };
 }
+
+/** The model's size estimates as the CLI, the report and the editor name them, in this order. */
+export function estimateParts(e: {
+  readonly float16Bytes: number;
+  readonly int8PerChannelBytes: number;
+  readonly int4PerChannelBytes: number;
+  readonly cluster16Bytes: number;
+  readonly huffmanInt8Bytes: number | null;
+}): string[] {
+  return [
+    `FP16 ${humanBytes(e.float16Bytes)}`,
+    `INT8 per channel ${humanBytes(e.int8PerChannelBytes)}`,
+    `INT4 per channel ${humanBytes(e.int4PerChannelBytes)}`,
+    `16 clusters ${humanBytes(e.cluster16Bytes)}`,
+    ...(e.huffmanInt8Bytes !== null ? [`INT8+Huffman ${humanBytes(e.huffmanInt8Bytes)}`] : []),
+  ];
+}

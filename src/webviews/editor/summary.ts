@@ -4,6 +4,7 @@ import type { ModelSummary } from '../../analyzers/modelSummary';
 import type { ValueView } from '../../shared/protocol';
 import { el } from '../dom';
 import { fmtBytes, fmtCount } from './columns';
+import { estimateParts } from '../../shared/format';
 
 export function summaryElements(s: ModelSummary, analysis: Omit<ModelAnalysis, 'layers'> | undefined, inputs: readonly ValueView[], outputs: readonly ValueView[]): HTMLElement[] {
   const m = s.model;
@@ -21,8 +22,7 @@ export function summaryElements(s: ModelSummary, analysis: Omit<ModelAnalysis, '
       'p',
       { class: 'estimates' },
       est
-        ? `Estimated weights: FP16 ${fmtBytes(est.float16Bytes)} · INT8 ${fmtBytes(est.int8PerChannelBytes)} · INT4 ${fmtBytes(est.int4PerChannelBytes)} · 16 clusters ${fmtBytes(est.cluster16Bytes)}` +
-            `${est.huffmanInt8Bytes !== null ? ` · INT8 + Huffman ${fmtBytes(est.huffmanInt8Bytes)}` : ''}${analysis?.macs.total ? ` · ${fmtCount(analysis.macs.total)} MACs` : ''}`
+        ? `Estimated weights: ${estimateParts(est).join(' · ')}${analysis?.macs.total ? ` · ${fmtCount(analysis.macs.total)} MACs` : ''}`
         : 'Analyzing…',
     ),
   ];
