@@ -24,7 +24,7 @@ import { defaultOpset } from './opset';
 import { planOpsetRaise } from './opsetUpgrade';
 import { maskedCodes } from './maskedStorage';
 import { MaskedWriter } from './maskedWrite';
-import { change, errorOf, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
+import { change, errorOf, notSmaller, skip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 
 /** k-means++ seeding over value groups (each group weighted by its count). */
 export function kmeansPlusPlus(g: MomentGroups, k: number, random: () => number): Float64Array {
@@ -169,7 +169,7 @@ export async function clusterLayers(ctx: TransformContext, step: ClusterStep): P
         continue;
       }
       if (planned.change.bytesAfter >= planned.change.bytesBefore) {
-        reasons.push(`'${w.tensor.name}': a codebook and indices would take ${planned.change.bytesAfter} bytes instead of ${planned.change.bytesBefore}`);
+        reasons.push(`'${w.tensor.name}': ${notSmaller('a codebook and indices', planned.change.bytesBefore, planned.change.bytesAfter)}`);
         continue;
       }
       planned.commit();

@@ -16,7 +16,7 @@ import { intAttr, makeNode } from './weightEdit';
 import { consumersOf } from '../analyzers/realWeightChain';
 import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
 import { weightSource, type WeightSource } from './weightSource';
-import { change, errorFromSums, errorOf, skip, type LayerChange, type LayerSkip, type TransformContext } from './transform';
+import { change, errorFromSums, errorOf, notSmaller, skip, type LayerChange, type LayerSkip, type TransformContext } from './transform';
 
 export interface NBitsSettings {
   readonly bits: 4 | 8;
@@ -95,7 +95,7 @@ export async function toMatMulNBits(ctx: TransformContext, layer: Layer, s: NBit
 export function writeMatMulNBits(
   ctx: TransformContext, layer: Layer, t: NBitsTarget, src: WeightSource, computeType: FloatSource, packed: NBitsPacked, s: NBitsSettings,
   detail: Readonly<Record<string, unknown>> = {},
-): LayerChange {
+): LayerChange | LayerSkip {
   const node = layer.node.node;
   const { k, n, bias } = t;
   const base = src.name;
@@ -108,12 +108,14 @@ export function writeMatMulNBits(
   const replacement = makeNode('MatMulNBits', inputs, [node.output[0]], node.name || ctx.names.fresh(`${layer.node.label}_MatMulNBits`), [
     intAttr('K', k), intAttr('N', n), intAttr('bits', s.bits), intAttr('block_size', s.blockSize), intAttr('accuracy_level', s.accuracyLevel),
   ], NBITS_DOMAIN);
+  const before = src.bytesBefore;
+  const after = stored.reduce((total, x) => total + (x.rawData?.length ?? 0), 0);
+  // An already-compressed weight (16 clusters, INT4 blocks) can come out bigger, as QDQ's step refuses too.
+  if (after >= before) return skip(layer, `'${src.name}': ${notSmaller('MatMulNBits', before, after)}`);
   // The old weight (and its chain) goes; the layer's node becomes MatMulNBits.
   const p = ctx.patch.forGraph(layer.node.graph.proto!);
   src.replace(ctx.patch, stored, []);
   p.replaceNodes.set(node, [replacement]);
-  const before = src.bytesBefore;
-  const after = stored.reduce((total, x) => total + (x.rawData?.length ?? 0), 0);
   return change(layer, [{
     tensor: src.name,
     bytesBefore: before,

@@ -31,7 +31,7 @@ import { intAttr, makeNode } from './weightEdit';
 import { defaultOpset } from './opset';
 import { planOpsetRaise } from './opsetUpgrade';
 import { floatBytes, floatName, nonFiniteReason, floatSourceTensor, roundTo, type FloatSource } from './floatSource';
-import { change, errorFromSums, errorOf, skip, type LayerChange, type LayerSkip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
+import { change, errorFromSums, errorOf, notSmaller, skip, type LayerChange, type LayerSkip, type TensorChange, type TransformContext, type TransformOutcome } from './transform';
 
 /** The opset weight-only quantization at this setting needs (the transform raises the model's to it). */
 export function opsetNeeded(step: QuantizeStep): number {
@@ -123,7 +123,7 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
           continue;
         }
         if (planned.change.bytesAfter >= planned.change.bytesBefore) {
-          reasons.push(`'${w.tensor.name}': it would take ${planned.change.bytesAfter} bytes instead of ${planned.change.bytesBefore}`);
+          reasons.push(`'${w.tensor.name}': ${notSmaller('it', planned.change.bytesBefore, planned.change.bytesAfter)}`);
           continue;
         }
         planned.commit();

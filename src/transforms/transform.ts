@@ -83,6 +83,11 @@ export function skip(layer: Layer, reason: string): LayerSkip {
   return { layer: layerName(layer), opType: layer.node.node.opType ?? '', reason };
 }
 
+/** Why a rewrite that does not shrink a weight is not made: "`what` would take 300 bytes instead of 248" (or as many as now). */
+export function notSmaller(what: string, bytesBefore: number, bytesAfter: number): string {
+  return bytesAfter === bytesBefore ? `${what} would take as many bytes as now (${bytesBefore})` : `${what} would take ${bytesAfter} bytes instead of ${bytesBefore}`;
+}
+
 export function change(layer: Layer, tensors: TensorChange[]): LayerChange {
   return { layer: layerName(layer), opType: layer.node.node.opType ?? '', tensors };
 }

@@ -85,3 +85,12 @@ test('ch_PP-OCRv4_rec INT8 per channel: the same model to the byte and the same 
     assert.ok(Math.abs((c.sqnrDb ?? NaN) - (d.sqnrDb ?? NaN)) < 1e-9, `${c.tensor}: SQNR ${c.sqnrDb} vs ${d.sqnrDb}`);
   }
 });
+
+test('MatMulNBits refuses a weight it would make bigger (one already in 16 clusters), as the QDQ step does, and says by how much', async () => {
+  const m = parseModel(twoMatMuls(1, 0.1, 0));
+  const clustered = await applyStep(stateOf(m.proto, m.dir), parseStep({ transform: 'cluster', clusters: 16 }));
+  const nbits = await applyStep(clustered.after, parseStep({ transform: 'quantize', dtype: 'int4', format: 'matmulnbits', granularity: 'block', blockSize: 32 }));
+  assert.equal(nbits.result.changed.length, 0);
+  for (const s of nbits.result.skipped) assert.match(s.reason, /MatMulNBits would take \d+ bytes instead of \d+/, s.reason);
+  assert.equal(nbits.result.skipped.length, 2);
+});
