@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { OnnxError } from '../core/errors';
 import { parseJsonText } from '../core/jsonText';
 import { externalBytes, openModel, type OnnxModel } from '../core/onnx/model';
+import { dataFilesOf } from '../core/onnx/sameFile';
 import { saveModel, type SaveOptions } from '../core/onnx/writeModel';
 import { parseRecipe } from '../transforms/recipe';
 import { applyRecipe, stateOf, type StepResult } from '../transforms/apply';
@@ -114,7 +115,11 @@ export async function runApply(
   const final = edits[edits.length - 1].after;
   progress?.(`writing ${options.output}…`);
   // No undo reads the replaced tensors after a command: an in-place save frees their disk.
-  const saved = await saveModel({ ...final, file: model.file }, options.output, { externalData: options.externalData, compactSideFiles: true });
+  const saved = await saveModel({ ...final, file: model.file }, options.output, {
+    externalData: options.externalData,
+    compactSideFiles: true,
+    previousDataFiles: dataFilesOf(model.proto, model.dir),
+  });
   const report: ApplyReport = {
     model: path.resolve(file),
     output: saved.file,

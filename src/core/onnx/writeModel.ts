@@ -57,6 +57,12 @@ export interface SaveOptions {
    * (the editor's undo reads the replaced tensors from the old side file). Default false.
    */
   readonly compactSideFiles?: boolean;
+  /**
+   * The side files the model on disk reads (saving over it): those the saved model no longer reads
+   * are its own to remove, whatever their names, once nothing else may read them. With
+   * compactSideFiles; the edited model's own references name only the files it still reads.
+   */
+  readonly previousDataFiles?: readonly string[];
 }
 
 export interface SaveResult {
@@ -116,7 +122,11 @@ export async function saveModel(source: Source, destination: string, options: Sa
   const keepInPlace = sameDir && (inPlace || options.shareSideFiles === true);
   const fileOf = (t: TensorProto): string => parseExternalData(t.externalData, source.dir, t.name ?? 'tensor').file;
   // A side file still mostly read stays where it is (no copy of gigabytes for a small edit).
-  const compactable = (f: string): boolean => family.has(f) && linksBefore <= 1 && otherReaderOf(f, file) === undefined;
+  // Saving over its model, the side files it read are its own, whatever their names (optimum's
+  // model.onnx_data, one file per tensor): rewritten or removed once nothing else may read them.
+  const ownData = inPlace && options.compactSideFiles ? [...new Set([...dataFilesOf(source.proto, source.dir), ...(options.previousDataFiles ?? [])])] : [];
+  const compactable = (f: string): boolean =>
+    (family.has(f) || ownData.includes(f)) && linksBefore <= 1 && !isSymlink(f) && otherReaderOf(f, file) === undefined;
   const compacted = options.compactSideFiles && inPlace && keepInPlace ? wastefulSideFiles(source.proto, fileOf, (t) => describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: source.dir }).bytes, compactable, alignment) : new Set<string>();
   const moves = (t: TensorProto): boolean => !keepInPlace || compacted.has(fileOf(t));
 
@@ -199,7 +209,8 @@ export async function saveModel(source: Source, destination: string, options: Sa
     throw saveFailed(e, file, target.mode !== undefined);
   }
   // Saving over another file, the source's own side files are not this destination's to remove.
-  const leftDataFiles = await removeUnreferenced(family, proto, file, inPlace ? [] : [...(source.file ? [source.file] : []), ...dataFilesOf(source.proto, source.dir)], linksBefore > 1);
+  const earlier = [...new Set([...family.members(), ...ownData])];
+  const leftDataFiles = await removeUnreferenced(earlier, proto, file, inPlace ? [] : [...(source.file ? [source.file] : []), ...dataFilesOf(source.proto, source.dir)], linksBefore > 1);
   const kept = keptData(proto, destDir, pending.length > 0 ? dataPath : undefined);
   return {
     file,
@@ -250,13 +261,22 @@ function keptData(saved: ModelProto, dir: string, written: string | undefined): 
   return { bytes, files: [...files] };
 }
 
+function isSymlink(f: string): boolean {
+  try {
+    return fs.lstatSync(f).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Removes this destination's earlier side files that the saved model no longer reads, except
- * `keep` and those another model may read (`shared`: the old model lives on under another name, a
- * hard link; else otherReaderOf). What stays, and why, is returned: nothing is removed on a guess.
+ * Removes the `earlier` side files (this destination's, and those its model read when saved over)
+ * that the saved model no longer reads, except `keep` and those another model may read (`shared`:
+ * the old model lives on under another name, a hard link; else otherReaderOf), or that are
+ * symbolic links (their targets may be anyone's). What stays, and why, is returned.
  */
 async function removeUnreferenced(
-  family: SideFileFamily, saved: ModelProto, file: string, keep: readonly string[], shared: boolean,
+  earlier: readonly string[], saved: ModelProto, file: string, keep: readonly string[], shared: boolean,
 ): Promise<{ file: string; reason: string }[]> {
   const dir = path.dirname(file);
   const referenced = new Set<string>();
@@ -265,9 +285,13 @@ async function removeUnreferenced(
     return t;
   });
   const left: { file: string; reason: string }[] = [];
-  for (const f of family.members()) {
-    if (referenced.has(f) || keep.some((k) => sameFile(k, f))) continue;
-    const reader = shared ? 'the model it belonged to lives on under another name (a hard link)' : otherReaderOf(f, file);
+  for (const f of earlier) {
+    if (referenced.has(f) || keep.some((k) => sameFile(k, f)) || !fs.existsSync(f)) continue;
+    const reader = shared
+      ? 'the model it belonged to lives on under another name (a hard link)'
+      : isSymlink(f)
+        ? 'it is a symbolic link (its target is left as it is)'
+        : otherReaderOf(f, file);
     if (reader) {
       left.push({ file: f, reason: reader });
       continue;

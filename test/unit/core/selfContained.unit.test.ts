@@ -122,3 +122,20 @@ test('a side file another model in the folder reads (a copy, a hard link of the 
     assert.match(saved.leftDataFiles[0].reason, other === 'copy' ? /backup\.onnx reads it/ : /hard link/);
   }
 });
+
+test('saved over its own file, side files of any name the model read and no longer reads go (weights.bin, as other tools name them)', async () => {
+  const { dir, model, data } = await externalModel('weights.bin');
+  const source = openModel(model);
+  const previousDataFiles = dataFilesOf(source.proto, source.dir);
+  const proto = mapTensors(source.proto, (t) => (t.dataLocation === 1 ? { ...t, dataLocation: 0, externalData: [], rawData: new Uint8Array(source.index.tensors.find((s) => s.name === t.name)!.bytes) } : t));
+  const saved = await saveModel({ proto, dir: source.dir, file: source.file }, model, { compactSideFiles: true, previousDataFiles });
+  assert.equal(fs.existsSync(data), false, 'weights.bin, read by nothing now, is gone');
+  assert.deepEqual(saved.leftDataFiles, []);
+  assert.deepEqual(fs.readdirSync(dir), ['model.onnx']);
+  // Without compactSideFiles (the editor's save: its undo may read it) the file stays.
+  const again = await externalModel('weights.bin');
+  const before = openModel(again.model);
+  const proto2 = mapTensors(before.proto, (t) => (t.dataLocation === 1 ? { ...t, dataLocation: 0, externalData: [], rawData: new Uint8Array(before.index.tensors.find((s) => s.name === t.name)!.bytes) } : t));
+  await saveModel({ proto: proto2, dir: before.dir, file: before.file }, again.model, { previousDataFiles: dataFilesOf(before.proto, before.dir) });
+  assert.ok(fs.existsSync(again.data));
+});
