@@ -16,7 +16,8 @@ export interface SizedLayer {
   readonly sizeAt: SizeAt;
   /** Its weights' bytes as stored. */
   readonly bytes: number;
-  readonly weights: readonly { readonly name: string; readonly elements: number }[];
+  /** realShape: the dense weight's, where it differs from the stored tensor's (masked, MatMulNBits). */
+  readonly weights: readonly { readonly name: string; readonly elements: number; readonly realShape?: readonly number[] }[];
   readonly redundancy?: { readonly weight: string; readonly huffmanBytesInt8: number } | null;
 }
 
@@ -112,18 +113,20 @@ function weightSizeAt(w: WeightSummary, role?: WeightRole): SizeAt {
 }
 
 /**
- * A masked float weight's part: the non-zeros stand for the dense weight, which is what quantize
- * and cluster write (dense), and FP16 halves the non-zeros beside the mask; the mask counts only
- * at FP16. Undefined for other weights (masked codebook indices are already compressed: as stored).
+ * A masked float weight's part: every method writes the dense weight (FP16 too), so the non-zeros
+ * carry the dense weight's size and the mask nothing, each never above the pair as stored (a step
+ * that would grow it leaves it). Undefined for other weights (masked codebook indices are already
+ * compressed: as stored).
  */
 function maskedSizeAt(w: WeightSummary, layer: Layer, t: StoredTensor): SizeAt | undefined {
   for (const [values, d] of layer.dequantized ?? []) {
     if (d.kind !== 'masked' || d.codebook) continue;
-    if (t === d.mask) return { float16: w.bytes, int8: 0, int4: 0, cluster16: 0 };
+    if (t === d.mask) return { float16: 0, int8: 0, int4: 0, cluster16: 0 };
     if (t !== values) continue;
     const elements = d.dims.reduce((a, b) => a * b, 1);
     const dense = weightSizeAt({ ...w, shape: [...d.dims], elements, bytes: elements * (w.bytes / Math.max(1, w.elements)) });
-    return { ...dense, float16: Math.min(w.bytes, w.elements * 2) };
+    const stored = w.bytes + d.mask.bytes;
+    return { float16: Math.min(stored, dense.float16), int8: Math.min(stored, dense.int8), int4: Math.min(stored, dense.int4), cluster16: Math.min(stored, dense.cluster16) };
   }
   return undefined;
 }
@@ -148,7 +151,9 @@ function huffmanBytes(layers: readonly SizedLayer[]): number | null {
   let total = 0;
   for (const l of layers) {
     if (!l.redundancy) return null;
-    const codes = l.weights.find((w) => w.name === l.redundancy!.weight)?.elements ?? 0;
+    // one INT8 code per weight of the real (dense) weight
+    const main = l.weights.find((w) => w.name === l.redundancy!.weight);
+    const codes = main ? (main.realShape?.reduce((a, b) => a * b, 1) ?? main.elements) : 0;
     // never above the layer as stored: codes already smaller than INT8 (4-bit, clustered) stay
     total += Math.min(l.bytes, l.sizeAt.int8 - Math.min(codes, l.sizeAt.int8) + l.redundancy.huffmanBytesInt8);
   }

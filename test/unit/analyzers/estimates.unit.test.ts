@@ -31,6 +31,7 @@ const int8 = { transform: 'quantize', dtype: 'int8', granularity: 'per-channel',
 const int4 = { transform: 'quantize', dtype: 'int4', granularity: 'per-channel', symmetric: true };
 const float16 = { transform: 'quantize', dtype: 'float16' };
 const clusters16 = { transform: 'cluster', clusters: 16 };
+const pruned = { transform: 'prune', sparsity: 0.5 };
 const uint8PerTensor = { transform: 'quantize', dtype: 'uint8', granularity: 'per-tensor', symmetric: false };
 const nbits = { transform: 'quantize', dtype: 'int4', format: 'matmulnbits', granularity: 'block', blockSize: 32, symmetric: false };
 
@@ -48,7 +49,8 @@ test('an already-quantized model: each estimate is what that transform would wri
   // MatMulNBits and GatherBlockQuantized are left as they are by every method; the GPT's attention
   // mask (-Inf above the diagonal) is refused by every transform.
   // UINT8 per tensor, as onnxruntime's quantizer writes: its scalar scale and zero point are no layer's weights.
-  const cases = [['INT8', int8, cnn], ['UINT8 per tensor', uint8PerTensor, cnn], ['16 clusters', clusters16, cnn], ['MatMulNBits', nbits, gpt]] as const;
+  // Pruned: stored masked (a bit mask and the non-zeros); every method writes the dense weight.
+  const cases = [['INT8', int8, cnn], ['UINT8 per tensor', uint8PerTensor, cnn], ['16 clusters', clusters16, cnn], ['pruned', pruned, cnn], ['MatMulNBits', nbits, gpt]] as const;
   for (const [label, first, sample] of cases) {
     const base = parseModel(new Uint8Array(fs.readFileSync(sample)), { dir: path.dirname(sample) });
     const [edit] = await applyRecipe(stateOf(base.proto, path.dirname(sample)), [parseStep(first)]);
@@ -69,5 +71,6 @@ test('an already-quantized model: each estimate is what that transform would wri
       assert.ok(Math.abs(e[key] - bytes) <= 0.002 * e.storedBytes, `${label} model: ${key} estimated ${e[key]}, the transform writes ${bytes}`);
     }
     assert.ok(e.huffmanInt8Bytes !== null && e.huffmanInt8Bytes <= e.storedBytes, `${label} model: Huffman ${e.huffmanInt8Bytes} above stored ${e.storedBytes}`);
+    assert.ok(e.huffmanInt8Bytes <= e.int8PerChannelBytes, `${label} model: Huffman ${e.huffmanInt8Bytes} above INT8 ${e.int8PerChannelBytes}`);
   }
 });
