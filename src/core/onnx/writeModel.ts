@@ -192,7 +192,8 @@ export async function saveModel(source: Source, destination: string, options: Sa
     if (pending.length > 0) {
       const temp = tempPath(dataPath);
       temps.push({ temp, final: dataPath });
-      await writeParts(temp, dataParts(pending), target.mode);
+      // A side file rewritten in place keeps what its old one allowed (it may be more private than the model).
+      await writeParts(temp, dataParts(pending), sideFileMode(ownData, target.mode));
     }
     const temp = tempPath(file);
     temps.push({ temp, final: file });
@@ -259,6 +260,16 @@ function keptData(saved: ModelProto, dir: string, written: string | undefined): 
     return t;
   });
   return { bytes, files: [...files] };
+}
+
+/** The permissions of the side files being replaced, none looser than any of them or the model's; undefined for a new file. */
+function sideFileMode(replaced: readonly string[], modelMode: number | undefined): number | undefined {
+  let mode = modelMode;
+  for (const f of replaced) {
+    const m = fs.statSync(f, { throwIfNoEntry: false })?.mode;
+    if (m !== undefined) mode = mode === undefined ? m & 0o7777 : mode & m & 0o7777;
+  }
+  return mode;
 }
 
 function isSymlink(f: string): boolean {

@@ -65,3 +65,16 @@ test('an in-place save keeps the file private: 0600 stays 0600, for the side fil
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
   assert.equal(fs.statSync(saved.dataFile!).mode & 0o777, 0o600);
 });
+
+test('a side file rewritten in place stays as private as the one it replaces, even when the model is less so', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'model.onnx');
+  const first = await saveModel(openModel(path.join(fixtureModels, 'mlp_everything.onnx')), file, { externalData: 'always', threshold: 64 });
+  fs.chmodSync(file, 0o640);
+  fs.chmodSync(first.dataFile!, 0o600);
+  const m = openModel(file);
+  const saved = await saveModel(m, file, { externalData: 'always', threshold: 64, compactSideFiles: true, previousDataFiles: [first.dataFile!] });
+  assert.notEqual(saved.dataFile, first.dataFile, 'written to a new side file');
+  assert.equal(fs.statSync(saved.dataFile!).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o640);
+});
