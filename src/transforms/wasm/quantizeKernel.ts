@@ -12,8 +12,9 @@ import type { ErrorSums } from '../transform';
 interface KernelExports {
   quant(
     px: number, pc: number, rows: number, len: number, ps: number, pz: number, rowStep: number, elemStep: number,
-    qmin: number, qmax: number, acc: number, hmin: number, hscale: number, bins: number,
+    qmin: number, qmax: number, acc: number, hmin: number, hscale: number, bins: number, round: number,
   ): void;
+  narrowAll(p: number, n: number, round: number): void;
   ranges(px: number, rows: number, len: number, plo: number, phi: number, rowStep: number, elemStep: number): number;
 }
 
@@ -188,13 +189,18 @@ export interface KernelQuantized extends ErrorSums {
   readonly codes: Int8Array | Uint8Array;
 }
 
+/** What the restored values are rounded to: the weight's type (float32 itself needs nothing more). */
+export type KernelRounding = 'float32' | 'float16' | 'bfloat16';
+const ROUNDING: Record<KernelRounding, number> = { float32: 0, float16: 1, bfloat16: 2 };
+
 /**
  * One weight tensor through the kernel: `fit` turns the groups' ranges (lo ≤ 0 ≤ hi) into
- * scales and zero points, which then quantize every weight. Undefined when a weight is NaN or
- * infinite (found by the ranges pass; nothing is quantized then).
+ * scales and zero points, which then quantize every weight; restored values (`fit`'s too) are
+ * rounded to `rounding`. Undefined when a weight is NaN or infinite (found by the ranges pass;
+ * nothing is quantized then), or a restored one is infinite.
  */
 export function kernelQuantize(
-  values: Float32Array, groups: number, geometry: GroupGeometry, qmin: number, qmax: number,
+  values: Float32Array, groups: number, geometry: GroupGeometry, qmin: number, qmax: number, rounding: KernelRounding,
   fit: (r: KernelRanges) => KernelFit,
 ): ({ scales: Float32Array; zeroPoints: Int32Array } & KernelQuantized) | undefined {
   const n = values.length;
@@ -238,13 +244,15 @@ export function kernelQuantize(
   // +0 turns a -0 into 0, as the JavaScript's comparisons leave it.
   min += 0;
   max += 0;
+  // A restored value FLOAT16 cannot hold (an infinity): no histogram range; the caller's JavaScript does it.
+  if (!(max - min < Infinity)) return undefined;
   f32.set(scales, ps / 4);
   f32.set(Float32Array.from(zeroPoints), pz / 4);
   new Float64Array(memory.buffer, ACC, 8).fill(0);
   new Int32Array(memory.buffer, BINS, 2 * COPIES * COPY_COUNTS).fill(0);
   const scale = max > min ? HIST_BINS / (max - min) : 0;
   for (const r of runs) {
-    k.quant(px + 4 * r.at, pc + r.at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0, qmin, qmax, ACC, min, scale, BINS);
+    k.quant(px + 4 * r.at, pc + r.at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0, qmin, qmax, ACC, min, scale, BINS, ROUNDING[rounding]);
   }
   const sums = new Float64Array(memory.buffer, ACC, 8);
   const bins = new Int32Array(memory.buffer, BINS, 2 * COPIES * COPY_COUNTS);
@@ -266,3 +274,16 @@ export function kernelQuantize(
 }
 
 export const KERNEL_HIST_BINS = HIST_BINS;
+
+/** `values` rounded in place to FLOAT16 or BFLOAT16 and back by the kernel's own rounding (for its tests). */
+export function kernelNarrow(values: Float32Array, rounding: Exclude<KernelRounding, 'float32'>): void {
+  const chunk = 1 << 20;
+  const { exports: k, memory } = kernelFor(DATA + 4 * Math.min(values.length, chunk));
+  for (let at = 0; at < values.length; at += chunk) {
+    const part = values.subarray(at, at + chunk);
+    const view = new Float32Array(memory.buffer, DATA, part.length);
+    view.set(part);
+    k.narrowAll(DATA, part.length, ROUNDING[rounding]);
+    part.set(view);
+  }
+}
