@@ -126,7 +126,8 @@
         ;; Eight weights a turn (two copies of the four-weight body below, the loop's own cost paid
         ;; once, the two vectors' codes narrowed into one store), then at most one turn of four, then
         ;; one at a time. The energies are added in the same order either way.
-        (local.set $v8 (i32.and (local.get $len) (i32.const -8)))
+        ;; Rounding to FLOAT16 or BFLOAT16 takes the four-weight loop only, where it is (the pair loop stays free of it).
+        (local.set $v8 (select (i32.const 0) (i32.and (local.get $len) (i32.const -8)) (local.get $round)))
         (block $pairDone
           (loop $pairLoop
             (br_if $pairDone (i32.ge_u (local.get $i) (local.get $v8)))
@@ -145,7 +146,6 @@
             ;; The first vector's codes wait for the second's.
             (local.set $qa (local.get $q))
             (local.set $r (f32x4.mul (f32x4.sub (local.get $q) (local.get $zp)) (local.get $sc)))
-            (if (local.get $round) (then (local.set $r (call $narrow (local.get $r) (local.get $round)))))
             (local.set $xl (f64x2.promote_low_f32x4 (local.get $x)))
             (local.set $xh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
             (local.set $rl (f64x2.promote_low_f32x4 (local.get $r)))
@@ -154,10 +154,6 @@
             (local.set $dh (f64x2.sub (local.get $xh) (local.get $rh)))
             (local.set $sig (f64x2.add (local.get $sig) (f64x2.add (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh)))))
             (local.set $noi (f64x2.add (local.get $noi) (f64x2.add (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh)))))
-            (if (local.get $round)
-              (then
-                (local.set $sig1 (call $ordered (local.get $sig1) (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh))))
-                (local.set $noi1 (call $ordered (local.get $noi1) (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh))))))
             (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.pmax (local.get $dl) (local.get $dh))))
             (local.set $mn (f64x2.pmin (local.get $mn) (f64x2.pmin (local.get $dl) (local.get $dh))))
             (v128.store offset=2176 (local.get $bins) (i32x4.add (local.get $base)
@@ -203,7 +199,6 @@
                 (v128.and (f32x4.add (local.get $q) (local.get $magic)) (v128.const i32x4 255 255 255 255)))
               (local.get $magic)))
             (local.set $r (f32x4.mul (f32x4.sub (local.get $q) (local.get $zp)) (local.get $sc)))
-            (if (local.get $round) (then (local.set $r (call $narrow (local.get $r) (local.get $round)))))
             (local.set $xl (f64x2.promote_low_f32x4 (local.get $x)))
             (local.set $xh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
             (local.set $rl (f64x2.promote_low_f32x4 (local.get $r)))
@@ -212,10 +207,6 @@
             (local.set $dh (f64x2.sub (local.get $xh) (local.get $rh)))
             (local.set $sig (f64x2.add (local.get $sig) (f64x2.add (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh)))))
             (local.set $noi (f64x2.add (local.get $noi) (f64x2.add (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh)))))
-            (if (local.get $round)
-              (then
-                (local.set $sig1 (call $ordered (local.get $sig1) (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh))))
-                (local.set $noi1 (call $ordered (local.get $noi1) (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh))))))
             (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.pmax (local.get $dl) (local.get $dh))))
             (local.set $mn (f64x2.pmin (local.get $mn) (f64x2.pmin (local.get $dl) (local.get $dh))))
             (v128.store offset=2176 (local.get $bins) (i32x4.add (local.get $base)
