@@ -7,6 +7,9 @@
  */
 import kernelBytes from './quantizeKernel.wat';
 import { kernelsEnabled } from '../../analyzers/wasm/kernelSwitch';
+import { widen16On, type Widen16 } from '../../analyzers/wasm/widenKernel';
+import { DataType } from '../../core/onnx/dataTypes';
+import { copyBytes } from '../../core/bytes';
 import type { ErrorSums } from '../transform';
 
 interface KernelExports {
@@ -130,11 +133,20 @@ function layoutOf(n: number, groups: number): { px: number; pc: number; ps: numb
  */
 let leased: Instance | undefined;
 let leaseHeld = false;
+let widener: { memory: WebAssembly.Memory; widen16: Widen16 } | undefined;
+
+/** The widening instance on the leased kernel's memory (a new one when that memory is new). */
+function widenerOf(memory: WebAssembly.Memory): Widen16 {
+  if (widener?.memory !== memory) widener = { memory, widen16: widen16On(memory) };
+  return widener.widen16;
+}
 const LEASE_KEPT_BYTES = 32 * 2 ** 20;
 
 export interface WeightLease {
   /** `n` floats in the leased kernel's memory, where kernelQuantize expects a tensor's weights. */
   readonly values: Float32Array;
+  /** `values` widened from `n` FLOAT16 or BFLOAT16 codes (raw little-endian bytes); undefined for another type. */
+  widen(dataType: number, raw: Uint8Array): Float32Array | undefined;
   release(): void;
 }
 
@@ -146,8 +158,17 @@ export function leaseWeights(n: number): WeightLease | undefined {
   leased = grown(leased ?? instance(Math.ceil(end / PAGE)), end);
   leaseHeld = true;
   let held = true;
+  const memory = leased.memory;
+  const values = new Float32Array(memory.buffer, DATA, n);
   return {
-    values: new Float32Array(leased.memory.buffer, DATA, n),
+    values,
+    widen: (dataType, raw) => {
+      if ((dataType !== DataType.Float16 && dataType !== DataType.BFloat16) || raw.length !== 2 * n) return undefined;
+      // The codes in the upper half of the values' room, widened down in place.
+      copyBytes(new Uint8Array(memory.buffer, DATA + 2 * n, 2 * n), raw);
+      widenerOf(memory)(DATA + 2 * n, DATA, n, dataType === DataType.BFloat16 ? 1 : 0);
+      return values;
+    },
     release: () => {
       if (!held) return;
       leaseHeld = held = false;

@@ -4,14 +4,15 @@
  * bfloat16's; all 2^32 float32 bit patterns with ONNX_COMPRESS_EXHAUSTIVE=1, about a minute),
  * then quantizeValues with the restored values rounded to the weight's type on edge cases:
  * NaN and infinity, denormal halves, values that come back as ±65504 or past it, ±0, odd
- * lengths, one weight and none.
+ * lengths, one weight and none; and the leased kernel memory widening FLOAT16 and BFLOAT16 codes.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { rangeOf, scaleLayout, quantizeValues, type Quantized } from '../../../src/transforms/quantizeMath';
 import { errorOf, changeError } from '../../../src/transforms/transform';
 import { useKernels } from '../../../src/analyzers/wasm/kernelSwitch';
-import { kernelNarrow, kernelQuantize, quantizeKernelAvailable, type KernelFit } from '../../../src/transforms/wasm/quantizeKernel';
+import { kernelNarrow, kernelQuantize, leaseWeights, quantizeKernelAvailable, type KernelFit } from '../../../src/transforms/wasm/quantizeKernel';
+import { widenToFloat32 } from '../../../src/core/onnx/widen';
 import { bfloat16Bits, float16Value, roundToBrain, roundToHalf, roundUpTo } from '../../../src/transforms/floatSource';
 import { float16Bits } from '../../../src/core/onnx/halfFloat';
 import { DataType } from '../../../src/core/onnx/dataTypes';
@@ -197,4 +198,27 @@ test('kernelQuantize rounding to FLOAT16 on one weight and on none', { skip }, (
   const none = kernelQuantize(new Float32Array(0), 1, per, -128, 127, 'float16', fit);
   assert.ok(none);
   assert.equal(none.codes.length, 0);
+});
+
+test('a lease widens FLOAT16 and BFLOAT16 codes as widenToFloat32 does: every code, an odd count, one; other types are not its', { skip }, () => {
+  const codes = Uint16Array.from({ length: 65536 }, (_, c) => c);
+  for (const dataType of [DataType.Float16, DataType.BFloat16]) {
+    for (const n of [65536, 1001, 1]) {
+      const raw = new Uint8Array(codes.buffer, 2 * (65536 - n), 2 * n);
+      const lease = leaseWeights(n)!;
+      try {
+        const got = lease.widen(dataType, raw);
+        assert.equal(got, lease.values, 'widened into the leased values');
+        const expected = widenToFloat32(dataType, raw, 0, n);
+        const bad = [...got].findIndex((v, i) => !(Object.is(v, expected[i]) || (Number.isNaN(v) && Number.isNaN(expected[i]))));
+        assert.equal(bad, -1, `type ${dataType}, ${n} codes: code 0x${(65536 - n + bad).toString(16)}`);
+      } finally {
+        lease.release();
+      }
+    }
+  }
+  const lease = leaseWeights(4)!;
+  assert.equal(lease.widen(DataType.Float, new Uint8Array(16)), undefined, 'FLOAT is not widened');
+  assert.equal(lease.widen(DataType.Float16, new Uint8Array(6)), undefined, 'three codes are not four weights');
+  lease.release();
 });
