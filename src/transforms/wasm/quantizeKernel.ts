@@ -1,9 +1,10 @@
 /**
- * Round-to-nearest quantization of float32 weights in WebAssembly (quantizeKernel.wat): group
- * ranges, then codes and the change's error figures and histograms in one pass, for the weight
- * layouts of quantizeMath.ts (per tensor, per channel on any axis, blocks on any axis). The
- * JavaScript in quantizeMath.ts is the reference; results are the same but for the order of the
- * float64 energy sums.
+ * Round-to-nearest quantization of weights held as float32 in WebAssembly (quantizeKernel.wat):
+ * group ranges, then codes and the change's error figures and histograms in one pass, for the
+ * weight layouts of quantizeMath.ts (per tensor, per channel on any axis, blocks on any axis);
+ * FLOAT16 and BFLOAT16 weights with their restored values rounded to their type. The JavaScript
+ * in quantizeMath.ts is the reference; results are the same but, for FLOAT weights, the order
+ * of the float64 energy sums (FLOAT16 and BFLOAT16 weights keep the reference's order too).
  */
 import kernelBytes from './quantizeKernel.wat';
 import { kernelsEnabled } from '../../analyzers/wasm/kernelSwitch';

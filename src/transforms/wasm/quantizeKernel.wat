@@ -1,4 +1,4 @@
-;; Round-to-nearest quantization of float32 weights for the quantize transform, in WebAssembly
+;; Round-to-nearest quantization of weights (as float32) for the quantize transform, in WebAssembly
 ;; with 128-bit SIMD, vectors of four weights (two a turn where they fit): a first pass for each
 ;; group's range (and whether a weight is NaN or infinite); then, with the scales fitted from
 ;; those ranges, one pass for the codes and the change's figures: signal and noise energy,
