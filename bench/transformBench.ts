@@ -11,6 +11,8 @@
  * energies, largest error, range and the two 64-bin histograms the step reports); numpy doing
  * that same math on the same weights in memory; numpy computing only codes and scales. The
  * like-for-like ratio is math against the same math; the other two are stated as unequal.
+ * FLOAT16 weights (a FLOAT16 model) are compared the same way: both sides start from the weights
+ * widened to float32, scales rounded up to FLOAT16, restored values rounded to FLOAT16.
  *
  * Run alone: node dist/bench/transformBench.js quantize MODEL (the INT8 comparison), or
  * svd MODEL [RUNS] (the SVD one).
@@ -28,6 +30,7 @@ import { layerWeights } from '../src/transforms/targets';
 import { rangeOf, scaleLayout, type ScaleLayout } from '../src/transforms/quantizeMath';
 import { quantizeAs } from '../src/transforms/dequantizeOutput';
 import { DataType } from '../src/core/onnx/dataTypes';
+import { floatName, type FloatSource } from '../src/transforms/floatSource';
 import { truncatedSvd } from '../src/transforms/truncatedSvd';
 import { saveModel } from '../src/core/onnx/writeModel';
 import { OrtProcess } from '../src/eval/ortProcess';
@@ -104,20 +107,24 @@ async function benchQuantize(state: ReturnType<typeof stateOf>, tmp: string): Pr
   const qWeights = changedWeights(state, quant.value);
 
   // The step's tensors and axes, loaded once, for our math alone and for numpy.
-  const tensors = quant.value.result.changed.flatMap((c) => c.tensors.map((t) => ({ name: t.tensor, axis: t.detail?.axis as number | null })));
-  const loaded: { values: Float32Array; layout: ScaleLayout }[] = [];
+  const tensors = quant.value.result.changed.flatMap((c) => c.tensors.map((t) => ({ name: t.tensor, axis: t.detail?.axis as number | null, scaleType: t.detail?.scaleType as string })));
+  const loaded: { values: Float32Array; layout: ScaleLayout; source: FloatSource; scaleType: FloatSource }[] = [];
   let offset = 0;
-  const manifest = { file: 'weights.f32', tensors: [] as { offset: number; dims: number[]; axis: number | null }[] };
+  // FLOAT16 weights go to numpy widened to float32 (exactly), as they are in our memory; `source`
+  // and `scale` say what the restored values and the scales are rounded to.
+  const manifest = { file: 'weights.f32', tensors: [] as { offset: number; dims: number[]; axis: number | null; source: string; scale: string }[] };
   for (const t of tensors) {
     const stored = state.index.tensors.find((x) => x.name === t.name)!;
-    if (stored.dataType !== DataType.Float) throw new Error(`${t.name}: the comparison takes FLOAT weights`);
+    if (stored.dataType !== DataType.Float && stored.dataType !== DataType.Float16) throw new Error(`${t.name}: the comparison takes FLOAT and FLOAT16 weights`);
     const values = await readDenseFloat32(stored);
-    loaded.push({ values, layout: scaleLayout(stored.dims, t.axis === null ? 'per-tensor' : 'per-channel', t.axis ?? undefined, 0) });
-    manifest.tensors.push({ offset, dims: [...stored.dims], axis: t.axis });
+    const source = stored.dataType as FloatSource;
+    const scaleType = t.scaleType === 'float16' ? DataType.Float16 : DataType.Float;
+    loaded.push({ values, layout: scaleLayout(stored.dims, t.axis === null ? 'per-tensor' : 'per-channel', t.axis ?? undefined, 0), source, scaleType });
+    manifest.tensors.push({ offset, dims: [...stored.dims], axis: t.axis, source: floatName(source), scale: floatName(scaleType) });
     offset += values.length;
   }
-  // What toIntegers computes for a FLOAT weight: codes, scales, restored values, error figures, histograms.
-  const math = await best(RUNS, async () => loaded.map((t) => quantizeAs(t.values, t.layout, rangeOf('int8'), true, DataType.Float, DataType.Float)));
+  // What toIntegers computes for a weight: codes, scales, restored values (in the weight's type), error figures, histograms.
+  const math = await best(RUNS, async () => loaded.map((t) => quantizeAs(t.values, t.layout, rangeOf('int8'), true, t.source, t.scaleType)));
   let checksum = 0;
   for (const q of math.value) for (const c of q.codes) checksum += Math.abs(c);
   writeWeights(path.join(tmp, 'weights.f32'), loaded.map((t) => t.values));
@@ -125,7 +132,8 @@ async function benchQuantize(state: ReturnType<typeof stateOf>, tmp: string): Pr
   const npq = numpy<{ codes: number; same: number; weights: number; checksum: number }>('quantize', path.join(tmp, 'quantize.json'), String(RUNS));
 
   const row = (label: string, seconds: number, what: string): void => console.log(`  ${label.padEnd(26)} ${seconds.toFixed(4)} s  ${ns(seconds, qWeights).padStart(15)}  ${what}`);
-  console.log(`  INT8 per channel, symmetric: the step's ${tensors.length} tensors, ${qWeights.toLocaleString('en-US')} weights, best of ${RUNS} on each side, load ${os.loadavg()[0].toFixed(1)}`);
+  const types = [...new Set(loaded.map((t) => floatName(t.source)))].join(' and ');
+  console.log(`  INT8 per channel, symmetric: the step's ${tensors.length} tensors (${types}), ${qWeights.toLocaleString('en-US')} weights, best of ${RUNS} on each side, load ${os.loadavg()[0].toFixed(1)}`);
   row('ours, whole step', quant.seconds, 'applyStep: weights read from the opened model, quantized, new tensors and nodes, edited model re-indexed');
   row('ours, math', math.seconds, 'weights in memory: codes, scales, restored values, energies, max error, range, 2 histograms (quantizeValues)');
   if (!npq) return;

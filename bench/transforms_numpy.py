@@ -5,8 +5,10 @@
     transforms_numpy.py svd MANIFEST.json [OUT]  numpy.linalg.svd of each matrix; OUT gets the
                                                  singular values (float64, matrix after matrix)
 
-MANIFEST.json: {"file": "weights.f32", "tensors": [{"offset": elements, "dims": [...], "axis": k}]}
-for quantize (axis null: one scale for the tensor); {"file": ..., "matrices": [{"offset":
+MANIFEST.json: {"file": "weights.f32", "tensors": [{"offset": elements, "dims": [...], "axis": k,
+"source": "float16", "scale": "float16"}]} for quantize (axis null: one scale for the tensor;
+source and scale, float32 when absent: a FLOAT16 weight's restored values are rounded to float16,
+float16 scales are rounded up to float16); {"file": ..., "matrices": [{"offset":
 elements, "rows": r, "cols": c}]} for svd. The weights are loaded before any timing starts.
 Prints JSON with the seconds of the timed part (best of 3, or of RUNS) and a checksum of the results.
 
@@ -31,16 +33,25 @@ def load(manifest_path):
     return manifest, data
 
 
-def codes_and_scales(x, axis):
+def codes_and_scales(x, axis, scale_type="float32"):
     reduce = tuple(i for i in range(x.ndim) if i != axis) if axis is not None else None
     absmax = np.abs(x).max(axis=reduce, keepdims=True)
-    scale = np.where(absmax > 0, absmax / np.float32(127), np.float32(1)).astype(np.float32)
+    if scale_type == "float16":
+        # The least float16 not below absmax / 127, as our FLOAT16 scales are rounded.
+        exact = absmax.astype(np.float64) / 127
+        half = exact.astype(np.float16)
+        half = np.where(half.astype(np.float64) < exact, np.nextafter(half, np.float16(np.inf)), half)
+        scale = np.where(absmax > 0, half.astype(np.float32), np.float32(1)).astype(np.float32)
+    else:
+        scale = np.where(absmax > 0, absmax / np.float32(127), np.float32(1)).astype(np.float32)
     return np.clip(np.rint(x / scale), -127, 127).astype(np.int8), scale
 
 
-def figures(x, q, scale):
-    """Our quantizer's other outputs: restored values, energies, largest error, range, histograms."""
+def figures(x, q, scale, source="float32"):
+    """Our quantizer's other outputs: restored values (in the weight's type), energies, largest error, range, histograms."""
     r = q.astype(np.float32) * scale
+    if source == "float16":
+        r = r.astype(np.float16).astype(np.float32)
     xd = x.astype(np.float64).ravel()
     rd = r.astype(np.float64).ravel()
     d = xd - rd
@@ -57,20 +68,20 @@ def quantize(manifest_path, runs=3):
     arrays = []
     for t in manifest["tensors"]:
         n = int(np.prod(t["dims"]))
-        arrays.append((data[t["offset"]:t["offset"] + n].reshape(t["dims"]), t["axis"]))
-    out = {"weights": int(sum(x.size for x, _ in arrays))}
+        arrays.append((data[t["offset"]:t["offset"] + n].reshape(t["dims"]), t["axis"], t.get("source", "float32"), t.get("scale", "float32")))
+    out = {"weights": int(sum(a[0].size for a in arrays))}
     for mode in ("codes", "same"):
         best = float("inf")
         for _ in range(runs):
             t0 = time.perf_counter()
-            for x, axis in arrays:
-                q, scale = codes_and_scales(x, axis)
+            for x, axis, source, scale_type in arrays:
+                q, scale = codes_and_scales(x, axis, scale_type)
                 if mode == "same":
-                    figures(x, q, scale)
+                    figures(x, q, scale, source)
             best = min(best, time.perf_counter() - t0)
         out[mode] = best
     # Untimed: the sum of |code| over every weight, to check both sides made the same codes.
-    out["checksum"] = sum(int(np.abs(codes_and_scales(x, axis)[0]).sum(dtype=np.int64)) for x, axis in arrays)
+    out["checksum"] = sum(int(np.abs(codes_and_scales(x, axis, st)[0]).sum(dtype=np.int64)) for x, axis, _, st in arrays)
     return out
 
 

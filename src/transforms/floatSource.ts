@@ -58,9 +58,13 @@ export function roundTo(dataType: FloatSource, x: number): number {
   }
 }
 
-/** `roundTo` for one type as a function: Math.fround itself for the 32-bit ones, which lets the quantization kernel run. */
+/** roundTo FLOAT16 and BFLOAT16 as functions, one each (the quantization kernel knows them by identity). */
+export const roundToHalf = (x: number): number => float16Value(float16Bits(x));
+export const roundToBrain = (x: number): number => bfloat16Value(bfloat16Bits(x));
+
+/** `roundTo` for one type as a function: Math.fround itself for the 32-bit ones; each one function, so the quantization kernel recognizes it. */
 export function rounderTo(dataType: FloatSource): (x: number) => number {
-  return dataType === DataType.Float16 || dataType === DataType.BFloat16 ? (x) => roundTo(dataType, x) : Math.fround;
+  return dataType === DataType.Float16 ? roundToHalf : dataType === DataType.BFloat16 ? roundToBrain : Math.fround;
 }
 
 /** The least value of `dataType` not below a positive `x` (FLOAT16 and BFLOAT16 step up; others round to nearest). */

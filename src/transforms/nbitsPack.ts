@@ -20,7 +20,7 @@ export interface NBitsPacked {
   readonly zeroPoints?: Uint8Array;
   /** The weight as MatMulNBits computes with it, in W's [K, N] layout ([N, K] from packRowsNBits). */
   readonly restored: Float32Array;
-  /** The change's error figures when the quantization kernel summed them (the order of the weights does not matter to them). */
+  /** The change's error figures when the quantization kernel summed them (float32 weights: in the kernel's order; others: in W's order). */
   readonly sums?: ErrorSums;
 }
 
@@ -32,7 +32,10 @@ export function packNBits(
   w: Float32Array, k: number, n: number, bits: 4 | 8, blockSize: number, symmetric: boolean,
   storeScale: (s: number) => number = Math.fround, storeValue: (v: number) => number = Math.fround,
 ): NBitsPacked {
-  return packRowsAsKN(transposed(w, k, n), k, n, bits, blockSize, symmetric, storeScale, storeValue);
+  const packed = packRowsAsKN(transposed(w, k, n), k, n, bits, blockSize, symmetric, storeScale, storeValue);
+  // The kernel adds FLOAT16 and BFLOAT16 weights' energies in its weights' order, [N, K] here: the
+  // figures come from the restored values in W's order instead, to the last bit what they were.
+  return storeValue === Math.fround ? packed : { ...packed, sums: undefined };
 }
 
 /**

@@ -24,7 +24,7 @@ import { HALF_DEQUANTIZE_OPSET, outputAs, quantizeAs } from './dequantizeOutput'
 import { leaseWeights, type WeightLease } from './wasm/quantizeKernel';
 import { int4Tensor, int8Tensor, uint8Tensor } from './tensorBuild';
 import { layerWeights, rewritableBlocker, type WeightTarget } from './targets';
-import { requantizedNote, weightSource, type WeightSource } from './weightSource';
+import { requantizedNote, weightSource, type WeightScratch, type WeightSource } from './weightSource';
 import type { Layer } from '../analyzers/layers';
 import type { StoredTensor } from '../core/onnx/modelIndex';
 import { intAttr, makeNode } from './weightEdit';
@@ -71,10 +71,18 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   // all (grown at least twofold, so a run of ever larger weights allocates a few times, not each time).
   let scratch = new Float32Array(0);
   let lease: WeightLease | undefined;
-  const lend = (n: number): Float32Array => {
-    lease?.release();
-    lease = leaseWeights(n);
-    return lease?.values ?? (scratch.length >= n ? scratch : (scratch = new Float32Array(Math.max(n, 2 * scratch.length)))).subarray(0, n);
+  const lend: WeightScratch = {
+    lend: (n) => {
+      lease?.release();
+      lease = leaseWeights(n);
+      return lease?.values ?? (scratch.length >= n ? scratch : (scratch = new Float32Array(Math.max(n, 2 * scratch.length)))).subarray(0, n);
+    },
+    // FLOAT16 and BFLOAT16 codes are widened in the kernel's memory, by the kernel.
+    widen: (dataType, raw) => {
+      lease?.release();
+      lease = leaseWeights(raw.length / 2);
+      return lease?.widen(dataType, raw);
+    },
   };
   try {
     for (const layer of ctx.layers) {

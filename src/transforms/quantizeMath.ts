@@ -6,7 +6,8 @@
 import { roundHalfEven } from '../analyzers/quantize';
 import type { Granularity, QuantDType } from '../shared/stepSpec';
 import { scaleShape } from '../analyzers/resultBytes';
-import { kernelQuantize, quantizeKernelAvailable, type GroupGeometry } from './wasm/quantizeKernel';
+import { kernelQuantize, quantizeKernelAvailable, type GroupGeometry, type KernelRounding } from './wasm/quantizeKernel';
+import { roundToBrain, roundToHalf } from './floatSource';
 import type { ErrorSums } from './transform';
 
 export interface QuantRange {
@@ -129,15 +130,20 @@ export interface Quantized {
 /** GPTQ's result: its codes are Int32Array. */
 export type WideQuantized = Quantized & { readonly codes: Int32Array };
 
-/** The values DequantizeLinear gives back for float32 weights: (q − Z) · S, one float32 rounding, as quantizeValues computes them. */
-function restoredFrom(codes: Codes, scales: Float32Array, zeroPoints: Int32Array, layout: ScaleLayout): Float32Array {
+/** The values DequantizeLinear gives back: (q − Z) · S, one float32 rounding, then `storeValue`'s, as quantizeValues computes them. */
+function restoredFrom(codes: Codes, scales: Float32Array, zeroPoints: Int32Array, layout: ScaleLayout, storeValue: (v: number) => number): Float32Array {
   const groupIndex = layout.groupIndices(codes.length);
   const restored = new Float32Array(codes.length);
   for (let i = 0; i < codes.length; i++) {
     const g = groupIndex[i];
-    restored[i] = Math.fround((codes[i] - zeroPoints[g]) * scales[g]);
+    restored[i] = storeValue(Math.fround((codes[i] - zeroPoints[g]) * scales[g]));
   }
   return restored;
+}
+
+/** The kernel's rounding of restored values for a `storeValue` (it knows floatSource's three), or undefined. */
+function kernelRounding(storeValue: (v: number) => number): KernelRounding | undefined {
+  return storeValue === Math.fround ? 'float32' : storeValue === roundToHalf ? 'float16' : storeValue === roundToBrain ? 'bfloat16' : undefined;
 }
 
 /** Below this many weights the JavaScript is as quick as copying into the kernel. */
@@ -156,20 +162,22 @@ export function quantizeValues(
   storeScale: (s: number) => number = Math.fround,
   storeValue: (v: number) => number = Math.fround,
 ): Quantized {
-  if (storeValue === Math.fround && values.length >= KERNEL_MIN_WEIGHTS && quantizeKernelAvailable()) {
-    const k = kernelQuantize(values, layout.groups, layout.geometry, range.qmin, range.qmax, ({ lo, hi }) => {
+  const rounding = kernelRounding(storeValue);
+  if (rounding && values.length >= KERNEL_MIN_WEIGHTS && quantizeKernelAvailable()) {
+    const k = kernelQuantize(values, layout.groups, layout.geometry, range.qmin, range.qmax, rounding, ({ lo, hi }) => {
       const scales = new Float32Array(layout.groups);
       const zeroPoints = new Int32Array(layout.groups);
       fitGroups(lo, hi, range, symmetric, storeScale, scales, zeroPoints);
-      const restored = (x: number, g: number): number => Math.fround((codeOf(x, scales[g], zeroPoints[g], range.qmin, range.qmax) - zeroPoints[g]) * scales[g]);
+      const restored = (x: number, g: number): number => storeValue(Math.fround((codeOf(x, scales[g], zeroPoints[g], range.qmin, range.qmax) - zeroPoints[g]) * scales[g]));
       return { scales, zeroPoints, restored };
     });
-    // Undefined: a NaN or an infinity, which the JavaScript below quantizes and reports.
+    // Undefined: a NaN or an infinity among the weights, which the JavaScript below quantizes and
+    // reports, or among the restored values (FLOAT16 past 65504), whose figures it works out.
     if (k) {
       const { codes, scales, zeroPoints, ...sums } = k;
       // The sums stand in for the restored values where the error is all that is wanted: made on first use.
       let restored: Float32Array | undefined;
-      return { codes, scales, zeroPoints, sums, get restored() { return (restored ??= restoredFrom(codes, scales, zeroPoints, layout)); } };
+      return { codes, scales, zeroPoints, sums, get restored() { return (restored ??= restoredFrom(codes, scales, zeroPoints, layout, storeValue)); } };
     }
   }
   const groupIndex = layout.groupIndices(values.length);

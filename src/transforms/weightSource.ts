@@ -2,7 +2,8 @@
  * What a rewriting transform (quantize, cluster) reads and replaces for a weight: a float weight's
  * stored tensor, or an already-quantized weight's chain (its real values, re-quantized from them).
  */
-import { readDenseFloat32Into } from '../core/onnx/tensorData';
+import { readDenseFloat32Into, readRawBytesSync } from '../core/onnx/tensorData';
+import { DataType } from '../core/onnx/dataTypes';
 import type { NodeProto, TensorProto } from '../core/onnx/proto';
 import { isFloatSource, type FloatSource } from './floatSource';
 import type { ModelPatch } from './patch';
@@ -41,11 +42,25 @@ export function sourceTypeOf(w: WeightTarget): FloatSource {
 }
 
 /**
- * `scratch(n)`, when given, lends the array a stored weight's values are read into (a caller that
- * is done with them before it reads the next weight saves a fresh array, its page faults and its
- * garbage, per weight).
+ * Where a caller that is done with a weight's values before it reads the next has them read
+ * (saving a fresh array, its page faults and its garbage, per weight).
  */
-export async function weightSource(w: WeightTarget, scratch?: (n: number) => Float32Array): Promise<WeightSource> {
+export interface WeightScratch {
+  /** The array `n` values are read into. */
+  lend(n: number): Float32Array;
+  /** A FLOAT16 or BFLOAT16 weight's raw codes widened into room of the lender's; undefined: read into `lend`'s array instead. */
+  widen?(dataType: number, raw: Uint8Array): Float32Array | undefined;
+}
+
+/** A stored weight's values, read into `scratch` when given. */
+async function readValues(t: WeightTarget['tensor'], scratch: WeightScratch | undefined): Promise<Float32Array> {
+  const sixteen = t.dataType === DataType.Float16 || t.dataType === DataType.BFloat16;
+  const raw = scratch?.widen && sixteen ? readRawBytesSync(t) : undefined;
+  return (raw?.length === 2 * t.elements ? scratch!.widen!(t.dataType, raw) : undefined) ?? readDenseFloat32Into(t, scratch?.lend(t.elements));
+}
+
+/** `scratch`, when given, has a stored weight's values read into it (see WeightScratch). */
+export async function weightSource(w: WeightTarget, scratch?: WeightScratch): Promise<WeightSource> {
   const t = w.tensor;
   const real = w.real;
   const cast = castAbsorbed(w);
@@ -53,7 +68,7 @@ export async function weightSource(w: WeightTarget, scratch?: (n: number) => Flo
     // A weight stored in one float type and cast to another on its way to the layer: the new
     // storage gives the cast's output directly, in the type the layer computes in (no second rounding).
     return {
-      values: await readDenseFloat32Into(t, scratch?.(t.elements)),
+      values: await readValues(t, scratch),
       type: cast.type,
       name: cast.name,
       bytesBefore: t.bytes,
@@ -71,7 +86,7 @@ export async function weightSource(w: WeightTarget, scratch?: (n: number) => Flo
   }
   if (!real) {
     return {
-      values: await readDenseFloat32Into(t, scratch?.(t.elements)),
+      values: await readValues(t, scratch),
       type: t.dataType as FloatSource,
       name: t.name,
       bytesBefore: t.bytes,

@@ -10,12 +10,12 @@ import type { Histogram } from '../histogram';
 import { threadKernel } from './kernelPool';
 import { DataType } from '../../core/onnx/dataTypes';
 import { copyBytes } from '../../core/bytes';
+import { widen16On, type Widen16 } from './widenKernel';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
   pass1(data: number, n: number, out: number): void;
   pass2(data: number, n: number, edges: number, bins: number, counts: number, first: number, scale: number, near: number, certain: number, out: number, scratch: number): void;
-  widen16(src: number, dst: number, n: number, brain: number): void;
   ranges(data: number, n: number, inner: number, size: number, channel: number, left: number, lows: number, highs: number): void;
 }
 
@@ -38,6 +38,7 @@ const SCRATCH_BYTES = 4096; // pass 2's list of bins for a block of 1024 values
 
 export class StatsKernel {
   private readonly exports: KernelExports;
+  private readonly widen16: Widen16;
   private loaded = 0;
   private bins = -1;
   private countsAt = 0;
@@ -50,6 +51,7 @@ export class StatsKernel {
   constructor() {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(kernelBytes));
     this.exports = instance.exports as unknown as KernelExports;
+    this.widen16 = widen16On(this.exports.memory);
   }
 
   /**
@@ -83,7 +85,7 @@ export class StatsKernel {
     const view = this.prepare(count, bins, channels);
     const codesAt = this.dataAt + 2 * count;
     copyBytes(new Uint8Array(this.exports.memory.buffer, codesAt, 2 * count), raw.subarray(first * 2, (first + count) * 2));
-    this.exports.widen16(codesAt, this.dataAt, count, dataType === DataType.BFloat16 ? 1 : 0);
+    this.widen16(codesAt, this.dataAt, count, dataType === DataType.BFloat16 ? 1 : 0);
     return view;
   }
 

@@ -1,19 +1,24 @@
 /**
- * Round-to-nearest quantization of float32 weights in WebAssembly (quantizeKernel.wat): group
- * ranges, then codes and the change's error figures and histograms in one pass, for the weight
- * layouts of quantizeMath.ts (per tensor, per channel on any axis, blocks on any axis). The
- * JavaScript in quantizeMath.ts is the reference; results are the same but for the order of the
- * float64 energy sums.
+ * Round-to-nearest quantization of weights held as float32 in WebAssembly (quantizeKernel.wat):
+ * group ranges, then codes and the change's error figures and histograms in one pass, for the
+ * weight layouts of quantizeMath.ts (per tensor, per channel on any axis, blocks on any axis);
+ * FLOAT16 and BFLOAT16 weights with their restored values rounded to their type. The JavaScript
+ * in quantizeMath.ts is the reference; results are the same but, for FLOAT weights, the order
+ * of the float64 energy sums (FLOAT16 and BFLOAT16 weights keep the reference's order too).
  */
 import kernelBytes from './quantizeKernel.wat';
 import { kernelsEnabled } from '../../analyzers/wasm/kernelSwitch';
+import { widen16On, type Widen16 } from '../../analyzers/wasm/widenKernel';
+import { DataType } from '../../core/onnx/dataTypes';
+import { copyBytes } from '../../core/bytes';
 import type { ErrorSums } from '../transform';
 
 interface KernelExports {
   quant(
     px: number, pc: number, rows: number, len: number, ps: number, pz: number, rowStep: number, elemStep: number,
-    qmin: number, qmax: number, acc: number, hmin: number, hscale: number, bins: number,
+    qmin: number, qmax: number, acc: number, hmin: number, hscale: number, bins: number, round: number,
   ): void;
+  narrowAll(p: number, n: number, round: number): void;
   ranges(px: number, rows: number, len: number, plo: number, phi: number, rowStep: number, elemStep: number): number;
 }
 
@@ -129,11 +134,20 @@ function layoutOf(n: number, groups: number): { px: number; pc: number; ps: numb
  */
 let leased: Instance | undefined;
 let leaseHeld = false;
+let widener: { memory: WebAssembly.Memory; widen16: Widen16 } | undefined;
+
+/** The widening instance on the leased kernel's memory (a new one when that memory is new). */
+function widenerOf(memory: WebAssembly.Memory): Widen16 {
+  if (widener?.memory !== memory) widener = { memory, widen16: widen16On(memory) };
+  return widener.widen16;
+}
 const LEASE_KEPT_BYTES = 32 * 2 ** 20;
 
 export interface WeightLease {
   /** `n` floats in the leased kernel's memory, where kernelQuantize expects a tensor's weights. */
   readonly values: Float32Array;
+  /** `values` widened from `n` FLOAT16 or BFLOAT16 codes (raw little-endian bytes); undefined for another type. */
+  widen(dataType: number, raw: Uint8Array): Float32Array | undefined;
   release(): void;
 }
 
@@ -145,8 +159,17 @@ export function leaseWeights(n: number): WeightLease | undefined {
   leased = grown(leased ?? instance(Math.ceil(end / PAGE)), end);
   leaseHeld = true;
   let held = true;
+  const memory = leased.memory;
+  const values = new Float32Array(memory.buffer, DATA, n);
   return {
-    values: new Float32Array(leased.memory.buffer, DATA, n),
+    values,
+    widen: (dataType, raw) => {
+      if ((dataType !== DataType.Float16 && dataType !== DataType.BFloat16) || raw.length !== 2 * n) return undefined;
+      // The codes in the upper half of the values' room, widened down in place.
+      copyBytes(new Uint8Array(memory.buffer, DATA + 2 * n, 2 * n), raw);
+      widenerOf(memory)(DATA + 2 * n, DATA, n, dataType === DataType.BFloat16 ? 1 : 0);
+      return values;
+    },
     release: () => {
       if (!held) return;
       leaseHeld = held = false;
@@ -188,13 +211,18 @@ export interface KernelQuantized extends ErrorSums {
   readonly codes: Int8Array | Uint8Array;
 }
 
+/** What the restored values are rounded to: the weight's type (float32 itself needs nothing more). */
+export type KernelRounding = 'float32' | 'float16' | 'bfloat16';
+const ROUNDING: Record<KernelRounding, number> = { float32: 0, float16: 1, bfloat16: 2 };
+
 /**
  * One weight tensor through the kernel: `fit` turns the groups' ranges (lo ≤ 0 ≤ hi) into
- * scales and zero points, which then quantize every weight. Undefined when a weight is NaN or
- * infinite (found by the ranges pass; nothing is quantized then).
+ * scales and zero points, which then quantize every weight; restored values (`fit`'s too) are
+ * rounded to `rounding`. Undefined when a weight is NaN or infinite (found by the ranges pass;
+ * nothing is quantized then), or a restored one is infinite.
  */
 export function kernelQuantize(
-  values: Float32Array, groups: number, geometry: GroupGeometry, qmin: number, qmax: number,
+  values: Float32Array, groups: number, geometry: GroupGeometry, qmin: number, qmax: number, rounding: KernelRounding,
   fit: (r: KernelRanges) => KernelFit,
 ): ({ scales: Float32Array; zeroPoints: Int32Array } & KernelQuantized) | undefined {
   const n = values.length;
@@ -238,13 +266,15 @@ export function kernelQuantize(
   // +0 turns a -0 into 0, as the JavaScript's comparisons leave it.
   min += 0;
   max += 0;
+  // A restored value FLOAT16 cannot hold (an infinity): no histogram range; the caller's JavaScript does it.
+  if (!(max - min < Infinity)) return undefined;
   f32.set(scales, ps / 4);
   f32.set(Float32Array.from(zeroPoints), pz / 4);
   new Float64Array(memory.buffer, ACC, 8).fill(0);
   new Int32Array(memory.buffer, BINS, 2 * COPIES * COPY_COUNTS).fill(0);
   const scale = max > min ? HIST_BINS / (max - min) : 0;
   for (const r of runs) {
-    k.quant(px + 4 * r.at, pc + r.at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0, qmin, qmax, ACC, min, scale, BINS);
+    k.quant(px + 4 * r.at, pc + r.at, r.rows, r.len, ps + 4 * r.group, pz + 4 * r.group, 4 * r.rowStep, r.perWeight ? 4 : 0, qmin, qmax, ACC, min, scale, BINS, ROUNDING[rounding]);
   }
   const sums = new Float64Array(memory.buffer, ACC, 8);
   const bins = new Int32Array(memory.buffer, BINS, 2 * COPIES * COPY_COUNTS);
@@ -266,3 +296,16 @@ export function kernelQuantize(
 }
 
 export const KERNEL_HIST_BINS = HIST_BINS;
+
+/** `values` rounded in place to FLOAT16 or BFLOAT16 and back by the kernel's own rounding (for its tests). */
+export function kernelNarrow(values: Float32Array, rounding: Exclude<KernelRounding, 'float32'>): void {
+  const chunk = 1 << 20;
+  const { exports: k, memory } = kernelFor(DATA + 4 * Math.min(values.length, chunk));
+  for (let at = 0; at < values.length; at += chunk) {
+    const part = values.subarray(at, at + chunk);
+    const view = new Float32Array(memory.buffer, DATA, part.length);
+    view.set(part);
+    k.narrowAll(DATA, part.length, ROUNDING[rounding]);
+    part.set(view);
+  }
+}

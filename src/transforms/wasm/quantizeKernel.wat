@@ -1,4 +1,4 @@
-;; Round-to-nearest quantization of float32 weights for the quantize transform, in WebAssembly
+;; Round-to-nearest quantization of weights (as float32) for the quantize transform, in WebAssembly
 ;; with 128-bit SIMD, vectors of four weights (two a turn where they fit): a first pass for each
 ;; group's range (and whether a weight is NaN or infinite); then, with the scales fitted from
 ;; those ranges, one pass for the codes and the change's figures: signal and noise energy,
@@ -11,8 +11,14 @@
 ;;   r = (q - Z) * S                                     (a float32 product: exact in float64, rounded once)
 ;; and the error x - r in float64 (exact for two float32 values), squared and summed. r itself is
 ;; not stored: nothing needs it but the figures (quantizeMath.ts makes it from the codes on demand).
+;; For FLOAT16 and BFLOAT16 weights r is then rounded to the weight's type (round = 1 or 2; see
+;; narrow), as the reference's storeValue does: the figures are those of the values the saved
+;; model gives back. In that mode the energies are also added in weight order, one at a time,
+;; into lane 0 of acc (lane 1 stays 0), so they are the reference's to the last bit (runs come in
+;; weight order): that JavaScript was these weights' path until now, and its figures stay. Float32
+;; weights keep the lanes' faster order, as they always had.
 ;;
-;; quant(px, pc, rows, len, ps, pz, rowStep, elemStep, qmin, qmax, acc, hmin, hscale, bins): `rows`
+;; quant(px, pc, rows, len, ps, pz, rowStep, elemStep, qmin, qmax, acc, hmin, hscale, bins, round): `rows`
 ;;   runs of `len` weights from px (codes to pc, a byte each: every code range fits 8 bits, signed
 ;;   or not, and the low byte is the code either way). The scale and zero point (both f32) of a
 ;;   weight are read at ps and pz: for each run they start at ps + row * rowStep, and move by
@@ -33,9 +39,61 @@
 (module
   (import "env" "memory" (memory 1))
 
+  ;; narrow(x, round): four float32 rounded to FLOAT16 (round = 1) or BFLOAT16 (2), to nearest
+  ;; with ties to even, and back, exactly as floatSource.ts's roundTo (NaN stays NaN, not its
+  ;; bits). FLOAT16: from 2^-14 up, 13 mantissa bits go by integer rounding on the magnitude's
+  ;; bits (a carry into the exponent is right), past 65504 is infinity; below 2^-14 the half's
+  ;; step is 2^-24, the float32 step of [0.5, 1): adding 0.5 rounds there, subtracting is exact.
+  ;; BFLOAT16: 16 bits go the same way (past the largest float32, infinity). The sign goes back on.
+  (func $narrow (param $x v128) (param $round i32) (result v128)
+    (local $a v128) (local $n v128)
+    (local.set $a (v128.and (local.get $x) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff)))
+    (if (i32.eq (local.get $round) (i32.const 2))
+      (then
+        (local.set $n (v128.and (v128.const i32x4 0xffff0000 0xffff0000 0xffff0000 0xffff0000)
+          (i32x4.add (local.get $a) (i32x4.add (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)
+            (v128.and (i32x4.shr_u (local.get $a) (i32.const 16)) (v128.const i32x4 1 1 1 1)))))))
+      (else
+        (local.set $n (v128.and (v128.const i32x4 0xffffe000 0xffffe000 0xffffe000 0xffffe000)
+          (i32x4.add (local.get $a) (i32x4.add (v128.const i32x4 0x0fff 0x0fff 0x0fff 0x0fff)
+            (v128.and (i32x4.shr_u (local.get $a) (i32.const 13)) (v128.const i32x4 1 1 1 1))))))
+        (local.set $n (v128.bitselect (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000) (local.get $n)
+          (i32x4.gt_s (local.get $n) (v128.const i32x4 0x477fe000 0x477fe000 0x477fe000 0x477fe000))))
+        (local.set $n (v128.bitselect
+          (f32x4.sub (f32x4.add (local.get $a) (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 0.5 0.5 0.5 0.5))
+          (local.get $n)
+          (i32x4.lt_s (local.get $a) (v128.const i32x4 0x38800000 0x38800000 0x38800000 0x38800000))))))
+    ;; Infinities and NaNs as they came (the integer rounding would carry a NaN's bits anywhere).
+    (v128.or (v128.xor (local.get $x) (local.get $a))
+      (v128.bitselect (local.get $a) (local.get $n)
+        (i32x4.ge_s (local.get $a) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000)))))
+
+;; ordered(s, a, b): ((((s + a0) + a1) + b0) + b1), four weights' squares added in weight order.
+  (func $ordered (param $s f64) (param $a v128) (param $b v128) (result f64)
+    (f64.add (f64.add (f64.add (f64.add (local.get $s) (f64x2.extract_lane 0 (local.get $a))) (f64x2.extract_lane 1 (local.get $a)))
+      (f64x2.extract_lane 0 (local.get $b))) (f64x2.extract_lane 1 (local.get $b))))
+
+  ;; narrowAll(p, n, round): n float32 at p through narrow, in place (n a multiple of 4 or not).
+  (func (export "narrowAll") (param $p i32) (param $n i32) (param $round i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $vectors
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (v128.store (local.get $p) (call $narrow (v128.load (local.get $p)) (local.get $round)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $vectors)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
+        (f32.store (local.get $p) (f32x4.extract_lane 0 (call $narrow (f32x4.splat (f32.load (local.get $p))) (local.get $round))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $tail))))
+
   (func (export "quant") (param $px i32) (param $pc i32) (param $rows i32) (param $len i32)
     (param $ps i32) (param $pz i32) (param $rowStep i32) (param $elemStep i32) (param $qmin f32) (param $qmax f32) (param $acc i32)
-    (param $hmin f64) (param $hscale f64) (param $bins i32)
+    (param $hmin f64) (param $hscale f64) (param $bins i32) (param $round i32)
     (local $row i32) (local $i i32) (local $vlen i32) (local $v8 i32) (local $s i32) (local $z i32) (local $at i32)
     (local $x v128) (local $qa v128) (local $sc v128) (local $zp v128) (local $q v128) (local $r v128)
     (local $lo v128) (local $hi v128) (local $xl v128) (local $xh v128) (local $rl v128) (local $rh v128) (local $dl v128) (local $dh v128)
@@ -52,6 +110,10 @@
     (local.set $noi (v128.load offset=16 (local.get $acc)))
     (local.set $mx (v128.load offset=32 (local.get $acc)))
     (local.set $mn (v128.load offset=48 (local.get $acc)))
+    (if (local.get $round)
+      (then
+        (local.set $sig1 (f64.load offset=0 (local.get $acc)))
+        (local.set $noi1 (f64.load offset=16 (local.get $acc)))))
     (local.set $lo (f32x4.splat (local.get $qmin)))
     (local.set $hi (f32x4.splat (local.get $qmax)))
     (local.set $vlen (i32.and (local.get $len) (i32.const -4)))
@@ -64,7 +126,8 @@
         ;; Eight weights a turn (two copies of the four-weight body below, the loop's own cost paid
         ;; once, the two vectors' codes narrowed into one store), then at most one turn of four, then
         ;; one at a time. The energies are added in the same order either way.
-        (local.set $v8 (i32.and (local.get $len) (i32.const -8)))
+        ;; Rounding to FLOAT16 or BFLOAT16 takes the four-weight loop only, where it is (the pair loop stays free of it).
+        (local.set $v8 (select (i32.const 0) (i32.and (local.get $len) (i32.const -8)) (local.get $round)))
         (block $pairDone
           (loop $pairLoop
             (br_if $pairDone (i32.ge_u (local.get $i) (local.get $v8)))
@@ -194,6 +257,7 @@
             (v128.store32_lane 0 (local.get $pc) (i8x16.shuffle 0 4 8 12 0 0 0 0 0 0 0 0 0 0 0 0
               (f32x4.add (local.get $q) (local.get $magic)) (local.get $q)))
             (local.set $r (f32x4.mul (f32x4.sub (local.get $q) (local.get $zp)) (local.get $sc)))
+            (if (local.get $round) (then (local.set $r (call $narrow (local.get $r) (local.get $round)))))
             ;; In float64, lanes 0-1 and 2-3: the error, the energies, the histogram bins.
             (local.set $xl (f64x2.promote_low_f32x4 (local.get $x)))
             (local.set $xh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
@@ -203,6 +267,10 @@
             (local.set $dh (f64x2.sub (local.get $xh) (local.get $rh)))
             (local.set $sig (f64x2.add (local.get $sig) (f64x2.add (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh)))))
             (local.set $noi (f64x2.add (local.get $noi) (f64x2.add (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh)))))
+            (if (local.get $round)
+              (then
+                (local.set $sig1 (call $ordered (local.get $sig1) (f64x2.mul (local.get $xl) (local.get $xl)) (f64x2.mul (local.get $xh) (local.get $xh))))
+                (local.set $noi1 (call $ordered (local.get $noi1) (f64x2.mul (local.get $dl) (local.get $dl)) (f64x2.mul (local.get $dh) (local.get $dh))))))
             ;; Largest and least error, not |error|: V8's f64x2.abs is a constant load and an and a vector.
             (local.set $mx (f64x2.pmax (local.get $mx) (f64x2.pmax (local.get $dl) (local.get $dh))))
             (local.set $mn (f64x2.pmin (local.get $mn) (f64x2.pmin (local.get $dl) (local.get $dh))))
@@ -251,6 +319,7 @@
             (local.set $qs (f32.max (local.get $qmin) (f32.min (local.get $qmax) (local.get $qs))))
             (i32.store8 (local.get $pc) (i32.trunc_sat_f32_s (local.get $qs)))
             (local.set $rs (f32.mul (f32.sub (local.get $qs) (local.get $zs)) (local.get $ss)))
+            (if (local.get $round) (then (local.set $rs (f32x4.extract_lane 0 (call $narrow (f32x4.splat (local.get $rs)) (local.get $round))))))
             (local.set $d (f64.sub (f64.promote_f32 (local.get $xs)) (f64.promote_f32 (local.get $rs))))
             (local.set $sig1 (f64.add (local.get $sig1) (f64.mul (f64.promote_f32 (local.get $xs)) (f64.promote_f32 (local.get $xs)))))
             (local.set $noi1 (f64.add (local.get $noi1) (f64.mul (local.get $d) (local.get $d))))
@@ -274,7 +343,11 @@
     (v128.store offset=0 (local.get $acc) (f64x2.add (local.get $sig) (f64x2.replace_lane 0 (f64x2.splat (f64.const 0)) (local.get $sig1))))
     (v128.store offset=16 (local.get $acc) (f64x2.add (local.get $noi) (f64x2.replace_lane 0 (f64x2.splat (f64.const 0)) (local.get $noi1))))
     (v128.store offset=32 (local.get $acc) (f64x2.pmax (local.get $mx) (f64x2.splat (local.get $mx1))))
-    (v128.store offset=48 (local.get $acc) (local.get $mn)))
+    (v128.store offset=48 (local.get $acc) (local.get $mn))
+    (if (local.get $round)
+      (then
+        (v128.store offset=0 (local.get $acc) (f64x2.replace_lane 0 (f64x2.splat (f64.const 0)) (local.get $sig1)))
+        (v128.store offset=16 (local.get $acc) (f64x2.replace_lane 0 (f64x2.splat (f64.const 0)) (local.get $noi1))))))
 
   (func (export "ranges") (param $px i32) (param $rows i32) (param $len i32) (param $plo i32) (param $phi i32)
     (param $rowStep i32) (param $elemStep i32) (result i32)

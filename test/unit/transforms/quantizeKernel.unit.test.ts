@@ -111,7 +111,7 @@ test('quantizeValues reports NaN and infinity wherever they sit (vector body, a 
         assert.equal(wasm.nonFinite, true, `kernel: ${label}`);
         assert.equal(wasm.sums, undefined, `no kernel figures: ${label}`);
         assert.deepEqual(wasm.codes, js.codes, label);
-        if (kernel) assert.equal(kernelQuantize(values, 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, unitFit), undefined, label);
+        if (kernel) assert.equal(kernelQuantize(values, 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, 'float32', unitFit), undefined, label);
       }
     }
   }
@@ -137,12 +137,12 @@ test('the kernel\'s kept memory: a second, smaller call leaves the first results
 
 test('kernelQuantize on tiny and empty tensors, and the runs cover each weight once with its group', { skip: !quantizeKernelAvailable() && 'no WebAssembly SIMD' }, () => {
   const fit = unitFit;
-  const one = kernelQuantize(Float32Array.of(0.5), 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, fit);
+  const one = kernelQuantize(Float32Array.of(0.5), 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, 'float32', fit);
   assert.ok(one);
   assert.deepEqual([...one.codes], [127]);
   assert.equal(one.max, 0.5);
   assert.equal(one.noise, 0, '0.5 comes back exactly');
-  const none = kernelQuantize(new Float32Array(0), 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, fit);
+  const none = kernelQuantize(new Float32Array(0), 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, 'float32', fit);
   assert.ok(none);
   assert.equal(none.codes.length, 0);
   assert.ok(!(none.min <= none.max), 'no values: no range');
@@ -191,7 +191,7 @@ test('weights read into the leased kernel memory give what the same weights in a
   const one = leaseWeights(1)!;
   one.values[0] = -0.25;
   const fit = unitFit;
-  const q = kernelQuantize(one.values, 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, fit);
+  const q = kernelQuantize(one.values, 1, { granularity: 'per-tensor', size: 1, inner: 1, blockSize: 0 }, -128, 127, 'float32', fit);
   assert.deepEqual([...(q?.codes ?? [])], [-127]);
   one.release();
   const bad = leaseWeights(300)!;
