@@ -167,3 +167,16 @@ test('weights already in k values cluster exactly (error 0, "exact"), by sorted 
   assert.deepEqual([...g.count, ...g.single!], [4, 0]);
   assert.ok(kmeans1d(g, 4).sse > 0);
 });
+
+test('a far outlier stays a group of its own when the sorted values are grouped (16 and 256 clusters as good as on every value)', () => {
+  const bell = values('bell', 60_000, 21);
+  const sorted = Float32Array.from([...bell, 200 * Math.max(...bell)]).sort();
+  const all = groupsFromSorted(sorted, sorted.length); // one group per value
+  const grouped = groupsFromSorted(sorted); // at most 16,384 by count
+  assert.ok(grouped.count.length < all.count.length / 2);
+  for (const k of [16, 256]) {
+    const exact = kmeans1d(all, k).sse;
+    const fromGroups = kmeans1d(grouped, k).sse;
+    assert.ok(fromGroups <= exact * 1.03, `k=${k}: ${fromGroups} from the groups, ${exact} from every value`); // 0.13 dB
+  }
+});
