@@ -10,9 +10,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { codeOf, rangeOf, scaleLayout, quantizeValues, type Quantized } from '../../../src/transforms/quantizeMath';
 import { errorOf, changeError } from '../../../src/transforms/transform';
-import { useKernels } from '../../../src/analyzers/wasm/kernelSwitch';
 import { kernelQuantize, leaseWeights, quantizeKernelAvailable, runsOf, type KernelFit } from '../../../src/transforms/wasm/quantizeKernel';
 import type { Granularity } from '../../../src/shared/stepSpec';
+import { assertSameValues, bothWays } from '../../helpers/kernelVsJs';
 
 function random(n: number, seed: number, scale = 1): Float32Array {
   let s = seed >>> 0;
@@ -22,21 +22,11 @@ function random(n: number, seed: number, scale = 1): Float32Array {
 
 function both(values: Float32Array, dims: number[], granularity: Granularity, axis: number | undefined, blockSize: number, dtype: 'int8' | 'uint8' | 'int4' | 'uint4', symmetric: boolean): { js: Quantized; wasm: Quantized } {
   const layout = scaleLayout(dims, granularity, axis, blockSize);
-  useKernels(false);
-  try {
-    const js = quantizeValues(values, layout, rangeOf(dtype), symmetric);
-    useKernels(true);
-    return { js, wasm: quantizeValues(values, layout, rangeOf(dtype), symmetric) };
-  } finally {
-    useKernels(true);
-  }
+  return bothWays(() => quantizeValues(values, layout, rangeOf(dtype), symmetric));
 }
 
 function assertSame(js: Quantized, wasm: Quantized, values: Float32Array, label: string): void {
-  assert.deepEqual(wasm.codes, js.codes, `${label}: codes`);
-  assert.deepEqual(wasm.scales, js.scales, `${label}: scales`);
-  assert.deepEqual(wasm.zeroPoints, js.zeroPoints, `${label}: zero points`);
-  assert.deepEqual(wasm.restored, js.restored, `${label}: restored`);
+  assertSameValues(js, wasm, label);
   assert.ok(wasm.sums, `${label}: the kernel ran`);
   const expected = errorOf(values, js.restored);
   const got = changeError(wasm.sums.signal, wasm.sums.noise, wasm.sums.maxError, { min: wasm.sums.min, max: wasm.sums.max, before: wasm.sums.before, after: wasm.sums.after });

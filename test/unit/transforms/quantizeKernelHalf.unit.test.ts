@@ -10,13 +10,13 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { rangeOf, scaleLayout, quantizeValues, type Quantized } from '../../../src/transforms/quantizeMath';
 import { errorOf, changeError } from '../../../src/transforms/transform';
-import { useKernels } from '../../../src/analyzers/wasm/kernelSwitch';
 import { kernelNarrow, kernelQuantize, leaseWeights, quantizeKernelAvailable, type KernelFit } from '../../../src/transforms/wasm/quantizeKernel';
 import { widenToFloat32 } from '../../../src/core/onnx/widen';
 import { bfloat16Bits, float16Value, roundToBrain, roundToHalf, roundUpTo } from '../../../src/transforms/floatSource';
 import { float16Bits } from '../../../src/core/onnx/halfFloat';
 import { DataType } from '../../../src/core/onnx/dataTypes';
 import type { Granularity } from '../../../src/shared/stepSpec';
+import { assertSameValues, bothWays } from '../../helpers/kernelVsJs';
 
 const skip = !quantizeKernelAvailable() && 'no WebAssembly SIMD';
 const HALVES = Float32Array.from({ length: 65536 }, (_, h) => float16Value(h));
@@ -85,21 +85,11 @@ const TYPE = { float16: DataType.Float16, bfloat16: DataType.BFloat16 } as const
 function both(values: Float32Array, dims: number[], granularity: Granularity, axis: number | undefined, dtype: 'int8' | 'uint8' | 'int4' | 'uint4', symmetric: boolean, store: Store, scale: 'float32' | Store): { js: Quantized; wasm: Quantized } {
   const layout = scaleLayout(dims, granularity, axis, 16);
   const storeScale = scale === 'float32' ? Math.fround : (x: number): number => roundUpTo(TYPE[scale], x);
-  useKernels(false);
-  try {
-    const js = quantizeValues(values, layout, rangeOf(dtype), symmetric, storeScale, ROUNDER[store]);
-    useKernels(true);
-    return { js, wasm: quantizeValues(values, layout, rangeOf(dtype), symmetric, storeScale, ROUNDER[store]) };
-  } finally {
-    useKernels(true);
-  }
+  return bothWays(() => quantizeValues(values, layout, rangeOf(dtype), symmetric, storeScale, ROUNDER[store]));
 }
 
 function assertSame(js: Quantized, wasm: Quantized, values: Float32Array, label: string): void {
-  assert.deepEqual(wasm.codes, js.codes, `${label}: codes`);
-  assert.deepEqual(wasm.scales, js.scales, `${label}: scales`);
-  assert.deepEqual(wasm.zeroPoints, js.zeroPoints, `${label}: zero points`);
-  assert.deepEqual(wasm.restored, js.restored, `${label}: restored`);
+  assertSameValues(js, wasm, label);
   assert.equal(wasm.nonFinite, js.nonFinite, `${label}: NaN or infinity`);
   const expected = errorOf(values, js.restored);
   const got = wasm.sums ? changeError(wasm.sums.signal, wasm.sums.noise, wasm.sums.maxError, { min: wasm.sums.min, max: wasm.sums.max, before: wasm.sums.before, after: wasm.sums.after }) : errorOf(values, wasm.restored);
