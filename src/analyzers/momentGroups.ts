@@ -81,8 +81,7 @@ export function groupsFromSorted(sorted: Float32Array, maxGroups = 16384): Momen
   const n = sorted.length;
   let distinct = n > 0 ? 1 : 0;
   for (let i = 1; i < n; i++) if (sorted[i] !== sorted[i - 1]) distinct++;
-  // at most maxGroups by count and 4 · maxGroups by width
-  const room = Math.min(distinct, 5 * maxGroups + 1);
+  const room = distinct; // a group holds at least one distinct value
   const width = n > 0 ? (sorted[n - 1] - sorted[0]) / (4 * maxGroups) : 0;
   const count = new Float64Array(room);
   const sum = new Float64Array(room);

@@ -77,7 +77,8 @@ export async function runApply(
 ): Promise<ApplyReport> {
   const recipe = parseRecipe(readRecipe(options.recipe));
   const model = typeof input === 'string' ? openModel(input) : input;
-  const file = typeof input === 'string' ? input : (model.file ?? 'model.onnx');
+  const file = typeof input === 'string' ? input : model.file;
+  if (file === undefined) throw new Error('runApply needs a model opened from a file');
   const runner = new OrtProcess();
   // Calibration data paths in a recipe are relative to the recipe file.
   const services = ortTransformServices(runner, () => ({ relativeTo: path.dirname(options.recipe) }));
@@ -117,8 +118,7 @@ export async function runApply(
   // No undo reads the replaced tensors after a command: an in-place save frees their disk.
   const saved = await saveModel({ ...final, file: model.file }, options.output, {
     externalData: options.externalData,
-    compactSideFiles: true,
-    previousDataFiles: dataFilesOf(model.proto, model.dir),
+    compact: { previousDataFiles: dataFilesOf(model.proto, model.dir) },
   });
   const report: ApplyReport = {
     model: path.resolve(file),

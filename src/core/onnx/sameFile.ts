@@ -61,31 +61,49 @@ export function inputFileAt(output: string, model: ModelFiles, name = 'the input
 /** Models up to this size are looked into for a side file's name; a bigger one may read it, unseen. */
 const READER_SCAN_BYTES = 64 * 1024 * 1024;
 
+/** A name another model's file may have: `.onnx` anywhere in it (model.onnx.bak, Model.ONNX~), not a side file's. */
+const MODEL_LIKE = /\.onnx/i;
+const SIDE_FILE_LIKE = /(\.|_)data$|\.tmp|\.bin$/i;
+
 /**
- * Why `data` must stay although the model saved as `model` no longer reads it: another `.onnx` in
- * its folder names it (a copy of the old model, say), or one too big to look into is there; or
- * undefined when none can read it. `model` itself is passed over.
+ * Why each of `files` must stay although the model saved as `model` no longer reads it, or no
+ * entry when nothing else can read it: another model's file in the folder names it (a copy of the
+ * old model, `model.onnx.bak`), one too big to look into is there, or a symbolic link in the folder
+ * leads to it. The folder is listed and each other model read once, for all the files together.
  */
-export function otherReaderOf(data: string, model: string): string | undefined {
+export function otherReaders(files: readonly string[], model: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (files.length === 0) return out;
   const dir = path.dirname(model);
-  const name = Buffer.from(path.relative(dir, data).split(path.sep).join('/'));
+  const all = (reason: string): Map<string, string> => new Map(files.map((f) => [f, reason]));
   let entries: string[];
   try {
     entries = fs.readdirSync(dir);
   } catch {
-    return 'its folder cannot be listed';
+    return all('its folder cannot be listed');
   }
+  const names = files.map((f) => Buffer.from(path.basename(f)));
   for (const entry of entries) {
-    if (!entry.endsWith('.onnx')) continue;
     const other = path.join(dir, entry);
-    if (sameFile(other, model)) continue;
-    const size = statOrNone(other)?.size ?? 0;
-    if (size > READER_SCAN_BYTES) return `${entry} (too big to look into) may read it`;
+    if (files.includes(other) || sameFile(other, model)) continue;
+    // a link in the folder that leads to one of the files is a name someone may use
+    let link: fs.Stats | undefined;
     try {
-      if (fs.readFileSync(other).includes(name)) return `${entry} reads it`;
+      link = fs.lstatSync(other).isSymbolicLink() ? fs.statSync(other) : undefined;
     } catch {
-      return `${entry} cannot be read to tell whether it reads it`;
+      link = undefined;
     }
+    if (link) files.forEach((f) => statOrNone(f)?.ino === link!.ino && statOrNone(f)?.dev === link!.dev && !out.has(f) && out.set(f, `${entry} is a symbolic link to it`));
+    if (!MODEL_LIKE.test(entry) || SIDE_FILE_LIKE.test(entry)) continue;
+    const size = statOrNone(other)?.size ?? 0;
+    if (size > READER_SCAN_BYTES) return all(`${entry} (too big to look into) may read it`);
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(other);
+    } catch {
+      return all(`${entry} cannot be read to tell whether it reads it`);
+    }
+    files.forEach((f, i) => !out.has(f) && bytes.includes(names[i]) && out.set(f, `${entry} reads it`));
   }
-  return undefined;
+  return out;
 }

@@ -27,7 +27,7 @@ import { readRawBytes } from './tensorData';
 import { DataType } from './dataTypes';
 import { SideFileFamily, removeDeadTemps, saveFailed, saveTarget, tempPath } from './saveFiles';
 import { MAX_PROTOBUF_BYTES } from './model';
-import { dataFilesOf, inputFileAt, otherReaderOf, sameFile } from './sameFile';
+import { dataFilesOf, inputFileAt, otherReaders, sameFile } from './sameFile';
 import { EXTERNAL_DATA, type ModelProto, type TensorProto } from './proto';
 
 export interface SaveOptions {
@@ -51,18 +51,13 @@ export interface SaveOptions {
    */
   readonly shareSideFiles?: boolean;
   /**
-   * Saving over its own model, rewrite a side file at least a quarter of whose bytes nothing reads
-   * any more (the tensors an edit replaced) with what is still read, and remove the old one, so
-   * compressing a model frees its disk. Not for a model whose earlier states may still be read
-   * (the editor's undo reads the replaced tensors from the old side file). Default false.
+   * Saving over its own model, free the disk an edit freed: `previousDataFiles`, the side files
+   * the model on disk reads (in its folder, whatever their names), are removed once the saved
+   * model and nothing else may read them, and one at least a quarter of whose bytes nothing reads
+   * any more is rewritten with what is still read. Without it a save over its model removes no
+   * side file: the editor's undo reads earlier states' tensors from them.
    */
-  readonly compactSideFiles?: boolean;
-  /**
-   * The side files the model on disk reads (saving over it): those the saved model no longer reads
-   * are its own to remove, whatever their names, once nothing else may read them. With
-   * compactSideFiles; the edited model's own references name only the files it still reads.
-   */
-  readonly previousDataFiles?: readonly string[];
+  readonly compact?: { readonly previousDataFiles: readonly string[] };
 }
 
 export interface SaveResult {
@@ -116,7 +111,9 @@ export async function saveModel(source: Source, destination: string, options: Sa
   const inPlace = source.file !== undefined && sameFile(source.file, file);
   const hit = inputFileAt(file, { proto: source.proto, dir: source.dir }, 'the model being saved');
   // Another name for the model being replaced keeps the old model, and its side files with it.
-  const linksBefore = fs.statSync(file, { throwIfNoEntry: false })?.nlink ?? 0;
+  const before = fs.statSync(file, { throwIfNoEntry: false });
+  const linksBefore = before?.nlink ?? 0;
+  const modelTime = before?.mtimeMs ?? -Infinity;
   if (hit) throw new OnnxError('io', `is ${hit}; nothing written`, file);
   // Side files stay shared only with the model they belong to (or a temporary model's source).
   const keepInPlace = sameDir && (inPlace || options.shareSideFiles === true);
@@ -124,10 +121,16 @@ export async function saveModel(source: Source, destination: string, options: Sa
   // A side file still mostly read stays where it is (no copy of gigabytes for a small edit).
   // Saving over its model, the side files it read are its own, whatever their names (optimum's
   // model.onnx_data, one file per tensor): rewritten or removed once nothing else may read them.
-  const ownData = inPlace && options.compactSideFiles ? [...new Set([...dataFilesOf(source.proto, source.dir), ...(options.previousDataFiles ?? [])])] : [];
-  const compactable = (f: string): boolean =>
-    (family.has(f) || ownData.includes(f)) && linksBefore <= 1 && !isSymlink(f) && otherReaderOf(f, file) === undefined;
-  const compacted = options.compactSideFiles && inPlace && keepInPlace ? wastefulSideFiles(source.proto, fileOf, (t) => describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: source.dir }).bytes, compactable, alignment) : new Set<string>();
+  // Only files in the model's own folder: a reader elsewhere is never looked for.
+  const ownData = inPlace && sameDir && options.compact ? options.compact.previousDataFiles.filter((f) => path.dirname(path.resolve(f)) === destDir) : [];
+  // Saved over without `compact` (the editor: its undo reads earlier states' side files), only a
+  // killed save's leftovers go: side files written after the model on disk (its data is renamed in
+  // before it), which no state of the model ever read.
+  const earlier = inPlace && !options.compact ? family.members().filter((f) => mtimeOf(f) > modelTime) : [...new Set([...family.members(), ...ownData])];
+  let readers: Map<string, string> | undefined; // who else reads the earlier side files, looked up once
+  const readerOf = (f: string): string | undefined => (readers ??= otherReaders(earlier, file)).get(f);
+  const compactable = (f: string): boolean => earlier.includes(f) && linksBefore <= 1 && !isSymlink(f) && readerOf(f) === undefined;
+  const compacted = options.compact && inPlace && keepInPlace ? wastefulSideFiles(source.proto, fileOf, (t) => describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: source.dir }).bytes, compactable, alignment) : new Set<string>();
   const moves = (t: TensorProto): boolean => !keepInPlace || compacted.has(fileOf(t));
 
   const pending: PendingData[] = [];
@@ -210,8 +213,8 @@ export async function saveModel(source: Source, destination: string, options: Sa
     throw saveFailed(e, file, target.mode !== undefined);
   }
   // Saving over another file, the source's own side files are not this destination's to remove.
-  const earlier = [...new Set([...family.members(), ...ownData])];
-  const leftDataFiles = await removeUnreferenced(earlier, proto, file, inPlace ? [] : [...(source.file ? [source.file] : []), ...dataFilesOf(source.proto, source.dir)], linksBefore > 1);
+  const keep = inPlace ? [] : [...(source.file ? [source.file] : []), ...dataFilesOf(source.proto, source.dir)];
+  const leftDataFiles = await removeUnreferenced(earlier, proto, file, keep, linksBefore > 1 ? () => 'the model it belonged to lives on under another name (a hard link)' : readerOf);
   const kept = keptData(proto, destDir, pending.length > 0 ? dataPath : undefined);
   return {
     file,
@@ -272,6 +275,10 @@ function sideFileMode(replaced: readonly string[], modelMode: number | undefined
   return mode;
 }
 
+function mtimeOf(f: string): number {
+  return fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? -Infinity;
+}
+
 function isSymlink(f: string): boolean {
   try {
     return fs.lstatSync(f).isSymbolicLink();
@@ -282,12 +289,12 @@ function isSymlink(f: string): boolean {
 
 /**
  * Removes the `earlier` side files (this destination's, and those its model read when saved over)
- * that the saved model no longer reads, except `keep` and those another model may read (`shared`:
- * the old model lives on under another name, a hard link; else otherReaderOf), or that are
- * symbolic links (their targets may be anyone's). What stays, and why, is returned.
+ * that the saved model no longer reads (by identity: not a link to one it reads), except `keep`
+ * and those another may read (`readerOf`: the old model under another name, another model in the
+ * folder), or symbolic links (their targets may be anyone's). What stays, and why, is returned.
  */
 async function removeUnreferenced(
-  earlier: readonly string[], saved: ModelProto, file: string, keep: readonly string[], shared: boolean,
+  earlier: readonly string[], saved: ModelProto, file: string, keep: readonly string[], readerOf: (f: string) => string | undefined,
 ): Promise<{ file: string; reason: string }[]> {
   const dir = path.dirname(file);
   const referenced = new Set<string>();
@@ -297,12 +304,8 @@ async function removeUnreferenced(
   });
   const left: { file: string; reason: string }[] = [];
   for (const f of earlier) {
-    if (referenced.has(f) || keep.some((k) => sameFile(k, f)) || !fs.existsSync(f)) continue;
-    const reader = shared
-      ? 'the model it belonged to lives on under another name (a hard link)'
-      : isSymlink(f)
-        ? 'it is a symbolic link (its target is left as it is)'
-        : otherReaderOf(f, file);
+    if (referenced.has(f) || [...referenced, ...keep].some((k) => sameFile(k, f)) || !fs.existsSync(f)) continue; // by identity: a link read under another name
+    const reader = isSymlink(f) ? 'it is a symbolic link (its target is left as it is)' : readerOf(f);
     if (reader) {
       left.push({ file: f, reason: reader });
       continue;

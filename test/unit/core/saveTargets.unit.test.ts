@@ -73,7 +73,7 @@ test('a side file rewritten in place stays as private as the one it replaces, ev
   fs.chmodSync(file, 0o640);
   fs.chmodSync(first.dataFile!, 0o600);
   const m = openModel(file);
-  const saved = await saveModel(m, file, { externalData: 'always', threshold: 64, compactSideFiles: true, previousDataFiles: [first.dataFile!] });
+  const saved = await saveModel(m, file, { externalData: 'always', threshold: 64, compact: { previousDataFiles: [first.dataFile!] } });
   assert.notEqual(saved.dataFile, first.dataFile, 'written to a new side file');
   assert.equal(fs.statSync(saved.dataFile!).mode & 0o777, 0o600);
   assert.equal(fs.statSync(file).mode & 0o777, 0o640);

@@ -96,7 +96,7 @@ test('saved over its own file after an edit replaced most of its external data, 
     replaced.has(t.name ?? '') ? { ...t, dataLocation: 0, externalData: [], rawData: new Uint8Array(source.index.tensors.find((s) => s.name === t.name)!.bytes) } : t,
   );
   const before = await Promise.all(external.filter((t) => !replaced.has(t.name)).map((t) => readRawBytes(t)));
-  const saved = await saveModel({ proto, dir: source.dir, file: source.file }, model, { compactSideFiles: true });
+  const saved = await saveModel({ proto, dir: source.dir, file: source.file }, model, { compact: { previousDataFiles: dataFilesOf(source.proto, source.dir) } });
   assert.equal(fs.existsSync(data), false, 'the old side file is gone');
   assert.ok(saved.dataFile && saved.dataTensorBytes === keptBytes, `${saved.dataTensorBytes} bytes rewritten, ${keptBytes} still read`);
   assert.ok(fs.statSync(saved.dataFile).size < keptBytes + 4096 * external.length);
@@ -115,7 +115,7 @@ test('a side file another model in the folder reads (a copy, a hard link of the 
     const source = openModel(model);
     // every external tensor replaced: the side file is all waste for model.onnx
     const proto = mapTensors(source.proto, (t) => (t.dataLocation === 1 ? { ...t, dataLocation: 0, externalData: [], rawData: new Uint8Array(source.index.tensors.find((s) => s.name === t.name)!.bytes) } : t));
-    const saved = await saveModel({ proto, dir: source.dir, file: source.file }, model, { compactSideFiles: true, externalData: 'always', threshold: 64 });
+    const saved = await saveModel({ proto, dir: source.dir, file: source.file }, model, { compact: { previousDataFiles: dataFilesOf(source.proto, source.dir) }, externalData: 'always', threshold: 64 });
     assert.ok(fs.existsSync(data), `${other}: the side file stays`);
     assert.equal(await readAll(backup), bytes, `${other}: the backup reads what it read`);
     assert.deepEqual(saved.leftDataFiles.map((l) => l.file), [data], `${other}: it says which file it left`);
@@ -128,14 +128,44 @@ test('saved over its own file, side files of any name the model read and no long
   const source = openModel(model);
   const previousDataFiles = dataFilesOf(source.proto, source.dir);
   const proto = mapTensors(source.proto, (t) => (t.dataLocation === 1 ? { ...t, dataLocation: 0, externalData: [], rawData: new Uint8Array(source.index.tensors.find((s) => s.name === t.name)!.bytes) } : t));
-  const saved = await saveModel({ proto, dir: source.dir, file: source.file }, model, { compactSideFiles: true, previousDataFiles });
+  const saved = await saveModel({ proto, dir: source.dir, file: source.file }, model, { compact: { previousDataFiles } });
   assert.equal(fs.existsSync(data), false, 'weights.bin, read by nothing now, is gone');
   assert.deepEqual(saved.leftDataFiles, []);
   assert.deepEqual(fs.readdirSync(dir), ['model.onnx']);
-  // Without compactSideFiles (the editor's save: its undo may read it) the file stays.
+  // Without `compact` (the editor's save: its undo may read it) the file stays.
   const again = await externalModel('weights.bin');
   const before = openModel(again.model);
   const proto2 = mapTensors(before.proto, (t) => (t.dataLocation === 1 ? { ...t, dataLocation: 0, externalData: [], rawData: new Uint8Array(before.index.tensors.find((s) => s.name === t.name)!.bytes) } : t));
-  await saveModel({ proto: proto2, dir: before.dir, file: before.file }, again.model, { previousDataFiles: dataFilesOf(before.proto, before.dir) });
+  await saveModel({ proto: proto2, dir: before.dir, file: before.file }, again.model, {});
   assert.ok(fs.existsSync(again.data));
+});
+
+/** The model at `model` with its `share` largest external tensors replaced by inline zeros, as an edit leaves it. */
+function edited(model: string, share: number): { source: ReturnType<typeof openModel>; proto: ReturnType<typeof mapTensors> } {
+  const source = openModel(model);
+  const external = source.index.tensors.filter((t) => t.storage.kind === 'external').sort((a, b) => b.bytes - a.bytes);
+  const replaced = new Set(external.slice(0, Math.ceil(external.length * share)).map((t) => t.name));
+  const proto = mapTensors(source.proto, (t) =>
+    replaced.has(t.name ?? '') ? { ...t, dataLocation: 0, externalData: [], rawData: new Uint8Array(source.index.tensors.find((s) => s.name === t.name)!.bytes) } : t,
+  );
+  return { source, proto };
+}
+
+test('a backup of any name that reads the side file (model.onnx.bak) keeps it whole: not rewritten, not removed', async () => {
+  const { dir, model, data } = await externalModel();
+  fs.copyFileSync(model, path.join(dir, 'model.onnx.bak'));
+  const inode = fs.statSync(data).ino;
+  const { source, proto } = edited(model, 0.5);
+  const saved = await saveModel({ proto, dir: source.dir, file: source.file }, model, { compact: { previousDataFiles: [data] } });
+  assert.equal(saved.dataFile, undefined, 'no new side file: the old one is not rewritten');
+  assert.equal(fs.statSync(data).ino, inode);
+  assert.ok((await readAll(path.join(dir, 'model.onnx.bak'))) > 0, 'the backup reads all its tensors');
+});
+
+test('saved over its model without `compact` (the editor), no side file is removed, even one the saved model no longer reads', async () => {
+  const { model, data } = await externalModel();
+  const { source, proto } = edited(model, 1);
+  const saved = await saveModel({ proto, dir: source.dir, file: source.file }, model);
+  assert.ok(fs.existsSync(data), 'the undo can still read the replaced tensors');
+  assert.deepEqual(saved.leftDataFiles, []);
 });
