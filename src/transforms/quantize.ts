@@ -71,18 +71,14 @@ export async function quantizeLayers(ctx: TransformContext, step: QuantizeStep):
   // all (grown at least twofold, so a run of ever larger weights allocates a few times, not each time).
   let scratch = new Float32Array(0);
   let lease: WeightLease | undefined;
+  const leaseFor = (n: number): WeightLease | undefined => {
+    lease?.release();
+    return (lease = leaseWeights(n));
+  };
   const lend: WeightScratch = {
-    lend: (n) => {
-      lease?.release();
-      lease = leaseWeights(n);
-      return lease?.values ?? (scratch.length >= n ? scratch : (scratch = new Float32Array(Math.max(n, 2 * scratch.length)))).subarray(0, n);
-    },
+    lend: (n) => leaseFor(n)?.values ?? (scratch.length >= n ? scratch : (scratch = new Float32Array(Math.max(n, 2 * scratch.length)))).subarray(0, n),
     // FLOAT16 and BFLOAT16 codes are widened in the kernel's memory, by the kernel.
-    widen: (dataType, raw) => {
-      lease?.release();
-      lease = leaseWeights(raw.length / 2);
-      return lease?.widen(dataType, raw);
-    },
+    widen: (dataType, raw) => leaseFor(raw.length / 2)?.widen(dataType, raw),
   };
   try {
     for (const layer of ctx.layers) {

@@ -118,7 +118,6 @@ export async function saveModel(source: Source, destination: string, options: Sa
   // Side files stay shared only with the model they belong to (or a temporary model's source).
   const keepInPlace = sameDir && (inPlace || options.shareSideFiles === true);
   const fileOf = (t: TensorProto): string => parseExternalData(t.externalData, source.dir, t.name ?? 'tensor').file;
-  // A side file still mostly read stays where it is (no copy of gigabytes for a small edit).
   // Saving over its model, the side files it read are its own, whatever their names (optimum's
   // model.onnx_data, one file per tensor): rewritten or removed once nothing else may read them.
   // Only files in the model's own folder: a reader elsewhere is never looked for.
@@ -130,6 +129,7 @@ export async function saveModel(source: Source, destination: string, options: Sa
   let readers: Map<string, string> | undefined; // who else reads the earlier side files, looked up once
   const readerOf = (f: string): string | undefined => (readers ??= otherReaders(earlier, file)).get(f);
   const compactable = (f: string): boolean => earlier.includes(f) && linksBefore <= 1 && !isSymlink(f) && readerOf(f) === undefined;
+  // A side file still mostly read stays where it is (no copy of gigabytes for a small edit).
   const compacted = options.compact && inPlace && keepInPlace ? wastefulSideFiles(source.proto, fileOf, (t) => describeTensor(t, `tensor '${t.name ?? ''}'`, { modelDir: source.dir }).bytes, compactable, alignment) : new Set<string>();
   const moves = (t: TensorProto): boolean => !keepInPlace || compacted.has(fileOf(t));
 
@@ -244,8 +244,9 @@ function wastefulSideFiles(proto: ModelProto, fileOf: (t: TensorProto) => string
   });
   const out = new Set<string>();
   for (const [file, bytes] of needed) {
-    const size = compactable(file) ? (fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) : 0;
-    if (size - bytes >= size / 4 && size > 0) out.add(file);
+    const size = fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+    // the waste first: whether another model reads the file is the costly question
+    if (size > 0 && size - bytes >= size / 4 && compactable(file)) out.add(file);
   }
   return out;
 }
